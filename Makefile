@@ -1,0 +1,103 @@
+# kiji — plain Makefile. Targets: all run test bench fuzz lint install clean.
+# SANITIZE=1 builds into build/asan with ASan+UBSan (what `make test` uses).
+
+CC      ?= cc
+PKGS    := libmicrohttpd sqlite3 md4c libutf8proc libsodium zlib
+CSTD    := -std=c17 -D_GNU_SOURCE
+WARN    := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter
+PREFIX  ?= /usr/local
+DB      ?= kiji.db
+LISTEN  ?= 127.0.0.1:8080
+
+ifeq ($(SANITIZE),1)
+BUILD   := build/asan
+OPT     := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
+else
+BUILD   := build/rel
+OPT     := -O2 -g
+endif
+
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+CFLAGS  += -I. $(CSTD) $(WARN) $(OPT) $(PKG_CFLAGS) -MMD -MP
+LDFLAGS += $(OPT)
+LDLIBS  += $(PKG_LIBS) -lpthread -lm
+
+LIB_SRC  := $(sort $(wildcard src/*/*.c))
+THEME    := $(sort $(wildcard templates/*.html templates/*.xml static/*))
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/embed.o
+MAIN_OBJ := $(BUILD)/src/main.o
+UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+
+.PHONY: all kiji run test unit deps test-deps bench fuzz lint install clean demo
+all: kiji
+
+kiji: $(BUILD)/kiji
+ifneq ($(SANITIZE),1)
+	@ln -sf $(BUILD)/kiji kiji
+endif
+
+$(BUILD)/kiji: $(MAIN_OBJ) $(BUILD)/libkiji.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/libkiji.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+# The theme is compiled into the binary: one self-contained executable.
+$(BUILD)/embed.c: $(THEME) scripts/embed.sh
+	@mkdir -p $(@D)
+	@scripts/embed.sh $@ $(THEME)
+
+$(BUILD)/embed.o: $(BUILD)/embed.c
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/t.h $(BUILD)/libkiji.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libkiji.a $(LDFLAGS) $(LDLIBS)
+
+unit: $(UNIT_BIN)
+
+deps:
+	@scripts/deps.sh build
+
+test-deps:
+	@scripts/deps.sh test
+
+# `make run`: install, build, create the demo site once, serve it.
+run: deps
+	@$(MAKE) --no-print-directory kiji
+	@[ -f $(DB) ] || ./kiji demo --db $(DB)
+	./kiji serve --db $(DB) --listen $(LISTEN)
+
+# `make test`: install, build (release + ASan/UBSan), run every suite.
+test: test-deps
+	@$(MAKE) --no-print-directory kiji
+	@$(MAKE) --no-print-directory SANITIZE=1 kiji unit
+	@tests/run.sh
+
+bench: deps
+	@scripts/deps.sh bench
+	@$(MAKE) --no-print-directory kiji
+	@bench/run.sh
+
+fuzz:
+	@$(MAKE) --no-print-directory -f fuzz/Makefile
+
+lint:
+	clang-tidy --quiet $(LIB_SRC) src/main.c -- $(CSTD) $(PKG_CFLAGS)
+	cppcheck --quiet --error-exitcode=1 --enable=warning,portability --std=c11 --suppress=missingIncludeSystem src
+
+install: kiji
+	install -D -m 0755 $(BUILD)/kiji $(DESTDIR)$(PREFIX)/bin/kiji
+	install -D -m 0644 man/kiji.1 $(DESTDIR)$(PREFIX)/share/man/man1/kiji.1
+
+clean:
+	rm -rf build kiji
+
+-include $(LIB_OBJ:.o=.d) $(MAIN_OBJ:.o=.d)

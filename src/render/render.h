@@ -1,0 +1,147 @@
+/*
+ * render: everything that produces HTML or XML bytes. Escaping writers for
+ * each context, the template engine (auto-escaping, context fixed at compile
+ * time), Markdown through md4c into our own escaping writer, and the comment
+ * text formatter. Depends on text/ only.
+ */
+#ifndef KIJI_RENDER_H
+#define KIJI_RENDER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../text/text.h"
+
+/* ---- escaping writers (escape.c) ---------------------------------------- */
+
+/* Text node: & < > " ' escaped. */
+void html_text(buf *out, const char *s, size_t n);
+/* Quoted attribute value: as html_text (also escapes ` and =? no: only what
+ * can end or confuse a double- or single-quoted value). */
+void html_attr(buf *out, const char *s, size_t n);
+/*
+ * URL in an href/src attribute: the URL is kept only if it is relative
+ * (path, query or fragment) or its scheme is http, https or mailto
+ * (case-insensitive, after stripping what browsers strip: ASCII whitespace
+ * and control characters); otherwise "#" is written. Then attribute-escaped.
+ * Returns false when it replaced the URL.
+ */
+bool html_url(buf *out, const char *s, size_t n);
+/* True if html_url would keep this URL. */
+bool html_url_safe(const char *s, size_t n);
+/*
+ * A JSON string literal (with quotes) safe inside <script>: <, >, &, U+2028,
+ * U+2029 and ' escaped as \uXXXX, so "</script>" and "<!--" cannot appear.
+ */
+void html_json_string(buf *out, const char *s, size_t n);
+/* XML text/attribute for feeds and sitemaps (same rules as html_attr, and
+ * characters not allowed in XML 1.0 dropped). */
+void xml_text(buf *out, const char *s, size_t n);
+/* Deliberately named raw write: only for bytes we produced ourselves. */
+void html_raw_trusted(buf *out, const char *s, size_t n);
+
+/* ---- template values (value.c) ------------------------------------------- */
+
+/*
+ * A view model is a tree of values built per request in an arena:
+ * strings, integers, booleans, lists and dicts. Templates look names up in
+ * it. A string may be marked trusted HTML (our Markdown output), the only
+ * kind {{{raw}}} accepts; {{{x}}} on an untrusted string escapes anyway.
+ */
+enum tv_kind {
+	TV_NULL,
+	TV_STR,
+	TV_INT,
+	TV_BOOL,
+	TV_LIST,
+	TV_DICT,
+	TV__MAX
+};
+
+typedef struct tv tv;
+
+tv *tv_dict(arena *a);
+tv *tv_list(arena *a);
+tv *tv_str(arena *a, const char *s); /* copies s */
+tv *tv_strn(arena *a, const char *s, size_t n);
+tv *tv_str_nocopy(arena *a, const char *s, size_t n); /* s must outlive the tree */
+tv *tv_html_trusted(arena *a, const char *s, size_t n); /* copies */
+tv *tv_int(arena *a, int64_t v);
+tv *tv_bool(arena *a, bool v);
+
+/* Sets key in a dict (key is not copied: use literals or arena strings).
+ * Returns v. Setting an existing key replaces it. */
+tv *tv_set(tv *dict, const char *key, tv *v);
+tv *tv_set_str(arena *a, tv *dict, const char *key, const char *s);
+tv *tv_set_int(arena *a, tv *dict, const char *key, int64_t v);
+tv *tv_set_bool(arena *a, tv *dict, const char *key, bool v);
+/* Appends v to a list; returns v. */
+tv *tv_push(tv *list, tv *v);
+
+enum tv_kind tv_kind_of(const tv *v);
+tv *tv_get(const tv *dict, const char *key);
+size_t tv_len(const tv *list);
+/* Truthiness as sections see it: NULL, false, 0, "" and empty lists are false. */
+bool tv_truthy(const tv *v);
+
+/* ---- templates (tmpl.c) --------------------------------------------------- */
+
+/*
+ * Syntax (mustache-like):
+ *   {{name}} {{a.b.c}}  value, escaped for the context it stands in
+ *   {{{name}}}           trusted HTML (tv_html_trusted) written raw
+ *   {{#name}}..{{/name}} section: once per list item (the item pushed on the
+ *                        lookup stack), once if truthy dict/scalar
+ *   {{^name}}..{{/name}} inverted section: once if not truthy
+ *   {{> partial}}        include another template of the same set
+ *   {{! comment }}
+ *   {{.}}                the current item
+ * The escape context of each {{name}} is decided when the template is
+ * compiled, from where it stands in the HTML: text, a quoted attribute
+ * value, a URL attribute (href, src, action, formaction, poster, cite, data
+ * ... see tmpl.c), a <script> body (written as a JSON string), or a
+ * <style> body / unquoted attribute / tag name (a compile error). Templates
+ * ending in .xml use XML text escaping everywhere.
+ * Names resolve from the innermost section outwards.
+ */
+typedef struct tmpl_set tmpl_set;
+
+/* Loads every *.html and *.xml in dir (name = file name without extension).
+ * On error returns NULL and writes a message "file:line: what" to err. */
+tmpl_set *tmpl_load_dir(const char *dir, buf *err);
+/* Compiles one template from memory into set (created when *set is NULL). */
+bool tmpl_add(tmpl_set **set, const char *name, const char *src, size_t n,
+    bool xml, buf *err);
+void tmpl_free(tmpl_set *set);
+bool tmpl_has(const tmpl_set *set, const char *name);
+/* Renders template name with root value model into out. false if missing. */
+bool tmpl_render(const tmpl_set *set, const char *name, const tv *root, buf *out);
+
+/* ---- Markdown (markdown.c) ----------------------------------------------- */
+
+/*
+ * Renders Markdown (CommonMark + tables + strikethrough + autolinks) through
+ * md4c's parser into our escaping writer: raw HTML is dropped, only
+ * http/https/mailto/relative URLs survive, and an image whose title starts
+ * "出典" (`![alt](src "出典: …")`) becomes <figure><img><figcaption>.
+ * Also appends the plain text (no markup, blocks separated by newlines) to
+ * plain when plain is not NULL. Returns false on invalid UTF-8 or parse
+ * failure.
+ */
+bool md_render(buf *html, buf *plain, const char *src, size_t n);
+/* Plain text of HTML we stored (for imported html bodies): tags dropped,
+ * entities decoded. */
+void md_html_to_plain(buf *plain, const char *html, size_t n);
+
+/* ---- comment text (comment_fmt.c) ---------------------------------------- */
+
+/*
+ * Comment body to HTML: blank-line-separated paragraphs become <p>, single
+ * newlines <br>, http/https URLs auto-linked with rel="nofollow ugc
+ * noopener" (a URL ends at whitespace or the first non-ASCII character,
+ * trailing punctuation .,;:!?)]}' excluded). Nothing else becomes markup.
+ */
+void comment_format(buf *out, const char *s, size_t n);
+
+#endif

@@ -1,0 +1,165 @@
+/* Settings: the list of keys with defaults and bounds, and snapshots. */
+#include "site.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+const struct conf_def conf_defs[CONF__MAX] = {
+	[CONF_TITLE] = {"site.title", CONF_STR, "kiji", 0, 200, NULL,
+	    "site name shown in the header, titles and feeds"},
+	[CONF_TAGLINE] = {"site.tagline", CONF_STR, "", 0, 400, NULL,
+	    "one line under the site name"},
+	[CONF_BASE_URL] = {"site.base_url", CONF_STR, "http://127.0.0.1:8080", 0, 400,
+	    NULL, "absolute URL of the site (canonical links, feeds); no trailing /"},
+	[CONF_TIMEZONE] = {"site.timezone", CONF_STR, "Asia/Tokyo", 0, 64, NULL,
+	    "IANA time zone for dates shown to readers"},
+	[CONF_LANG] = {"site.lang", CONF_ENUM, "ja", 0, 0, "ja|en",
+	    "language of the interface strings"},
+	[CONF_PER_PAGE] = {"listing.per_page", CONF_INT, "20", 1, 100, NULL,
+	    "articles per listing page"},
+	[CONF_EXCERPT_LEN] = {"listing.excerpt_length", CONF_INT, "60", 10, 1000,
+	    NULL, "excerpt length in characters (grapheme clusters)"},
+	[CONF_RELATED_COUNT] = {"related.count", CONF_INT, "6", 0, 24, NULL,
+	    "related articles under an article"},
+	[CONF_RANK_COUNT] = {"ranking.count", CONF_INT, "5", 0, 20, NULL,
+	    "articles in the popular ranking"},
+	[CONF_RANK_TITLE_LEN] = {"ranking.title_length", CONF_INT, "40", 5, 200,
+	    NULL, "ranking titles are cut to this many characters"},
+	[CONF_RANK_WINDOW] = {"ranking.window", CONF_ENUM, "week", 0, 0,
+	    "day|week|month", "period of views the ranking counts"},
+	[CONF_DISPLAY_DEPTH] = {"comments.display_depth", CONF_INT, "5", 1, 10,
+	    NULL, "replies deeper than this are shown at this depth"},
+	[CONF_DEFAULT_NAME] = {"comments.default_name", CONF_STR, "名無しさん", 1,
+	    100, NULL, "nickname used when a commenter leaves it empty"},
+	[CONF_HTTP_THREADS] = {"http.threads", CONF_INT, "0", 0, 256, NULL,
+	    "HTTP worker threads; 0 = number of cores"},
+	[CONF_HTTP_TIMEOUT] = {"http.timeout", CONF_INT, "30", 1, 3600, NULL,
+	    "idle connection timeout, seconds"},
+	[CONF_HTTP_PER_IP] = {"http.per_ip_limit", CONF_INT, "256", 0, 100000, NULL,
+	    "open connections per client IP (trusted proxies exempt); 0 = no limit"},
+	[CONF_HTTP_MAX_BODY] = {"http.max_body", CONF_INT, "1048576", 1024,
+	    268435456, NULL, "largest request body accepted, bytes"},
+	[CONF_TRUSTED_PROXIES] = {"http.trusted_proxies", CONF_STR, "", 0, 1000,
+	    NULL, "space-separated proxy IPs whose X-Forwarded-For is believed"},
+};
+
+enum conf_key
+conf_find(const char *key)
+{
+	for (int k = 0; k < CONF__MAX; k++)
+		if (strcmp(conf_defs[k].key, key) == 0)
+			return (enum conf_key)k;
+	return CONF__MAX;
+}
+
+/* True when value is one of the |-separated choices. */
+static bool
+conf_choice(const char *choices, const char *value)
+{
+	size_t n = strlen(value);
+	const char *p = choices;
+	while (*p) {
+		const char *e = strchr(p, '|');
+		size_t len = e ? (size_t)(e - p) : strlen(p);
+		if (len == n && memcmp(p, value, n) == 0)
+			return true;
+		p += len + (e != NULL);
+	}
+	return false;
+}
+
+bool
+conf_valid(enum conf_key k, const char *value, buf *why)
+{
+	const struct conf_def *d = &conf_defs[k];
+	size_t n = strlen(value);
+	if (!text_clean(value, n)) {
+		buf_puts(why, "not valid UTF-8 text");
+		return false;
+	}
+	switch (d->type) {
+	case CONF_INT: {
+		char *end;
+		errno = 0;
+		long v = strtol(value, &end, 10);
+		if (n == 0 || *end || errno) {
+			buf_puts(why, "not a whole number");
+			return false;
+		}
+		if (v < d->min || v > d->max) {
+			buf_printf(why, "must be between %ld and %ld", d->min, d->max);
+			return false;
+		}
+		return true;
+	}
+	case CONF_ENUM:
+		if (!conf_choice(d->choices, value)) {
+			buf_printf(why, "must be one of %s", d->choices);
+			return false;
+		}
+		return true;
+	case CONF_STR:
+	default:
+		if ((long)n < d->min || (long)n > d->max) {
+			buf_printf(why, "length must be between %ld and %ld bytes",
+			    d->min, d->max);
+			return false;
+		}
+		if (k == CONF_BASE_URL && n > 0 &&
+		    (strncmp(value, "http://", 7) && strncmp(value, "https://", 8))) {
+			buf_puts(why, "must start with http:// or https://");
+			return false;
+		}
+		if (k == CONF_TIMEZONE && (strstr(value, "..") || value[0] == '/')) {
+			buf_puts(why, "not a time zone name");
+			return false;
+		}
+		return true;
+	}
+}
+
+/* Copies a stored setting over the default when it is valid. */
+static void
+conf_apply(void *ctx, const char *key, const char *value)
+{
+	struct site_conf *c = ctx;
+	enum conf_key k = conf_find(key);
+	if (k == CONF__MAX)
+		return; /* settings of later versions or other modules */
+	buf why;
+	buf_init(&why, 256);
+	if (conf_valid(k, value, &why)) {
+		free(c->str[k]);
+		c->str[k] = xstrdup(value);
+	}
+	buf_free(&why);
+}
+
+struct site_conf *
+conf_load(store *st)
+{
+	struct site_conf *c = xcalloc(1, sizeof(*c));
+	for (int k = 0; k < CONF__MAX; k++)
+		c->str[k] = xstrdup(conf_defs[k].def);
+	if (st != NULL)
+		store_settings_each(st, conf_apply, c);
+	/* A base URL ends without '/', so paths can be appended as they are. */
+	size_t n = strlen(c->str[CONF_BASE_URL]);
+	while (n > 0 && c->str[CONF_BASE_URL][n - 1] == '/')
+		c->str[CONF_BASE_URL][--n] = '\0';
+	for (int k = 0; k < CONF__MAX; k++)
+		if (conf_defs[k].type == CONF_INT)
+			c->num[k] = strtol(c->str[k], NULL, 10);
+	return c;
+}
+
+void
+conf_free(struct site_conf *c)
+{
+	if (c == NULL)
+		return;
+	for (int k = 0; k < CONF__MAX; k++)
+		free(c->str[k]);
+	free(c);
+}

@@ -1,0 +1,73 @@
+/* The interface strings: one table, Japanese first, English beside it. */
+#include "site.h"
+
+#include <string.h>
+
+static const struct {
+	const char *key; /* {{msg.KEY}} in templates */
+	const char *s[LANG__MAX];
+} msgs[MSG__MAX] = {
+	[MSG_COMMENTS] = {"comments", {"コメント", "Comments"}},
+	[MSG_TRACKBACKS] = {"trackbacks", {"トラックバック", "Trackbacks"}},
+	[MSG_NO_TRACKBACKS] = {"no_trackbacks",
+	    {"この記事へのトラックバックはありません。",
+		"There are no trackbacks to this article."}},
+	[MSG_RELATED] = {"related", {"関連記事", "Related articles"}},
+	[MSG_RANKING] = {"ranking", {"人気記事", "Popular"}},
+	[MSG_PREV] = {"prev", {"前のページ", "Previous"}},
+	[MSG_NEXT] = {"next", {"次のページ", "Next"}},
+	[MSG_PAGE_TOP] = {"page_top", {"PAGE TOP", "PAGE TOP"}},
+	[MSG_SOURCE] = {"source", {"参考:", "Source: "}},
+	[MSG_RELATED_LINK] = {"related_link", {"関連記事:", "Related: "}},
+	[MSG_EYECATCH_CREDIT] = {"eyecatch_credit",
+	    {"※アイキャッチ画像の出典:", "Header image: "}},
+	[MSG_REPLY] = {"reply", {"返信", "Reply"}},
+	[MSG_LIKE] = {"like", {"いいね", "Like"}},
+	[MSG_LEAVE_COMMENT] = {"leave_comment",
+	    {"コメントを書く", "Leave a comment"}},
+	[MSG_NICKNAME] = {"nickname", {"名前", "Name"}},
+	[MSG_BODY] = {"body", {"コメント本文", "Comment"}},
+	[MSG_SUBMIT] = {"submit", {"コメントを送信", "Post comment"}},
+	[MSG_LATEST] = {"latest", {"新着記事", "Latest articles"}},
+	[MSG_CATEGORY] = {"category", {"カテゴリー", "Category"}},
+	[MSG_TAG] = {"tag", {"タグ", "Tag"}},
+	[MSG_PAGE_N] = {"page_n", {"ページ", "Page"}},
+	[MSG_NEWER] = {"newer", {"新しい記事", "Newer"}},
+	[MSG_OLDER] = {"older", {"古い記事", "Older"}},
+	[MSG_NOT_FOUND] = {"not_found",
+	    {"ページが見つかりません", "Page not found"}},
+	[MSG_NOT_FOUND_TEXT] = {"not_found_text",
+	    {"お探しのページは存在しないか、移動または削除された可能性があります。",
+		"The page you asked for does not exist, or was moved or deleted."}},
+	[MSG_BAD_REQUEST] = {"bad_request", {"不正なリクエストです", "Bad request"}},
+	[MSG_BAD_REQUEST_TEXT] = {"bad_request_text",
+	    {"リクエストの内容を確認してください。", "Please check the request."}},
+	[MSG_BACK_HOME] = {"back_home", {"トップページへ戻る", "Back to the front page"}},
+	[MSG_NO_COMMENTS] = {"no_comments",
+	    {"まだコメントはありません。", "No comments yet."}},
+	[MSG_COMMENT_COUNT] = {"comment_count", {"コメント", "comments"}},
+	[MSG_READ_MORE] = {"read_more", {"続きを読む", "Read more"}},
+	[MSG_HOME] = {"home", {"ホーム", "Home"}},
+	[MSG_POSTED_BY] = {"posted_by", {"投稿者:", "By "}},
+	[MSG_SUFFIX_SAN] = {"suffix_san", {"", ""}},
+};
+
+const char *
+msg_get(enum msg_lang lang, enum msg_id id)
+{
+	if (lang >= LANG__MAX)
+		lang = LANG_JA;
+	return msgs[id].s[lang] ? msgs[id].s[lang] : msgs[id].s[LANG_JA];
+}
+
+const char *
+msg_key(enum msg_id id)
+{
+	return msgs[id].key;
+}
+
+enum msg_lang
+msg_lang_of(const char *code)
+{
+	return code && strcmp(code, "en") == 0 ? LANG_EN : LANG_JA;
+}

@@ -1,0 +1,534 @@
+/*
+ * Page handlers: the article page and the listings (front, category, tag).
+ * Each reads the store, builds a view model (tv tree in the request arena)
+ * and renders one template. No SQL here, no HTML here.
+ */
+#include "site_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Copies one string setting/field into a dict. */
+static void
+put(struct req *q, tv *d, const char *key, const char *val)
+{
+	tv_set(d, key, tv_str(q->r->a, val ? val : ""));
+}
+
+static const char *
+article_url(struct req *q, int64_t id)
+{
+	return arena_printf(q->r->a, "/articles/%lld", (long long)id);
+}
+
+static const char *
+category_url(struct req *q, const char *slug)
+{
+	buf b;
+	buf_init(&b, 4096);
+	buf_puts(&b, "/category/");
+	http_url_encode(&b, slug, strlen(slug));
+	const char *u = arena_strndup(q->r->a, buf_cstr(&b), b.len);
+	buf_free(&b);
+	return u;
+}
+
+/* "2022年 1月 09日" and an RFC 3339 stamp for <time datetime>. */
+static void
+put_dates(struct req *q, tv *d, const char *prefix, int64_t t)
+{
+	arena *a = q->r->a;
+	buf b;
+	buf_init(&b, 256);
+	text_ja_date(&b, t);
+	tv_set(d, arena_printf(a, "%s_ja", prefix), tv_strn(a, buf_cstr(&b), b.len));
+	buf_reset(&b);
+	text_rfc3339(&b, t);
+	tv_set(d, arena_printf(a, "%s_iso", prefix), tv_strn(a, buf_cstr(&b), b.len));
+	buf_free(&b);
+}
+
+/* Plain-text excerpt cut to n grapheme clusters, ending in … when cut. */
+static tv *
+excerpt(struct req *q, const struct store_article *art, size_t n)
+{
+	const char *src = art->excerpt && *art->excerpt ? art->excerpt :
+	    art->body_text ? art->body_text : "";
+	buf sq, out;
+	buf_init(&sq, 1 << 20);
+	buf_init(&out, 1 << 20);
+	text_squash_space(&sq, src, strlen(src));
+	text_truncate(&out, buf_cstr(&sq), sq.len, n);
+	tv *v = tv_strn(q->r->a, buf_cstr(&out), out.len);
+	buf_free(&sq);
+	buf_free(&out);
+	return v;
+}
+
+/* A title cut for narrow places (ranking). */
+static char *
+cut(arena *a, const char *s, size_t n)
+{
+	buf out;
+	buf_init(&out, 1 << 16);
+	text_truncate(&out, s, strlen(s), n);
+	char *r = arena_strndup(a, buf_cstr(&out), out.len);
+	buf_free(&out);
+	return r;
+}
+
+/* An article card for listings and the related block. */
+static tv *
+card(struct req *q, const struct store_article *art)
+{
+	arena *a = q->r->a;
+	tv *d = tv_dict(a);
+	tv_set_int(a, d, "id", art->id);
+	put(q, d, "url", article_url(q, art->id));
+	put(q, d, "title", art->title);
+	put_dates(q, d, "date", art->published_at);
+	tv_set(d, "excerpt", excerpt(q, art, (size_t)q->c->num[CONF_EXCERPT_LEN]));
+	tv_set_int(a, d, "comment_count", art->comment_count);
+	if (art->eyecatch && *art->eyecatch)
+		put(q, d, "eyecatch", art->eyecatch);
+	if (art->category_slug && *art->category_slug) {
+		put(q, d, "cat_name", art->category_name);
+		put(q, d, "cat_url", category_url(q, art->category_slug));
+	}
+	return d;
+}
+
+void
+site_ranking_free(site *s)
+{
+	for (size_t i = 0; i < s->nranking; i++) {
+		free(s->ranking[i].title);
+		free(s->ranking[i].cat_name);
+		free(s->ranking[i].cat_slug);
+	}
+	free(s->ranking);
+	s->ranking = NULL;
+	s->nranking = 0;
+}
+
+/* Recomputes the popular ranking when it is older than a minute: the view
+ * counts behind it move slowly and the aggregate is not free. */
+static void
+ranking_refresh(struct req *q)
+{
+	site *s = q->s;
+	int64_t now = q->r->now;
+	pthread_mutex_lock(&s->mu);
+	bool fresh = s->ranking_at != 0 && now - s->ranking_at < 60 &&
+	    now >= s->ranking_at;
+	pthread_mutex_unlock(&s->mu);
+	if (fresh)
+		return;
+	const char *win = q->c->str[CONF_RANK_WINDOW];
+	int64_t days = strcmp(win, "day") == 0 ? 1 :
+	    strcmp(win, "month") == 0 ? 30 : 7;
+	struct store_article *list = NULL;
+	size_t n = 0;
+	if (store_popular(s->st, now - days * 86400, now,
+	    (size_t)q->c->num[CONF_RANK_COUNT], q->r->a, &list, &n) != STORE_OK)
+		n = 0;
+	struct site_ranked *r = xcalloc(n ? n : 1, sizeof(*r));
+	for (size_t i = 0; i < n; i++) {
+		r[i].id = list[i].id;
+		r[i].title = xstrdup(list[i].title);
+		r[i].cat_name = xstrdup(list[i].category_name ?
+		    list[i].category_name : "");
+		r[i].cat_slug = xstrdup(list[i].category_slug ?
+		    list[i].category_slug : "");
+	}
+	pthread_mutex_lock(&s->mu);
+	site_ranking_free(s);
+	s->ranking = r;
+	s->nranking = n;
+	s->ranking_at = now;
+	pthread_mutex_unlock(&s->mu);
+}
+
+void
+site_view_base(struct req *q, const char *title, const char *path)
+{
+	arena *a = q->r->a;
+	const struct site_conf *c = q->c;
+	q->root = tv_dict(a);
+	tv *sd = tv_set(q->root, "site", tv_dict(a));
+	put(q, sd, "title", c->str[CONF_TITLE]);
+	put(q, sd, "tagline", c->str[CONF_TAGLINE]);
+	put(q, sd, "base_url", c->str[CONF_BASE_URL]);
+	put(q, sd, "static_v", q->s->static_v);
+	put(q, sd, "lang", q->lang == LANG_EN ? "en" : "ja");
+	tv *msg = tv_set(q->root, "msg", tv_dict(a));
+	for (int i = 0; i < MSG__MAX; i++)
+		tv_set(msg, msg_key((enum msg_id)i),
+		    tv_str_nocopy(a, site_msg(q, (enum msg_id)i),
+			strlen(site_msg(q, (enum msg_id)i))));
+	if (title && *title)
+		put(q, q->root, "page_title",
+		    arena_printf(a, "%s | %s", title, c->str[CONF_TITLE]));
+	else
+		put(q, q->root, "page_title", c->str[CONF_TITLE]);
+	put(q, q->root, "description", c->str[CONF_TAGLINE]);
+	if (path)
+		put(q, q->root, "canonical", site_abs(q, path));
+
+	struct store_category *cats = NULL;
+	size_t ncats = 0;
+	tv *nav = tv_set(q->root, "nav", tv_list(a));
+	if (store_categories(q->s->st, a, &cats, &ncats) == STORE_OK)
+		for (size_t i = 0; i < ncats; i++) {
+			tv *d = tv_push(nav, tv_dict(a));
+			put(q, d, "name", cats[i].name);
+			put(q, d, "url", category_url(q, cats[i].slug));
+		}
+
+	ranking_refresh(q);
+	tv *rank = tv_set(q->root, "ranking", tv_list(a));
+	size_t tlen = (size_t)c->num[CONF_RANK_TITLE_LEN];
+	pthread_mutex_lock(&q->s->mu);
+	for (size_t i = 0; i < q->s->nranking; i++) {
+		struct site_ranked *r = &q->s->ranking[i];
+		tv *d = tv_push(rank, tv_dict(a));
+		tv_set_int(a, d, "rank", (int64_t)i + 1);
+		put(q, d, "url", article_url(q, r->id));
+		tv_set(d, "title", tv_str(a, cut(a, r->title, tlen)));
+		put(q, d, "full_title", r->title);
+		if (*r->cat_slug) {
+			put(q, d, "cat_name", r->cat_name);
+			put(q, d, "cat_url", category_url(q, r->cat_slug));
+		}
+	}
+	pthread_mutex_unlock(&q->s->mu);
+}
+
+/* ---- comments ------------------------------------------------------------- */
+
+/* id → index of the comment, for finding parents in one pass. */
+struct cmap {
+	int64_t *keys;
+	size_t *vals;
+	size_t cap;
+};
+
+static void
+cmap_init(struct cmap *m, arena *a, size_t n)
+{
+	m->cap = 16;
+	while (m->cap < n * 2)
+		m->cap *= 2;
+	m->keys = arena_alloc(a, m->cap * sizeof(*m->keys));
+	m->vals = arena_alloc(a, m->cap * sizeof(*m->vals));
+}
+
+static void
+cmap_put(struct cmap *m, int64_t k, size_t v)
+{
+	size_t i = (size_t)k * 0x9E3779B97F4A7C15ULL & (m->cap - 1);
+	while (m->keys[i] != 0 && m->keys[i] != k)
+		i = (i + 1) & (m->cap - 1);
+	m->keys[i] = k;
+	m->vals[i] = v;
+}
+
+static bool
+cmap_get(const struct cmap *m, int64_t k, size_t *v)
+{
+	size_t i = (size_t)k * 0x9E3779B97F4A7C15ULL & (m->cap - 1);
+	while (m->keys[i] != 0) {
+		if (m->keys[i] == k) {
+			*v = m->vals[i];
+			return true;
+		}
+		i = (i + 1) & (m->cap - 1);
+	}
+	return false;
+}
+
+/*
+ * Builds the threaded comment list. The true parent is what the store
+ * holds; a reply whose parent already sits at the display depth is shown
+ * beside its parent, under the deepest ancestor that still has room.
+ */
+static tv *
+comment_tree(struct req *q, const struct store_comment *cs, size_t n,
+    int64_t article_id)
+{
+	arena *a = q->r->a;
+	int maxd = (int)q->c->num[CONF_DISPLAY_DEPTH];
+	tv *top = tv_list(a);
+	tv **kids = arena_alloc(a, (n ? n : 1) * sizeof(*kids));
+	tv **nodes = arena_alloc(a, (n ? n : 1) * sizeof(*nodes));
+	int *depth = arena_alloc(a, (n ? n : 1) * sizeof(*depth));
+	size_t *dparent = arena_alloc(a, (n ? n : 1) * sizeof(*dparent));
+	struct cmap m;
+	cmap_init(&m, a, n);
+	buf b;
+	buf_init(&b, 1 << 20);
+	for (size_t i = 0; i < n; i++) {
+		const struct store_comment *c = &cs[i];
+		tv *d = nodes[i] = tv_dict(a);
+		tv_set_int(a, d, "id", c->id);
+		put(q, d, "author", c->nickname);
+		put_dates(q, d, "date", c->created_at);
+		buf_reset(&b);
+		comment_format(&b, c->body, strlen(c->body));
+		tv_set(d, "body_html", tv_html_trusted(a, buf_cstr(&b), b.len));
+		tv_set_int(a, d, "like_count", c->like_count);
+		put(q, d, "reply_url", arena_printf(a, "/articles/%lld?replytocom=%lld#respond",
+		    (long long)article_id, (long long)c->id));
+		tv_set_bool(a, d, "pending", c->status == CSTATUS_PENDING);
+		kids[i] = tv_set(d, "children", tv_list(a));
+
+		size_t p = 0;
+		bool has_parent = c->parent_id && cmap_get(&m, c->parent_id, &p);
+		if (has_parent) {
+			while (depth[p] >= maxd)
+				p = dparent[p];
+			depth[i] = depth[p] + 1;
+			dparent[i] = p;
+			tv_push(kids[p], d);
+		} else {
+			/* Top level, or a parent that is not shown (pending,
+			 * deleted): show it at the top rather than lose it. */
+			depth[i] = 1;
+			dparent[i] = i;
+			tv_push(top, d);
+		}
+		tv_set_int(a, d, "depth", depth[i]);
+		cmap_put(&m, c->id, i);
+	}
+	for (size_t i = 0; i < n; i++)
+		if (tv_len(kids[i]) > 0)
+			tv_set_bool(a, nodes[i], "has_children", true);
+	buf_free(&b);
+	return top;
+}
+
+/* ---- article page --------------------------------------------------------- */
+
+void
+site_page_article(struct req *q, int64_t id)
+{
+	arena *a = q->r->a;
+	store *st = q->s->st;
+	struct store_article art;
+	enum store_err e = store_article_get(st, id, q->r->now, a, &art);
+	if (e != STORE_OK || art.kind != KIND_POST) {
+		site_error(q, 404);
+		return;
+	}
+	const char *path = article_url(q, id);
+	site_view_base(q, art.title, path);
+	tv *d = tv_set(q->root, "article", tv_dict(a));
+	tv_set_int(a, d, "id", art.id);
+	put(q, d, "url", path);
+	put(q, d, "abs_url", site_abs(q, path));
+	put(q, d, "title", art.title);
+	put_dates(q, d, "date", art.published_at);
+	put_dates(q, d, "updated", art.updated_at);
+	put(q, d, "author", art.author_name);
+	tv_set(d, "body_html", tv_html_trusted(a, art.body_html,
+	    strlen(art.body_html)));
+	tv_set_int(a, d, "comment_count", art.comment_count);
+	tv_set_bool(a, d, "comments_open", art.comments_open);
+	if (art.category_slug && *art.category_slug) {
+		tv *cat = tv_set(d, "category", tv_dict(a));
+		put(q, cat, "name", art.category_name);
+		put(q, cat, "url", category_url(q, art.category_slug));
+	}
+	if (art.eyecatch && *art.eyecatch) {
+		put(q, d, "eyecatch", art.eyecatch);
+		put(q, d, "eyecatch_abs", art.eyecatch[0] == '/' ?
+		    site_abs(q, art.eyecatch) : art.eyecatch);
+		if (art.eyecatch_credit && *art.eyecatch_credit)
+			put(q, d, "eyecatch_credit", art.eyecatch_credit);
+	}
+	tv *srcs = tv_set(d, "sources", tv_list(a));
+	for (size_t i = 0; i < art.nsources; i++) {
+		tv *s = tv_push(srcs, tv_dict(a));
+		put(q, s, "title", art.sources[i].title);
+		put(q, s, "url", art.sources[i].url);
+		tv_set_bool(a, s, "first", i == 0);
+	}
+	tv_set_bool(a, d, "has_sources", art.nsources > 0);
+	tv_set_bool(a, d, "has_tags", art.ntags > 0);
+	tv *tags = tv_set(d, "tags", tv_list(a));
+	for (size_t i = 0; i < art.ntags; i++) {
+		tv *t = tv_push(tags, tv_dict(a));
+		put(q, t, "name", art.tags[i].name);
+		buf b;
+		buf_init(&b, 4096);
+		buf_puts(&b, "/tag/");
+		http_url_encode(&b, art.tags[i].slug, strlen(art.tags[i].slug));
+		put(q, t, "url", buf_cstr(&b));
+		buf_free(&b);
+	}
+	tv *ex = excerpt(q, &art, 120);
+	tv_set(q->root, "description", ex);
+	tv_set_bool(a, q->root, "is_article", true);
+
+	struct store_article *prev = NULL, *next = NULL;
+	if (store_article_adjacent(st, &art, q->r->now, a, &prev, &next) ==
+	    STORE_OK) {
+		if (prev) {
+			tv *p = tv_set(q->root, "prev", tv_dict(a));
+			put(q, p, "url", article_url(q, prev->id));
+			put(q, p, "title", prev->title);
+		}
+		if (next) {
+			tv *p = tv_set(q->root, "next", tv_dict(a));
+			put(q, p, "url", article_url(q, next->id));
+			put(q, p, "title", next->title);
+		}
+	}
+
+	struct store_article *rel = NULL;
+	size_t nrel = 0;
+	tv *rl = tv_set(q->root, "related", tv_list(a));
+	if (store_related(st, &art, q->r->now, (size_t)q->c->num[CONF_RELATED_COUNT],
+	    a, &rel, &nrel) == STORE_OK)
+		for (size_t i = 0; i < nrel; i++)
+			tv_push(rl, card(q, &rel[i]));
+
+	struct store_comment *cs = NULL;
+	size_t ncs = 0;
+	if (store_comments_for_article(st, id, CTYPE__MAX, NULL, a, &cs, &ncs) !=
+	    STORE_OK)
+		ncs = 0;
+	/* Split readers' comments from trackbacks/pingbacks, keeping order. */
+	struct store_comment *only = arena_alloc(a, (ncs ? ncs : 1) * sizeof(*only));
+	size_t nonly = 0;
+	tv *tbs = tv_set(q->root, "trackbacks", tv_list(a));
+	for (size_t i = 0; i < ncs; i++) {
+		if (cs[i].type == CTYPE_COMMENT) {
+			only[nonly++] = cs[i];
+			continue;
+		}
+		tv *t = tv_push(tbs, tv_dict(a));
+		tv_set_int(a, t, "id", cs[i].id);
+		put(q, t, "author", cs[i].nickname);
+		put(q, t, "url", cs[i].url);
+		put(q, t, "body", cs[i].body);
+		put_dates(q, t, "date", cs[i].created_at);
+	}
+	tv_set(q->root, "comments", comment_tree(q, only, nonly, id));
+	tv_set_int(a, q->root, "comments_total", (int64_t)nonly);
+
+	http_resp_header(q->r, q->w, "Cache-Control", "public, max-age=0, s-maxage=60");
+	site_render(q, "article", 200);
+}
+
+/* ---- listings ------------------------------------------------------------- */
+
+/* Reads ?page=N: 1 when absent; 0 when malformed (the caller answers 404). */
+static int64_t
+page_arg(struct req *q)
+{
+	const char *p = http_req_arg(q->r, "page");
+	if (p == NULL)
+		return 1;
+	int64_t v = 0;
+	if (*p == '\0' || *p == '0' || strlen(p) > 6)
+		return 0;
+	for (; *p; p++) {
+		if (*p < '0' || *p > '9')
+			return 0;
+		v = v * 10 + (*p - '0');
+	}
+	return v;
+}
+
+void
+site_page_listing(struct req *q, enum list_kind kind, const char *slug)
+{
+	arena *a = q->r->a;
+	store *st = q->s->st;
+	struct store_filter f = {0};
+	const char *heading = site_msg(q, MSG_LATEST);
+	const char *base = "/";
+	if (kind == LIST_CATEGORY) {
+		struct store_category cat;
+		if (store_category_by_slug(st, slug, a, &cat) != STORE_OK) {
+			site_error(q, 404);
+			return;
+		}
+		f.category_id = cat.id;
+		heading = cat.name;
+		base = category_url(q, cat.slug);
+	} else if (kind == LIST_TAG) {
+		struct store_tag tag;
+		if (store_tag_by_slug(st, slug, a, &tag) != STORE_OK) {
+			site_error(q, 404);
+			return;
+		}
+		f.tag_id = tag.id;
+		heading = tag.name;
+		buf b;
+		buf_init(&b, 4096);
+		buf_puts(&b, "/tag/");
+		http_url_encode(&b, tag.slug, strlen(tag.slug));
+		base = arena_strdup(a, buf_cstr(&b));
+		buf_free(&b);
+	}
+	int64_t page = page_arg(q);
+	if (page < 1) {
+		site_error(q, 404);
+		return;
+	}
+	int64_t per = q->c->num[CONF_PER_PAGE];
+	struct store_article *list = NULL;
+	size_t n = 0;
+	int64_t total = 0;
+	if (store_articles_list(st, &f, q->r->now, (page - 1) * per, per, a, &list,
+	    &n, &total) != STORE_OK) {
+		site_error(q, 500);
+		return;
+	}
+	int64_t pages = total ? (total + per - 1) / per : 1;
+	if (page > pages) {
+		site_error(q, 404);
+		return;
+	}
+	const char *path = page == 1 ? base :
+	    arena_printf(a, "%s?page=%lld", base, (long long)page);
+	const char *title = kind == LIST_FRONT && page == 1 ? NULL :
+	    page == 1 ? heading :
+	    arena_printf(a, "%s (%lld)", heading, (long long)page);
+	site_view_base(q, title, path);
+	put(q, q->root, "heading", heading);
+	tv_set_bool(a, q->root, "is_front", kind == LIST_FRONT);
+	tv *cards = tv_set(q->root, "cards", tv_list(a));
+	for (size_t i = 0; i < n; i++)
+		tv_push(cards, card(q, &list[i]));
+
+	if (pages > 1) {
+		tv *pg = tv_set(q->root, "pagination", tv_dict(a));
+		if (page > 1)
+			put(q, pg, "prev_url", page == 2 ? base :
+			    arena_printf(a, "%s?page=%lld", base, (long long)page - 1));
+		if (page < pages)
+			put(q, pg, "next_url",
+			    arena_printf(a, "%s?page=%lld", base, (long long)page + 1));
+		tv *nums = tv_set(pg, "pages", tv_list(a));
+		/* First, last, and a window around the current page. */
+		int64_t last_shown = 0;
+		for (int64_t i = 1; i <= pages; i++) {
+			if (i != 1 && i != pages && (i < page - 2 || i > page + 2))
+				continue;
+			if (last_shown && i > last_shown + 1)
+				tv_set_bool(a, tv_push(nums, tv_dict(a)), "gap", true);
+			tv *d = tv_push(nums, tv_dict(a));
+			tv_set_int(a, d, "n", i);
+			put(q, d, "url", i == 1 ? base :
+			    arena_printf(a, "%s?page=%lld", base, (long long)i));
+			tv_set_bool(a, d, "current", i == page);
+			last_shown = i;
+		}
+	}
+	http_resp_header(q->r, q->w, "Cache-Control", "public, max-age=0, s-maxage=60");
+	site_render(q, "listing", 200);
+}

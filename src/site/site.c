@@ -1,0 +1,414 @@
+/*
+ * The web site: routing, per-request context, the theme (templates and
+ * static files), settings snapshots, error pages. Page handlers live in
+ * pages.c; they share the helpers declared in site_int.h.
+ */
+#include "site_int.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "embed.h"
+
+static const struct http_route site_routes[] = {
+	{HTTP_GET, "/", R_FRONT},
+	{HTTP_GET, "/articles/{id}", R_ARTICLE},
+	{HTTP_GET, "/category/{slug}", R_CATEGORY},
+	{HTTP_GET, "/tag/{slug}", R_TAG},
+	{HTTP_GET, "/static/{*}", R_STATIC},
+	{HTTP_GET, "/media/{*}", R_MEDIA},
+	{HTTP_GET, "/robots.txt", R_ROBOTS},
+};
+
+/* Content type by file extension, for static and media files. */
+const char *
+site_mime(const char *path)
+{
+	static const struct {
+		const char *ext, *type;
+	} types[] = {
+		{".css", "text/css; charset=utf-8"},
+		{".js", "text/javascript; charset=utf-8"},
+		{".svg", "image/svg+xml"},
+		{".png", "image/png"},
+		{".jpg", "image/jpeg"},
+		{".jpeg", "image/jpeg"},
+		{".gif", "image/gif"},
+		{".webp", "image/webp"},
+		{".ico", "image/x-icon"},
+		{".txt", "text/plain; charset=utf-8"},
+		{".json", "application/json"},
+		{".woff2", "font/woff2"},
+	};
+	const char *dot = strrchr(path, '.');
+	if (dot != NULL)
+		for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++)
+			if (strcasecmp(dot, types[i].ext) == 0)
+				return types[i].type;
+	return "application/octet-stream";
+}
+
+/* FNV-1a 64: a cheap content hash for static ETags and version strings. */
+static uint64_t
+site_hash(const void *p, size_t n)
+{
+	const unsigned char *s = p;
+	uint64_t h = 1469598103934665603ULL;
+	for (size_t i = 0; i < n; i++) {
+		h ^= s[i];
+		h *= 1099511628211ULL;
+	}
+	return h;
+}
+
+/* Adds one theme file (templates/x.html or static/y) from memory. */
+static bool
+site_theme_file(site *s, const char *path, const void *data, size_t len,
+    buf *err)
+{
+	if (strncmp(path, "templates/", 10) == 0) {
+		const char *name = path + 10;
+		const char *dot = strrchr(name, '.');
+		if (dot == NULL)
+			return true;
+		char tname[128];
+		size_t n = (size_t)(dot - name);
+		if (n >= sizeof(tname))
+			return true;
+		memcpy(tname, name, n);
+		tname[n] = '\0';
+		bool xml = strcmp(dot, ".xml") == 0;
+		if (!xml && strcmp(dot, ".html") != 0)
+			return true;
+		return tmpl_add(&s->tmpl, tname, data, len, xml, err);
+	}
+	if (strncmp(path, "static/", 7) == 0) {
+		s->statics = xrealloc(s->statics,
+		    (s->nstatics + 1) * sizeof(*s->statics));
+		struct site_static *f = &s->statics[s->nstatics++];
+		f->name = xstrdup(path + 7);
+		f->data = xmalloc(len + 1);
+		memcpy(f->data, data, len);
+		f->data[len] = '\0';
+		f->len = len;
+		f->type = site_mime(path);
+		snprintf(f->etag, sizeof(f->etag), "\"%016llx\"",
+		    (unsigned long long)site_hash(data, len));
+	}
+	return true;
+}
+
+/* Reads every file of dir/sub into the theme. */
+static bool
+site_theme_dir(site *s, const char *dir, const char *sub, buf *err)
+{
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/%s", dir, sub);
+	DIR *d = opendir(path);
+	if (d == NULL) {
+		buf_printf(err, "%s: %s", path, strerror(errno));
+		return false;
+	}
+	bool ok = true;
+	struct dirent *e;
+	while (ok && (e = readdir(d)) != NULL) {
+		if (e->d_name[0] == '.')
+			continue;
+		char file[4096 + 256];
+		snprintf(file, sizeof(file), "%s/%s", path, e->d_name);
+		FILE *f = fopen(file, "rb");
+		if (f == NULL)
+			continue;
+		buf b;
+		buf_init(&b, 16 << 20);
+		char chunk[8192];
+		size_t n;
+		while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+			buf_put(&b, chunk, n);
+		fclose(f);
+		char rel[512];
+		snprintf(rel, sizeof(rel), "%s/%s", sub, e->d_name);
+		ok = !b.err && site_theme_file(s, rel, buf_cstr(&b), b.len, err);
+		buf_free(&b);
+	}
+	closedir(d);
+	return ok;
+}
+
+/* Swaps in a new settings snapshot when the stored settings changed. */
+static void
+site_conf_refresh(site *s)
+{
+	struct site_conf *c = conf_load(s->st);
+	pthread_mutex_lock(&s->mu);
+	bool same = s->conf != NULL;
+	for (int k = 0; same && k < CONF__MAX; k++)
+		same = strcmp(c->str[k], s->conf->str[k]) == 0;
+	if (same) {
+		pthread_mutex_unlock(&s->mu);
+		conf_free(c);
+		return;
+	}
+	/* Requests in flight may still read the old snapshot; it is kept
+	 * until site_free. Settings change rarely, so this stays small. */
+	if (s->conf != NULL) {
+		s->retired = xrealloc(s->retired,
+		    (s->nretired + 1) * sizeof(*s->retired));
+		s->retired[s->nretired++] = s->conf;
+	}
+	if (!text_tz_set(c->str[CONF_TIMEZONE]))
+		fprintf(stderr, "kiji: unknown time zone %s, keeping the old one\n",
+		    c->str[CONF_TIMEZONE]);
+	s->conf = c;
+	s->ranking_at = 0; /* ranking settings may have changed */
+	pthread_mutex_unlock(&s->mu);
+}
+
+site *
+site_new(store *st, const char *theme_dir, buf *err)
+{
+	site *s = xcalloc(1, sizeof(*s));
+	s->st = st;
+	pthread_mutex_init(&s->mu, NULL);
+	if (theme_dir != NULL) {
+		if (!site_theme_dir(s, theme_dir, "templates", err) ||
+		    !site_theme_dir(s, theme_dir, "static", err))
+			goto err;
+	} else {
+		for (const struct embed_file *f = embed_files; f->path; f++)
+			if (!site_theme_file(s, f->path, f->data, f->len, err))
+				goto err;
+	}
+	if (s->tmpl == NULL || !tmpl_has(s->tmpl, "article")) {
+		buf_puts(err, "theme has no article template");
+		goto err;
+	}
+	uint64_t v = 0;
+	for (size_t i = 0; i < s->nstatics; i++)
+		v ^= site_hash(s->statics[i].etag, strlen(s->statics[i].etag)) + i;
+	snprintf(s->static_v, sizeof(s->static_v), "%08llx",
+	    (unsigned long long)(v & 0xffffffffu));
+	site_conf_refresh(s);
+	return s;
+err:
+	site_free(s);
+	return NULL;
+}
+
+void
+site_free(site *s)
+{
+	if (s == NULL)
+		return;
+	tmpl_free(s->tmpl);
+	for (size_t i = 0; i < s->nstatics; i++) {
+		free(s->statics[i].name);
+		free(s->statics[i].data);
+	}
+	free(s->statics);
+	conf_free(s->conf);
+	for (size_t i = 0; i < s->nretired; i++)
+		conf_free(s->retired[i]);
+	free(s->retired);
+	site_ranking_free(s);
+	pthread_mutex_destroy(&s->mu);
+	free(s);
+}
+
+void
+site_http_config(site *s, struct http_config *cfg)
+{
+	const struct site_conf *c = s->conf;
+	cfg->threads = (unsigned)c->num[CONF_HTTP_THREADS];
+	cfg->conn_timeout = (unsigned)c->num[CONF_HTTP_TIMEOUT];
+	cfg->per_ip_limit = (unsigned)c->num[CONF_HTTP_PER_IP];
+	cfg->max_body = (size_t)c->num[CONF_HTTP_MAX_BODY];
+	cfg->max_fields = 64;
+	cfg->max_field_len = (size_t)c->num[CONF_HTTP_MAX_BODY];
+	cfg->trusted_proxies = c->str[CONF_TRUSTED_PROXIES];
+}
+
+/* The current settings snapshot; checks whether another connection
+ * (the CLI, another thread) committed since this thread last looked. */
+static const struct site_conf *
+site_conf(site *s)
+{
+	static _Thread_local int64_t seen = -1;
+	int64_t v = store_data_version(s->st);
+	if (v != seen) {
+		if (seen != -1)
+			site_conf_refresh(s);
+		seen = v;
+	}
+	pthread_mutex_lock(&s->mu);
+	const struct site_conf *c = s->conf;
+	pthread_mutex_unlock(&s->mu);
+	return c;
+}
+
+const char *
+site_msg(const struct req *q, enum msg_id id)
+{
+	return msg_get(q->lang, id);
+}
+
+/* Absolute URL of a site path, from the base_url setting (never Host). */
+const char *
+site_abs(const struct req *q, const char *path)
+{
+	return arena_printf(q->r->a, "%s%s", q->c->str[CONF_BASE_URL], path);
+}
+
+/* Renders template name with root into the response body. */
+void
+site_render(struct req *q, const char *name, int status)
+{
+	q->w->status = status;
+	q->w->content_type = "text/html; charset=utf-8";
+	buf_reset(&q->w->body);
+	if (!tmpl_render(q->s->tmpl, name, q->root, &q->w->body) ||
+	    q->w->body.err) {
+		fprintf(stderr, "kiji: rendering %s failed\n", name);
+		buf_reset(&q->w->body);
+		q->w->status = 500;
+		q->w->content_type = "text/plain; charset=utf-8";
+		buf_puts(&q->w->body, "500 内部エラー\n");
+	}
+}
+
+/* A Japanese error page (404, 400, 405 ...) in the site's layout. */
+void
+site_error(struct req *q, int status)
+{
+	enum msg_id title = MSG_NOT_FOUND, text = MSG_NOT_FOUND_TEXT;
+	if (status != 404) {
+		title = MSG_BAD_REQUEST;
+		text = MSG_BAD_REQUEST_TEXT;
+	}
+	arena *a = q->r->a;
+	site_view_base(q, site_msg(q, title), NULL);
+	tv *e = tv_set(q->root, "error", tv_dict(a));
+	tv_set_int(a, e, "status", status);
+	tv_set_str(a, e, "title", site_msg(q, title));
+	tv_set_str(a, e, "text", site_msg(q, text));
+	http_resp_header(q->r, q->w, "Cache-Control", "no-store");
+	site_render(q, "error", status);
+}
+
+/* Serves a compiled-in (or theme folder) static file. */
+static void
+site_static(struct req *q, const char *name)
+{
+	for (size_t i = 0; i < q->s->nstatics; i++) {
+		struct site_static *f = &q->s->statics[i];
+		if (strcmp(f->name, name) != 0)
+			continue;
+		http_resp_header(q->r, q->w, "ETag", f->etag);
+		http_resp_header(q->r, q->w, "Cache-Control",
+		    "public, max-age=86400");
+		const char *inm = http_req_header(q->r, "If-None-Match");
+		if (inm && strcmp(inm, f->etag) == 0) {
+			q->w->status = 304;
+			return;
+		}
+		q->w->status = 200;
+		q->w->content_type = f->type;
+		buf_put(&q->w->body, f->data, f->len);
+		return;
+	}
+	site_error(q, 404);
+}
+
+/* Serves an image stored in the database. */
+static void
+site_media(struct req *q, const char *name)
+{
+	const char *type;
+	const void *data;
+	size_t n;
+	int64_t mtime;
+	for (const char *p = name; *p; p++)
+		if (!(((*p | 32) >= 'a' && (*p | 32) <= 'z') ||
+		    (*p >= '0' && *p <= '9') || *p == '.' || *p == '-' ||
+		    *p == '_')) {
+			site_error(q, 404);
+			return;
+		}
+	if (store_media_get(q->s->st, name, q->r->a, &type, &data, &n,
+	    &mtime) != STORE_OK) {
+		site_error(q, 404);
+		return;
+	}
+	char etag[40];
+	snprintf(etag, sizeof(etag), "\"m%llx-%zx\"", (unsigned long long)mtime, n);
+	http_resp_header(q->r, q->w, "ETag", etag);
+	http_resp_header(q->r, q->w, "Cache-Control", "public, max-age=86400");
+	/* SVG is a document: no scripts, even if one slipped in. */
+	http_resp_header(q->r, q->w, "Content-Security-Policy",
+	    "default-src 'none'; style-src 'unsafe-inline'; sandbox");
+	const char *inm = http_req_header(q->r, "If-None-Match");
+	if (inm && strcmp(inm, etag) == 0) {
+		q->w->status = 304;
+		return;
+	}
+	q->w->status = 200;
+	q->w->content_type = type;
+	buf_put(&q->w->body, data, n);
+}
+
+static void
+site_robots(struct req *q)
+{
+	q->w->content_type = "text/plain; charset=utf-8";
+	buf_printf(&q->w->body, "User-agent: *\nDisallow: /admin/\n\nSitemap: %s\n",
+	    site_abs(q, "/sitemap.xml"));
+}
+
+void
+site_handle(void *ctx, struct http_req *r, struct http_resp *w)
+{
+	struct req q = {.s = ctx, .r = r, .w = w};
+	q.c = site_conf(q.s);
+	q.lang = msg_lang_of(q.c->str[CONF_LANG]);
+	struct http_match m;
+	if (!http_route(site_routes, sizeof(site_routes) / sizeof(site_routes[0]),
+	    r->method, r->path, r->a, &m)) {
+		if (m.method_mismatch) {
+			http_resp_header(r, w, "Allow", "GET, HEAD");
+			site_error(&q, 405);
+		} else {
+			site_error(&q, 404);
+		}
+		return;
+	}
+	switch ((enum site_route)m.id) {
+	case R_FRONT:
+		site_page_listing(&q, LIST_FRONT, NULL);
+		break;
+	case R_ARTICLE:
+		site_page_article(&q, m.num[0]);
+		break;
+	case R_CATEGORY:
+		site_page_listing(&q, LIST_CATEGORY, m.str[0]);
+		break;
+	case R_TAG:
+		site_page_listing(&q, LIST_TAG, m.str[0]);
+		break;
+	case R_STATIC:
+		site_static(&q, m.str[0]);
+		break;
+	case R_MEDIA:
+		site_media(&q, m.str[0]);
+		break;
+	case R_ROBOTS:
+		site_robots(&q);
+		break;
+	case R__MAX:
+		site_error(&q, 404);
+		break;
+	}
+}

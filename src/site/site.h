@@ -1,0 +1,125 @@
+/*
+ * site: the handlers (article, archives, static, errors ...), settings
+ * with their defaults, the message table and the demo-site generator.
+ * Sits above http/, store/, render/ and text/.
+ */
+#ifndef KIJI_SITE_H
+#define KIJI_SITE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "../http/http.h"
+#include "../store/store.h"
+#include "../text/text.h"
+
+/* ---- settings (conf.c) -------------------------------------------------------- */
+
+/*
+ * Every tunable lives in the settings table; this is the list of keys with
+ * their defaults, types and bounds. A site_conf is an immutable snapshot
+ * of all of them, rebuilt when the database changes.
+ */
+enum conf_key {
+	CONF_TITLE,          /* site.title */
+	CONF_TAGLINE,        /* site.tagline */
+	CONF_BASE_URL,       /* site.base_url: absolute URLs, never from Host */
+	CONF_TIMEZONE,       /* site.timezone: IANA name */
+	CONF_LANG,           /* site.lang: ja | en (message table) */
+	CONF_PER_PAGE,       /* listing.per_page */
+	CONF_EXCERPT_LEN,    /* listing.excerpt_length: grapheme clusters */
+	CONF_RELATED_COUNT,  /* related.count */
+	CONF_RANK_COUNT,     /* ranking.count */
+	CONF_RANK_TITLE_LEN, /* ranking.title_length: grapheme clusters */
+	CONF_RANK_WINDOW,    /* ranking.window: day | week | month */
+	CONF_DISPLAY_DEPTH,  /* comments.display_depth */
+	CONF_DEFAULT_NAME,   /* comments.default_name */
+	CONF_HTTP_THREADS,   /* http.threads: 0 = number of cores */
+	CONF_HTTP_TIMEOUT,   /* http.timeout: seconds */
+	CONF_HTTP_PER_IP,    /* http.per_ip_limit: connections, 0 = none */
+	CONF_HTTP_MAX_BODY,  /* http.max_body: bytes */
+	CONF_TRUSTED_PROXIES,/* http.trusted_proxies: space-separated IPs */
+	CONF__MAX
+};
+
+enum conf_type { CONF_STR, CONF_INT, CONF_ENUM, CONF_TYPE__MAX };
+
+struct conf_def {
+	const char *key;
+	enum conf_type type;
+	const char *def;
+	long min, max;       /* CONF_INT bounds; CONF_STR max length */
+	const char *choices; /* CONF_ENUM: "day|week|month" */
+	const char *help;
+};
+extern const struct conf_def conf_defs[CONF__MAX];
+
+struct site_conf {
+	char *str[CONF__MAX]; /* every value as text */
+	long num[CONF__MAX];  /* CONF_INT values */
+};
+
+/* Finds a key; CONF__MAX when unknown. */
+enum conf_key conf_find(const char *key);
+/* Checks a value against the key's type and bounds; false with a reason. */
+bool conf_valid(enum conf_key k, const char *value, buf *why);
+/* Snapshot of all settings (defaults where unset or invalid). */
+struct site_conf *conf_load(store *st);
+void conf_free(struct site_conf *c);
+
+/* ---- messages (msg.c) ------------------------------------------------------------ */
+
+enum msg_id {
+	MSG_COMMENTS, MSG_TRACKBACKS, MSG_NO_TRACKBACKS, MSG_RELATED,
+	MSG_RANKING, MSG_PREV, MSG_NEXT, MSG_PAGE_TOP, MSG_SOURCE,
+	MSG_RELATED_LINK, MSG_EYECATCH_CREDIT, MSG_REPLY, MSG_LIKE,
+	MSG_LEAVE_COMMENT, MSG_NICKNAME, MSG_BODY, MSG_SUBMIT, MSG_LATEST,
+	MSG_CATEGORY, MSG_TAG, MSG_PAGE_N, MSG_NEWER, MSG_OLDER,
+	MSG_NOT_FOUND, MSG_NOT_FOUND_TEXT, MSG_BAD_REQUEST,
+	MSG_BAD_REQUEST_TEXT, MSG_BACK_HOME, MSG_NO_COMMENTS, MSG_COMMENT_COUNT,
+	MSG_READ_MORE, MSG_HOME, MSG_POSTED_BY, MSG_SUFFIX_SAN,
+	MSG__MAX
+};
+enum msg_lang { LANG_JA, LANG_EN, LANG__MAX };
+/* The UI string for id in lang (UTF-8, static). */
+const char *msg_get(enum msg_lang lang, enum msg_id id);
+/* The template key of id, e.g. "comments" (templates say {{msg.comments}}). */
+const char *msg_key(enum msg_id id);
+enum msg_lang msg_lang_of(const char *code);
+
+/* ---- the web site (site.c) --------------------------------------------------------- */
+
+typedef struct site site;
+
+/* Loads the theme (compiled-in, or from theme_dir when not NULL: a folder
+ * holding templates/ and static/) and the settings. NULL with err. */
+site *site_new(store *st, const char *theme_dir, buf *err);
+void site_free(site *s); /* NULL-safe */
+/* The http_handler for every request (ctx is the site). */
+void site_handle(void *ctx, struct http_req *r, struct http_resp *w);
+/* Server settings from the site's configuration. */
+void site_http_config(site *s, struct http_config *cfg);
+
+/* ---- demo site (demo.c) ----------------------------------------------------- */
+
+struct site_demo_opts {
+	int64_t articles; /* number of posts */
+	int64_t comments; /* average comments per article */
+	uint64_t seed;    /* same seed + same now = same site */
+	int64_t now;      /* dates are laid out backwards from here */
+	bool progress;    /* draw a progress bar on stderr */
+};
+
+/* Writes a deterministic synthetic Japanese news site into an empty store
+ * (settings, users, categories, tags, articles, media, comments, views).
+ * false with a message in err on failure. */
+bool site_demo(store *st, const struct site_demo_opts *o, buf *err);
+
+/*
+ * Renders a's Markdown (or HTML) body into body_html/body_text (arena) and
+ * adds it to the store. Every article save goes through this (or
+ * site_article_update) so the read path never renders Markdown.
+ */
+enum store_err site_article_add(store *st, struct store_article *a, arena *ar);
+
+#endif

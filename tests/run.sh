@@ -1,0 +1,67 @@
+#!/bin/bash
+# Runs every suite: unit (ASan+UBSan), integration (real server over HTTP),
+# browser (Chromium via playwright-core). Each suite's last line is
+# "<suite>: N passed, N failed"; this script adds them up and prints the
+# total as its own last line.
+set -u
+cd "$(dirname "$0")/.."
+pass=0
+fail=0
+failed_suites=()
+
+tally() { # name, output file, exit code
+	local line p f
+	line=$(grep -E '[0-9]+ passed, [0-9]+ failed' "$2" | tail -n 1)
+	if [ -z "$line" ]; then
+		echo "!! $1: no summary line (exit $3)"
+		fail=$((fail + 1))
+		failed_suites+=("$1")
+		return
+	fi
+	p=$(sed -E 's/.*[^0-9]([0-9]+) passed.*/\1/; s/^([0-9]+) passed.*/\1/' <<<"$line")
+	f=$(sed -E 's/.* ([0-9]+) failed.*/\1/' <<<"$line")
+	pass=$((pass + p))
+	fail=$((fail + f))
+	if [ "$f" -ne 0 ] || [ "$3" -ne 0 ]; then
+		[ "$f" -eq 0 ] && fail=$((fail + 1))
+		failed_suites+=("$1")
+	fi
+}
+
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+
+echo "== unit tests (ASan+UBSan)"
+for t in build/asan/tests/test_*; do
+	[ -x "$t" ] || continue
+	n=$(basename "$t")
+	(cd tests/unit && "../../$t") >"$out/$n" 2>&1
+	rc=$?
+	grep -E '^(FAIL|  got|  want)|ERROR|runtime error' "$out/$n" | head -40
+	tally "$n" "$out/$n" $rc
+	tail -n 1 "$out/$n"
+done
+
+if [ -z "${KIJI_SKIP_INTEGRATION:-}" ]; then
+	echo "== integration tests (real server, ASan build)"
+	KIJI_BIN=build/asan/kiji /usr/bin/python3 tests/integration/run.py >"$out/integration" 2>&1
+	rc=$?
+	grep -E '^(FAIL|ERROR)|Traceback|runtime error|AddressSanitizer' -A8 "$out/integration" | head -80
+	tally integration "$out/integration" $rc
+	tail -n 1 "$out/integration"
+fi
+
+if [ -z "${KIJI_SKIP_BROWSER:-}" ]; then
+	echo "== browser tests (Chromium, playwright-core)"
+	tests/browser/run.sh >"$out/browser" 2>&1
+	rc=$?
+	grep -E '^(FAIL|ERROR)' -A8 "$out/browser" | head -60
+	tally browser "$out/browser" $rc
+	tail -n 1 "$out/browser"
+fi
+
+[ ${#failed_suites[@]} -gt 0 ] && echo "failed suites: ${failed_suites[*]}"
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
