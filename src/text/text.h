@@ -79,8 +79,9 @@ bool text_clean(const char *s, size_t n);
 
 /*
  * NFC / NFKC+casefold normalisation into out (appended). Returns false on
- * invalid UTF-8 (nothing appended). NFKC+casefold is what search and the
- * NG-word filter compare: full-width ＡＢＣ and half-width abc become equal.
+ * invalid UTF-8 (nothing appended), or when out refuses the append (out->err
+ * is then set). NFKC+casefold is what search and the NG-word filter compare:
+ * full-width ＡＢＣ and half-width abc become equal.
  */
 bool text_nfc(buf *out, const char *s, size_t n);
 bool text_nfkc_fold(buf *out, const char *s, size_t n);

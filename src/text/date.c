@@ -1,0 +1,332 @@
+/*
+ * Time: the site time zone (IANA name, system tz database), Japanese
+ * dates, RFC 3339, RFC 1123 and strict ISO 8601 parsing. The C library
+ * keeps its zone in the process-wide TZ variable, so the lock below
+ * serialises switching it against every conversion that reads it.
+ */
+#include "text.h"
+
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define TZ_DIR "/usr/share/zoneinfo"
+#define TZ_DEFAULT "Asia/Tokyo"
+#define TZ_DEFAULT_POSIX "JST-9" /* same rules, for hosts without tzdata */
+#define TZ_NAME_MAX 128
+
+/*
+ * Clamp for epoch seconds: 0001-01-02 .. 9999-12-30 UTC, so that in any
+ * zone the local year keeps four digits and localtime_r cannot fail.
+ */
+#define TEXT_T_MIN INT64_C(-62135510400)
+#define TEXT_T_MAX INT64_C(253402214399)
+
+/*
+ * The tz lock state, text's only globals: readers convert, writers switch.
+ * glibc's default rwlock lets a steady stream of readers (every page
+ * render) starve text_tz_set forever, so prefer the writer where we can.
+ */
+#ifdef PTHREAD_RWLOCK_WRITER_NONRECURSIVE_INITIALIZER_NP
+static pthread_rwlock_t tz_lock =
+	PTHREAD_RWLOCK_WRITER_NONRECURSIVE_INITIALIZER_NP;
+#else
+static pthread_rwlock_t tz_lock = PTHREAD_RWLOCK_INITIALIZER;
+#endif
+static pthread_once_t tz_once = PTHREAD_ONCE_INIT;
+
+/*
+ * Builds TZ_DIR/name into path when name looks like an IANA zone name:
+ * relative, ASCII letters, digits and "/_+-." only, no "..". False otherwise.
+ */
+static bool
+tz_path(const char *name, char *path, size_t size)
+{
+	if (name == NULL || name[0] == '\0' || name[0] == '/' ||
+	    strlen(name) > TZ_NAME_MAX || strstr(name, "..") != NULL)
+		return false;
+	for (const char *p = name; *p; p++) {
+		char c = *p;
+		if (!(c >= 'a' && c <= 'z') && !(c >= 'A' && c <= 'Z') &&
+		    !(c >= '0' && c <= '9') && strchr("/_+-.", c) == NULL)
+			return false;
+	}
+	int r = snprintf(path, size, "%s/%s", TZ_DIR, name);
+	return r > 0 && (size_t)r < size;
+}
+
+/*
+ * True when path is a regular file starting with the TZif magic, so that
+ * directories ("Asia") and the database's tables ("zone.tab") are refused
+ * rather than silently read by the C library as UTC.
+ */
+static bool
+tz_file_ok(const char *path)
+{
+	struct stat st;
+	char magic[4];
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+
+	if (fd < 0)
+		return false;
+	bool ok = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+	    read(fd, magic, sizeof(magic)) == (ssize_t)sizeof(magic) &&
+	    memcmp(magic, "TZif", 4) == 0;
+	close(fd);
+	return ok;
+}
+
+/*
+ * Points TZ at the zone file (absolute, so TZDIR cannot redirect it) and
+ * reloads it. Caller holds the write lock.
+ */
+static void
+tz_apply(const char *path)
+{
+	char env[sizeof(TZ_DIR) + TZ_NAME_MAX + 3];
+
+	snprintf(env, sizeof(env), ":%s", path);
+	setenv("TZ", env, 1);
+	tzset();
+}
+
+/* pthread_once hook: the site zone is Asia/Tokyo until told otherwise. */
+static void
+tz_default(void)
+{
+	char path[sizeof(TZ_DIR) + TZ_NAME_MAX + 2];
+
+	pthread_rwlock_wrlock(&tz_lock);
+	if (tz_path(TZ_DEFAULT, path, sizeof(path)) && tz_file_ok(path)) {
+		tz_apply(path);
+	} else {
+		setenv("TZ", TZ_DEFAULT_POSIX, 1);
+		tzset();
+	}
+	pthread_rwlock_unlock(&tz_lock);
+}
+
+/* Validates and checks the file outside the lock; only the switch itself
+ * excludes readers. */
+bool
+text_tz_set(const char *name)
+{
+	char path[sizeof(TZ_DIR) + TZ_NAME_MAX + 2];
+
+	pthread_once(&tz_once, tz_default);
+	if (!tz_path(name, path, sizeof(path)) || !tz_file_ok(path))
+		return false;
+	pthread_rwlock_wrlock(&tz_lock);
+	tz_apply(path);
+	pthread_rwlock_unlock(&tz_lock);
+	return true;
+}
+
+/* Clamps t into the range every formatter below can print. */
+static time_t
+clamp_time(int64_t t)
+{
+	if (t < TEXT_T_MIN)
+		t = TEXT_T_MIN;
+	if (t > TEXT_T_MAX)
+		t = TEXT_T_MAX;
+	return (time_t)t;
+}
+
+/* Copies a struct tm into the module's own broken-down form. */
+static void
+tm_export(const struct tm *tm, struct text_tm *out)
+{
+	out->year = tm->tm_year + 1900;
+	out->mon = tm->tm_mon + 1;
+	out->mday = tm->tm_mday;
+	out->hour = tm->tm_hour;
+	out->min = tm->tm_min;
+	out->sec = tm->tm_sec;
+	out->wday = tm->tm_wday;
+	out->gmtoff = tm->tm_gmtoff;
+}
+
+/* Broken-down UTC time of t (clamped); gmtime_r ignores the site zone. */
+static void
+utc_time(int64_t t, struct text_tm *out)
+{
+	struct tm tm;
+	time_t tt = clamp_time(t);
+
+	gmtime_r(&tt, &tm);
+	tm_export(&tm, out);
+	out->gmtoff = 0;
+}
+
+/* localtime_r under the read lock, so a zone switch is never half-seen. */
+void
+text_localtime(int64_t t, struct text_tm *out)
+{
+	struct tm tm;
+	time_t tt = clamp_time(t);
+
+	pthread_once(&tz_once, tz_default);
+	pthread_rwlock_rdlock(&tz_lock);
+	bool ok = localtime_r(&tt, &tm) != NULL;
+	pthread_rwlock_unlock(&tz_lock);
+	if (ok)
+		tm_export(&tm, out);
+	else
+		utc_time(t, out); /* unreachable after clamping; be total */
+}
+
+/* "2022年 1月 09日": the comment-date form readers know from the seed page. */
+void
+text_ja_date(buf *out, int64_t t)
+{
+	struct text_tm tm;
+
+	text_localtime(t, &tm);
+	buf_printf(out, "%d年 %d月 %02d日", tm.year, tm.mon, tm.mday);
+}
+
+/* "2022年 1月 09日 13:05" */
+void
+text_ja_datetime(buf *out, int64_t t)
+{
+	struct text_tm tm;
+
+	text_localtime(t, &tm);
+	buf_printf(out, "%d年 %d月 %02d日 %02d:%02d", tm.year, tm.mon,
+	    tm.mday, tm.hour, tm.min);
+}
+
+/*
+ * Offsets that are not whole minutes (local mean time before a zone
+ * adopted standard time, e.g. Tokyo +09:18:59 before 1888) have no
+ * RFC 3339 form; such instants are written in UTC with "Z" instead.
+ */
+void
+text_rfc3339(buf *out, int64_t t)
+{
+	struct text_tm tm;
+
+	text_localtime(t, &tm);
+	if (tm.gmtoff % 60 != 0) {
+		utc_time(t, &tm);
+		buf_printf(out, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.year,
+		    tm.mon, tm.mday, tm.hour, tm.min, tm.sec);
+		return;
+	}
+	long off = tm.gmtoff < 0 ? -tm.gmtoff : tm.gmtoff;
+	buf_printf(out, "%04d-%02d-%02dT%02d:%02d:%02d%c%02ld:%02ld", tm.year,
+	    tm.mon, tm.mday, tm.hour, tm.min, tm.sec,
+	    tm.gmtoff < 0 ? '-' : '+', off / 3600, off / 60 % 60);
+}
+
+/* English names from our own tables: strftime would follow the locale. */
+void
+text_http_date(buf *out, int64_t t)
+{
+	static const char wday_en[7][4] = {
+		"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat",
+	};
+	static const char mon_en[12][4] = {
+		"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+		"Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+	};
+	struct text_tm tm;
+
+	utc_time(t, &tm);
+	buf_printf(out, "%s, %02d %s %04d %02d:%02d:%02d GMT",
+	    wday_en[tm.wday], tm.mday, mon_en[tm.mon - 1], tm.year, tm.hour,
+	    tm.min, tm.sec);
+}
+
+/* Reads exactly n ASCII digits at s into *v; false on anything else. */
+static bool
+digits(const char *s, int n, int *v)
+{
+	int x = 0;
+
+	for (int i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+		x = x * 10 + (s[i] - '0');
+	}
+	*v = x;
+	return true;
+}
+
+/* Days in month mon (1..12) of year y, Gregorian leap rules. */
+static int
+month_days(int y, int mon)
+{
+	static const int days[12] = {
+		31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31,
+	};
+	bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+
+	return mon == 2 && leap ? 29 : days[mon - 1];
+}
+
+/*
+ * Strict: exactly "YYYY-MM-DD" (UTC midnight) or
+ * "YYYY-MM-DDTHH:MM[:SS]" + "Z" or "±HH:MM"; upper-case T and Z, no
+ * fractions, no leap second, no surrounding space. *out is set only on
+ * success.
+ */
+bool
+text_parse_iso8601(const char *s, int64_t *out)
+{
+	int y, mon, d, h = 0, min = 0, sec = 0, oh = 0, om = 0;
+	long off = 0;
+
+	if (s == NULL || !digits(s, 4, &y) || s[4] != '-' ||
+	    !digits(s + 5, 2, &mon) || s[7] != '-' || !digits(s + 8, 2, &d))
+		return false;
+	if (mon < 1 || mon > 12 || d < 1 || d > month_days(y, mon))
+		return false;
+
+	const char *p = s + 10;
+	if (*p != '\0') {
+		if (p[0] != 'T' || !digits(p + 1, 2, &h) || p[3] != ':' ||
+		    !digits(p + 4, 2, &min))
+			return false;
+		p += 6;
+		if (*p == ':') {
+			if (!digits(p + 1, 2, &sec))
+				return false;
+			p += 3;
+		}
+		if (h > 23 || min > 59 || sec > 59)
+			return false;
+		if (*p == 'Z') {
+			p++;
+		} else if (*p == '+' || *p == '-') {
+			if (!digits(p + 1, 2, &oh) || p[3] != ':' ||
+			    !digits(p + 4, 2, &om) || oh > 23 || om > 59)
+				return false;
+			off = (long)oh * 3600 + om * 60;
+			if (*p == '-')
+				off = -off;
+			p += 6;
+		} else {
+			return false;
+		}
+		if (*p != '\0')
+			return false;
+	}
+
+	struct tm tm = {
+		.tm_year = y - 1900,
+		.tm_mon = mon - 1,
+		.tm_mday = d,
+		.tm_hour = h,
+		.tm_min = min,
+		.tm_sec = sec,
+	};
+	*out = (int64_t)timegm(&tm) - off;
+	return true;
+}
