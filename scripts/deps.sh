@@ -6,7 +6,7 @@ want="build-essential pkg-config libmicrohttpd-dev libsqlite3-dev libmd4c-dev
 libutf8proc-dev libsodium-dev zlib1g-dev libxml2-dev libcurl4-openssl-dev tzdata"
 case "${1:-build}" in
 test) want="$want clang libclang-rt-14-dev libxml2-utils python3-feedparser
-  chromium sqlite3 ca-certificates"
+  chromium fonts-ipafont-gothic sqlite3 ca-certificates"
   # The machine image may ship Node.js from elsewhere with npm inside; Debian's
   # npm would conflict with it, so ask for Debian's only when there is none.
   command -v npm >/dev/null 2>&1 || want="$want nodejs npm" ;;

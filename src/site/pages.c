@@ -301,9 +301,10 @@ comment_tree(struct req *q, const struct store_comment *cs, size_t n,
 		tv_set_int(a, d, "depth", depth[i]);
 		cmap_put(&m, c->id, i);
 	}
+	/* Set on every node: names resolve outwards, so a missing key would
+	 * find the parent's. */
 	for (size_t i = 0; i < n; i++)
-		if (tv_len(kids[i]) > 0)
-			tv_set_bool(a, nodes[i], "has_children", true);
+		tv_set_bool(a, nodes[i], "has_children", tv_len(kids[i]) > 0);
 	buf_free(&b);
 	return top;
 }
