@@ -32,7 +32,9 @@ typedef struct store store;
 /* Opens (creating, mode 0600) and migrates the database. NULL on failure,
  * with a message in err. */
 store *store_open(const char *path, buf *err);
-void store_close(store *s); /* NULL-safe; closes every thread's connection */
+/* NULL-safe; closes every thread's connection, so call it once the other
+ * threads are done with the store (joined, or at least idle). */
+void store_close(store *s);
 const char *store_strerror(enum store_err e);
 
 /* Wraps many writes in one transaction (demo, import). Per thread. */
@@ -41,7 +43,8 @@ enum store_err store_commit(store *s);
 enum store_err store_rollback(store *s);
 
 /* A number that changes whenever another connection (process) commits;
- * SQLite's PRAGMA data_version. Lets the server notice CLI writes. */
+ * SQLite's PRAGMA data_version. Lets the server notice CLI writes.
+ * Per thread: compare only values read on the same thread. -1 on error. */
 int64_t store_data_version(store *s);
 /* The journal mode and synchronous level actually in force ("wal", 2). */
 enum store_err store_durability(store *s, buf *journal_mode, int *synchronous);
@@ -149,9 +152,10 @@ struct store_article {
 };
 
 /* Adds an article (and a revision); sources and tags are written too (tags
- * by id). Sets a->id. */
+ * by id). Sets a->id. An empty guid gets a fresh "urn:uuid:..." one. */
 enum store_err store_article_add(store *s, struct store_article *a);
-/* Replaces an article's fields, sources and tags; writes a revision. */
+/* Replaces an article's fields, sources and tags; writes a revision. An
+ * empty guid keeps the stored one; comment_count is the store's. */
 enum store_err store_article_update(store *s, const struct store_article *a);
 /* One visible article (published, published_at <= now) with sources, tags,
  * author and category names. NOTFOUND when missing or not visible. */
@@ -191,11 +195,14 @@ enum store_err store_related(store *s, const struct store_article *art,
     int64_t now, size_t limit, arena *a, struct store_article **out, size_t *n);
 
 /* Up to limit visible posts with the most views in [since, now), views
- * DESC then published_at DESC. Filled as by store_articles_list. */
+ * DESC then published_at DESC. Filled as by store_articles_list. Views are
+ * counted per UTC day (see store_views_add): a day counts when any part of
+ * it lies in [since, now), so today's views count as they come in. */
 enum store_err store_popular(store *s, int64_t since, int64_t now, size_t limit,
     arena *a, struct store_article **out, size_t *n);
 
-/* Adds n views to an article's count for the UTC day containing t. */
+/* Adds n views to an article's count for the UTC day containing t.
+ * Days are UTC day numbers, floor(t / 86400). */
 enum store_err store_views_add(store *s, int64_t article_id, int64_t t, int64_t n);
 
 /* Number of visible posts (for the sitemap, demo progress). */
@@ -255,6 +262,7 @@ enum store_err store_unlike(store *s, int64_t comment_id, const char *visitor,
 
 /* ---- redirects ------------------------------------------------------------------ */
 
+/* CONFLICT when from already redirects. */
 enum store_err store_redirect_add(store *s, const char *from, const char *to);
 enum store_err store_redirect_get(store *s, const char *from, arena *a,
     const char **to);

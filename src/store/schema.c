@@ -1,0 +1,201 @@
+/*
+ * The SQLite schema, one migration per array entry, applied in order and
+ * never edited once released: a change is a new entry at the end.
+ *
+ * Kept close to portable SQL so pg.c can mirror it table for table:
+ * enums are TEXT with CHECK constraints (the strings sqlite.c maps its
+ * enums to), times are BIGINT epoch seconds (UTC), ids are INTEGER PRIMARY
+ * KEY (SQLite's rowid alias; BIGSERIAL/identity on PostgreSQL), BLOB is
+ * BYTEA there. Optional references (no author, no category, no parent) are
+ * NULL, which the store maps to and from 0.
+ */
+#include "schema.h"
+
+#include <stddef.h>
+
+/* Version 1: everything the first release needs, and the columns later
+ * features (admin, WordPress import, scheduling, several authors) use. */
+static const char schema_v1[] =
+    "CREATE TABLE settings ("
+    "  key TEXT PRIMARY KEY,"
+    "  value TEXT NOT NULL"
+    ");"
+
+    "CREATE TABLE users ("
+    "  id INTEGER PRIMARY KEY,"
+    "  name TEXT NOT NULL UNIQUE,"
+    "  display_name TEXT NOT NULL,"
+    "  role TEXT NOT NULL CHECK (role IN ('admin', 'editor', 'author')),"
+    "  pass_hash TEXT NOT NULL DEFAULT '',"
+    "  created_at BIGINT NOT NULL"
+    ");"
+
+    "CREATE TABLE categories ("
+    "  id INTEGER PRIMARY KEY,"
+    "  parent_id INTEGER REFERENCES categories(id),"
+    "  slug TEXT NOT NULL UNIQUE,"
+    "  name TEXT NOT NULL,"
+    "  description TEXT NOT NULL DEFAULT ''"
+    ");"
+    "CREATE INDEX categories_parent ON categories(parent_id);"
+
+    "CREATE TABLE tags ("
+    "  id INTEGER PRIMARY KEY,"
+    "  slug TEXT NOT NULL UNIQUE,"
+    "  name TEXT NOT NULL"
+    ");"
+
+    /* Small columns first and the big texts last: SQLite reads a row up to
+     * the column it needs, so filters and listings never walk the overflow
+     * pages of body and body_html. slug is not unique: WordPress pages may
+     * share one under different parents, and drafts often have none. guid
+     * is always filled by the store; comment_count is kept by the store. */
+    "CREATE TABLE articles ("
+    "  id INTEGER PRIMARY KEY,"
+    "  kind TEXT NOT NULL DEFAULT 'post' CHECK (kind IN ('post', 'page')),"
+    "  status TEXT NOT NULL"
+    "    CHECK (status IN ('draft', 'scheduled', 'published', 'trash')),"
+    "  published_at BIGINT NOT NULL DEFAULT 0,"
+    "  updated_at BIGINT NOT NULL DEFAULT 0,"
+    "  author_id INTEGER REFERENCES users(id),"
+    "  category_id INTEGER REFERENCES categories(id),"
+    "  comments_open INTEGER NOT NULL DEFAULT 1 CHECK (comments_open IN (0, 1)),"
+    "  comment_count BIGINT NOT NULL DEFAULT 0,"
+    "  body_format TEXT NOT NULL DEFAULT 'markdown'"
+    "    CHECK (body_format IN ('markdown', 'html')),"
+    "  guid TEXT UNIQUE,"
+    "  legacy_id TEXT NOT NULL DEFAULT '',"
+    "  slug TEXT NOT NULL DEFAULT '',"
+    "  title TEXT NOT NULL,"
+    "  eyecatch TEXT NOT NULL DEFAULT '',"
+    "  eyecatch_credit TEXT NOT NULL DEFAULT '',"
+    "  excerpt TEXT NOT NULL DEFAULT '',"
+    "  body_text TEXT NOT NULL DEFAULT '',"
+    "  body TEXT NOT NULL,"
+    "  body_html TEXT NOT NULL DEFAULT ''"
+    ");"
+    /* front page, date archives, adjacent, popular, count: the visibility
+     * rule and the post filter are answered from the index alone */
+    "CREATE INDEX articles_status_published"
+    "  ON articles(status, kind, published_at);"
+    /* category archives, related */
+    "CREATE INDEX articles_category_published"
+    "  ON articles(category_id, status, kind, published_at);"
+    "CREATE INDEX articles_author ON articles(author_id);"
+    "CREATE INDEX articles_slug ON articles(slug);"
+    /* WordPress import: old post ID -> article */
+    "CREATE INDEX articles_legacy ON articles(legacy_id);"
+
+    "CREATE TABLE article_tags ("
+    "  article_id INTEGER NOT NULL REFERENCES articles(id) ON DELETE CASCADE,"
+    "  tag_id INTEGER NOT NULL REFERENCES tags(id) ON DELETE CASCADE,"
+    "  PRIMARY KEY (article_id, tag_id)"
+    ");"
+    /* tag archives, shared-tag counts for related */
+    "CREATE INDEX article_tags_tag ON article_tags(tag_id, article_id);"
+
+    "CREATE TABLE sources ("
+    "  article_id INTEGER NOT NULL REFERENCES articles(id) ON DELETE CASCADE,"
+    "  pos INTEGER NOT NULL,"
+    "  title TEXT NOT NULL,"
+    "  url TEXT NOT NULL,"
+    "  PRIMARY KEY (article_id, pos)"
+    ");"
+
+    "CREATE TABLE revisions ("
+    "  id INTEGER PRIMARY KEY,"
+    "  article_id INTEGER NOT NULL REFERENCES articles(id) ON DELETE CASCADE,"
+    "  title TEXT NOT NULL,"
+    "  body TEXT NOT NULL,"
+    "  body_format TEXT NOT NULL CHECK (body_format IN ('markdown', 'html')),"
+    "  created_at BIGINT NOT NULL,"
+    "  author_id INTEGER REFERENCES users(id)"
+    ");"
+    "CREATE INDEX revisions_article ON revisions(article_id, created_at);"
+
+    "CREATE TABLE redirects ("
+    "  from_path TEXT PRIMARY KEY,"
+    "  to_path TEXT NOT NULL"
+    ");"
+
+    /* parent_id is always the true parent (same article, checked by the
+     * store); display depth is the template's business. */
+    "CREATE TABLE comments ("
+    "  id INTEGER PRIMARY KEY,"
+    "  article_id INTEGER NOT NULL REFERENCES articles(id) ON DELETE CASCADE,"
+    "  parent_id INTEGER REFERENCES comments(id),"
+    "  type TEXT NOT NULL DEFAULT 'comment'"
+    "    CHECK (type IN ('comment', 'trackback', 'pingback')),"
+    "  nickname TEXT NOT NULL DEFAULT '',"
+    "  email TEXT NOT NULL DEFAULT '',"
+    "  url TEXT NOT NULL DEFAULT '',"
+    "  ip TEXT NOT NULL DEFAULT '',"
+    "  visitor_id TEXT NOT NULL DEFAULT '',"
+    "  created_at BIGINT NOT NULL,"
+    "  status TEXT NOT NULL"
+    "    CHECK (status IN ('pending', 'approved', 'spam', 'trash')),"
+    "  like_count BIGINT NOT NULL DEFAULT 0,"
+    "  legacy_id TEXT NOT NULL DEFAULT '',"
+    "  body TEXT NOT NULL"
+    ");"
+    /* an article's thread */
+    "CREATE INDEX comments_article ON comments(article_id, status, created_at);"
+    /* the moderation queue */
+    "CREATE INDEX comments_status ON comments(status, created_at);"
+    "CREATE INDEX comments_parent ON comments(parent_id);"
+
+    "CREATE TABLE likes ("
+    "  comment_id INTEGER NOT NULL REFERENCES comments(id) ON DELETE CASCADE,"
+    "  visitor_id TEXT NOT NULL,"
+    "  created_at BIGINT NOT NULL,"
+    "  PRIMARY KEY (comment_id, visitor_id)"
+    ");"
+
+    /* day is a UTC day number, epoch seconds / 86400 */
+    "CREATE TABLE views_daily ("
+    "  article_id INTEGER NOT NULL REFERENCES articles(id) ON DELETE CASCADE,"
+    "  day INTEGER NOT NULL,"
+    "  count BIGINT NOT NULL,"
+    "  PRIMARY KEY (article_id, day)"
+    ");"
+    /* popular: covering, so the ranking never touches the table */
+    "CREATE INDEX views_daily_day ON views_daily(day, article_id, count);"
+
+    "CREATE TABLE media ("
+    "  name TEXT PRIMARY KEY,"
+    "  type TEXT NOT NULL,"
+    "  data BLOB NOT NULL,"
+    "  mtime BIGINT NOT NULL"
+    ");"
+
+    "CREATE TABLE jobs ("
+    "  id INTEGER PRIMARY KEY,"
+    "  kind TEXT NOT NULL,"
+    "  payload TEXT NOT NULL DEFAULT '',"
+    "  run_at BIGINT NOT NULL,"
+    "  lease_until BIGINT NOT NULL DEFAULT 0,"
+    "  attempts INTEGER NOT NULL DEFAULT 0,"
+    "  done_at BIGINT"
+    ");"
+    /* the worker's "what is due" scan sees only pending jobs */
+    "CREATE INDEX jobs_due ON jobs(run_at) WHERE done_at IS NULL;";
+
+static const char *const schema_migrations[] = {
+	schema_v1,
+};
+
+#define SCHEMA_N ((int)(sizeof(schema_migrations) / sizeof(schema_migrations[0])))
+
+/* The migration list is data; sqlite.c owns applying it. */
+const char *
+store_schema_migration(int v)
+{
+	return v >= 1 && v <= SCHEMA_N ? schema_migrations[v - 1] : NULL;
+}
+
+/* Highest version this build can create. */
+int
+store_schema_version(void)
+{
+	return SCHEMA_N;
+}

@@ -1,0 +1,16 @@
+/*
+ * Private to src/store/: the SQLite schema as an ordered list of
+ * migrations. sqlite.c applies each one not yet recorded in
+ * schema_migrations, one transaction per migration.
+ */
+#ifndef KIJI_STORE_SCHEMA_H
+#define KIJI_STORE_SCHEMA_H
+
+/* SQL of migration version v (1-based); NULL past the last one. */
+const char *store_schema_migration(int v);
+
+/* Number of migrations this build knows; a database recording a higher
+ * version was written by a newer kiji and is refused. */
+int store_schema_version(void);
+
+#endif

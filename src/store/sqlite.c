@@ -1,0 +1,2411 @@
+/*
+ * store.h on SQLite. Each thread gets its own connection (pthread TLS) with
+ * its own prepared statements; every statement comes from the one table
+ * below, is prepared lazily once per connection and has all its values
+ * bound. WAL + synchronous=FULL: a write that returned is on disk.
+ */
+#include "store.h"
+#include "schema.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#define STORE_BUSY_MS 5000      /* wait this long for another writer */
+#define STORE_LIST_TEXT 600     /* bytes of body_text kept in listings */
+#define STORE_DAY 86400         /* views_daily.day = UTC epoch day */
+#define STORE_MEDIA_NAME 255    /* longest media name */
+
+/* Per connection: WAL survives in the file, the rest is per connection.
+ * 4 MiB page cache per thread, reads through a 256 MiB mmap window. */
+static const char store_pragmas[] =
+    "PRAGMA journal_mode = WAL;"
+    "PRAGMA synchronous = FULL;"
+    "PRAGMA foreign_keys = ON;"
+    "PRAGMA cache_size = -4096;"
+    "PRAGMA mmap_size = 268435456;"
+    "PRAGMA temp_store = MEMORY;"
+    "PRAGMA journal_size_limit = 67108864;";
+
+/* ---- enums as the TEXT values the schema checks ----------------------- */
+
+static const char *const role_names[ROLE__MAX] = {
+	[ROLE_ADMIN] = "admin",
+	[ROLE_EDITOR] = "editor",
+	[ROLE_AUTHOR] = "author",
+};
+static const char *const kind_names[KIND__MAX] = {
+	[KIND_POST] = "post",
+	[KIND_PAGE] = "page",
+};
+static const char *const status_names[STATUS__MAX] = {
+	[STATUS_DRAFT] = "draft",
+	[STATUS_SCHEDULED] = "scheduled",
+	[STATUS_PUBLISHED] = "published",
+	[STATUS_TRASH] = "trash",
+};
+static const char *const format_names[FORMAT__MAX] = {
+	[FORMAT_MARKDOWN] = "markdown",
+	[FORMAT_HTML] = "html",
+};
+static const char *const ctype_names[CTYPE__MAX] = {
+	[CTYPE_COMMENT] = "comment",
+	[CTYPE_TRACKBACK] = "trackback",
+	[CTYPE_PINGBACK] = "pingback",
+};
+static const char *const cstatus_names[CSTATUS__MAX] = {
+	[CSTATUS_PENDING] = "pending",
+	[CSTATUS_APPROVED] = "approved",
+	[CSTATUS_SPAM] = "spam",
+	[CSTATUS_TRASH] = "trash",
+};
+
+static const char *const err_names[STORE__MAX] = {
+	[STORE_OK] = "ok",
+	[STORE_NOTFOUND] = "not found",
+	[STORE_CONFLICT] = "already exists",
+	[STORE_INVALID] = "invalid value",
+	[STORE_BUSY] = "database busy",
+	[STORE_ERROR] = "database error",
+};
+
+/* ---- the statement table ------------------------------------------------ */
+
+/*
+ * THE visibility rule for every public read: published and its time has
+ * come. Listings additionally want posts, not pages. Every statement
+ * aliases articles as "a" so these paste in anywhere.
+ */
+#define VISIBLE "a.status = 'published' AND a.published_at <= :now"
+#define VISIBLE_POST VISIBLE " AND a.kind = 'post'"
+
+/* Article columns in art_col order; listings blank body and body_html. */
+#define ART_COLS(body, html)                                                  \
+	"a.id, a.kind, a.title, a.slug, " body ", a.body_format, " html ", "  \
+	"a.body_text, a.excerpt, a.status, a.published_at, a.updated_at, "   \
+	"COALESCE(a.author_id, 0), COALESCE(a.category_id, 0), a.eyecatch, "  \
+	"a.eyecatch_credit, a.comments_open, COALESCE(a.guid, ''), "          \
+	"a.legacy_id, COALESCE(u.display_name, ''), COALESCE(c.slug, ''), "   \
+	"COALESCE(c.name, ''), a.comment_count"
+#define ART_FULL ART_COLS("a.body", "a.body_html")
+#define ART_LIGHT ART_COLS("''", "''")
+#define ART_JOINS                                                             \
+	" LEFT JOIN users u ON u.id = a.author_id"                            \
+	" LEFT JOIN categories c ON c.id = a.category_id"
+#define ART_RANGE " AND a.published_at >= :from AND a.published_at < :until"
+#define ART_ORDER " ORDER BY a.published_at DESC, a.id DESC"
+/* Whole light rows for a page of ids chosen by the subquery. */
+#define ART_PAGE(ids)                                                         \
+	"SELECT " ART_LIGHT " FROM (" ids ") AS page"                         \
+	" JOIN articles a ON a.id = page.id" ART_JOINS ART_ORDER
+
+enum art_col {
+	AC_ID, AC_KIND, AC_TITLE, AC_SLUG, AC_BODY, AC_FORMAT, AC_HTML, AC_TEXT,
+	AC_EXCERPT, AC_STATUS, AC_PUBLISHED, AC_UPDATED, AC_AUTHOR, AC_CATEGORY,
+	AC_EYECATCH, AC_CREDIT, AC_OPEN, AC_GUID, AC_LEGACY, AC_AUTHOR_NAME,
+	AC_CAT_SLUG, AC_CAT_NAME, AC_COMMENTS
+};
+
+#define COMMENT_COLS                                                          \
+	"id, article_id, COALESCE(parent_id, 0), type, nickname, email, url, "\
+	"ip, visitor_id, body, created_at, status, like_count, legacy_id"
+
+#define CATEGORY_COLS "id, COALESCE(parent_id, 0), slug, name, description"
+
+enum stmt {
+	STMT_BEGIN,
+	STMT_BEGIN_IMMEDIATE,
+	STMT_COMMIT,
+	STMT_ROLLBACK,
+	STMT_SAVEPOINT,
+	STMT_RELEASE,
+	STMT_ROLLBACK_TO,
+	STMT_DATA_VERSION,
+	STMT_JOURNAL_MODE,
+	STMT_SYNCHRONOUS,
+	STMT_MIGRATIONS_INIT,
+	STMT_MIGRATIONS_MAX,
+	STMT_MIGRATION_HAS,
+	STMT_MIGRATION_RECORD,
+	STMT_SETTING_GET,
+	STMT_SETTING_SET,
+	STMT_SETTINGS_ALL,
+	STMT_USER_ADD,
+	STMT_USER_GET,
+	STMT_CATEGORY_ADD,
+	STMT_CATEGORY_BY_SLUG,
+	STMT_CATEGORY_GET,
+	STMT_CATEGORIES,
+	STMT_TAG_ADD,
+	STMT_TAG_BY_SLUG,
+	STMT_ARTICLE_ADD,
+	STMT_ARTICLE_UPDATE,
+	STMT_SOURCES_DELETE,
+	STMT_SOURCE_ADD,
+	STMT_ARTICLE_TAGS_DELETE,
+	STMT_ARTICLE_TAG_ADD,
+	STMT_REVISION_ADD,
+	STMT_ARTICLE_GET,
+	STMT_ARTICLE_GET_ANY,
+	STMT_ARTICLE_SOURCES,
+	STMT_ARTICLE_TAGS,
+	STMT_LIST_ALL,
+	STMT_LIST_CAT,
+	STMT_LIST_TAG,
+	STMT_COUNT_ALL,
+	STMT_COUNT_CAT,
+	STMT_COUNT_TAG,
+	STMT_ADJ_PREV,
+	STMT_ADJ_NEXT,
+	STMT_RELATED,
+	STMT_POPULAR,
+	STMT_VIEWS_ADD,
+	STMT_ARTICLES_COUNT,
+	STMT_COMMENT_STATE,
+	STMT_COMMENT_ADD,
+	STMT_COMMENT_GET,
+	STMT_COMMENTS_FOR_ARTICLE,
+	STMT_COMMENT_SET_STATUS,
+	STMT_COMMENT_COUNT_ADJ,
+	STMT_LIKE_COUNT,
+	STMT_LIKE_ADD,
+	STMT_LIKE_DEL,
+	STMT_LIKE_INC,
+	STMT_LIKE_DEC,
+	STMT_REDIRECT_ADD,
+	STMT_REDIRECT_GET,
+	STMT_MEDIA_PUT,
+	STMT_MEDIA_GET,
+	STMT_JOB_ADD,
+	STMT__MAX
+};
+
+#define S(id, sql) [STMT_##id] = { #id, sql }
+
+static const struct {
+	const char *name; /* for log lines */
+	const char *sql;
+} stmts[STMT__MAX] = {
+	S(BEGIN, "BEGIN"),
+	/* writers take the lock up front: a deferred transaction that read
+	 * first cannot wait for it (SQLITE_BUSY_SNAPSHOT) */
+	S(BEGIN_IMMEDIATE, "BEGIN IMMEDIATE"),
+	S(COMMIT, "COMMIT"),
+	S(ROLLBACK, "ROLLBACK"),
+	S(SAVEPOINT, "SAVEPOINT store_op"),
+	S(RELEASE, "RELEASE store_op"),
+	S(ROLLBACK_TO, "ROLLBACK TO store_op"),
+	S(DATA_VERSION, "PRAGMA data_version"),
+	S(JOURNAL_MODE, "PRAGMA journal_mode"),
+	S(SYNCHRONOUS, "PRAGMA synchronous"),
+
+	S(MIGRATIONS_INIT,
+	    "CREATE TABLE IF NOT EXISTS schema_migrations ("
+	    "version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)"),
+	S(MIGRATIONS_MAX,
+	    "SELECT COALESCE(MAX(version), 0) FROM schema_migrations"),
+	S(MIGRATION_HAS, "SELECT 1 FROM schema_migrations WHERE version = :v"),
+	S(MIGRATION_RECORD,
+	    "INSERT INTO schema_migrations(version, applied_at) VALUES (:v, :now)"),
+
+	S(SETTING_GET, "SELECT value FROM settings WHERE key = :key"),
+	S(SETTING_SET,
+	    "INSERT INTO settings(key, value) VALUES (:key, :value) "
+	    "ON CONFLICT(key) DO UPDATE SET value = excluded.value"),
+	S(SETTINGS_ALL, "SELECT key, value FROM settings ORDER BY key"),
+
+	S(USER_ADD,
+	    "INSERT INTO users(name, display_name, role, pass_hash, created_at) "
+	    "VALUES (:name, :display, :role, :hash, :now)"),
+	S(USER_GET,
+	    "SELECT id, name, display_name, role, pass_hash FROM users "
+	    "WHERE id = :id"),
+
+	S(CATEGORY_ADD,
+	    "INSERT INTO categories(parent_id, slug, name, description) "
+	    "VALUES (:parent, :slug, :name, :description)"),
+	S(CATEGORY_BY_SLUG,
+	    "SELECT " CATEGORY_COLS " FROM categories WHERE slug = :slug"),
+	S(CATEGORY_GET, "SELECT " CATEGORY_COLS " FROM categories WHERE id = :id"),
+	S(CATEGORIES, "SELECT " CATEGORY_COLS " FROM categories ORDER BY name, id"),
+
+	S(TAG_ADD, "INSERT INTO tags(slug, name) VALUES (:slug, :name)"),
+	S(TAG_BY_SLUG, "SELECT id, slug, name FROM tags WHERE slug = :slug"),
+
+	S(ARTICLE_ADD,
+	    "INSERT INTO articles(kind, title, slug, body, body_format, "
+	    "body_html, body_text, excerpt, status, published_at, updated_at, "
+	    "author_id, category_id, eyecatch, eyecatch_credit, comments_open, "
+	    "guid, legacy_id) VALUES (:kind, :title, :slug, :body, :format, "
+	    ":html, :text, :excerpt, :status, :published, :updated, :author, "
+	    ":category, :eyecatch, :credit, :open, :guid, :legacy)"),
+	/* comment_count is the store's; an empty guid keeps the old one */
+	S(ARTICLE_UPDATE,
+	    "UPDATE articles SET kind = :kind, title = :title, slug = :slug, "
+	    "body = :body, body_format = :format, body_html = :html, "
+	    "body_text = :text, excerpt = :excerpt, status = :status, "
+	    "published_at = :published, updated_at = :updated, "
+	    "author_id = :author, category_id = :category, "
+	    "eyecatch = :eyecatch, eyecatch_credit = :credit, "
+	    "comments_open = :open, guid = COALESCE(:guid, guid), "
+	    "legacy_id = :legacy WHERE id = :id"),
+	S(SOURCES_DELETE, "DELETE FROM sources WHERE article_id = :id"),
+	S(SOURCE_ADD,
+	    "INSERT INTO sources(article_id, pos, title, url) "
+	    "VALUES (:id, :pos, :title, :url)"),
+	S(ARTICLE_TAGS_DELETE, "DELETE FROM article_tags WHERE article_id = :id"),
+	S(ARTICLE_TAG_ADD,
+	    "INSERT INTO article_tags(article_id, tag_id) VALUES (:id, :tag) "
+	    "ON CONFLICT DO NOTHING"),
+	S(REVISION_ADD,
+	    "INSERT INTO revisions(article_id, title, body, body_format, "
+	    "created_at, author_id) "
+	    "VALUES (:id, :title, :body, :format, :created, :author)"),
+
+	S(ARTICLE_GET,
+	    "SELECT " ART_FULL " FROM articles a" ART_JOINS
+	    " WHERE a.id = :id AND " VISIBLE),
+	S(ARTICLE_GET_ANY,
+	    "SELECT " ART_FULL " FROM articles a" ART_JOINS " WHERE a.id = :id"),
+	S(ARTICLE_SOURCES,
+	    "SELECT title, url FROM sources WHERE article_id = :id ORDER BY pos"),
+	S(ARTICLE_TAGS,
+	    "SELECT t.id, t.slug, t.name FROM article_tags x "
+	    "JOIN tags t ON t.id = x.tag_id WHERE x.article_id = :id "
+	    "ORDER BY t.name, t.id"),
+
+	/*
+	 * One statement per filter shape so each gets its own index. The
+	 * page's ids are chosen first, from the index alone, and only those
+	 * rows are read: sorting or skipping (OFFSET) whole rows would drag
+	 * every body_text through the sorter. Tag listings start from the
+	 * tag's rows (CROSS JOIN fixes the loop order in SQLite and is plain
+	 * SQL elsewhere), so a rare tag never scans the whole date index.
+	 */
+	S(LIST_ALL, ART_PAGE(
+	    "SELECT a.id AS id FROM articles a WHERE " VISIBLE_POST ART_RANGE
+	    ART_ORDER " LIMIT :limit OFFSET :offset")),
+	S(LIST_CAT, ART_PAGE(
+	    "SELECT a.id AS id FROM articles a WHERE a.category_id = :cat AND "
+	    VISIBLE_POST ART_RANGE ART_ORDER " LIMIT :limit OFFSET :offset")),
+	S(LIST_TAG, ART_PAGE(
+	    "SELECT a.id AS id FROM article_tags x CROSS JOIN articles a"
+	    " WHERE x.tag_id = :tag AND a.id = x.article_id"
+	    " AND (:cat = 0 OR a.category_id = :cat) AND " VISIBLE_POST ART_RANGE
+	    ART_ORDER " LIMIT :limit OFFSET :offset")),
+	S(COUNT_ALL,
+	    "SELECT COUNT(*) FROM articles a WHERE " VISIBLE_POST ART_RANGE),
+	S(COUNT_CAT,
+	    "SELECT COUNT(*) FROM articles a WHERE a.category_id = :cat AND "
+	    VISIBLE_POST ART_RANGE),
+	S(COUNT_TAG,
+	    "SELECT COUNT(*) FROM article_tags x CROSS JOIN articles a"
+	    " WHERE x.tag_id = :tag AND a.id = x.article_id"
+	    " AND (:cat = 0 OR a.category_id = :cat) AND "
+	    VISIBLE_POST ART_RANGE),
+
+	/* (published_at, id) order, ties broken by id both ways */
+	S(ADJ_PREV,
+	    "SELECT " ART_LIGHT " FROM articles a" ART_JOINS " WHERE " VISIBLE_POST
+	    " AND a.published_at <= :t AND (a.published_at < :t OR a.id < :id)"
+	    ART_ORDER " LIMIT 1"),
+	S(ADJ_NEXT,
+	    "SELECT " ART_LIGHT " FROM articles a" ART_JOINS " WHERE " VISIBLE_POST
+	    " AND a.published_at >= :t AND (a.published_at > :t OR a.id > :id)"
+	    " ORDER BY a.published_at, a.id LIMIT 1"),
+
+	/*
+	 * Candidates are the best :lim articles sharing tags plus the newest
+	 * :lim of the category; the top :lim of their union by (shared,
+	 * published_at) equals the top :lim of the whole category, without
+	 * counting tags for every article in it.
+	 */
+	S(RELATED,
+	    "WITH shared AS ("
+	    " SELECT t2.article_id AS id, COUNT(*) AS n FROM article_tags t1"
+	    " JOIN article_tags t2 ON t2.tag_id = t1.tag_id"
+	    " WHERE t1.article_id = :id AND t2.article_id <> :id"
+	    " GROUP BY t2.article_id),"
+	    " cand AS ("
+	    " SELECT id, n FROM (SELECT a.id AS id, s.n AS n FROM shared s"
+	    " JOIN articles a ON a.id = s.id WHERE a.category_id = :cat AND "
+	    VISIBLE_POST " ORDER BY s.n DESC, a.published_at DESC, a.id DESC"
+	    " LIMIT :lim) AS by_tags"
+	    " UNION ALL"
+	    " SELECT id, 0 FROM (SELECT a.id AS id FROM articles a"
+	    " WHERE a.category_id = :cat AND a.id <> :id AND " VISIBLE_POST
+	    ART_ORDER " LIMIT :lim) AS by_date)"
+	    " SELECT " ART_LIGHT " FROM (SELECT id, MAX(n) AS n FROM cand"
+	    " GROUP BY id) r JOIN articles a ON a.id = r.id" ART_JOINS
+	    " ORDER BY r.n DESC, a.published_at DESC, a.id DESC LIMIT :lim"),
+	/* ranked on ids and sums first; whole rows only for the winners */
+	S(POPULAR,
+	    "SELECT " ART_LIGHT " FROM (SELECT a.id AS id, v.views AS views"
+	    " FROM (SELECT article_id, SUM(count) AS views FROM views_daily"
+	    " WHERE day >= :from AND day < :until GROUP BY article_id) AS v"
+	    " JOIN articles a ON a.id = v.article_id WHERE " VISIBLE_POST
+	    " ORDER BY v.views DESC, a.published_at DESC, a.id DESC LIMIT :lim)"
+	    " AS top JOIN articles a ON a.id = top.id" ART_JOINS
+	    " ORDER BY top.views DESC, a.published_at DESC, a.id DESC"),
+	S(VIEWS_ADD,
+	    "INSERT INTO views_daily(article_id, day, count) "
+	    "VALUES (:id, :day, :n) ON CONFLICT(article_id, day) "
+	    "DO UPDATE SET count = views_daily.count + excluded.count"),
+	S(ARTICLES_COUNT, "SELECT COUNT(*) FROM articles a WHERE " VISIBLE_POST),
+
+	S(COMMENT_STATE,
+	    "SELECT article_id, status FROM comments WHERE id = :id"),
+	S(COMMENT_ADD,
+	    "INSERT INTO comments(article_id, parent_id, type, nickname, email, "
+	    "url, ip, visitor_id, body, created_at, status, like_count, "
+	    "legacy_id) VALUES (:article, :parent, :type, :nickname, :email, "
+	    ":url, :ip, :visitor, :body, :created, :status, :likes, :legacy)"),
+	S(COMMENT_GET, "SELECT " COMMENT_COLS " FROM comments WHERE id = :id"),
+	S(COMMENTS_FOR_ARTICLE,
+	    "SELECT " COMMENT_COLS " FROM comments WHERE article_id = :article"
+	    " AND (status = 'approved' OR"
+	    " (status = 'pending' AND visitor_id = :visitor))"
+	    " AND (:type IS NULL OR type = :type)"
+	    " ORDER BY created_at, id"),
+	S(COMMENT_SET_STATUS, "UPDATE comments SET status = :status WHERE id = :id"),
+	S(COMMENT_COUNT_ADJ,
+	    "UPDATE articles SET comment_count = comment_count + :delta "
+	    "WHERE id = :id"),
+
+	S(LIKE_COUNT, "SELECT like_count FROM comments WHERE id = :id"),
+	S(LIKE_ADD,
+	    "INSERT INTO likes(comment_id, visitor_id, created_at) "
+	    "VALUES (:id, :visitor, :now) ON CONFLICT DO NOTHING"),
+	S(LIKE_DEL, "DELETE FROM likes WHERE comment_id = :id AND visitor_id = :visitor"),
+	S(LIKE_INC, "UPDATE comments SET like_count = like_count + 1 WHERE id = :id"),
+	/* historic counts (import, demo) may exceed the rows in likes */
+	S(LIKE_DEC,
+	    "UPDATE comments SET like_count = CASE WHEN like_count > 0 "
+	    "THEN like_count - 1 ELSE 0 END WHERE id = :id"),
+
+	S(REDIRECT_ADD, "INSERT INTO redirects(from_path, to_path) VALUES (:from, :to)"),
+	S(REDIRECT_GET, "SELECT to_path FROM redirects WHERE from_path = :from"),
+
+	S(MEDIA_PUT,
+	    "INSERT INTO media(name, type, data, mtime) "
+	    "VALUES (:name, :type, :data, :mtime) ON CONFLICT(name) DO UPDATE "
+	    "SET type = excluded.type, data = excluded.data, mtime = excluded.mtime"),
+	S(MEDIA_GET, "SELECT type, data, mtime FROM media WHERE name = :name"),
+
+	S(JOB_ADD,
+	    "INSERT INTO jobs(kind, payload, run_at) VALUES (:kind, :payload, :run_at)"),
+};
+
+#undef S
+
+/* ---- handles -------------------------------------------------------------- */
+
+/* One thread's connection; owned by the store's list, found through TLS. */
+struct conn {
+	store *s;
+	sqlite3 *db;
+	bool in_tx;                    /* inside store_begin */
+	struct conn *prev, *next;
+	sqlite3_stmt *st[STMT__MAX];   /* prepared on first use */
+};
+
+struct store {
+	char *path;
+	pthread_key_t key;             /* this thread's struct conn */
+	bool key_ok;
+	pthread_mutex_t mu;            /* guards conns */
+	struct conn *conns;
+};
+
+/* One use of one statement: binds collect the first error so a caller
+ * binds everything and checks once, at the step. */
+struct q {
+	struct conn *c;
+	enum stmt id;
+	sqlite3_stmt *st;
+	int rc;
+};
+
+/* A transaction or, nested in one, a savepoint. */
+struct tx {
+	bool active;
+	bool outer;
+};
+
+/* Appends a formatted message to err when the caller gave one. */
+static void __attribute__((format(printf, 2, 3)))
+errf(buf *err, const char *fmt, ...)
+{
+	va_list ap;
+	if (err == NULL)
+		return;
+	va_start(ap, fmt);
+	buf_vprintf(err, fmt, ap);
+	va_end(ap);
+}
+
+/* SQLite result code -> store_err. Extended codes are on, so unique and
+ * primary-key violations can be told from CHECK/NOT NULL/foreign keys. */
+static enum store_err
+err_map(int rc)
+{
+	switch (rc & 0xff) {
+	case SQLITE_OK:
+	case SQLITE_ROW:
+	case SQLITE_DONE:
+		return STORE_OK;
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		return STORE_BUSY;
+	case SQLITE_CONSTRAINT:
+		if (rc == SQLITE_CONSTRAINT_UNIQUE ||
+		    rc == SQLITE_CONSTRAINT_PRIMARYKEY)
+			return STORE_CONFLICT;
+		return STORE_INVALID;
+	case SQLITE_TOOBIG:
+	case SQLITE_MISMATCH:
+		return STORE_INVALID;
+	default:
+		return STORE_ERROR;
+	}
+}
+
+/* Name of enum value v in names[max], NULL when out of range (the caller
+ * answers STORE_INVALID). */
+static const char *
+enum_name(const char *const *names, int max, int v)
+{
+	return v >= 0 && v < max ? names[v] : NULL;
+}
+
+/* Column text -> enum index; the schema's CHECKs make a miss impossible,
+ * 0 keeps it harmless anyway. */
+static int
+enum_col(const char *const *names, int max, sqlite3_stmt *st, int col)
+{
+	const char *v = (const char *)sqlite3_column_text(st, col);
+	for (int i = 0; v != NULL && i < max; i++)
+		if (strcmp(names[i], v) == 0)
+			return i;
+	return 0;
+}
+
+/* ---- statements ------------------------------------------------------------- */
+
+/* Logs q's failure with the statement name and maps it. Conflicts are
+ * ordinary answers (slug taken, like already there) and not logged. */
+static enum store_err
+q_fail(struct q *q)
+{
+	enum store_err e = err_map(q->rc);
+	if (e == STORE_OK)
+		e = STORE_ERROR;
+	if (e != STORE_CONFLICT)
+		fprintf(stderr, "store: %s: %s (%d)\n", stmts[q->id].name,
+		    sqlite3_errmsg(q->c->db), q->rc);
+	return e;
+}
+
+/* Readies statement id on c for one use, preparing it on first use. */
+static enum store_err
+q_open(struct q *q, struct conn *c, enum stmt id)
+{
+	q->c = c;
+	q->id = id;
+	q->st = NULL;
+	q->rc = SQLITE_OK;
+	if (c->st[id] == NULL) {
+		q->rc = sqlite3_prepare_v3(c->db, stmts[id].sql, -1,
+		    SQLITE_PREPARE_PERSISTENT, &c->st[id], NULL);
+		if (q->rc != SQLITE_OK)
+			return q_fail(q);
+	}
+	q->st = c->st[id];
+	return STORE_OK;
+}
+
+/* Resets q's statement and drops its bindings (so no caller memory stays
+ * referenced); safe on a q that never opened. */
+static void
+q_close(struct q *q)
+{
+	if (q->st == NULL)
+		return;
+	sqlite3_reset(q->st);
+	sqlite3_clear_bindings(q->st);
+	q->st = NULL;
+}
+
+/* Index of parameter name, 0 (and an error kept in q) when the statement
+ * has none: a typo here is a bug and must not pass silently as NULL. */
+static int
+q_param(struct q *q, const char *name)
+{
+	if (q->rc != SQLITE_OK || q->st == NULL)
+		return 0;
+	int i = sqlite3_bind_parameter_index(q->st, name);
+	if (i == 0) {
+		fprintf(stderr, "store: %s: no parameter %s\n",
+		    stmts[q->id].name, name);
+		q->rc = SQLITE_MISUSE;
+	}
+	return i;
+}
+
+/* Binds an integer; like every q_* bind, a failure waits in q->rc. */
+static void
+q_int(struct q *q, const char *name, int64_t v)
+{
+	int i = q_param(q, name);
+	if (i)
+		q->rc = sqlite3_bind_int64(q->st, i, (sqlite3_int64)v);
+}
+
+/* An optional reference: 0 is NULL in the database. */
+static void
+q_id(struct q *q, const char *name, int64_t v)
+{
+	int i = q_param(q, name);
+	if (i)
+		q->rc = v ? sqlite3_bind_int64(q->st, i, (sqlite3_int64)v)
+			  : sqlite3_bind_null(q->st, i);
+}
+
+/* Text for a NOT NULL column: NULL is taken as "". The caller's memory
+ * is referenced until q_close. */
+static void
+q_text(struct q *q, const char *name, const char *v)
+{
+	int i = q_param(q, name);
+	if (i)
+		q->rc = sqlite3_bind_text(q->st, i, v ? v : "", -1, SQLITE_STATIC);
+}
+
+/* Optional text: NULL or "" is SQL NULL. */
+static void
+q_text_null(struct q *q, const char *name, const char *v)
+{
+	int i = q_param(q, name);
+	if (i)
+		q->rc = v && *v ? sqlite3_bind_text(q->st, i, v, -1, SQLITE_STATIC)
+				: sqlite3_bind_null(q->st, i);
+}
+
+/* Binds bytes; the caller keeps them alive until q_close. */
+static void
+q_blob(struct q *q, const char *name, const void *p, size_t n)
+{
+	int i = q_param(q, name);
+	if (i)
+		/* a NULL pointer would bind SQL NULL, not an empty blob */
+		q->rc = n ? sqlite3_bind_blob64(q->st, i, p, n, SQLITE_STATIC)
+			  : sqlite3_bind_zeroblob(q->st, i, 0);
+}
+
+/* Steps q: true with a row ready; false when done (*e = OK) or failed
+ * (*e says how, logged). A bind error surfaces here. */
+static bool
+q_row(struct q *q, enum store_err *e)
+{
+	if (q->rc == SQLITE_OK) {
+		int rc = sqlite3_step(q->st);
+		if (rc == SQLITE_ROW) {
+			*e = STORE_OK;
+			return true;
+		}
+		if (rc == SQLITE_DONE) {
+			*e = STORE_OK;
+			return false;
+		}
+		q->rc = rc;
+	}
+	*e = q_fail(q);
+	return false;
+}
+
+/* Runs q to completion (rows, if any, ignored). */
+static enum store_err
+q_exec(struct q *q)
+{
+	enum store_err e;
+	while (q_row(q, &e))
+		;
+	return e;
+}
+
+/* Column i as arena text ("" for NULL). */
+static const char *
+col_str(arena *a, sqlite3_stmt *st, int i)
+{
+	const char *p = (const char *)sqlite3_column_text(st, i);
+	if (p == NULL)
+		return "";
+	return arena_strndup(a, p, (size_t)sqlite3_column_bytes(st, i));
+}
+
+/* Column i cut to at most max bytes, backing off to the start of a UTF-8
+ * sequence so the result stays valid; listings stay light this way. */
+static const char *
+col_str_cut(arena *a, sqlite3_stmt *st, int i, size_t max)
+{
+	const char *p = (const char *)sqlite3_column_text(st, i);
+	if (p == NULL)
+		return "";
+	size_t n = (size_t)sqlite3_column_bytes(st, i);
+	if (n > max) {
+		n = max;
+		while (n > 0 && ((unsigned char)p[n] & 0xC0) == 0x80)
+			n--;
+	}
+	return arena_strndup(a, p, n);
+}
+
+/* Grows an arena array to hold n+1 elements; old copies stay in the arena
+ * (at most as much again), which is cheaper than malloc bookkeeping. */
+static void *
+grow(arena *a, void *p, size_t n, size_t *cap, size_t size)
+{
+	if (n < *cap)
+		return p;
+	size_t nc = *cap ? *cap * 2 : 8;
+	void *np = arena_alloc(a, nc * size);
+	if (n)
+		memcpy(np, p, n * size);
+	*cap = nc;
+	return np;
+}
+
+/* ---- connections ------------------------------------------------------------ */
+
+/* Finalizes every statement and closes the connection. */
+static void
+conn_free(struct conn *c)
+{
+	for (int i = 0; i < STMT__MAX; i++)
+		sqlite3_finalize(c->st[i]);
+	if (sqlite3_close(c->db) != SQLITE_OK)
+		fprintf(stderr, "store: close: %s\n", sqlite3_errmsg(c->db));
+	free(c);
+}
+
+/* TLS destructor: a thread that used the store exits; drop its
+ * connection from the list and close it. */
+static void
+conn_destructor(void *p)
+{
+	struct conn *c = p;
+	store *s = c->s;
+	pthread_mutex_lock(&s->mu);
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		s->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	pthread_mutex_unlock(&s->mu);
+	conn_free(c);
+}
+
+/* Runs a one-shot control statement (BEGIN, COMMIT, ...). */
+static enum store_err
+conn_run(struct conn *c, enum stmt id)
+{
+	struct q q = {0};
+	enum store_err e = q_open(&q, c, id);
+	if (e == STORE_OK)
+		e = q_exec(&q);
+	q_close(&q);
+	return e;
+}
+
+/* Opens this thread's connection, sets it up and registers it in TLS and
+ * in the store's list. NULL on failure, with a message in err. */
+static struct conn *
+conn_attach(store *s, buf *err)
+{
+	struct conn *c = xcalloc(1, sizeof(*c));
+	struct q q = {0};
+	enum store_err e;
+	char *msg = NULL;
+	int rc;
+
+	c->s = s;
+	/* NOMUTEX: a connection never leaves its thread */
+	rc = sqlite3_open_v2(s->path, &c->db,
+	    SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc != SQLITE_OK) {
+		errf(err, "%s: %s", s->path,
+		    c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc));
+		goto err;
+	}
+	sqlite3_extended_result_codes(c->db, 1);
+	sqlite3_busy_timeout(c->db, STORE_BUSY_MS);
+	sqlite3_db_config(c->db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
+	sqlite3_db_config(c->db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, NULL);
+	if (sqlite3_exec(c->db, store_pragmas, NULL, NULL, &msg) != SQLITE_OK) {
+		errf(err, "%s: %s", s->path, msg ? msg : "pragmas failed");
+		goto err;
+	}
+	/* WAL can be refused (e.g. no shared memory on the file system); the
+	 * durability promise rests on it, so say so instead of carrying on. */
+	if ((e = q_open(&q, c, STMT_JOURNAL_MODE)) != STORE_OK ||
+	    !q_row(&q, &e) || sqlite3_column_text(q.st, 0) == NULL ||
+	    strcmp((const char *)sqlite3_column_text(q.st, 0), "wal") != 0) {
+		errf(err, "%s: cannot use WAL journal mode", s->path);
+		goto err;
+	}
+	q_close(&q);
+
+	pthread_mutex_lock(&s->mu);
+	c->next = s->conns;
+	if (s->conns)
+		s->conns->prev = c;
+	s->conns = c;
+	pthread_mutex_unlock(&s->mu);
+	if (pthread_setspecific(s->key, c) != 0) {
+		conn_destructor(c);
+		errf(err, "store: pthread_setspecific failed");
+		return NULL;
+	}
+	return c;
+err:
+	q_close(&q);
+	sqlite3_free(msg);
+	conn_free(c);
+	return NULL;
+}
+
+/* This thread's connection, opened on first use. NULL (logged) when it
+ * cannot be opened. */
+static struct conn *
+conn_get(store *s)
+{
+	struct conn *c = pthread_getspecific(s->key);
+	buf err;
+	if (c != NULL)
+		return c;
+	buf_init(&err, 1024);
+	c = conn_attach(s, &err);
+	if (c == NULL)
+		fprintf(stderr, "store: %s\n", buf_cstr(&err));
+	buf_free(&err);
+	return c;
+}
+
+/* ---- transactions ------------------------------------------------------------ */
+
+/*
+ * Starts what one store call needs to be atomic: a transaction (IMMEDIATE
+ * for writes) or, inside store_begin's, a savepoint so a failed call undoes
+ * only itself.
+ */
+static enum store_err
+tx_begin(struct conn *c, bool write, struct tx *t)
+{
+	bool autocommit = sqlite3_get_autocommit(c->db) != 0;
+	enum store_err e;
+
+	t->active = false;
+	if (c->in_tx && autocommit) {
+		/* SQLite rolled store_begin's transaction back after an
+		 * error; writing on in autocommit would lose atomicity */
+		fprintf(stderr, "store: transaction was rolled back; "
+		    "call store_rollback\n");
+		return STORE_ERROR;
+	}
+	t->outer = autocommit;
+	e = conn_run(c, !t->outer ? STMT_SAVEPOINT
+	    : write ? STMT_BEGIN_IMMEDIATE : STMT_BEGIN);
+	t->active = e == STORE_OK;
+	return e;
+}
+
+/* Ends t: commits (or releases) when e is OK, else rolls back. Returns e,
+ * or the commit's error. Callers close their statements first. */
+static enum store_err
+tx_end(struct conn *c, struct tx *t, enum store_err e)
+{
+	if (!t->active)
+		return e;
+	t->active = false;
+	if (e == STORE_OK) {
+		e = conn_run(c, t->outer ? STMT_COMMIT : STMT_RELEASE);
+		if (e == STORE_OK)
+			return e;
+	}
+	if (sqlite3_get_autocommit(c->db))
+		return e; /* SQLite already rolled everything back */
+	if (t->outer) {
+		conn_run(c, STMT_ROLLBACK);
+	} else {
+		conn_run(c, STMT_ROLLBACK_TO);
+		conn_run(c, STMT_RELEASE);
+	}
+	return e;
+}
+
+/* IMMEDIATE: the batch will write, so take the lock now rather than
+ * fail with BUSY halfway through. Not nestable. */
+enum store_err
+store_begin(store *s)
+{
+	struct conn *c = conn_get(s);
+	enum store_err e;
+	if (c == NULL)
+		return STORE_ERROR;
+	if (c->in_tx || !sqlite3_get_autocommit(c->db)) {
+		fprintf(stderr, "store: store_begin inside a transaction\n");
+		return STORE_ERROR;
+	}
+	e = conn_run(c, STMT_BEGIN_IMMEDIATE);
+	if (e == STORE_OK)
+		c->in_tx = true;
+	return e;
+}
+
+/* On failure (BUSY) the transaction stays open: retry or roll back. */
+enum store_err
+store_commit(store *s)
+{
+	struct conn *c = conn_get(s);
+	enum store_err e;
+	if (c == NULL)
+		return STORE_ERROR;
+	if (!c->in_tx) {
+		fprintf(stderr, "store: store_commit without store_begin\n");
+		return STORE_ERROR;
+	}
+	if (sqlite3_get_autocommit(c->db)) {
+		c->in_tx = false;
+		fprintf(stderr, "store: transaction was rolled back earlier\n");
+		return STORE_ERROR;
+	}
+	e = conn_run(c, STMT_COMMIT);
+	if (e == STORE_OK || sqlite3_get_autocommit(c->db))
+		c->in_tx = false;
+	return e;
+}
+
+/* Also clears a transaction SQLite already rolled back itself. */
+enum store_err
+store_rollback(store *s)
+{
+	struct conn *c = conn_get(s);
+	enum store_err e = STORE_OK;
+	if (c == NULL)
+		return STORE_ERROR;
+	if (!c->in_tx) {
+		fprintf(stderr, "store: store_rollback without store_begin\n");
+		return STORE_ERROR;
+	}
+	if (!sqlite3_get_autocommit(c->db))
+		e = conn_run(c, STMT_ROLLBACK);
+	c->in_tx = false;
+	return e;
+}
+
+/* ---- open, migrate, close ------------------------------------------------------- */
+
+/*
+ * Creates the database file mode 0600 before SQLite sees it (SQLite would
+ * use the umask, and the file holds secrets); an existing empty file is
+ * new too and gets the same mode. SQLite gives -wal/-shm the file's mode.
+ */
+static bool
+file_create(const char *path, buf *err)
+{
+	struct stat st;
+	int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd >= 0) {
+		/* the umask could only have removed bits; make it exact */
+		if (fchmod(fd, 0600) != 0) {
+			errf(err, "%s: chmod: %s", path, strerror(errno));
+			close(fd);
+			return false;
+		}
+		close(fd);
+		return true;
+	}
+	if (errno != EEXIST) {
+		errf(err, "%s: %s", path, strerror(errno));
+		return false;
+	}
+	if (stat(path, &st) != 0) {
+		errf(err, "%s: %s", path, strerror(errno));
+		return false;
+	}
+	if (S_ISREG(st.st_mode) && st.st_size == 0 &&
+	    (st.st_mode & 07777) != 0600 && chmod(path, 0600) != 0) {
+		errf(err, "%s: chmod: %s", path, strerror(errno));
+		return false;
+	}
+	return true;
+}
+
+/* Applies every migration not yet recorded, each in its own IMMEDIATE
+ * transaction (so two processes opening a new file at once apply each
+ * migration once). Refuses a database from a newer kiji. */
+static enum store_err
+migrate(struct conn *c, buf *err)
+{
+	struct q q = {0};
+	struct tx t = {0};
+	enum store_err e;
+	int64_t have = 0;
+	char *msg = NULL;
+
+	if ((e = conn_run(c, STMT_MIGRATIONS_INIT)) != STORE_OK)
+		goto err;
+	if ((e = q_open(&q, c, STMT_MIGRATIONS_MAX)) != STORE_OK)
+		goto err;
+	if (q_row(&q, &e))
+		have = sqlite3_column_int64(q.st, 0);
+	q_close(&q);
+	if (e != STORE_OK)
+		goto err;
+	if (have > store_schema_version()) {
+		errf(err, "database schema version %" PRId64 " is newer than "
+		    "this kiji's (%d)", have, store_schema_version());
+		return STORE_ERROR;
+	}
+	for (int v = 1; v <= store_schema_version(); v++) {
+		bool done;
+		if ((e = tx_begin(c, true, &t)) != STORE_OK)
+			goto err;
+		if ((e = q_open(&q, c, STMT_MIGRATION_HAS)) != STORE_OK)
+			goto err;
+		q_int(&q, ":v", v);
+		done = q_row(&q, &e);
+		q_close(&q);
+		if (e != STORE_OK)
+			goto err;
+		if (!done) {
+			if (sqlite3_exec(c->db, store_schema_migration(v), NULL,
+			    NULL, &msg) != SQLITE_OK) {
+				errf(err, "migration %d: %s", v,
+				    msg ? msg : sqlite3_errmsg(c->db));
+				e = STORE_ERROR;
+				goto err;
+			}
+			if ((e = q_open(&q, c, STMT_MIGRATION_RECORD)) != STORE_OK)
+				goto err;
+			q_int(&q, ":v", v);
+			q_int(&q, ":now", (int64_t)time(NULL));
+			e = q_exec(&q);
+			q_close(&q);
+			if (e != STORE_OK)
+				goto err;
+		}
+		if ((e = tx_end(c, &t, STORE_OK)) != STORE_OK)
+			goto err;
+	}
+	return STORE_OK;
+err:
+	q_close(&q);
+	sqlite3_free(msg);
+	e = tx_end(c, &t, e);
+	if (err != NULL && err->len == 0)
+		errf(err, "migrating: %s", sqlite3_errmsg(c->db));
+	return e;
+}
+
+/* File first (mode 0600), then this thread's connection, then the
+ * migrations; any failure undoes all of it and says why in err. */
+store *
+store_open(const char *path, buf *err)
+{
+	store *s = NULL;
+	struct conn *c;
+
+	if (path == NULL || *path == '\0') {
+		errf(err, "no database path");
+		return NULL;
+	}
+	if (strcmp(path, ":memory:") == 0) {
+		/* every thread would get its own empty database */
+		errf(err, "an in-memory database cannot be shared; use a file");
+		return NULL;
+	}
+	if (!sqlite3_threadsafe()) {
+		errf(err, "SQLite was built without thread support");
+		return NULL;
+	}
+	if (!file_create(path, err))
+		return NULL;
+	s = xcalloc(1, sizeof(*s));
+	s->path = xstrdup(path);
+	pthread_mutex_init(&s->mu, NULL);
+	if (pthread_key_create(&s->key, conn_destructor) != 0) {
+		errf(err, "pthread_key_create failed");
+		goto err;
+	}
+	s->key_ok = true;
+	if ((c = conn_attach(s, err)) == NULL)
+		goto err;
+	if (migrate(c, err) != STORE_OK)
+		goto err;
+	return s;
+err:
+	store_close(s);
+	return NULL;
+}
+
+/* Call when no other thread is inside the store any more (after joining
+ * the server's workers): it closes their connections under them. */
+void
+store_close(store *s)
+{
+	if (s == NULL)
+		return;
+	if (s->key_ok)
+		pthread_key_delete(s->key); /* no destructor runs after this */
+	pthread_mutex_lock(&s->mu);
+	while (s->conns) {
+		struct conn *c = s->conns;
+		s->conns = c->next;
+		conn_free(c);
+	}
+	pthread_mutex_unlock(&s->mu);
+	pthread_mutex_destroy(&s->mu);
+	free(s->path);
+	free(s);
+}
+
+/* Short English names for logs and CLI messages. */
+const char *
+store_strerror(enum store_err e)
+{
+	const char *m = enum_name(err_names, STORE__MAX, (int)e);
+	return m ? m : "unknown store error";
+}
+
+/* Per connection: compare values taken on the same thread only. -1 on
+ * error. */
+int64_t
+store_data_version(store *s)
+{
+	struct conn *c = conn_get(s);
+	struct q q = {0};
+	enum store_err e;
+	int64_t v = -1;
+	if (c == NULL)
+		return -1;
+	if (q_open(&q, c, STMT_DATA_VERSION) == STORE_OK && q_row(&q, &e))
+		v = sqlite3_column_int64(q.st, 0);
+	q_close(&q);
+	return v;
+}
+
+/* What is actually in force on this thread's connection, for tests and
+ * the operator's status page. */
+enum store_err
+store_durability(store *s, buf *journal_mode, int *synchronous)
+{
+	struct conn *c = conn_get(s);
+	struct q q = {0};
+	enum store_err e;
+	if (c == NULL)
+		return STORE_ERROR;
+	if ((e = q_open(&q, c, STMT_JOURNAL_MODE)) != STORE_OK)
+		goto err;
+	if (!q_row(&q, &e)) {
+		if (e == STORE_OK)
+			e = STORE_ERROR; /* a pragma always answers */
+		goto err;
+	}
+	buf_reset(journal_mode);
+	buf_puts(journal_mode, (const char *)sqlite3_column_text(q.st, 0));
+	q_close(&q);
+	if ((e = q_open(&q, c, STMT_SYNCHRONOUS)) != STORE_OK)
+		goto err;
+	if (!q_row(&q, &e)) {
+		if (e == STORE_OK)
+			e = STORE_ERROR;
+		goto err;
+	}
+	*synchronous = sqlite3_column_int(q.st, 0);
+err:
+	q_close(&q);
+	return e;
+}
+
+/* ---- settings ---------------------------------------------------------------------- */
+
+/* NOTFOUND when the key was never set: defaults live in site/. */
+enum store_err
+store_setting_get(store *s, const char *key, buf *out)
+{
+	struct conn *c = conn_get(s);
+	struct q q = {0};
+	enum store_err e;
+	if (c == NULL)
+		return STORE_ERROR;
+	if ((e = q_open(&q, c, STMT_SETTING_GET)) != STORE_OK)
+		goto err;
+	q_text(&q, ":key", key);
+	if (q_row(&q, &e)) {
+		buf_reset(out);
+		buf_put(out, sqlite3_column_text(q.st, 0),
+		    (size_t)sqlite3_column_bytes(q.st, 0));
+		if (out->err)
+			e = STORE_ERROR;
+	} else if (e == STORE_OK) {
+		e = STORE_NOTFOUND;
+	}
+err:
+	q_close(&q);
+	return e;
+}
+
+/* Upsert: settings have no history. */
+enum store_err
+store_setting_set(store *s, const char *key, const char *value)
+{
+	struct conn *c = conn_get(s);
+	struct q q = {0};
+	enum store_err e;
+	if (c == NULL)
+		return STORE_ERROR;
+	if (key == NULL || *key == '\0' || value == NULL)
+		return STORE_INVALID;
+	if ((e = q_open(&q, c, STMT_SETTING_SET)) != STORE_OK)
+		goto err;
+	q_text(&q, ":key", key);
+	q_text(&q, ":value", value);
+	e = q_exec(&q);
+err:
+	q_close(&q);
+	return e;
+}
+
+/* Copies the settings out first and calls fn afterwards, so fn may use
+ * the store (even write settings) without meeting a half-read statement. */
+enum store_err
+store_settings_each(store *s,
+    void (*fn)(void *ctx, const char *key, const char *value), void *ctx)
+{
+	struct conn *c = conn_get(s);
+	struct q q = {0};
+	enum store_err e;
+	arena *a = NULL;
+	const char **kv = NULL;
+	size_t n = 0, cap = 0;
+	if (c == NULL)
+		return STORE_ERROR;
+	a = arena_new(0);
+	if ((e = q_open(&q, c, STMT_SETTINGS_ALL)) != STORE_OK)
+		goto err;
+	while (q_row(&q, &e)) {
+		kv = grow(a, kv, n, &cap, 2 * sizeof(*kv));
+		kv[2 * n] = col_str(a, q.st, 0);
+		kv[2 * n + 1] = col_str(a, q.st, 1);
+		n++;
+	}
+	q_close(&q);
+	if (e != STORE_OK)
+		goto err;
+	for (size_t i = 0; i < n; i++)
+		fn(ctx, kv[2 * i], kv[2 * i + 1]);
+err:
+	q_close(&q);
+	arena_free(a);
+	return e;
+}
+
+/* ---- users, categories, tags ---------------------------------------------------- */
+
+/* created_at is the wall clock; the display name defaults to the login. */
+enum store_err
+store_user_add(store *s, const struct store_user *u, int64_t *id)
+{
+	struct conn *c = conn_get(s);
+	struct q q = {0};
+	enum store_err e;
+	const char *role = enum_name(role_names, ROLE__MAX, (int)u->role);
+	if (c == NULL)
+		return STORE_ERROR;
+	if (role == NULL || u->name == NULL || *u->name == '\0')
+		return STORE_INVALID;
+	if ((e = q_open(&q, c, STMT_USER_ADD)) != STORE_OK)
+		goto err;
+	q_text(&q, ":name", u->name);
+	q_text(&q, ":display", u->display_name ? u->display_name : u->name);
+	q_text(&q, ":role", role);
+	q_text(&q, ":hash", u->pass_hash);
+	q_int(&q, ":now", (int64_t)time(NULL));
+	if ((e = q_exec(&q)) == STORE_OK && id != NULL)
+		*id = sqlite3_last_insert_rowid(c->db);
+err:
+	q_close(&q);
+	return e;
+}
+
+/* The pass_hash comes along: login checks read it here. */
+enum store_err
+store_user_get(store *s, int64_t id, arena *a, struct store_user *out)
+{
+	struct conn *c = conn_get(s);
+	struct q q = {0};
+	enum store_err e;
+	if (c == NULL)
+		return STORE_ERROR;
+	if ((e = q_open(&q, c, STMT_USER_GET)) != STORE_OK)
+		goto err;
+	q_int(&q, ":id", id);
+	if (q_row(&q, &e)) {
+		out->id = sqlite3_column_int64(q.st, 0);
+		out->name = col_str(a, q.st, 1);
+		out->display_name = col_str(a, q.st, 2);
+		out->role = (enum store_role)enum_col(role_names, ROLE__MAX, q.st, 3);
+		out->pass_hash = col_str(a, q.st, 4);
+	} else if (e == STORE_OK) {
+		e = STORE_NOTFOUND;
+	}
+err:
+	q_close(&q);
+	return e;
+}
+
+/* A parent that does not exist is STORE_INVALID (foreign key). */
+enum store_err
+store_category_add(store *s, const struct store_category *cat, int64_t *id)
+{
+	struct conn *c = conn_get(s);
+	struct q q = {0};
+	enum store_err e;
+	if (c == NULL)
+		return STORE_ERROR;
+	if (cat->slug == NULL || *cat->slug == '\0' || cat->name == NULL)
+		return STORE_INVALID;
+	if ((e = q_open(&q, c, STMT_CATEGORY_ADD)) != STORE_OK)
+		goto err;
+	q_id(&q, ":parent", cat->parent_id);
+	q_text(&q, ":slug", cat->slug);
+	q_text(&q, ":name", cat->name);
+	q_text(&q, ":description", cat->description);
+	if ((e = q_exec(&q)) == STORE_OK && id != NULL)
+		*id = sqlite3_last_insert_rowid(c->db);
+err:
+	q_close(&q);
+	return e;
+}
+
+/* One row of CATEGORY_COLS. */
+static void
+category_read(sqlite3_stmt *st, arena *a, struct store_category *out)
+{
+	out->id = sqlite3_column_int64(st, 0);
+	out->parent_id = sqlite3_column_int64(st, 1);
+	out->slug = col_str(a, st, 2);
+	out->name = col_str(a, st, 3);
+	out->description = col_str(a, st, 4);
+}
+
+/* by_slug and get differ only in the statement and its key. */
+static enum store_err
+category_one(store *s, enum stmt id, const char *slug, int64_t cid, arena *a,
+    struct store_category *out)
+{
+	struct conn *c = conn_get(s);
+	struct q q = {0};
+	enum store_err e;
+	if (c == NULL)
+		return STORE_ERROR;
+	if ((e = q_open(&q, c, id)) != STORE_OK)
+		goto err;
+	if (slug != NULL)
+		q_text(&q, ":slug", slug);
+	else
+		q_int(&q, ":id", cid);
+	if (q_row(&q, &e))
+		category_read(q.st, a, out);
+	else if (e == STORE_OK)
+		e = STORE_NOTFOUND;
+err:
+	q_close(&q);
+	return e;
+}
+
+/* Category archives resolve /category/<slug> here. */
+enum store_err
+store_category_by_slug(store *s, const char *slug, arena *a,
+    struct store_category *out)
+{
+	if (slug == NULL)
+		return STORE_NOTFOUND;
+	return category_one(s, STMT_CATEGORY_BY_SLUG, slug, 0, a, out);
+}
+
+/* The article page resolves its category label here. */
+enum store_err
+store_category_get(store *s, int64_t id, arena *a, struct store_category *out)
+{
+	return category_one(s, STMT_CATEGORY_GET, NULL, id, a, out);
+}
+
+/* The whole (small) list for the site nav and the admin. */
+enum store_err
+store_categories(store *s, arena *a, struct store_category **out, size_t *n)
+{
+	struct conn *c = conn_get(s);
+	struct q q = {0};
+	enum store_err e;
+	struct store_category *v = NULL;
+	size_t cnt = 0, cap = 0;
+	*out = NULL;
+	*n = 0;
+	if (c == NULL)
+		return STORE_ERROR;
+	if ((e = q_open(&q, c, STMT_CATEGORIES)) != STORE_OK)
+		goto err;
+	while (q_row(&q, &e)) {
+		v = grow(a, v, cnt, &cap, sizeof(*v));
+		category_read(q.st, a, &v[cnt++]);
+	}
+	if (e == STORE_OK) {
+		*out = v;
+		*n = cnt;
+	}
+err:
+	q_close(&q);
+	return e;
+}
+
+/* CONFLICT on a taken slug. */
+enum store_err
+store_tag_add(store *s, const struct store_tag *t, int64_t *id)
+{
+	struct conn *c = conn_get(s);
+	struct q q = {0};
+	enum store_err e;
+	if (c == NULL)
+		return STORE_ERROR;
+	if (t->slug == NULL || *t->slug == '\0' || t->name == NULL)
+		return STORE_INVALID;
+	if ((e = q_open(&q, c, STMT_TAG_ADD)) != STORE_OK)
+		goto err;
+	q_text(&q, ":slug", t->slug);
+	q_text(&q, ":name", t->name);
+	if ((e = q_exec(&q)) == STORE_OK && id != NULL)
+		*id = sqlite3_last_insert_rowid(c->db);
+err:
+	q_close(&q);
+	return e;
+}
+
+/* Tag archives resolve /tag/<slug> here. */
+enum store_err
+store_tag_by_slug(store *s, const char *slug, arena *a, struct store_tag *out)
+{
+	struct conn *c = conn_get(s);
+	struct q q = {0};
+	enum store_err e;
+	if (c == NULL)
+		return STORE_ERROR;
+	if ((e = q_open(&q, c, STMT_TAG_BY_SLUG)) != STORE_OK)
+		goto err;
+	q_text(&q, ":slug", slug);
+	if (q_row(&q, &e)) {
+		out->id = sqlite3_column_int64(q.st, 0);
+		out->slug = col_str(a, q.st, 1);
+		out->name = col_str(a, q.st, 2);
+	} else if (e == STORE_OK) {
+		e = STORE_NOTFOUND;
+	}
+err:
+	q_close(&q);
+	return e;
+}
+
+/* ---- articles ---------------------------------------------------------------------- */
+
+/* A fresh RFC 4122 random UUID as a URN: a feed id that survives a change
+ * of domain or URL scheme. */
+static bool
+guid_new(char out[46])
+{
+	unsigned char r[16];
+	if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r))
+		return false;
+	r[6] = (unsigned char)((r[6] & 0x0f) | 0x40);
+	r[8] = (unsigned char)((r[8] & 0x3f) | 0x80);
+	snprintf(out, 46, "urn:uuid:%02x%02x%02x%02x-%02x%02x-%02x%02x-"
+	    "%02x%02x-%02x%02x%02x%02x%02x%02x", r[0], r[1], r[2], r[3], r[4],
+	    r[5], r[6], r[7], r[8], r[9], r[10], r[11], r[12], r[13], r[14],
+	    r[15]);
+	return true;
+}
+
+/* True when the enums are in range and the lists are where they say. */
+static bool
+article_valid(const struct store_article *a)
+{
+	return enum_name(kind_names, KIND__MAX, (int)a->kind) &&
+	    enum_name(status_names, STATUS__MAX, (int)a->status) &&
+	    enum_name(format_names, FORMAT__MAX, (int)a->body_format) &&
+	    (a->nsources == 0 || a->sources != NULL) &&
+	    (a->ntags == 0 || a->tags != NULL);
+}
+
+/* Binds the columns ARTICLE_ADD and ARTICLE_UPDATE share. */
+static void
+article_bind(struct q *q, const struct store_article *a, const char *guid)
+{
+	q_text(q, ":kind", kind_names[a->kind]);
+	q_text(q, ":title", a->title);
+	q_text(q, ":slug", a->slug);
+	q_text(q, ":body", a->body);
+	q_text(q, ":format", format_names[a->body_format]);
+	q_text(q, ":html", a->body_html);
+	q_text(q, ":text", a->body_text);
+	q_text(q, ":excerpt", a->excerpt);
+	q_text(q, ":status", status_names[a->status]);
+	q_int(q, ":published", a->published_at);
+	q_int(q, ":updated", a->updated_at);
+	q_id(q, ":author", a->author_id);
+	q_id(q, ":category", a->category_id);
+	q_text(q, ":eyecatch", a->eyecatch);
+	q_text(q, ":credit", a->eyecatch_credit);
+	q_int(q, ":open", a->comments_open ? 1 : 0);
+	q_text_null(q, ":guid", guid);
+	q_text(q, ":legacy", a->legacy_id);
+}
+
+/* Writes an article's sources, tags and a revision; replacing what was
+ * there. Runs inside the caller's transaction. */
+static enum store_err
+article_children(struct conn *c, int64_t id, const struct store_article *a,
+    bool replace)
+{
+	struct q q = {0};
+	enum store_err e = STORE_OK;
+
+	if (replace) {
+		if ((e = q_open(&q, c, STMT_SOURCES_DELETE)) != STORE_OK)
+			goto err;
+		q_int(&q, ":id", id);
+		if ((e = q_exec(&q)) != STORE_OK)
+			goto err;
+		q_close(&q);
+		if ((e = q_open(&q, c, STMT_ARTICLE_TAGS_DELETE)) != STORE_OK)
+			goto err;
+		q_int(&q, ":id", id);
+		if ((e = q_exec(&q)) != STORE_OK)
+			goto err;
+		q_close(&q);
+	}
+	for (size_t i = 0; i < a->nsources; i++) {
+		if ((e = q_open(&q, c, STMT_SOURCE_ADD)) != STORE_OK)
+			goto err;
+		q_int(&q, ":id", id);
+		q_int(&q, ":pos", (int64_t)i);
+		q_text(&q, ":title", a->sources[i].title);
+		q_text(&q, ":url", a->sources[i].url);
+		if ((e = q_exec(&q)) != STORE_OK)
+			goto err;
+		q_close(&q);
+	}
+	for (size_t i = 0; i < a->ntags; i++) {
+		if ((e = q_open(&q, c, STMT_ARTICLE_TAG_ADD)) != STORE_OK)
+			goto err;
+		q_int(&q, ":id", id);
+		q_int(&q, ":tag", a->tags[i].id);
+		if ((e = q_exec(&q)) != STORE_OK)
+			goto err;
+		q_close(&q);
+	}
+	if ((e = q_open(&q, c, STMT_REVISION_ADD)) != STORE_OK)
+		goto err;
+	q_int(&q, ":id", id);
+	q_text(&q, ":title", a->title);
+	q_text(&q, ":body", a->body);
+	q_text(&q, ":format", format_names[a->body_format]);
+	q_int(&q, ":created", a->updated_at ? a->updated_at : (int64_t)time(NULL));
+	q_id(&q, ":author", a->author_id);
+	e = q_exec(&q);
+err:
+	q_close(&q);
+	return e;
+}
+
+/* An empty guid gets a fresh UUID URN; the caller may always set one
+ * (WordPress import keeps the old guids so feed readers see no new posts). */
+enum store_err
+store_article_add(store *s, struct store_article *a)
+{
+	struct conn *c = conn_get(s);
+	struct q q = {0};
+	struct tx t = {0};
+	enum store_err e;
+	char fresh[46];
+	const char *guid = a->guid;
+	int64_t id = 0;
+
+	if (c == NULL)
+		return STORE_ERROR;
+	if (!article_valid(a))
+		return STORE_INVALID;
+	if (guid == NULL || *guid == '\0') {
+		if (!guid_new(fresh)) {
+			fprintf(stderr, "store: getrandom: %s\n", strerror(errno));
+			return STORE_ERROR;
+		}
+		guid = fresh;
+	}
+	if ((e = tx_begin(c, true, &t)) != STORE_OK)
+		return e;
+	if ((e = q_open(&q, c, STMT_ARTICLE_ADD)) != STORE_OK)
+		goto err;
+	article_bind(&q, a, guid);
+	if ((e = q_exec(&q)) != STORE_OK)
+		goto err;
+	id = sqlite3_last_insert_rowid(c->db);
+	q_close(&q);
+	e = article_children(c, id, a, false);
+err:
+	q_close(&q);
+	e = tx_end(c, &t, e);
+	if (e == STORE_OK)
+		a->id = id;
+	return e;
+}
+
+/* Keeps comment_count (the store's) and, when a->guid is empty, the guid. */
+enum store_err
+store_article_update(store *s, const struct store_article *a)
+{
+	struct conn *c = conn_get(s);
+	struct q q = {0};
+	struct tx t = {0};
+	enum store_err e;
+
+	if (c == NULL)
+		return STORE_ERROR;
+	if (!article_valid(a))
+		return STORE_INVALID;
+	if ((e = tx_begin(c, true, &t)) != STORE_OK)
+		return e;
+	if ((e = q_open(&q, c, STMT_ARTICLE_UPDATE)) != STORE_OK)
+		goto err;
+	article_bind(&q, a, a->guid);
+	q_int(&q, ":id", a->id);
+	if ((e = q_exec(&q)) != STORE_OK)
+		goto err;
+	if (sqlite3_changes(c->db) == 0) {
+		e = STORE_NOTFOUND;
+		goto err;
+	}
+	q_close(&q);
+	e = article_children(c, a->id, a, true);
+err:
+	q_close(&q);
+	return tx_end(c, &t, e);
+}
+
+/* One row of ART_COLS. Light rows (listings) keep body_text's first
+ * STORE_LIST_TEXT bytes; body and body_html are "" there by the SQL. */
+static void
+article_read(sqlite3_stmt *st, arena *a, struct store_article *o, bool light)
+{
+	memset(o, 0, sizeof(*o));
+	o->id = sqlite3_column_int64(st, AC_ID);
+	o->kind = (enum store_kind)enum_col(kind_names, KIND__MAX, st, AC_KIND);
+	o->title = col_str(a, st, AC_TITLE);
+	o->slug = col_str(a, st, AC_SLUG);
+	o->body = col_str(a, st, AC_BODY);
+	o->body_format = (enum store_format)enum_col(format_names, FORMAT__MAX,
+	    st, AC_FORMAT);
+	o->body_html = col_str(a, st, AC_HTML);
+	o->body_text = light ? col_str_cut(a, st, AC_TEXT, STORE_LIST_TEXT)
+			     : col_str(a, st, AC_TEXT);
+	o->excerpt = col_str(a, st, AC_EXCERPT);
+	o->status = (enum store_status)enum_col(status_names, STATUS__MAX, st,
+	    AC_STATUS);
+	o->published_at = sqlite3_column_int64(st, AC_PUBLISHED);
+	o->updated_at = sqlite3_column_int64(st, AC_UPDATED);
+	o->author_id = sqlite3_column_int64(st, AC_AUTHOR);
+	o->category_id = sqlite3_column_int64(st, AC_CATEGORY);
+	o->eyecatch = col_str(a, st, AC_EYECATCH);
+	o->eyecatch_credit = col_str(a, st, AC_CREDIT);
+	o->comments_open = sqlite3_column_int(st, AC_OPEN) != 0;
+	o->guid = col_str(a, st, AC_GUID);
+	o->legacy_id = col_str(a, st, AC_LEGACY);
+	o->author_name = col_str(a, st, AC_AUTHOR_NAME);
+	o->category_slug = col_str(a, st, AC_CAT_SLUG);
+	o->category_name = col_str(a, st, AC_CAT_NAME);
+	o->comment_count = sqlite3_column_int64(st, AC_COMMENTS);
+}
+
+/* Reads every remaining row of q as a light article into an arena array. */
+static enum store_err
+article_rows(struct q *q, arena *a, struct store_article **out, size_t *n)
+{
+	struct store_article *v = NULL;
+	size_t cnt = 0, cap = 0;
+	enum store_err e;
+	while (q_row(q, &e)) {
+		v = grow(a, v, cnt, &cap, sizeof(*v));
+		article_read(q->st, a, &v[cnt++], true);
+	}
+	if (e == STORE_OK) {
+		*out = v;
+		*n = cnt;
+	}
+	return e;
+}
+
+/* get and get_any: the article row, its sources and tags, read in one
+ * transaction so they agree. out is written only on success. */
+static enum store_err
+article_get(store *s, enum stmt id, int64_t aid, int64_t now, arena *a,
+    struct store_article *out)
+{
+	struct conn *c = conn_get(s);
+	struct q q = {0};
+	struct tx t = {0};
+	struct store_article art;
+	size_t cap;
+	enum store_err e;
+
+	if (c == NULL)
+		return STORE_ERROR;
+	if ((e = tx_begin(c, false, &t)) != STORE_OK)
+		return e;
+	if ((e = q_open(&q, c, id)) != STORE_OK)
+		goto err;
+	q_int(&q, ":id", aid);
+	if (id == STMT_ARTICLE_GET)
+		q_int(&q, ":now", now);
+	if (!q_row(&q, &e)) {
+		if (e == STORE_OK)
+			e = STORE_NOTFOUND;
+		goto err;
+	}
+	article_read(q.st, a, &art, false);
+	q_close(&q);
+
+	if ((e = q_open(&q, c, STMT_ARTICLE_SOURCES)) != STORE_OK)
+		goto err;
+	q_int(&q, ":id", aid);
+	cap = 0;
+	while (q_row(&q, &e)) {
+		art.sources = grow(a, art.sources, art.nsources, &cap,
+		    sizeof(*art.sources));
+		art.sources[art.nsources].title = col_str(a, q.st, 0);
+		art.sources[art.nsources].url = col_str(a, q.st, 1);
+		art.nsources++;
+	}
+	if (e != STORE_OK)
+		goto err;
+	q_close(&q);
+
+	if ((e = q_open(&q, c, STMT_ARTICLE_TAGS)) != STORE_OK)
+		goto err;
+	q_int(&q, ":id", aid);
+	cap = 0;
+	while (q_row(&q, &e)) {
+		art.tags = grow(a, art.tags, art.ntags, &cap, sizeof(*art.tags));
+		art.tags[art.ntags].id = sqlite3_column_int64(q.st, 0);
+		art.tags[art.ntags].slug = col_str(a, q.st, 1);
+		art.tags[art.ntags].name = col_str(a, q.st, 2);
+		art.ntags++;
+	}
+err:
+	q_close(&q);
+	e = tx_end(c, &t, e);
+	if (e == STORE_OK)
+		*out = art;
+	return e;
+}
+
+/* The public read: visibility is applied by ARTICLE_GET. */
+enum store_err
+store_article_get(store *s, int64_t id, int64_t now, arena *a,
+    struct store_article *out)
+{
+	return article_get(s, STMT_ARTICLE_GET, id, now, a, out);
+}
+
+/* Admin and CLI reads: drafts, schedules and trash included. */
+enum store_err
+store_article_get_any(store *s, int64_t id, arena *a, struct store_article *out)
+{
+	return article_get(s, STMT_ARTICLE_GET_ANY, id, 0, a, out);
+}
+
+/* Binds a listing's filter; tag takes precedence in choosing the
+ * statement, category then filters within it. */
+static void
+filter_bind(struct q *q, const struct store_filter *f, int64_t now)
+{
+	q_int(q, ":now", now);
+	q_int(q, ":from", f->from ? f->from : INT64_MIN);
+	q_int(q, ":until", f->until > 0 ? f->until : INT64_MAX);
+	if (q->id == STMT_LIST_TAG || q->id == STMT_COUNT_TAG) {
+		q_int(q, ":tag", f->tag_id);
+		q_int(q, ":cat", f->category_id);
+	} else if (q->id == STMT_LIST_CAT || q->id == STMT_COUNT_CAT) {
+		q_int(q, ":cat", f->category_id);
+	}
+}
+
+/* The count and the page come from one read transaction, so the total
+ * matches the page. */
+enum store_err
+store_articles_list(store *s, const struct store_filter *f, int64_t now,
+    int64_t offset, int64_t limit, arena *a, struct store_article **out,
+    size_t *n, int64_t *total)
+{
+	static const struct store_filter none;
+	struct conn *c = conn_get(s);
+	struct q q = {0};
+	struct tx t = {0};
+	enum stmt list = STMT_LIST_ALL, count = STMT_COUNT_ALL;
+	enum store_err e;
+
+	*out = NULL;
+	*n = 0;
+	if (total)
+		*total = 0;
+	if (c == NULL)
+		return STORE_ERROR;
+	if (f == NULL)
+		f = &none;
+	if (f->tag_id) {
+		list = STMT_LIST_TAG;
+		count = STMT_COUNT_TAG;
+	} else if (f->category_id) {
+		list = STMT_LIST_CAT;
+		count = STMT_COUNT_CAT;
+	}
+	if ((e = tx_begin(c, false, &t)) != STORE_OK)
+		return e;
+	if (total != NULL) {
+		if ((e = q_open(&q, c, count)) != STORE_OK)
+			goto err;
+		filter_bind(&q, f, now);
+		if (q_row(&q, &e))
+			*total = sqlite3_column_int64(q.st, 0);
+		if (e != STORE_OK)
+			goto err;
+		q_close(&q);
+	}
+	if (limit <= 0)
+		goto err;
+	if ((e = q_open(&q, c, list)) != STORE_OK)
+		goto err;
+	filter_bind(&q, f, now);
+	q_int(&q, ":limit", limit);
+	q_int(&q, ":offset", offset > 0 ? offset : 0);
+	e = article_rows(&q, a, out, n);
+err:
+	q_close(&q);
+	return tx_end(c, &t, e);
+}
+
+/* Reads the one row of an adjacency statement, if any, into *out. */
+static enum store_err
+adjacent_one(struct conn *c, enum stmt id, const struct store_article *art,
+    int64_t now, arena *a, struct store_article **out)
+{
+	struct q q = {0};
+	enum store_err e;
+	*out = NULL;
+	if ((e = q_open(&q, c, id)) != STORE_OK)
+		goto err;
+	q_int(&q, ":now", now);
+	q_int(&q, ":t", art->published_at);
+	q_int(&q, ":id", art->id);
+	if (q_row(&q, &e)) {
+		*out = arena_alloc(a, sizeof(**out));
+		article_read(q.st, a, *out, true);
+	}
+err:
+	q_close(&q);
+	return e;
+}
+
+/* Uses art's id and published_at as given, so a preview of an unsaved
+ * date still finds its neighbours. */
+enum store_err
+store_article_adjacent(store *s, const struct store_article *art, int64_t now,
+    arena *a, struct store_article **prev, struct store_article **next)
+{
+	struct conn *c = conn_get(s);
+	struct tx t = {0};
+	enum store_err e;
+	*prev = *next = NULL;
+	if (c == NULL)
+		return STORE_ERROR;
+	if ((e = tx_begin(c, false, &t)) != STORE_OK)
+		return e;
+	e = adjacent_one(c, STMT_ADJ_PREV, art, now, a, prev);
+	if (e == STORE_OK)
+		e = adjacent_one(c, STMT_ADJ_NEXT, art, now, a, next);
+	e = tx_end(c, &t, e);
+	if (e != STORE_OK)
+		*prev = *next = NULL;
+	return e;
+}
+
+/* An article without a category has no related articles. */
+enum store_err
+store_related(store *s, const struct store_article *art, int64_t now,
+    size_t limit, arena *a, struct store_article **out, size_t *n)
+{
+	struct conn *c = conn_get(s);
+	struct q q = {0};
+	enum store_err e;
+	*out = NULL;
+	*n = 0;
+	if (c == NULL)
+		return STORE_ERROR;
+	if (art->category_id == 0 || limit == 0)
+		return STORE_OK;
+	if ((e = q_open(&q, c, STMT_RELATED)) != STORE_OK)
+		goto err;
+	q_int(&q, ":id", art->id);
+	q_int(&q, ":cat", art->category_id);
+	q_int(&q, ":now", now);
+	q_int(&q, ":lim", limit > INT64_MAX ? INT64_MAX : (int64_t)limit);
+	e = article_rows(&q, a, out, n);
+err:
+	q_close(&q);
+	return e;
+}
+
+/* UTC day number of t, rounding toward minus infinity. */
+static int64_t
+day_of(int64_t t)
+{
+	return t >= 0 ? t / STORE_DAY : -((-t + STORE_DAY - 1) / STORE_DAY);
+}
+
+/* Views are kept per UTC day, so a day counts when any part of it lies in
+ * [since, now): today's views count from the first one on. */
+enum store_err
+store_popular(store *s, int64_t since, int64_t now, size_t limit, arena *a,
+    struct store_article **out, size_t *n)
+{
+	struct conn *c = conn_get(s);
+	struct q q = {0};
+	enum store_err e;
+	*out = NULL;
+	*n = 0;
+	if (c == NULL)
+		return STORE_ERROR;
+	if (since >= now || limit == 0)
+		return STORE_OK;
+	if ((e = q_open(&q, c, STMT_POPULAR)) != STORE_OK)
+		goto err;
+	q_int(&q, ":from", day_of(since));
+	q_int(&q, ":until", day_of(now - 1) + 1);
+	q_int(&q, ":now", now);
+	q_int(&q, ":lim", limit > INT64_MAX ? INT64_MAX : (int64_t)limit);
+	e = article_rows(&q, a, out, n);
+err:
+	q_close(&q);
+	return e;
+}
+
+/* One upsert; an article that does not exist is STORE_INVALID. */
+enum store_err
+store_views_add(store *s, int64_t article_id, int64_t t, int64_t n)
+{
+	struct conn *c = conn_get(s);
+	struct q q = {0};
+	enum store_err e;
+	if (c == NULL)
+		return STORE_ERROR;
+	if (n < 0)
+		return STORE_INVALID;
+	if (n == 0)
+		return STORE_OK;
+	if ((e = q_open(&q, c, STMT_VIEWS_ADD)) != STORE_OK)
+		goto err;
+	q_int(&q, ":id", article_id);
+	q_int(&q, ":day", day_of(t));
+	q_int(&q, ":n", n);
+	e = q_exec(&q);
+err:
+	q_close(&q);
+	return e;
+}
+
+/* Answered from the status index alone. */
+enum store_err
+store_articles_count(store *s, int64_t now, int64_t *n)
+{
+	struct conn *c = conn_get(s);
+	struct q q = {0};
+	enum store_err e;
+	*n = 0;
+	if (c == NULL)
+		return STORE_ERROR;
+	if ((e = q_open(&q, c, STMT_ARTICLES_COUNT)) != STORE_OK)
+		goto err;
+	q_int(&q, ":now", now);
+	if (q_row(&q, &e))
+		*n = sqlite3_column_int64(q.st, 0);
+err:
+	q_close(&q);
+	return e;
+}
+
+/* ---- comments ------------------------------------------------------------------------ */
+
+/* One row of COMMENT_COLS. */
+static void
+comment_read(sqlite3_stmt *st, arena *a, struct store_comment *o)
+{
+	o->id = sqlite3_column_int64(st, 0);
+	o->article_id = sqlite3_column_int64(st, 1);
+	o->parent_id = sqlite3_column_int64(st, 2);
+	o->type = (enum store_ctype)enum_col(ctype_names, CTYPE__MAX, st, 3);
+	o->nickname = col_str(a, st, 4);
+	o->email = col_str(a, st, 5);
+	o->url = col_str(a, st, 6);
+	o->ip = col_str(a, st, 7);
+	o->visitor_id = col_str(a, st, 8);
+	o->body = col_str(a, st, 9);
+	o->created_at = sqlite3_column_int64(st, 10);
+	o->status = (enum store_cstatus)enum_col(cstatus_names, CSTATUS__MAX,
+	    st, 11);
+	o->like_count = sqlite3_column_int64(st, 12);
+	o->legacy_id = col_str(a, st, 13);
+}
+
+/* Looks up a comment's article and status inside the caller's
+ * transaction; NOTFOUND when there is no such comment. */
+static enum store_err
+comment_state(struct conn *c, int64_t id, int64_t *article,
+    enum store_cstatus *st)
+{
+	struct q q = {0};
+	enum store_err e;
+	if ((e = q_open(&q, c, STMT_COMMENT_STATE)) != STORE_OK)
+		goto err;
+	q_int(&q, ":id", id);
+	if (q_row(&q, &e)) {
+		*article = sqlite3_column_int64(q.st, 0);
+		*st = (enum store_cstatus)enum_col(cstatus_names, CSTATUS__MAX,
+		    q.st, 1);
+	} else if (e == STORE_OK) {
+		e = STORE_NOTFOUND;
+	}
+err:
+	q_close(&q);
+	return e;
+}
+
+/* articles.comment_count += delta, in the caller's transaction. */
+static enum store_err
+comment_count_adj(struct conn *c, int64_t article, int64_t delta)
+{
+	struct q q = {0};
+	enum store_err e;
+	if (delta == 0)
+		return STORE_OK;
+	if ((e = q_open(&q, c, STMT_COMMENT_COUNT_ADJ)) == STORE_OK) {
+		q_int(&q, ":delta", delta);
+		q_int(&q, ":id", article);
+		e = q_exec(&q);
+	}
+	q_close(&q);
+	return e;
+}
+
+/* Parent check, insert and comment_count in one transaction; the count
+ * moves only for an approved comment. like_count is stored as given
+ * (historic counts from import or the demo). */
+enum store_err
+store_comment_add(store *s, struct store_comment *cm)
+{
+	struct conn *c = conn_get(s);
+	struct q q = {0};
+	struct tx t = {0};
+	enum store_err e;
+	const char *type = enum_name(ctype_names, CTYPE__MAX, (int)cm->type);
+	const char *status = enum_name(cstatus_names, CSTATUS__MAX,
+	    (int)cm->status);
+	int64_t id = 0;
+
+	if (c == NULL)
+		return STORE_ERROR;
+	if (type == NULL || status == NULL || cm->like_count < 0)
+		return STORE_INVALID;
+	if ((e = tx_begin(c, true, &t)) != STORE_OK)
+		return e;
+	if (cm->parent_id != 0) {
+		int64_t art = 0;
+		enum store_cstatus pst;
+		e = comment_state(c, cm->parent_id, &art, &pst);
+		if (e == STORE_NOTFOUND || (e == STORE_OK && art != cm->article_id))
+			e = STORE_INVALID;
+		if (e != STORE_OK)
+			goto err;
+	}
+	if ((e = q_open(&q, c, STMT_COMMENT_ADD)) != STORE_OK)
+		goto err;
+	q_int(&q, ":article", cm->article_id);
+	q_id(&q, ":parent", cm->parent_id);
+	q_text(&q, ":type", type);
+	q_text(&q, ":nickname", cm->nickname);
+	q_text(&q, ":email", cm->email);
+	q_text(&q, ":url", cm->url);
+	q_text(&q, ":ip", cm->ip);
+	q_text(&q, ":visitor", cm->visitor_id);
+	q_text(&q, ":body", cm->body);
+	q_int(&q, ":created", cm->created_at);
+	q_text(&q, ":status", status);
+	q_int(&q, ":likes", cm->like_count);
+	q_text(&q, ":legacy", cm->legacy_id);
+	if ((e = q_exec(&q)) != STORE_OK)
+		goto err;
+	id = sqlite3_last_insert_rowid(c->db);
+	q_close(&q);
+	if (cm->status == CSTATUS_APPROVED)
+		e = comment_count_adj(c, cm->article_id, 1);
+err:
+	q_close(&q);
+	e = tx_end(c, &t, e);
+	if (e == STORE_OK)
+		cm->id = id;
+	return e;
+}
+
+/* Any status: moderation and likes need pending/spam ones too. */
+enum store_err
+store_comment_get(store *s, int64_t id, arena *a, struct store_comment *out)
+{
+	struct conn *c = conn_get(s);
+	struct q q = {0};
+	enum store_err e;
+	if (c == NULL)
+		return STORE_ERROR;
+	if ((e = q_open(&q, c, STMT_COMMENT_GET)) != STORE_OK)
+		goto err;
+	q_int(&q, ":id", id);
+	if (q_row(&q, &e))
+		comment_read(q.st, a, out);
+	else if (e == STORE_OK)
+		e = STORE_NOTFOUND;
+err:
+	q_close(&q);
+	return e;
+}
+
+/* An empty visitor is no visitor: imported pending comments have none and
+ * must stay hidden. */
+enum store_err
+store_comments_for_article(store *s, int64_t article_id, enum store_ctype type,
+    const char *visitor, arena *a, struct store_comment **out, size_t *n)
+{
+	struct conn *c = conn_get(s);
+	struct q q = {0};
+	enum store_err e;
+	struct store_comment *v = NULL;
+	size_t cnt = 0, cap = 0;
+	const char *tname = NULL;
+
+	*out = NULL;
+	*n = 0;
+	if (c == NULL)
+		return STORE_ERROR;
+	if (type != CTYPE__MAX &&
+	    (tname = enum_name(ctype_names, CTYPE__MAX, (int)type)) == NULL)
+		return STORE_INVALID;
+	if ((e = q_open(&q, c, STMT_COMMENTS_FOR_ARTICLE)) != STORE_OK)
+		goto err;
+	q_int(&q, ":article", article_id);
+	q_text_null(&q, ":visitor", visitor);
+	q_text_null(&q, ":type", tname);
+	while (q_row(&q, &e)) {
+		v = grow(a, v, cnt, &cap, sizeof(*v));
+		comment_read(q.st, a, &v[cnt++]);
+	}
+	if (e == STORE_OK) {
+		*out = v;
+		*n = cnt;
+	}
+err:
+	q_close(&q);
+	return e;
+}
+
+/* comment_count follows the move into or out of 'approved' in the same
+ * transaction, so it stays exact. */
+enum store_err
+store_comment_set_status(store *s, int64_t id, enum store_cstatus st)
+{
+	struct conn *c = conn_get(s);
+	struct q q = {0};
+	struct tx t = {0};
+	enum store_err e;
+	const char *name = enum_name(cstatus_names, CSTATUS__MAX, (int)st);
+	enum store_cstatus old = CSTATUS_PENDING;
+	int64_t article = 0;
+
+	if (c == NULL)
+		return STORE_ERROR;
+	if (name == NULL)
+		return STORE_INVALID;
+	if ((e = tx_begin(c, true, &t)) != STORE_OK)
+		return e;
+	if ((e = comment_state(c, id, &article, &old)) != STORE_OK)
+		goto err;
+	if (old == st)
+		goto err;
+	if ((e = q_open(&q, c, STMT_COMMENT_SET_STATUS)) != STORE_OK)
+		goto err;
+	q_text(&q, ":status", name);
+	q_int(&q, ":id", id);
+	if ((e = q_exec(&q)) != STORE_OK)
+		goto err;
+	q_close(&q);
+	e = comment_count_adj(c, article,
+	    (st == CSTATUS_APPROVED) - (old == CSTATUS_APPROVED));
+err:
+	q_close(&q);
+	return tx_end(c, &t, e);
+}
+
+/* Reads a comment's like_count inside the caller's transaction. */
+static enum store_err
+like_count(struct conn *c, int64_t id, int64_t *count)
+{
+	struct q q = {0};
+	enum store_err e;
+	if ((e = q_open(&q, c, STMT_LIKE_COUNT)) != STORE_OK)
+		goto err;
+	q_int(&q, ":id", id);
+	if (q_row(&q, &e))
+		*count = sqlite3_column_int64(q.st, 0);
+	else if (e == STORE_OK)
+		e = STORE_NOTFOUND;
+err:
+	q_close(&q);
+	return e;
+}
+
+/*
+ * like and unlike: the (comment, visitor) row and like_count move together
+ * under one IMMEDIATE transaction, so concurrent likers serialize and the
+ * count stays exact. add selects LIKE_ADD+LIKE_INC or LIKE_DEL+LIKE_DEC.
+ */
+static enum store_err
+like_change(store *s, int64_t comment_id, const char *visitor, bool add,
+    int64_t *count)
+{
+	struct conn *c = conn_get(s);
+	struct q q = {0};
+	struct tx t = {0};
+	enum store_err e;
+	int64_t n = 0;
+
+	*count = 0;
+	if (c == NULL)
+		return STORE_ERROR;
+	if (visitor == NULL || *visitor == '\0')
+		return STORE_INVALID;
+	if ((e = tx_begin(c, true, &t)) != STORE_OK)
+		return e;
+	if ((e = like_count(c, comment_id, &n)) != STORE_OK)
+		goto err;
+	if ((e = q_open(&q, c, add ? STMT_LIKE_ADD : STMT_LIKE_DEL)) != STORE_OK)
+		goto err;
+	q_int(&q, ":id", comment_id);
+	q_text(&q, ":visitor", visitor);
+	if (add)
+		q_int(&q, ":now", (int64_t)time(NULL));
+	if ((e = q_exec(&q)) != STORE_OK)
+		goto err;
+	q_close(&q);
+	if (sqlite3_changes(c->db) == 0) {
+		e = add ? STORE_CONFLICT : STORE_NOTFOUND;
+		goto err;
+	}
+	if ((e = q_open(&q, c, add ? STMT_LIKE_INC : STMT_LIKE_DEC)) != STORE_OK)
+		goto err;
+	q_int(&q, ":id", comment_id);
+	if ((e = q_exec(&q)) != STORE_OK)
+		goto err;
+	n = add ? n + 1 : n > 0 ? n - 1 : 0;
+err:
+	q_close(&q);
+	e = tx_end(c, &t, e);
+	/* CONFLICT and NOTFOUND still report the count (0 without a comment) */
+	if (e == STORE_OK || e == STORE_CONFLICT || e == STORE_NOTFOUND)
+		*count = n;
+	return e;
+}
+
+/* See like_change. */
+enum store_err
+store_like(store *s, int64_t comment_id, const char *visitor, int64_t *count)
+{
+	return like_change(s, comment_id, visitor, true, count);
+}
+
+/* See like_change. */
+enum store_err
+store_unlike(store *s, int64_t comment_id, const char *visitor, int64_t *count)
+{
+	return like_change(s, comment_id, visitor, false, count);
+}
+
+/* ---- redirects ------------------------------------------------------------------- */
+
+/* CONFLICT when from already redirects somewhere. */
+enum store_err
+store_redirect_add(store *s, const char *from, const char *to)
+{
+	struct conn *c = conn_get(s);
+	struct q q = {0};
+	enum store_err e;
+	if (c == NULL)
+		return STORE_ERROR;
+	if (from == NULL || *from == '\0' || to == NULL || *to == '\0')
+		return STORE_INVALID;
+	if ((e = q_open(&q, c, STMT_REDIRECT_ADD)) != STORE_OK)
+		goto err;
+	q_text(&q, ":from", from);
+	q_text(&q, ":to", to);
+	e = q_exec(&q);
+err:
+	q_close(&q);
+	return e;
+}
+
+/* Exact path match; normalising the path is the router's job. */
+enum store_err
+store_redirect_get(store *s, const char *from, arena *a, const char **to)
+{
+	struct conn *c = conn_get(s);
+	struct q q = {0};
+	enum store_err e;
+	if (c == NULL)
+		return STORE_ERROR;
+	if ((e = q_open(&q, c, STMT_REDIRECT_GET)) != STORE_OK)
+		goto err;
+	q_text(&q, ":from", from);
+	if (q_row(&q, &e))
+		*to = col_str(a, q.st, 0);
+	else if (e == STORE_OK)
+		e = STORE_NOTFOUND;
+err:
+	q_close(&q);
+	return e;
+}
+
+/* ---- media ------------------------------------------------------------------------ */
+
+/* [A-Za-z0-9._-]+, not starting with '.', so a name is also a safe file
+ * name when the site is exported to a directory. */
+static bool
+media_name_ok(const char *name)
+{
+	size_t n = name ? strlen(name) : 0;
+	if (n == 0 || n > STORE_MEDIA_NAME || name[0] == '.')
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char ch = name[i];
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		    (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' ||
+		    ch == '-'))
+			return false;
+	}
+	return true;
+}
+
+/* Upsert: a re-upload under the same name replaces the file. */
+enum store_err
+store_media_put(store *s, const char *name, const char *type, const void *data,
+    size_t n, int64_t mtime)
+{
+	struct conn *c = conn_get(s);
+	struct q q = {0};
+	enum store_err e;
+	if (c == NULL)
+		return STORE_ERROR;
+	if (!media_name_ok(name) || type == NULL || *type == '\0' ||
+	    (n > 0 && data == NULL))
+		return STORE_INVALID;
+	if ((e = q_open(&q, c, STMT_MEDIA_PUT)) != STORE_OK)
+		goto err;
+	q_text(&q, ":name", name);
+	q_text(&q, ":type", type);
+	q_blob(&q, ":data", data, n);
+	q_int(&q, ":mtime", mtime);
+	e = q_exec(&q);
+err:
+	q_close(&q);
+	return e;
+}
+
+/* *data is never NULL on success, even for an empty file. */
+enum store_err
+store_media_get(store *s, const char *name, arena *a, const char **type,
+    const void **data, size_t *n, int64_t *mtime)
+{
+	struct conn *c = conn_get(s);
+	struct q q = {0};
+	enum store_err e;
+	if (c == NULL)
+		return STORE_ERROR;
+	if (!media_name_ok(name))
+		return STORE_NOTFOUND;
+	if ((e = q_open(&q, c, STMT_MEDIA_GET)) != STORE_OK)
+		goto err;
+	q_text(&q, ":name", name);
+	if (q_row(&q, &e)) {
+		const void *p = sqlite3_column_blob(q.st, 1);
+		size_t len = (size_t)sqlite3_column_bytes(q.st, 1);
+		void *copy = arena_alloc(a, len ? len : 1);
+		if (len)
+			memcpy(copy, p, len);
+		*type = col_str(a, q.st, 0);
+		*data = copy;
+		*n = len;
+		*mtime = sqlite3_column_int64(q.st, 2);
+	} else if (e == STORE_OK) {
+		e = STORE_NOTFOUND;
+	}
+err:
+	q_close(&q);
+	return e;
+}
+
+/* ---- jobs ------------------------------------------------------------------------- */
+
+/* The worker that leases and runs jobs comes later. */
+enum store_err
+store_job_add(store *s, const char *kind, const char *payload, int64_t run_at)
+{
+	struct conn *c = conn_get(s);
+	struct q q = {0};
+	enum store_err e;
+	if (c == NULL)
+		return STORE_ERROR;
+	if (kind == NULL || *kind == '\0')
+		return STORE_INVALID;
+	if ((e = q_open(&q, c, STMT_JOB_ADD)) != STORE_OK)
+		goto err;
+	q_text(&q, ":kind", kind);
+	q_text(&q, ":payload", payload);
+	q_int(&q, ":run_at", run_at);
+	e = q_exec(&q);
+err:
+	q_close(&q);
+	return e;
+}
