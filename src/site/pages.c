@@ -253,9 +253,16 @@ cmap_get(const struct cmap *m, int64_t k, size_t *v)
  * holds; a reply whose parent already sits at the display depth is shown
  * beside its parent, under the deepest ancestor that still has room.
  */
+static int
+cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+	return (x > y) - (x < y);
+}
+
 static tv *
 comment_tree(struct req *q, const struct store_comment *cs, size_t n,
-    int64_t article_id)
+    int64_t article_id, const int64_t *liked, size_t nliked)
 {
 	arena *a = q->r->a;
 	int maxd = (int)q->c->num[CONF_DISPLAY_DEPTH];
@@ -281,6 +288,19 @@ comment_tree(struct req *q, const struct store_comment *cs, size_t n,
 		put(q, d, "reply_url", arena_printf(a, "/articles/%lld?replytocom=%lld#respond",
 		    (long long)article_id, (long long)c->id));
 		tv_set_bool(a, d, "pending", c->status == CSTATUS_PENDING);
+		tv_set_bool(a, d, "liked", nliked && bsearch(&c->id, liked, nliked,
+		    sizeof(*liked), cmp_i64) != NULL);
+		if (q->c->str[CONF_DAILY_ID][0] == '1' && c->ip && *c->ip) {
+			struct text_tm tm;
+			text_localtime(c->created_at, &tm);
+			char day[16], did[9];
+			snprintf(day, sizeof(day), "%04d-%02d-%02d", tm.year % 10000,
+			    tm.mon % 100, tm.mday % 100);
+			guard_daily_id(q->s->key, c->ip, day, did);
+			put(q, d, "daily_id", did);
+		} else {
+			put(q, d, "daily_id", "");
+		}
 		kids[i] = tv_set(d, "children", tv_list(a));
 
 		size_t p = 0;
@@ -395,9 +415,17 @@ site_page_article(struct req *q, int64_t id)
 		for (size_t i = 0; i < nrel; i++)
 			tv_push(rl, card(q, &rel[i]));
 
+	/* A reader with a signed visitor cookie sees their own pending
+	 * comments and which comments they like. */
+	const char *visitor = visitor_get(q, false);
+	int64_t *liked = NULL;
+	size_t nliked = 0;
+	if (visitor && store_visitor_likes(st, id, visitor, a, &liked, &nliked) !=
+	    STORE_OK)
+		nliked = 0;
 	struct store_comment *cs = NULL;
 	size_t ncs = 0;
-	if (store_comments_for_article(st, id, CTYPE__MAX, NULL, a, &cs, &ncs) !=
+	if (store_comments_for_article(st, id, CTYPE__MAX, visitor, a, &cs, &ncs) !=
 	    STORE_OK)
 		ncs = 0;
 	/* Split readers' comments from trackbacks/pingbacks, keeping order. */
@@ -416,11 +444,43 @@ site_page_article(struct req *q, int64_t id)
 		put(q, t, "body", cs[i].body);
 		put_dates(q, t, "date", cs[i].created_at);
 	}
-	tv_set(q->root, "comments", comment_tree(q, only, nonly, id));
-	tv_set_int(a, q->root, "comments_total", (int64_t)nonly);
+	tv_set(q->root, "comments", comment_tree(q, only, nonly, id, liked,
+	    nliked));
+	tv_set_int(a, q->root, "comments_total", art.comment_count -
+	    (int64_t)tv_len(tbs));
+
+	/* ?replytocom=<cid> (no JS): the form replies to that comment. */
+	int64_t parent = 0;
+	const char *rt = http_req_arg(q->r, "replytocom");
+	for (size_t i = 0; rt && i < nonly; i++)
+		if (strtoll(rt, NULL, 10) == only[i].id &&
+		    only[i].status == CSTATUS_APPROVED)
+			parent = only[i].id;
+	site_view_form(q, id, parent, "", "");
 
 	http_resp_header(q->r, q->w, "Cache-Control", "public, max-age=0, s-maxage=60");
 	site_render(q, "article", 200);
+}
+
+void
+site_view_form(struct req *q, int64_t article_id, int64_t parent,
+    const char *nickname, const char *body)
+{
+	arena *a = q->r->a;
+	tv *f = tv_set(q->root, "form", tv_dict(a));
+	buf tok;
+	buf_init(&tok, 256);
+	guard_form_token(q->s->key, article_id, q->r->now, &tok);
+	put(q, f, "token", buf_cstr(&tok));
+	buf_free(&tok);
+	tv_set_int(a, f, "parent", parent);
+	put(q, f, "nickname", nickname);
+	put(q, f, "body", body);
+	tv_set_int(a, f, "max_nickname", q->c->num[CONF_MAX_NICKNAME]);
+	put(q, f, "default_name", q->c->str[CONF_DEFAULT_NAME]);
+	struct store_comment pc;
+	if (parent && store_comment_get(q->s->st, parent, a, &pc) == STORE_OK)
+		put(q, f, "reply_to", pc.nickname);
 }
 
 /* ---- listings ------------------------------------------------------------- */

@@ -22,6 +22,12 @@ static const struct http_route site_routes[] = {
 	{HTTP_GET, "/static/{*}", R_STATIC},
 	{HTTP_GET, "/media/{*}", R_MEDIA},
 	{HTTP_GET, "/robots.txt", R_ROBOTS},
+	{HTTP_POST, "/articles/{id}/comments", R_POST_COMMENT},
+	{HTTP_POST, "/comments/{id}/like", R_LIKE},
+	{HTTP_POST, "/comments/{id}/unlike", R_UNLIKE},
+	{HTTP_GET, "/api/articles/{id}/comments", R_API_COMMENTS},
+	{HTTP_POST, "/api/articles/{id}/comments", R_API_POST_COMMENT},
+	{HTTP_GET, "/articles/{id}/feed", R_COMMENT_FEED},
 };
 
 /* Content type by file extension, for static and media files. */
@@ -160,6 +166,17 @@ site_conf_refresh(site *s)
 		    (s->nretired + 1) * sizeof(*s->retired));
 		s->retired[s->nretired++] = s->conf;
 	}
+	if (s->ng != NULL) {
+		s->retired_ng = xrealloc(s->retired_ng,
+		    (s->nretired_ng + 1) * sizeof(*s->retired_ng));
+		s->retired_ng[s->nretired_ng++] = s->ng;
+	}
+	s->ng = *c->str[CONF_NGWORDS] ? guard_ngwords_new(c->str[CONF_NGWORDS]) :
+	    NULL;
+	guard_limiter_set(s->lim_comment, (double)c->num[CONF_COMMENT_RATE],
+	    (double)c->num[CONF_COMMENT_BURST]);
+	guard_limiter_set(s->lim_like, (double)c->num[CONF_LIKE_RATE],
+	    (double)c->num[CONF_LIKE_BURST]);
 	if (!text_tz_set(c->str[CONF_TIMEZONE]))
 		fprintf(stderr, "kiji: unknown time zone %s, keeping the old one\n",
 		    c->str[CONF_TIMEZONE]);
@@ -174,6 +191,13 @@ site_new(store *st, const char *theme_dir, buf *err)
 	site *s = xcalloc(1, sizeof(*s));
 	s->st = st;
 	pthread_mutex_init(&s->mu, NULL);
+	if (!guard_secret_load(st, s->key)) {
+		buf_puts(err, "cannot read or create the site secret");
+		goto err;
+	}
+	/* Rates are set from the settings in site_conf_refresh. */
+	s->lim_comment = guard_limiter_new(0, 1, 65536);
+	s->lim_like = guard_limiter_new(0, 1, 65536);
 	if (theme_dir != NULL) {
 		if (!site_theme_dir(s, theme_dir, "templates", err) ||
 		    !site_theme_dir(s, theme_dir, "static", err))
@@ -215,6 +239,12 @@ site_free(site *s)
 		conf_free(s->retired[i]);
 	free(s->retired);
 	site_ranking_free(s);
+	guard_ngwords_free(s->ng);
+	for (size_t i = 0; i < s->nretired_ng; i++)
+		guard_ngwords_free(s->retired_ng[i]);
+	free(s->retired_ng);
+	guard_limiter_free(s->lim_comment);
+	guard_limiter_free(s->lim_like);
 	pthread_mutex_destroy(&s->mu);
 	free(s);
 }
@@ -250,6 +280,16 @@ site_conf(site *s)
 	return c;
 }
 
+/* The NG-word list of the current settings (NULL when empty). */
+const guard_ngwords *
+site_ngwords(struct req *q)
+{
+	pthread_mutex_lock(&q->s->mu);
+	const guard_ngwords *ng = q->s->ng;
+	pthread_mutex_unlock(&q->s->mu);
+	return ng;
+}
+
 const char *
 site_msg(const struct req *q, enum msg_id id)
 {
@@ -267,8 +307,14 @@ site_abs(const struct req *q, const char *path)
 void
 site_render(struct req *q, const char *name, int status)
 {
+	site_render_as(q, name, status, "text/html; charset=utf-8");
+}
+
+void
+site_render_as(struct req *q, const char *name, int status, const char *type)
+{
 	q->w->status = status;
-	q->w->content_type = "text/html; charset=utf-8";
+	q->w->content_type = type;
 	buf_reset(&q->w->body);
 	if (!tmpl_render(q->s->tmpl, name, q->root, &q->w->body) ||
 	    q->w->body.err) {
@@ -285,7 +331,13 @@ void
 site_error(struct req *q, int status)
 {
 	enum msg_id title = MSG_NOT_FOUND, text = MSG_NOT_FOUND_TEXT;
-	if (status != 404) {
+	if (status == 429) {
+		title = MSG_TOO_MANY;
+		text = MSG_TOO_MANY_TEXT;
+	} else if (status >= 500) {
+		title = MSG_UNAVAILABLE;
+		text = MSG_UNAVAILABLE_TEXT;
+	} else if (status != 404) {
 		title = MSG_BAD_REQUEST;
 		text = MSG_BAD_REQUEST_TEXT;
 	}
@@ -378,7 +430,7 @@ site_handle(void *ctx, struct http_req *r, struct http_resp *w)
 	if (!http_route(site_routes, sizeof(site_routes) / sizeof(site_routes[0]),
 	    r->method, r->path, r->a, &m)) {
 		if (m.method_mismatch) {
-			http_resp_header(r, w, "Allow", "GET, HEAD");
+			http_resp_header(r, w, "Allow", "GET, HEAD, POST");
 			site_error(&q, 405);
 		} else {
 			site_error(&q, 404);
@@ -406,6 +458,22 @@ site_handle(void *ctx, struct http_req *r, struct http_resp *w)
 		break;
 	case R_ROBOTS:
 		site_robots(&q);
+		break;
+	case R_POST_COMMENT:
+		site_post_comment(&q, m.num[0]);
+		break;
+	case R_LIKE:
+	case R_UNLIKE:
+		site_post_like(&q, m.num[0], m.id == R_LIKE);
+		break;
+	case R_API_COMMENTS:
+		site_api_comments(&q, m.num[0]);
+		break;
+	case R_API_POST_COMMENT:
+		site_api_post_comment(&q, m.num[0]);
+		break;
+	case R_COMMENT_FEED:
+		site_comment_feed(&q, m.num[0]);
 		break;
 	case R__MAX:
 		site_error(&q, 404);

@@ -34,6 +34,18 @@ enum conf_key {
 	CONF_RANK_WINDOW,    /* ranking.window: day | week | month */
 	CONF_DISPLAY_DEPTH,  /* comments.display_depth */
 	CONF_DEFAULT_NAME,   /* comments.default_name */
+	CONF_MODERATION,     /* comments.moderation: none | first | all */
+	CONF_MAX_NICKNAME,   /* comments.max_nickname: characters */
+	CONF_MAX_COMMENT,    /* comments.max_body: characters */
+	CONF_NGWORDS,        /* comments.ngwords: comma/newline separated */
+	CONF_NG_ACTION,      /* comments.ng_action: pending | reject */
+	CONF_COMMENT_RATE,   /* comments.rate_per_minute per IP; 0 = off */
+	CONF_COMMENT_BURST,  /* comments.rate_burst */
+	CONF_TOKEN_HOURS,    /* comments.token_hours: form token lifetime */
+	CONF_MIN_FILL,       /* comments.min_fill_seconds (when JS stamps) */
+	CONF_DAILY_ID,       /* comments.daily_id: 0 | 1 */
+	CONF_LIKE_RATE,      /* likes.rate_per_minute per IP; 0 = off */
+	CONF_LIKE_BURST,     /* likes.rate_burst */
 	CONF_HTTP_THREADS,   /* http.threads: 0 = number of cores */
 	CONF_HTTP_TIMEOUT,   /* http.timeout: seconds */
 	CONF_HTTP_PER_IP,    /* http.per_ip_limit: connections, 0 = none */
@@ -77,7 +89,10 @@ enum msg_id {
 	MSG_CATEGORY, MSG_TAG, MSG_PAGE_N, MSG_NEWER, MSG_OLDER,
 	MSG_NOT_FOUND, MSG_NOT_FOUND_TEXT, MSG_BAD_REQUEST,
 	MSG_BAD_REQUEST_TEXT, MSG_BACK_HOME, MSG_NO_COMMENTS, MSG_COMMENT_COUNT,
-	MSG_READ_MORE, MSG_HOME, MSG_POSTED_BY, MSG_SUFFIX_SAN,
+	MSG_READ_MORE, MSG_HOME, MSG_POSTED_BY, MSG_TOO_MANY,
+	MSG_TOO_MANY_TEXT, MSG_UNAVAILABLE, MSG_UNAVAILABLE_TEXT, MSG_PENDING,
+	MSG_REPLY_TO, MSG_CANCEL_REPLY, MSG_UNLIKE, MSG_FIX_AND_RESEND,
+	MSG_BACK_TO_ARTICLE, MSG_COMMENT_FEED, MSG_COMMENTS_CLOSED,
 	MSG__MAX
 };
 enum msg_lang { LANG_JA, LANG_EN, LANG__MAX };

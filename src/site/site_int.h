@@ -5,6 +5,7 @@
 #include <pthread.h>
 
 #include "../render/render.h"
+#include "guard.h"
 #include "site.h"
 
 enum site_route {
@@ -15,6 +16,12 @@ enum site_route {
 	R_STATIC,
 	R_MEDIA,
 	R_ROBOTS,
+	R_POST_COMMENT,
+	R_LIKE,
+	R_UNLIKE,
+	R_API_COMMENTS,
+	R_API_POST_COMMENT,
+	R_COMMENT_FEED,
 	R__MAX
 };
 
@@ -44,6 +51,12 @@ struct site {
 	struct site_conf *conf;
 	struct site_conf **retired;
 	size_t nretired;
+	guard_ngwords *ng;  /* compiled from the current conf */
+	guard_ngwords **retired_ng;
+	size_t nretired_ng;
+	unsigned char key[GUARD_KEY_BYTES]; /* site secret: cookies, tokens */
+	guard_limiter *lim_comment;
+	guard_limiter *lim_like;
 	struct site_ranked *ranking;
 	size_t nranking;
 	int64_t ranking_at;
@@ -65,14 +78,70 @@ const char *site_mime(const char *path);
 const char *site_msg(const struct req *q, enum msg_id id);
 const char *site_abs(const struct req *q, const char *path);
 void site_render(struct req *q, const char *name, int status);
+void site_render_as(struct req *q, const char *name, int status,
+    const char *content_type);
 void site_error(struct req *q, int status);
 
 /* Builds q->root with what every page shows: site, msg, nav, ranking,
  * canonical URL (path NULL: none), page title. */
 void site_view_base(struct req *q, const char *title, const char *path);
 
+/* Form fields (token, parent, typed text) into q->root.form. */
+void site_view_form(struct req *q, int64_t article_id, int64_t parent,
+    const char *nickname, const char *body);
+const guard_ngwords *site_ngwords(struct req *q);
+
 void site_page_article(struct req *q, int64_t id);
 void site_page_listing(struct req *q, enum list_kind kind, const char *slug);
 void site_ranking_free(site *s);
+
+/* ---- comments.c ---------------------------------------------------------- */
+
+/* Why a comment was refused. */
+enum cerr {
+	CE_OK,
+	CE_EMPTY_BODY,
+	CE_BODY_LONG,
+	CE_NICK_LONG,
+	CE_BAD_TEXT,      /* control characters, NUL */
+	CE_NO_PARENT,     /* unknown, other article, not approved */
+	CE_TOKEN_MISSING,
+	CE_TOKEN_INVALID,
+	CE_TOKEN_EXPIRED,
+	CE_TOO_FAST,      /* JS stamp younger than the minimum fill time */
+	CE_SPAM,          /* honeypot filled, malformed stamp */
+	CE_NG,            /* NG word with ng_action = reject */
+	CE_CLOSED,
+	CE_RATE,          /* per-IP token bucket empty (Retry-After set) */
+	CE_CROSS_ORIGIN,
+	CE_BAD_JSON,
+	CE_STORE,         /* database busy or failing */
+	CE__MAX
+};
+
+/* One comment as submitted (form or JSON), before validation. */
+struct comment_in {
+	const char *nickname;
+	const char *body;
+	const char *token;
+	const char *honeypot;
+	const char *opened; /* JS stamp: epoch seconds the form was opened */
+	int64_t parent;
+};
+
+int cerr_status(enum cerr e);
+const char *cerr_message(struct req *q, enum cerr e);
+const char *visitor_get(struct req *q, bool create);
+bool visitor_has_pending(struct req *q, int64_t article_id);
+enum cerr comment_submit(struct req *q, const struct store_article *art,
+    const struct comment_in *in, int64_t *cid, enum store_cstatus *status);
+void site_post_comment(struct req *q, int64_t article_id);
+void site_post_like(struct req *q, int64_t cid, bool like);
+void site_api_comments(struct req *q, int64_t article_id);
+void site_api_post_comment(struct req *q, int64_t article_id);
+void api_error(struct req *q, enum cerr e);
+void api_error_status(struct req *q, int status, const char *code,
+    const char *msg);
+void site_comment_feed(struct req *q, int64_t article_id);
 
 #endif

@@ -176,6 +176,9 @@ enum stmt {
 	STMT_COMMENT_GET,
 	STMT_COMMENTS_FOR_ARTICLE,
 	STMT_COMMENT_SET_STATUS,
+	STMT_COMMENTS_BY_STATUS,
+	STMT_VISITOR_APPROVED,
+	STMT_VISITOR_LIKES,
 	STMT_COMMENT_COUNT_ADJ,
 	STMT_LIKE_COUNT,
 	STMT_LIKE_ADD,
@@ -378,6 +381,17 @@ static const struct {
 	    " AND (:type IS NULL OR type = :type)"
 	    " ORDER BY created_at, id"),
 	S(COMMENT_SET_STATUS, "UPDATE comments SET status = :status WHERE id = :id"),
+	S(COMMENTS_BY_STATUS,
+	    "SELECT " COMMENT_COLS " FROM comments"
+	    " WHERE (:status IS NULL OR status = :status)"
+	    " ORDER BY created_at DESC, id DESC LIMIT :limit"),
+	S(VISITOR_APPROVED,
+	    "SELECT EXISTS (SELECT 1 FROM comments WHERE visitor_id = :visitor"
+	    " AND status = 'approved')"),
+	S(VISITOR_LIKES,
+	    "SELECT l.comment_id FROM likes l JOIN comments c ON c.id = l.comment_id"
+	    " WHERE l.visitor_id = :visitor AND c.article_id = :article"
+	    " ORDER BY l.comment_id"),
 	S(COMMENT_COUNT_ADJ,
 	    "UPDATE articles SET comment_count = comment_count + :delta "
 	    "WHERE id = :id"),
@@ -2136,6 +2150,97 @@ store_comments_for_article(store *s, int64_t article_id, enum store_ctype type,
 	}
 	if (e == STORE_OK) {
 		*out = v;
+		*n = cnt;
+	}
+err:
+	q_close(&q);
+	return e;
+}
+
+/* The moderation queue and the CLI's list: newest first. */
+enum store_err
+store_comments_by_status(store *s, enum store_cstatus st, size_t limit,
+    arena *a, struct store_comment **out, size_t *n)
+{
+	struct conn *c = conn_get(s);
+	struct q q = {0};
+	enum store_err e;
+	struct store_comment *v = NULL;
+	size_t cnt = 0, cap = 0;
+	const char *name = NULL;
+
+	*out = NULL;
+	*n = 0;
+	if (c == NULL)
+		return STORE_ERROR;
+	if (st != CSTATUS__MAX &&
+	    (name = enum_name(cstatus_names, CSTATUS__MAX, (int)st)) == NULL)
+		return STORE_INVALID;
+	if ((e = q_open(&q, c, STMT_COMMENTS_BY_STATUS)) != STORE_OK)
+		goto err;
+	q_text_null(&q, ":status", name);
+	q_int(&q, ":limit", (int64_t)limit);
+	while (q_row(&q, &e)) {
+		v = grow(a, v, cnt, &cap, sizeof(*v));
+		comment_read(q.st, a, &v[cnt++]);
+	}
+	if (e == STORE_OK) {
+		*out = v;
+		*n = cnt;
+	}
+err:
+	q_close(&q);
+	return e;
+}
+
+/* Moderation "first": has this visitor ever had a comment approved? */
+enum store_err
+store_visitor_approved(store *s, const char *visitor, bool *yes)
+{
+	struct conn *c = conn_get(s);
+	struct q q = {0};
+	enum store_err e;
+
+	*yes = false;
+	if (c == NULL)
+		return STORE_ERROR;
+	if (visitor == NULL || *visitor == '\0')
+		return STORE_OK;
+	if ((e = q_open(&q, c, STMT_VISITOR_APPROVED)) != STORE_OK)
+		goto err;
+	q_text(&q, ":visitor", visitor);
+	if (q_row(&q, &e))
+		*yes = sqlite3_column_int64(q.st, 0) != 0;
+err:
+	q_close(&q);
+	return e;
+}
+
+/* Ids of the comments of one article this visitor likes, ascending. */
+enum store_err
+store_visitor_likes(store *s, int64_t article_id, const char *visitor,
+    arena *a, int64_t **ids, size_t *n)
+{
+	struct conn *c = conn_get(s);
+	struct q q = {0};
+	enum store_err e;
+	int64_t *v = NULL;
+	size_t cnt = 0, cap = 0;
+
+	*ids = NULL;
+	*n = 0;
+	if (c == NULL)
+		return STORE_ERROR;
+	if ((e = q_open(&q, c, STMT_VISITOR_LIKES)) != STORE_OK)
+		goto err;
+	q_text(&q, ":visitor", visitor);
+	q_int(&q, ":article", article_id);
+	while (q_row(&q, &e)) {
+		v = grow(a, v, cnt, &cap, sizeof(*v));
+		v[cnt++] = sqlite3_column_int64(q.st, 0);
+	}
+	if (e == STORE_OK) {
+		*ids = v;
 		*n = cnt;
 	}
 err:

@@ -252,6 +252,14 @@ enum store_err store_comments_for_article(store *s, int64_t article_id,
     struct store_comment **out, size_t *n);
 enum store_err store_comment_set_status(store *s, int64_t id,
     enum store_cstatus st);
+/* Up to limit comments with status st (CSTATUS__MAX: any), newest first. */
+enum store_err store_comments_by_status(store *s, enum store_cstatus st,
+    size_t limit, arena *a, struct store_comment **out, size_t *n);
+/* *yes when the visitor has at least one approved comment. */
+enum store_err store_visitor_approved(store *s, const char *visitor, bool *yes);
+/* Ids (ascending) of the article's comments the visitor likes. */
+enum store_err store_visitor_likes(store *s, int64_t article_id,
+    const char *visitor, arena *a, int64_t **ids, size_t *n);
 
 /* Likes: one per (comment, visitor). like returns CONFLICT when already
  * liked, unlike NOTFOUND when not; both leave *count with the new total. */

@@ -1,0 +1,649 @@
+/*
+ * Reader comments and likes: the form post, the JSON API and the like
+ * buttons all go through comment_submit / like_toggle, so validation, NG
+ * words, moderation and rate limits are the same whichever door is used.
+ */
+#include "site_int.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define VISITOR_COOKIE "kiji_v"
+#define PENDING_COOKIE "kiji_p"
+#define VISITOR_MAX_AGE (2 * 365 * 86400LL)
+#define PENDING_MAX_AGE (14 * 86400LL)
+
+/* Why a comment was refused: HTTP status, API code, message for readers. */
+static const struct {
+	int status;
+	const char *code;
+	const char *ja;
+} cerr_info[CE__MAX] = {
+	[CE_OK] = {201, "ok", ""},
+	[CE_EMPTY_BODY] = {422, "empty_body", "コメント本文を入力してください。"},
+	[CE_BODY_LONG] = {422, "body_too_long",
+	    "コメントが長すぎます。%ld文字以内にしてください。"},
+	[CE_NICK_LONG] = {422, "nickname_too_long",
+	    "名前が長すぎます。%ld文字以内にしてください。"},
+	[CE_BAD_TEXT] = {400, "invalid_text",
+	    "使用できない文字(制御文字や不正な文字コード)が含まれています。"},
+	[CE_NO_PARENT] = {422, "unknown_parent",
+	    "返信先のコメントが見つかりません。"},
+	[CE_TOKEN_MISSING] = {403, "token_missing",
+	    "フォームの有効期限情報がありません。ページを再読み込みしてから送信してください。"},
+	[CE_TOKEN_INVALID] = {403, "token_invalid",
+	    "フォームが正しくありません。ページを再読み込みしてから送信してください。"},
+	[CE_TOKEN_EXPIRED] = {403, "token_expired",
+	    "フォームの有効期限が切れました。内容を確認してもう一度送信してください。"},
+	[CE_TOO_FAST] = {429, "too_fast",
+	    "送信が早すぎます。数秒待ってからもう一度送信してください。"},
+	[CE_SPAM] = {400, "rejected", "このコメントは受け付けられません。"},
+	[CE_NG] = {422, "ng_word",
+	    "使用できない語句が含まれています。表現を変えてください。"},
+	[CE_CLOSED] = {403, "comments_closed",
+	    "この記事へのコメントは締め切られています。"},
+	[CE_RATE] = {429, "rate_limited",
+	    "短時間に送信が集中しています。しばらく待ってからもう一度送信してください。"},
+	[CE_CROSS_ORIGIN] = {403, "cross_origin",
+	    "他のサイトからの送信は受け付けられません。"},
+	[CE_BAD_JSON] = {400, "bad_json", "JSON の形式が正しくありません。"},
+	[CE_STORE] = {503, "unavailable",
+	    "ただいま混み合っています。少し待ってからもう一度送信してください。"},
+};
+
+int
+cerr_status(enum cerr e)
+{
+	return cerr_info[e].status;
+}
+
+/* The reader-facing message of e (limits filled in from the settings). */
+const char *
+cerr_message(struct req *q, enum cerr e)
+{
+	if (e == CE_BODY_LONG)
+		return arena_printf(q->r->a, cerr_info[e].ja,
+		    q->c->num[CONF_MAX_COMMENT]);
+	if (e == CE_NICK_LONG)
+		return arena_printf(q->r->a, cerr_info[e].ja,
+		    q->c->num[CONF_MAX_NICKNAME]);
+	return cerr_info[e].ja;
+}
+
+/* Seconds on a clock that never steps back, for the rate limiters. */
+static double
+mono_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/*
+ * The visitor id from the signed cookie, or a new one (its cookie is then
+ * set on the response). Returns the id part, arena-allocated.
+ */
+const char *
+visitor_get(struct req *q, bool create)
+{
+	char id[33];
+	const char *ck = http_req_cookie(q->r, VISITOR_COOKIE);
+	if (ck && guard_visitor_check(q->s->key, ck, id))
+		return arena_strdup(q->r->a, id);
+	if (!create)
+		return NULL;
+	buf b;
+	buf_init(&b, 256);
+	guard_visitor_new(q->s->key, &b);
+	http_resp_cookie(q->r, q->w, VISITOR_COOKIE, buf_cstr(&b), VISITOR_MAX_AGE);
+	bool ok = guard_visitor_check(q->s->key, buf_cstr(&b), id);
+	buf_free(&b);
+	return ok ? arena_strdup(q->r->a, id) : NULL;
+}
+
+/* True when the pending-marker cookie lists this article: the visitor has
+ * a comment awaiting moderation there and must see it. */
+bool
+visitor_has_pending(struct req *q, int64_t article_id)
+{
+	const char *ck = http_req_cookie(q->r, PENDING_COOKIE);
+	if (ck == NULL)
+		return false;
+	char want[32];
+	snprintf(want, sizeof(want), "%lld", (long long)article_id);
+	size_t wn = strlen(want);
+	for (const char *p = ck; *p;) {
+		size_t n = strcspn(p, ".");
+		if (n == wn && memcmp(p, want, n) == 0)
+			return true;
+		p += n + (p[n] == '.');
+	}
+	return false;
+}
+
+/* Adds the article to the pending-marker cookie (at most 20 ids kept). */
+static void
+pending_mark(struct req *q, int64_t article_id)
+{
+	if (visitor_has_pending(q, article_id))
+		return;
+	buf b;
+	buf_init(&b, 512);
+	buf_printf(&b, "%lld", (long long)article_id);
+	const char *old = http_req_cookie(q->r, PENDING_COOKIE);
+	int kept = 0;
+	for (const char *p = old ? old : ""; *p && kept < 19;) {
+		size_t n = strcspn(p, ".");
+		bool digits = n > 0 && n < 19;
+		for (size_t i = 0; i < n; i++)
+			digits = digits && p[i] >= '0' && p[i] <= '9';
+		if (digits) {
+			buf_putc(&b, '.');
+			buf_put(&b, p, n);
+			kept++;
+		}
+		p += n + (p[n] == '.');
+	}
+	http_resp_cookie(q->r, q->w, PENDING_COOKIE, buf_cstr(&b), PENDING_MAX_AGE);
+	buf_free(&b);
+}
+
+/* NFC-normalises s (CRLF → LF, trailing white space trimmed) into the
+ * arena; NULL when s is not clean UTF-8 text. */
+static const char *
+normalise(struct req *q, const char *s, bool multiline)
+{
+	size_t n = strlen(s);
+	if (!text_clean(s, n))
+		return NULL;
+	buf t, out;
+	buf_init(&t, 1 << 22);
+	buf_init(&out, 1 << 22);
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '\r') {
+			if (i + 1 < n && s[i + 1] == '\n')
+				continue;
+			buf_putc(&t, multiline ? '\n' : ' ');
+		} else if (!multiline && (s[i] == '\n' || s[i] == '\t')) {
+			buf_putc(&t, ' ');
+		} else {
+			buf_putc(&t, s[i]);
+		}
+	}
+	const char *r = NULL;
+	if (!t.err && text_nfc(&out, buf_cstr(&t), t.len)) {
+		size_t len = out.len;
+		/* Trim both ends (ASCII white space and U+3000). */
+		const char *p = buf_cstr(&out);
+		size_t start = 0;
+		for (;;) {
+			if (start < len && (p[start] == ' ' || p[start] == '\n' ||
+			    p[start] == '\t'))
+				start++;
+			else if (start + 3 <= len && memcmp(p + start, "\xe3\x80\x80", 3) == 0)
+				start += 3;
+			else
+				break;
+		}
+		for (;;) {
+			if (len > start && (p[len - 1] == ' ' || p[len - 1] == '\n' ||
+			    p[len - 1] == '\t'))
+				len--;
+			else if (len >= start + 3 && memcmp(p + len - 3, "\xe3\x80\x80", 3) == 0)
+				len -= 3;
+			else
+				break;
+		}
+		r = arena_strndup(q->r->a, p + start, len - start);
+	}
+	buf_free(&t);
+	buf_free(&out);
+	return r;
+}
+
+/*
+ * Validates and stores one comment. Everything that can refuse a comment
+ * is here, in the order that costs least first. On success *cid and
+ * *status say what was stored.
+ */
+enum cerr
+comment_submit(struct req *q, const struct store_article *art,
+    const struct comment_in *in, int64_t *cid, enum store_cstatus *status)
+{
+	const struct site_conf *c = q->c;
+	int retry = 0;
+	if (!art->comments_open)
+		return CE_CLOSED;
+	if (!guard_limiter_take(q->s->lim_comment, q->r->ip, mono_now(), &retry)) {
+		char ra[16];
+		snprintf(ra, sizeof(ra), "%d", retry);
+		http_resp_header(q->r, q->w, "Retry-After", ra);
+		return CE_RATE;
+	}
+	if (in->honeypot && *in->honeypot)
+		return CE_SPAM;
+	switch (guard_form_check(q->s->key, art->id, in->token, q->r->now,
+	    (int)c->num[CONF_TOKEN_HOURS])) {
+	case GUARD_TOKEN_OK: break;
+	case GUARD_TOKEN_MISSING: return CE_TOKEN_MISSING;
+	case GUARD_TOKEN_EXPIRED: return CE_TOKEN_EXPIRED;
+	default: return CE_TOKEN_INVALID;
+	}
+	if (in->opened && *in->opened) {
+		char *end;
+		long long t = strtoll(in->opened, &end, 10);
+		if (*end || t <= 0)
+			return CE_SPAM;
+		if (q->r->now - t < c->num[CONF_MIN_FILL])
+			return CE_TOO_FAST;
+	}
+	const char *nick = normalise(q, in->nickname ? in->nickname : "", false);
+	const char *body = normalise(q, in->body ? in->body : "", true);
+	if (nick == NULL || body == NULL)
+		return CE_BAD_TEXT;
+	if (*body == '\0')
+		return CE_EMPTY_BODY;
+	if (text_graphemes(body, strlen(body)) > (size_t)c->num[CONF_MAX_COMMENT])
+		return CE_BODY_LONG;
+	if (text_graphemes(nick, strlen(nick)) > (size_t)c->num[CONF_MAX_NICKNAME])
+		return CE_NICK_LONG;
+	if (*nick == '\0')
+		nick = c->str[CONF_DEFAULT_NAME];
+	if (in->parent != 0) {
+		struct store_comment p;
+		if (store_comment_get(q->s->st, in->parent, q->r->a, &p) != STORE_OK ||
+		    p.article_id != art->id || p.status != CSTATUS_APPROVED ||
+		    p.type != CTYPE_COMMENT)
+			return CE_NO_PARENT;
+	}
+	const char *visitor = visitor_get(q, true);
+	enum store_cstatus st = CSTATUS_APPROVED;
+	const char *mod = c->str[CONF_MODERATION];
+	if (strcmp(mod, "all") == 0) {
+		st = CSTATUS_PENDING;
+	} else if (strcmp(mod, "first") == 0) {
+		bool known = false;
+		if (store_visitor_approved(q->s->st, visitor, &known) != STORE_OK ||
+		    !known)
+			st = CSTATUS_PENDING;
+	}
+	const guard_ngwords *ng = site_ngwords(q);
+	if (ng && (guard_ngwords_match(ng, nick, strlen(nick), NULL) ||
+	    guard_ngwords_match(ng, body, strlen(body), NULL))) {
+		if (strcmp(c->str[CONF_NG_ACTION], "reject") == 0)
+			return CE_NG;
+		st = CSTATUS_PENDING;
+	}
+	struct store_comment cm = {
+		.article_id = art->id,
+		.parent_id = in->parent,
+		.type = CTYPE_COMMENT,
+		.nickname = nick,
+		.email = "",
+		.url = "",
+		.ip = q->r->ip,
+		.visitor_id = visitor ? visitor : "",
+		.body = body,
+		.created_at = q->r->now,
+		.status = st,
+		.legacy_id = "",
+	};
+	enum store_err e = store_comment_add(q->s->st, &cm);
+	if (e == STORE_INVALID)
+		return CE_NO_PARENT;
+	if (e != STORE_OK)
+		return CE_STORE;
+	*cid = cm.id;
+	*status = st;
+	if (st == CSTATUS_PENDING)
+		pending_mark(q, art->id);
+	return CE_OK;
+}
+
+/* Reads a positive id field; 0 when absent or empty, -1 when malformed. */
+static int64_t
+id_field(const char *s)
+{
+	if (s == NULL || *s == '\0')
+		return 0;
+	int64_t v = 0;
+	for (const char *p = s; *p; p++) {
+		if (*p < '0' || *p > '9' || p - s > 17)
+			return -1;
+		v = v * 10 + (*p - '0');
+	}
+	return v;
+}
+
+/* Re-shows the form with what the reader typed and what to fix. */
+static void
+comment_form_error(struct req *q, const struct store_article *art,
+    const struct comment_in *in, enum cerr e)
+{
+	arena *a = q->r->a;
+	site_view_base(q, site_msg(q, MSG_LEAVE_COMMENT), NULL);
+	tv *d = tv_set(q->root, "article", tv_dict(a));
+	tv_set_int(a, d, "id", art->id);
+	tv_set(d, "title", tv_str(a, art->title));
+	tv_set(d, "url", tv_str(a, arena_printf(a, "/articles/%lld",
+	    (long long)art->id)));
+	tv_set_bool(a, d, "comments_open", art->comments_open);
+	tv_set(q->root, "error_message", tv_str(a, cerr_message(q, e)));
+	site_view_form(q, art->id, in->parent, in->nickname ? in->nickname : "",
+	    in->body ? in->body : "");
+	http_resp_header(q->r, q->w, "Cache-Control", "no-store");
+	site_render(q, "comment_form", cerr_info[e].status);
+}
+
+/* POST /articles/<id>/comments (form): 303 to the new comment. */
+void
+site_post_comment(struct req *q, int64_t article_id)
+{
+	struct store_article art;
+	if (store_article_get(q->s->st, article_id, q->r->now, q->r->a, &art) !=
+	    STORE_OK || art.kind != KIND_POST) {
+		site_error(q, 404);
+		return;
+	}
+	struct comment_in in = {
+		.nickname = http_req_field(q->r, "nickname"),
+		.body = http_req_field(q->r, "body"),
+		.token = http_req_field(q->r, "token"),
+		.honeypot = http_req_field(q->r, "url"),
+		.opened = http_req_field(q->r, "opened"),
+	};
+	in.parent = id_field(http_req_field(q->r, "parent"));
+	enum cerr e = CE_NO_PARENT;
+	int64_t cid = 0;
+	enum store_cstatus st;
+	if (in.parent >= 0)
+		e = comment_submit(q, &art, &in, &cid, &st);
+	else
+		in.parent = 0;
+	if (e != CE_OK) {
+		comment_form_error(q, &art, &in, e);
+		return;
+	}
+	http_resp_redirect(q->r, q->w, 303, arena_printf(q->r->a,
+	    "/articles/%lld#comment-%lld", (long long)art.id, (long long)cid));
+}
+
+/* POST /comments/<id>/like and /unlike: idempotent; JSON or 303. */
+void
+site_post_like(struct req *q, int64_t cid, bool like)
+{
+	struct store_comment cm;
+	if (store_comment_get(q->s->st, cid, q->r->a, &cm) != STORE_OK ||
+	    cm.status != CSTATUS_APPROVED) {
+		site_error(q, 404);
+		return;
+	}
+	const char *accept = http_req_header(q->r, "Accept");
+	bool json = accept && strstr(accept, "application/json");
+	int retry = 0;
+	if (!guard_limiter_take(q->s->lim_like, q->r->ip, mono_now(), &retry)) {
+		char ra[16];
+		snprintf(ra, sizeof(ra), "%d", retry);
+		http_resp_header(q->r, q->w, "Retry-After", ra);
+		if (json)
+			api_error(q, CE_RATE);
+		else
+			site_error(q, 429);
+		return;
+	}
+	const char *visitor = visitor_get(q, true);
+	int64_t count = cm.like_count;
+	enum store_err e = visitor == NULL ? STORE_ERROR : like ?
+	    store_like(q->s->st, cid, visitor, &count) :
+	    store_unlike(q->s->st, cid, visitor, &count);
+	if (e != STORE_OK && e != STORE_CONFLICT && e != STORE_NOTFOUND) {
+		if (json)
+			api_error(q, CE_STORE);
+		else
+			site_error(q, 503);
+		return;
+	}
+	if (json) {
+		q->w->content_type = "application/json";
+		http_resp_header(q->r, q->w, "Cache-Control", "no-store");
+		buf_printf(&q->w->body, "{\"id\":%lld,\"count\":%lld,\"liked\":%s}",
+		    (long long)cid, (long long)count, like ? "true" : "false");
+		return;
+	}
+	http_resp_redirect(q->r, q->w, 303, arena_printf(q->r->a,
+	    "/articles/%lld#comment-%lld", (long long)cm.article_id,
+	    (long long)cid));
+}
+
+/* ---- JSON API --------------------------------------------------------------- */
+
+/* Sends a JSON body built with jansson (which escapes every string). */
+static void
+api_send(struct req *q, int status, json_t *j)
+{
+	q->w->status = status;
+	q->w->content_type = "application/json";
+	http_resp_header(q->r, q->w, "Cache-Control", "no-store");
+	char *s = json_dumps(j, JSON_COMPACT);
+	if (s) {
+		buf_puts(&q->w->body, s);
+		free(s);
+	}
+	json_decref(j);
+}
+
+void
+api_error(struct req *q, enum cerr e)
+{
+	api_send(q, cerr_info[e].status, json_pack("{s:{s:s,s:s}}", "error",
+	    "code", cerr_info[e].code, "message", cerr_message(q, e)));
+}
+
+void
+api_error_status(struct req *q, int status, const char *code, const char *msg)
+{
+	api_send(q, status, json_pack("{s:{s:s,s:s}}", "error", "code", code,
+	    "message", msg));
+}
+
+/* The comment tree as JSON: replies nested under their true parent. */
+static json_t *
+api_tree(struct req *q, const struct store_comment *cs, size_t n)
+{
+	json_t *top = json_array();
+	json_t **kids = arena_alloc(q->r->a, (n ? n : 1) * sizeof(*kids));
+	buf b;
+	buf_init(&b, 256);
+	for (size_t i = 0; i < n; i++) {
+		const struct store_comment *c = &cs[i];
+		buf_reset(&b);
+		text_rfc3339(&b, c->created_at);
+		json_t *o = json_pack("{s:I,s:I,s:s,s:s,s:s,s:I,s:s}",
+		    "id", (json_int_t)c->id, "parent", (json_int_t)c->parent_id,
+		    "author", c->nickname, "date", buf_cstr(&b), "body", c->body,
+		    "like_count", (json_int_t)c->like_count, "status",
+		    c->status == CSTATUS_PENDING ? "pending" : "approved");
+		if (o == NULL)
+			continue; /* only on invalid UTF-8, which we never store */
+		kids[i] = json_array();
+		json_object_set_new(o, "replies", kids[i]);
+		json_t *into = top;
+		for (size_t j = 0; c->parent_id && j < i; j++)
+			if (cs[j].id == c->parent_id && kids[j]) {
+				into = kids[j];
+				break;
+			}
+		json_array_append_new(into, o);
+	}
+	buf_free(&b);
+	return top;
+}
+
+/* GET /api/articles/<id>/comments */
+void
+site_api_comments(struct req *q, int64_t article_id)
+{
+	struct store_article art;
+	if (store_article_get(q->s->st, article_id, q->r->now, q->r->a, &art) !=
+	    STORE_OK || art.kind != KIND_POST) {
+		api_error_status(q, 404, "not_found", "記事が見つかりません。");
+		return;
+	}
+	const char *visitor = visitor_get(q, false);
+	struct store_comment *cs = NULL;
+	size_t n = 0;
+	if (store_comments_for_article(q->s->st, article_id, CTYPE_COMMENT,
+	    visitor, q->r->a, &cs, &n) != STORE_OK) {
+		api_error(q, CE_STORE);
+		return;
+	}
+	buf tok;
+	buf_init(&tok, 256);
+	guard_form_token(q->s->key, article_id, q->r->now, &tok);
+	json_t *j = json_pack("{s:I,s:I,s:s,s:b,s:o}", "article",
+	    (json_int_t)article_id, "count", (json_int_t)art.comment_count,
+	    "token", buf_cstr(&tok), "comments_open", art.comments_open,
+	    "comments", api_tree(q, cs, n));
+	buf_free(&tok);
+	api_send(q, 200, j);
+}
+
+/* True when the Origin header (if any) is the site's own base_url origin. */
+static bool
+same_origin(struct req *q)
+{
+	const char *o = http_req_header(q->r, "Origin");
+	if (o == NULL)
+		return true; /* not a browser cross-site request; token decides */
+	const char *base = q->c->str[CONF_BASE_URL];
+	const char *p = strstr(base, "://");
+	size_t n = p ? strcspn(p + 3, "/") + (size_t)(p + 3 - base) : strlen(base);
+	return strlen(o) == n && strncmp(o, base, n) == 0;
+}
+
+/* POST /api/articles/<id>/comments with a JSON body. */
+void
+site_api_post_comment(struct req *q, int64_t article_id)
+{
+	struct store_article art;
+	if (store_article_get(q->s->st, article_id, q->r->now, q->r->a, &art) !=
+	    STORE_OK || art.kind != KIND_POST) {
+		api_error_status(q, 404, "not_found", "記事が見つかりません。");
+		return;
+	}
+	if (!same_origin(q)) {
+		api_error(q, CE_CROSS_ORIGIN);
+		return;
+	}
+	json_error_t jerr;
+	json_t *j = json_loadb(q->r->body ? q->r->body : "", q->r->body_len,
+	    JSON_REJECT_DUPLICATES, &jerr);
+	if (j == NULL || !json_is_object(j)) {
+		json_decref(j);
+		api_error(q, CE_BAD_JSON);
+		return;
+	}
+	struct comment_in in = {0};
+	json_t *v;
+	bool bad = false;
+	/* Strings only where strings belong; jansson has already rejected
+	 * invalid UTF-8; NUL inside a string is caught by text_clean. */
+#define JSTR(field, key)                                                   \
+	if ((v = json_object_get(j, key)) != NULL) {                       \
+		if (!json_is_string(v))                                    \
+			bad = true;                                        \
+		else                                                       \
+			in.field = arena_strndup(q->r->a,                  \
+			    json_string_value(v), json_string_length(v));  \
+		if (in.field && strlen(in.field) != json_string_length(v)) \
+			in.field = "\x01"; /* NUL inside: refused later */ \
+	}
+	JSTR(nickname, "nickname")
+	JSTR(body, "body")
+	JSTR(token, "token")
+	JSTR(honeypot, "url")
+#undef JSTR
+	if ((v = json_object_get(j, "parent")) != NULL && !json_is_null(v)) {
+		if (!json_is_integer(v) || json_integer_value(v) < 0)
+			bad = true;
+		else
+			in.parent = json_integer_value(v);
+	}
+	json_decref(j);
+	if (bad) {
+		api_error(q, CE_BAD_JSON);
+		return;
+	}
+	int64_t cid = 0;
+	enum store_cstatus st;
+	enum cerr e = comment_submit(q, &art, &in, &cid, &st);
+	if (e != CE_OK) {
+		api_error(q, e);
+		return;
+	}
+	const char *url = arena_printf(q->r->a, "/articles/%lld#comment-%lld",
+	    (long long)art.id, (long long)cid);
+	http_resp_header(q->r, q->w, "Location", url);
+	api_send(q, 201, json_pack("{s:I,s:s,s:s}", "id", (json_int_t)cid,
+	    "status", st == CSTATUS_PENDING ? "pending" : "approved", "url", url));
+}
+
+/* ---- comment feed ---------------------------------------------------------- */
+
+#define FEED_ITEMS 50
+
+/* GET /articles/<id>/feed: RSS 2.0 of the newest approved comments. */
+void
+site_comment_feed(struct req *q, int64_t article_id)
+{
+	arena *a = q->r->a;
+	struct store_article art;
+	if (store_article_get(q->s->st, article_id, q->r->now, a, &art) !=
+	    STORE_OK || art.kind != KIND_POST) {
+		site_error(q, 404);
+		return;
+	}
+	struct store_comment *cs = NULL;
+	size_t n = 0;
+	if (store_comments_for_article(q->s->st, article_id, CTYPE_COMMENT, NULL,
+	    a, &cs, &n) != STORE_OK) {
+		site_error(q, 503);
+		return;
+	}
+	const char *path = arena_printf(a, "/articles/%lld", (long long)article_id);
+	site_view_base(q, NULL, NULL);
+	tv *d = tv_set(q->root, "article", tv_dict(a));
+	tv_set(d, "title", tv_str(a, art.title));
+	tv_set(d, "abs_url", tv_str(a, site_abs(q, path)));
+	tv_set(q->root, "feed_title", tv_str(a, arena_printf(a, q->lang == LANG_JA ?
+	    "「%s」へのコメント | %s" : "Comments on \"%s\" | %s", art.title,
+	    q->c->str[CONF_TITLE])));
+	tv_set(q->root, "feed_url", tv_str(a, site_abs(q, arena_printf(a,
+	    "%s/feed", path))));
+	tv *items = tv_set(q->root, "items", tv_list(a));
+	buf b;
+	buf_init(&b, 1 << 16);
+	/* Newest first; the store gives oldest first. */
+	for (size_t k = 0; k < n && k < FEED_ITEMS; k++) {
+		const struct store_comment *c = &cs[n - 1 - k];
+		tv *it = tv_push(items, tv_dict(a));
+		tv_set(it, "author", tv_str(a, c->nickname));
+		buf_reset(&b);
+		text_truncate(&b, c->body, strlen(c->body), 40);
+		tv_set(it, "title", tv_strn(a, buf_cstr(&b), b.len));
+		tv_set(it, "body", tv_str(a, c->body));
+		tv_set(it, "link", tv_str(a, site_abs(q, arena_printf(a,
+		    "%s#comment-%lld", path, (long long)c->id))));
+		buf_reset(&b);
+		text_http_date(&b, c->created_at);
+		tv_set(it, "date", tv_strn(a, buf_cstr(&b), b.len));
+		if (k == 0)
+			tv_set(q->root, "last_date", tv_strn(a, buf_cstr(&b), b.len));
+	}
+	buf_free(&b);
+	http_resp_header(q->r, q->w, "Cache-Control", "public, max-age=0, s-maxage=60");
+	site_render_as(q, "comments_feed", 200, "application/rss+xml; charset=utf-8");
+}
