@@ -30,6 +30,7 @@ static const char usage_main[] =
     "  serve   serve a site over HTTP\n"
     "  demo    write a deterministic synthetic demo site\n"
     "  config  read and change settings (get, set, list)\n"
+    "  comments  moderate comments (list, approve, spam, delete)\n"
     "\n"
     "Run 'kiji <command> --help' for a command's options.\n"
     "kiji --version prints the version.\n";
@@ -259,6 +260,129 @@ cmd_demo(int argc, char **argv)
 	return ok ? 0 : 1;
 }
 
+static const char usage_comments[] =
+    "usage: kiji comments --db FILE list [--status STATUS] [--limit N]\n"
+    "       kiji comments --db FILE approve|spam|delete ID...\n"
+    "\n"
+    "Moderates reader comments. 'list' shows the newest comments with the\n"
+    "given status (pending by default; approved, spam, trash or all).\n"
+    "'delete' moves a comment to the trash. A running server shows the\n"
+    "change on the next request.\n"
+    "\n"
+    "  --db FILE     the site's database (required)\n"
+    "  --status S    pending | approved | spam | trash | all (list only)\n"
+    "  --limit N     how many to list (default 50, 1..10000)\n"
+    "  -h, --help    this help\n";
+
+static int
+cmd_comments(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"db", required_argument, NULL, 'd'},
+		{"status", required_argument, NULL, 's'},
+		{"limit", required_argument, NULL, 'l'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	static const char *const names[] = {"pending", "approved", "spam",
+	    "trash", "all"};
+	const char *db = NULL;
+	enum store_cstatus status = CSTATUS_PENDING;
+	long long limit = 50;
+	int c;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd': db = optarg; break;
+		case 's': {
+			int k = 0;
+			while (k < 5 && strcmp(names[k], optarg) != 0)
+				k++;
+			if (k == 5)
+				die_usage("comments", "--status must be pending, approved, spam, trash or all, not '%s'", optarg);
+			status = k == 4 ? CSTATUS__MAX : (enum store_cstatus)k;
+			break;
+		}
+		case 'l':
+			if (!parse_num(optarg, 1, 10000, &limit))
+				die_usage("comments", "--limit must be 1..10000, not '%s'", optarg);
+			break;
+		case 'h': fputs(usage_comments, stdout); return 0;
+		case ':': die_usage("comments", "%s needs a value", argv[optind - 1]);
+		default: die_usage("comments", "unknown option %s", argv[optind - 1]);
+		}
+	}
+	if (db == NULL)
+		die_usage("comments", "--db FILE is required");
+	if (optind >= argc)
+		die_usage("comments", "say list, approve, spam or delete");
+	const char *verb = argv[optind++];
+	enum store_cstatus to = CSTATUS_TRASH;
+	if (strcmp(verb, "list") == 0) {
+		if (optind < argc)
+			die_usage("comments", "unexpected argument %s", argv[optind]);
+	} else if (strcmp(verb, "approve") == 0) {
+		to = CSTATUS_APPROVED;
+	} else if (strcmp(verb, "spam") == 0) {
+		to = CSTATUS_SPAM;
+	} else if (strcmp(verb, "delete") == 0) {
+		to = CSTATUS_TRASH;
+	} else {
+		die_usage("comments", "unknown subcommand %s", verb);
+	}
+	if (verb[0] != 'l' && optind >= argc)
+		die_usage("comments", "%s needs at least one comment ID", verb);
+	long long id;
+	for (int i = optind; verb[0] != 'l' && i < argc; i++)
+		if (!parse_num(argv[i], 1, INT64_MAX, &id))
+			die_usage("comments", "'%s' is not a comment ID", argv[i]);
+	store *st = open_store(db);
+	if (st == NULL)
+		return 1;
+	int rc = 0;
+	arena *a = arena_new(0);
+	if (verb[0] == 'l') {
+		struct store_comment *cs;
+		size_t n;
+		if (store_comments_by_status(st, status, (size_t)limit, a, &cs, &n) !=
+		    STORE_OK) {
+			fprintf(stderr, "kiji comments: cannot read comments\n");
+			rc = 1;
+		}
+		for (size_t i = 0; rc == 0 && i < n; i++) {
+			buf d;
+			buf_init(&d, 128);
+			text_ja_datetime(&d, cs[i].created_at);
+			buf one;
+			buf_init(&one, 1 << 16);
+			text_squash_space(&one, cs[i].body, strlen(cs[i].body));
+			buf cut;
+			buf_init(&cut, 1 << 16);
+			text_truncate(&cut, buf_cstr(&one), one.len, 60);
+			printf("%lld\t%s\tarticle %lld\t%s\t%s\t%s\n",
+			    (long long)cs[i].id, names[cs[i].status],
+			    (long long)cs[i].article_id, buf_cstr(&d), cs[i].nickname,
+			    buf_cstr(&cut));
+			buf_free(&d);
+			buf_free(&one);
+			buf_free(&cut);
+		}
+	} else {
+		for (int i = optind; i < argc; i++) {
+			parse_num(argv[i], 1, INT64_MAX, &id);
+			enum store_err e = store_comment_set_status(st, id, to);
+			if (e != STORE_OK) {
+				fprintf(stderr, "kiji comments: %s %lld: %s\n", verb, id,
+				    store_strerror(e));
+				rc = 1;
+			}
+		}
+	}
+	arena_free(a);
+	store_close(st);
+	return rc;
+}
+
 /* Prints one setting line for 'config list'. */
 static void
 config_print(const struct site_conf *c, enum conf_key k)
@@ -362,6 +486,8 @@ main(int argc, char **argv)
 		return cmd_demo(argc - 1, argv + 1);
 	if (strcmp(cmd, "config") == 0)
 		return cmd_config(argc - 1, argv + 1);
+	if (strcmp(cmd, "comments") == 0)
+		return cmd_comments(argc - 1, argv + 1);
 	fprintf(stderr, "kiji: unknown command %s (see 'kiji --help')\n", cmd);
 	return EXIT_USAGE;
 }
