@@ -511,7 +511,11 @@ site_api_comments(struct req *q, int64_t article_id)
 	api_send(q, 200, j);
 }
 
-/* True when the Origin header (if any) is the site's own base_url origin. */
+/*
+ * True when the Origin header (if any) is the site's own: the base_url's
+ * origin, or the host the browser addressed (the Host header), which is how
+ * same-origin requests look when kiji is reached under another name.
+ */
 static bool
 same_origin(struct req *q)
 {
@@ -521,7 +525,12 @@ same_origin(struct req *q)
 	const char *base = q->c->str[CONF_BASE_URL];
 	const char *p = strstr(base, "://");
 	size_t n = p ? strcspn(p + 3, "/") + (size_t)(p + 3 - base) : strlen(base);
-	return strlen(o) == n && strncmp(o, base, n) == 0;
+	if (strlen(o) == n && strncmp(o, base, n) == 0)
+		return true;
+	const char *host = http_req_header(q->r, "Host");
+	const char *oh = strstr(o, "://");
+	return host && oh && strcmp(oh + 3, host) == 0 &&
+	    (strncmp(o, "http://", 7) == 0 || strncmp(o, "https://", 8) == 0);
 }
 
 /* POST /api/articles/<id>/comments with a JSON body. */
@@ -565,6 +574,7 @@ site_api_post_comment(struct req *q, int64_t article_id)
 	JSTR(body, "body")
 	JSTR(token, "token")
 	JSTR(honeypot, "url")
+	JSTR(opened, "opened")
 #undef JSTR
 	if ((v = json_object_get(j, "parent")) != NULL && !json_is_null(v)) {
 		if (!json_is_integer(v) || json_integer_value(v) < 0)
@@ -587,8 +597,23 @@ site_api_post_comment(struct req *q, int64_t article_id)
 	const char *url = arena_printf(q->r->a, "/articles/%lld#comment-%lld",
 	    (long long)art.id, (long long)cid);
 	http_resp_header(q->r, q->w, "Location", url);
-	api_send(q, 201, json_pack("{s:I,s:s,s:s}", "id", (json_int_t)cid,
-	    "status", st == CSTATUS_PENDING ? "pending" : "approved", "url", url));
+	/* The rendered comment, so a page can show it without a reload. */
+	buf html;
+	buf_init(&html, 1 << 20);
+	struct store_comment cm;
+	if (store_comment_get(q->s->st, cid, q->r->a, &cm) == STORE_OK) {
+		buf scratch;
+		buf_init(&scratch, 1 << 20);
+		tv *node = site_comment_node(q, &cm, art.id, false, &scratch);
+		site_view_msgs(q, node);
+		tmpl_render(q->s->tmpl, "comment", node, &html);
+		buf_free(&scratch);
+	}
+	api_send(q, 201, json_pack("{s:I,s:I,s:s,s:s,s:s}", "id", (json_int_t)cid,
+	    "parent", (json_int_t)in.parent,
+	    "status", st == CSTATUS_PENDING ? "pending" : "approved", "url", url,
+	    "html", buf_cstr(&html)));
+	buf_free(&html);
 }
 
 /* ---- comment feed ---------------------------------------------------------- */

@@ -150,6 +150,18 @@ ranking_refresh(struct req *q)
 	pthread_mutex_unlock(&s->mu);
 }
 
+/* The message table as {{msg.KEY}}. */
+void
+site_view_msgs(struct req *q, tv *root)
+{
+	arena *a = q->r->a;
+	tv *msg = tv_set(root, "msg", tv_dict(a));
+	for (int i = 0; i < MSG__MAX; i++)
+		tv_set(msg, msg_key((enum msg_id)i),
+		    tv_str_nocopy(a, site_msg(q, (enum msg_id)i),
+			strlen(site_msg(q, (enum msg_id)i))));
+}
+
 void
 site_view_base(struct req *q, const char *title, const char *path)
 {
@@ -162,11 +174,7 @@ site_view_base(struct req *q, const char *title, const char *path)
 	put(q, sd, "base_url", c->str[CONF_BASE_URL]);
 	put(q, sd, "static_v", q->s->static_v);
 	put(q, sd, "lang", q->lang == LANG_EN ? "en" : "ja");
-	tv *msg = tv_set(q->root, "msg", tv_dict(a));
-	for (int i = 0; i < MSG__MAX; i++)
-		tv_set(msg, msg_key((enum msg_id)i),
-		    tv_str_nocopy(a, site_msg(q, (enum msg_id)i),
-			strlen(site_msg(q, (enum msg_id)i))));
+	site_view_msgs(q, q->root);
 	if (title && *title)
 		put(q, q->root, "page_title",
 		    arena_printf(a, "%s | %s", title, c->str[CONF_TITLE]));
@@ -260,6 +268,40 @@ cmp_i64(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+/* One comment's view model (no children yet). */
+tv *
+site_comment_node(struct req *q, const struct store_comment *c, int64_t article_id,
+    bool liked, buf *scratch)
+{
+	arena *a = q->r->a;
+	tv *d = tv_dict(a);
+	tv_set_int(a, d, "id", c->id);
+	put(q, d, "author", c->nickname);
+	put_dates(q, d, "date", c->created_at);
+	buf_reset(scratch);
+	comment_format(scratch, c->body, strlen(c->body));
+	tv_set(d, "body_html", tv_html_trusted(a, buf_cstr(scratch), scratch->len));
+	tv_set_int(a, d, "like_count", c->like_count);
+	put(q, d, "reply_url", arena_printf(a, "/articles/%lld?replytocom=%lld#respond",
+	    (long long)article_id, (long long)c->id));
+	tv_set_bool(a, d, "pending", c->status == CSTATUS_PENDING);
+	tv_set_bool(a, d, "liked", liked);
+	if (q->c->str[CONF_DAILY_ID][0] == '1' && c->ip && *c->ip) {
+		struct text_tm tm;
+		text_localtime(c->created_at, &tm);
+		char day[16], did[9];
+		snprintf(day, sizeof(day), "%04d-%02d-%02d", tm.year % 10000,
+		    tm.mon % 100, tm.mday % 100);
+		guard_daily_id(q->s->key, c->ip, day, did);
+		put(q, d, "daily_id", did);
+	} else {
+		put(q, d, "daily_id", "");
+	}
+	tv_set_bool(a, d, "has_children", false);
+	tv_set_int(a, d, "depth", 1);
+	return d;
+}
+
 static tv *
 comment_tree(struct req *q, const struct store_comment *cs, size_t n,
     int64_t article_id, const int64_t *liked, size_t nliked)
@@ -277,37 +319,20 @@ comment_tree(struct req *q, const struct store_comment *cs, size_t n,
 	buf_init(&b, 1 << 20);
 	for (size_t i = 0; i < n; i++) {
 		const struct store_comment *c = &cs[i];
-		tv *d = nodes[i] = tv_dict(a);
-		tv_set_int(a, d, "id", c->id);
-		put(q, d, "author", c->nickname);
-		put_dates(q, d, "date", c->created_at);
-		buf_reset(&b);
-		comment_format(&b, c->body, strlen(c->body));
-		tv_set(d, "body_html", tv_html_trusted(a, buf_cstr(&b), b.len));
-		tv_set_int(a, d, "like_count", c->like_count);
-		put(q, d, "reply_url", arena_printf(a, "/articles/%lld?replytocom=%lld#respond",
-		    (long long)article_id, (long long)c->id));
-		tv_set_bool(a, d, "pending", c->status == CSTATUS_PENDING);
-		tv_set_bool(a, d, "liked", nliked && bsearch(&c->id, liked, nliked,
-		    sizeof(*liked), cmp_i64) != NULL);
-		if (q->c->str[CONF_DAILY_ID][0] == '1' && c->ip && *c->ip) {
-			struct text_tm tm;
-			text_localtime(c->created_at, &tm);
-			char day[16], did[9];
-			snprintf(day, sizeof(day), "%04d-%02d-%02d", tm.year % 10000,
-			    tm.mon % 100, tm.mday % 100);
-			guard_daily_id(q->s->key, c->ip, day, did);
-			put(q, d, "daily_id", did);
-		} else {
-			put(q, d, "daily_id", "");
-		}
+		tv *d = nodes[i] = site_comment_node(q, c, article_id,
+		    nliked && bsearch(&c->id, liked, nliked, sizeof(*liked),
+			cmp_i64) != NULL, &b);
 		kids[i] = tv_set(d, "children", tv_list(a));
 
 		size_t p = 0;
 		bool has_parent = c->parent_id && cmap_get(&m, c->parent_id, &p);
+		/* At the display depth, climb to the deepest ancestor with
+		 * room (a top-level comment always has room when maxd >= 2). */
+		while (has_parent && depth[p] >= maxd && dparent[p] != p)
+			p = dparent[p];
+		if (has_parent && depth[p] >= maxd)
+			has_parent = false; /* maxd == 1: everything at the top */
 		if (has_parent) {
-			while (depth[p] >= maxd)
-				p = dparent[p];
 			depth[i] = depth[p] + 1;
 			dparent[i] = p;
 			tv_push(kids[p], d);

@@ -85,11 +85,15 @@ void site_error(struct req *q, int status);
 /* Builds q->root with what every page shows: site, msg, nav, ranking,
  * canonical URL (path NULL: none), page title. */
 void site_view_base(struct req *q, const char *title, const char *path);
+void site_view_msgs(struct req *q, tv *root);
 
 /* Form fields (token, parent, typed text) into q->root.form. */
 void site_view_form(struct req *q, int64_t article_id, int64_t parent,
     const char *nickname, const char *body);
 const guard_ngwords *site_ngwords(struct req *q);
+/* One comment's view model, for the page and for the API's html field. */
+tv *site_comment_node(struct req *q, const struct store_comment *c,
+    int64_t article_id, bool liked, buf *scratch);
 
 void site_page_article(struct req *q, int64_t id);
 void site_page_listing(struct req *q, enum list_kind kind, const char *slug);
