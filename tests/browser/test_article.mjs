@@ -1,0 +1,308 @@
+// Browser test of the article page: builds a demo site, serves it with kiji,
+// opens one article in Debian's Chromium at 390 px and 1280 px, checks every
+// part of the page is visible, that nothing logs an error, and saves
+// screenshots to build/screenshots/article-<width>.png.
+// Prints "ok name" / "FAIL name" lines and last "browser: N passed, N failed".
+
+import { chromium } from 'playwright-core';
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const BIN = path.resolve(ROOT, process.env.KIJI_BIN || 'build/asan/kiji');
+const SHOTS = path.join(ROOT, 'build', 'screenshots');
+const WIDTHS = [390, 1280];
+const HARD_TIMEOUT_MS = 420_000;
+const SANITIZER = ['ERROR: AddressSanitizer', 'runtime error:', 'LeakSanitizer'];
+const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic',
+  '--no-first-run', '--disable-background-networking', '--disable-component-update',
+  '--disable-sync'];
+
+let passed = 0;
+let failed = 0;
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'kiji-browser-'));
+let server = null;
+let serverExit = null;
+let context = null;
+
+function ok(name) { passed++; console.log(`ok ${name}`); }
+function fail(name, why) {
+  failed++;
+  console.log(`FAIL ${name}`);
+  if (why) console.log(String(why).split('\n').map((l) => '  ' + l).join('\n'));
+}
+async function check(name, fn) {
+  try {
+    await fn();
+    ok(name);
+  } catch (e) {
+    fail(name, e && e.stack ? e.stack : e);
+  }
+}
+function assert(cond, msg) { if (!cond) throw new Error(msg); }
+function sanitizerLines(text) {
+  return text.split('\n').filter((l) => SANITIZER.some((m) => l.includes(m)));
+}
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.on('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+async function fetchText(url, ms = 15000) {
+  const r = await fetch(url, { redirect: 'manual', signal: AbortSignal.timeout(ms) });
+  return { status: r.status, text: await r.text() };
+}
+
+function buildDemo(db) {
+  const now = new Date();
+  now.setUTCSeconds(0, 0);
+  const nowArg = now.toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const args = ['demo', '--db', db, '--articles', '60', '--comments', '8', '--seed', '7',
+    '--now', nowArg];
+  const r = spawnSync(BIN, args, { cwd: ROOT, timeout: 300_000, encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'] });
+  if (r.error) throw new Error(`kiji demo: ${r.error.message}`);
+  if (r.status !== 0 || sanitizerLines(r.stderr).length) {
+    throw new Error(`kiji demo exited ${r.status}:\n${r.stderr.slice(-3000)}`);
+  }
+}
+
+async function startServer(db, port) {
+  const errPath = path.join(tmp, 'serve.stderr');
+  const errFd = fs.openSync(errPath, 'w');
+  server = spawn(BIN, ['serve', '--db', db, '--listen', `127.0.0.1:${port}`], {
+    cwd: ROOT, stdio: ['ignore', 'ignore', errFd] });
+  fs.closeSync(errFd);
+  server.on('exit', (code, sig) => { serverExit = { code, sig }; });
+  const deadline = Date.now() + 20_000;
+  while (Date.now() < deadline) {
+    if (serverExit) {
+      throw new Error(`kiji serve exited (${JSON.stringify(serverExit)}):\n` +
+        fs.readFileSync(errPath, 'utf8').slice(-3000));
+    }
+    try {
+      await fetchText(`http://127.0.0.1:${port}/`, 2000);
+      return errPath;
+    } catch {
+      await sleep(100);
+    }
+  }
+  throw new Error(`kiji serve did not answer on port ${port} within 20 s`);
+}
+
+async function stopServer(errPath) {
+  if (!server) return [];
+  const problems = [];
+  if (serverExit) {
+    problems.push(`kiji serve had exited before the end: ${JSON.stringify(serverExit)}`);
+  } else {
+    server.kill('SIGTERM');
+    const t0 = Date.now();
+    while (!serverExit && Date.now() - t0 < 5000) await sleep(50);
+    if (!serverExit) {
+      server.kill('SIGKILL');
+      while (!serverExit) await sleep(50);
+      problems.push('kiji serve ignored SIGTERM for 5 s; killed');
+    } else if (serverExit.code !== 0) {
+      problems.push(`kiji serve exit after SIGTERM: ${JSON.stringify(serverExit)} (want 0)`);
+    }
+  }
+  const err = errPath && fs.existsSync(errPath) ? fs.readFileSync(errPath, 'utf8') : '';
+  if (sanitizerLines(err).length) problems.push('sanitizer report:\n' + err.slice(-6000));
+  server = null;
+  return problems;
+}
+
+// The article with the most parts: figure caption, sources, nested comments,
+// 6 related, both neighbours. Chosen from the HTML of the listed articles.
+async function pickArticle(base) {
+  const ids = [];
+  for (const p of ['/', '/?page=2', '/?page=3']) {
+    const r = await fetchText(base + p);
+    if (r.status !== 200) continue;
+    for (const m of r.text.matchAll(/class="card-title" href="\/articles\/(\d+)"/g)) ids.push(m[1]);
+  }
+  assert(ids.length, 'no article links (a.card-title) on the front page');
+  let best = null;
+  for (const id of ids.slice(0, 30)) {
+    const r = await fetchText(`${base}/articles/${id}`);
+    if (r.status !== 200) continue;
+    const h = r.text;
+    const score = [
+      /<figcaption[^>]*>\s*出典/.test(h),
+      /class="sources"/.test(h),
+      /class="children"/.test(h),
+      (h.match(/class="related-title"/g) || []).length >= 6,
+      /rel="prev"/.test(h) && /rel="next"/.test(h),
+      /class="eyecatch-credit"/.test(h),
+      /class="trackback"/.test(h),
+    ].filter(Boolean).length;
+    if (!best || score > best.score) best = { id, score };
+    if (score === 7) break;
+  }
+  assert(best, 'no article page answered 200');
+  return best.id;
+}
+
+// Every part the reader sees: [name, selector, expected count or null].
+function parts() {
+  return [
+    ['category label', 'a.cat-label', 1],
+    ['title', 'article.entry h1.entry-title', 1],
+    ['date', 'article.entry time.entry-date', 1],
+    ['author', 'article.entry span.entry-author', 1],
+    ['eyecatch image', 'figure.eyecatch img', 1],
+    ['body', 'article.entry div.entry-body', 1],
+    ['figure caption', 'div.entry-body figure figcaption', null],
+    ['sources', 'ul.sources > li', null],
+    ['eyecatch credit', 'p.eyecatch-credit', 1],
+    ['prev link', 'nav.prev-next a[rel="prev"]', 1],
+    ['next link', 'nav.prev-next a[rel="next"]', 1],
+    ['related (6)', 'section#related ol.related > li', 6],
+    ['comments', 'section#comments li.comment', null],
+    ['comment form', 'form#comment-form', 1],
+    ['trackbacks section', 'section#trackbacks', 1],
+    ['ranking (5)', 'aside#ranking ol.ranking > li', 5],
+    ['PAGE TOP', 'a#page-top', 1],
+  ];
+}
+
+async function testWidth(url, width) {
+  const page = await context.newPage();
+  page.setDefaultTimeout(15_000);
+  const errors = [];
+  page.on('console', (m) => {
+    if (m.type() !== 'error') return;
+    const loc = m.location();
+    errors.push(`console: ${m.text()}${loc && loc.url ? ` (${loc.url})` : ''}`);
+  });
+  page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
+  page.on('requestfailed', (r) => errors.push(`requestfailed: ${r.url()} ${r.failure()?.errorText}`));
+  page.on('response', (r) => {
+    if (r.status() >= 400) errors.push(`HTTP ${r.status()}: ${r.url()}`);
+  });
+  await page.setViewportSize({ width, height: 900 });
+  const tag = `article@${width}`;
+  let loaded = false;
+  await check(`${tag}: loads`, async () => {
+    const r = await page.goto(url, { waitUntil: 'load', timeout: 30_000 });
+    assert(r && r.status() === 200, `status ${r && r.status()}`);
+    loaded = true;
+  });
+  if (!loaded) { await page.close(); return; }
+  await page.waitForTimeout(300);
+  for (const [name, sel, count] of parts()) {
+    await check(`${tag}: ${name} visible`, async () => {
+      const loc = page.locator(sel);
+      const n = await loc.count();
+      assert(n > 0, `no element matches ${sel}`);
+      if (count !== null) assert(n === count, `${n} elements match ${sel}, want ${count}`);
+      for (let i = 0; i < n; i++) {
+        assert(await loc.nth(i).isVisible(), `${sel} #${i + 1} of ${n} is not visible`);
+      }
+      const box = await loc.first().boundingBox();
+      assert(box && box.width > 0 && box.height > 0, `${sel} has an empty box`);
+    });
+  }
+  await check(`${tag}: Japanese text renders with a real font`, async () => {
+    // Draws a kana and a code point no font has (U+10FFFD): identical pixels
+    // mean the kana is a missing-glyph box too, i.e. no CJK font is installed
+    // (Debian: fonts-ipafont-gothic or fonts-noto-cjk).
+    const same = await page.evaluate(() => {
+      const draw = (t) => {
+        const c = document.createElement('canvas');
+        c.width = 64; c.height = 64;
+        const g = c.getContext('2d');
+        g.font = '40px sans-serif';
+        g.fillText(t, 8, 48);
+        return Array.from(g.getImageData(0, 0, 64, 64).data).join(',');
+      };
+      return draw('あ') === draw(String.fromCodePoint(0x10FFFD));
+    });
+    assert(!same, 'no font with Japanese glyphs: text shows as boxes (install fonts-ipafont-gothic)');
+  });
+  await check(`${tag}: no horizontal scrolling`, async () => {
+    const [sw, iw] = await page.evaluate(() => [document.documentElement.scrollWidth, window.innerWidth]);
+    assert(sw <= iw + 1, `page is ${sw}px wide in a ${iw}px viewport`);
+  });
+  await check(`${tag}: PAGE TOP returns to the top`, async () => {
+    await page.evaluate(() => window.scrollTo(0, document.documentElement.scrollHeight));
+    await page.locator('a#page-top').click();
+    await page.waitForFunction(() => window.scrollY < 5, null, { timeout: 5000 });
+  });
+  await check(`${tag}: screenshot`, async () => {
+    fs.mkdirSync(SHOTS, { recursive: true });
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await page.screenshot({ path: path.join(SHOTS, `article-${width}.png`), fullPage: true,
+      timeout: 30_000 });
+  });
+  await page.waitForTimeout(300);
+  await check(`${tag}: no console or page errors`, async () => {
+    assert(errors.length === 0, errors.join('\n'));
+  });
+  await page.close();
+}
+
+async function main() {
+  const db = path.join(tmp, 'site.db');
+  let errPath = null;
+  try {
+    await check('setup: demo site and server', async () => {
+      assert(fs.existsSync(BIN), `kiji binary not found: ${BIN}`);
+      buildDemo(db);
+      const port = await freePort();
+      errPath = await startServer(db, port);
+      process.env.KIJI_BASE = `http://127.0.0.1:${port}`;
+    });
+    if (failed) return;
+    const base = process.env.KIJI_BASE;
+    let id = null;
+    await check('setup: pick an article', async () => { id = await pickArticle(base); });
+    if (!id) return;
+    await check('setup: launch chromium', async () => {
+      context = await chromium.launchPersistentContext(path.join(tmp, 'profile'), {
+        executablePath: '/usr/bin/chromium',
+        headless: true,
+        args: CHROMIUM_ARGS,
+        timeout: 60_000,
+      });
+    });
+    if (!context) return;
+    for (const w of WIDTHS) await testWidth(`${base}/articles/${id}`, w);
+  } finally {
+    if (context) await context.close().catch(() => {});
+    const problems = await stopServer(errPath);
+    if (errPath) {
+      if (problems.length) fail('teardown: clean exit, no sanitizer reports', problems.join('\n'));
+      else ok('teardown: clean exit, no sanitizer reports');
+    }
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+const watchdog = setTimeout(() => {
+  fail('hard timeout', `the browser test ran over ${HARD_TIMEOUT_MS / 1000} s`);
+  if (server) server.kill('SIGKILL');
+  console.log(`browser: ${passed} passed, ${failed} failed`);
+  process.exit(1);
+}, HARD_TIMEOUT_MS);
+
+main()
+  .catch((e) => fail('unexpected error', e && e.stack ? e.stack : e))
+  .finally(() => {
+    clearTimeout(watchdog);
+    console.log(`browser: ${passed} passed, ${failed} failed`);
+    process.exit(failed ? 1 : 0);
+  });

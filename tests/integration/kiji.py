@@ -1,0 +1,507 @@
+"""Shared fixture for the integration suite.
+
+setup() builds one deterministic demo site per run in a temp dir with
+`kiji demo`, starts `kiji serve` on a free loopback port and waits for it;
+teardown() stops it (SIGTERM, SIGKILL after 5 s) and checks the sanitizer
+output of every kiji process. Tests use get()/head()/post() (http.client, no
+redirects followed), page() (GET + parsed DOM) and model() (the SQLite file
+opened read-only, normalised into plain Python objects).
+
+The server reads the real clock, so the demo's --now is the current UTC
+time truncated to the minute: scheduled posts stay in the future and the
+visibility the tests compute (with the real time) matches the server's.
+"""
+
+import datetime as dt
+import http.client
+import os
+import re
+import shutil
+import signal
+import socket
+import sqlite3
+import subprocess
+import tempfile
+import time
+import zoneinfo
+from pathlib import Path
+
+import htmldom
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTICLES = 250
+COMMENTS = 10
+SEED = 20260115
+START_TIMEOUT = 20.0
+HTTP_TIMEOUT = 30.0
+SANITIZER_MARKS = ("ERROR: AddressSanitizer", "runtime error:", "LeakSanitizer")
+JST = zoneinfo.ZoneInfo("Asia/Tokyo")
+
+_state = None
+
+
+class SetupError(Exception):
+    pass
+
+
+def kiji_bin():
+    b = os.environ.get("KIJI_BIN", "build/asan/kiji")
+    p = Path(b)
+    return p if p.is_absolute() else ROOT / p
+
+
+def free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def sanitizer_lines(text):
+    return [ln for ln in text.splitlines() if any(m in ln for m in SANITIZER_MARKS)]
+
+
+class State:
+    def __init__(self):
+        self.tmp = Path(tempfile.mkdtemp(prefix="kiji-it-"))
+        self.db = self.tmp / "site.db"
+        self.port = None
+        self.proc = None
+        self.stderr_path = self.tmp / "serve.stderr"
+        self.stdout_path = self.tmp / "serve.stdout"
+        self.demo_stderr = ""
+        now = dt.datetime.now(dt.timezone.utc).replace(second=0, microsecond=0)
+        self.now = now
+        self.now_arg = now.strftime("%Y-%m-%dT%H:%M:%SZ")
+        self._model = None
+
+
+def setup():
+    """Builds the demo site and starts the server. Raises SetupError."""
+    global _state
+    if _state is not None:
+        return _state
+    binp = kiji_bin()
+    if not os.access(binp, os.X_OK):
+        raise SetupError("kiji binary not found or not executable: %s" % binp)
+    st = State()
+    _state = st
+    cmd = [str(binp), "demo", "--db", str(st.db), "--articles", str(ARTICLES),
+           "--comments", str(COMMENTS), "--seed", str(SEED), "--now", st.now_arg]
+    try:
+        r = subprocess.run(cmd, cwd=ROOT, stdin=subprocess.DEVNULL,
+                           capture_output=True, timeout=600)
+    except subprocess.TimeoutExpired:
+        raise SetupError("kiji demo took more than 600 s")
+    st.demo_stderr = r.stderr.decode("utf-8", "replace")
+    if r.returncode != 0 or sanitizer_lines(st.demo_stderr):
+        raise SetupError("kiji demo failed (exit %d): %s\n%s" % (
+            r.returncode, " ".join(cmd), st.demo_stderr[-4000:]))
+    if not st.db.exists():
+        raise SetupError("kiji demo exited 0 but wrote no %s" % st.db)
+    start_server(st)
+    return st
+
+
+def start_server(st):
+    st.port = free_port()
+    cmd = [str(kiji_bin()), "serve", "--db", str(st.db),
+           "--listen", "127.0.0.1:%d" % st.port]
+    out = open(st.stdout_path, "wb")
+    err = open(st.stderr_path, "wb")
+    st.proc = subprocess.Popen(cmd, cwd=ROOT, stdin=subprocess.DEVNULL,
+                               stdout=out, stderr=err)
+    out.close()
+    err.close()
+    deadline = time.monotonic() + START_TIMEOUT
+    last = None
+    while time.monotonic() < deadline:
+        if st.proc.poll() is not None:
+            raise SetupError("kiji serve exited with %s before answering:\n%s" % (
+                st.proc.returncode, read_stderr()[-4000:]))
+        try:
+            c = http.client.HTTPConnection("127.0.0.1", st.port, timeout=2)
+            c.request("GET", "/")
+            c.getresponse().read()
+            c.close()
+            return
+        except OSError as e:
+            last = e
+            time.sleep(0.1)
+        except http.client.HTTPException as e:
+            last = e
+            time.sleep(0.1)
+    raise SetupError("kiji serve did not answer on port %d within %.0f s (%s)" % (
+        st.port, START_TIMEOUT, last))
+
+
+def read_stderr():
+    if _state is None or not _state.stderr_path.exists():
+        return ""
+    return _state.stderr_path.read_text("utf-8", "replace")
+
+
+def teardown():
+    """Stops the server; returns a list of problems (empty when clean)."""
+    global _state
+    st = _state
+    problems = []
+    if st is None:
+        return problems
+    if st.proc is not None:
+        if st.proc.poll() is not None:
+            problems.append("kiji serve had already exited (status %s) before teardown"
+                            % st.proc.returncode)
+        else:
+            st.proc.send_signal(signal.SIGTERM)
+            try:
+                st.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                st.proc.kill()
+                st.proc.wait(timeout=10)
+                problems.append("kiji serve ignored SIGTERM for 5 s; killed")
+            # LeakSanitizer only reports on a normal exit; a server that
+            # exits on SIGTERM by the default action would hide leaks.
+            if st.proc.returncode not in (0,):
+                problems.append("kiji serve exit status after SIGTERM: %s (want 0)"
+                                % st.proc.returncode)
+        bad = sanitizer_lines(read_stderr())
+        if bad:
+            problems.append("sanitizer report from kiji serve:\n" + read_stderr()[-6000:])
+    if os.environ.get("KIJI_KEEP_TMP"):
+        print("kept", st.tmp)
+    else:
+        shutil.rmtree(st.tmp, ignore_errors=True)
+    _state = None
+    return problems
+
+
+def state():
+    if _state is None:
+        raise SetupError("fixture not set up")
+    return _state
+
+
+def server_alive():
+    return _state is not None and _state.proc is not None and _state.proc.poll() is None
+
+
+# ---- HTTP ----------------------------------------------------------------------
+
+class Response:
+    def __init__(self, status, reason, headers, body):
+        self.status = status
+        self.reason = reason
+        self.header_list = headers
+        self.headers = {}
+        for k, v in headers:
+            self.headers.setdefault(k.lower(), v)
+        self.body = body
+        self._doc = None
+
+    def header(self, name, default=None):
+        return self.headers.get(name.lower(), default)
+
+    @property
+    def content_type(self):
+        return (self.header("content-type") or "").split(";")[0].strip().lower()
+
+    @property
+    def text(self):
+        return self.body.decode("utf-8", "replace")
+
+    @property
+    def doc(self):
+        if self._doc is None:
+            self._doc = htmldom.parse(self.body)
+        return self._doc
+
+    def __repr__(self):
+        return "<Response %d %s, %d bytes>" % (self.status, self.content_type, len(self.body))
+
+
+def request(method, path, body=None, headers=None, timeout=HTTP_TIMEOUT):
+    """One request on a fresh connection; path is sent as is (no quoting)."""
+    st = state()
+    c = http.client.HTTPConnection("127.0.0.1", st.port, timeout=timeout)
+    try:
+        hdrs = {"Connection": "close"}
+        hdrs.update(headers or {})
+        skip_host = any(k.lower() == "host" for k in hdrs)
+        c.putrequest(method, path, skip_host=skip_host, skip_accept_encoding=True)
+        for k, v in hdrs.items():
+            c.putheader(k, v)
+        if body is not None:
+            if isinstance(body, str):
+                body = body.encode("utf-8")
+            c.putheader("Content-Length", str(len(body)))
+        c.endheaders(body)
+        r = c.getresponse()
+        data = r.read()
+        return Response(r.status, r.reason, r.getheaders(), data)
+    finally:
+        c.close()
+
+
+def get(path, headers=None):
+    return request("GET", path, headers=headers)
+
+
+def head(path, headers=None):
+    return request("HEAD", path, headers=headers)
+
+
+def post(path, fields=None, body=None, headers=None):
+    from urllib.parse import urlencode
+    h = dict(headers or {})
+    if fields is not None:
+        body = urlencode(fields)
+        h.setdefault("Content-Type", "application/x-www-form-urlencoded")
+    return request("POST", path, body=body or b"", headers=h)
+
+
+def page(path, headers=None):
+    """GET path, assert 200 text/html, return the Response (use .doc)."""
+    r = get(path, headers)
+    assert r.status == 200, "GET %s: status %d, want 200\n%s" % (path, r.status, r.text[:500])
+    assert r.content_type == "text/html", "GET %s: Content-Type %r" % (
+        path, r.header("content-type"))
+    return r
+
+
+def assert_alive():
+    """The server still answers GET / with 200 and is still running."""
+    assert server_alive(), "kiji serve is no longer running (exit %s)\n%s" % (
+        _state.proc.poll() if _state and _state.proc else None, read_stderr()[-3000:])
+    r = get("/")
+    assert r.status == 200, "GET / after a bad request: %d" % r.status
+
+
+def ids_from_links(nodes, attr="href"):
+    out = []
+    for n in nodes:
+        m = re.fullmatch(r"/articles/([1-9][0-9]*)", n.get(attr) or "")
+        assert m, "link %r is not /articles/<id>" % n.get(attr)
+        out.append(int(m.group(1)))
+    return out
+
+
+def has_japanese(s):
+    return re.search(r"[\u3040-\u30ff\u4e00-\u9fff]", s) is not None
+
+
+def ja_date(epoch, tz=JST):
+    """'2022年 1月 09日' for an epoch in tz (the site's date form)."""
+    d = dt.datetime.fromtimestamp(epoch, tz)
+    return "%d年 %d月 %02d日" % (d.year, d.month, d.day)
+
+
+def now_epoch():
+    return int(time.time())
+
+
+# ---- database ------------------------------------------------------------------
+
+STATUS = ["draft", "scheduled", "published", "trash"]
+KIND = ["post", "page"]
+CTYPE = ["comment", "trackback", "pingback"]
+CSTATUS = ["pending", "approved", "spam", "trash"]
+
+
+def _enum(v, names):
+    if v is None:
+        return None
+    if isinstance(v, int):
+        return names[v] if 0 <= v < len(names) else str(v)
+    s = str(v).strip().lower()
+    if s.isdigit():
+        i = int(s)
+        return names[i] if i < len(names) else s
+    return s
+
+
+def _epoch(v):
+    if v is None or v == "":
+        return None
+    if isinstance(v, (int, float)):
+        return int(v)
+    s = str(v).strip()
+    if re.fullmatch(r"-?\d+", s):
+        return int(s)
+    s = s.replace(" ", "T")
+    if s.endswith("Z"):
+        s = s[:-1] + "+00:00"
+    d = dt.datetime.fromisoformat(s)
+    if d.tzinfo is None:
+        d = d.replace(tzinfo=dt.timezone.utc)
+    return int(d.timestamp())
+
+
+def _pick(row, *names, default=None):
+    for n in names:
+        if n in row.keys():
+            return row[n]
+    return default
+
+
+class Obj(dict):
+    __getattr__ = dict.get
+
+
+class Model:
+    """The demo site's rows, read once through a read-only connection."""
+
+    def __init__(self, path):
+        uri = "file:%s?mode=ro" % path
+        self.con = sqlite3.connect(uri, uri=True, timeout=10)
+        self.con.row_factory = sqlite3.Row
+        self.tables = {r[0] for r in self.con.execute(
+            "SELECT name FROM sqlite_master WHERE type IN ('table','view')")}
+        self._load()
+
+    def table(self, *names, required=True):
+        for n in names:
+            if n in self.tables:
+                return n
+        if required:
+            raise AssertionError("none of the tables %s in the database (have: %s)" % (
+                names, ", ".join(sorted(self.tables))))
+        return None
+
+    def columns(self, table):
+        return [r[1] for r in self.con.execute("PRAGMA table_info(%s)" % table)]
+
+    def _load(self):
+        # settings
+        self.settings = {}
+        t = self.table("settings", "setting", "options", required=False)
+        if t:
+            cols = self.columns(t)
+            k = "key" if "key" in cols else ("name" if "name" in cols else cols[0])
+            v = "value" if "value" in cols else cols[1]
+            for r in self.con.execute("SELECT %s, %s FROM %s" % (k, v, t)):
+                self.settings[r[0]] = r[1]
+        # categories
+        self.categories = {}
+        for r in self.con.execute("SELECT * FROM %s" % self.table("categories", "category")):
+            c = Obj(id=r["id"], slug=r["slug"], name=r["name"],
+                    parent_id=_pick(r, "parent_id", default=0) or 0)
+            self.categories[c.id] = c
+        self.cat_by_slug = {c.slug: c for c in self.categories.values()}
+        # users
+        self.users = {}
+        t = self.table("users", "user", required=False)
+        if t:
+            for r in self.con.execute("SELECT * FROM %s" % t):
+                self.users[r["id"]] = Obj(id=r["id"], name=_pick(r, "name", "login"),
+                                          display_name=_pick(r, "display_name", "name"))
+        # articles
+        self.articles = {}
+        for r in self.con.execute("SELECT * FROM %s" % self.table("articles", "article", "posts")):
+            a = Obj(
+                id=r["id"],
+                kind=_enum(_pick(r, "kind", default=0), KIND),
+                title=r["title"],
+                slug=_pick(r, "slug"),
+                body=_pick(r, "body", default="") or "",
+                body_html=_pick(r, "body_html", default="") or "",
+                body_text=_pick(r, "body_text", default="") or "",
+                excerpt=_pick(r, "excerpt", default="") or "",
+                status=_enum(r["status"], STATUS),
+                published_at=_epoch(r["published_at"]),
+                author_id=_pick(r, "author_id", "user_id"),
+                category_id=_pick(r, "category_id", default=0) or 0,
+                eyecatch=_pick(r, "eyecatch", default="") or "",
+                eyecatch_credit=_pick(r, "eyecatch_credit", default="") or "",
+            )
+            self.articles[a.id] = a
+        # sources
+        self.sources = {}
+        t = self.table("sources", "article_sources", "source", required=False)
+        if t:
+            cols = self.columns(t)
+            order = next((c for c in ("position", "pos", "ord", "ordinal", "seq",
+                                      "sort_order", "sort", "idx", "n", "rank")
+                          if c in cols), "id" if "id" in cols else "rowid")
+            for r in self.con.execute(
+                    "SELECT article_id, title, url FROM %s ORDER BY article_id, %s"
+                    % (t, order)):
+                self.sources.setdefault(r[0], []).append((r[1], r[2]))
+        # comments
+        self.comments = {}
+        for r in self.con.execute("SELECT * FROM %s" % self.table("comments", "comment")):
+            c = Obj(
+                id=r["id"],
+                article_id=r["article_id"],
+                parent_id=_pick(r, "parent_id", default=0) or 0,
+                type=_enum(_pick(r, "type", "ctype", default=0), CTYPE),
+                status=_enum(r["status"], CSTATUS),
+                like_count=_pick(r, "like_count", "likes", default=0) or 0,
+                created_at=_epoch(_pick(r, "created_at", "date")),
+                nickname=_pick(r, "nickname", "author"),
+                url=_pick(r, "url", default="") or "",
+            )
+            self.comments[c.id] = c
+        # tags (optional, for related ordering)
+        self.article_tags = {}
+        t = self.table("article_tags", "articles_tags", "post_tags", required=False)
+        if t:
+            cols = self.columns(t)
+            tc = "tag_id" if "tag_id" in cols else cols[1]
+            for r in self.con.execute("SELECT article_id, %s FROM %s" % (tc, t)):
+                self.article_tags.setdefault(r[0], set()).add(r[1])
+
+    # ---- derived ----------------------------------------------------------
+    def setting(self, key, default=None):
+        return self.settings.get(key, default)
+
+    def visible(self, a, now=None):
+        now = now_epoch() if now is None else now
+        return (a.status == "published" and a.published_at is not None
+                and a.published_at <= now)
+
+    def visible_posts(self, now=None):
+        """Visible posts, newest first (published_at DESC, id DESC)."""
+        v = [a for a in self.articles.values() if a.kind == "post" and self.visible(a, now)]
+        v.sort(key=lambda a: (a.published_at, a.id), reverse=True)
+        return v
+
+    def approved_comments(self, article_id, types=("comment",)):
+        return [c for c in self.comments.values()
+                if c.article_id == article_id and c.status == "approved" and c.type in types]
+
+    def comment_depth(self, c):
+        d = 1
+        seen = set()
+        while c.parent_id:
+            if c.id in seen:
+                raise AssertionError("comment parent cycle at %d" % c.id)
+            seen.add(c.id)
+            c = self.comments[c.parent_id]
+            d += 1
+        return d
+
+    def ancestor_at(self, c, depth):
+        """c's ancestor (or c itself) at the given 1-based depth."""
+        chain = [c]
+        while chain[-1].parent_id:
+            chain.append(self.comments[chain[-1].parent_id])
+        chain.reverse()  # chain[0] is top level
+        return chain[depth - 1]
+
+    def display_depth_limit(self):
+        for k in ("comments.thread_depth", "comments.depth", "comments.max_depth",
+                  "comments.display_depth", "comment.depth", "thread_comments_depth"):
+            v = self.settings.get(k)
+            if v not in (None, ""):
+                try:
+                    return int(v)
+                except ValueError:
+                    pass
+        return 5
+
+
+def model():
+    st = state()
+    if st._model is None:
+        st._model = Model(st.db)
+    return st._model
