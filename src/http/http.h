@@ -66,8 +66,22 @@ struct http_resp {
 	/* A prebuilt shared response (page cache) to queue instead of body:
 	 * opaque struct MHD_Response *, reference held by the cache. */
 	void *shared;
+	/* Called (with shared_ctx) once the shared response is queued, so
+	 * its owner can drop the reference it took for this request. */
+	void (*shared_done)(void *ctx);
+	void *shared_ctx;
 	const char *file_path;    /* send this file (static), fd opened by http */
 };
+
+/*
+ * A response built once and queued many times (the page cache). The body
+ * is copied; headers are "Name: value" lines. MHD reference-counts it:
+ * http_shared_free drops the creator's reference, connections still
+ * sending it keep theirs. NULL on failure.
+ */
+void *http_shared_new(int status, const char *content_type, const void *body,
+    size_t n, const char *const *headers, size_t nheaders);
+void http_shared_free(void *shared); /* NULL-safe */
 
 void http_resp_header(struct http_req *r, struct http_resp *w,
     const char *name, const char *value);

@@ -857,6 +857,47 @@ http_add_headers(struct http_rq *q, struct MHD_Response *r)
 	}
 }
 
+void *
+http_shared_new(int status, const char *content_type, const void *body,
+    size_t n, const char *const *headers, size_t nheaders)
+{
+	struct MHD_Response *r;
+	(void)status; /* the status is given when queued */
+	if (n == 0) {
+		r = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+	} else {
+		void *copy = malloc(n);
+		if (copy == NULL)
+			return NULL;
+		memcpy(copy, body, n);
+		r = MHD_create_response_from_buffer_with_free_callback(n, copy, free);
+		if (r == NULL)
+			free(copy);
+	}
+	if (r == NULL)
+		return NULL;
+	if (content_type)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
+	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+	for (size_t i = 0; i < nheaders; i++) {
+		const char *colon = strchr(headers[i], ':');
+		if (colon == NULL || colon == headers[i] || colon - headers[i] > 120)
+			continue;
+		char name[128];
+		memcpy(name, headers[i], (size_t)(colon - headers[i]));
+		name[colon - headers[i]] = '\0';
+		MHD_add_response_header(r, name, colon + 1 + strspn(colon + 1, " "));
+	}
+	return r;
+}
+
+void
+http_shared_free(void *shared)
+{
+	if (shared != NULL)
+		MHD_destroy_response(shared);
+}
+
 /* Turns the handler's http_resp into an MHD response: a shared (cached)
  * response as is, a file by descriptor, or the body buffer handed over. */
 static enum MHD_Result
@@ -868,10 +909,20 @@ http_send(struct http_rq *q, struct MHD_Connection *c)
 	enum MHD_Result ret;
 
 	q->answered = true;
-	if (w->status < 0 || status < 100 || status > 599 || w->body.err)
+	if (w->status < 0 || status < 100 || status > 599 || w->body.err) {
+		if (w->shared && w->shared_done)
+			w->shared_done(w->shared_ctx);
+		w->shared = NULL;
 		return http_send_fail(q, c, HTTP_FAIL_INTERNAL, false);
-	if (w->shared != NULL)
-		return MHD_queue_response(c, status, w->shared);
+	}
+	if (w->shared != NULL) {
+		ret = MHD_queue_response(c, status, w->shared);
+		if (w->shared_done)
+			w->shared_done(w->shared_ctx);
+		w->shared = NULL;
+		w->shared_done = NULL;
+		return ret;
+	}
 	if (w->file_path != NULL) {
 		struct stat st;
 		int fd = open(w->file_path, O_RDONLY | O_CLOEXEC);

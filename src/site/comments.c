@@ -124,9 +124,11 @@ visitor_has_pending(struct req *q, int64_t article_id)
 	return false;
 }
 
-/* Adds the article to the pending-marker cookie (at most 20 ids kept). */
+/* Adds the article to the marker cookie: the visitor has something of
+ * their own there (a pending comment, likes), so its page is rendered for
+ * them instead of served from the shared cache. At most 20 ids kept. */
 static void
-pending_mark(struct req *q, int64_t article_id)
+personal_mark(struct req *q, int64_t article_id)
 {
 	if (visitor_has_pending(q, article_id))
 		return;
@@ -298,8 +300,9 @@ comment_submit(struct req *q, const struct store_article *art,
 		return CE_STORE;
 	*cid = cm.id;
 	*status = st;
+	site_sync(q->s, true); /* the next request must show it */
 	if (st == CSTATUS_PENDING)
-		pending_mark(q, art->id);
+		personal_mark(q, art->id);
 	return CE_OK;
 }
 
@@ -406,6 +409,10 @@ site_post_like(struct req *q, int64_t cid, bool like)
 			site_error(q, 503);
 		return;
 	}
+	if (e == STORE_OK)
+		site_sync(q->s, true);
+	if (like)
+		personal_mark(q, cm.article_id);
 	if (json) {
 		q->w->content_type = "application/json";
 		http_resp_header(q->r, q->w, "Cache-Control", "no-store");
@@ -669,6 +676,8 @@ site_comment_feed(struct req *q, int64_t article_id)
 			tv_set(q->root, "last_date", tv_strn(a, buf_cstr(&b), b.len));
 	}
 	buf_free(&b);
-	http_resp_header(q->r, q->w, "Cache-Control", "public, max-age=0, s-maxage=60");
+	http_resp_header(q->r, q->w, "Cache-Control",
+	    "public, max-age=0, s-maxage=60, stale-while-revalidate=30");
+	site_tag(q, TAG_ARTICLE(article_id));
 	site_render_as(q, "comments_feed", 200, "application/rss+xml; charset=utf-8");
 }

@@ -483,7 +483,10 @@ site_page_article(struct req *q, int64_t id)
 			parent = only[i].id;
 	site_view_form(q, id, parent, "", "");
 
-	http_resp_header(q->r, q->w, "Cache-Control", "public, max-age=0, s-maxage=60");
+	site_tag(q, TAG_ARTICLE(id));
+	http_resp_header(q->r, q->w, "Cache-Control", visitor_has_pending(q, id) ?
+	    "private, no-store" :
+	    "public, max-age=0, s-maxage=60, stale-while-revalidate=30");
 	site_render(q, "article", 200);
 }
 
@@ -588,8 +591,10 @@ site_page_listing(struct req *q, enum list_kind kind, const char *slug)
 	put(q, q->root, "heading", heading);
 	tv_set_bool(a, q->root, "is_front", kind == LIST_FRONT);
 	tv *cards = tv_set(q->root, "cards", tv_list(a));
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		tv_push(cards, card(q, &list[i]));
+		site_tag(q, TAG_LISTED(list[i].id));
+	}
 
 	if (pages > 1) {
 		tv *pg = tv_set(q->root, "pagination", tv_dict(a));
@@ -615,6 +620,6 @@ site_page_listing(struct req *q, enum list_kind kind, const char *slug)
 			last_shown = i;
 		}
 	}
-	http_resp_header(q->r, q->w, "Cache-Control", "public, max-age=0, s-maxage=60");
+	http_resp_header(q->r, q->w, "Cache-Control", "public, max-age=0, s-maxage=60, stale-while-revalidate=30");
 	site_render(q, "listing", 200);
 }

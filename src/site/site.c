@@ -182,6 +182,7 @@ site_conf_refresh(site *s)
 		    c->str[CONF_TIMEZONE]);
 	s->conf = c;
 	s->ranking_at = 0; /* ranking settings may have changed */
+	cache_set_budget(s->cache, (size_t)c->num[CONF_CACHE_BYTES]);
 	pthread_mutex_unlock(&s->mu);
 }
 
@@ -198,6 +199,14 @@ site_new(store *st, const char *theme_dir, buf *err)
 	/* Rates are set from the settings in site_conf_refresh. */
 	s->lim_comment = guard_limiter_new(0, 1, 65536);
 	s->lim_like = guard_limiter_new(0, 1, 65536);
+	pthread_mutex_init(&s->sync_mu, NULL);
+	s->cache = cache_new(0); /* budget from the settings below */
+	s->next_publish = -1;
+	if (store_changes_last(st, &s->change_seq) != STORE_OK) {
+		buf_puts(err, "cannot read the change log");
+		goto err;
+	}
+	s->pruned_seq = s->change_seq;
 	if (theme_dir != NULL) {
 		if (!site_theme_dir(s, theme_dir, "templates", err) ||
 		    !site_theme_dir(s, theme_dir, "static", err))
@@ -243,6 +252,8 @@ site_free(site *s)
 	for (size_t i = 0; i < s->nretired_ng; i++)
 		guard_ngwords_free(s->retired_ng[i]);
 	free(s->retired_ng);
+	cache_free(s->cache);
+	pthread_mutex_destroy(&s->sync_mu);
 	guard_limiter_free(s->lim_comment);
 	guard_limiter_free(s->lim_like);
 	pthread_mutex_destroy(&s->mu);
@@ -262,22 +273,102 @@ site_http_config(site *s, struct http_config *cfg)
 	cfg->trusted_proxies = c->str[CONF_TRUSTED_PROXIES];
 }
 
-/* The current settings snapshot; checks whether another connection
- * (the CLI, another thread) committed since this thread last looked. */
-static const struct site_conf *
-site_conf(site *s)
+/*
+ * Reads the change log when this thread's connection saw another
+ * connection commit (PRAGMA data_version), or when forced after this
+ * thread's own write, and invalidates exactly what changed: a comment
+ * drops the article's page and the listings showing its count; a like
+ * only the article's page; an article or setting change everything.
+ */
+void
+site_sync(site *s, bool force)
 {
 	static _Thread_local int64_t seen = -1;
 	int64_t v = store_data_version(s->st);
-	if (v != seen) {
-		if (seen != -1)
-			site_conf_refresh(s);
-		seen = v;
+	if (!force && v == seen)
+		return;
+	seen = v;
+	bool settings = false;
+	arena *a = arena_new(0);
+	pthread_mutex_lock(&s->sync_mu);
+	for (;;) {
+		struct store_change *ch;
+		size_t n = 0;
+		if (store_changes_since(s->st, s->change_seq, 1024, a, &ch, &n) !=
+		    STORE_OK || n == 0)
+			break;
+		for (size_t i = 0; i < n; i++) {
+			switch (ch[i].kind) {
+			case CHANGE_COMMENT:
+				cache_invalidate(s->cache, TAG_ARTICLE(ch[i].article_id));
+				cache_invalidate(s->cache, TAG_LISTED(ch[i].article_id));
+				break;
+			case CHANGE_LIKE:
+				cache_invalidate(s->cache, TAG_ARTICLE(ch[i].article_id));
+				break;
+			case CHANGE_SETTINGS:
+				settings = true;
+				/* fall through */
+			case CHANGE_ARTICLE:
+			case CHANGE_ALL:
+			case CHANGE__MAX:
+				/* Titles, order and visibility show on every page
+				 * (prev/next, related, ranking, listings). */
+				cache_clear(s->cache);
+				s->next_publish = -1;
+				break;
+			}
+		}
+		s->change_seq = ch[n - 1].seq;
+		arena_reset(a);
+		if (n < 1024)
+			break;
 	}
+	/* Keep the log short; the server is its only reader. */
+	if (s->change_seq - s->pruned_seq > 4096 &&
+	    store_changes_prune(s->st, s->change_seq) == STORE_OK)
+		s->pruned_seq = s->change_seq;
+	pthread_mutex_unlock(&s->sync_mu);
+	arena_free(a);
+	if (settings)
+		site_conf_refresh(s);
+}
+
+/* The current settings snapshot (rebuilt by site_sync on change). */
+static const struct site_conf *
+site_conf(site *s)
+{
+	site_sync(s, false);
 	pthread_mutex_lock(&s->mu);
 	const struct site_conf *c = s->conf;
 	pthread_mutex_unlock(&s->mu);
 	return c;
+}
+
+void
+site_tag(struct req *q, int64_t tag)
+{
+	if (q->ntags < sizeof(q->tags) / sizeof(q->tags[0]))
+		q->tags[q->ntags++] = tag;
+	else
+		q->nocache = true; /* would be invalidated imprecisely */
+}
+
+/* When cached pages must be rebuilt because a scheduled article goes
+ * live; recomputed after article changes and once it has passed. */
+static int64_t
+site_next_publish(site *s, int64_t now)
+{
+	pthread_mutex_lock(&s->sync_mu);
+	if (s->next_publish < 0 || (s->next_publish && s->next_publish <= now)) {
+		int64_t t = 0;
+		if (store_next_publish(s->st, now, &t) != STORE_OK)
+			t = now + 60;
+		s->next_publish = t;
+	}
+	int64_t t = s->next_publish;
+	pthread_mutex_unlock(&s->sync_mu);
+	return t;
 }
 
 /* The NG-word list of the current settings (NULL when empty). */
@@ -420,6 +511,127 @@ site_robots(struct req *q)
 	    site_abs(q, "/sitemap.xml"));
 }
 
+/* ---- page cache ------------------------------------------------------------ */
+
+/* Routes whose GET answers are the same for every visitor. */
+static bool
+site_route_cacheable(int id)
+{
+	switch (id) {
+	case R_FRONT:
+	case R_ARTICLE:
+	case R_CATEGORY:
+	case R_TAG:
+	case R_COMMENT_FEED:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/*
+ * The cache key of a GET: the path, plus ?page=N when N > 1. Tracking
+ * parameters are ignored (they would only multiply entries); any other
+ * query argument makes the answer uncacheable (e.g. ?replytocom=). NULL
+ * when this request must not use the cache.
+ */
+static const char *
+site_cache_key(struct req *q, const struct http_match *m)
+{
+	struct http_req *r = q->r;
+	if ((r->method != HTTP_GET && r->method != HTTP_HEAD) ||
+	    !site_route_cacheable(m->id))
+		return NULL;
+	const char *page = NULL;
+	for (size_t i = 0; i < r->nargs; i++) {
+		const char *n = r->args[i].name;
+		if (strcmp(n, "page") == 0 && page == NULL)
+			page = r->args[i].value;
+		else if (strncmp(n, "utm_", 4) != 0 && strcmp(n, "fbclid") != 0 &&
+		    strcmp(n, "gclid") != 0)
+			return NULL;
+	}
+	/* A visitor with a pending comment or likes on this article sees
+	 * their own state: rendered for them, never cached. */
+	if (m->id == R_ARTICLE && visitor_has_pending(q, m->num[0]))
+		return NULL;
+	if (page == NULL || strcmp(page, "1") == 0)
+		return r->path;
+	for (const char *p = page; *p; p++)
+		if (*p < '0' || *p > '9' || p - page > 6)
+			return NULL; /* the handler answers 404 */
+	return arena_printf(r->a, "%s?page=%s", r->path, page);
+}
+
+struct site_hold {
+	cache *c;
+	cache_entry *e;
+};
+
+static void
+site_cache_done(void *ctx)
+{
+	struct site_hold *h = ctx;
+	cache_release(h->c, h->e);
+}
+
+/* Answers from the cache when the page is there: no rendering, no SQL,
+ * no allocation beyond the request's own. */
+static bool
+site_cache_serve(struct req *q, const char *key)
+{
+	cache_entry *e = cache_get(q->s->cache, key, q->r->now);
+	if (e == NULL)
+		return false;
+	bool gz = cache_accepts_gzip(http_req_header(q->r, "Accept-Encoding"));
+	bool fresh = cache_etag_match(http_req_header(q->r, "If-None-Match"),
+	    cache_etag(e, gz));
+	enum cache_variant v = fresh ? (gz ? CACHE_GZIP_304 : CACHE_PLAIN_304) :
+	    (gz ? CACHE_GZIP : CACHE_PLAIN);
+	struct site_hold *h = arena_alloc(q->r->a, sizeof(*h));
+	h->c = q->s->cache;
+	h->e = e;
+	q->w->status = fresh ? 304 : 200;
+	q->w->shared = cache_response(e, v);
+	q->w->shared_done = site_cache_done;
+	q->w->shared_ctx = h;
+	return true;
+}
+
+/* After a miss: keeps a 200 answer for the next readers and marks this
+ * one (ETag, X-Cache: miss), answering 304 if the client has it. */
+static void
+site_cache_store(struct req *q, const char *key)
+{
+	struct http_resp *w = q->w;
+	if (key == NULL || q->nocache || w->status != 200 || w->shared ||
+	    w->body.err || w->body.len == 0)
+		return;
+	int64_t expires = q->r->now + q->c->num[CONF_CACHE_TTL];
+	int64_t pub = site_next_publish(q->s, q->r->now);
+	if (pub > q->r->now && pub < expires)
+		expires = pub;
+	struct cache_page p = {
+		.content_type = w->content_type,
+		.body = w->body.ptr,
+		.len = w->body.len,
+		.headers = (const char *const *)w->headers,
+		.nheaders = w->nheaders,
+		.tags = q->tags,
+		.ntags = q->ntags,
+		.expires = expires,
+	};
+	char etag[24];
+	cache_put(q->s->cache, key, &p, etag);
+	http_resp_header(q->r, w, "ETag", etag);
+	http_resp_header(q->r, w, "Vary", "Accept-Encoding");
+	http_resp_header(q->r, w, "X-Cache", "miss");
+	if (cache_etag_match(http_req_header(q->r, "If-None-Match"), etag)) {
+		w->status = 304;
+		buf_reset(&w->body);
+	}
+}
+
 void
 site_handle(void *ctx, struct http_req *r, struct http_resp *w)
 {
@@ -437,6 +649,9 @@ site_handle(void *ctx, struct http_req *r, struct http_resp *w)
 		}
 		return;
 	}
+	const char *key = site_cache_key(&q, &m);
+	if (key && site_cache_serve(&q, key))
+		return;
 	switch ((enum site_route)m.id) {
 	case R_FRONT:
 		site_page_listing(&q, LIST_FRONT, NULL);
@@ -479,4 +694,5 @@ site_handle(void *ctx, struct http_req *r, struct http_resp *w)
 		site_error(&q, 404);
 		break;
 	}
+	site_cache_store(&q, key);
 }

@@ -46,6 +46,8 @@ enum conf_key {
 	CONF_DAILY_ID,       /* comments.daily_id: 0 | 1 */
 	CONF_LIKE_RATE,      /* likes.rate_per_minute per IP; 0 = off */
 	CONF_LIKE_BURST,     /* likes.rate_burst */
+	CONF_CACHE_BYTES,    /* cache.max_bytes: page cache budget, 0 = off */
+	CONF_CACHE_TTL,      /* cache.ttl: seconds a cached page lives */
 	CONF_HTTP_THREADS,   /* http.threads: 0 = number of cores */
 	CONF_HTTP_TIMEOUT,   /* http.timeout: seconds */
 	CONF_HTTP_PER_IP,    /* http.per_ip_limit: connections, 0 = none */

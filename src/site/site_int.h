@@ -4,6 +4,7 @@
 
 #include <pthread.h>
 
+#include "../cache/cache.h"
 #include "../render/render.h"
 #include "guard.h"
 #include "site.h"
@@ -59,6 +60,11 @@ struct site {
 	guard_limiter *lim_like;
 	struct site_ranked *ranking;
 	size_t nranking;
+	cache *cache;
+	pthread_mutex_t sync_mu; /* guards change_seq, next_publish */
+	int64_t change_seq;      /* last change_log row acted on */
+	int64_t pruned_seq;
+	int64_t next_publish;    /* when a scheduled article goes live */
 	int64_t ranking_at;
 };
 
@@ -70,7 +76,18 @@ struct req {
 	const struct site_conf *c;
 	enum msg_lang lang;
 	tv *root; /* the view model being built */
+	bool nocache;         /* a handler says: this answer must not be cached */
+	int64_t tags[96];     /* cache tags of the page being built */
+	size_t ntags;
 };
+
+/* Cache tags: a page showing article X's comments or likes, and a listing
+ * or feed showing X (its comment count). */
+#define TAG_ARTICLE(x) ((int64_t)(x) * 2)
+#define TAG_LISTED(x) ((int64_t)(x) * 2 + 1)
+void site_tag(struct req *q, int64_t tag);
+/* Acts on the change log now (after this thread's own writes). */
+void site_sync(site *s, bool force);
 
 enum list_kind { LIST_FRONT, LIST_CATEGORY, LIST_TAG, LIST__MAX };
 

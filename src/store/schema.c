@@ -180,8 +180,59 @@ static const char schema_v1[] =
     /* the worker's "what is due" scan sees only pending jobs */
     "CREATE INDEX jobs_due ON jobs(run_at) WHERE done_at IS NULL;";
 
+/*
+ * v2: a change log written by triggers, so every writer (the server, the
+ * CLI in another process, later other nodes) leaves a record of what it
+ * changed; servers read it to invalidate exactly the cached pages that
+ * show it. comment_count/like_count bookkeeping is split out so a like
+ * does not look like an article edit.
+ */
+static const char schema_v2[] =
+    "CREATE TABLE change_log ("
+    "  seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  kind TEXT NOT NULL CHECK (kind IN ('comment','like','article','settings','all')),"
+    "  article_id BIGINT NOT NULL DEFAULT 0"
+    ");"
+    "CREATE TRIGGER change_comment_add AFTER INSERT ON comments BEGIN"
+    "  INSERT INTO change_log(kind, article_id) VALUES ('comment', NEW.article_id);"
+    " END;"
+    "CREATE TRIGGER change_comment_status AFTER UPDATE OF status, body, nickname"
+    "  ON comments BEGIN"
+    "  INSERT INTO change_log(kind, article_id) VALUES ('comment', NEW.article_id);"
+    " END;"
+    "CREATE TRIGGER change_comment_like AFTER UPDATE OF like_count ON comments BEGIN"
+    "  INSERT INTO change_log(kind, article_id) VALUES ('like', NEW.article_id);"
+    " END;"
+    "CREATE TRIGGER change_comment_del AFTER DELETE ON comments BEGIN"
+    "  INSERT INTO change_log(kind, article_id) VALUES ('comment', OLD.article_id);"
+    " END;"
+    "CREATE TRIGGER change_article_add AFTER INSERT ON articles BEGIN"
+    "  INSERT INTO change_log(kind, article_id) VALUES ('article', NEW.id);"
+    " END;"
+    "CREATE TRIGGER change_article_edit AFTER UPDATE OF kind, title, slug,"
+    "  body_html, excerpt, status, published_at, updated_at, author_id,"
+    "  category_id, eyecatch, eyecatch_credit, comments_open ON articles BEGIN"
+    "  INSERT INTO change_log(kind, article_id) VALUES ('article', NEW.id);"
+    " END;"
+    "CREATE TRIGGER change_article_del AFTER DELETE ON articles BEGIN"
+    "  INSERT INTO change_log(kind, article_id) VALUES ('article', OLD.id);"
+    " END;"
+    "CREATE TRIGGER change_settings_add AFTER INSERT ON settings BEGIN"
+    "  INSERT INTO change_log(kind) VALUES ('settings');"
+    " END;"
+    "CREATE TRIGGER change_settings_edit AFTER UPDATE ON settings BEGIN"
+    "  INSERT INTO change_log(kind) VALUES ('settings');"
+    " END;"
+    "CREATE TRIGGER change_category_add AFTER INSERT ON categories BEGIN"
+    "  INSERT INTO change_log(kind) VALUES ('all');"
+    " END;"
+    "CREATE TRIGGER change_category_edit AFTER UPDATE ON categories BEGIN"
+    "  INSERT INTO change_log(kind) VALUES ('all');"
+    " END;";
+
 static const char *const schema_migrations[] = {
 	schema_v1,
+	schema_v2,
 };
 
 #define SCHEMA_N ((int)(sizeof(schema_migrations) / sizeof(schema_migrations[0])))

@@ -177,6 +177,10 @@ enum stmt {
 	STMT_COMMENTS_FOR_ARTICLE,
 	STMT_COMMENT_SET_STATUS,
 	STMT_COMMENTS_BY_STATUS,
+	STMT_CHANGES_SINCE,
+	STMT_CHANGES_LAST,
+	STMT_CHANGES_PRUNE,
+	STMT_NEXT_PUBLISH,
 	STMT_VISITOR_APPROVED,
 	STMT_VISITOR_LIKES,
 	STMT_COMMENT_COUNT_ADJ,
@@ -381,6 +385,14 @@ static const struct {
 	    " AND (:type IS NULL OR type = :type)"
 	    " ORDER BY created_at, id"),
 	S(COMMENT_SET_STATUS, "UPDATE comments SET status = :status WHERE id = :id"),
+	S(CHANGES_SINCE,
+	    "SELECT seq, kind, article_id FROM change_log WHERE seq > :after"
+	    " ORDER BY seq LIMIT :limit"),
+	S(CHANGES_LAST, "SELECT COALESCE(MAX(seq), 0) FROM change_log"),
+	S(CHANGES_PRUNE, "DELETE FROM change_log WHERE seq <= :upto"),
+	S(NEXT_PUBLISH,
+	    "SELECT COALESCE(MIN(published_at), 0) FROM articles"
+	    " WHERE status IN ('published', 'scheduled') AND published_at > :now"),
 	S(COMMENTS_BY_STATUS,
 	    "SELECT " COMMENT_COLS " FROM comments"
 	    " WHERE (:status IS NULL OR status = :status)"
@@ -2188,6 +2200,105 @@ store_comments_by_status(store *s, enum store_cstatus st, size_t limit,
 		*out = v;
 		*n = cnt;
 	}
+err:
+	q_close(&q);
+	return e;
+}
+
+static const char *const change_names[CHANGE__MAX] = {
+	[CHANGE_COMMENT] = "comment",
+	[CHANGE_LIKE] = "like",
+	[CHANGE_ARTICLE] = "article",
+	[CHANGE_SETTINGS] = "settings",
+	[CHANGE_ALL] = "all",
+};
+
+enum store_err
+store_changes_since(store *s, int64_t after, size_t limit, arena *a,
+    struct store_change **out, size_t *n)
+{
+	struct conn *c = conn_get(s);
+	struct q q = {0};
+	enum store_err e;
+	struct store_change *v = NULL;
+	size_t cnt = 0, cap = 0;
+
+	*out = NULL;
+	*n = 0;
+	if (c == NULL)
+		return STORE_ERROR;
+	if ((e = q_open(&q, c, STMT_CHANGES_SINCE)) != STORE_OK)
+		goto err;
+	q_int(&q, ":after", after);
+	q_int(&q, ":limit", (int64_t)limit);
+	while (q_row(&q, &e)) {
+		v = grow(a, v, cnt, &cap, sizeof(*v));
+		v[cnt].seq = sqlite3_column_int64(q.st, 0);
+		const char *k = (const char *)sqlite3_column_text(q.st, 1);
+		v[cnt].kind = CHANGE_ALL;
+		for (int i = 0; k && i < CHANGE__MAX; i++)
+			if (strcmp(k, change_names[i]) == 0)
+				v[cnt].kind = (enum store_change_kind)i;
+		v[cnt].article_id = sqlite3_column_int64(q.st, 2);
+		cnt++;
+	}
+	if (e == STORE_OK) {
+		*out = v;
+		*n = cnt;
+	}
+err:
+	q_close(&q);
+	return e;
+}
+
+/* One integer from a one-row statement with an optional :now. */
+static enum store_err
+store_one_int(store *s, enum stmt id, const char *param, int64_t arg,
+    int64_t *out)
+{
+	struct conn *c = conn_get(s);
+	struct q q = {0};
+	enum store_err e;
+
+	*out = 0;
+	if (c == NULL)
+		return STORE_ERROR;
+	if ((e = q_open(&q, c, id)) != STORE_OK)
+		goto err;
+	if (param)
+		q_int(&q, param, arg);
+	if (q_row(&q, &e))
+		*out = sqlite3_column_int64(q.st, 0);
+err:
+	q_close(&q);
+	return e;
+}
+
+enum store_err
+store_changes_last(store *s, int64_t *seq)
+{
+	return store_one_int(s, STMT_CHANGES_LAST, NULL, 0, seq);
+}
+
+enum store_err
+store_next_publish(store *s, int64_t now, int64_t *t)
+{
+	return store_one_int(s, STMT_NEXT_PUBLISH, ":now", now, t);
+}
+
+enum store_err
+store_changes_prune(store *s, int64_t upto)
+{
+	struct conn *c = conn_get(s);
+	struct q q = {0};
+	enum store_err e;
+
+	if (c == NULL)
+		return STORE_ERROR;
+	if ((e = q_open(&q, c, STMT_CHANGES_PRUNE)) != STORE_OK)
+		goto err;
+	q_int(&q, ":upto", upto);
+	e = q_exec(&q);
 err:
 	q_close(&q);
 	return e;

@@ -284,6 +284,33 @@ enum store_err store_media_put(store *s, const char *name, const char *type,
 enum store_err store_media_get(store *s, const char *name, arena *a,
     const char **type, const void **data, size_t *n, int64_t *mtime);
 
+/* ---- change log (what changed, for cache invalidation) -------------------- */
+
+enum store_change_kind {
+	CHANGE_COMMENT,  /* a comment of article_id added, moderated, edited */
+	CHANGE_LIKE,     /* a like count of one of article_id's comments */
+	CHANGE_ARTICLE,  /* article_id added, edited, (un)published, deleted */
+	CHANGE_SETTINGS, /* any setting */
+	CHANGE_ALL,      /* categories and the like: everything may show it */
+	CHANGE__MAX
+};
+struct store_change {
+	int64_t seq;
+	enum store_change_kind kind;
+	int64_t article_id;
+};
+/* Up to limit changes with seq > after, oldest first. Every writer (any
+ * process) records its changes; triggers keep it complete. */
+enum store_err store_changes_since(store *s, int64_t after, size_t limit,
+    arena *a, struct store_change **out, size_t *n);
+/* The newest seq (0 when the log is empty). */
+enum store_err store_changes_last(store *s, int64_t *seq);
+/* Forgets changes with seq <= upto (they have been read). */
+enum store_err store_changes_prune(store *s, int64_t upto);
+/* The earliest published_at > now of a published or scheduled article
+ * (0 when none): when cached listings must be rebuilt. */
+enum store_err store_next_publish(store *s, int64_t now, int64_t *t);
+
 /* ---- jobs ------------------------------------------------------------------------ */
 
 /* Background work (pings, scheduled publish): kind + JSON payload. */
