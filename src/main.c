@@ -175,6 +175,7 @@ cmd_serve(int argc, char **argv)
 	fprintf(stderr, "kiji: %s, stopping\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
 	rc = 0;
 out:
+	site_quiesce(s);
 	http_stop(srv);
 	site_free(s);
 	store_close(st);

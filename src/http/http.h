@@ -114,13 +114,25 @@ http_server *http_start(const struct http_config *cfg, http_handler h,
 unsigned http_port(const http_server *s);
 void http_stop(http_server *s); /* NULL-safe */
 
+/*
+ * Deferred answers (group commit). A handler calls http_defer and returns
+ * without answering; the connection is suspended (other requests keep
+ * flowing). Another thread does the slow work and calls http_resume with
+ * the handle; finish(ctx) then runs on the connection's own thread to fill
+ * the response, which is sent. The request (its arena too) lives until
+ * then. NULL when the request cannot be deferred (answer at once).
+ */
+void *http_defer(struct http_req *r, void (*finish)(void *ctx), void *ctx);
+void http_resume(void *deferred);
+
 /* ---- router (router.c) ------------------------------------------------------ */
 
 /*
  * Patterns are literal segments and typed captures: "/articles/{id}" where
  * {id} matches a positive decimal integer (no leading zeros beyond "0",
  * at most 18 digits), "{slug}" one segment of [A-Za-z0-9_-] or any
- * non-ASCII UTF-8 (1..200 bytes), "{*}" the rest of the path.
+ * non-ASCII UTF-8 (1..200 bytes), "{*}" the rest of the path. {id} may
+ * also sit between literal text in one segment: "sitemap-{id}.xml".
  */
 struct http_route {
 	enum http_method method; /* HTTP_GET also matches HEAD */

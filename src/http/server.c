@@ -150,6 +150,12 @@ struct http_rq {
 	size_t nfields, capfields;
 	struct http_req req;
 	struct http_resp resp;
+	/* A deferred answer (http_defer): suspended until http_resume, then
+	 * finish runs on this connection's thread and the answer is sent. */
+	bool deferred;
+	struct MHD_Connection *conn;
+	void (*finish)(void *ctx);
+	void *finish_ctx;
 };
 
 /* ---- addresses --------------------------------------------------------- */
@@ -981,6 +987,14 @@ http_access(void *cls, struct MHD_Connection *c, const char *url,
 		*size = 0;
 		return MHD_YES;
 	}
+	if (q->deferred) {
+		/* Resumed: the other thread's work is done. */
+		q->deferred = false;
+		*size = 0;
+		if (q->finish)
+			q->finish(q->finish_ctx);
+		return http_send(q, c);
+	}
 	if (!q->seen) {
 		q->seen = true;
 		http_rq_begin(q, c, method);
@@ -1003,7 +1017,32 @@ http_access(void *cls, struct MHD_Connection *c, const char *url,
 	if (q->fail != HTTP_FAIL_NONE)
 		return http_send_fail(q, c, q->fail, false);
 	s->h(s->ctx, &q->req, &q->resp);
+	if (q->deferred)
+		return MHD_YES; /* suspended; answered after http_resume */
 	return http_send(q, c);
+}
+
+void *
+http_defer(struct http_req *r, void (*finish)(void *ctx), void *ctx)
+{
+	struct http_rq *q = (struct http_rq *)((char *)r -
+	    offsetof(struct http_rq, req));
+	struct MHD_Connection *c = r->conn;
+	if (c == NULL)
+		return NULL;
+	q->deferred = true;
+	q->conn = c;
+	q->finish = finish;
+	q->finish_ctx = ctx;
+	MHD_suspend_connection(c);
+	return q;
+}
+
+void
+http_resume(void *deferred)
+{
+	struct http_rq *q = deferred;
+	MHD_resume_connection(q->conn);
 }
 
 /* MHD's error log, prefixed; the message for a connection we drop on

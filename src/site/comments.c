@@ -73,6 +73,10 @@ cerr_message(struct req *q, enum cerr e)
 	return cerr_info[e].ja;
 }
 
+static void comment_form_error(struct req *q, const struct store_article *art,
+    const struct comment_in *in, enum cerr e);
+static void api_comment_done(struct post *p, enum cerr e);
+
 /* Seconds on a clock that never steps back, for the rate limiters. */
 static double
 mono_now(void)
@@ -207,13 +211,13 @@ normalise(struct req *q, const char *s, bool multiline)
 }
 
 /*
- * Validates and stores one comment. Everything that can refuse a comment
- * is here, in the order that costs least first. On success *cid and
- * *status say what was stored.
+ * Validates one comment and fills *out for the store (strings in the
+ * request arena). Everything that can refuse a comment is here, in the
+ * order that costs least first.
  */
 enum cerr
-comment_submit(struct req *q, const struct store_article *art,
-    const struct comment_in *in, int64_t *cid, enum store_cstatus *status)
+comment_check(struct req *q, const struct store_article *art,
+    const struct comment_in *in, struct store_comment *out)
 {
 	const struct site_conf *c = q->c;
 	int retry = 0;
@@ -279,7 +283,7 @@ comment_submit(struct req *q, const struct store_article *art,
 			return CE_NG;
 		st = CSTATUS_PENDING;
 	}
-	struct store_comment cm = {
+	*out = (struct store_comment){
 		.article_id = art->id,
 		.parent_id = in->parent,
 		.type = CTYPE_COMMENT,
@@ -293,17 +297,59 @@ comment_submit(struct req *q, const struct store_article *art,
 		.status = st,
 		.legacy_id = "",
 	};
-	enum store_err e = store_comment_add(q->s->st, &cm);
-	if (e == STORE_INVALID)
-		return CE_NO_PARENT;
-	if (e != STORE_OK)
-		return CE_STORE;
-	*cid = cm.id;
-	*status = st;
-	site_sync(q->s, true); /* the next request must show it */
-	if (st == CSTATUS_PENDING)
-		personal_mark(q, art->id);
 	return CE_OK;
+}
+
+/* Answers a post once it is stored (or failed), on the connection's own
+ * thread: 303 to the comment / 201 JSON, or the error. */
+static void
+post_finish(void *ctx)
+{
+	struct post *p = ctx;
+	struct req *q = &p->q;
+	enum cerr e = p->err == STORE_OK ? CE_OK :
+	    p->err == STORE_INVALID ? CE_NO_PARENT : CE_STORE;
+	if (e == CE_OK) {
+		site_sync(q->s, true); /* the next request must show it */
+		if (p->cm.status == CSTATUS_PENDING)
+			personal_mark(q, p->art.id);
+	}
+	if (p->api)
+		api_comment_done(p, e);
+	else if (e != CE_OK)
+		comment_form_error(q, &p->art, &p->in, e);
+	else
+		http_resp_redirect(q->r, q->w, 303, arena_printf(q->r->a,
+		    "/articles/%lld#comment-%lld", (long long)p->art.id,
+		    (long long)p->cm.id));
+}
+
+/*
+ * Validates a comment and, when it passes, hands it to the writer (group
+ * commit; the answer comes from post_finish once it is on disk) or, when
+ * the writer cannot take it, stores it here and answers at once.
+ */
+void
+comment_submit(struct req *q, const struct store_article *art,
+    const struct comment_in *in, bool api)
+{
+	struct post *p = arena_alloc(q->r->a, sizeof(*p));
+	p->q = *q;
+	p->art = *art;
+	p->in = *in;
+	p->api = api;
+	enum cerr e = comment_check(q, art, in, &p->cm);
+	if (e != CE_OK) {
+		if (api)
+			api_error(q, e);
+		else
+			comment_form_error(q, art, in, e);
+		return;
+	}
+	if (q->s->writer && writer_submit(q->s->writer, p, post_finish))
+		return;
+	p->err = store_comment_add(q->s->st, &p->cm);
+	post_finish(p);
 }
 
 /* Reads a positive id field; 0 when absent or empty, -1 when malformed. */
@@ -359,19 +405,12 @@ site_post_comment(struct req *q, int64_t article_id)
 		.opened = http_req_field(q->r, "opened"),
 	};
 	in.parent = id_field(http_req_field(q->r, "parent"));
-	enum cerr e = CE_NO_PARENT;
-	int64_t cid = 0;
-	enum store_cstatus st;
-	if (in.parent >= 0)
-		e = comment_submit(q, &art, &in, &cid, &st);
-	else
+	if (in.parent < 0) {
 		in.parent = 0;
-	if (e != CE_OK) {
-		comment_form_error(q, &art, &in, e);
+		comment_form_error(q, &art, &in, CE_NO_PARENT);
 		return;
 	}
-	http_resp_redirect(q->r, q->w, 303, arena_printf(q->r->a,
-	    "/articles/%lld#comment-%lld", (long long)art.id, (long long)cid));
+	comment_submit(q, &art, &in, false);
 }
 
 /* POST /comments/<id>/like and /unlike: idempotent; JSON or 303. */
@@ -594,33 +633,35 @@ site_api_post_comment(struct req *q, int64_t article_id)
 		api_error(q, CE_BAD_JSON);
 		return;
 	}
-	int64_t cid = 0;
-	enum store_cstatus st;
-	enum cerr e = comment_submit(q, &art, &in, &cid, &st);
+	comment_submit(q, &art, &in, true);
+}
+
+/* The API's answer to a stored (or failed) post: 201 with the rendered
+ * comment, so a page can show it without a reload. */
+static void
+api_comment_done(struct post *p, enum cerr e)
+{
+	struct req *q = &p->q;
 	if (e != CE_OK) {
 		api_error(q, e);
 		return;
 	}
+	int64_t cid = p->cm.id;
 	const char *url = arena_printf(q->r->a, "/articles/%lld#comment-%lld",
-	    (long long)art.id, (long long)cid);
+	    (long long)p->art.id, (long long)cid);
 	http_resp_header(q->r, q->w, "Location", url);
-	/* The rendered comment, so a page can show it without a reload. */
-	buf html;
+	buf html, scratch;
 	buf_init(&html, 1 << 20);
-	struct store_comment cm;
-	if (store_comment_get(q->s->st, cid, q->r->a, &cm) == STORE_OK) {
-		buf scratch;
-		buf_init(&scratch, 1 << 20);
-		tv *node = site_comment_node(q, &cm, art.id, false, &scratch);
-		site_view_msgs(q, node);
-		tmpl_render(q->s->tmpl, "comment", node, &html);
-		buf_free(&scratch);
-	}
+	buf_init(&scratch, 1 << 20);
+	tv *node = site_comment_node(q, &p->cm, p->art.id, false, &scratch);
+	site_view_msgs(q, node);
+	tmpl_render(q->s->tmpl, "comment", node, &html);
 	api_send(q, 201, json_pack("{s:I,s:I,s:s,s:s,s:s}", "id", (json_int_t)cid,
-	    "parent", (json_int_t)in.parent,
-	    "status", st == CSTATUS_PENDING ? "pending" : "approved", "url", url,
-	    "html", buf_cstr(&html)));
+	    "parent", (json_int_t)p->in.parent,
+	    "status", p->cm.status == CSTATUS_PENDING ? "pending" : "approved",
+	    "url", url, "html", buf_cstr(&html)));
 	buf_free(&html);
+	buf_free(&scratch);
 }
 
 /* ---- comment feed ---------------------------------------------------------- */

@@ -28,6 +28,16 @@ static const struct http_route site_routes[] = {
 	{HTTP_GET, "/api/articles/{id}/comments", R_API_COMMENTS},
 	{HTTP_POST, "/api/articles/{id}/comments", R_API_POST_COMMENT},
 	{HTTP_GET, "/articles/{id}/feed", R_COMMENT_FEED},
+	{HTTP_GET, "/archive/{id}/{slug}", R_ARCHIVE_MONTH},
+	{HTTP_GET, "/feed", R_FEED_RSS},
+	{HTTP_GET, "/feed/atom", R_FEED_ATOM},
+	{HTTP_GET, "/category/{slug}/feed", R_CAT_FEED_RSS},
+	{HTTP_GET, "/category/{slug}/feed/atom", R_CAT_FEED_ATOM},
+	{HTTP_GET, "/sitemap.xml", R_SITEMAP},
+	{HTTP_GET, "/sitemap-{id}.xml", R_SITEMAP_N},
+	{HTTP_POST, "/views/{id}", R_VIEW_BEACON},
+	{HTTP_GET, "/views/{id}.gif", R_VIEW_GIF},
+	{HTTP_GET, "/ranking", R_RANKING},
 };
 
 /* Content type by file extension, for static and media files. */
@@ -59,7 +69,7 @@ site_mime(const char *path)
 }
 
 /* FNV-1a 64: a cheap content hash for static ETags and version strings. */
-static uint64_t
+uint64_t
 site_hash(const void *p, size_t n)
 {
 	const unsigned char *s = p;
@@ -207,6 +217,7 @@ site_new(store *st, const char *theme_dir, buf *err)
 		goto err;
 	}
 	s->pruned_seq = s->change_seq;
+	s->writer = writer_new(st);
 	if (theme_dir != NULL) {
 		if (!site_theme_dir(s, theme_dir, "templates", err) ||
 		    !site_theme_dir(s, theme_dir, "static", err))
@@ -226,6 +237,7 @@ site_new(store *st, const char *theme_dir, buf *err)
 	snprintf(s->static_v, sizeof(s->static_v), "%08llx",
 	    (unsigned long long)(v & 0xffffffffu));
 	site_conf_refresh(s);
+	s->views = site_views_new(s);
 	return s;
 err:
 	site_free(s);
@@ -237,6 +249,8 @@ site_free(site *s)
 {
 	if (s == NULL)
 		return;
+	/* First: its thread reads the settings, and its last flush the store. */
+	site_views_free(s->views);
 	tmpl_free(s->tmpl);
 	for (size_t i = 0; i < s->nstatics; i++) {
 		free(s->statics[i].name);
@@ -252,12 +266,20 @@ site_free(site *s)
 	for (size_t i = 0; i < s->nretired_ng; i++)
 		guard_ngwords_free(s->retired_ng[i]);
 	free(s->retired_ng);
+	writer_free(s->writer);
 	cache_free(s->cache);
 	pthread_mutex_destroy(&s->sync_mu);
 	guard_limiter_free(s->lim_comment);
 	guard_limiter_free(s->lim_like);
 	pthread_mutex_destroy(&s->mu);
 	free(s);
+}
+
+void
+site_quiesce(site *s)
+{
+	if (s != NULL)
+		writer_stop(s->writer);
 }
 
 void
@@ -438,6 +460,9 @@ site_error(struct req *q, int status)
 	tv_set_int(a, e, "status", status);
 	tv_set_str(a, e, "title", site_msg(q, title));
 	tv_set_str(a, e, "text", site_msg(q, text));
+	/* No canonical URL: an error page is nobody's canonical form. */
+	tv_set_str(a, q->root, "description", site_msg(q, text));
+	tv_set_bool(a, q->root, "noindex", true);
 	http_resp_header(q->r, q->w, "Cache-Control", "no-store");
 	site_render(q, "error", status);
 }
@@ -507,8 +532,9 @@ static void
 site_robots(struct req *q)
 {
 	q->w->content_type = "text/plain; charset=utf-8";
-	buf_printf(&q->w->body, "User-agent: *\nDisallow: /admin/\n\nSitemap: %s\n",
-	    site_abs(q, "/sitemap.xml"));
+	/* /views/ is the page-view beacon: nothing for crawlers to read. */
+	buf_printf(&q->w->body, "User-agent: *\nDisallow: /admin/\n"
+	    "Disallow: /views/\n\nSitemap: %s\n", site_abs(q, "/sitemap.xml"));
 }
 
 /* ---- page cache ------------------------------------------------------------ */
@@ -689,6 +715,34 @@ site_handle(void *ctx, struct http_req *r, struct http_resp *w)
 		break;
 	case R_COMMENT_FEED:
 		site_comment_feed(&q, m.num[0]);
+		break;
+	case R_ARCHIVE_MONTH:
+		site_page_listing(&q, LIST_MONTH, arena_printf(r->a, "%lld/%s",
+		    (long long)m.num[0], m.str[0]));
+		break;
+	case R_FEED_RSS:
+	case R_FEED_ATOM:
+		site_feed(&q, NULL, m.id == R_FEED_ATOM);
+		break;
+	case R_CAT_FEED_RSS:
+	case R_CAT_FEED_ATOM:
+		site_feed(&q, m.str[0], m.id == R_CAT_FEED_ATOM);
+		break;
+	case R_SITEMAP:
+		site_sitemap(&q, 0);
+		break;
+	case R_SITEMAP_N:
+		if (m.num[0] == 0)
+			site_error(&q, 404); /* files count from 1 */
+		else
+			site_sitemap(&q, m.num[0]);
+		break;
+	case R_VIEW_BEACON:
+	case R_VIEW_GIF:
+		site_view_beacon(&q, m.num[0], m.id == R_VIEW_GIF);
+		break;
+	case R_RANKING:
+		site_page_ranking(&q);
 		break;
 	case R__MAX:
 		site_error(&q, 404);

@@ -53,6 +53,10 @@ enum conf_key {
 	CONF_HTTP_PER_IP,    /* http.per_ip_limit: connections, 0 = none */
 	CONF_HTTP_MAX_BODY,  /* http.max_body: bytes */
 	CONF_TRUSTED_PROXIES,/* http.trusted_proxies: space-separated IPs */
+	CONF_FEED_FULL,      /* feed.full_content: 0 | 1 (else excerpts only) */
+	CONF_FEED_ITEMS,     /* feed.items: entries per feed */
+	CONF_VIEWS_FLUSH,    /* views.flush_seconds: view counts to the store */
+	CONF_SITEMAP_URLS,   /* sitemap.urls_per_file: more → a sitemap index */
 	CONF__MAX
 };
 
@@ -95,6 +99,8 @@ enum msg_id {
 	MSG_TOO_MANY_TEXT, MSG_UNAVAILABLE, MSG_UNAVAILABLE_TEXT, MSG_PENDING,
 	MSG_REPLY_TO, MSG_CANCEL_REPLY, MSG_UNLIKE, MSG_FIX_AND_RESEND,
 	MSG_BACK_TO_ARTICLE, MSG_COMMENT_FEED, MSG_COMMENTS_CLOSED,
+	MSG_RANKING_DAY, MSG_RANKING_WEEK, MSG_RANKING_MONTH, MSG_VIEWS,
+	MSG_RANKING_MORE, MSG_NO_RANKING, MSG_ARTICLES_OF, MSG_FEED,
 	MSG__MAX
 };
 enum msg_lang { LANG_JA, LANG_EN, LANG__MAX };
@@ -112,6 +118,10 @@ typedef struct site site;
  * holding templates/ and static/) and the settings. NULL with err. */
 site *site_new(store *st, const char *theme_dir, buf *err);
 void site_free(site *s); /* NULL-safe */
+/* Answers queued comment posts and takes no more through the group-commit
+ * writer; call before http_stop (MHD cannot stop with suspended
+ * connections). Later posts are written one by one. */
+void site_quiesce(site *s);
 /* The http_handler for every request (ctx is the site). */
 void site_handle(void *ctx, struct http_req *r, struct http_resp *w);
 /* Server settings from the site's configuration. */

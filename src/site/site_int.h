@@ -23,6 +23,16 @@ enum site_route {
 	R_API_COMMENTS,
 	R_API_POST_COMMENT,
 	R_COMMENT_FEED,
+	R_ARCHIVE_MONTH,
+	R_FEED_RSS,
+	R_FEED_ATOM,
+	R_CAT_FEED_RSS,
+	R_CAT_FEED_ATOM,
+	R_SITEMAP,
+	R_SITEMAP_N,
+	R_VIEW_BEACON,
+	R_VIEW_GIF,
+	R_RANKING,
 	R__MAX
 };
 
@@ -34,13 +44,19 @@ struct site_static {
 	char etag[24];
 };
 
-/* The popular ranking, recomputed at most once a minute. */
+/* The popular ranking, recomputed at most once a minute (and after the
+ * view counter wrote new counts). */
 struct site_ranked {
 	int64_t id;
 	char *title;
 	char *cat_name;
 	char *cat_slug;
+	int64_t views; /* in the ranking window */
 };
+
+/* The view counter (views.c): deduplication, counts waiting for a flush,
+ * the flushing thread. */
+struct site_views;
 
 struct site {
 	store *st;
@@ -60,7 +76,9 @@ struct site {
 	guard_limiter *lim_like;
 	struct site_ranked *ranking;
 	size_t nranking;
+	struct site_views *views; /* view counter (views.c) */
 	cache *cache;
+	struct writer *writer;   /* group commit of comment posts */
 	pthread_mutex_t sync_mu; /* guards change_seq, next_publish */
 	int64_t change_seq;      /* last change_log row acted on */
 	int64_t pruned_seq;
@@ -89,7 +107,8 @@ void site_tag(struct req *q, int64_t tag);
 /* Acts on the change log now (after this thread's own writes). */
 void site_sync(site *s, bool force);
 
-enum list_kind { LIST_FRONT, LIST_CATEGORY, LIST_TAG, LIST__MAX };
+/* LIST_MONTH's slug is "<yyyy>/<mm>" as the URL has it. */
+enum list_kind { LIST_FRONT, LIST_CATEGORY, LIST_TAG, LIST_MONTH, LIST__MAX };
 
 const char *site_mime(const char *path);
 const char *site_msg(const struct req *q, enum msg_id id);
@@ -114,7 +133,34 @@ tv *site_comment_node(struct req *q, const struct store_comment *c,
 
 void site_page_article(struct req *q, int64_t id);
 void site_page_listing(struct req *q, enum list_kind kind, const char *slug);
+void site_page_ranking(struct req *q);
 void site_ranking_free(site *s);
+/* /category/<slug> (path-encoded slug), arena-allocated. */
+const char *site_category_path(struct req *q, const char *slug);
+
+/* FNV-1a 64 of n bytes: ETags of static files and generated bodies. */
+uint64_t site_hash(const void *p, size_t n);
+/* Conditional GET on the body already in q->w: sets a strong ETag (hash
+ * of the body) and, when If-None-Match names it, turns the answer into an
+ * empty 304. Call last, after the body and status 200 are final. */
+void site_etag_reply(struct req *q);
+
+/* ---- feeds.c: RSS/Atom feeds and the sitemap ------------------------------ */
+
+/* Site feed (cat_slug NULL) or a category's; atom selects the format. */
+void site_feed(struct req *q, const char *cat_slug, bool atom);
+/* /sitemap.xml (n == 0): the URL set, or an index when it needs several
+ * files; /sitemap-<n>.xml (n >= 1): file n of that index. */
+void site_sitemap(struct req *q, int64_t n);
+
+/* ---- views.c: view beacons and their counts -------------------------------- */
+
+/* Starts the counter and its flushing thread; NULL-free (aborts on OOM). */
+struct site_views *site_views_new(site *s);
+/* Stops the thread, writes what is still counted, frees. NULL-safe. */
+void site_views_free(struct site_views *v);
+/* POST /views/<id> (204) or GET /views/<id>.gif (a 1×1 GIF). */
+void site_view_beacon(struct req *q, int64_t article_id, bool gif);
 
 /* ---- comments.c ---------------------------------------------------------- */
 
@@ -150,12 +196,32 @@ struct comment_in {
 	int64_t parent;
 };
 
+/* A validated comment on its way to the disk (writer.c), in the request
+ * arena: the handler's stack frame is gone when it is finished. */
+struct post {
+	struct req q;
+	struct store_article art;
+	struct comment_in in;
+	struct store_comment cm;
+	bool api;             /* answer JSON (else 303 / the form page) */
+	enum store_err err;   /* set by the writer */
+	void *deferred;       /* http_defer handle */
+	struct post *next;    /* writer queue */
+};
+struct writer;
+struct writer *writer_new(store *st);
+bool writer_submit(struct writer *w, struct post *p, void (*finish)(void *));
+void writer_stop(struct writer *w);
+void writer_free(struct writer *w);
+
 int cerr_status(enum cerr e);
 const char *cerr_message(struct req *q, enum cerr e);
 const char *visitor_get(struct req *q, bool create);
 bool visitor_has_pending(struct req *q, int64_t article_id);
-enum cerr comment_submit(struct req *q, const struct store_article *art,
-    const struct comment_in *in, int64_t *cid, enum store_cstatus *status);
+enum cerr comment_check(struct req *q, const struct store_article *art,
+    const struct comment_in *in, struct store_comment *out);
+void comment_submit(struct req *q, const struct store_article *art,
+    const struct comment_in *in, bool api);
 void site_post_comment(struct req *q, int64_t article_id);
 void site_post_like(struct req *q, int64_t cid, bool like);
 void site_api_comments(struct req *q, int64_t article_id);

@@ -1,0 +1,147 @@
+/*
+ * Group commit for comment posts. Every posting connection is suspended
+ * (http_defer) and its comment queued; one writer thread takes whatever
+ * has queued up, writes it in one transaction (a savepoint each, so one
+ * bad comment does not sink the rest) and commits once: one fsync for the
+ * whole batch, so durable throughput grows with concurrency instead of
+ * being one fsync per comment. Only then are the connections resumed and
+ * answered, so a 303/201 still means "on disk".
+ */
+#include "site_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#define WRITER_BATCH 512 /* at most this many comments per transaction */
+
+struct writer {
+	store *st;
+	pthread_t th;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct post *head, *tail;
+	bool stopping; /* no new jobs; drain and exit */
+	bool running;
+};
+
+/* Writes one batch and resumes its connections. */
+static void
+writer_batch(struct writer *w, struct post *batch)
+{
+	bool tx = store_begin(w->st) == STORE_OK;
+	for (struct post *p = batch; p; p = p->next)
+		p->err = store_comment_add(w->st, &p->cm);
+	if (tx && store_commit(w->st) != STORE_OK) {
+		store_rollback(w->st);
+		for (struct post *p = batch; p; p = p->next)
+			p->err = STORE_ERROR; /* nothing of it reached the disk */
+	}
+	/* Resuming hands the post back to its connection's thread: read
+	 * next before, the post may be gone after. */
+	for (struct post *p = batch, *next; p; p = next) {
+		next = p->next;
+		http_resume(p->deferred);
+	}
+}
+
+static void *
+writer_main(void *arg)
+{
+	struct writer *w = arg;
+	pthread_mutex_lock(&w->mu);
+	for (;;) {
+		while (w->head == NULL && !w->stopping)
+			pthread_cond_wait(&w->cv, &w->mu);
+		if (w->head == NULL && w->stopping)
+			break;
+		/* Take up to WRITER_BATCH queued posts. */
+		struct post *batch = w->head, *last = batch;
+		size_t n = 1;
+		while (last->next && n < WRITER_BATCH) {
+			last = last->next;
+			n++;
+		}
+		w->head = last->next;
+		if (w->head == NULL)
+			w->tail = NULL;
+		last->next = NULL;
+		pthread_mutex_unlock(&w->mu);
+		writer_batch(w, batch);
+		pthread_mutex_lock(&w->mu);
+	}
+	pthread_mutex_unlock(&w->mu);
+	return NULL;
+}
+
+struct writer *
+writer_new(store *st)
+{
+	struct writer *w = xcalloc(1, sizeof(*w));
+	w->st = st;
+	pthread_mutex_init(&w->mu, NULL);
+	pthread_cond_init(&w->cv, NULL);
+	if (pthread_create(&w->th, NULL, writer_main, w) != 0) {
+		fprintf(stderr, "kiji: no writer thread; comments commit one by one\n");
+		w->stopping = true;
+	} else {
+		w->running = true;
+	}
+	return w;
+}
+
+/*
+ * Queues a validated post and suspends its connection; post_finish runs
+ * on the connection's thread once the batch is on disk. false when the
+ * writer is stopping or the request cannot be suspended: the caller then
+ * stores it itself.
+ */
+bool
+writer_submit(struct writer *w, struct post *p, void (*finish)(void *))
+{
+	pthread_mutex_lock(&w->mu);
+	bool ok = !w->stopping;
+	if (ok) {
+		p->deferred = http_defer(p->q.r, finish, p);
+		ok = p->deferred != NULL;
+	}
+	if (ok) {
+		p->next = NULL;
+		if (w->tail)
+			w->tail->next = p;
+		else
+			w->head = p;
+		w->tail = p;
+		pthread_cond_signal(&w->cv);
+	}
+	pthread_mutex_unlock(&w->mu);
+	return ok;
+}
+
+/* Stops taking posts, writes and answers what is queued, joins the
+ * thread. Must run before the HTTP server stops (it refuses to stop with
+ * suspended connections). */
+void
+writer_stop(struct writer *w)
+{
+	if (w == NULL)
+		return;
+	pthread_mutex_lock(&w->mu);
+	w->stopping = true;
+	pthread_cond_signal(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+	if (w->running) {
+		pthread_join(w->th, NULL);
+		w->running = false;
+	}
+}
+
+void
+writer_free(struct writer *w)
+{
+	if (w == NULL)
+		return;
+	writer_stop(w);
+	pthread_mutex_destroy(&w->mu);
+	pthread_cond_destroy(&w->cv);
+	free(w);
+}
