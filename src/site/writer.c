@@ -22,6 +22,7 @@ struct writer {
 	struct post *head, *tail;
 	bool stopping; /* no new jobs; drain and exit */
 	bool running;
+	uint64_t posts, batches; /* for the log line at stop */
 };
 
 /* Writes one batch and resumes its connections. */
@@ -65,6 +66,8 @@ writer_main(void *arg)
 		if (w->head == NULL)
 			w->tail = NULL;
 		last->next = NULL;
+		w->posts += n;
+		w->batches++;
 		pthread_mutex_unlock(&w->mu);
 		writer_batch(w, batch);
 		pthread_mutex_lock(&w->mu);
@@ -132,6 +135,10 @@ writer_stop(struct writer *w)
 	if (w->running) {
 		pthread_join(w->th, NULL);
 		w->running = false;
+		if (w->batches)
+			fprintf(stderr, "kiji: writer: %llu comments in %llu commits\n",
+			    (unsigned long long)w->posts,
+			    (unsigned long long)w->batches);
 	}
 }
 
