@@ -17,8 +17,8 @@
 
 /* Text node: & < > " ' escaped. */
 void html_text(buf *out, const char *s, size_t n);
-/* Quoted attribute value: as html_text (also escapes ` and =? no: only what
- * can end or confuse a double- or single-quoted value). */
+/* Quoted attribute value: the same five escapes as html_text, which is
+ * what can end or confuse a double- or single-quoted value. */
 void html_attr(buf *out, const char *s, size_t n);
 /*
  * URL in an href/src attribute: the URL is kept only if it is relative
@@ -84,6 +84,16 @@ tv *tv_get(const tv *dict, const char *key);
 size_t tv_len(const tv *list);
 /* Truthiness as sections see it: NULL, false, 0, "" and empty lists are false. */
 bool tv_truthy(const tv *v);
+/* Reading a tree back (the template engine and tests). A string's bytes
+ * and length (NULL unless TV_STR); whether it is tv_html_trusted; an
+ * integer (TV_INT, or 0/1 for TV_BOOL, else 0); item i of a list or value
+ * i of a dict in insertion order and that dict entry's key (NULL past the
+ * end). */
+const char *tv_str_of(const tv *v, size_t *n);
+bool tv_is_trusted(const tv *v);
+int64_t tv_int_of(const tv *v);
+tv *tv_at(const tv *v, size_t i);
+const char *tv_key_at(const tv *dict, size_t i);
 
 /* ---- templates (tmpl.c) --------------------------------------------------- */
 
@@ -115,7 +125,10 @@ bool tmpl_add(tmpl_set **set, const char *name, const char *src, size_t n,
     bool xml, buf *err);
 void tmpl_free(tmpl_set *set);
 bool tmpl_has(const tmpl_set *set, const char *name);
-/* Renders template name with root value model into out. false if missing. */
+/* Renders template name with root value model into out. false if missing,
+ * if out refused an append, or if the render was cut short (partials
+ * nested deeper than 16, or some 16 million steps). Allocates nothing but
+ * out's growth. */
 bool tmpl_render(const tmpl_set *set, const char *name, const tv *root, buf *out);
 
 /* ---- Markdown (markdown.c) ----------------------------------------------- */
