@@ -44,6 +44,21 @@ for t in build/asan/tests/test_*; do
 	tail -n 1 "$out/$n"
 done
 
+if [ -z "${KIJI_SKIP_FUZZ:-}" ]; then
+	echo "== fuzz smoke (every libFuzzer target, a few thousand inputs each)"
+	make --no-print-directory -j2 fuzz >"$out/fuzzbuild" 2>&1 &&
+		make --no-print-directory fuzz FUZZ_RUNS=3000 >"$out/fuzz" 2>&1
+	rc=$?
+	[ -f "$out/fuzz" ] || cp "$out/fuzzbuild" "$out/fuzz"
+	grep -E 'FAILED|error' -B5 "$out/fuzz" | head -40
+	ok=$(grep -c ': ok' "$out/fuzz")
+	bad=$(grep -c 'FAILED' "$out/fuzz")
+	[ "$rc" -ne 0 ] && [ "$bad" -eq 0 ] && bad=1
+	echo "fuzz: $ok passed, $bad failed" >>"$out/fuzz"
+	tally fuzz "$out/fuzz" $rc
+	tail -n 1 "$out/fuzz"
+fi
+
 if [ -z "${KIJI_SKIP_INTEGRATION:-}" ]; then
 	echo "== integration tests (real server, ASan build)"
 	KIJI_BIN=build/asan/kiji /usr/bin/python3 tests/integration/run.py >"$out/integration" 2>&1
