@@ -2,7 +2,7 @@
 # SANITIZE=1 builds into build/asan with ASan+UBSan (what `make test` uses).
 
 CC      ?= cc
-PKGS    := libmicrohttpd sqlite3 md4c libutf8proc libsodium zlib jansson
+PKGS    := libmicrohttpd sqlite3 md4c libutf8proc libsodium zlib jansson libcurl
 CSTD    := -std=c17 -D_GNU_SOURCE
 WARN    := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter
 PREFIX  ?= /usr/local
@@ -62,6 +62,11 @@ $(BUILD)/tests/%: tests/unit/%.c tests/unit/t.h $(BUILD)/libkiji.a
 	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libkiji.a $(LDFLAGS) $(LDLIBS)
 
 unit: $(UNIT_BIN)
+
+# Search latency benchmark, run by bench/search.sh (and so by `make bench`).
+$(BUILD)/bench/search_bench: bench/search_bench.c $(BUILD)/libkiji.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libkiji.a $(LDFLAGS) $(LDLIBS)
 
 deps:
 	@scripts/deps.sh build

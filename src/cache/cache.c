@@ -49,6 +49,7 @@ struct cache {
 	struct tagnode *tagidx[TAG_BUCKETS];
 	cache_entry *head, *tail;
 	struct cache_stats st;
+	cache_purger *purger;
 };
 
 /* FNV-1a 64: keys and ETags; not security-relevant (ETags only need to
@@ -395,12 +396,21 @@ cache_invalidate(cache *c, int64_t tag)
 			}
 		if (hit == NULL)
 			break;
+		cache_purger_add(c->purger, hit->key);
 		entry_unlink(c, hit);
 		n++;
 	}
 	c->st.invalidations += n;
 	pthread_mutex_unlock(&c->mu);
 	return n;
+}
+
+void
+cache_set_purger(cache *c, cache_purger *p)
+{
+	pthread_mutex_lock(&c->mu);
+	c->purger = p;
+	pthread_mutex_unlock(&c->mu);
 }
 
 /* True when the header lists gzip without q=0. */

@@ -71,4 +71,21 @@ bool cache_accepts_gzip(const char *accept_encoding);
 /* True when an If-None-Match header value matches etag (list or "*"). */
 bool cache_etag_match(const char *if_none_match, const char *etag);
 
+/* ---- CDN purge hook (purge.c) ------------------------------------------- */
+
+/*
+ * Changed paths are POSTed in batches to a URL as {"paths": [...]} (the single path "/" + "*"
+ * for everything) from a background thread. A cache given a purger
+ * queues the keys of the entries cache_invalidate drops.
+ */
+typedef struct cache_purger cache_purger;
+cache_purger *cache_purger_new(void);
+void cache_purger_free(cache_purger *p); /* sends what is queued first */
+/* "" or NULL turns purging off. */
+void cache_purger_set_url(cache_purger *p, const char *url);
+void cache_purger_add(cache_purger *p, const char *path);
+void cache_purger_all(cache_purger *p);
+void cache_purger_stats(cache_purger *p, uint64_t *sent, uint64_t *failed);
+void cache_set_purger(cache *c, cache_purger *p);
+
 #endif

@@ -61,6 +61,9 @@ const struct conf_def conf_defs[CONF__MAX] = {
 	    1073741824, NULL, "page cache budget in bytes; 0 turns the cache off"},
 	[CONF_CACHE_TTL] = {"cache.ttl", CONF_INT, "60", 1, 86400, NULL,
 	    "seconds a cached page lives (the ranking block refreshes this often)"},
+	[CONF_PURGE_URL] = {"cache.purge_url", CONF_STR, "", 0, 400, NULL,
+	    "URL that gets a JSON POST {\"paths\": [...]} of changed pages "
+	    "(CDN purge); empty: off"},
 	[CONF_HTTP_THREADS] = {"http.threads", CONF_INT, "0", 0, 256, NULL,
 	    "HTTP worker threads; 0 = number of cores"},
 	[CONF_HTTP_TIMEOUT] = {"http.timeout", CONF_INT, "30", 1, 3600, NULL,
@@ -71,6 +74,14 @@ const struct conf_def conf_defs[CONF__MAX] = {
 	    268435456, NULL, "largest request body accepted, bytes"},
 	[CONF_TRUSTED_PROXIES] = {"http.trusted_proxies", CONF_STR, "", 0, 1000,
 	    NULL, "space-separated proxy IPs whose X-Forwarded-For is believed"},
+	[CONF_FEED_FULL] = {"feed.full_content", CONF_ENUM, "1", 0, 0, "0|1",
+	    "feeds carry the whole article (1) or only its excerpt (0)"},
+	[CONF_FEED_ITEMS] = {"feed.items", CONF_INT, "20", 1, 100, NULL,
+	    "newest articles in each RSS/Atom feed"},
+	[CONF_VIEWS_FLUSH] = {"views.flush_seconds", CONF_INT, "10", 1, 3600,
+	    NULL, "seconds between writes of counted page views to the database"},
+	[CONF_SITEMAP_URLS] = {"sitemap.urls_per_file", CONF_INT, "50000", 10,
+	    50000, NULL, "URLs per sitemap file; more make /sitemap.xml an index"},
 };
 
 enum conf_key
@@ -135,7 +146,7 @@ conf_valid(enum conf_key k, const char *value, buf *why)
 			    d->min, d->max);
 			return false;
 		}
-		if (k == CONF_BASE_URL && n > 0 &&
+		if ((k == CONF_BASE_URL || k == CONF_PURGE_URL) && n > 0 &&
 		    (strncmp(value, "http://", 7) && strncmp(value, "https://", 8))) {
 			buf_puts(why, "must start with http:// or https://");
 			return false;

@@ -38,6 +38,7 @@ static const struct http_route site_routes[] = {
 	{HTTP_POST, "/views/{id}", R_VIEW_BEACON},
 	{HTTP_GET, "/views/{id}.gif", R_VIEW_GIF},
 	{HTTP_GET, "/ranking", R_RANKING},
+	{HTTP_GET, "/search", R_SEARCH},
 };
 
 /* Content type by file extension, for static and media files. */
@@ -193,6 +194,7 @@ site_conf_refresh(site *s)
 	s->conf = c;
 	s->ranking_at = 0; /* ranking settings may have changed */
 	cache_set_budget(s->cache, (size_t)c->num[CONF_CACHE_BYTES]);
+	cache_purger_set_url(s->purger, c->str[CONF_PURGE_URL]);
 	pthread_mutex_unlock(&s->mu);
 }
 
@@ -211,6 +213,8 @@ site_new(store *st, const char *theme_dir, buf *err)
 	s->lim_like = guard_limiter_new(0, 1, 65536);
 	pthread_mutex_init(&s->sync_mu, NULL);
 	s->cache = cache_new(0); /* budget from the settings below */
+	s->purger = cache_purger_new();
+	cache_set_purger(s->cache, s->purger);
 	s->next_publish = -1;
 	if (store_changes_last(st, &s->change_seq) != STORE_OK) {
 		buf_puts(err, "cannot read the change log");
@@ -268,6 +272,7 @@ site_free(site *s)
 	free(s->retired_ng);
 	writer_free(s->writer);
 	cache_free(s->cache);
+	cache_purger_free(s->purger);
 	pthread_mutex_destroy(&s->sync_mu);
 	guard_limiter_free(s->lim_comment);
 	guard_limiter_free(s->lim_like);
@@ -337,6 +342,7 @@ site_sync(site *s, bool force)
 				/* Titles, order and visibility show on every page
 				 * (prev/next, related, ranking, listings). */
 				cache_clear(s->cache);
+				cache_purger_all(s->purger);
 				s->next_publish = -1;
 				break;
 			}
@@ -743,6 +749,9 @@ site_handle(void *ctx, struct http_req *r, struct http_resp *w)
 		break;
 	case R_RANKING:
 		site_page_ranking(&q);
+		break;
+	case R_SEARCH:
+		site_page_search(&q);
 		break;
 	case R__MAX:
 		site_error(&q, 404);

@@ -48,6 +48,7 @@ enum conf_key {
 	CONF_LIKE_BURST,     /* likes.rate_burst */
 	CONF_CACHE_BYTES,    /* cache.max_bytes: page cache budget, 0 = off */
 	CONF_CACHE_TTL,      /* cache.ttl: seconds a cached page lives */
+	CONF_PURGE_URL,      /* cache.purge_url: CDN purge hook, "" = off */
 	CONF_HTTP_THREADS,   /* http.threads: 0 = number of cores */
 	CONF_HTTP_TIMEOUT,   /* http.timeout: seconds */
 	CONF_HTTP_PER_IP,    /* http.per_ip_limit: connections, 0 = none */
@@ -101,6 +102,8 @@ enum msg_id {
 	MSG_BACK_TO_ARTICLE, MSG_COMMENT_FEED, MSG_COMMENTS_CLOSED,
 	MSG_RANKING_DAY, MSG_RANKING_WEEK, MSG_RANKING_MONTH, MSG_VIEWS,
 	MSG_RANKING_MORE, MSG_NO_RANKING, MSG_ARTICLES_OF, MSG_FEED,
+	MSG_SEARCH, MSG_SEARCH_LABEL, MSG_SEARCH_PLACEHOLDER, MSG_SEARCH_RESULTS,
+	MSG_SEARCH_COUNT, MSG_SEARCH_ENTER, MSG_SEARCH_NONE, MSG_SEARCH_TRIMMED,
 	MSG__MAX
 };
 enum msg_lang { LANG_JA, LANG_EN, LANG__MAX };

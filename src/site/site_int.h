@@ -33,6 +33,7 @@ enum site_route {
 	R_VIEW_BEACON,
 	R_VIEW_GIF,
 	R_RANKING,
+	R_SEARCH,
 	R__MAX
 };
 
@@ -78,6 +79,7 @@ struct site {
 	size_t nranking;
 	struct site_views *views; /* view counter (views.c) */
 	cache *cache;
+	cache_purger *purger;    /* CDN purge hook */
 	struct writer *writer;   /* group commit of comment posts */
 	pthread_mutex_t sync_mu; /* guards change_seq, next_publish */
 	int64_t change_seq;      /* last change_log row acted on */
@@ -134,6 +136,8 @@ tv *site_comment_node(struct req *q, const struct store_comment *c,
 void site_page_article(struct req *q, int64_t id);
 void site_page_listing(struct req *q, enum list_kind kind, const char *slug);
 void site_page_ranking(struct req *q);
+/* search.c: GET /search?q=&page= */
+void site_page_search(struct req *q);
 void site_ranking_free(site *s);
 /* /category/<slug> (path-encoded slug), arena-allocated. */
 const char *site_category_path(struct req *q, const char *slug);
