@@ -152,4 +152,17 @@
 			button.disabled = false;
 		});
 	});
+
+	/* Popular ranking: one beacon per article view, never cached, so
+	 * views count when the page itself came from a cache. The server
+	 * dedupes per visitor and day and skips bots; <noscript> has an image
+	 * doing the same. A prerendered page counts once it is shown. */
+	var entry = $("article.entry[data-id]");
+	if (entry && navigator.sendBeacon) {
+		var sendView = function () { navigator.sendBeacon("/views/" + entry.dataset.id); };
+		if (document.prerendering)
+			document.addEventListener("prerenderingchange", sendView, { once: true });
+		else
+			sendView();
+	}
 })();

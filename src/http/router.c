@@ -54,6 +54,29 @@ http_seg_slug(const char *s, size_t n)
 }
 
 /*
+ * A segment pattern with literal text around {id}, like "sitemap-{id}.xml"
+ * or "{id}.gif": true when seg is prefix + canonical decimal + suffix, with
+ * the number in *sp.
+ */
+static bool
+http_seg_affixed(const char *pat, size_t pn, const char *seg, size_t sn,
+    struct http_span *sp)
+{
+	const char *id = memmem(pat, pn, "{id}", 4);
+	if (id == NULL)
+		return false;
+	size_t pre = (size_t)(id - pat), suf = pn - pre - 4;
+	if (sn <= pre + suf || memcmp(seg, pat, pre) != 0 ||
+	    memcmp(seg + sn - suf, id + 4, suf) != 0)
+		return false;
+	struct http_span s = {seg + pre, sn - pre - suf, true, 0};
+	if (!http_seg_id(s.p, s.n, &s.num))
+		return false;
+	*sp = s;
+	return true;
+}
+
+/*
  * Matches pattern against path segment by segment. Returns the number of
  * captures written to sp (at most HTTP_MAX_PARAMS), or -1 on no match.
  */
@@ -93,6 +116,11 @@ http_match_path(const char *pat, const char *path, struct http_span *sp)
 			if (nsp == HTTP_MAX_PARAMS || !http_seg_slug(path, sn))
 				return -1;
 			sp[nsp++] = (struct http_span){ path, sn, false, 0 };
+		} else if (memmem(pat, pn, "{id}", 4) != NULL) {
+			if (nsp == HTTP_MAX_PARAMS ||
+			    !http_seg_affixed(pat, pn, path, sn, &sp[nsp]))
+				return -1;
+			nsp++;
 		} else if (pn != sn || memcmp(pat, path, pn) != 0) {
 			return -1;
 		}

@@ -34,6 +34,12 @@ category_url(struct req *q, const char *slug)
 	return u;
 }
 
+const char *
+site_category_path(struct req *q, const char *slug)
+{
+	return category_url(q, slug);
+}
+
 /* "2022年 1月 09日" and an RFC 3339 stamp for <time datetime>. */
 static void
 put_dates(struct req *q, tv *d, const char *prefix, int64_t t)
@@ -99,6 +105,17 @@ card(struct req *q, const struct store_article *art)
 	return d;
 }
 
+/* Entries /ranking shows; the side block shows the first ranking.count. */
+#define RANKING_PAGE 20
+
+/* The ranking window of the settings, in days. */
+static int64_t
+ranking_days(const struct site_conf *c)
+{
+	const char *win = c->str[CONF_RANK_WINDOW];
+	return strcmp(win, "day") == 0 ? 1 : strcmp(win, "month") == 0 ? 30 : 7;
+}
+
 void
 site_ranking_free(site *s)
 {
@@ -112,8 +129,9 @@ site_ranking_free(site *s)
 	s->nranking = 0;
 }
 
-/* Recomputes the popular ranking when it is older than a minute: the view
- * counts behind it move slowly and the aggregate is not free. */
+/* Recomputes the popular ranking when it is older than a minute, or when
+ * the view counter has written new counts since (views.c clears
+ * ranking_at): the aggregate is not free, and views arrive in batches. */
 static void
 ranking_refresh(struct req *q)
 {
@@ -125,13 +143,11 @@ ranking_refresh(struct req *q)
 	pthread_mutex_unlock(&s->mu);
 	if (fresh)
 		return;
-	const char *win = q->c->str[CONF_RANK_WINDOW];
-	int64_t days = strcmp(win, "day") == 0 ? 1 :
-	    strcmp(win, "month") == 0 ? 30 : 7;
+	int64_t days = ranking_days(q->c);
 	struct store_article *list = NULL;
 	size_t n = 0;
-	if (store_popular(s->st, now - days * 86400, now,
-	    (size_t)q->c->num[CONF_RANK_COUNT], q->r->a, &list, &n) != STORE_OK)
+	if (store_popular(s->st, now - days * 86400, now, RANKING_PAGE, q->r->a,
+	    &list, &n) != STORE_OK)
 		n = 0;
 	struct site_ranked *r = xcalloc(n ? n : 1, sizeof(*r));
 	for (size_t i = 0; i < n; i++) {
@@ -141,6 +157,7 @@ ranking_refresh(struct req *q)
 		    list[i].category_name : "");
 		r[i].cat_slug = xstrdup(list[i].category_slug ?
 		    list[i].category_slug : "");
+		r[i].views = list[i].views;
 	}
 	pthread_mutex_lock(&s->mu);
 	site_ranking_free(s);
@@ -148,6 +165,33 @@ ranking_refresh(struct req *q)
 	s->nranking = n;
 	s->ranking_at = now;
 	pthread_mutex_unlock(&s->mu);
+}
+
+/* The first max entries of the (refreshed) ranking as a list of dicts:
+ * rank, url, title (cut), full_title, views, cat_name, cat_url. */
+static tv *
+ranking_list(struct req *q, size_t max)
+{
+	arena *a = q->r->a;
+	ranking_refresh(q);
+	tv *rank = tv_list(a);
+	size_t tlen = (size_t)q->c->num[CONF_RANK_TITLE_LEN];
+	pthread_mutex_lock(&q->s->mu);
+	for (size_t i = 0; i < q->s->nranking && i < max; i++) {
+		struct site_ranked *r = &q->s->ranking[i];
+		tv *d = tv_push(rank, tv_dict(a));
+		tv_set_int(a, d, "rank", (int64_t)i + 1);
+		put(q, d, "url", article_url(q, r->id));
+		tv_set(d, "title", tv_str(a, cut(a, r->title, tlen)));
+		put(q, d, "full_title", r->title);
+		tv_set_int(a, d, "views", r->views);
+		/* Set even when empty: names resolve outwards. */
+		put(q, d, "cat_name", *r->cat_slug ? r->cat_name : "");
+		put(q, d, "cat_url", *r->cat_slug ? category_url(q, r->cat_slug) :
+		    "");
+	}
+	pthread_mutex_unlock(&q->s->mu);
+	return rank;
 }
 
 /* The message table as {{msg.KEY}}. */
@@ -174,13 +218,16 @@ site_view_base(struct req *q, const char *title, const char *path)
 	put(q, sd, "base_url", c->str[CONF_BASE_URL]);
 	put(q, sd, "static_v", q->s->static_v);
 	put(q, sd, "lang", q->lang == LANG_EN ? "en" : "ja");
+	put(q, sd, "locale", q->lang == LANG_EN ? "en_US" : "ja_JP"); /* OGP */
 	site_view_msgs(q, q->root);
 	if (title && *title)
 		put(q, q->root, "page_title",
 		    arena_printf(a, "%s | %s", title, c->str[CONF_TITLE]));
 	else
 		put(q, q->root, "page_title", c->str[CONF_TITLE]);
-	put(q, q->root, "description", c->str[CONF_TAGLINE]);
+	/* Pages with something better to say replace it. */
+	put(q, q->root, "description", *c->str[CONF_TAGLINE] ?
+	    c->str[CONF_TAGLINE] : c->str[CONF_TITLE]);
 	if (path)
 		put(q, q->root, "canonical", site_abs(q, path));
 
@@ -194,23 +241,8 @@ site_view_base(struct req *q, const char *title, const char *path)
 			put(q, d, "url", category_url(q, cats[i].slug));
 		}
 
-	ranking_refresh(q);
-	tv *rank = tv_set(q->root, "ranking", tv_list(a));
-	size_t tlen = (size_t)c->num[CONF_RANK_TITLE_LEN];
-	pthread_mutex_lock(&q->s->mu);
-	for (size_t i = 0; i < q->s->nranking; i++) {
-		struct site_ranked *r = &q->s->ranking[i];
-		tv *d = tv_push(rank, tv_dict(a));
-		tv_set_int(a, d, "rank", (int64_t)i + 1);
-		put(q, d, "url", article_url(q, r->id));
-		tv_set(d, "title", tv_str(a, cut(a, r->title, tlen)));
-		put(q, d, "full_title", r->title);
-		if (*r->cat_slug) {
-			put(q, d, "cat_name", r->cat_name);
-			put(q, d, "cat_url", category_url(q, r->cat_slug));
-		}
-	}
-	pthread_mutex_unlock(&q->s->mu);
+	tv_set(q->root, "ranking", ranking_list(q,
+	    (size_t)c->num[CONF_RANK_COUNT]));
 }
 
 /* ---- comments ------------------------------------------------------------- */
@@ -375,7 +407,9 @@ site_page_article(struct req *q, int64_t id)
 	put(q, d, "abs_url", site_abs(q, path));
 	put(q, d, "title", art.title);
 	put_dates(q, d, "date", art.published_at);
-	put_dates(q, d, "updated", art.updated_at);
+	/* A post written before its scheduled time changed when it went live. */
+	put_dates(q, d, "updated", art.updated_at > art.published_at ?
+	    art.updated_at : art.published_at);
 	put(q, d, "author", art.author_name);
 	tv_set(d, "body_html", tv_html_trusted(a, art.body_html,
 	    strlen(art.body_html)));
@@ -453,6 +487,13 @@ site_page_article(struct req *q, int64_t id)
 	if (store_comments_for_article(st, id, CTYPE__MAX, visitor, a, &cs, &ncs) !=
 	    STORE_OK)
 		ncs = 0;
+	/* What only this reader may see (their pending comments, their likes)
+	 * makes the page theirs: never cached, here or at a CDN. */
+	bool personal = nliked > 0;
+	for (size_t i = 0; i < ncs && !personal; i++)
+		personal = cs[i].status == CSTATUS_PENDING;
+	if (personal)
+		q->nocache = true;
 	/* Split readers' comments from trackbacks/pingbacks, keeping order. */
 	struct store_comment *only = arena_alloc(a, (ncs ? ncs : 1) * sizeof(*only));
 	size_t nonly = 0;
@@ -484,8 +525,8 @@ site_page_article(struct req *q, int64_t id)
 	site_view_form(q, id, parent, "", "");
 
 	site_tag(q, TAG_ARTICLE(id));
-	http_resp_header(q->r, q->w, "Cache-Control", visitor_has_pending(q, id) ?
-	    "private, no-store" :
+	http_resp_header(q->r, q->w, "Cache-Control",
+	    personal || visitor_has_pending(q, id) ? "private, no-store" :
 	    "public, max-age=0, s-maxage=60, stale-while-revalidate=30");
 	site_render(q, "article", 200);
 }
@@ -531,6 +572,56 @@ page_arg(struct req *q)
 	return v;
 }
 
+/* How "<yyyy>/<mm>" of a monthly archive URL reads. */
+enum month_arg {
+	MONTH_OK,    /* 2026/01 */
+	MONTH_SHORT, /* 2026/1: valid, redirected to the two-digit form */
+	MONTH_BAD,   /* anything else: 404 */
+};
+
+static enum month_arg
+month_arg(const char *s, int *y, int *mon)
+{
+	int v = 0, digits = 0;
+	const char *p = s;
+	for (; *p >= '0' && *p <= '9' && digits < 5; p++, digits++)
+		v = v * 10 + (*p - '0');
+	if (digits != 4 || *p != '/' || v < 1970 || v > 9999)
+		return MONTH_BAD;
+	*y = v;
+	v = digits = 0;
+	for (p++; *p >= '0' && *p <= '9' && digits < 3; p++, digits++)
+		v = v * 10 + (*p - '0');
+	if (*p != '\0' || digits < 1 || digits > 2 || v < 1 || v > 12)
+		return MONTH_BAD;
+	*mon = v;
+	return digits == 2 ? MONTH_OK : MONTH_SHORT;
+}
+
+/* Epoch of 00:00 on the first of the month in the site time zone. */
+static int64_t
+month_start(int y, int mon)
+{
+	/* days from 1970-01-01 to y-mon-01 (proleptic Gregorian) */
+	int64_t yy = y - (mon <= 2);
+	int64_t era = (yy >= 0 ? yy : yy - 399) / 400;
+	int64_t yoe = yy - era * 400;
+	int64_t doy = (153 * (mon + (mon > 2 ? -3 : 9)) + 2) / 5;
+	int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	int64_t wall = (era * 146097 + doe - 719468) * 86400;
+	/* the zone's offset at that wall time, found in two steps (DST) */
+	struct text_tm tm;
+	text_localtime(wall, &tm);
+	int64_t t = wall - tm.gmtoff;
+	text_localtime(t, &tm);
+	return wall - tm.gmtoff;
+}
+
+static const char *const month_names[12] = {
+	"January", "February", "March", "April", "May", "June", "July",
+	"August", "September", "October", "November", "December",
+};
+
 void
 site_page_listing(struct req *q, enum list_kind kind, const char *slug)
 {
@@ -539,6 +630,8 @@ site_page_listing(struct req *q, enum list_kind kind, const char *slug)
 	struct store_filter f = {0};
 	const char *heading = site_msg(q, MSG_LATEST);
 	const char *base = "/";
+	const char *desc = NULL; /* meta description, when not the default */
+	const char *feed = NULL; /* the listing's own feed, when it has one */
 	if (kind == LIST_CATEGORY) {
 		struct store_category cat;
 		if (store_category_by_slug(st, slug, a, &cat) != STORE_OK) {
@@ -548,6 +641,8 @@ site_page_listing(struct req *q, enum list_kind kind, const char *slug)
 		f.category_id = cat.id;
 		heading = cat.name;
 		base = category_url(q, cat.slug);
+		desc = cat.description;
+		feed = arena_printf(a, "%s/feed", base);
 	} else if (kind == LIST_TAG) {
 		struct store_tag tag;
 		if (store_tag_by_slug(st, slug, a, &tag) != STORE_OK) {
@@ -562,6 +657,24 @@ site_page_listing(struct req *q, enum list_kind kind, const char *slug)
 		http_url_encode(&b, tag.slug, strlen(tag.slug));
 		base = arena_strdup(a, buf_cstr(&b));
 		buf_free(&b);
+	} else if (kind == LIST_MONTH) {
+		int y = 0, mon = 0;
+		enum month_arg ma = month_arg(slug, &y, &mon);
+		if (ma == MONTH_BAD) {
+			site_error(q, 404);
+			return;
+		}
+		base = arena_printf(a, "/archive/%04d/%02d", y, mon);
+		if (ma == MONTH_SHORT) { /* /archive/2026/1: one spelling only */
+			http_resp_redirect(q->r, q->w, 301, *q->r->query ?
+			    arena_printf(a, "%s?%s", base, q->r->query) : base);
+			return;
+		}
+		f.from = month_start(y, mon);
+		f.until = mon == 12 ? month_start(y + 1, 1) : month_start(y, mon + 1);
+		heading = q->lang == LANG_EN ? arena_printf(a, "%s %d",
+		    month_names[(unsigned)(mon + 11) % 12u], y) :
+		    arena_printf(a, "%d年 %d月", y, mon);
 	}
 	int64_t page = page_arg(q);
 	if (page < 1) {
@@ -578,7 +691,9 @@ site_page_listing(struct req *q, enum list_kind kind, const char *slug)
 		return;
 	}
 	int64_t pages = total ? (total + per - 1) / per : 1;
-	if (page > pages) {
+	/* An empty month is not a page: crawlers would find every month
+	 * since 1970 otherwise. */
+	if (page > pages || (kind == LIST_MONTH && total == 0)) {
 		site_error(q, 404);
 		return;
 	}
@@ -588,6 +703,18 @@ site_page_listing(struct req *q, enum list_kind kind, const char *slug)
 	    page == 1 ? heading :
 	    arena_printf(a, "%s (%lld)", heading, (long long)page);
 	site_view_base(q, title, path);
+	if (kind != LIST_FRONT || page > 1) {
+		/* "<heading>の記事一覧 (2) | <tagline>": distinct per page */
+		const char *d = desc && *desc ? desc : kind == LIST_FRONT ? heading :
+		    arena_printf(a, "%s%s", heading, site_msg(q, MSG_ARTICLES_OF));
+		if (page > 1)
+			d = arena_printf(a, "%s (%lld)", d, (long long)page);
+		if (*q->c->str[CONF_TAGLINE])
+			d = arena_printf(a, "%s | %s", d, q->c->str[CONF_TAGLINE]);
+		put(q, q->root, "description", d);
+	}
+	if (feed)
+		put(q, q->root, "feed_url", feed);
 	put(q, q->root, "heading", heading);
 	tv_set_bool(a, q->root, "is_front", kind == LIST_FRONT);
 	tv *cards = tv_set(q->root, "cards", tv_list(a));
@@ -622,4 +749,29 @@ site_page_listing(struct req *q, enum list_kind kind, const char *slug)
 	}
 	http_resp_header(q->r, q->w, "Cache-Control", "public, max-age=0, s-maxage=60, stale-while-revalidate=30");
 	site_render(q, "listing", 200);
+}
+
+/* ---- /ranking ------------------------------------------------------------- */
+
+/* The popular ranking at length, with view counts over the window. */
+void
+site_page_ranking(struct req *q)
+{
+	arena *a = q->r->a;
+	if (http_req_arg(q->r, "page") != NULL) {
+		site_error(q, 404); /* one page only */
+		return;
+	}
+	int64_t days = ranking_days(q->c);
+	enum msg_id what = days == 1 ? MSG_RANKING_DAY : days == 30 ?
+	    MSG_RANKING_MONTH : MSG_RANKING_WEEK;
+	site_view_base(q, site_msg(q, MSG_RANKING), "/ranking");
+	put(q, q->root, "heading", site_msg(q, MSG_RANKING));
+	put(q, q->root, "window", site_msg(q, what));
+	put(q, q->root, "description", *q->c->str[CONF_TAGLINE] ?
+	    arena_printf(a, "%s | %s", site_msg(q, what), q->c->str[CONF_TAGLINE]) :
+	    site_msg(q, what));
+	tv_set(q->root, "entries", ranking_list(q, RANKING_PAGE));
+	http_resp_header(q->r, q->w, "Cache-Control", "public, max-age=0, s-maxage=60");
+	site_render(q, "ranking", 200);
 }

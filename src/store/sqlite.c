@@ -6,6 +6,7 @@
  */
 #include "store.h"
 #include "schema.h"
+#include "fts.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -171,6 +172,12 @@ enum stmt {
 	STMT_POPULAR,
 	STMT_VIEWS_ADD,
 	STMT_ARTICLES_COUNT,
+	STMT_ARTICLE_VISIBLE,
+	STMT_FEED_ALL,
+	STMT_FEED_CAT,
+	STMT_STAMPS_ARTICLES,
+	STMT_STAMPS_CATEGORIES,
+	STMT_STAMPS_CHUNKS,
 	STMT_COMMENT_STATE,
 	STMT_COMMENT_ADD,
 	STMT_COMMENT_GET,
@@ -194,6 +201,11 @@ enum stmt {
 	STMT_MEDIA_PUT,
 	STMT_MEDIA_GET,
 	STMT_JOB_ADD,
+	STMT_FTS_UNINDEX,
+	STMT_FTS_INDEX,
+	STMT_SEARCH,
+	STMT_SEARCH_COUNT,
+	STMT_ARTICLE_DELETE,
 	STMT__MAX
 };
 
@@ -357,7 +369,7 @@ static const struct {
 	    " ORDER BY r.n DESC, a.published_at DESC, a.id DESC LIMIT :lim"),
 	/* ranked on ids and sums first; whole rows only for the winners */
 	S(POPULAR,
-	    "SELECT " ART_LIGHT " FROM (SELECT a.id AS id, v.views AS views"
+	    "SELECT " ART_LIGHT ", top.views FROM (SELECT a.id AS id, v.views AS views"
 	    " FROM (SELECT article_id, SUM(count) AS views FROM views_daily"
 	    " WHERE day >= :from AND day < :until GROUP BY article_id) AS v"
 	    " JOIN articles a ON a.id = v.article_id WHERE " VISIBLE_POST
@@ -369,6 +381,29 @@ static const struct {
 	    "VALUES (:id, :day, :n) ON CONFLICT(article_id, day) "
 	    "DO UPDATE SET count = views_daily.count + excluded.count"),
 	S(ARTICLES_COUNT, "SELECT COUNT(*) FROM articles a WHERE " VISIBLE_POST),
+	S(ARTICLE_VISIBLE,
+	    "SELECT 1 FROM articles a WHERE a.id = :id AND " VISIBLE_POST),
+	/* feeds want the rendered body but never the source */
+	S(FEED_ALL,
+	    "SELECT " ART_COLS("''", "a.body_html") " FROM articles a" ART_JOINS
+	    " WHERE " VISIBLE_POST ART_ORDER " LIMIT :limit"),
+	S(FEED_CAT,
+	    "SELECT " ART_COLS("''", "a.body_html") " FROM articles a" ART_JOINS
+	    " WHERE a.category_id = :cat AND " VISIBLE_POST ART_ORDER
+	    " LIMIT :limit"),
+	/* sitemap: a change is an edit or, for a scheduled post, going live */
+	S(STAMPS_ARTICLES,
+	    "SELECT a.id, MAX(a.updated_at, a.published_at) FROM articles a"
+	    " WHERE " VISIBLE_POST ART_ORDER " LIMIT :limit OFFSET :offset"),
+	S(STAMPS_CATEGORIES,
+	    "SELECT a.category_id, MAX(MAX(a.updated_at, a.published_at))"
+	    " FROM articles a WHERE a.category_id IS NOT NULL AND " VISIBLE_POST
+	    " GROUP BY a.category_id ORDER BY a.category_id"),
+	S(STAMPS_CHUNKS,
+	    "SELECT (:skip + rn) / :per AS k, MAX(t) FROM ("
+	    " SELECT ROW_NUMBER() OVER (ORDER BY a.published_at DESC, a.id DESC)"
+	    " - 1 AS rn, MAX(a.updated_at, a.published_at) AS t"
+	    " FROM articles a WHERE " VISIBLE_POST ") AS r GROUP BY k ORDER BY k"),
 
 	S(COMMENT_STATE,
 	    "SELECT article_id, status FROM comments WHERE id = :id"),
@@ -430,6 +465,43 @@ static const struct {
 
 	S(JOB_ADD,
 	    "INSERT INTO jobs(kind, payload, run_at) VALUES (:kind, :payload, :run_at)"),
+
+	/*
+	 * Full-text search (fts.c). The index holds exactly the rows of the
+	 * view articles_fts_source (published and scheduled articles), with
+	 * the values the view shows: so every statement that changes an
+	 * article's title, body_text or status, or deletes one, runs between
+	 * FTS_UNINDEX (old values out) and FTS_INDEX (new values in) for it.
+	 */
+	S(FTS_UNINDEX,
+	    "INSERT INTO articles_fts(articles_fts, rowid, title, body)"
+	    " SELECT 'delete', id, title, body FROM articles_fts_source"
+	    " WHERE id = :id"),
+	S(FTS_INDEX,
+	    "INSERT INTO articles_fts(rowid, title, body)"
+	    " SELECT id, title, body FROM articles_fts_source WHERE id = :id"),
+	/* The page: bm25 next to the MATCH (the only place FTS5 defines
+	 * it), the visibility rule and the recency boost (x2 today, x1.5 at
+	 * 30 days, fading) from a narrow index, a top-N sort; whole rows
+	 * for the page only. SEARCH_COUNT, in the same read transaction,
+	 * counts every visible match without ranking any. */
+	S(SEARCH,
+	    "SELECT " ART_LIGHT ", page.score FROM (SELECT a.id AS id,"
+	    " bm25(articles_fts, 4.0, 1.0) * (1.0 + 1.0 / (1.0 +"
+	    " MAX(:now - a.published_at, 0) / 2592000.0)) AS score"
+	    " FROM articles_fts CROSS JOIN articles a"
+	    " INDEXED BY articles_id_visibility"
+	    " WHERE articles_fts MATCH :q AND a.id = articles_fts.rowid AND "
+	    VISIBLE_POST " ORDER BY score, a.published_at DESC, a.id DESC"
+	    " LIMIT :limit OFFSET :offset) AS page"
+	    " JOIN articles a ON a.id = page.id" ART_JOINS
+	    " ORDER BY page.score, a.published_at DESC, a.id DESC"),
+	S(SEARCH_COUNT,
+	    "SELECT COUNT(*) FROM articles_fts CROSS JOIN articles a"
+	    " INDEXED BY articles_id_visibility"
+	    " WHERE articles_fts MATCH :q AND a.id = articles_fts.rowid AND "
+	    VISIBLE_POST),
+	S(ARTICLE_DELETE, "DELETE FROM articles WHERE id = :id"),
 };
 
 #undef S
@@ -778,6 +850,12 @@ conn_attach(store *s, buf *err)
 	sqlite3_busy_timeout(c->db, STORE_BUSY_MS);
 	sqlite3_db_config(c->db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
 	sqlite3_db_config(c->db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, NULL);
+	/* the schema's FTS5 table names our tokenizer */
+	if ((rc = store_fts_register(c->db)) != SQLITE_OK) {
+		errf(err, "%s: cannot register the search tokenizer (FTS5): %s",
+		    s->path, sqlite3_errstr(rc));
+		goto err;
+	}
 	if (sqlite3_exec(c->db, store_pragmas, NULL, NULL, &msg) != SQLITE_OK) {
 		errf(err, "%s: %s", s->path, msg ? msg : "pragmas failed");
 		goto err;
@@ -1564,6 +1642,21 @@ err:
 	return e;
 }
 
+/* Runs FTS_UNINDEX or FTS_INDEX for one article, inside the caller's
+ * transaction (see the statement table). */
+static enum store_err
+fts_sync(struct conn *c, enum stmt id, int64_t article)
+{
+	struct q q = {0};
+	enum store_err e = q_open(&q, c, id);
+	if (e == STORE_OK) {
+		q_int(&q, ":id", article);
+		e = q_exec(&q);
+	}
+	q_close(&q);
+	return e;
+}
+
 /* An empty guid gets a fresh UUID URN; the caller may always set one
  * (WordPress import keeps the old guids so feed readers see no new posts). */
 enum store_err
@@ -1597,6 +1690,8 @@ store_article_add(store *s, struct store_article *a)
 		goto err;
 	id = sqlite3_last_insert_rowid(c->db);
 	q_close(&q);
+	if ((e = fts_sync(c, STMT_FTS_INDEX, id)) != STORE_OK)
+		goto err;
 	e = article_children(c, id, a, false);
 err:
 	q_close(&q);
@@ -1621,6 +1716,8 @@ store_article_update(store *s, const struct store_article *a)
 		return STORE_INVALID;
 	if ((e = tx_begin(c, true, &t)) != STORE_OK)
 		return e;
+	if ((e = fts_sync(c, STMT_FTS_UNINDEX, a->id)) != STORE_OK)
+		goto err;
 	if ((e = q_open(&q, c, STMT_ARTICLE_UPDATE)) != STORE_OK)
 		goto err;
 	article_bind(&q, a, a->guid);
@@ -1632,6 +1729,8 @@ store_article_update(store *s, const struct store_article *a)
 		goto err;
 	}
 	q_close(&q);
+	if ((e = fts_sync(c, STMT_FTS_INDEX, a->id)) != STORE_OK)
+		goto err;
 	e = article_children(c, a->id, a, true);
 err:
 	q_close(&q);
@@ -1938,7 +2037,18 @@ store_popular(store *s, int64_t since, int64_t now, size_t limit, arena *a,
 	q_int(&q, ":until", day_of(now - 1) + 1);
 	q_int(&q, ":now", now);
 	q_int(&q, ":lim", limit > INT64_MAX ? INT64_MAX : (int64_t)limit);
-	e = article_rows(&q, a, out, n);
+	/* as article_rows, plus the views column after the article's */
+	struct store_article *v = NULL;
+	size_t cnt = 0, cap = 0;
+	while (q_row(&q, &e)) {
+		v = grow(a, v, cnt, &cap, sizeof(*v));
+		article_read(q.st, a, &v[cnt], true);
+		v[cnt++].views = sqlite3_column_int64(q.st, AC_COMMENTS + 1);
+	}
+	if (e == STORE_OK) {
+		*out = v;
+		*n = cnt;
+	}
 err:
 	q_close(&q);
 	return e;
@@ -1983,6 +2093,151 @@ store_articles_count(store *s, int64_t now, int64_t *n)
 	q_int(&q, ":now", now);
 	if (q_row(&q, &e))
 		*n = sqlite3_column_int64(q.st, 0);
+err:
+	q_close(&q);
+	return e;
+}
+
+enum store_err
+store_article_visible(store *s, int64_t id, int64_t now, bool *yes)
+{
+	struct conn *c = conn_get(s);
+	struct q q = {0};
+	enum store_err e;
+	*yes = false;
+	if (c == NULL)
+		return STORE_ERROR;
+	if ((e = q_open(&q, c, STMT_ARTICLE_VISIBLE)) != STORE_OK)
+		goto err;
+	q_int(&q, ":id", id);
+	q_int(&q, ":now", now);
+	*yes = q_row(&q, &e);
+err:
+	q_close(&q);
+	return e;
+}
+
+/* Whole rows (body_text uncut) for feeds; bodies are "" by the SQL. */
+enum store_err
+store_articles_feed(store *s, int64_t category_id, int64_t now, int64_t limit,
+    arena *a, struct store_article **out, size_t *n)
+{
+	struct conn *c = conn_get(s);
+	struct q q = {0};
+	struct store_article *v = NULL;
+	size_t cnt = 0, cap = 0;
+	enum store_err e;
+	*out = NULL;
+	*n = 0;
+	if (c == NULL)
+		return STORE_ERROR;
+	if (limit <= 0)
+		return STORE_OK;
+	if ((e = q_open(&q, c, category_id ? STMT_FEED_CAT : STMT_FEED_ALL)) !=
+	    STORE_OK)
+		goto err;
+	if (category_id)
+		q_int(&q, ":cat", category_id);
+	q_int(&q, ":now", now);
+	q_int(&q, ":limit", limit);
+	while (q_row(&q, &e)) {
+		v = grow(a, v, cnt, &cap, sizeof(*v));
+		article_read(q.st, a, &v[cnt++], false);
+	}
+	if (e == STORE_OK) {
+		*out = v;
+		*n = cnt;
+	}
+err:
+	q_close(&q);
+	return e;
+}
+
+/* Reads (integer, integer) rows of q into an arena array of stamps. */
+static enum store_err
+stamp_rows(struct q *q, arena *a, struct store_stamp **out, size_t *n)
+{
+	struct store_stamp *v = NULL;
+	size_t cnt = 0, cap = 0;
+	enum store_err e;
+	while (q_row(q, &e)) {
+		v = grow(a, v, cnt, &cap, sizeof(*v));
+		v[cnt].id = sqlite3_column_int64(q->st, 0);
+		v[cnt++].t = sqlite3_column_int64(q->st, 1);
+	}
+	if (e == STORE_OK) {
+		*out = v;
+		*n = cnt;
+	}
+	return e;
+}
+
+/* Answered from the status index plus one row read per post. */
+enum store_err
+store_article_stamps(store *s, int64_t now, int64_t offset, int64_t limit,
+    arena *a, struct store_stamp **out, size_t *n)
+{
+	struct conn *c = conn_get(s);
+	struct q q = {0};
+	enum store_err e;
+	*out = NULL;
+	*n = 0;
+	if (c == NULL)
+		return STORE_ERROR;
+	if (limit <= 0)
+		return STORE_OK;
+	if ((e = q_open(&q, c, STMT_STAMPS_ARTICLES)) != STORE_OK)
+		goto err;
+	q_int(&q, ":now", now);
+	q_int(&q, ":limit", limit);
+	q_int(&q, ":offset", offset > 0 ? offset : 0);
+	e = stamp_rows(&q, a, out, n);
+err:
+	q_close(&q);
+	return e;
+}
+
+enum store_err
+store_category_stamps(store *s, int64_t now, arena *a, struct store_stamp **out,
+    size_t *n)
+{
+	struct conn *c = conn_get(s);
+	struct q q = {0};
+	enum store_err e;
+	*out = NULL;
+	*n = 0;
+	if (c == NULL)
+		return STORE_ERROR;
+	if ((e = q_open(&q, c, STMT_STAMPS_CATEGORIES)) != STORE_OK)
+		goto err;
+	q_int(&q, ":now", now);
+	e = stamp_rows(&q, a, out, n);
+err:
+	q_close(&q);
+	return e;
+}
+
+/* One pass over the visible posts numbers them (a window function) and
+ * groups the numbers into chunks; nothing but two integers per post. */
+enum store_err
+store_article_chunks(store *s, int64_t now, int64_t skip, int64_t per,
+    arena *a, struct store_stamp **out, size_t *n)
+{
+	struct conn *c = conn_get(s);
+	struct q q = {0};
+	enum store_err e;
+	*out = NULL;
+	*n = 0;
+	if (c == NULL)
+		return STORE_ERROR;
+	if (per <= 0 || skip < 0)
+		return STORE_INVALID;
+	if ((e = q_open(&q, c, STMT_STAMPS_CHUNKS)) != STORE_OK)
+		goto err;
+	q_int(&q, ":now", now);
+	q_int(&q, ":skip", skip);
+	q_int(&q, ":per", per);
+	e = stamp_rows(&q, a, out, n);
 err:
 	q_close(&q);
 	return e;
@@ -2623,5 +2878,92 @@ store_job_add(store *s, const char *kind, const char *payload, int64_t run_at)
 	e = q_exec(&q);
 err:
 	q_close(&q);
+	return e;
+}
+
+/* ---- full-text search (the SQL side of fts.c) ------------------------------------ */
+
+/* The index entry goes first, while the view still shows what was
+ * indexed; the foreign keys cascade to everything else. */
+enum store_err
+store_article_delete(store *s, int64_t id)
+{
+	struct conn *c = conn_get(s);
+	struct q q = {0};
+	struct tx t = {0};
+	enum store_err e;
+
+	if (c == NULL)
+		return STORE_ERROR;
+	if ((e = tx_begin(c, true, &t)) != STORE_OK)
+		return e;
+	if ((e = fts_sync(c, STMT_FTS_UNINDEX, id)) != STORE_OK)
+		goto err;
+	if ((e = q_open(&q, c, STMT_ARTICLE_DELETE)) != STORE_OK)
+		goto err;
+	q_int(&q, ":id", id);
+	if ((e = q_exec(&q)) == STORE_OK && sqlite3_changes(c->db) == 0)
+		e = STORE_NOTFOUND;
+err:
+	q_close(&q);
+	return tx_end(c, &t, e);
+}
+
+/* The count and the page come from one read transaction, so the total
+ * matches the page. */
+enum store_err
+store_fts_page(store *s, const char *expr, int64_t now, int64_t offset,
+    int64_t limit, arena *a, struct store_hit **out, size_t *n,
+    int64_t *total)
+{
+	struct conn *c = conn_get(s);
+	struct q q = {0};
+	struct tx t = {0};
+	struct store_hit *v = NULL;
+	size_t cnt = 0, cap = 0;
+	enum store_err e;
+
+	*out = NULL;
+	*n = 0;
+	if (total != NULL)
+		*total = 0;
+	if (c == NULL)
+		return STORE_ERROR;
+	if ((e = tx_begin(c, false, &t)) != STORE_OK)
+		return e;
+	if (total != NULL) {
+		if ((e = q_open(&q, c, STMT_SEARCH_COUNT)) != STORE_OK)
+			goto err;
+		q_text(&q, ":q", expr);
+		q_int(&q, ":now", now);
+		if (q_row(&q, &e))
+			*total = sqlite3_column_int64(q.st, 0);
+		q_close(&q);
+		if (e != STORE_OK || *total == 0)
+			goto err;
+	}
+	if (limit <= 0)
+		goto err;
+	if ((e = q_open(&q, c, STMT_SEARCH)) != STORE_OK)
+		goto err;
+	q_text(&q, ":q", expr);
+	q_int(&q, ":now", now);
+	q_int(&q, ":limit", limit);
+	q_int(&q, ":offset", offset > 0 ? offset : 0);
+	while (q_row(&q, &e)) {
+		v = grow(a, v, cnt, &cap, sizeof(*v));
+		struct store_hit *h = &v[cnt++];
+		memset(h, 0, sizeof(*h));
+		article_read(q.st, a, &h->article, true);
+		h->article.body_text = col_str(a, q.st, AC_TEXT);
+		h->score = sqlite3_column_double(q.st, AC_COMMENTS + 1);
+	}
+err:
+	q_close(&q);
+	e = tx_end(c, &t, e);
+	if (e == STORE_OK) {
+		*out = v;
+		*n = cnt;
+	}
 	return e;
 }

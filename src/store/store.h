@@ -145,6 +145,7 @@ struct store_article {
 	const char *category_slug;  /* "" when none */
 	const char *category_name;
 	int64_t comment_count;      /* approved comments and pings */
+	int64_t views;              /* store_popular: views in the window */
 	struct store_source *sources;
 	size_t nsources;
 	struct store_tag *tags;
@@ -207,6 +208,74 @@ enum store_err store_views_add(store *s, int64_t article_id, int64_t t, int64_t 
 
 /* Number of visible posts (for the sitemap, demo progress). */
 enum store_err store_articles_count(store *s, int64_t now, int64_t *n);
+
+/* *yes when id is a visible post (one primary-key read; view beacons). */
+enum store_err store_article_visible(store *s, int64_t id, int64_t now,
+    bool *yes);
+
+/* Up to limit visible posts, newest first, of one category (0: all), with
+ * body_html and body_text filled (sources and tags are not): feeds. */
+enum store_err store_articles_feed(store *s, int64_t category_id, int64_t now,
+    int64_t limit, arena *a, struct store_article **out, size_t *n);
+
+/* ---- crawler reads (sitemap) ---------------------------------------------- */
+
+/* Something and when it last changed: t = max(updated_at, published_at). */
+struct store_stamp {
+	int64_t id;
+	int64_t t;
+};
+/* Visible posts in listing order (newest first) from offset, at most limit. */
+enum store_err store_article_stamps(store *s, int64_t now, int64_t offset,
+    int64_t limit, arena *a, struct store_stamp **out, size_t *n);
+/* Every category holding visible posts, by id, with its latest change. */
+enum store_err store_category_stamps(store *s, int64_t now, arena *a,
+    struct store_stamp **out, size_t *n);
+/* The visible posts in listing order, numbered from skip, cut into chunks
+ * of per: (*out)[k].id = k, .t = the latest change within chunk k, for
+ * every chunk holding at least one post (ascending k). Sitemap indexes. */
+enum store_err store_article_chunks(store *s, int64_t now, int64_t skip,
+    int64_t per, arena *a, struct store_stamp **out, size_t *n);
+
+/* ---- full-text search (fts.c) --------------------------------------------- */
+
+/* A byte range [off, off + len) of a string, to highlight. */
+struct store_span {
+	size_t off, len;
+};
+
+/* One search result. */
+struct store_hit {
+	struct store_article article; /* as store_articles_list, but body_text
+	                               * is whole */
+	double score;                 /* bm25 x recency boost; lower first */
+	const char *snippet;          /* plain text around the first match in
+	                               * the body, "…" where cut ("" if none) */
+	struct store_span *marks;     /* matches within snippet: ascending,
+	                               * disjoint, on character boundaries */
+	size_t nmarks;
+	struct store_span *title_marks; /* matches within article.title */
+	size_t ntitle_marks;
+};
+
+/*
+ * Visible posts matching what a reader typed, best first (bm25 over
+ * NFKC-casefolded title and body, title weighted higher, with a boost for
+ * recent posts), one page of them. The query is parsed by
+ * text_query_parse and never passed through as syntax: CJK runs match as
+ * substrings (1 character as its unigram, longer ones as bigram chains),
+ * words as whole words or prefixes, all phrases ANDed. A query with no
+ * searchable phrase gives no hits (*total 0). STORE_INVALID on invalid
+ * UTF-8. *total (when not NULL) counts every visible match.
+ */
+enum store_err store_search(store *s, const char *query, int64_t now,
+    int64_t offset, int64_t limit, arena *a, struct store_hit **out,
+    size_t *n, int64_t *total);
+
+/* Deletes an article with everything hanging off it (comments, likes,
+ * sources, tags, revisions, views) and its search index entry.
+ * NOTFOUND when there is no such article. */
+enum store_err store_article_delete(store *s, int64_t id);
 
 /* ---- comments ------------------------------------------------------------------ */
 

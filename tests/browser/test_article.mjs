@@ -193,6 +193,12 @@ async function testWidth(url, width) {
   page.on('response', (r) => {
     if (r.status() >= 400) errors.push(`HTTP ${r.status()}: ${r.url()}`);
   });
+  // The view beacon (navigator.sendBeacon, POST /views/<id>). HeadlessChrome
+  // counts as a bot, so the server answers 204 without counting the view.
+  const beacons = [];
+  page.on('request', (q) => {
+    if (/\/views\/\d+$/.test(new URL(q.url()).pathname)) beacons.push(q);
+  });
   await page.setViewportSize({ width, height: 900 });
   const tag = `article@${width}`;
   let loaded = false;
@@ -203,6 +209,16 @@ async function testWidth(url, width) {
   });
   if (!loaded) { await page.close(); return; }
   await page.waitForTimeout(300);
+  await check(`${tag}: view beacon sent`, async () => {
+    for (let i = 0; i < 50 && beacons.length === 0; i++) await sleep(100);
+    assert(beacons.length === 1, `${beacons.length} POST /views/<id> beacons, want 1`);
+    const q = beacons[0];
+    assert(q.method() === 'POST', `beacon method ${q.method()}`);
+    const id = new URL(url).pathname.split('/').pop();
+    assert(new URL(q.url()).pathname === `/views/${id}`, `beacon to ${q.url()}`);
+    const r = await q.response();
+    assert(r && r.status() === 204, `beacon answered ${r && r.status()}, want 204`);
+  });
   for (const [name, sel, count] of parts()) {
     await check(`${tag}: ${name} visible`, async () => {
       const loc = page.locator(sel);

@@ -124,6 +124,42 @@ test_router_method(void)
 	arena_free(a);
 }
 
+/* {id} between literal text in one segment (sitemap files, beacon GIFs). */
+static void
+test_router_affixed(void)
+{
+	static const struct http_route ar[] = {
+		{ HTTP_GET, "/sitemap-{id}.xml", 1 },
+		{ HTTP_GET, "/views/{id}.gif", 2 },
+		{ HTTP_POST, "/views/{id}", 3 },
+		{ HTTP_GET, "/x/{id}/{id}/{id}/{id}/v{id}", 4 },
+	};
+	static const char *bad[] = {
+		"/sitemap-.xml", "/sitemap-01.xml", "/sitemap-1.xm", "/sitemap-1",
+		"/sitemap1.xml", "/sitemap-1a.xml", "/sitemap--1.xml",
+		"/views/.gif", "/views/1.gif/", "/views/1gif", "/views/x.gif",
+		"/x/1/2/3/4/v5",
+	};
+	arena *a = arena_new(0);
+	struct http_match m;
+	size_t n = sizeof(ar) / sizeof(ar[0]);
+
+	T_CHECK(http_route(ar, n, HTTP_GET, "/sitemap-12.xml", a, &m) &&
+	    m.id == 1 && m.nnum == 1 && m.num[0] == 12);
+	T_CHECK(http_route(ar, n, HTTP_HEAD, "/views/7.gif", a, &m) &&
+	    m.id == 2 && m.num[0] == 7);
+	T_CHECK(http_route(ar, n, HTTP_POST, "/views/7", a, &m) && m.id == 3);
+	T_CHECK(!http_route(ar, n, HTTP_POST, "/views/7.gif", a, &m) &&
+	    m.method_mismatch);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		bool hit = http_route(ar, n, HTTP_GET, bad[i], a, &m);
+		if (hit)
+			printf("  unexpected match: %s\n", bad[i]);
+		T_CHECK(!hit);
+	}
+	arena_free(a);
+}
+
 /* ---- urlencoded / cookies / url encode ---------------------------------- */
 
 static bool
@@ -1068,6 +1104,7 @@ main(void)
 	T_RUN(test_router_reject);
 	T_RUN(test_router_captures);
 	T_RUN(test_router_method);
+	T_RUN(test_router_affixed);
 	T_RUN(test_urlencoded_ok);
 	T_RUN(test_urlencoded_bad);
 	T_RUN(test_cookies);

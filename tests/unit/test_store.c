@@ -666,11 +666,72 @@ test_popular(void)
 		T_CHECK(v[0].id == p2); /* 20 */
 		T_CHECK(v[1].id == p3); /* 15, newer than p1's 15 */
 		T_CHECK(v[2].id == p1); /* 10 + 5 */
+		T_CHECK(v[0].views == 20 && v[1].views == 15 && v[2].views == 15);
 	}
 	T_CHECK(store_popular(s, NOW - 7 * DAY, NOW, 1, a, &v, &n) == STORE_OK);
 	T_CHECK(n == 1 && v[0].id == p2);
 	T_CHECK(store_popular(s, NOW - 30 * DAY, NOW, 5, a, &v, &n) == STORE_OK);
 	T_CHECK(n == 4 && v[0].id == old);
+	arena_free(a);
+	store_close(s);
+}
+
+/* Feeds, the sitemap's stamps and chunks, the beacon's visibility check:
+ * all under the one visibility rule. */
+static void
+test_crawler_reads(void)
+{
+	store *s = db_open();
+	arena *a = arena_new(0);
+	int64_t c1 = add_category(s, "c1", "C1");
+	int64_t c2 = add_category(s, "c2", "C2");
+	add_category(s, "empty", "Empty");
+	int64_t p[6];
+	for (int i = 0; i < 6; i++) /* p[5] newest */
+		p[i] = add_post(s, "p", STATUS_PUBLISHED, NOW - (6 - i) * HOUR,
+		    i % 2 ? c2 : c1, NULL, 0);
+	int64_t fut = add_post(s, "f", STATUS_PUBLISHED, NOW + HOUR, c1, NULL, 0);
+	int64_t dr = add_post(s, "d", STATUS_DRAFT, NOW - HOUR, c2, NULL, 0);
+	/* p[0] edited after the others went out */
+	struct store_article e;
+	T_CHECK(store_article_get_any(s, p[0], a, &e) == STORE_OK);
+	e.updated_at = NOW - 10;
+	T_CHECK(store_article_update(s, &e) == STORE_OK);
+
+	bool yes = true;
+	T_CHECK(store_article_visible(s, p[3], NOW, &yes) == STORE_OK && yes);
+	T_CHECK(store_article_visible(s, fut, NOW, &yes) == STORE_OK && !yes);
+	T_CHECK(store_article_visible(s, fut, NOW + HOUR, &yes) == STORE_OK && yes);
+	T_CHECK(store_article_visible(s, dr, NOW, &yes) == STORE_OK && !yes);
+	T_CHECK(store_article_visible(s, 9999, NOW, &yes) == STORE_OK && !yes);
+
+	struct store_article *v;
+	size_t n = 0;
+	T_CHECK(store_articles_feed(s, 0, NOW, 4, a, &v, &n) == STORE_OK);
+	T_CHECK(n == 4 && v[0].id == p[5] && v[3].id == p[2]);
+	T_CHECK(n > 0 && strcmp(v[0].body_html, "<p>body</p>") == 0 &&
+	    strcmp(v[0].body, "") == 0 && strcmp(v[0].category_slug, "c2") == 0);
+	T_CHECK(store_articles_feed(s, c1, NOW, 10, a, &v, &n) == STORE_OK);
+	T_CHECK(n == 3 && v[0].id == p[4] && v[2].id == p[0]);
+	T_CHECK(store_articles_feed(s, c1, NOW + HOUR, 10, a, &v, &n) ==
+	    STORE_OK && n == 4 && v[0].id == fut);
+
+	struct store_stamp *st;
+	T_CHECK(store_article_stamps(s, NOW, 1, 3, a, &st, &n) == STORE_OK);
+	T_CHECK(n == 3 && st[0].id == p[4] && st[2].id == p[2]);
+	T_CHECK(n == 3 && st[0].t == NOW - 2 * HOUR);
+	T_CHECK(store_article_stamps(s, NOW, 5, 10, a, &st, &n) == STORE_OK);
+	T_CHECK(n == 1 && st[0].id == p[0] && st[0].t == NOW - 10);
+	T_CHECK(store_category_stamps(s, NOW, a, &st, &n) == STORE_OK);
+	T_CHECK(n == 2 && st[0].id == c1 && st[0].t == NOW - 10 &&
+	    st[1].id == c2 && st[1].t == NOW - HOUR);
+	/* positions 3.. (after front + 2 categories) in chunks of 4:
+	 * chunk 0 = p5, chunk 1 = p4..p1, chunk 2 = p0 */
+	T_CHECK(store_article_chunks(s, NOW, 3, 4, a, &st, &n) == STORE_OK);
+	T_CHECK(n == 3 && st[0].id == 0 && st[0].t == NOW - HOUR &&
+	    st[1].id == 1 && st[1].t == NOW - 2 * HOUR &&
+	    st[2].id == 2 && st[2].t == NOW - 10);
+	T_CHECK(store_article_chunks(s, NOW, 0, 0, a, &st, &n) == STORE_INVALID);
 	arena_free(a);
 	store_close(s);
 }
@@ -1078,6 +1139,7 @@ main(void)
 	T_RUN(test_adjacent);
 	T_RUN(test_related);
 	T_RUN(test_popular);
+	T_RUN(test_crawler_reads);
 	T_RUN(test_comments);
 	T_RUN(test_comment_count);
 	T_RUN(test_likes);
