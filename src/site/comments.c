@@ -546,11 +546,16 @@ site_api_comments(struct req *q, int64_t article_id)
 		api_error(q, CE_STORE);
 		return;
 	}
+	/* Readers' approved comments, as the page heading counts them
+	 * (comment_count also counts trackbacks and pingbacks). */
+	int64_t approved = 0;
+	for (size_t i = 0; i < n; i++)
+		approved += cs[i].status == CSTATUS_APPROVED;
 	buf tok;
 	buf_init(&tok, 256);
 	guard_form_token(q->s->key, article_id, q->r->now, &tok);
 	json_t *j = json_pack("{s:I,s:I,s:s,s:b,s:o}", "article",
-	    (json_int_t)article_id, "count", (json_int_t)art.comment_count,
+	    (json_int_t)article_id, "count", (json_int_t)approved,
 	    "token", buf_cstr(&tok), "comments_open", art.comments_open,
 	    "comments", api_tree(q, cs, n));
 	buf_free(&tok);

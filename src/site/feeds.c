@@ -19,8 +19,8 @@ void
 site_etag_reply(struct req *q)
 {
 	struct http_resp *w = q->w;
-	if (w->status != 200 || w->body.err)
-		return;
+	if (w->status != 200 || w->body.err || q->cached)
+		return; /* the page cache sets the ETag and answers 304s */
 	char etag[24];
 	snprintf(etag, sizeof(etag), "\"%016llx\"",
 	    (unsigned long long)site_hash(w->body.ptr, w->body.len));

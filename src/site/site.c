@@ -555,6 +555,13 @@ site_route_cacheable(int id)
 	case R_CATEGORY:
 	case R_TAG:
 	case R_COMMENT_FEED:
+	case R_ARCHIVE_MONTH:
+	case R_FEED_RSS:
+	case R_FEED_ATOM:
+	case R_CAT_FEED_RSS:
+	case R_CAT_FEED_ATOM:
+	case R_SITEMAP:
+	case R_SITEMAP_N:
 		return true;
 	default:
 		return false;
@@ -684,6 +691,7 @@ site_handle(void *ctx, struct http_req *r, struct http_resp *w)
 	const char *key = site_cache_key(&q, &m);
 	if (key && site_cache_serve(&q, key))
 		return;
+	q.cached = key != NULL && q.c->num[CONF_CACHE_BYTES] > 0;
 	switch ((enum site_route)m.id) {
 	case R_FRONT:
 		site_page_listing(&q, LIST_FRONT, NULL);

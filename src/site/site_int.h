@@ -97,6 +97,7 @@ struct req {
 	enum msg_lang lang;
 	tv *root; /* the view model being built */
 	bool nocache;         /* a handler says: this answer must not be cached */
+	bool cached;          /* the page cache will keep it (and does ETags) */
 	int64_t tags[96];     /* cache tags of the page being built */
 	size_t ntags;
 };
