@@ -1,0 +1,529 @@
+#!/usr/bin/env bash
+# kiji benchmark (`make bench`; also runs on its own: bench/run.sh).
+#
+# One command, no arguments, about four minutes on a 2-core machine.
+# Prints one line per figure on stdout:  name value unit (ratio to reference)
+# Progress goes to stderr. Lines starting with "#" are checks and notes.
+# The figures are also copied to build/bench/last.txt.
+#
+# What it measures (issue 5):
+#   page100.*   a 100-comment article page, warm, kiji vs nginx serving the
+#               byte-identical page from disk (sha256 checked), wrk -t1 -c64
+#               -d10s, runs interleaved kiji/nginx x3, medians; p99 latency
+#   gzip.*      the same with Accept-Encoding: gzip; nginx serves kiji's own
+#               gzip bytes as a precompressed .gz (gzip_static on, gzip off)
+#   reval304.*  If-None-Match with the page's ETag, 304s per second
+#   render.*    site_handle() in process (bench/render.c), page cache off,
+#               100 and 1,000 comments, median of many
+#   posts.cN    durable comment posts/s through the real form at
+#               concurrency 1, 8, 64 (303s only, checked against the store)
+#   big.*       10,000-article / ~200,000-comment demo: start to first 200,
+#               RSS after wrk cycles through every article
+#
+# Everything runs under build/bench/run.XXXXXX (removed at the end unless
+# KIJI_BENCH_KEEP=1), on 127.0.0.1 only; every process started here is
+# stopped by pid on exit, also on error or Ctrl-C.
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+KIJI=$ROOT/build/rel/kiji
+RENDER=$ROOT/build/rel/bench/render
+DUR=10          # seconds per page run (wrk -d)
+ROUNDS=3        # interleaved kiji/nginx pairs per page figure
+DUR304=5        # seconds per 304 run
+POST_DUR=10     # seconds per posting run; posts stop 2 s before the end
+POST_WINDOW=8
+WRK_PAGE=(-t1 -c64 "-d${DUR}s" --latency)
+
+log() { printf 'bench: %s\n' "$*" >&2; }
+die() { printf 'bench: error: %s\n' "$*" >&2; exit 1; }
+
+PIDS=()
+TMP=""
+FAILED=0
+cleanup() {
+	local rc=$? pid i
+	trap - EXIT INT TERM
+	for pid in "${PIDS[@]}"; do
+		kill -TERM "$pid" 2>/dev/null || true
+	done
+	for pid in "${PIDS[@]}"; do
+		for i in $(seq 1 50); do
+			kill -0 "$pid" 2>/dev/null || break
+			sleep 0.1
+		done
+		if kill -0 "$pid" 2>/dev/null; then
+			log "pid $pid did not stop on TERM; killing it"
+			kill -KILL "$pid" 2>/dev/null || true
+		fi
+		wait "$pid" 2>/dev/null || true
+	done
+	if [ -n "$TMP" ] && [ -d "$TMP" ]; then
+		if [ -n "${KIJI_BENCH_KEEP:-}" ]; then
+			log "kept $TMP"
+		else
+			rm -rf "$TMP"
+		fi
+	fi
+	exit "$rc"
+}
+trap cleanup EXIT
+trap 'log interrupted; exit 130' INT
+trap 'log terminated; exit 143' TERM
+
+# ---- tools ---------------------------------------------------------------
+
+if ! command -v wrk >/dev/null || ! command -v nginx >/dev/null; then
+	log "installing wrk and nginx-light (scripts/deps.sh bench)"
+	scripts/deps.sh bench
+fi
+if ! command -v sqlite3 >/dev/null; then
+	log "installing sqlite3 (to check the store's comment counts)"
+	SUDO=""
+	[ "$(id -u)" -eq 0 ] || SUDO=sudo
+	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends sqlite3
+fi
+for c in wrk nginx sqlite3 curl sha256sum gzip awk make cc timeout; do
+	command -v "$c" >/dev/null || die "$c is missing"
+done
+
+log "building kiji (release) and bench/render"
+make --no-print-directory kiji >&2 || die "make kiji failed"
+make --no-print-directory -f Makefile -f bench/bench.mk build/rel/bench/render >&2 ||
+	die "building bench/render failed"
+[ -x "$KIJI" ] || die "$KIJI not built"
+
+mkdir -p "$ROOT/build/bench"
+TMP=$(mktemp -d "$ROOT/build/bench/run.XXXXXX")
+chmod 0755 "$TMP" # nginx workers (user nobody when run as root) read www/
+OUT=$TMP/figures.txt
+: >"$OUT"
+T_START=$(date +%s)
+loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
+
+# ---- helpers -------------------------------------------------------------
+
+# A figure line, on stdout and into the figures file.
+fig() { printf '%s\n' "$*" | tee -a "$OUT"; }
+
+# Ratio a/b with 2 decimals ("n/a" when b is 0 or empty).
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 == 0) print "n/a"; else printf "%.2f", a / b }'; }
+# Median of the arguments (numbers).
+median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+# Rounds to n decimals.
+round() { awk -v v="$1" -v n="${2:-0}" 'BEGIN { printf "%.*f", n, v }'; }
+
+# A TCP port on 127.0.0.1 that nothing listens on.
+free_port() {
+	local p i
+	for i in $(seq 1 200); do
+		p=$((20000 + RANDOM % 40000))
+		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+			echo "$p"
+			return 0
+		fi
+	done
+	die "no free port found"
+}
+
+# Polls url until it answers 200 (timeout in seconds).
+wait_200() {
+	local url=$1 limit=$(($(date +%s) + ${2:-15})) code
+	while :; do
+		code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$url" || true)
+		[ "$code" = 200 ] && return 0
+		[ "$(date +%s)" -ge "$limit" ] && return 1
+		sleep 0.005
+	done
+}
+
+forget_pid() {
+	local keep=() p
+	for p in "${PIDS[@]}"; do [ "$p" = "$1" ] || keep+=("$p"); done
+	PIDS=("${keep[@]}")
+}
+
+stop_pid() {
+	local pid=$1 i
+	kill -TERM "$pid" 2>/dev/null || true
+	for i in $(seq 1 100); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.05
+	done
+	if kill -0 "$pid" 2>/dev/null; then
+		log "pid $pid did not stop on TERM; killing it"
+		kill -KILL "$pid" 2>/dev/null || true
+	fi
+	wait "$pid" 2>/dev/null || true
+	forget_pid "$pid"
+}
+
+# start_kiji DB PORT LOG: serves DB in the background; sets KPID.
+start_kiji() {
+	"$KIJI" serve --db "$1" --listen "127.0.0.1:$2" >"$3" 2>&1 &
+	KPID=$!
+	PIDS+=("$KPID")
+}
+
+sql() { sqlite3 -batch -noheader "$@"; }
+
+# wrk with a hard time bound; output into $1.
+run_wrk() {
+	local out=$1 d=$2
+	shift 2
+	if ! timeout $((d + 60)) wrk "$@" >"$out" 2>&1; then
+		cat "$out" >&2
+		die "wrk $* failed"
+	fi
+	grep -q '^Requests/sec:' "$out" || { cat "$out" >&2; die "wrk printed no rate"; }
+}
+wrk_rps() { awk '/^Requests\/sec:/ { print $2 }' "$1"; }
+# 99th percentile latency in ms from wrk --latency.
+wrk_p99() {
+	awk '$1 == "99%" { v = $2
+		if (v ~ /us$/) { sub(/us$/, "", v); v = v / 1000 }
+		else if (v ~ /ms$/) { sub(/ms$/, "", v) }
+		else if (v ~ /s$/) { sub(/s$/, "", v); v = v * 1000 }
+		print v }' "$1"
+}
+# Socket errors and non-2xx/3xx counts, as a note (empty when clean).
+wrk_errors() { grep -E 'Socket errors|Non-2xx' "$1" | tr -s ' ' | paste -sd';' - || true; }
+
+# The comment form token of an article: from the page's input[name=token],
+# else from the JSON API (which hands out the same token).
+get_token() {
+	local base=$1 id=$2 tok
+	tok=$(curl -sf --max-time 10 "$base/articles/$id" |
+		grep -o 'name="token" value="[^"]*"' | head -n1 | sed 's/.*value="//; s/"$//' || true)
+	if [ -z "$tok" ]; then
+		tok=$(curl -sf --max-time 10 "$base/api/articles/$id/comments" |
+			grep -o '"token": *"[^"]*"' | head -n1 | sed 's/.*"token": *"//; s/"$//' || true)
+	fi
+	[ -n "$tok" ] || die "no form token for article $id"
+	printf '%s' "$tok"
+}
+
+approved_count() {
+	sql "$1" "SELECT count(*) FROM comments WHERE article_id = $2 AND type = 'comment' AND status = 'approved';"
+}
+
+# top_up DB BASE ID TARGET: posts comments through the real form (one curl
+# process, keep-alive) until the article has exactly TARGET approved
+# comments; every fourth post replies to an existing approved comment.
+top_up() {
+	local db=$1 base=$2 id=$3 target=$4 have need tok cfg i parents np parent
+	have=$(approved_count "$db" "$id")
+	need=$((target - have))
+	[ "$need" -ge 0 ] || die "article $id already has $have > $target comments"
+	[ "$need" -eq 0 ] && return 0
+	tok=$(get_token "$base" "$id")
+	mapfile -t parents < <(sql "$db" "SELECT id FROM comments WHERE article_id = $id AND type = 'comment' AND status = 'approved' ORDER BY id;")
+	np=${#parents[@]}
+	cfg=$TMP/topup-$id.cfg
+	: >"$cfg"
+	for i in $(seq 1 "$need"); do
+		parent=""
+		if [ "$np" -gt 0 ] && [ $((i % 4)) -eq 0 ]; then
+			parent=${parents[$(((i * 7) % np))]}
+		fi
+		[ "$i" -gt 1 ] && echo next >>"$cfg"
+		printf '%s\n' \
+			"url = \"$base/articles/$id/comments\"" \
+			"data-urlencode = \"nickname=読者$i\"" \
+			"data-urlencode = \"body=コメント$i: 記事の内容について一言。予算と配備時期がどうなるか気になります。\\n\\n続報を待ちます。参考 https://example.com/ref/$i\"" \
+			"data = \"token=$tok\"" \
+			"data = \"parent=$parent\"" \
+			"write-out = \"%{http_code}\\n\"" \
+			"output = \"/dev/null\"" \
+			"max-time = 30" >>"$cfg"
+	done
+	local codes
+	codes=$(timeout 600 curl -s -K "$cfg" | sort | uniq -c | awk '{ printf "%s×%s ", $2, $1 }') ||
+		die "posting comments to article $id failed or timed out"
+	have=$(approved_count "$db" "$id")
+	[ "$have" -eq "$target" ] ||
+		die "article $id: wanted $target approved comments, have $have (answers: $codes)"
+	log "article $id: posted $need comments through the form ($codes), now $have"
+}
+
+fig "# start $(date -u '+%Y-%m-%dT%H:%M:%SZ'); load average $(loadavg) (other work on this machine skews every figure)"
+
+# ---- the 200-article site -----------------------------------------------------
+
+log "creating the demo site (200 articles)"
+DB=$TMP/site.db
+timeout 120 "$KIJI" demo --db "$DB" --articles 200 --seed 1 2>>"$TMP/demo.log" ||
+	die "kiji demo failed: $(cat "$TMP/demo.log")"
+for kv in "comments.rate_per_minute 0" "likes.rate_per_minute 0" "comments.min_fill_seconds 0"; do
+	# shellcheck disable=SC2086
+	"$KIJI" config --db "$DB" set $kv || die "kiji config set $kv failed"
+done
+
+# Two published, open posts without trackbacks, most comments first: the
+# first is topped up to 100 approved comments, the second to 1,000.
+mapfile -t PICK < <(sql "$DB" "
+	SELECT a.id FROM articles a
+	WHERE a.kind = 'post' AND a.status = 'published' AND a.comments_open = 1
+	  AND a.published_at <= strftime('%s', 'now')
+	  AND NOT EXISTS (SELECT 1 FROM comments t WHERE t.article_id = a.id AND t.type <> 'comment')
+	ORDER BY (SELECT count(*) FROM comments c WHERE c.article_id = a.id AND c.type = 'comment' AND c.status = 'approved') DESC, a.id
+	LIMIT 2;")
+[ "${#PICK[@]}" -eq 2 ] || die "could not pick two articles"
+A100=${PICK[0]}
+A1000=${PICK[1]}
+
+KPORT=$(free_port)
+KBASE=http://127.0.0.1:$KPORT
+start_kiji "$DB" "$KPORT" "$TMP/kiji.log"
+wait_200 "$KBASE/" 15 || die "kiji did not answer on $KBASE: $(cat "$TMP/kiji.log")"
+log "kiji pid $KPID on $KBASE"
+
+top_up "$DB" "$KBASE" "$A100" 100
+top_up "$DB" "$KBASE" "$A1000" 1000
+
+# ---- the page, from kiji, and nginx serving the same bytes ----------------------
+
+PAGE=/articles/$A100
+W=$TMP/www
+mkdir -p "$W/articles" "$TMP/nginx/tmp"
+# Twice each: the first may be the miss that fills the cache; keep the warm one.
+for i in 1 2; do
+	code=$(curl -s --max-time 10 -D "$TMP/k.hdr" -o "$TMP/page.html" -w '%{http_code}' "$KBASE$PAGE")
+	code_gz=$(curl -s --max-time 10 -H 'Accept-Encoding: gzip' -D "$TMP/kgz.hdr" -o "$TMP/page.gz" -w '%{http_code}' "$KBASE$PAGE")
+done
+{ [ "$code" = 200 ] && [ "$code_gz" = 200 ]; } || die "kiji answered $code / $code_gz for $PAGE"
+hdr() { awk -v n="$2" 'tolower($0) ~ "^" tolower(n) ":" { sub(/^[^:]*:[ \t]*/, ""); sub(/\r$/, ""); print; exit }' "$1"; }
+KETAG=$(hdr "$TMP/k.hdr" ETag)
+KGZ=no
+[ "$(hdr "$TMP/kgz.hdr" Content-Encoding)" = gzip ] && KGZ=yes
+cp "$TMP/page.html" "$W/articles/$A100"
+[ "$KGZ" = yes ] && cp "$TMP/page.gz" "$W/articles/$A100.gz"
+chmod -R a+rX "$W"
+log "page $PAGE: $(wc -c <"$TMP/page.html") bytes, gzip: $KGZ, ETag: ${KETAG:-none}, X-Cache: $(hdr "$TMP/k.hdr" X-Cache)"
+
+NPORT=$(free_port)
+NBASE=http://127.0.0.1:$NPORT
+NCONF=$TMP/nginx/nginx.conf
+NP=$TMP/nginx
+cat >"$NCONF" <<EOF
+# kiji bench: nginx serving one saved page; 127.0.0.1 only, own pid file.
+worker_processes $(nproc);
+pid $NP/nginx.pid;
+error_log $NP/error.log warn;
+events { worker_connections 4096; }
+http {
+    access_log off;
+    sendfile on;
+    tcp_nopush on;
+    tcp_nodelay on;
+    keepalive_timeout 65;
+    keepalive_requests 10000000;
+    client_body_temp_path $NP/tmp/body;
+    proxy_temp_path $NP/tmp/proxy;
+    fastcgi_temp_path $NP/tmp/fastcgi;
+    uwsgi_temp_path $NP/tmp/uwsgi;
+    scgi_temp_path $NP/tmp/scgi;
+    default_type "text/html; charset=utf-8";
+    gzip off;          # no on-the-fly compression:
+    gzip_static on;    # the .gz next to the page is kiji's own gzip bytes
+    gzip_vary on;
+    server {
+        listen 127.0.0.1:$NPORT;
+        server_name bench;
+        root $W;
+        location / { }
+    }
+}
+EOF
+nginx -t -q -c "$NCONF" -p "$NP" -e "$NP/error.log" 2>"$NP/test.log" || die "nginx config: $(cat "$NP/test.log")"
+nginx -c "$NCONF" -p "$NP" -e "$NP/error.log" -g 'daemon off;' >"$NP/stdout.log" 2>&1 &
+NPID=$!
+PIDS+=("$NPID")
+wait_200 "$NBASE$PAGE" 10 || die "nginx did not serve $NBASE$PAGE: $(cat "$NP/error.log")"
+log "nginx pid $NPID on $NBASE (worker_processes $(nproc))"
+
+# The bytes must be the same.
+curl -s --max-time 10 -D "$TMP/n.hdr" -o "$TMP/nginx.html" "$NBASE$PAGE"
+KSHA=$(sha256sum <"$TMP/page.html" | cut -d' ' -f1)
+NSHA=$(sha256sum <"$TMP/nginx.html" | cut -d' ' -f1)
+NETAG=$(hdr "$TMP/n.hdr" ETag)
+[ "$KSHA" = "$NSHA" ] || die "sha256 differ: kiji $KSHA nginx $NSHA"
+fig "# page100.sha256 kiji=$KSHA nginx=$NSHA match ($(wc -c <"$TMP/page.html") bytes, article $A100, $(approved_count "$DB" "$A100") approved comments)"
+if [ "$KGZ" = yes ]; then
+	curl -s --max-time 10 -H 'Accept-Encoding: gzip' -D "$TMP/ngz.hdr" -o "$TMP/nginx.gz" "$NBASE$PAGE"
+	[ "$(hdr "$TMP/ngz.hdr" Content-Encoding)" = gzip ] || die "nginx did not send the .gz"
+	KGSHA=$(sha256sum <"$TMP/page.gz" | cut -d' ' -f1)
+	NGSHA=$(sha256sum <"$TMP/nginx.gz" | cut -d' ' -f1)
+	[ "$KGSHA" = "$NGSHA" ] || die "gzip sha256 differ: kiji $KGSHA nginx $NGSHA"
+	DSHA=$(gzip -dc "$TMP/page.gz" | sha256sum | cut -d' ' -f1)
+	same=no
+	[ "$DSHA" = "$KSHA" ] && same=yes
+	fig "# gzip.sha256 kiji=$KGSHA nginx=$NGSHA match ($(wc -c <"$TMP/page.gz") bytes; decodes to the plain page: $same)"
+fi
+
+# ---- warm page runs, interleaved -------------------------------------------------
+
+# page_runs NAME WRKARGS... : warm-up, then ROUNDS x (kiji, nginx); prints
+# req/s and p99 medians.
+page_runs() {
+	local name=$1 r k n kr=() np=() nr=() kp=() notes=""
+	shift
+	log "$name: warm-up"
+	run_wrk "$TMP/warm" 2 -t1 -c64 -d2s "$@" "$KBASE$PAGE"
+	run_wrk "$TMP/warm" 2 -t1 -c64 -d2s "$@" "$NBASE$PAGE"
+	for r in $(seq 1 "$ROUNDS"); do
+		k=$TMP/$name.k$r
+		n=$TMP/$name.n$r
+		log "$name: round $r/$ROUNDS kiji"
+		run_wrk "$k" "$DUR" "${WRK_PAGE[@]}" "$@" "$KBASE$PAGE"
+		log "$name: round $r/$ROUNDS nginx"
+		run_wrk "$n" "$DUR" "${WRK_PAGE[@]}" "$@" "$NBASE$PAGE"
+		kr+=("$(wrk_rps "$k")")
+		kp+=("$(wrk_p99 "$k")")
+		nr+=("$(wrk_rps "$n")")
+		np+=("$(wrk_p99 "$n")")
+		[ -n "$(wrk_errors "$k")" ] && notes+=" kiji r$r: $(wrk_errors "$k");"
+		[ -n "$(wrk_errors "$n")" ] && notes+=" nginx r$r: $(wrk_errors "$n");"
+	done
+	local krm nrm kpm npm
+	krm=$(median "${kr[@]}")
+	nrm=$(median "${nr[@]}")
+	kpm=$(median "${kp[@]}")
+	npm=$(median "${np[@]}")
+	fig "$name.kiji $(round "$krm") req/s ($(ratio "$krm" "$nrm") x nginx; runs ${kr[*]})"
+	fig "$name.nginx $(round "$nrm") req/s (reference; runs ${nr[*]})"
+	fig "$name.p99.kiji $(round "$kpm" 2) ms ($(ratio "$kpm" "$npm") x nginx; runs ${kp[*]})"
+	fig "$name.p99.nginx $(round "$npm" 2) ms (reference; runs ${np[*]})"
+	[ -z "$notes" ] || fig "# $name errors:$notes"
+}
+
+page_runs page100
+if [ "$KGZ" = yes ]; then
+	page_runs gzip -H 'Accept-Encoding: gzip'
+else
+	fig "gzip.kiji n/a (kiji answered without Content-Encoding: gzip)"
+fi
+
+# 304s: If-None-Match with each server's own ETag for the page.
+if [ -z "$KETAG" ]; then
+	fig "reval304.kiji n/a (no ETag)"
+else
+	code=$(curl -s -o /dev/null -w '%{http_code}' -H "If-None-Match: $KETAG" "$KBASE$PAGE")
+	[ "$code" = 304 ] || die "kiji answered $code, not 304, to If-None-Match: $KETAG"
+	kr=()
+	nr=()
+	for r in 1 2 3; do
+		log "reval304: round $r/3"
+		run_wrk "$TMP/304.k$r" "$DUR304" -t1 -c64 "-d${DUR304}s" --latency -s bench/status.lua -H "If-None-Match: $KETAG" "$KBASE$PAGE"
+		run_wrk "$TMP/304.n$r" "$DUR304" -t1 -c64 "-d${DUR304}s" --latency -s bench/status.lua -H "If-None-Match: $NETAG" "$NBASE$PAGE"
+		kr+=("$(wrk_rps "$TMP/304.k$r")")
+		nr+=("$(wrk_rps "$TMP/304.n$r")")
+	done
+	krm=$(median "${kr[@]}")
+	nrm=$(median "${nr[@]}")
+	fig "reval304.kiji $(round "$krm") req/s ($(ratio "$krm" "$nrm") x nginx; runs ${kr[*]}; $(grep -h '^STATUS' "$TMP"/304.k* | tail -n1))"
+	fig "reval304.nginx $(round "$nrm") req/s (reference; runs ${nr[*]}; $(grep -h '^STATUS' "$TMP"/304.n* | tail -n1))"
+fi
+
+# Did kiji serve the same bytes all along?
+KSHA2=$(curl -s --max-time 10 "$KBASE$PAGE" | sha256sum | cut -d' ' -f1)
+[ "$KSHA2" = "$KSHA" ] || fig "# note: kiji's page changed during the runs (sha256 now $KSHA2)"
+stop_pid "$NPID"
+
+# ---- render time, page cache off --------------------------------------------------
+
+log "render: in-process site_handle timing"
+RDB=$TMP/render.db
+sql "$DB" ".backup '$RDB'"
+CACHE_NOTE="page cache off (cache.max_bytes 0)"
+if "$KIJI" config --db "$RDB" get cache.max_bytes >/dev/null 2>&1; then
+	"$KIJI" config --db "$RDB" set cache.max_bytes 0 || die "cannot turn the page cache off"
+else
+	CACHE_NOTE="no cache.max_bytes setting in this build"
+fi
+for spec in "100 $A100 200" "1000 $A1000 2000"; do
+	read -r nc id target <<<"$spec"
+	line=$(timeout 120 "$RENDER" "$RDB" "$id" 3000 5) || die "bench/render failed on article $id"
+	med=$(sed -n 's/.*median_us=\([0-9.]*\).*/\1/p' <<<"$line")
+	runs=$(sed -n 's/.*runs=\([0-9]*\).*/\1/p' <<<"$line")
+	p90=$(sed -n 's/.*p90_us=\([0-9.]*\).*/\1/p' <<<"$line")
+	mn=$(sed -n 's/.*min_us=\([0-9.]*\).*/\1/p' <<<"$line")
+	bytes=$(sed -n 's/.*bytes=\([0-9]*\).*/\1/p' <<<"$line")
+	cache=$(sed -n 's/.*cache=\([a-z]*\).*/\1/p' <<<"$line")
+	[ "$cache" = hit ] && { FAILED=1; CACHE_NOTE="CACHE HIT: figure is warm, not a render"; }
+	fig "render.${nc}c $(round "$med") µs ($(ratio "$med" "$target") x target $target µs; median of $runs, min $(round "$mn") µs, p90 $(round "$p90") µs, $bytes bytes, X-Cache $cache)"
+done
+fig "# render: $CACHE_NOTE; SQLite's own page cache is warm"
+
+# ---- durable comment posts ------------------------------------------------------
+
+log "posts: fetching form tokens"
+mapfile -t TARGET_IDS < <(sql "$DB" "
+	SELECT id FROM articles WHERE kind = 'post' AND status = 'published'
+	  AND comments_open = 1 AND published_at <= strftime('%s', 'now')
+	  AND id NOT IN ($A100, $A1000) ORDER BY id LIMIT 16;")
+[ "${#TARGET_IDS[@]}" -gt 0 ] || die "no articles to post to"
+: >"$TMP/targets"
+for id in "${TARGET_IDS[@]}"; do
+	tok=$(get_token "$KBASE" "$id")
+	printf '%s %s\n' "$id" "$tok" >>"$TMP/targets"
+done
+for c in 1 8 64; do
+	log "posts: concurrency $c"
+	before=$(sql "$DB" "SELECT count(*) FROM comments;")
+	run_wrk "$TMP/post.c$c" "$POST_DUR" -t1 "-c$c" "-d${POST_DUR}s" --timeout 10s \
+		-s bench/post.lua "$KBASE/" -- "$TMP/targets" "$POST_WINDOW" "bench-c$c"
+	after=$(sql "$DB" "SELECT count(*) FROM comments;")
+	line=$(grep '^POSTS' "$TMP/post.c$c") || die "post.lua printed no result"
+	ok=$(sed -n 's/.*ok303=\([0-9]*\).*/\1/p' <<<"$line")
+	other=$(sed -n 's/.*other=\([0-9]*\).*/\1/p' <<<"$line")
+	secs=$(sed -n 's/.*seconds=\([0-9.]*\).*/\1/p' <<<"$line")
+	rate=$(awk -v n="$ok" -v s="$secs" 'BEGIN { if (s > 0) printf "%.0f", n / s; else print 0 }')
+	new=$((after - before))
+	check="store +$new = $ok answered 303"
+	if [ "$new" -ne "$ok" ]; then
+		check="MISMATCH: store +$new, 303 answers $ok"
+		FAILED=1
+	fi
+	[ "$other" -eq 0 ] || check+="; $other non-303 answers to posts"
+	fig "posts.c$c $rate posts/s ($(ratio "$rate" 3000) x target 3000 at c64; $ok in ${secs} s; $check)"
+done
+stop_pid "$KPID"
+
+# ---- the 10,000-article site ------------------------------------------------------
+
+log "creating the 10,000-article demo site"
+BIG=$TMP/big.db
+timeout 300 "$KIJI" demo --db "$BIG" --articles 10000 --comments 20 --seed 1 2>>"$TMP/demo.log" ||
+	die "kiji demo (big) failed: $(tail -n3 "$TMP/demo.log")"
+NA=$(sql "$BIG" "SELECT count(*) FROM articles;")
+NC=$(sql "$BIG" "SELECT count(*) FROM comments;")
+sql "$BIG" "SELECT id FROM articles WHERE kind = 'post' AND status = 'published'
+	AND published_at <= strftime('%s', 'now') ORDER BY id;" >"$TMP/ids"
+sync
+KPORT=$(free_port)
+KBASE=http://127.0.0.1:$KPORT
+t0=$(date +%s%N)
+start_kiji "$BIG" "$KPORT" "$TMP/kiji-big.log"
+wait_200 "$KBASE/" 30 || die "kiji (big) did not answer: $(cat "$TMP/kiji-big.log")"
+t1=$(date +%s%N)
+start_ms=$(( (t1 - t0) / 1000000 ))
+rss0=$(ps -o rss= -p "$KPID" | tr -d ' ')
+log "big: kiji pid $KPID answered after $start_ms ms; cycling through $(wc -l <"$TMP/ids") articles"
+run_wrk "$TMP/big" "$DUR" -t1 -c64 "-d${DUR}s" --latency -s bench/cycle.lua "$KBASE/" -- "$TMP/ids"
+rss=$(ps -o rss= -p "$KPID" | tr -d ' ')
+[ -n "$rss" ] || die "kiji (big) is gone: $(cat "$TMP/kiji-big.log")"
+# Anonymous memory vs file pages (SQLite reads the database through mmap).
+rss_split=$(awk '/^RssAnon:/ { a = $2 } /^RssFile:/ { f = $2 }
+	END { printf "RssAnon %.1f MiB, RssFile %.1f MiB", a / 1024, f / 1024 }' "/proc/$KPID/status")
+rss_mb=$(awk -v k="$rss" 'BEGIN { printf "%.1f", k / 1024 }')
+big_rps=$(wrk_rps "$TMP/big")
+fig "big.start $start_ms ms ($(ratio "$start_ms" 1000) x target 1000 ms; exec to first 200 on /, $NA articles, $NC comments)"
+fig "big.rss $rss_mb MiB ($(ratio "$rss_mb" 150) x target 150 MB; after ${DUR} s of wrk -c64 over $(wc -l <"$TMP/ids") articles; $(awk -v k="$rss0" 'BEGIN { printf "%.1f", k / 1024 }') MiB just after start; $rss_split)"
+fig "big.articles $(round "$big_rps") req/s (no reference; $(grep '^STATUS' "$TMP/big"), p99 $(round "$(wrk_p99 "$TMP/big")" 2) ms)"
+stop_pid "$KPID"
+
+fig "# done in $(( $(date +%s) - T_START )) s; $(date -u '+%Y-%m-%dT%H:%M:%SZ'); load average $(loadavg); $(nproc) cores; $(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //')"
+cp "$OUT" "$ROOT/build/bench/last.txt"
+[ "$FAILED" -eq 0 ] || die "a check failed (see the lines above)"
