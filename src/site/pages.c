@@ -40,19 +40,22 @@ site_category_path(struct req *q, const char *slug)
 	return category_url(q, slug);
 }
 
-/* "2022年 1月 09日" and an RFC 3339 stamp for <time datetime>. */
+/* "2022年 1月 09日" and an RFC 3339 stamp for <time datetime>, as
+ * <prefix>_ja and <prefix>_iso (prefix: "date" or "updated"). */
 static void
 put_dates(struct req *q, tv *d, const char *prefix, int64_t t)
 {
 	arena *a = q->r->a;
-	buf b;
-	buf_init(&b, 256);
-	text_ja_date(&b, t);
-	tv_set(d, arena_printf(a, "%s_ja", prefix), tv_strn(a, buf_cstr(&b), b.len));
-	buf_reset(&b);
-	text_rfc3339(&b, t);
-	tv_set(d, arena_printf(a, "%s_iso", prefix), tv_strn(a, buf_cstr(&b), b.len));
-	buf_free(&b);
+	bool upd = strcmp(prefix, "updated") == 0;
+	buf ja, iso;
+	buf_init(&ja, 64);
+	buf_init(&iso, 64);
+	text_dates(&ja, &iso, t);
+	tv_set(d, upd ? "updated_ja" : "date_ja", tv_strn(a, buf_cstr(&ja), ja.len));
+	tv_set(d, upd ? "updated_iso" : "date_iso", tv_strn(a, buf_cstr(&iso),
+	    iso.len));
+	buf_free(&ja);
+	buf_free(&iso);
 }
 
 /* Plain-text excerpt cut to n grapheme clusters, ending in … when cut. */

@@ -28,13 +28,16 @@
 #define STORE_MEDIA_NAME 255    /* longest media name */
 
 /* Per connection: WAL survives in the file, the rest is per connection.
- * 4 MiB page cache per thread, reads through a 256 MiB mmap window. */
+ * 4 MiB page cache per thread. Reads go through pread, not mmap: the
+ * kernel's page cache holds the file either way, but mapped pages count
+ * in kiji's RSS (up to the mmap size per thread) and a big site would
+ * look hundreds of MB large. */
 static const char store_pragmas[] =
     "PRAGMA journal_mode = WAL;"
     "PRAGMA synchronous = FULL;"
     "PRAGMA foreign_keys = ON;"
     "PRAGMA cache_size = -4096;"
-    "PRAGMA mmap_size = 268435456;"
+    "PRAGMA mmap_size = 0;"
     "PRAGMA temp_store = MEMORY;"
     "PRAGMA journal_size_limit = 67108864;";
 

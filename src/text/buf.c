@@ -80,6 +80,12 @@ buf_grow(buf *b, size_t n)
 }
 
 bool
+buf_reserve(buf *b, size_t n)
+{
+	return buf_grow(b, n);
+}
+
+bool
 buf_put(buf *b, const void *p, size_t n)
 {
 	if (!buf_grow(b, n))

@@ -36,6 +36,9 @@ bool buf_putc(buf *b, char c);
 bool buf_printf(buf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 bool buf_vprintf(buf *b, const char *fmt, va_list ap);
+/* Makes room for n more bytes up front (one allocation instead of a
+ * series of doublings); false past max. */
+bool buf_reserve(buf *b, size_t n);
 /* Empties the buffer (keeps memory and clears err). */
 void buf_reset(buf *b);
 /* Frees memory; the buffer may be reused after buf_init. NULL-safe. */
@@ -100,6 +103,70 @@ bool text_truncate(buf *out, const char *s, size_t n, size_t max_graphemes);
  * trims both ends; appends to out. Used to make excerpts from plain text. */
 void text_squash_space(buf *out, const char *s, size_t n);
 
+/* ---- search tokenizer (ngram.c) ------------------------------------------ */
+
+/*
+ * Full-text search tokens over NFKC-casefolded text (text_nfkc_fold's
+ * options, applied cluster by cluster): CJK characters (kanji, kana, ー,
+ * 々) as unigrams and bigrams, other letters and digits as whole words,
+ * everything else (punctuation, emoji, spaces, invalid bytes) separating.
+ */
+enum text_ngram_mode {
+	NGRAM_INDEX, /* documents: every CJK character's unigram, and at the
+	              * same position (colocated) the bigram it starts */
+	NGRAM_QUERY, /* query strings: a 1-character CJK run as its unigram,
+	              * a longer run as its chain of bigrams, nothing more */
+};
+enum text_ngram_kind {
+	NGRAM_WORD, /* letters/digits, at most TEXT_NGRAM_WORD_MAX bytes kept */
+	NGRAM_UNI,  /* one CJK character */
+	NGRAM_BI,   /* two consecutive CJK characters */
+};
+#define TEXT_NGRAM_WORD_MAX 64
+
+struct text_ngram_tok {
+	const char *tok;   /* normalised bytes (not NUL-terminated), valid
+	                    * only during the callback */
+	size_t len;
+	size_t start, end; /* the byte range of the ORIGINAL input it comes
+	                    * from (whole clusters; a bigram spans both) */
+	enum text_ngram_kind kind;
+	bool colocated;    /* same position as the token before it */
+	bool run_start;    /* first token of a word or of a CJK run */
+	bool space_before; /* white space lies between it and the one before */
+};
+/* Called per token in order; a nonzero return stops text_ngram, which
+ * returns that value (0 when it ran to the end). Never fails otherwise. */
+typedef int (*text_ngram_fn)(void *ctx, const struct text_ngram_tok *t);
+int text_ngram(const char *s, size_t n, enum text_ngram_mode mode,
+    text_ngram_fn fn, void *ctx);
+
+/*
+ * A reader's query as phrases that must all match (AND): each phrase is a
+ * sequence of tokens at consecutive positions. Words joined by punctuation
+ * only ("F-35") form one phrase whose last token matches as a prefix; a CJK
+ * run is one unigram or a chain of bigrams. Space-separated terms, and
+ * CJK/word changes, start new phrases.
+ */
+enum text_query_kind {
+	TEXT_QUERY_WORDS,   /* words; the last one a prefix */
+	TEXT_QUERY_UNIGRAM, /* one CJK character */
+	TEXT_QUERY_BIGRAMS, /* a CJK run of 2+ characters as its bigrams */
+};
+struct text_query_phrase {
+	enum text_query_kind kind;
+	const char **tok; /* normalised tokens, NUL-terminated */
+	size_t ntok;
+};
+struct text_query {
+	struct text_query_phrase *ph;
+	size_t nph;       /* 0: nothing searchable (empty, punctuation, emoji) */
+};
+#define TEXT_QUERY_MAX_PHRASES 32
+#define TEXT_QUERY_MAX_TOKENS 128 /* over all phrases; the rest is dropped */
+/* Parses s into out (arena-allocated). false on invalid UTF-8. */
+bool text_query_parse(arena *a, const char *s, size_t n, struct text_query *out);
+
 /* ---- time (date.c) ------------------------------------------------------- */
 
 /*
@@ -118,6 +185,8 @@ void text_localtime(int64_t t, struct text_tm *out);
 
 /* "2022年 1月 09日": year, month without padding, day zero-padded, literal spaces. */
 void text_ja_date(buf *out, int64_t t);
+/* text_ja_date into ja and text_rfc3339 into iso, one zone lookup. */
+void text_dates(buf *ja, buf *iso, int64_t t);
 /* "2022年 1月 09日 13:05" */
 void text_ja_datetime(buf *out, int64_t t);
 /* RFC 3339 in the site zone, e.g. "2022-01-09T13:05:00+09:00". */
