@@ -600,7 +600,7 @@ site_api_post_comment(struct req *q, int64_t article_id)
 	}
 	json_error_t jerr;
 	json_t *j = json_loadb(q->r->body ? q->r->body : "", q->r->body_len,
-	    JSON_REJECT_DUPLICATES, &jerr);
+	    JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &jerr);
 	if (j == NULL || !json_is_object(j)) {
 		json_decref(j);
 		api_error(q, CE_BAD_JSON);

@@ -1,9 +1,11 @@
 #!/bin/bash
 # Browser tests: Debian's Chromium (/usr/bin/chromium) driven by playwright-core,
-# which downloads no browser. Builds its own demo site and server (KIJI_BIN,
-# default build/asan/kiji), opens an article at 390 px and 1280 px and checks
-# that every part is visible and nothing logs an error. Screenshots go to
-# build/screenshots/. Last line: "browser: N passed, N failed".
+# which downloads no browser. Each script builds its own demo site and server
+# (KIJI_BIN, default build/asan/kiji). test_article.mjs opens an article at
+# 390 px and 1280 px and checks that every part is visible and nothing logs an
+# error (screenshots in build/screenshots/); test_comments.mjs posts, replies,
+# likes without a reload and renders the XSS corpus. Last line, for the whole
+# suite: "browser: N passed, N failed".
 set -u
 cd "$(dirname "$0")"
 
@@ -27,9 +29,34 @@ if [ ! -d node_modules/playwright-core ]; then
 	rm -f "$log"
 fi
 
-timeout -k 10 480 node test_article.mjs
-rc=$?
-if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
-	fail_early "test_article.mjs killed after 480 s"
-fi
-exit "$rc"
+# Each script prints its own "browser: N passed, N failed"; the last line of
+# this script adds them up for the whole browser suite.
+total_pass=0
+total_fail=0
+status=0
+run_script() { # script, seconds
+	local out rc line
+	out=$(mktemp)
+	timeout -k 10 "$2" node "$1" 2>&1 | tee "$out"
+	rc=${PIPESTATUS[0]}
+	line=$(grep -E '^browser: [0-9]+ passed, [0-9]+ failed$' "$out" | tail -n 1)
+	rm -f "$out"
+	if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
+		echo "FAIL $1 killed after $2 s"
+		total_fail=$((total_fail + 1))
+		status=1
+	elif [ -z "$line" ]; then
+		echo "FAIL $1: no summary line (exit $rc)"
+		total_fail=$((total_fail + 1))
+		status=1
+	else
+		total_pass=$((total_pass + $(sed -E 's/^browser: ([0-9]+) passed.*/\1/' <<<"$line")))
+		total_fail=$((total_fail + $(sed -E 's/.* ([0-9]+) failed$/\1/' <<<"$line")))
+		[ "$rc" -ne 0 ] && status=1
+	fi
+}
+
+run_script test_article.mjs 480
+run_script test_comments.mjs 300
+echo "browser: $total_pass passed, $total_fail failed"
+[ "$status" -eq 0 ] && [ "$total_fail" -eq 0 ]

@@ -22,6 +22,7 @@ import socket
 import sqlite3
 import subprocess
 import tempfile
+import threading
 import time
 import zoneinfo
 from pathlib import Path
@@ -144,7 +145,7 @@ def teardown():
     """Stops the server; returns a list of problems (empty when clean)."""
     global _state
     st = _state
-    problems = []
+    problems = stop_servers()
     if st is None:
         return problems
     if st.proc is not None:
@@ -221,8 +222,12 @@ class Response:
 
 def request(method, path, body=None, headers=None, timeout=HTTP_TIMEOUT):
     """One request on a fresh connection; path is sent as is (no quoting)."""
-    st = state()
-    c = http.client.HTTPConnection("127.0.0.1", st.port, timeout=timeout)
+    return request_port(state().port, method, path, body, headers, timeout)
+
+
+def request_port(port, method, path, body=None, headers=None, timeout=HTTP_TIMEOUT):
+    """request() to the server on 127.0.0.1:port (see Server)."""
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     try:
         hdrs = {"Connection": "close"}
         hdrs.update(headers or {})
@@ -505,3 +510,297 @@ def model():
     if st._model is None:
         st._model = Model(st.db)
     return st._model
+
+
+# ---- more servers, each with its own database and settings -------------------------
+#
+# The shared demo server above runs the shipped defaults. Suites that need
+# other settings (moderation, rate limits off, trusted proxies ...) or that
+# kill their server start their own with server(name, settings={...}); every
+# one is stopped, and checked for sanitizer reports, by teardown().
+
+_servers = {}
+_ip_counter = [0]
+_ip_lock = threading.Lock()
+
+
+def next_ip():
+    """A client address never used before in this run (10.0.0.0/8), for
+    X-Forwarded-For behind a trusted proxy: a fresh rate-limit bucket."""
+    with _ip_lock:
+        _ip_counter[0] += 1
+        n = _ip_counter[0]
+    hi, lo = divmod(n, 254)  # host part 1..254
+    return "10.%d.%d.%d" % ((hi >> 8) & 255, hi & 255, lo + 1)
+
+
+class Server:
+    """One `kiji serve` on its own demo database. settings are applied with
+    `kiji config set` before the server starts."""
+
+    def __init__(self, name, articles=12, comments=4, seed=7, settings=None, env=None):
+        self.name = name
+        self.env = env  # extra environment variables for `kiji serve`
+        self.tmp = Path(tempfile.mkdtemp(prefix="kiji-it-%s-" % name))
+        self.db = self.tmp / "site.db"
+        self.articles = articles
+        self.comments = comments
+        self.seed = seed
+        self.settings = list((settings or {}).items())
+        self.port = None
+        self.proc = None
+        self.starts = 0
+        self.expected_exit = False
+        self._secret = None
+
+    # ---- life cycle ----------------------------------------------------------
+    def build(self):
+        now = dt.datetime.now(dt.timezone.utc).replace(second=0, microsecond=0)
+        r = self.cli("demo", "--db", str(self.db), "--articles", str(self.articles),
+                     "--comments", str(self.comments), "--seed", str(self.seed),
+                     "--now", now.strftime("%Y-%m-%dT%H:%M:%SZ"), db=False, timeout=300)
+        if not self.db.exists():
+            raise SetupError("%s: kiji demo wrote no database\n%s" % (self.name, r.stderr))
+        for k, v in self.settings:
+            self.config_set(k, v)
+        return self
+
+    def cli(self, *args, check=True, db=True, timeout=60):
+        """Runs `kiji ARGS` (with --db after the subcommand when db is true);
+        returns the CompletedProcess (text). Raises on a non-zero exit or a
+        sanitizer report when check is true."""
+        cmd = [str(kiji_bin()), args[0]]
+        if db:
+            cmd += ["--db", str(self.db)]
+        cmd += [str(a) for a in args[1:]]
+        r = subprocess.run(cmd, cwd=ROOT, stdin=subprocess.DEVNULL, capture_output=True,
+                           timeout=timeout)
+        out = r.stdout.decode("utf-8", "replace")
+        err = r.stderr.decode("utf-8", "replace")
+        res = subprocess.CompletedProcess(cmd, r.returncode, out, err)
+        if sanitizer_lines(err):
+            raise AssertionError("sanitizer report from %s:\n%s" % (" ".join(cmd), err[-4000:]))
+        if check and r.returncode != 0:
+            raise AssertionError("%s: exit %d\n%s%s" % (" ".join(cmd), r.returncode,
+                                                         out[-2000:], err[-2000:]))
+        return res
+
+    def config_set(self, key, value):
+        self.cli("config", "set", key, str(value))
+
+    def config_get(self, key):
+        return self.cli("config", "get", key).stdout.strip()
+
+    @property
+    def stderr_path(self):
+        return self.tmp / ("serve.%d.stderr" % self.starts)
+
+    def start(self):
+        self.starts += 1
+        self.port = free_port()
+        self.expected_exit = False
+        cmd = [str(kiji_bin()), "serve", "--db", str(self.db),
+               "--listen", "127.0.0.1:%d" % self.port]
+        err = open(self.stderr_path, "wb")
+        env = None
+        if self.env:
+            env = dict(os.environ)
+            env.update(self.env)
+        self.proc = subprocess.Popen(cmd, cwd=ROOT, stdin=subprocess.DEVNULL,
+                                     stdout=subprocess.DEVNULL, stderr=err, env=env)
+        err.close()
+        deadline = time.monotonic() + START_TIMEOUT
+        last = None
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise SetupError("%s: kiji serve exited with %s before answering:\n%s" % (
+                    self.name, self.proc.returncode, self.read_stderr()[-4000:]))
+            try:
+                self.request("GET", "/", timeout=2)
+                return self
+            except (OSError, http.client.HTTPException) as e:
+                last = e
+                time.sleep(0.1)
+        raise SetupError("%s: kiji serve did not answer on port %d within %.0f s (%s)" % (
+            self.name, self.port, START_TIMEOUT, last))
+
+    def read_stderr(self):
+        p = self.stderr_path
+        return p.read_text("utf-8", "replace") if p.exists() else ""
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def kill(self):
+        """SIGKILL, as a crash would; the exit is expected."""
+        if self.alive():
+            self.expected_exit = True
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait(timeout=20)
+
+    def stop(self):
+        """SIGTERM (SIGKILL after 5 s); returns a list of problems."""
+        problems = []
+        if self.proc is None:
+            return problems
+        if self.proc.poll() is not None:
+            if not self.expected_exit:
+                problems.append("%s: kiji serve had already exited (status %s)" % (
+                    self.name, self.proc.returncode))
+        else:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=10)
+                problems.append("%s: kiji serve ignored SIGTERM for 5 s; killed" % self.name)
+            if self.proc.returncode != 0:
+                problems.append("%s: kiji serve exit status after SIGTERM: %s (want 0)" % (
+                    self.name, self.proc.returncode))
+        for i in range(1, self.starts + 1):
+            p = self.tmp / ("serve.%d.stderr" % i)
+            text = p.read_text("utf-8", "replace") if p.exists() else ""
+            if sanitizer_lines(text):
+                problems.append("%s: sanitizer report from kiji serve (start %d):\n%s" % (
+                    self.name, i, text[-6000:]))
+        self.proc = None
+        return problems
+
+    def assert_alive(self):
+        assert self.alive(), "%s: kiji serve is no longer running (exit %s)\n%s" % (
+            self.name, self.proc and self.proc.poll(), self.read_stderr()[-3000:])
+
+    # ---- HTTP ------------------------------------------------------------------
+    def request(self, method, path, body=None, headers=None, timeout=HTTP_TIMEOUT):
+        return request_port(self.port, method, path, body, headers, timeout)
+
+    def get(self, path, headers=None):
+        return self.request("GET", path, headers=headers)
+
+    def page(self, path, headers=None):
+        r = self.get(path, headers)
+        assert r.status == 200, "GET %s: status %d, want 200\n%s" % (path, r.status, r.text[:500])
+        assert r.content_type == "text/html", "GET %s: Content-Type %r" % (
+            path, r.header("content-type"))
+        return r
+
+    @property
+    def origin(self):
+        return "http://127.0.0.1:%d" % self.port
+
+    # ---- database ---------------------------------------------------------------
+    def sql(self, query, args=()):
+        """Rows of a query on a fresh read-only connection (sees every commit)."""
+        con = sqlite3.connect("file:%s?mode=ro" % self.db, uri=True, timeout=10)
+        try:
+            con.row_factory = sqlite3.Row
+            return con.execute(query, args).fetchall()
+        finally:
+            con.close()
+
+    def secret(self):
+        if self._secret is None:
+            rows = self.sql("SELECT value FROM settings WHERE key = 'secret.key'")
+            assert rows, "%s: no secret.key in settings" % self.name
+            self._secret = bytes.fromhex(rows[0][0])
+        return self._secret
+
+    def mint_token(self, article_id, hour):
+        """A form token for article_id and an hour number, made the way the
+        server makes them (guard.c: keyed BLAKE2b-128 over "form\\0",
+        article id and hour as little-endian int64)."""
+        import hashlib
+        import struct
+        mac = hashlib.blake2b(b"form\0" + struct.pack("<qq", article_id, hour),
+                              digest_size=16, key=self.secret()).hexdigest()
+        return "%d.%s" % (hour, mac)
+
+    def visible_posts(self):
+        """Ids of visible posts, newest first."""
+        return [r[0] for r in self.sql(
+            "SELECT id FROM articles WHERE kind = 'post' AND status = 'published' "
+            "AND published_at <= ? ORDER BY published_at DESC, id DESC", (now_epoch(),))]
+
+
+def server(name, start=True, **kw):
+    """The extra server called name, built (and started unless start is
+    false) on first use; teardown() stops it."""
+    s = _servers.get(name)
+    if s is None:
+        s = Server(name, **kw)
+        _servers[name] = s
+        s.build()
+        if start:
+            s.start()
+    return s
+
+
+def stop_servers():
+    problems = []
+    for name in list(_servers):
+        s = _servers.pop(name)
+        try:
+            problems.extend(s.stop())
+        finally:
+            if os.environ.get("KIJI_KEEP_TMP"):
+                print("kept", s.tmp)
+            else:
+                shutil.rmtree(s.tmp, ignore_errors=True)
+    return problems
+
+
+class Visitor:
+    """One reader: a cookie jar, and (behind a trusted proxy) an address
+    sent as X-Forwarded-For. ip="rotate" sends a fresh address each
+    request."""
+
+    def __init__(self, srv, ip=None):
+        self.srv = srv
+        self.ip = ip
+        self.cookies = {}
+
+    def request(self, method, path, body=None, headers=None, timeout=HTTP_TIMEOUT):
+        h = {}
+        if self.cookies:
+            h["Cookie"] = "; ".join("%s=%s" % kv for kv in self.cookies.items())
+        if self.ip == "rotate":
+            h["X-Forwarded-For"] = next_ip()
+        elif self.ip:
+            h["X-Forwarded-For"] = self.ip
+        h.update(headers or {})
+        r = self.srv.request(method, path, body, h, timeout)
+        for k, v in r.header_list:
+            if k.lower() != "set-cookie":
+                continue
+            nv = v.split(";", 1)[0]
+            name, _, val = nv.partition("=")
+            name = name.strip()
+            if re.search(r";\s*max-age=0\b", v, re.I) or val == "":
+                self.cookies.pop(name, None)
+            else:
+                self.cookies[name] = val.strip()
+        return r
+
+    def get(self, path, headers=None):
+        return self.request("GET", path, headers=headers)
+
+    def page(self, path, headers=None):
+        r = self.get(path, headers)
+        assert r.status == 200, "GET %s: status %d, want 200\n%s" % (path, r.status, r.text[:500])
+        return r
+
+    def post(self, path, fields=None, body=None, headers=None):
+        from urllib.parse import urlencode
+        h = dict(headers or {})
+        if fields is not None:
+            body = urlencode(fields)
+            h.setdefault("Content-Type", "application/x-www-form-urlencoded")
+        return self.request("POST", path, body=body if body is not None else b"", headers=h)
+
+    def post_json(self, path, obj, headers=None):
+        import json
+        h = {"Content-Type": "application/json", "Accept": "application/json"}
+        h.update(headers or {})
+        body = obj if isinstance(obj, (bytes, str)) else json.dumps(obj, ensure_ascii=False)
+        return self.request("POST", path, body=body, headers=h)
