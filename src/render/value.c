@@ -12,6 +12,7 @@
 struct tv_ent {
 	const char *key; /* dicts only; not copied */
 	tv *v;
+	uint32_t h;      /* tv_keyhash(key): most lookups compare only this */
 };
 
 struct tv {
@@ -125,19 +126,33 @@ tv_grow(tv *c)
 }
 
 /* Sets or replaces key in dict; a non-dict is left alone. Returns v. */
+/* FNV-1a of a key: dicts compare it before the strings, so setting and
+ * looking up keys costs one pass over the key, not a strcmp per entry
+ * (keys like date_ja, date_iso, daily_id, depth share first bytes). */
+static uint32_t
+tv_keyhash(const char *k)
+{
+	uint32_t h = 2166136261u;
+	for (; *k; k++)
+		h = (h ^ (unsigned char)*k) * 16777619u;
+	return h;
+}
+
 tv *
 tv_set(tv *dict, const char *key, tv *v)
 {
 	if (dict == NULL || dict->kind != TV_DICT || key == NULL)
 		return v;
+	uint32_t h = tv_keyhash(key);
 	for (size_t i = 0; i < dict->u.c.n; i++)
-		if (strcmp(dict->u.c.e[i].key, key) == 0) {
+		if (dict->u.c.e[i].h == h && strcmp(dict->u.c.e[i].key, key) == 0) {
 			dict->u.c.e[i].v = v;
 			return v;
 		}
 	tv_grow(dict);
 	dict->u.c.e[dict->u.c.n].key = key;
 	dict->u.c.e[dict->u.c.n].v = v;
+	dict->u.c.e[dict->u.c.n].h = h;
 	dict->u.c.n++;
 	return v;
 }
@@ -180,18 +195,16 @@ tv_kind_of(const tv *v)
 	return v ? v->kind : TV_NULL;
 }
 
-/* Value at key, or NULL when dict is not a dict or lacks the key. Compares
- * the first byte before calling strcmp: most keys differ there. */
+/* Value at key, or NULL when dict is not a dict or lacks the key. */
 tv *
 tv_get(const tv *dict, const char *key)
 {
 	if (dict == NULL || dict->kind != TV_DICT)
 		return NULL;
-	for (size_t i = 0; i < dict->u.c.n; i++) {
-		const char *k = dict->u.c.e[i].key;
-		if (k[0] == key[0] && strcmp(k, key) == 0)
+	uint32_t h = tv_keyhash(key);
+	for (size_t i = 0; i < dict->u.c.n; i++)
+		if (dict->u.c.e[i].h == h && strcmp(dict->u.c.e[i].key, key) == 0)
 			return dict->u.c.e[i].v;
-	}
 	return NULL;
 }
 
