@@ -230,9 +230,35 @@ static const char schema_v2[] =
     "  INSERT INTO change_log(kind) VALUES ('all');"
     " END;";
 
+/*
+ * v3: full-text search (store/fts.c). FTS5 over titles and plain-text
+ * bodies with our n-gram tokenizer (registered on every connection; a
+ * connection without it cannot open the table), bm25-ranked, detail=full
+ * for phrase matching. External content from a view, so the text is
+ * stored once: published and scheduled articles, visibility being applied
+ * at query time (a scheduled post goes live without a write). sqlite.c
+ * keeps the index in step on every article write (FTS5 cannot be written
+ * from triggers while trusted_schema is off); the rebuild indexes the
+ * articles already there.
+ */
+static const char schema_v3[] =
+    "CREATE VIEW articles_fts_source AS"
+    "  SELECT id, title, body_text AS body FROM articles"
+    "  WHERE status IN ('published', 'scheduled');"
+    "CREATE VIRTUAL TABLE articles_fts USING fts5(title, body,"
+    "  content = 'articles_fts_source', content_rowid = 'id',"
+    "  tokenize = 'kiji_ngram');"
+    "INSERT INTO articles_fts(articles_fts) VALUES ('rebuild');"
+    /* The visibility rule and the recency boost for every match, by id,
+     * from this narrow index instead of the wide article rows (whose
+     * bodies fill a page each): a tenth of the time for a common word. */
+    "CREATE INDEX articles_id_visibility"
+    "  ON articles(id, status, kind, published_at);";
+
 static const char *const schema_migrations[] = {
 	schema_v1,
 	schema_v2,
+	schema_v3,
 };
 
 #define SCHEMA_N ((int)(sizeof(schema_migrations) / sizeof(schema_migrations[0])))

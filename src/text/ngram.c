@@ -102,9 +102,9 @@ ng_classify(int32_t c)
 	}
 }
 
-/* Single code points whose NFKC_Casefold is themselves and that never
- * start a cluster with what follows unless a mark follows: the common
- * Japanese characters skip utf8proc_decompose. */
+/* Code points whose NFKC_Casefold is themselves (test_ngram checks every
+ * one): a cluster of just one of them, most of Japanese text, skips
+ * utf8proc_decompose. */
 static bool
 ng_is_stable(int32_t c)
 {

@@ -1,0 +1,39 @@
+/*
+ * Private to src/store/: full-text search on SQLite FTS5. fts.c owns the
+ * tokenizer glue, the MATCH expression and the snippets; sqlite.c owns the
+ * statements (index upkeep, the search page) and calls store_fts_register
+ * on every connection it opens.
+ */
+#ifndef KIJI_STORE_FTS_H
+#define KIJI_STORE_FTS_H
+
+#include <sqlite3.h>
+
+#include "store.h"
+
+/* The name the schema's FTS5 table names in tokenize='...'. */
+#define STORE_FTS_TOKENIZER "kiji_ngram"
+
+/* Registers the n-gram tokenizer on db; before the schema is touched,
+ * since the FTS5 table cannot be opened without it. A SQLite result code. */
+int store_fts_register(sqlite3 *db);
+
+/*
+ * Writes q as an FTS5 MATCH expression that passes no user syntax through:
+ * every token is a double-quoted string (any '"' doubled), the tokens of a
+ * phrase are joined with '+', a word phrase's last token gets '*', and
+ * phrases are joined with AND. Appends nothing when q has no phrases.
+ */
+void store_fts_expr(buf *out, const struct text_query *q);
+
+/*
+ * sqlite.c: one page of visible posts matching the MATCH expression expr,
+ * best first, as light rows (store_articles_list) but with body_text whole
+ * and score set; snippets are left empty. *total (when not NULL) counts
+ * every visible match.
+ */
+enum store_err store_fts_page(store *s, const char *expr, int64_t now,
+    int64_t offset, int64_t limit, arena *a, struct store_hit **out,
+    size_t *n, int64_t *total);
+
+#endif
