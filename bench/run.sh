@@ -514,7 +514,8 @@ log "big: kiji pid $KPID answered after $start_ms ms; cycling through $(wc -l <"
 run_wrk "$TMP/big" "$DUR" -t1 -c64 "-d${DUR}s" --latency -s bench/cycle.lua "$KBASE/" -- "$TMP/ids"
 rss=$(ps -o rss= -p "$KPID" | tr -d ' ')
 [ -n "$rss" ] || die "kiji (big) is gone: $(cat "$TMP/kiji-big.log")"
-# Anonymous memory vs file pages (SQLite reads the database through mmap).
+# Anonymous memory vs file pages (SQLite now reads with pread, so file
+# pages should be few).
 rss_split=$(awk '/^RssAnon:/ { a = $2 } /^RssFile:/ { f = $2 }
 	END { printf "RssAnon %.1f MiB, RssFile %.1f MiB", a / 1024, f / 1024 }' "/proc/$KPID/status")
 rss_mb=$(awk -v k="$rss" 'BEGIN { printf "%.1f", k / 1024 }')
@@ -523,6 +524,16 @@ fig "big.start $start_ms ms ($(ratio "$start_ms" 1000) x target 1000 ms; exec to
 fig "big.rss $rss_mb MiB ($(ratio "$rss_mb" 150) x target 150 MB; after ${DUR} s of wrk -c64 over $(wc -l <"$TMP/ids") articles; $(awk -v k="$rss0" 'BEGIN { printf "%.1f", k / 1024 }') MiB just after start; $rss_split)"
 fig "big.articles $(round "$big_rps") req/s (no reference; $(grep '^STATUS' "$TMP/big"), p99 $(round "$(wrk_p99 "$TMP/big")" 2) ms)"
 stop_pid "$KPID"
+
+# Search latency on the same 10,000-article site (bench/search.sh prints
+# its own "name value unit (ratio ...)" lines).
+log "search: 1-, 2- and 4-character queries against a brute-force scan"
+if bench/search.sh --db "$BIG" >"$TMP/search.out" 2>"$TMP/search.log"; then
+	while IFS= read -r line; do fig "$line"; done <"$TMP/search.out"
+else
+	fig "search: failed ($(tail -n 3 "$TMP/search.log" | tr '\n' ' '))"
+	FAILED=1
+fi
 
 fig "# done in $(( $(date +%s) - T_START )) s; $(date -u '+%Y-%m-%dT%H:%M:%SZ'); load average $(loadavg); $(nproc) cores; $(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //')"
 cp "$OUT" "$ROOT/build/bench/last.txt"
