@@ -557,6 +557,47 @@ site_view_form(struct req *q, int64_t article_id, int64_t parent,
 
 /* ---- listings ------------------------------------------------------------- */
 
+/* "<base>" for page 1, "<base>?page=N" after it. */
+static const char *
+listing_url(struct req *q, int64_t page, const void *base)
+{
+	return page == 1 ? base :
+	    arena_printf(q->r->a, "%s?page=%lld", (const char *)base,
+		(long long)page);
+}
+
+/*
+ * Previous/next and numbered page links (first, last, and two around the
+ * current one, gaps marked) as q->root.pagination; nothing when there is
+ * one page. url(q, n, ctx) gives page n's address.
+ */
+void
+site_view_pagination(struct req *q, int64_t page, int64_t pages,
+    const char *(*url)(struct req *, int64_t, const void *), const void *ctx)
+{
+	arena *a = q->r->a;
+	if (pages <= 1)
+		return;
+	tv *pg = tv_set(q->root, "pagination", tv_dict(a));
+	if (page > 1)
+		put(q, pg, "prev_url", url(q, page - 1, ctx));
+	if (page < pages)
+		put(q, pg, "next_url", url(q, page + 1, ctx));
+	tv *nums = tv_set(pg, "pages", tv_list(a));
+	int64_t last_shown = 0;
+	for (int64_t i = 1; i <= pages; i++) {
+		if (i != 1 && i != pages && (i < page - 2 || i > page + 2))
+			continue;
+		if (last_shown && i > last_shown + 1)
+			tv_set_bool(a, tv_push(nums, tv_dict(a)), "gap", true);
+		tv *d = tv_push(nums, tv_dict(a));
+		tv_set_int(a, d, "n", i);
+		put(q, d, "url", url(q, i, ctx));
+		tv_set_bool(a, d, "current", i == page);
+		last_shown = i;
+	}
+}
+
 /* Reads ?page=N: 1 when absent; 0 when malformed (the caller answers 404). */
 static int64_t
 page_arg(struct req *q)
@@ -726,30 +767,7 @@ site_page_listing(struct req *q, enum list_kind kind, const char *slug)
 		site_tag(q, TAG_LISTED(list[i].id));
 	}
 
-	if (pages > 1) {
-		tv *pg = tv_set(q->root, "pagination", tv_dict(a));
-		if (page > 1)
-			put(q, pg, "prev_url", page == 2 ? base :
-			    arena_printf(a, "%s?page=%lld", base, (long long)page - 1));
-		if (page < pages)
-			put(q, pg, "next_url",
-			    arena_printf(a, "%s?page=%lld", base, (long long)page + 1));
-		tv *nums = tv_set(pg, "pages", tv_list(a));
-		/* First, last, and a window around the current page. */
-		int64_t last_shown = 0;
-		for (int64_t i = 1; i <= pages; i++) {
-			if (i != 1 && i != pages && (i < page - 2 || i > page + 2))
-				continue;
-			if (last_shown && i > last_shown + 1)
-				tv_set_bool(a, tv_push(nums, tv_dict(a)), "gap", true);
-			tv *d = tv_push(nums, tv_dict(a));
-			tv_set_int(a, d, "n", i);
-			put(q, d, "url", i == 1 ? base :
-			    arena_printf(a, "%s?page=%lld", base, (long long)i));
-			tv_set_bool(a, d, "current", i == page);
-			last_shown = i;
-		}
-	}
+	site_view_pagination(q, page, pages, listing_url, base);
 	http_resp_header(q->r, q->w, "Cache-Control", "public, max-age=0, s-maxage=60, stale-while-revalidate=30");
 	site_render(q, "listing", 200);
 }

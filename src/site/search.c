@@ -144,32 +144,11 @@ search_url(struct req *q, const char *query, int64_t page)
 	return u;
 }
 
-/* Previous/next and numbered page links, as the listings have them. */
-static void
-search_pagination(struct req *q, const char *query, int64_t page,
-    int64_t pages)
+/* site_view_pagination's address of page n of this query. */
+static const char *
+search_page_url(struct req *q, int64_t page, const void *query)
 {
-	arena *a = q->r->a;
-	if (pages <= 1)
-		return;
-	tv *pg = tv_set(q->root, "pagination", tv_dict(a));
-	if (page > 1)
-		tv_set(pg, "prev_url", tv_str(a, search_url(q, query, page - 1)));
-	if (page < pages)
-		tv_set(pg, "next_url", tv_str(a, search_url(q, query, page + 1)));
-	tv *nums = tv_set(pg, "pages", tv_list(a));
-	int64_t last = 0;
-	for (int64_t i = 1; i <= pages; i++) {
-		if (i != 1 && i != pages && (i < page - 2 || i > page + 2))
-			continue;
-		if (last && i > last + 1)
-			tv_set_bool(a, tv_push(nums, tv_dict(a)), "gap", true);
-		tv *d = tv_push(nums, tv_dict(a));
-		tv_set_int(a, d, "n", i);
-		tv_set(d, "url", tv_str(a, search_url(q, query, i)));
-		tv_set_bool(a, d, "current", i == page);
-		last = i;
-	}
+	return search_url(q, query, page);
 }
 
 void
@@ -238,7 +217,7 @@ site_page_search(struct req *q)
 	tv *cards = tv_set(q->root, "cards", tv_list(a));
 	for (size_t i = 0; i < n; i++)
 		tv_push(cards, search_card(q, &hits[i]));
-	search_pagination(q, query, page, pages);
+	site_view_pagination(q, page, pages, search_page_url, query);
 
 	/* results move with every article change; a CDN may hold them for a
 	 * minute, the way it holds listings */

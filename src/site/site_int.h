@@ -125,6 +125,8 @@ void site_error(struct req *q, int status);
  * canonical URL (path NULL: none), page title. */
 void site_view_base(struct req *q, const char *title, const char *path);
 void site_view_msgs(struct req *q, tv *root);
+void site_view_pagination(struct req *q, int64_t page, int64_t pages,
+    const char *(*url)(struct req *, int64_t, const void *), const void *ctx);
 
 /* Form fields (token, parent, typed text) into q->root.form. */
 void site_view_form(struct req *q, int64_t article_id, int64_t parent,
