@@ -80,9 +80,11 @@ run: deps
 	@[ -f $(DB) ] || ./kiji demo --db $(DB)
 	./kiji serve --db $(DB) --listen $(LISTEN)
 
-# `make test`: install, build (release + ASan/UBSan), run every suite.
+# `make test`: install, build (release with gcc and with clang, -Werror;
+# ASan/UBSan for the tests), run every suite.
 test: test-deps
 	@$(MAKE) --no-print-directory kiji
+	@$(MAKE) --no-print-directory CC=clang BUILD=build/clang build/clang/kiji
 	@$(MAKE) --no-print-directory SANITIZE=1 kiji unit
 	@tests/run.sh
 
