@@ -4,126 +4,23 @@
 // screenshots to build/screenshots/article-<width>.png.
 // Prints "ok name" / "FAIL name" lines and last "browser: N passed, N failed".
 
-import { chromium } from 'playwright-core';
-import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import {
+  ROOT, BIN, reporter, assert, runMain, sleep, freePort, fetchText, buildDemo,
+  startServer, waitForServer, stopServer, launchChromium,
+} from './lib.mjs';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const BIN = path.resolve(ROOT, process.env.KIJI_BIN || 'build/asan/kiji');
 const SHOTS = path.join(ROOT, 'build', 'screenshots');
 const WIDTHS = [390, 1280];
 const HARD_TIMEOUT_MS = 420_000;
-const SANITIZER = ['ERROR: AddressSanitizer', 'runtime error:', 'LeakSanitizer'];
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic',
-  '--no-first-run', '--disable-background-networking', '--disable-component-update',
-  '--disable-sync'];
 
-let passed = 0;
-let failed = 0;
+const rep = reporter();
+const { ok, fail, check } = rep;
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'kiji-browser-'));
 let server = null;
-let serverExit = null;
 let context = null;
-
-function ok(name) { passed++; console.log(`ok ${name}`); }
-function fail(name, why) {
-  failed++;
-  console.log(`FAIL ${name}`);
-  if (why) console.log(String(why).split('\n').map((l) => '  ' + l).join('\n'));
-}
-async function check(name, fn) {
-  try {
-    await fn();
-    ok(name);
-  } catch (e) {
-    fail(name, e && e.stack ? e.stack : e);
-  }
-}
-function assert(cond, msg) { if (!cond) throw new Error(msg); }
-function sanitizerLines(text) {
-  return text.split('\n').filter((l) => SANITIZER.some((m) => l.includes(m)));
-}
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-async function fetchText(url, ms = 15000) {
-  const r = await fetch(url, { redirect: 'manual', signal: AbortSignal.timeout(ms) });
-  return { status: r.status, text: await r.text() };
-}
-
-function buildDemo(db) {
-  const now = new Date();
-  now.setUTCSeconds(0, 0);
-  const nowArg = now.toISOString().replace(/\.\d{3}Z$/, 'Z');
-  const args = ['demo', '--db', db, '--articles', '60', '--comments', '8', '--seed', '7',
-    '--now', nowArg];
-  const r = spawnSync(BIN, args, { cwd: ROOT, timeout: 300_000, encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'pipe'] });
-  if (r.error) throw new Error(`kiji demo: ${r.error.message}`);
-  if (r.status !== 0 || sanitizerLines(r.stderr).length) {
-    throw new Error(`kiji demo exited ${r.status}:\n${r.stderr.slice(-3000)}`);
-  }
-}
-
-async function startServer(db, port) {
-  const errPath = path.join(tmp, 'serve.stderr');
-  const errFd = fs.openSync(errPath, 'w');
-  server = spawn(BIN, ['serve', '--db', db, '--listen', `127.0.0.1:${port}`], {
-    cwd: ROOT, stdio: ['ignore', 'ignore', errFd] });
-  fs.closeSync(errFd);
-  server.on('exit', (code, sig) => { serverExit = { code, sig }; });
-  const deadline = Date.now() + 20_000;
-  while (Date.now() < deadline) {
-    if (serverExit) {
-      throw new Error(`kiji serve exited (${JSON.stringify(serverExit)}):\n` +
-        fs.readFileSync(errPath, 'utf8').slice(-3000));
-    }
-    try {
-      await fetchText(`http://127.0.0.1:${port}/`, 2000);
-      return errPath;
-    } catch {
-      await sleep(100);
-    }
-  }
-  throw new Error(`kiji serve did not answer on port ${port} within 20 s`);
-}
-
-async function stopServer(errPath) {
-  if (!server) return [];
-  const problems = [];
-  if (serverExit) {
-    problems.push(`kiji serve had exited before the end: ${JSON.stringify(serverExit)}`);
-  } else {
-    server.kill('SIGTERM');
-    const t0 = Date.now();
-    while (!serverExit && Date.now() - t0 < 5000) await sleep(50);
-    if (!serverExit) {
-      server.kill('SIGKILL');
-      while (!serverExit) await sleep(50);
-      problems.push('kiji serve ignored SIGTERM for 5 s; killed');
-    } else if (serverExit.code !== 0) {
-      problems.push(`kiji serve exit after SIGTERM: ${JSON.stringify(serverExit)} (want 0)`);
-    }
-  }
-  const err = errPath && fs.existsSync(errPath) ? fs.readFileSync(errPath, 'utf8') : '';
-  if (sanitizerLines(err).length) problems.push('sanitizer report:\n' + err.slice(-6000));
-  server = null;
-  return problems;
-}
 
 // The article with the most parts: figure caption, sources, nested comments,
 // 6 related, both neighbours. Chosen from the HTML of the listed articles.
@@ -273,34 +170,30 @@ async function testWidth(url, width) {
 
 async function main() {
   const db = path.join(tmp, 'site.db');
-  let errPath = null;
+  let up = false;
   try {
     await check('setup: demo site and server', async () => {
       assert(fs.existsSync(BIN), `kiji binary not found: ${BIN}`);
-      buildDemo(db);
+      buildDemo(db, { articles: 60, comments: 8, seed: 7 }, 'demo');
       const port = await freePort();
-      errPath = await startServer(db, port);
+      server = startServer(db, port, tmp);
+      await waitForServer(server);
+      up = true;
       process.env.KIJI_BASE = `http://127.0.0.1:${port}`;
     });
-    if (failed) return;
+    if (rep.failed) return;
     const base = process.env.KIJI_BASE;
     let id = null;
     await check('setup: pick an article', async () => { id = await pickArticle(base); });
     if (!id) return;
-    await check('setup: launch chromium', async () => {
-      context = await chromium.launchPersistentContext(path.join(tmp, 'profile'), {
-        executablePath: '/usr/bin/chromium',
-        headless: true,
-        args: CHROMIUM_ARGS,
-        timeout: 60_000,
-      });
-    });
+    await check('setup: launch chromium', async () => { context = await launchChromium(tmp); });
     if (!context) return;
     for (const w of WIDTHS) await testWidth(`${base}/articles/${id}`, w);
   } finally {
     if (context) await context.close().catch(() => {});
-    const problems = await stopServer(errPath);
-    if (errPath) {
+    const problems = await stopServer(server);
+    server = null;
+    if (up) {
       if (problems.length) fail('teardown: clean exit, no sanitizer reports', problems.join('\n'));
       else ok('teardown: clean exit, no sanitizer reports');
     }
@@ -308,17 +201,8 @@ async function main() {
   }
 }
 
-const watchdog = setTimeout(() => {
-  fail('hard timeout', `the browser test ran over ${HARD_TIMEOUT_MS / 1000} s`);
-  if (server) server.kill('SIGKILL');
-  console.log(`browser: ${passed} passed, ${failed} failed`);
-  process.exit(1);
-}, HARD_TIMEOUT_MS);
-
-main()
-  .catch((e) => fail('unexpected error', e && e.stack ? e.stack : e))
-  .finally(() => {
-    clearTimeout(watchdog);
-    console.log(`browser: ${passed} passed, ${failed} failed`);
-    process.exit(failed ? 1 : 0);
-  });
+runMain(rep, main, {
+  timeoutMs: HARD_TIMEOUT_MS,
+  what: 'the browser test',
+  onTimeout: () => { if (server) server.proc.kill('SIGKILL'); },
+});

@@ -13,60 +13,33 @@
 // rate limit stays on) and comments.max_nickname=200 (payloads as names).
 // Prints "ok name" / "FAIL name" and last "browser: N passed, N failed".
 
-import { chromium } from 'playwright-core';
-import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import {
+  HERE, BIN, reporter, assert, runMain, sleep, freePort, kiji, buildDemo,
+  startServer, waitForServer, stopServer, launchChromium,
+} from './lib.mjs';
 
-const HERE = path.dirname(fileURLToPath(import.meta.url));
-const ROOT = path.resolve(HERE, '../..');
-const BIN = path.resolve(ROOT, process.env.KIJI_BIN || 'build/asan/kiji');
 const CORPUS = JSON.parse(fs.readFileSync(path.join(HERE, 'xss_corpus.json'), 'utf8'));
 const HARD_TIMEOUT_MS = 240_000;
 const MIN_FILL_MS = 3300; // comments.min_fill_seconds (3, the default) and a margin
-const SANITIZER = ['ERROR: AddressSanitizer', 'runtime error:', 'LeakSanitizer'];
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic',
-  '--no-first-run', '--disable-background-networking', '--disable-component-update',
-  '--disable-sync'];
 const SETTINGS = [['http.trusted_proxies', '127.0.0.1'], ['comments.max_nickname', '200']];
 
-let passed = 0;
-let failed = 0;
+const rep = reporter();
+const { ok, fail, check } = rep;
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'kiji-browser-comments-'));
 let server = null;
-let serverExit = null;
 let control = null;
 let context = null;
 let ipCounter = 0;
 
-function ok(name) { passed++; console.log(`ok ${name}`); }
-function fail(name, why) {
-  failed++;
-  console.log(`FAIL ${name}`);
-  if (why) console.log(String(why).split('\n').map((l) => '  ' + l).join('\n'));
-}
-async function check(name, fn) {
-  try {
-    await fn();
-    ok(name);
-    return true;
-  } catch (e) {
-    fail(name, e && e.stack ? e.stack : e);
-    return false;
-  }
-}
-function assert(cond, msg) { if (!cond) throw new Error(msg); }
 function eq(got, want, what) {
   if (JSON.stringify(got) !== JSON.stringify(want)) {
     throw new Error(`${what}:\n  got  ${JSON.stringify(got)}\n  want ${JSON.stringify(want)}`);
   }
 }
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const sanitizerLines = (t) => t.split('\n').filter((l) => SANITIZER.some((m) => l.includes(m)));
 const nextIp = () => { ipCounter++; return `10.77.${Math.floor(ipCounter / 254) & 255}.${(ipCounter % 254) + 1}`; };
 
 // What the server stores: CRLF -> LF (a name: white space -> space), NFC, trimmed.
@@ -75,73 +48,6 @@ function clean(s, multiline) {
   if (!multiline) t = t.replace(/[\n\t]/g, ' ');
   t = t.normalize('NFC');
   return t.replace(/^[ \n\t\u3000]+/, '').replace(/[ \n\t\u3000]+$/, '');
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-function kiji(args, timeout = 300_000) {
-  const r = spawnSync(BIN, args, { cwd: ROOT, timeout, encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'pipe'] });
-  if (r.error) throw new Error(`kiji ${args[0]}: ${r.error.message}`);
-  if (r.status !== 0 || sanitizerLines(r.stderr).length) {
-    throw new Error(`kiji ${args.join(' ')} exited ${r.status}:\n${r.stderr.slice(-3000)}`);
-  }
-  return r.stdout;
-}
-
-async function startServer(db, port) {
-  const errPath = path.join(tmp, 'serve.stderr');
-  const errFd = fs.openSync(errPath, 'w');
-  server = spawn(BIN, ['serve', '--db', db, '--listen', `127.0.0.1:${port}`], {
-    cwd: ROOT, stdio: ['ignore', 'ignore', errFd] });
-  fs.closeSync(errFd);
-  server.on('exit', (code, sig) => { serverExit = { code, sig }; });
-  const deadline = Date.now() + 20_000;
-  while (Date.now() < deadline) {
-    if (serverExit) {
-      throw new Error(`kiji serve exited (${JSON.stringify(serverExit)}):\n` +
-        fs.readFileSync(errPath, 'utf8').slice(-3000));
-    }
-    try {
-      await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(2000) });
-      return errPath;
-    } catch {
-      await sleep(100);
-    }
-  }
-  throw new Error(`kiji serve did not answer on port ${port} within 20 s`);
-}
-
-async function stopServer(errPath) {
-  if (!server) return [];
-  const problems = [];
-  if (serverExit) {
-    problems.push(`kiji serve had exited before the end: ${JSON.stringify(serverExit)}`);
-  } else {
-    server.kill('SIGTERM');
-    const t0 = Date.now();
-    while (!serverExit && Date.now() - t0 < 5000) await sleep(50);
-    if (!serverExit) {
-      server.kill('SIGKILL');
-      while (!serverExit) await sleep(50);
-      problems.push('kiji serve ignored SIGTERM for 5 s; killed');
-    } else if (serverExit.code !== 0) {
-      problems.push(`kiji serve exit after SIGTERM: ${JSON.stringify(serverExit)} (want 0)`);
-    }
-  }
-  const err = errPath && fs.existsSync(errPath) ? fs.readFileSync(errPath, 'utf8') : '';
-  if (sanitizerLines(err).length) problems.push('sanitizer report:\n' + err.slice(-6000));
-  server = null;
-  return problems;
 }
 
 async function api(base, id) {
@@ -493,28 +399,24 @@ async function testPositiveControl() {
 
 async function main() {
   const db = path.join(tmp, 'site.db');
-  let errPath = null;
+  let up = false;
   try {
     let base = null;
     await check('setup: demo site, settings and server', async () => {
       assert(fs.existsSync(BIN), `kiji binary not found: ${BIN}`);
-      const now = new Date();
-      now.setUTCSeconds(0, 0);
-      kiji(['demo', '--db', db, '--articles', '12', '--comments', '3', '--seed', '23',
-        '--now', now.toISOString().replace(/\.\d{3}Z$/, 'Z')]);
+      buildDemo(db, { articles: 12, comments: 3, seed: 23 });
       for (const [k, v] of SETTINGS) kiji(['config', '--db', db, 'set', k, v], 60_000);
       const port = await freePort();
-      errPath = await startServer(db, port);
+      server = startServer(db, port, tmp);
+      await waitForServer(server);
+      up = true;
       base = `http://127.0.0.1:${port}`;
     });
     if (!base) return;
     let ids = null;
     await check('setup: pick articles', async () => { ids = await pickArticles(base); });
     if (!ids) return;
-    await check('setup: launch chromium', async () => {
-      context = await chromium.launchPersistentContext(path.join(tmp, 'profile'), {
-        executablePath: '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS, timeout: 60_000 });
-    });
+    await check('setup: launch chromium', async () => { context = await launchChromium(tmp); });
     if (!context) return;
     await testPostReplyLike(base, ids[0]);
     await testCorpus(base, ids[1]);
@@ -522,8 +424,9 @@ async function main() {
   } finally {
     if (context) await context.close().catch(() => {});
     if (control) control.close();
-    const problems = await stopServer(errPath);
-    if (errPath) {
+    const problems = await stopServer(server);
+    server = null;
+    if (up) {
       if (problems.length) fail('teardown: clean exit, no sanitizer reports', problems.join('\n'));
       else ok('teardown: clean exit, no sanitizer reports');
     }
@@ -531,17 +434,8 @@ async function main() {
   }
 }
 
-const watchdog = setTimeout(() => {
-  fail('hard timeout', `the comments browser test ran over ${HARD_TIMEOUT_MS / 1000} s`);
-  if (server) server.kill('SIGKILL');
-  console.log(`browser: ${passed} passed, ${failed} failed`);
-  process.exit(1);
-}, HARD_TIMEOUT_MS);
-
-main()
-  .catch((e) => fail('unexpected error', e && e.stack ? e.stack : e))
-  .finally(() => {
-    clearTimeout(watchdog);
-    console.log(`browser: ${passed} passed, ${failed} failed`);
-    process.exit(failed ? 1 : 0);
-  });
+runMain(rep, main, {
+  timeoutMs: HARD_TIMEOUT_MS,
+  what: 'the comments browser test',
+  onTimeout: () => { if (server) server.proc.kill('SIGKILL'); },
+});
