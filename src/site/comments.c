@@ -76,6 +76,7 @@ cerr_message(struct req *q, enum cerr e)
 static void comment_form_error(struct req *q, const struct store_article *art,
     const struct comment_in *in, enum cerr e);
 static void api_comment_done(struct post *p, enum cerr e);
+static void like_finish(void *ctx);
 
 /* Seconds on a clock that never steps back, for the rate limiters. */
 static double
@@ -348,7 +349,7 @@ comment_submit(struct req *q, const struct store_article *art,
 	}
 	if (q->s->writer && writer_submit(q->s->writer, p, post_finish))
 		return;
-	p->err = store_comment_add(q->s->st, &p->cm);
+	writer_apply(q->s->st, p);
 	post_finish(p);
 }
 
@@ -437,12 +438,35 @@ site_post_like(struct req *q, int64_t cid, bool like)
 		return;
 	}
 	const char *visitor = visitor_get(q, true);
-	int64_t count = cm.like_count;
-	enum store_err e = visitor == NULL ? STORE_ERROR : like ?
-	    store_like(q->s->st, cid, visitor, &count) :
-	    store_unlike(q->s->st, cid, visitor, &count);
+	struct post *p = arena_alloc(q->r->a, sizeof(*p));
+	p->q = *q;
+	p->kind = like ? POST_LIKE : POST_UNLIKE;
+	p->api = json;
+	p->cm = cm;
+	p->visitor = visitor;
+	p->count = cm.like_count;
+	if (visitor == NULL) {
+		p->err = STORE_ERROR;
+		like_finish(p);
+		return;
+	}
+	/* Likes ride the same group commit as comments: one fsync a batch. */
+	if (q->s->writer && writer_submit(q->s->writer, p, like_finish))
+		return;
+	writer_apply(q->s->st, p);
+	like_finish(p);
+}
+
+/* Answers a like or unlike once it is on disk: JSON or 303 back. */
+static void
+like_finish(void *ctx)
+{
+	struct post *p = ctx;
+	struct req *q = &p->q;
+	bool like = p->kind == POST_LIKE;
+	enum store_err e = p->err;
 	if (e != STORE_OK && e != STORE_CONFLICT && e != STORE_NOTFOUND) {
-		if (json)
+		if (p->api)
 			api_error(q, CE_STORE);
 		else
 			site_error(q, 503);
@@ -451,17 +475,17 @@ site_post_like(struct req *q, int64_t cid, bool like)
 	if (e == STORE_OK)
 		site_sync(q->s, true);
 	if (like)
-		personal_mark(q, cm.article_id);
-	if (json) {
+		personal_mark(q, p->cm.article_id);
+	if (p->api) {
 		q->w->content_type = "application/json";
 		http_resp_header(q->r, q->w, "Cache-Control", "no-store");
 		buf_printf(&q->w->body, "{\"id\":%lld,\"count\":%lld,\"liked\":%s}",
-		    (long long)cid, (long long)count, like ? "true" : "false");
+		    (long long)p->cm.id, (long long)p->count, like ? "true" : "false");
 		return;
 	}
 	http_resp_redirect(q->r, q->w, 303, arena_printf(q->r->a,
-	    "/articles/%lld#comment-%lld", (long long)cm.article_id,
-	    (long long)cid));
+	    "/articles/%lld#comment-%lld", (long long)p->cm.article_id,
+	    (long long)p->cm.id));
 }
 
 /* ---- JSON API --------------------------------------------------------------- */

@@ -205,12 +205,16 @@ struct comment_in {
 
 /* A validated comment on its way to the disk (writer.c), in the request
  * arena: the handler's stack frame is gone when it is finished. */
+enum post_kind { POST_COMMENT, POST_LIKE, POST_UNLIKE, POST__MAX };
 struct post {
+	enum post_kind kind;
 	struct req q;
 	struct store_article art;
 	struct comment_in in;
 	struct store_comment cm;
 	bool api;             /* answer JSON (else 303 / the form page) */
+	const char *visitor;  /* likes: who */
+	int64_t count;        /* likes: the count after, set by the writer */
 	enum store_err err;   /* set by the writer */
 	void *deferred;       /* http_defer handle */
 	struct post *next;    /* writer queue */
@@ -218,6 +222,8 @@ struct post {
 struct writer;
 struct writer *writer_new(store *st);
 bool writer_submit(struct writer *w, struct post *p, void (*finish)(void *));
+/* Writes one post (comment, like, unlike) and sets p->err (and p->count). */
+void writer_apply(store *st, struct post *p);
 void writer_stop(struct writer *w);
 void writer_free(struct writer *w);
 

@@ -1,5 +1,5 @@
 /*
- * Group commit for comment posts. Every posting connection is suspended
+ * Group commit for comment posts and likes. Every posting connection is suspended
  * (http_defer) and its comment queued; one writer thread takes whatever
  * has queued up, writes it in one transaction (a savepoint each, so one
  * bad comment does not sink the rest) and commits once: one fsync for the
@@ -25,13 +25,30 @@ struct writer {
 	uint64_t posts, batches; /* for the log line at stop */
 };
 
+void
+writer_apply(store *st, struct post *p)
+{
+	switch (p->kind) {
+	case POST_LIKE:
+		p->err = store_like(st, p->cm.id, p->visitor, &p->count);
+		break;
+	case POST_UNLIKE:
+		p->err = store_unlike(st, p->cm.id, p->visitor, &p->count);
+		break;
+	case POST_COMMENT:
+	case POST__MAX:
+		p->err = store_comment_add(st, &p->cm);
+		break;
+	}
+}
+
 /* Writes one batch and resumes its connections. */
 static void
 writer_batch(struct writer *w, struct post *batch)
 {
 	bool tx = store_begin(w->st) == STORE_OK;
 	for (struct post *p = batch; p; p = p->next)
-		p->err = store_comment_add(w->st, &p->cm);
+		writer_apply(w->st, p);
 	if (tx && store_commit(w->st) != STORE_OK) {
 		store_rollback(w->st);
 		for (struct post *p = batch; p; p = p->next)
@@ -136,7 +153,7 @@ writer_stop(struct writer *w)
 		pthread_join(w->th, NULL);
 		w->running = false;
 		if (w->batches)
-			fprintf(stderr, "kiji: writer: %llu comments in %llu commits\n",
+			fprintf(stderr, "kiji: writer: %llu comments and likes in %llu commits\n",
 			    (unsigned long long)w->posts,
 			    (unsigned long long)w->batches);
 	}
