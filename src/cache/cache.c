@@ -55,8 +55,8 @@ struct cache {
 /* A 64-bit hash for keys and ETags, eight bytes a step (a byte-wise FNV
  * cost ~100 µs on a 100 KB page). Not security-relevant: an ETag only has
  * to change when the bytes do. */
-static uint64_t
-fnv(const void *p, size_t n)
+uint64_t
+cache_hash(const void *p, size_t n)
 {
 	const unsigned char *s = p;
 	uint64_t h = 0x9E3779B97F4A7C15ULL ^ (uint64_t)n;
@@ -212,7 +212,7 @@ cache_get(cache *c, const char *key, int64_t now)
 {
 	if (c == NULL)
 		return NULL;
-	uint64_t h = fnv(key, strlen(key));
+	uint64_t h = cache_hash(key, strlen(key));
 	pthread_mutex_lock(&c->mu);
 	cache_entry *e = c->max_bytes ? cache_find(c, key, h) : NULL;
 	if (e && e->expires <= now) {
@@ -331,7 +331,7 @@ entry_build(cache_entry *e, const struct cache_page *p)
 bool
 cache_put(cache *c, const char *key, const struct cache_page *p, char etag[24])
 {
-	uint64_t body_hash = fnv(p->body, p->len);
+	uint64_t body_hash = cache_hash(p->body, p->len);
 	snprintf(etag, 24, "\"k%016llx\"", (unsigned long long)body_hash);
 	if (c == NULL)
 		return false;
@@ -344,7 +344,7 @@ cache_put(cache *c, const char *key, const struct cache_page *p, char etag[24])
 	/* Compress and build outside the lock: this is the slow part. */
 	cache_entry *e = xcalloc(1, sizeof(*e));
 	e->key = xstrdup(key);
-	e->hash = fnv(key, strlen(key));
+	e->hash = cache_hash(key, strlen(key));
 	e->expires = p->expires;
 	memcpy(e->etag, etag, strlen(etag) + 1);
 	snprintf(e->etag_gz, sizeof(e->etag_gz), "\"k%016llx-gz\"",

@@ -66,6 +66,9 @@ bool cache_put(cache *c, const char *key, const struct cache_page *p,
 size_t cache_invalidate(cache *c, int64_t tag);
 void cache_clear(cache *c);
 
+/* 64-bit content hash (keys, ETags; not for security). */
+uint64_t cache_hash(const void *p, size_t n);
+
 /* Parses an Accept-Encoding header: true when gzip is acceptable. */
 bool cache_accepts_gzip(const char *accept_encoding);
 /* True when an If-None-Match header value matches etag (list or "*"). */

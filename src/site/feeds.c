@@ -23,13 +23,9 @@ site_etag_reply(struct req *q)
 		return; /* the page cache sets the ETag and answers 304s */
 	char etag[24];
 	snprintf(etag, sizeof(etag), "\"%016llx\"",
-	    (unsigned long long)site_hash(w->body.ptr, w->body.len));
-	http_resp_header(q->r, w, "ETag", etag);
-	if (cache_etag_match(http_req_header(q->r, "If-None-Match"), etag)) {
-		w->status = 304;
-		buf_reset(&w->body);
+	    (unsigned long long)cache_hash(w->body.ptr, w->body.len));
+	if (site_etag(q, etag))
 		q->nocache = true;
-	}
 }
 
 /* The root of a feed or sitemap view: the site part of site_view_base,

@@ -70,19 +70,6 @@ site_mime(const char *path)
 	return "application/octet-stream";
 }
 
-/* FNV-1a 64: a cheap content hash for static ETags and version strings. */
-uint64_t
-site_hash(const void *p, size_t n)
-{
-	const unsigned char *s = p;
-	uint64_t h = 1469598103934665603ULL;
-	for (size_t i = 0; i < n; i++) {
-		h ^= s[i];
-		h *= 1099511628211ULL;
-	}
-	return h;
-}
-
 /* Adds one theme file (templates/x.html or static/y) from memory. */
 static bool
 site_theme_file(site *s, const char *path, const void *data, size_t len,
@@ -115,7 +102,7 @@ site_theme_file(site *s, const char *path, const void *data, size_t len,
 		f->len = len;
 		f->type = site_mime(path);
 		snprintf(f->etag, sizeof(f->etag), "\"%016llx\"",
-		    (unsigned long long)site_hash(data, len));
+		    (unsigned long long)cache_hash(data, len));
 	}
 	return true;
 }
@@ -243,7 +230,7 @@ site_new(store *st, const char *theme_dir, buf *err)
 	}
 	uint64_t v = 0;
 	for (size_t i = 0; i < s->nstatics; i++)
-		v ^= site_hash(s->statics[i].etag, strlen(s->statics[i].etag)) + i;
+		v ^= cache_hash(s->statics[i].etag, strlen(s->statics[i].etag)) + i;
 	snprintf(s->static_v, sizeof(s->static_v), "%08llx",
 	    (unsigned long long)(v & 0xffffffffu));
 	site_conf_refresh(s);
@@ -481,6 +468,23 @@ site_error(struct req *q, int status)
 	site_render(q, "error", status);
 }
 
+/*
+ * Sends etag and, when the client's If-None-Match holds it (a list, weak
+ * or "*" as HTTP allows), turns the answer into an empty 304 and returns
+ * true. The one conditional-GET check for static files, media, feeds and
+ * pages.
+ */
+bool
+site_etag(struct req *q, const char *etag)
+{
+	http_resp_header(q->r, q->w, "ETag", etag);
+	if (!cache_etag_match(http_req_header(q->r, "If-None-Match"), etag))
+		return false;
+	q->w->status = 304;
+	buf_reset(&q->w->body);
+	return true;
+}
+
 /* Serves a compiled-in (or theme folder) static file. */
 static void
 site_static(struct req *q, const char *name)
@@ -489,14 +493,10 @@ site_static(struct req *q, const char *name)
 		struct site_static *f = &q->s->statics[i];
 		if (strcmp(f->name, name) != 0)
 			continue;
-		http_resp_header(q->r, q->w, "ETag", f->etag);
 		http_resp_header(q->r, q->w, "Cache-Control",
 		    "public, max-age=86400");
-		const char *inm = http_req_header(q->r, "If-None-Match");
-		if (inm && strcmp(inm, f->etag) == 0) {
-			q->w->status = 304;
+		if (site_etag(q, f->etag))
 			return;
-		}
 		q->w->status = 200;
 		q->w->content_type = f->type;
 		buf_put(&q->w->body, f->data, f->len);
@@ -527,16 +527,12 @@ site_media(struct req *q, const char *name)
 	}
 	char etag[40];
 	snprintf(etag, sizeof(etag), "\"m%llx-%zx\"", (unsigned long long)mtime, n);
-	http_resp_header(q->r, q->w, "ETag", etag);
 	http_resp_header(q->r, q->w, "Cache-Control", "public, max-age=86400");
 	/* SVG is a document: no scripts, even if one slipped in. */
 	http_resp_header(q->r, q->w, "Content-Security-Policy",
 	    "default-src 'none'; style-src 'unsafe-inline'; sandbox");
-	const char *inm = http_req_header(q->r, "If-None-Match");
-	if (inm && strcmp(inm, etag) == 0) {
-		q->w->status = 304;
+	if (site_etag(q, etag))
 		return;
-	}
 	q->w->status = 200;
 	q->w->content_type = type;
 	buf_put(&q->w->body, data, n);
@@ -670,13 +666,9 @@ site_cache_store(struct req *q, const char *key)
 	};
 	char etag[24];
 	cache_put(q->s->cache, key, &p, etag);
-	http_resp_header(q->r, w, "ETag", etag);
 	http_resp_header(q->r, w, "Vary", "Accept-Encoding");
 	http_resp_header(q->r, w, "X-Cache", "miss");
-	if (cache_etag_match(http_req_header(q->r, "If-None-Match"), etag)) {
-		w->status = 304;
-		buf_reset(&w->body);
-	}
+	site_etag(q, etag);
 }
 
 void

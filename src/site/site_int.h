@@ -120,6 +120,7 @@ void site_render(struct req *q, const char *name, int status);
 void site_render_as(struct req *q, const char *name, int status,
     const char *content_type);
 void site_error(struct req *q, int status);
+bool site_etag(struct req *q, const char *etag);
 
 /* Builds q->root with what every page shows: site, msg, nav, ranking,
  * canonical URL (path NULL: none), page title. */
@@ -146,7 +147,6 @@ void site_ranking_free(site *s);
 const char *site_category_path(struct req *q, const char *slug);
 
 /* FNV-1a 64 of n bytes: ETags of static files and generated bodies. */
-uint64_t site_hash(const void *p, size_t n);
 /* Conditional GET on the body already in q->w: sets a strong ETag (hash
  * of the body) and, when If-None-Match names it, turns the answer into an
  * empty 304. Call last, after the body and status 200 are final. */
