@@ -2,7 +2,7 @@
 # SANITIZE=1 builds into build/asan with ASan+UBSan (what `make test` uses).
 
 CC      ?= cc
-PKGS    := libmicrohttpd sqlite3 md4c libutf8proc libsodium zlib jansson libcurl
+PKGS    := sqlite3 md4c libutf8proc libsodium zlib jansson libcurl
 CSTD    := -std=c17 -D_GNU_SOURCE
 WARN    := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter
 PREFIX  ?= /usr/local

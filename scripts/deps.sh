@@ -2,7 +2,7 @@
 # Install the Debian packages kiji needs. Usage: scripts/deps.sh [build|test|bench]
 # Prints what it installs; installs nothing when everything is present.
 set -eu
-want="build-essential pkg-config libmicrohttpd-dev libsqlite3-dev libmd4c-dev
+want="build-essential pkg-config libsqlite3-dev libmd4c-dev
 libutf8proc-dev libsodium-dev zlib1g-dev libjansson-dev libxml2-dev libcurl4-openssl-dev tzdata"
 case "${1:-build}" in
 test) want="$want clang libclang-rt-14-dev libxml2-utils python3-feedparser

@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <libgen.h>
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
@@ -163,7 +164,11 @@ cmd_serve(int argc, char **argv)
 	struct http_config cfg = {0};
 	site_http_config(s, &cfg);
 	cfg.listen = listen;
+	/* Uploads are spooled beside the database (same disk, same owner). */
+	char *dbcopy = xstrdup(db);
+	cfg.tmp_dir = dirname(dbcopy);
 	srv = http_start(&cfg, site_handle, s, &err);
+	free(dbcopy);
 	if (srv == NULL) {
 		fprintf(stderr, "kiji: %s: %s\n", listen, buf_cstr(&err));
 		goto out;

@@ -1,7 +1,8 @@
 /*
- * http: the server wrapper over libmicrohttpd, the router, request and form
- * parsing, cookies and limits. Handlers (site/) see a parsed, bounded,
- * validated request and fill a response; they never touch MHD.
+ * http: kiji's own HTTP/1.1 server (strict framing, per-route limits,
+ * streaming bodies and responses), the router, request and form parsing,
+ * cookies and limits. Handlers (site/, admin/) see a parsed, bounded,
+ * validated request and fill a response; they never see the wire.
  */
 #ifndef KIJI_HTTP_H
 #define KIJI_HTTP_H
@@ -16,8 +17,53 @@ enum http_method {
 	HTTP_GET,
 	HTTP_HEAD,
 	HTTP_POST,
-	HTTP_OTHER,
+	HTTP_OTHER,  /* a known method kiji does not serve: 405 */
 	HTTP_METHOD__MAX
+};
+
+/* ---- routes ------------------------------------------------------------------ */
+
+/* How a route takes a request body. */
+enum http_body {
+	HTTP_BODY_NONE, /* none expected: up to 8 KiB read and dropped */
+	HTTP_BODY_FORM, /* urlencoded or multipart/form-data fields */
+	HTTP_BODY_RAW,  /* the bytes as sent (JSON, XML), buffered */
+};
+
+/* What a declared form field may hold; checked before the handler runs. */
+enum http_field_kind {
+	HTTP_FIELD_TEXT, /* UTF-8 text without NUL (other control bytes are
+	                  * left to the handler, which can explain them) */
+	HTTP_FIELD_LINE, /* the same on one line: no CR or LF */
+	HTTP_FIELD_ID,   /* "" or a decimal of at most 18 digits */
+	HTTP_FIELD_FILE, /* a multipart file part (see http_req.files) */
+};
+
+struct http_field {
+	const char *name;          /* NULL ends a list */
+	enum http_field_kind kind;
+	size_t max;                /* bytes; 0: the route's body limit */
+};
+
+struct http_match;
+/*
+ * One route: what it matches and what it accepts, read by the server
+ * before the body (so limits hold mid-body and 100-continue is only sent
+ * when the request can succeed). fn is the application's handler, called
+ * by the application's dispatch (http_handler) with its own request
+ * context; the server never calls it.
+ */
+struct http_route {
+	enum http_method method; /* HTTP_GET also matches HEAD */
+	const char *pattern;
+	int id;                  /* caller's route enum */
+	void (*fn)(void *q, const struct http_match *m);
+	enum http_body body;
+	size_t body_max;         /* bytes; 0: http_config.max_body */
+	const struct http_field *fields; /* declared form fields, or NULL
+	                          * for any (bounded by max_fields) */
+	bool cacheable;          /* the same answer for every visitor */
+	bool stream;             /* may answer with http_stream_open */
 };
 
 /* One name=value pair (query, form field, cookie). Both NUL-terminated and
@@ -29,8 +75,29 @@ struct http_kv {
 	size_t value_len;
 };
 
+/* A multipart file part, spooled to an unlinked temporary file. */
+struct http_file {
+	const char *field;        /* form field name */
+	const char *filename;     /* as the client sent it (UTF-8, no NUL) */
+	const char *content_type; /* as declared; "" when absent */
+	int fd;                   /* positioned at 0; closed by the server */
+	uint64_t size;
+};
+
+#define HTTP_MAX_PARAMS 4
+struct http_match {
+	int id;
+	int64_t num[HTTP_MAX_PARAMS];      /* {id} captures in order */
+	const char *str[HTTP_MAX_PARAMS];  /* {slug} / {*} captures (arena) */
+	size_t nnum, nstr;
+	bool method_mismatch; /* path matched some route but not the method */
+};
+
 struct http_req {
 	enum http_method method;
+	const struct http_route *route; /* the matched route, or NULL */
+	struct http_match match;        /* its captures (method_mismatch
+	                                 * when route is NULL) */
 	const char *path;     /* decoded path, valid UTF-8, no NUL, starts '/' */
 	const char *query;    /* raw query string after '?', or "" */
 	struct http_kv *args; /* query arguments, decoded */
@@ -39,7 +106,9 @@ struct http_req {
 	size_t nform;
 	struct http_kv *cookies;
 	size_t ncookies;
-	const char *body;     /* raw body for other content types (JSON, XML) */
+	struct http_file *files; /* multipart file parts */
+	size_t nfiles;
+	const char *body;     /* raw body (HTTP_BODY_RAW routes) */
 	size_t body_len;
 	const char *content_type; /* "" when absent */
 	const char *ip;       /* client address (X-Forwarded-For honoured only
@@ -48,6 +117,7 @@ struct http_req {
 	int64_t now;          /* request time, epoch seconds */
 	arena *a;             /* dies with the request */
 	void *conn;           /* opaque, for http_req_header */
+	int minor;            /* HTTP/1.<minor> */
 };
 
 /* Request header value (case-insensitive name) or NULL. */
@@ -56,28 +126,29 @@ const char *http_req_arg(const struct http_req *r, const char *name);
 const char *http_req_field(const struct http_req *r, const char *name);
 const char *http_req_cookie(const struct http_req *r, const char *name);
 
-/* A response the wrapper turns into an MHD response. */
+/* A response the server sends once the handler returns. */
 struct http_resp {
 	int status;               /* 200 unless set */
 	const char *content_type; /* "text/html; charset=utf-8" unless set */
 	buf body;
 	char **headers;           /* "Name: value" lines, arena-allocated */
 	size_t nheaders;
-	/* A prebuilt shared response (page cache) to queue instead of body:
-	 * opaque struct MHD_Response *, reference held by the cache. */
+	/* A prebuilt shared response (page cache) to send instead of body
+	 * (from http_shared_new; the server takes its own reference). */
 	void *shared;
 	/* Called (with shared_ctx) once the shared response is queued, so
 	 * its owner can drop the reference it took for this request. */
 	void (*shared_done)(void *ctx);
 	void *shared_ctx;
-	const char *file_path;    /* send this file (static), fd opened by http */
+	bool ranges;              /* body may be sent in part (Range, If-Range
+	                           * against the ETag header set here) */
 };
 
 /*
- * A response built once and queued many times (the page cache). The body
- * is copied; headers are "Name: value" lines. MHD reference-counts it:
- * http_shared_free drops the creator's reference, connections still
- * sending it keep theirs. NULL on failure.
+ * A response built once and sent many times (the page cache). The body is
+ * copied and the head serialised once; headers are "Name: value" lines.
+ * Reference-counted: http_shared_free drops the creator's reference,
+ * connections still sending it keep theirs. NULL on failure.
  */
 void *http_shared_new(int status, const char *content_type, const void *body,
     size_t n, const char *const *headers, size_t nheaders);
@@ -95,19 +166,32 @@ typedef void (*http_handler)(void *ctx, struct http_req *r, struct http_resp *w)
 
 struct http_config {
 	const char *listen;          /* "127.0.0.1:8080" or "[::1]:8080" */
-	unsigned threads;            /* MHD thread pool size; 0 = cores */
-	unsigned conn_timeout;       /* seconds */
+	unsigned threads;            /* event-loop threads; 0 = cores */
+	unsigned conn_timeout;       /* keep-alive idle and write stall, s */
+	unsigned header_timeout;     /* a whole request head, s */
+	unsigned body_timeout;       /* a body: this + 1 s per 64 KiB, s */
+	unsigned max_conns;          /* global budget; 0 = 10000 (capped by
+	                              * the open-file limit) */
 	unsigned per_ip_limit;       /* connections per IP; 0 = no limit */
-	size_t max_body;             /* larger bodies answered 413 */
+	unsigned max_streams;        /* open streams in all; 0 = 1000 */
+	unsigned streams_per_ip;     /* open streams per IP; 0 = 8 */
+	size_t max_body;             /* default route body limit → 413 */
 	size_t max_fields;           /* form/query fields; more → 400 */
 	size_t max_field_len;        /* one field's bytes; more → 413 */
 	const char *trusted_proxies; /* space-separated IPs; "" for none */
+	const char *hosts;           /* space-separated host[:port] names an
+	                              * absolute-form target may carry */
+	const char *csp_form_action; /* extra form-action sources, or "" */
+	const char *csp_connect_src; /* extra connect-src sources, or "" */
+	const char *tmp_dir;         /* upload spool directory; NULL: /tmp */
+	const struct http_route *routes; /* matched before the body */
+	size_t nroutes;
 };
 
 typedef struct http_server http_server;
 
-/* Starts serving; handler runs on MHD's pool threads. NULL on failure,
- * with a message in err. */
+/* Starts serving; the handler runs on the event-loop threads, with
+ * r->route matched. NULL on failure, with a message in err. */
 http_server *http_start(const struct http_config *cfg, http_handler h,
     void *ctx, buf *err);
 /* The port actually bound (useful with port 0). */
@@ -125,6 +209,26 @@ void http_stop(http_server *s); /* NULL-safe */
 void *http_defer(struct http_req *r, void (*finish)(void *ctx), void *ctx);
 void http_resume(void *deferred);
 
+/*
+ * Streaming responses (server-sent events). A handler on a route marked
+ * stream fills status, content type and headers in w and calls
+ * http_stream_open; the head is sent and the connection held open
+ * (chunked on HTTP/1.1). Any thread may then send and finally close.
+ * heartbeat (e.g. ":\n\n") is sent after every heartbeat_s seconds of
+ * silence. NULL when the per-IP or global stream cap is reached (answer
+ * 503) or the route is not a stream route.
+ */
+typedef struct http_stream http_stream;
+http_stream *http_stream_open(struct http_req *r, struct http_resp *w,
+    const char *heartbeat, unsigned heartbeat_s);
+/* Queues bytes; false once the client has gone or fell too far behind
+ * (the stream is then dead: close it). Thread-safe. */
+bool http_stream_send(http_stream *st, const void *p, size_t n);
+/* Ends the response and drops the caller's handle. Thread-safe. */
+void http_stream_close(http_stream *st);
+/* Open streams now (for tests and metrics). */
+unsigned http_stream_count(const http_server *s);
+
 /* ---- router (router.c) ------------------------------------------------------ */
 
 /*
@@ -133,22 +237,9 @@ void http_resume(void *deferred);
  * at most 18 digits), "{slug}" one segment of [A-Za-z0-9_-] or any
  * non-ASCII UTF-8 (1..200 bytes), "{*}" the rest of the path. {id} may
  * also sit between literal text in one segment: "sitemap-{id}.xml".
+ * Finds the first route matching method and path; NULL when none.
  */
-struct http_route {
-	enum http_method method; /* HTTP_GET also matches HEAD */
-	const char *pattern;
-	int id;                  /* caller's route enum */
-};
-#define HTTP_MAX_PARAMS 4
-struct http_match {
-	int id;
-	int64_t num[HTTP_MAX_PARAMS];      /* {id} captures in order */
-	const char *str[HTTP_MAX_PARAMS];  /* {slug} / {*} captures (arena) */
-	size_t nnum, nstr;
-	bool method_mismatch; /* path matched some route but not the method */
-};
-/* Finds the first route matching method and path. false when none. */
-bool http_route(const struct http_route *routes, size_t n,
+const struct http_route *http_route(const struct http_route *routes, size_t n,
     enum http_method method, const char *path, arena *a, struct http_match *m);
 
 /* ---- forms and encodings (form.c) ------------------------------------------------ */

@@ -135,7 +135,7 @@ http_match_path(const char *pat, const char *path, struct http_span *sp)
  * routes also answer HEAD). When only the path matched some route,
  * m->method_mismatch tells the caller to answer 405 rather than 404.
  */
-bool
+const struct http_route *
 http_route(const struct http_route *routes, size_t n, enum http_method method,
     const char *path, arena *a, struct http_match *m)
 {
@@ -145,7 +145,7 @@ http_route(const struct http_route *routes, size_t n, enum http_method method,
 	memset(m, 0, sizeof(*m));
 	m->id = -1;
 	if (path == NULL)
-		return false;
+		return NULL;
 	for (size_t i = 0; i < n; i++) {
 		int nsp = http_match_path(routes[i].pattern, path, sp);
 		if (nsp < 0)
@@ -163,8 +163,8 @@ http_route(const struct http_route *routes, size_t n, enum http_method method,
 				m->str[m->nstr++] = arena_strndup(a, sp[k].p,
 				    sp[k].n);
 		}
-		return true;
+		return &routes[i];
 	}
 	m->method_mismatch = path_hit;
-	return false;
+	return NULL;
 }

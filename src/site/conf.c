@@ -74,6 +74,25 @@ const struct conf_def conf_defs[CONF__MAX] = {
 	    268435456, NULL, "largest request body accepted, bytes"},
 	[CONF_TRUSTED_PROXIES] = {"http.trusted_proxies", CONF_STR, "", 0, 1000,
 	    NULL, "space-separated proxy IPs whose X-Forwarded-For is believed"},
+	[CONF_HTTP_HEADER_TIMEOUT] = {"http.header_timeout", CONF_INT, "10", 1,
+	    600, NULL, "seconds a client has to send a whole request head "
+	    "(408 after; read at start)"},
+	[CONF_HTTP_BODY_TIMEOUT] = {"http.body_timeout", CONF_INT, "30", 1, 3600,
+	    NULL, "seconds a client has to send a request body, plus one per "
+	    "64 KiB received (408 after; read at start)"},
+	[CONF_HTTP_MAX_CONNS] = {"http.max_connections", CONF_INT, "10000", 16,
+	    1000000, NULL, "open connections in all (capped by the open-file "
+	    "limit); past it the oldest idle ones are closed (read at start)"},
+	[CONF_HTTP_MAX_STREAMS] = {"http.max_streams", CONF_INT, "1000", 1,
+	    1000000, NULL, "open event streams in all (read at start)"},
+	[CONF_HTTP_STREAMS_PER_IP] = {"http.streams_per_ip", CONF_INT, "8", 1,
+	    10000, NULL, "open event streams per client IP (read at start)"},
+	[CONF_CSP_FORM_ACTION] = {"http.csp_form_action", CONF_STR, "", 0, 400,
+	    NULL, "extra form-action sources in the Content-Security-Policy, "
+	    "e.g. a static copy's origin (read at start)"},
+	[CONF_CSP_CONNECT_SRC] = {"http.csp_connect_src", CONF_STR, "", 0, 400,
+	    NULL, "extra connect-src sources in the Content-Security-Policy "
+	    "(read at start)"},
 	[CONF_FEED_FULL] = {"feed.full_content", CONF_ENUM, "1", 0, 0, "0|1",
 	    "feeds carry the whole article (1) or only its excerpt (0)"},
 	[CONF_FEED_ITEMS] = {"feed.items", CONF_INT, "20", 1, 100, NULL,

@@ -15,32 +15,6 @@
 
 #include "embed.h"
 
-static const struct http_route site_routes[] = {
-	{HTTP_GET, "/", R_FRONT},
-	{HTTP_GET, "/articles/{id}", R_ARTICLE},
-	{HTTP_GET, "/category/{slug}", R_CATEGORY},
-	{HTTP_GET, "/tag/{slug}", R_TAG},
-	{HTTP_GET, "/static/{*}", R_STATIC},
-	{HTTP_GET, "/media/{*}", R_MEDIA},
-	{HTTP_GET, "/robots.txt", R_ROBOTS},
-	{HTTP_POST, "/articles/{id}/comments", R_POST_COMMENT},
-	{HTTP_POST, "/comments/{id}/like", R_LIKE},
-	{HTTP_POST, "/comments/{id}/unlike", R_UNLIKE},
-	{HTTP_GET, "/api/articles/{id}/comments", R_API_COMMENTS},
-	{HTTP_POST, "/api/articles/{id}/comments", R_API_POST_COMMENT},
-	{HTTP_GET, "/articles/{id}/feed", R_COMMENT_FEED},
-	{HTTP_GET, "/archive/{id}/{slug}", R_ARCHIVE_MONTH},
-	{HTTP_GET, "/feed", R_FEED_RSS},
-	{HTTP_GET, "/feed/atom", R_FEED_ATOM},
-	{HTTP_GET, "/category/{slug}/feed", R_CAT_FEED_RSS},
-	{HTTP_GET, "/category/{slug}/feed/atom", R_CAT_FEED_ATOM},
-	{HTTP_GET, "/sitemap.xml", R_SITEMAP},
-	{HTTP_GET, "/sitemap-{id}.xml", R_SITEMAP_N},
-	{HTTP_POST, "/views/{id}", R_VIEW_BEACON},
-	{HTTP_GET, "/views/{id}.gif", R_VIEW_GIF},
-	{HTTP_GET, "/ranking", R_RANKING},
-	{HTTP_GET, "/search", R_SEARCH},
-};
 
 /* Content type by file extension, for static and media files. */
 const char *
@@ -291,6 +265,22 @@ site_http_config(site *s, struct http_config *cfg)
 	cfg->max_fields = 64;
 	cfg->max_field_len = (size_t)c->num[CONF_HTTP_MAX_BODY];
 	cfg->trusted_proxies = c->str[CONF_TRUSTED_PROXIES];
+	cfg->header_timeout = (unsigned)c->num[CONF_HTTP_HEADER_TIMEOUT];
+	cfg->body_timeout = (unsigned)c->num[CONF_HTTP_BODY_TIMEOUT];
+	cfg->max_conns = (unsigned)c->num[CONF_HTTP_MAX_CONNS];
+	cfg->max_streams = (unsigned)c->num[CONF_HTTP_MAX_STREAMS];
+	cfg->streams_per_ip = (unsigned)c->num[CONF_HTTP_STREAMS_PER_IP];
+	cfg->csp_form_action = c->str[CONF_CSP_FORM_ACTION];
+	cfg->csp_connect_src = c->str[CONF_CSP_CONNECT_SRC];
+	cfg->routes = site_routes;
+	cfg->nroutes = site_nroutes;
+	/* Absolute-form targets may name the site's own host. */
+	const char *u = c->str[CONF_BASE_URL];
+	const char *h = strstr(u, "://");
+	h = h ? h + 3 : u;
+	size_t n = strcspn(h, "/?#");
+	snprintf(s->host, sizeof(s->host), "%.*s", (int)n, h);
+	cfg->hosts = s->host;
 }
 
 /*
@@ -356,7 +346,7 @@ site_sync(site *s, bool force)
 }
 
 /* The current settings snapshot (rebuilt by site_sync on change). */
-static const struct site_conf *
+const struct site_conf *
 site_conf(site *s)
 {
 	site_sync(s, false);
@@ -377,7 +367,7 @@ site_tag(struct req *q, int64_t tag)
 
 /* When cached pages must be rebuilt because a scheduled article goes
  * live; recomputed after article changes and once it has passed. */
-static int64_t
+int64_t
 site_next_publish(site *s, int64_t now)
 {
 	pthread_mutex_lock(&s->sync_mu);
@@ -486,7 +476,7 @@ site_etag(struct req *q, const char *etag)
 }
 
 /* Serves a compiled-in (or theme folder) static file. */
-static void
+void
 site_static(struct req *q, const char *name)
 {
 	for (size_t i = 0; i < q->s->nstatics; i++) {
@@ -506,7 +496,7 @@ site_static(struct req *q, const char *name)
 }
 
 /* Serves an image stored in the database. */
-static void
+void
 site_media(struct req *q, const char *name)
 {
 	const char *type;
@@ -535,10 +525,11 @@ site_media(struct req *q, const char *name)
 		return;
 	q->w->status = 200;
 	q->w->content_type = type;
+	q->w->ranges = true; /* readers may fetch big images in parts */
 	buf_put(&q->w->body, data, n);
 }
 
-static void
+void
 site_robots(struct req *q)
 {
 	q->w->content_type = "text/plain; charset=utf-8";
@@ -547,223 +538,3 @@ site_robots(struct req *q)
 	    "Disallow: /views/\n\nSitemap: %s\n", site_abs(q, "/sitemap.xml"));
 }
 
-/* ---- page cache ------------------------------------------------------------ */
-
-/* Routes whose GET answers are the same for every visitor. */
-static bool
-site_route_cacheable(int id)
-{
-	switch (id) {
-	case R_FRONT:
-	case R_ARTICLE:
-	case R_CATEGORY:
-	case R_TAG:
-	case R_COMMENT_FEED:
-	case R_ARCHIVE_MONTH:
-	case R_FEED_RSS:
-	case R_FEED_ATOM:
-	case R_CAT_FEED_RSS:
-	case R_CAT_FEED_ATOM:
-	case R_SITEMAP:
-	case R_SITEMAP_N:
-		return true;
-	default:
-		return false;
-	}
-}
-
-/*
- * The cache key of a GET: the path, plus ?page=N when N > 1. Tracking
- * parameters are ignored (they would only multiply entries); any other
- * query argument makes the answer uncacheable (e.g. ?replytocom=). NULL
- * when this request must not use the cache.
- */
-static const char *
-site_cache_key(struct req *q, const struct http_match *m)
-{
-	struct http_req *r = q->r;
-	if ((r->method != HTTP_GET && r->method != HTTP_HEAD) ||
-	    !site_route_cacheable(m->id))
-		return NULL;
-	const char *page = NULL;
-	for (size_t i = 0; i < r->nargs; i++) {
-		const char *n = r->args[i].name;
-		if (strcmp(n, "page") == 0 && page == NULL)
-			page = r->args[i].value;
-		else if (strncmp(n, "utm_", 4) != 0 && strcmp(n, "fbclid") != 0 &&
-		    strcmp(n, "gclid") != 0)
-			return NULL;
-	}
-	/* A visitor with a pending comment or likes on this article sees
-	 * their own state: rendered for them, never cached. */
-	if (m->id == R_ARTICLE && visitor_has_pending(q, m->num[0]))
-		return NULL;
-	if (page == NULL || strcmp(page, "1") == 0)
-		return r->path;
-	for (const char *p = page; *p; p++)
-		if (*p < '0' || *p > '9' || p - page > 6)
-			return NULL; /* the handler answers 404 */
-	return arena_printf(r->a, "%s?page=%s", r->path, page);
-}
-
-struct site_hold {
-	cache *c;
-	cache_entry *e;
-};
-
-static void
-site_cache_done(void *ctx)
-{
-	struct site_hold *h = ctx;
-	cache_release(h->c, h->e);
-}
-
-/* Answers from the cache when the page is there: no rendering, no SQL,
- * no allocation beyond the request's own. */
-static bool
-site_cache_serve(struct req *q, const char *key)
-{
-	cache_entry *e = cache_get(q->s->cache, key, q->r->now);
-	if (e == NULL)
-		return false;
-	bool gz = cache_accepts_gzip(http_req_header(q->r, "Accept-Encoding"));
-	bool fresh = cache_etag_match(http_req_header(q->r, "If-None-Match"),
-	    cache_etag(e, gz));
-	enum cache_variant v = fresh ? (gz ? CACHE_GZIP_304 : CACHE_PLAIN_304) :
-	    (gz ? CACHE_GZIP : CACHE_PLAIN);
-	struct site_hold *h = arena_alloc(q->r->a, sizeof(*h));
-	h->c = q->s->cache;
-	h->e = e;
-	q->w->status = fresh ? 304 : 200;
-	q->w->shared = cache_response(e, v);
-	q->w->shared_done = site_cache_done;
-	q->w->shared_ctx = h;
-	return true;
-}
-
-/* After a miss: keeps a 200 answer for the next readers and marks this
- * one (ETag, X-Cache: miss), answering 304 if the client has it. */
-static void
-site_cache_store(struct req *q, const char *key)
-{
-	struct http_resp *w = q->w;
-	if (key == NULL || q->nocache || w->status != 200 || w->shared ||
-	    w->body.err || w->body.len == 0)
-		return;
-	int64_t expires = q->r->now + q->c->num[CONF_CACHE_TTL];
-	int64_t pub = site_next_publish(q->s, q->r->now);
-	if (pub > q->r->now && pub < expires)
-		expires = pub;
-	struct cache_page p = {
-		.content_type = w->content_type,
-		.body = w->body.ptr,
-		.len = w->body.len,
-		.headers = (const char *const *)w->headers,
-		.nheaders = w->nheaders,
-		.tags = q->tags,
-		.ntags = q->ntags,
-		.expires = expires,
-	};
-	char etag[24];
-	cache_put(q->s->cache, key, &p, etag);
-	http_resp_header(q->r, w, "Vary", "Accept-Encoding");
-	http_resp_header(q->r, w, "X-Cache", "miss");
-	site_etag(q, etag);
-}
-
-void
-site_handle(void *ctx, struct http_req *r, struct http_resp *w)
-{
-	struct req q = {.s = ctx, .r = r, .w = w};
-	q.c = site_conf(q.s);
-	q.lang = msg_lang_of(q.c->str[CONF_LANG]);
-	struct http_match m;
-	if (!http_route(site_routes, sizeof(site_routes) / sizeof(site_routes[0]),
-	    r->method, r->path, r->a, &m)) {
-		if (m.method_mismatch) {
-			http_resp_header(r, w, "Allow", "GET, HEAD, POST");
-			site_error(&q, 405);
-		} else {
-			site_error(&q, 404);
-		}
-		return;
-	}
-	const char *key = site_cache_key(&q, &m);
-	if (key && site_cache_serve(&q, key))
-		return;
-	q.cached = key != NULL && q.c->num[CONF_CACHE_BYTES] > 0;
-	switch ((enum site_route)m.id) {
-	case R_FRONT:
-		site_page_listing(&q, LIST_FRONT, NULL);
-		break;
-	case R_ARTICLE:
-		site_page_article(&q, m.num[0]);
-		break;
-	case R_CATEGORY:
-		site_page_listing(&q, LIST_CATEGORY, m.str[0]);
-		break;
-	case R_TAG:
-		site_page_listing(&q, LIST_TAG, m.str[0]);
-		break;
-	case R_STATIC:
-		site_static(&q, m.str[0]);
-		break;
-	case R_MEDIA:
-		site_media(&q, m.str[0]);
-		break;
-	case R_ROBOTS:
-		site_robots(&q);
-		break;
-	case R_POST_COMMENT:
-		site_post_comment(&q, m.num[0]);
-		break;
-	case R_LIKE:
-	case R_UNLIKE:
-		site_post_like(&q, m.num[0], m.id == R_LIKE);
-		break;
-	case R_API_COMMENTS:
-		site_api_comments(&q, m.num[0]);
-		break;
-	case R_API_POST_COMMENT:
-		site_api_post_comment(&q, m.num[0]);
-		break;
-	case R_COMMENT_FEED:
-		site_comment_feed(&q, m.num[0]);
-		break;
-	case R_ARCHIVE_MONTH:
-		site_page_listing(&q, LIST_MONTH, arena_printf(r->a, "%lld/%s",
-		    (long long)m.num[0], m.str[0]));
-		break;
-	case R_FEED_RSS:
-	case R_FEED_ATOM:
-		site_feed(&q, NULL, m.id == R_FEED_ATOM);
-		break;
-	case R_CAT_FEED_RSS:
-	case R_CAT_FEED_ATOM:
-		site_feed(&q, m.str[0], m.id == R_CAT_FEED_ATOM);
-		break;
-	case R_SITEMAP:
-		site_sitemap(&q, 0);
-		break;
-	case R_SITEMAP_N:
-		if (m.num[0] == 0)
-			site_error(&q, 404); /* files count from 1 */
-		else
-			site_sitemap(&q, m.num[0]);
-		break;
-	case R_VIEW_BEACON:
-	case R_VIEW_GIF:
-		site_view_beacon(&q, m.num[0], m.id == R_VIEW_GIF);
-		break;
-	case R_RANKING:
-		site_page_ranking(&q);
-		break;
-	case R_SEARCH:
-		site_page_search(&q);
-		break;
-	case R__MAX:
-		site_error(&q, 404);
-		break;
-	}
-	site_cache_store(&q, key);
-}

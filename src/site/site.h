@@ -54,6 +54,13 @@ enum conf_key {
 	CONF_HTTP_PER_IP,    /* http.per_ip_limit: connections, 0 = none */
 	CONF_HTTP_MAX_BODY,  /* http.max_body: bytes */
 	CONF_TRUSTED_PROXIES,/* http.trusted_proxies: space-separated IPs */
+	CONF_HTTP_HEADER_TIMEOUT, /* http.header_timeout: s for a whole head */
+	CONF_HTTP_BODY_TIMEOUT,   /* http.body_timeout: s for a body (+1/64 KiB) */
+	CONF_HTTP_MAX_CONNS, /* http.max_connections: global budget */
+	CONF_HTTP_MAX_STREAMS,    /* http.max_streams: open event streams */
+	CONF_HTTP_STREAMS_PER_IP, /* http.streams_per_ip */
+	CONF_CSP_FORM_ACTION,/* http.csp_form_action: extra sources */
+	CONF_CSP_CONNECT_SRC,/* http.csp_connect_src: extra sources */
 	CONF_FEED_FULL,      /* feed.full_content: 0 | 1 (else excerpts only) */
 	CONF_FEED_ITEMS,     /* feed.items: entries per feed */
 	CONF_VIEWS_FLUSH,    /* views.flush_seconds: view counts to the store */

@@ -65,6 +65,7 @@ struct site {
 	struct site_static *statics;
 	size_t nstatics;
 	char static_v[16]; /* changes when any static file changes */
+	char host[256];    /* host[:port] of site.base_url, at start */
 	pthread_mutex_t mu; /* guards conf, retired, ranking */
 	struct site_conf *conf;
 	struct site_conf **retired;
@@ -120,6 +121,17 @@ void site_render(struct req *q, const char *name, int status);
 void site_render_as(struct req *q, const char *name, int status,
     const char *content_type);
 void site_error(struct req *q, int status);
+/* The route table (router.c), given to the HTTP core. */
+extern const struct http_route site_routes[];
+extern const size_t site_nroutes;
+/* When cached pages must be rebuilt for a scheduled article. */
+int64_t site_next_publish(site *s, int64_t now);
+/* The current settings snapshot (rebuilt by site_sync on change). */
+const struct site_conf *site_conf(site *s);
+/* Theme files, images from the database, robots.txt (site.c). */
+void site_static(struct req *q, const char *name);
+void site_media(struct req *q, const char *name);
+void site_robots(struct req *q);
 bool site_etag(struct req *q, const char *etag);
 
 /* Builds q->root with what every page shows: site, msg, nav, ranking,

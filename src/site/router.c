@@ -1,0 +1,248 @@
+/*
+ * The route table of the public site, with what each route accepts (the
+ * HTTP core reads body kinds, limits and field declarations before the
+ * body), and the dispatch: page cache first, then the route's handler.
+ */
+#include "site_int.h"
+
+#include <string.h>
+
+/* ---- handlers, as the table calls them ------------------------------------------ */
+
+static void h_front(void *q, const struct http_match *m)
+{ (void)m; site_page_listing(q, LIST_FRONT, NULL); }
+static void h_article(void *q, const struct http_match *m)
+{ site_page_article(q, m->num[0]); }
+static void h_category(void *q, const struct http_match *m)
+{ site_page_listing(q, LIST_CATEGORY, m->str[0]); }
+static void h_tag(void *q, const struct http_match *m)
+{ site_page_listing(q, LIST_TAG, m->str[0]); }
+static void h_static(void *q, const struct http_match *m)
+{ site_static(q, m->str[0]); }
+static void h_media(void *q, const struct http_match *m)
+{ site_media(q, m->str[0]); }
+static void h_robots(void *q, const struct http_match *m)
+{ (void)m; site_robots(q); }
+static void h_post_comment(void *q, const struct http_match *m)
+{ site_post_comment(q, m->num[0]); }
+static void h_like(void *q, const struct http_match *m)
+{ site_post_like(q, m->num[0], m->id == R_LIKE); }
+static void h_api_comments(void *q, const struct http_match *m)
+{ site_api_comments(q, m->num[0]); }
+static void h_api_post_comment(void *q, const struct http_match *m)
+{ site_api_post_comment(q, m->num[0]); }
+static void h_comment_feed(void *q, const struct http_match *m)
+{ site_comment_feed(q, m->num[0]); }
+static void h_feed(void *q, const struct http_match *m)
+{ site_feed(q, NULL, m->id == R_FEED_ATOM); }
+static void h_cat_feed(void *q, const struct http_match *m)
+{ site_feed(q, m->str[0], m->id == R_CAT_FEED_ATOM); }
+static void h_sitemap(void *q, const struct http_match *m)
+{ (void)m; site_sitemap(q, 0); }
+static void h_ranking(void *q, const struct http_match *m)
+{ (void)m; site_page_ranking(q); }
+static void h_search(void *q, const struct http_match *m)
+{ (void)m; site_page_search(q); }
+static void h_view(void *q, const struct http_match *m)
+{ site_view_beacon(q, m->num[0], m->id == R_VIEW_GIF); }
+
+static void
+h_archive_month(void *qv, const struct http_match *m)
+{
+	struct req *q = qv;
+	site_page_listing(q, LIST_MONTH, arena_printf(q->r->a, "%lld/%s",
+	    (long long)m->num[0], m->str[0]));
+}
+
+static void
+h_sitemap_n(void *q, const struct http_match *m)
+{
+	if (m->num[0] == 0)
+		site_error(q, 404); /* files count from 1 */
+	else
+		site_sitemap(q, m->num[0]);
+}
+
+/* ---- the table -------------------------------------------------------------------- */
+
+/* The comment form: every field bounded at the edge; what the text may
+ * say (length in characters, control characters, a real parent) is the
+ * handler's, which answers with the reader's text kept in the form. */
+static const struct http_field site_comment_fields[] = {
+	{"nickname", HTTP_FIELD_TEXT, 4096},
+	{"body", HTTP_FIELD_TEXT, 0},
+	{"parent", HTTP_FIELD_LINE, 64},
+	{"token", HTTP_FIELD_LINE, 512},
+	{"url", HTTP_FIELD_TEXT, 4096},
+	{"opened", HTTP_FIELD_LINE, 64},
+	{NULL, 0, 0},
+};
+
+/* Likes carry nothing but the route. */
+static const struct http_field site_no_fields[] = {
+	{NULL, 0, 0},
+};
+
+#define GET(pat, id, fn, cacheable) \
+	{HTTP_GET, pat, id, fn, HTTP_BODY_NONE, 0, NULL, cacheable, false}
+
+const struct http_route site_routes[] = {
+	GET("/", R_FRONT, h_front, true),
+	GET("/articles/{id}", R_ARTICLE, h_article, true),
+	GET("/category/{slug}", R_CATEGORY, h_category, true),
+	GET("/tag/{slug}", R_TAG, h_tag, true),
+	GET("/static/{*}", R_STATIC, h_static, false),
+	GET("/media/{*}", R_MEDIA, h_media, false),
+	GET("/robots.txt", R_ROBOTS, h_robots, false),
+	{HTTP_POST, "/articles/{id}/comments", R_POST_COMMENT, h_post_comment,
+	    HTTP_BODY_FORM, 0, site_comment_fields, false, false},
+	{HTTP_POST, "/comments/{id}/like", R_LIKE, h_like, HTTP_BODY_FORM,
+	    4096, site_no_fields, false, false},
+	{HTTP_POST, "/comments/{id}/unlike", R_UNLIKE, h_like, HTTP_BODY_FORM,
+	    4096, site_no_fields, false, false},
+	GET("/api/articles/{id}/comments", R_API_COMMENTS, h_api_comments, false),
+	{HTTP_POST, "/api/articles/{id}/comments", R_API_POST_COMMENT,
+	    h_api_post_comment, HTTP_BODY_RAW, 0, NULL, false, false},
+	GET("/articles/{id}/feed", R_COMMENT_FEED, h_comment_feed, true),
+	GET("/archive/{id}/{slug}", R_ARCHIVE_MONTH, h_archive_month, true),
+	GET("/feed", R_FEED_RSS, h_feed, true),
+	GET("/feed/atom", R_FEED_ATOM, h_feed, true),
+	GET("/category/{slug}/feed", R_CAT_FEED_RSS, h_cat_feed, true),
+	GET("/category/{slug}/feed/atom", R_CAT_FEED_ATOM, h_cat_feed, true),
+	GET("/sitemap.xml", R_SITEMAP, h_sitemap, true),
+	GET("/sitemap-{id}.xml", R_SITEMAP_N, h_sitemap_n, true),
+	{HTTP_POST, "/views/{id}", R_VIEW_BEACON, h_view, HTTP_BODY_NONE, 0,
+	    NULL, false, false},
+	GET("/views/{id}.gif", R_VIEW_GIF, h_view, false),
+	GET("/ranking", R_RANKING, h_ranking, false),
+	GET("/search", R_SEARCH, h_search, false),
+};
+const size_t site_nroutes = sizeof(site_routes) / sizeof(site_routes[0]);
+
+/* ---- page cache ------------------------------------------------------------ */
+
+/*
+ * The cache key of a GET: the path, plus ?page=N when N > 1. Tracking
+ * parameters are ignored (they would only multiply entries); any other
+ * query argument makes the answer uncacheable (e.g. ?replytocom=). NULL
+ * when this request must not use the cache.
+ */
+static const char *
+site_cache_key(struct req *q, const struct http_match *m)
+{
+	struct http_req *r = q->r;
+	if ((r->method != HTTP_GET && r->method != HTTP_HEAD) ||
+	    !r->route->cacheable)
+		return NULL;
+	const char *page = NULL;
+	for (size_t i = 0; i < r->nargs; i++) {
+		const char *n = r->args[i].name;
+		if (strcmp(n, "page") == 0 && page == NULL)
+			page = r->args[i].value;
+		else if (strncmp(n, "utm_", 4) != 0 && strcmp(n, "fbclid") != 0 &&
+		    strcmp(n, "gclid") != 0)
+			return NULL;
+	}
+	/* A visitor with a pending comment or likes on this article sees
+	 * their own state: rendered for them, never cached. */
+	if (m->id == R_ARTICLE && visitor_has_pending(q, m->num[0]))
+		return NULL;
+	if (page == NULL || strcmp(page, "1") == 0)
+		return r->path;
+	for (const char *p = page; *p; p++)
+		if (*p < '0' || *p > '9' || p - page > 6)
+			return NULL; /* the handler answers 404 */
+	return arena_printf(r->a, "%s?page=%s", r->path, page);
+}
+
+struct site_hold {
+	cache *c;
+	cache_entry *e;
+};
+
+static void
+site_cache_done(void *ctx)
+{
+	struct site_hold *h = ctx;
+	cache_release(h->c, h->e);
+}
+
+/* Answers from the cache when the page is there: no rendering, no SQL,
+ * no allocation beyond the request's own. */
+static bool
+site_cache_serve(struct req *q, const char *key)
+{
+	cache_entry *e = cache_get(q->s->cache, key, q->r->now);
+	if (e == NULL)
+		return false;
+	bool gz = cache_accepts_gzip(http_req_header(q->r, "Accept-Encoding"));
+	bool fresh = cache_etag_match(http_req_header(q->r, "If-None-Match"),
+	    cache_etag(e, gz));
+	enum cache_variant v = fresh ? (gz ? CACHE_GZIP_304 : CACHE_PLAIN_304) :
+	    (gz ? CACHE_GZIP : CACHE_PLAIN);
+	struct site_hold *h = arena_alloc(q->r->a, sizeof(*h));
+	h->c = q->s->cache;
+	h->e = e;
+	q->w->status = fresh ? 304 : 200;
+	q->w->shared = cache_response(e, v);
+	q->w->shared_done = site_cache_done;
+	q->w->shared_ctx = h;
+	return true;
+}
+
+/* After a miss: keeps a 200 answer for the next readers and marks this
+ * one (ETag, X-Cache: miss), answering 304 if the client has it. */
+static void
+site_cache_store(struct req *q, const char *key)
+{
+	struct http_resp *w = q->w;
+	if (key == NULL || q->nocache || w->status != 200 || w->shared ||
+	    w->body.err || w->body.len == 0)
+		return;
+	int64_t expires = q->r->now + q->c->num[CONF_CACHE_TTL];
+	int64_t pub = site_next_publish(q->s, q->r->now);
+	if (pub > q->r->now && pub < expires)
+		expires = pub;
+	struct cache_page p = {
+		.content_type = w->content_type,
+		.body = w->body.ptr,
+		.len = w->body.len,
+		.headers = (const char *const *)w->headers,
+		.nheaders = w->nheaders,
+		.tags = q->tags,
+		.ntags = q->ntags,
+		.expires = expires,
+	};
+	char etag[24];
+	cache_put(q->s->cache, key, &p, etag);
+	http_resp_header(q->r, w, "Vary", "Accept-Encoding");
+	http_resp_header(q->r, w, "X-Cache", "miss");
+	site_etag(q, etag);
+}
+
+/* The one handler the HTTP core calls: 404/405 for unmatched requests,
+ * the page cache for cacheable ones, else the route's handler (whose
+ * cacheable answer is then kept). */
+void
+site_handle(void *ctx, struct http_req *r, struct http_resp *w)
+{
+	struct req q = {.s = ctx, .r = r, .w = w};
+	q.c = site_conf(q.s);
+	q.lang = msg_lang_of(q.c->str[CONF_LANG]);
+	const struct http_match *m = &r->match;
+	if (r->route == NULL) {
+		if (m->method_mismatch) {
+			http_resp_header(r, w, "Allow", "GET, HEAD, POST");
+			site_error(&q, 405);
+		} else {
+			site_error(&q, 404);
+		}
+		return;
+	}
+	const char *key = site_cache_key(&q, m);
+	if (key && site_cache_serve(&q, key))
+		return;
+	q.cached = key != NULL && q.c->num[CONF_CACHE_BYTES] > 0;
+	r->route->fn(&q, m);
+	site_cache_store(&q, key);
+}
