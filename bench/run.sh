@@ -9,7 +9,9 @@
 # What it measures (issue 5):
 #   page100.*   a 100-comment article page, warm, kiji vs nginx serving the
 #               byte-identical page from disk (sha256 checked), wrk -t1 -c64
-#               -d10s, runs interleaved kiji/nginx x3, medians; p99 latency
+#               -d10s, runs interleaved kiji/nginx x3, medians; p99 latency;
+#               page100.c256.* the same at 256 connections
+#   idle.conn   RSS per idle keep-alive connection (10,000 held open)
 #   gzip.*      the same with Accept-Encoding: gzip; nginx serves kiji's own
 #               gzip bytes as a precompressed .gz (gzip_static on, gzip off)
 #   reval304.*  If-None-Match with the page's ETag, 304s per second
@@ -34,7 +36,6 @@ ROUNDS=3        # interleaved kiji/nginx pairs per page figure
 DUR304=5        # seconds per 304 run
 POST_DUR=10     # seconds per posting run; posts stop 2 s before the end
 POST_WINDOW=8
-WRK_PAGE=(-t1 -c64 "-d${DUR}s" --latency)
 
 log() { printf 'bench: %s\n' "$*" >&2; }
 die() { printf 'bench: error: %s\n' "$*" >&2; exit 1; }
@@ -364,14 +365,15 @@ fi
 
 # ---- warm page runs, interleaved -------------------------------------------------
 
-# page_runs NAME WRKARGS... : warm-up, then ROUNDS x (kiji, nginx); prints
-# req/s and p99 medians.
+# page_runs NAME CONNS WRKARGS... : warm-up, then ROUNDS x (kiji, nginx) at
+# CONNS connections; prints req/s and p99 medians.
 page_runs() {
-	local name=$1 r k n kr=() np=() nr=() kp=() notes=""
-	shift
+	local name=$1 conns=$2 r k n kr=() np=() nr=() kp=() notes=""
+	shift 2
+	local WRK_PAGE=(-t1 "-c$conns" "-d${DUR}s" --latency)
 	log "$name: warm-up"
-	run_wrk "$TMP/warm" 2 -t1 -c64 -d2s "$@" "$KBASE$PAGE"
-	run_wrk "$TMP/warm" 2 -t1 -c64 -d2s "$@" "$NBASE$PAGE"
+	run_wrk "$TMP/warm" 2 -t1 "-c$conns" -d2s "$@" "$KBASE$PAGE"
+	run_wrk "$TMP/warm" 2 -t1 "-c$conns" -d2s "$@" "$NBASE$PAGE"
 	for r in $(seq 1 "$ROUNDS"); do
 		k=$TMP/$name.k$r
 		n=$TMP/$name.n$r
@@ -398,9 +400,12 @@ page_runs() {
 	[ -z "$notes" ] || fig "# $name errors:$notes"
 }
 
-page_runs page100
+# The HTTP core's targets (issue 10): >= 1.0x nginx req/s at c64 and c256,
+# p99 <= 1.5x nginx's.
+page_runs page100 64
+page_runs page100.c256 256
 if [ "$KGZ" = yes ]; then
-	page_runs gzip -H 'Accept-Encoding: gzip'
+	page_runs gzip 64 -H 'Accept-Encoding: gzip'
 else
 	fig "gzip.kiji n/a (kiji answered without Content-Encoding: gzip)"
 fi
@@ -424,6 +429,43 @@ else
 	nrm=$(median "${nr[@]}")
 	fig "reval304.kiji $(round "$krm") req/s ($(ratio "$krm" "$nrm") x nginx; runs ${kr[*]}; $(grep -h '^STATUS' "$TMP"/304.k* | tail -n1))"
 	fig "reval304.nginx $(round "$nrm") req/s (reference; runs ${nr[*]}; $(grep -h '^STATUS' "$TMP"/304.n* | tail -n1))"
+fi
+
+# Idle keep-alive connections: what each one costs kiji (RSS growth while
+# 10,000 are held open from 50 loopback addresses, under the per-IP limit).
+log "idle: holding 10,000 idle connections"
+idle_line=$(timeout 120 /usr/bin/python3 - "$KPORT" "$KPID" <<'PY' || true
+import resource, socket, sys, time
+port, pid = int(sys.argv[1]), sys.argv[2]
+soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+def rss():
+    for l in open("/proc/%s/status" % pid):
+        if l.startswith("VmRSS:"):
+            return int(l.split()[1])
+before, socks, n = rss(), [], 10000
+try:
+    for i in range(n):
+        s = socket.socket()
+        s.bind(("127.0.0.%d" % (2 + i % 50), 0))
+        s.connect(("127.0.0.1", port))
+        socks.append(s)
+    time.sleep(1.5)
+    after = rss()
+    c = socket.create_connection(("127.0.0.1", port), timeout=5)
+    c.sendall(b"GET /robots.txt HTTP/1.1\r\nHost: b\r\nConnection: close\r\n\r\n")
+    ok = c.recv(12).startswith(b"HTTP/1.1 200")
+    print("%d %d %d %s" % (len(socks), before, after, "served" if ok else "NOT-SERVED"))
+finally:
+    for s in socks:
+        s.close()
+PY
+)
+if [ -n "$idle_line" ]; then
+	read -r nidle kb0 kb1 served <<<"$idle_line"
+	fig "idle.conn $(awk -v a="$kb0" -v b="$kb1" -v n="$nidle" 'BEGIN { printf "%.0f", (b - a) * 1024 / n }') bytes/connection (RSS $((kb0 / 1024)) -> $((kb1 / 1024)) MiB with $nidle idle connections held; a new client meanwhile: $served)"
+else
+	fig "idle.conn n/a (the idle-connection probe failed)"
 fi
 
 # Did kiji serve the same bytes all along?
