@@ -64,7 +64,15 @@ struct http_route {
 	                          * for any (bounded by max_fields) */
 	bool cacheable;          /* the same answer for every visitor */
 	bool stream;             /* may answer with http_stream_open */
+	unsigned flags;          /* HTTP_RF_*: checked by the application's
+	                          * dispatch before fn, never by fn itself */
 };
+#define HTTP_RF_LOGIN  0x01u /* a logged-in account (the editor area) */
+#define HTTP_RF_CSRF   0x02u /* changes state: session-bound token and
+                              * same-origin check */
+#define HTTP_RF_EDITOR 0x04u /* role editor or admin */
+#define HTTP_RF_ADMIN  0x08u /* role admin */
+#define HTTP_RF_ORIGIN 0x10u /* public but changes state: same origin */
 
 /* One name=value pair (query, form field, cookie). Both NUL-terminated and
  * valid UTF-8 (requests with invalid UTF-8 in these are refused with 400
@@ -125,6 +133,11 @@ const char *http_req_header(const struct http_req *r, const char *name);
 const char *http_req_arg(const struct http_req *r, const char *name);
 const char *http_req_field(const struct http_req *r, const char *name);
 const char *http_req_cookie(const struct http_req *r, const char *name);
+/* Whether a state-changing request comes from the site itself (Origin,
+ * else Sec-Fetch-Site; allow: extra origins, space-separated). With
+ * neither header, !require. The one check for every such route. */
+bool http_same_origin(const struct http_req *r, const char *base_url,
+    const char *allow, bool require);
 
 /* A response the server sends once the handler returns. */
 struct http_resp {

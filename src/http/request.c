@@ -549,3 +549,53 @@ http_req_cookie(const struct http_req *r, const char *name)
 {
 	return http_kv_find(r->cookies, r->ncookies, name);
 }
+
+/* ---- same origin ---------------------------------------------------------------- */
+
+/* Length of the origin part ("scheme://host[:port]") of an absolute URL. */
+static size_t
+http_origin_len(const char *url)
+{
+	const char *p = strstr(url, "://");
+	return p ? (size_t)(p + 3 - url) + strcspn(p + 3, "/?#") : 0;
+}
+
+/*
+ * The one same-origin check for state-changing requests. An Origin must
+ * be the site's (base_url's origin), the origin the browser addressed
+ * (Host), or one of the space-separated allow list; "null" never is.
+ * Without Origin, Sec-Fetch-Site must say same-origin or none (typed in);
+ * with neither (not a browser, or a very old one) the answer is !require:
+ * the session token or form token then decides alone.
+ */
+bool
+http_same_origin(const struct http_req *r, const char *base_url,
+    const char *allow, bool require)
+{
+	const char *o = http_req_header(r, "Origin");
+	if (o == NULL) {
+		const char *sfs = http_req_header(r, "Sec-Fetch-Site");
+		if (sfs == NULL)
+			return !require;
+		return strcmp(sfs, "same-origin") == 0 || strcmp(sfs, "none") == 0;
+	}
+	size_t on = strlen(o);
+	if (on == 0 || strcmp(o, "null") == 0 || (strncmp(o, "http://", 7) != 0 &&
+	    strncmp(o, "https://", 8) != 0))
+		return false;
+	size_t bn = base_url ? http_origin_len(base_url) : 0;
+	if (bn > 0 && bn == on && strncasecmp(o, base_url, on) == 0)
+		return true;
+	const char *host = http_req_header(r, "Host");
+	const char *oh = strstr(o, "://") + 3;
+	if (host != NULL && strcasecmp(oh, host) == 0)
+		return true;
+	for (const char *p = allow ? allow : ""; *p;) {
+		p += strspn(p, " \t,");
+		size_t k = strcspn(p, " \t,");
+		if (k > 0 && k == on && strncasecmp(p, o, k) == 0)
+			return true;
+		p += k;
+	}
+	return false;
+}

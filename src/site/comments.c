@@ -586,26 +586,18 @@ site_api_comments(struct req *q, int64_t article_id)
 	api_send(q, 200, j);
 }
 
-/*
- * True when the Origin header (if any) is the site's own: the base_url's
- * origin, or the host the browser addressed (the Host header), which is how
- * same-origin requests look when kiji is reached under another name.
- */
-static bool
-same_origin(struct req *q)
+/* A state-changing request from another site (the dispatch checks every
+ * HTTP_RF_ORIGIN route with http_same_origin): JSON for API and JSON
+ * clients, the error page otherwise. */
+void
+site_refuse_cross_origin(struct req *q)
 {
-	const char *o = http_req_header(q->r, "Origin");
-	if (o == NULL)
-		return true; /* not a browser cross-site request; token decides */
-	const char *base = q->c->str[CONF_BASE_URL];
-	const char *p = strstr(base, "://");
-	size_t n = p ? strcspn(p + 3, "/") + (size_t)(p + 3 - base) : strlen(base);
-	if (strlen(o) == n && strncmp(o, base, n) == 0)
-		return true;
-	const char *host = http_req_header(q->r, "Host");
-	const char *oh = strstr(o, "://");
-	return host && oh && strcmp(oh + 3, host) == 0 &&
-	    (strncmp(o, "http://", 7) == 0 || strncmp(o, "https://", 8) == 0);
+	const char *accept = http_req_header(q->r, "Accept");
+	if (q->r->route->body == HTTP_BODY_RAW ||
+	    (accept && strstr(accept, "application/json")))
+		api_error(q, CE_CROSS_ORIGIN);
+	else
+		site_error(q, 403);
 }
 
 /* POST /api/articles/<id>/comments with a JSON body. */
@@ -616,10 +608,6 @@ site_api_post_comment(struct req *q, int64_t article_id)
 	if (store_article_get(q->s->st, article_id, q->r->now, q->r->a, &art) !=
 	    STORE_OK || art.kind != KIND_POST) {
 		api_error_status(q, 404, "not_found", "記事が見つかりません。");
-		return;
-	}
-	if (!same_origin(q)) {
-		api_error(q, CE_CROSS_ORIGIN);
 		return;
 	}
 	json_error_t jerr;

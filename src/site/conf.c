@@ -93,6 +93,9 @@ const struct conf_def conf_defs[CONF__MAX] = {
 	[CONF_CSP_CONNECT_SRC] = {"http.csp_connect_src", CONF_STR, "", 0, 400,
 	    NULL, "extra connect-src sources in the Content-Security-Policy "
 	    "(read at start)"},
+	[CONF_ORIGIN_ALLOW] = {"http.origin_allow", CONF_STR, "", 0, 1000, NULL,
+	    "other origins (scheme://host[:port], space-separated) whose pages "
+	    "may post comments, likes and admin forms here"},
 	[CONF_FEED_FULL] = {"feed.full_content", CONF_ENUM, "1", 0, 0, "0|1",
 	    "feeds carry the whole article (1) or only its excerpt (0)"},
 	[CONF_FEED_ITEMS] = {"feed.items", CONF_INT, "20", 1, 100, NULL,

@@ -84,7 +84,7 @@ static const struct http_field site_no_fields[] = {
 };
 
 #define GET(pat, id, fn, cacheable) \
-	{HTTP_GET, pat, id, fn, HTTP_BODY_NONE, 0, NULL, cacheable, false}
+	{HTTP_GET, pat, id, fn, HTTP_BODY_NONE, 0, NULL, cacheable, false, 0}
 
 const struct http_route site_routes[] = {
 	GET("/", R_FRONT, h_front, true),
@@ -95,14 +95,15 @@ const struct http_route site_routes[] = {
 	GET("/media/{*}", R_MEDIA, h_media, false),
 	GET("/robots.txt", R_ROBOTS, h_robots, false),
 	{HTTP_POST, "/articles/{id}/comments", R_POST_COMMENT, h_post_comment,
-	    HTTP_BODY_FORM, 0, site_comment_fields, false, false},
+	    HTTP_BODY_FORM, 0, site_comment_fields, false, false, HTTP_RF_ORIGIN},
 	{HTTP_POST, "/comments/{id}/like", R_LIKE, h_like, HTTP_BODY_FORM,
-	    4096, site_no_fields, false, false},
+	    4096, site_no_fields, false, false, HTTP_RF_ORIGIN},
 	{HTTP_POST, "/comments/{id}/unlike", R_UNLIKE, h_like, HTTP_BODY_FORM,
-	    4096, site_no_fields, false, false},
+	    4096, site_no_fields, false, false, HTTP_RF_ORIGIN},
 	GET("/api/articles/{id}/comments", R_API_COMMENTS, h_api_comments, false),
 	{HTTP_POST, "/api/articles/{id}/comments", R_API_POST_COMMENT,
-	    h_api_post_comment, HTTP_BODY_RAW, 0, NULL, false, false},
+	    h_api_post_comment, HTTP_BODY_RAW, 0, NULL, false, false,
+	    HTTP_RF_ORIGIN},
 	GET("/articles/{id}/feed", R_COMMENT_FEED, h_comment_feed, true),
 	GET("/archive/{id}/{slug}", R_ARCHIVE_MONTH, h_archive_month, true),
 	GET("/feed", R_FEED_RSS, h_feed, true),
@@ -112,7 +113,7 @@ const struct http_route site_routes[] = {
 	GET("/sitemap.xml", R_SITEMAP, h_sitemap, true),
 	GET("/sitemap-{id}.xml", R_SITEMAP_N, h_sitemap_n, true),
 	{HTTP_POST, "/views/{id}", R_VIEW_BEACON, h_view, HTTP_BODY_NONE, 0,
-	    NULL, false, false},
+	    NULL, false, false, 0},
 	GET("/views/{id}.gif", R_VIEW_GIF, h_view, false),
 	GET("/ranking", R_RANKING, h_ranking, false),
 	GET("/search", R_SEARCH, h_search, false),
@@ -237,6 +238,11 @@ site_handle(void *ctx, struct http_req *r, struct http_resp *w)
 		} else {
 			site_error(&q, 404);
 		}
+		return;
+	}
+	if ((r->route->flags & HTTP_RF_ORIGIN) && !http_same_origin(r,
+	    q.c->str[CONF_BASE_URL], q.c->str[CONF_ORIGIN_ALLOW], false)) {
+		site_refuse_cross_origin(&q);
 		return;
 	}
 	const char *key = site_cache_key(&q, m);

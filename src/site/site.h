@@ -61,6 +61,7 @@ enum conf_key {
 	CONF_HTTP_STREAMS_PER_IP, /* http.streams_per_ip */
 	CONF_CSP_FORM_ACTION,/* http.csp_form_action: extra sources */
 	CONF_CSP_CONNECT_SRC,/* http.csp_connect_src: extra sources */
+	CONF_ORIGIN_ALLOW,   /* http.origin_allow: extra same origins */
 	CONF_FEED_FULL,      /* feed.full_content: 0 | 1 (else excerpts only) */
 	CONF_FEED_ITEMS,     /* feed.items: entries per feed */
 	CONF_VIEWS_FLUSH,    /* views.flush_seconds: view counts to the store */

@@ -249,6 +249,7 @@ void comment_submit(struct req *q, const struct store_article *art,
     const struct comment_in *in, bool api);
 void site_post_comment(struct req *q, int64_t article_id);
 void site_post_like(struct req *q, int64_t cid, bool like);
+void site_refuse_cross_origin(struct req *q);
 void site_api_comments(struct req *q, int64_t article_id);
 void site_api_post_comment(struct req *q, int64_t article_id);
 void api_error(struct req *q, enum cerr e);

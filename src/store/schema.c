@@ -255,10 +255,77 @@ static const char schema_v3[] =
     "CREATE INDEX articles_id_visibility"
     "  ON articles(id, status, kind, published_at);";
 
+/*
+ * v4: the editor area (issue 11). Accounts get an e-mail, a disabled flag
+ * and a credentials epoch (sessions made before a password change stop
+ * working: "log out everywhere"); sessions are stored by the SHA-256 of
+ * their cookie value, never the value; login failures are counted per key
+ * (account+address, address) for throttling. Revisions keep every field
+ * an editor can change (meta: JSON of category, tags, sources, eyecatch,
+ * credit, excerpt, status, date, slug, comments_open) so a restore is
+ * complete. Articles remember the status they had before the trash.
+ * Comments say why they are pending; bans hold IPs, ranges and visitor
+ * ids; media get dimensions for <img width height>; jobs get a dedup key
+ * (a retried job never acts twice) and their last error.
+ */
+static const char schema_v4[] =
+    "ALTER TABLE users ADD COLUMN email TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE users ADD COLUMN disabled INTEGER NOT NULL DEFAULT 0"
+    "  CHECK (disabled IN (0, 1));"
+    "ALTER TABLE users ADD COLUMN cred_epoch BIGINT NOT NULL DEFAULT 0;"
+
+    "CREATE TABLE sessions ("
+    "  id_hash TEXT PRIMARY KEY,"
+    "  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+    "  csrf TEXT NOT NULL,"
+    "  cred_epoch BIGINT NOT NULL,"
+    "  created_at BIGINT NOT NULL,"
+    "  seen_at BIGINT NOT NULL,"
+    "  ip TEXT NOT NULL DEFAULT '',"
+    "  user_agent TEXT NOT NULL DEFAULT ''"
+    ");"
+    "CREATE INDEX sessions_user ON sessions(user_id);"
+
+    "CREATE TABLE login_failures ("
+    "  key TEXT PRIMARY KEY,"
+    "  failures INTEGER NOT NULL,"
+    "  last_at BIGINT NOT NULL"
+    ");"
+
+    "ALTER TABLE revisions ADD COLUMN meta TEXT NOT NULL DEFAULT '{}';"
+    "ALTER TABLE articles ADD COLUMN trashed_from TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE articles ADD COLUMN trashed_at BIGINT NOT NULL DEFAULT 0;"
+
+    "ALTER TABLE comments ADD COLUMN pending_reason TEXT NOT NULL DEFAULT '';"
+    "CREATE TABLE bans ("
+    "  id INTEGER PRIMARY KEY,"
+    "  kind TEXT NOT NULL CHECK (kind IN ('ip', 'range', 'visitor')),"
+    "  value TEXT NOT NULL,"
+    "  note TEXT NOT NULL DEFAULT '',"
+    "  created_at BIGINT NOT NULL,"
+    "  UNIQUE (kind, value)"
+    ");"
+
+    "ALTER TABLE media ADD COLUMN width INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE media ADD COLUMN height INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE media ADD COLUMN filename TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE media ADD COLUMN uploader_id INTEGER REFERENCES users(id);"
+
+    "ALTER TABLE jobs ADD COLUMN dedup_key TEXT;"
+    "ALTER TABLE jobs ADD COLUMN last_error TEXT NOT NULL DEFAULT '';"
+    "CREATE UNIQUE INDEX jobs_dedup ON jobs(dedup_key) WHERE dedup_key IS NOT NULL;"
+    "CREATE TRIGGER change_redirect_add AFTER INSERT ON redirects BEGIN"
+    "  INSERT INTO change_log(kind) VALUES ('all');"
+    " END;"
+    "CREATE TRIGGER change_tag_edit AFTER UPDATE ON tags BEGIN"
+    "  INSERT INTO change_log(kind) VALUES ('all');"
+    " END;";
+
 static const char *const schema_migrations[] = {
 	schema_v1,
 	schema_v2,
 	schema_v3,
+	schema_v4,
 };
 
 #define SCHEMA_N ((int)(sizeof(schema_migrations) / sizeof(schema_migrations[0])))
