@@ -216,6 +216,7 @@ wire_mp_feed(struct wire_mp *m, const char *p, size_t n)
 			if (wire_mp_scan(m, p, n, &i, false, &ok)) {
 				m->st = WIRE_MP_AFTER_DELIM;
 				m->after = 0;
+				m->hlen = 0;
 			}
 			break;
 		case WIRE_MP_BODY:
@@ -224,15 +225,24 @@ wire_mp_feed(struct wire_mp *m, const char *p, size_t n)
 					return wire_mp_fail(m);
 				m->st = WIRE_MP_AFTER_DELIM;
 				m->after = 0;
+				m->hlen = 0;
 			} else if (!ok) {
 				return wire_mp_fail(m);
 			}
 			break;
 		case WIRE_MP_AFTER_DELIM:
+			/* Transport padding (RFC 2046 §5.1.1) before the CRLF. */
+			if (m->after == 0 && (p[i] == ' ' || p[i] == '\t')) {
+				if (++m->hlen > WIRE_MP_MAX_PART_HEAD)
+					return wire_mp_fail(m);
+				i++;
+				break;
+			}
 			m->after_buf[m->after++] = p[i++];
 			if (m->after < 2)
 				break;
-			if (m->after_buf[0] == '-' && m->after_buf[1] == '-') {
+			if (m->after_buf[0] == '-' && m->after_buf[1] == '-' &&
+			    m->hlen == 0) {
 				m->st = WIRE_MP_EPILOGUE;
 			} else if (m->after_buf[0] == '\r' &&
 			    m->after_buf[1] == '\n') {

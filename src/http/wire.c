@@ -230,8 +230,8 @@ wire_list_has(struct wire_str v, const char *tok)
 static bool
 wire_host_ok(struct wire_str v)
 {
-	if (v.n == 0 || v.n > 255)
-		return false;
+	if (v.n > 255)
+		return false; /* empty is allowed: a target without authority */
 	for (size_t i = 0; i < v.n; i++) {
 		unsigned char c = (unsigned char)v.p[i];
 		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
@@ -293,14 +293,13 @@ wire_framing(struct wire_head *h)
 enum wire_status
 wire_head_parse(const char *p, size_t n, struct wire_head *h)
 {
-	size_t i = 0, line_start;
+	size_t i = 0;
 	enum wire_status st;
 
 	memset(h, 0, sizeof(*h));
 	/* A few empty lines before a request are tolerated (§2.2). */
 	for (int k = 0; k < 4 && n - i >= 2 && p[i] == '\r' && p[i + 1] == '\n'; k++)
 		i += 2;
-	line_start = i;
 	/* The request line. */
 	const char *cr = memchr(p + i, '\r', n - i);
 	size_t limit = n - i < WIRE_MAX_LINE + 1 ? n - i : WIRE_MAX_LINE + 1;
@@ -317,12 +316,14 @@ wire_head_parse(const char *p, size_t n, struct wire_head *h)
 	size_t ln = (size_t)(cr - (p + i));
 	if (memchr(p + i, '\n', ln) != NULL)
 		return WIRE_BAD;
+	if (ln == 0 && (size_t)(cr - p) + 1 >= n)
+		return WIRE_INCOMPLETE; /* may be a leading empty line */
+	if ((st = wire_request_line(p + i, ln, h)) != WIRE_OK)
+		return st;
 	if ((size_t)(cr - p) + 1 >= n)
 		return WIRE_INCOMPLETE;
 	if (cr[1] != '\n')
 		return WIRE_BAD;
-	if ((st = wire_request_line(p + i, ln, h)) != WIRE_OK)
-		return st;
 	i = (size_t)(cr - p) + 2;
 	size_t fields_start = i;
 
@@ -377,7 +378,6 @@ wire_head_parse(const char *p, size_t n, struct wire_head *h)
 		h->nheaders++;
 		i += 2;
 	}
-	(void)line_start;
 	return wire_framing(h);
 }
 
@@ -428,9 +428,11 @@ wire_chunked_feed(struct wire_chunked *c, char *in, size_t n, size_t *out_n)
 				}
 				c->left = c->left * 16 + (uint64_t)d;
 				i++;
-			} else if (c->digits > 0 && (ch == ';' || ch == ' ' ||
-			    ch == '\t')) {
+			} else if (c->digits > 0 && ch == ';') {
 				c->st = WIRE_CH_EXT;
+			} else if (c->digits > 0 && (ch == ' ' || ch == '\t')) {
+				c->st = WIRE_CH_BWS; /* only before a ';' */
+				i++;
 			} else if (c->digits > 0 && ch == '\r') {
 				c->st = WIRE_CH_SIZE_LF;
 				i++;
@@ -439,6 +441,15 @@ wire_chunked_feed(struct wire_chunked *c, char *in, size_t n, size_t *out_n)
 			}
 			break;
 		}
+		case WIRE_CH_BWS:
+			if (ch == ';')
+				c->st = WIRE_CH_EXT;
+			else if ((ch != ' ' && ch != '\t') ||
+			    ++c->ext > WIRE_MAX_CHUNK_EXT)
+				c->st = WIRE_CH_ERROR;
+			else
+				i++;
+			break;
 		case WIRE_CH_EXT:
 			if (ch == '\r') {
 				c->st = WIRE_CH_SIZE_LF;

@@ -90,6 +90,7 @@ const struct wire_header *wire_header_find(const struct wire_head *h,
 
 enum wire_chunk_state {
 	WIRE_CH_SIZE,       /* reading hex digits */
+	WIRE_CH_BWS,        /* whitespace after the size: ';' must follow */
 	WIRE_CH_EXT,        /* in chunk extensions, up to CR */
 	WIRE_CH_SIZE_LF,    /* after the CR of a size line */
 	WIRE_CH_DATA,       /* chunk data, left bytes to go */
