@@ -228,3 +228,64 @@ http_ip_give(struct http_addrs *t, const struct http_ip *ip, bool stream)
 	}
 	pthread_mutex_unlock(&t->mu);
 }
+
+/* ---- ranges (CIDR) ----------------------------------------------------------- */
+
+/* Parses "addr" or "addr/bits" into a 16-byte address and a prefix length
+ * over those 16 bytes (IPv4 prefixes count from bit 96). */
+static bool
+http_cidr_parse(const char *s, struct http_ip *ip, unsigned *bits)
+{
+	static const uint8_t v4pre[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+		0xff, 0xff };
+	if (s == NULL)
+		return false;
+	const char *slash = strchr(s, '/');
+	size_t n = slash ? (size_t)(slash - s) : strlen(s);
+	if (!http_ip_parse(s, n, ip))
+		return false;
+	bool v4 = memcmp(ip->b, v4pre, 12) == 0 && memchr(s, ':', n) == NULL;
+	unsigned max = v4 ? 32 : 128;
+	unsigned b = max;
+	if (slash) {
+		const char *p = slash + 1;
+		if (*p == '\0' || strlen(p) > 3)
+			return false;
+		b = 0;
+		for (; *p; p++) {
+			if (*p < '0' || *p > '9')
+				return false;
+			b = b * 10 + (unsigned)(*p - '0');
+		}
+		if (b > max)
+			return false;
+	}
+	*bits = v4 ? b + 96 : b;
+	return true;
+}
+
+bool
+http_cidr_ok(const char *s)
+{
+	struct http_ip ip;
+	unsigned bits;
+	return http_cidr_parse(s, &ip, &bits);
+}
+
+bool
+http_ip_in_cidr(const char *ip, const char *cidr)
+{
+	struct http_ip a, net;
+	unsigned bits;
+	if (ip == NULL || !http_ip_parse(ip, strlen(ip), &a) ||
+	    !http_cidr_parse(cidr, &net, &bits))
+		return false;
+	for (unsigned i = 0; i < 16 && bits > 0; i++) {
+		unsigned take = bits >= 8 ? 8 : bits;
+		uint8_t mask = (uint8_t)(0xff << (8 - take));
+		if ((a.b[i] & mask) != (net.b[i] & mask))
+			return false;
+		bits -= take;
+	}
+	return true;
+}

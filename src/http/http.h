@@ -172,6 +172,9 @@ void http_resp_header(struct http_req *r, struct http_resp *w,
 /* Set-Cookie with Path=/, HttpOnly, SameSite=Lax, Max-Age (0: session). */
 void http_resp_cookie(struct http_req *r, struct http_resp *w,
     const char *name, const char *value, int64_t max_age);
+/* The same with Secure added when secure (an https site). */
+void http_resp_cookie_secure(struct http_req *r, struct http_resp *w,
+    const char *name, const char *value, int64_t max_age, bool secure);
 void http_resp_redirect(struct http_req *r, struct http_resp *w, int status,
     const char *location);
 
@@ -266,5 +269,14 @@ void http_parse_cookies(const char *s, arena *a, struct http_kv **out,
     size_t *nout);
 /* Percent-encodes s for a URL path segment or query value. */
 void http_url_encode(buf *out, const char *s, size_t n);
+
+/* ---- addresses (addr.c) ------------------------------------------------------- */
+
+/* Whether s is an IPv4/IPv6 address or a range "addr/bits" (CIDR, host
+ * bits may be set); bans and allow lists take these. */
+bool http_cidr_ok(const char *s);
+/* Whether address ip lies in cidr (a range or a single address);
+ * false when either does not parse. */
+bool http_ip_in_cidr(const char *ip, const char *cidr);
 
 #endif

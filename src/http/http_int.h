@@ -89,6 +89,7 @@ struct http_rfield {
 	const struct http_field *spec; /* its declaration, if any */
 	buf val;
 	struct http_file *file;        /* a file part, spooled */
+	bool misfit;                   /* a file where text was declared */
 };
 
 /* Per-request state; lives in the request's arena. */

@@ -241,6 +241,7 @@ http_mp_begin(void *ctx, const struct wire_mp_part *part)
 	size_t max = spec && spec->max ? spec->max : q->s->max_field_len;
 	/* A file part where a text field is declared (or the reverse) is
 	 * kept as text under the same limit, and fails validation later. */
+	f->misfit = part->is_file && spec != NULL && !declared_file;
 	buf_init(&f->val, max);
 	return true;
 }
@@ -447,6 +448,10 @@ http_rq_finish(struct http_rq *q)
 			}
 			if (r->route && r->route->fields && f->spec == NULL)
 				continue;
+			if (f->misfit) {
+				q->fail = HTTP_FAIL_BAD_REQUEST;
+				return;
+			}
 			const char *v = buf_cstr(&f->val);
 			enum http_fail e = http_field_check(f->spec, v, f->val.len,
 			    q->s->max_field_len);

@@ -516,6 +516,29 @@ http_resp_cookie(struct http_req *r, struct http_resp *w, const char *name,
 	http_resp_header(r, w, "Set-Cookie", v);
 }
 
+/* As http_resp_cookie, plus Secure when secure (the site is https): the
+ * editor area's session cookie must never travel in clear. */
+void
+http_resp_cookie_secure(struct http_req *r, struct http_resp *w,
+    const char *name, const char *value, int64_t max_age, bool secure)
+{
+	if (!secure) {
+		http_resp_cookie(r, w, name, value, max_age);
+		return;
+	}
+	if (name == NULL || value == NULL || !http_token_ok(name) ||
+	    !http_cookie_value_ok(value)) {
+		fprintf(stderr, "kiji: http: invalid cookie dropped\n");
+		return;
+	}
+	const char *v = max_age == 0 ?
+	    arena_printf(r->a, "%s=%s; Path=/; HttpOnly; SameSite=Lax; Secure",
+		name, value) :
+	    arena_printf(r->a, "%s=%s; Path=/; HttpOnly; SameSite=Lax; Secure; "
+		"Max-Age=%lld", name, value, (long long)(max_age > 0 ? max_age : 0));
+	http_resp_header(r, w, "Set-Cookie", v);
+}
+
 /* A local path ("/x", but not "//host" or "/\host", which browsers take
  * as another site) or an absolute http(s) URL; printable ASCII only. */
 static bool

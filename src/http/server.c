@@ -75,6 +75,7 @@ struct http_conn {
 	size_t off, len, cap;
 	struct http_rq *q;      /* the request under way */
 	bool keep_alive, head_only, close_after;
+	bool head_pending;      /* buffered bytes not yet parsed as a head */
 	bool chunked;
 	struct wire_chunked ch;
 	uint64_t body_left;     /* Content-Length bytes still to come */
@@ -235,6 +236,7 @@ conn_close(struct http_conn *c)
 		pthread_mutex_lock(&st->mu);
 		st->dead = true;
 		st->c = NULL;
+		st->w = NULL; /* the loop may be stopping: never queue again */
 		pthread_mutex_unlock(&st->mu);
 		if (st->ip_counted)
 			http_ip_give(&s->addrs, &st->ip, true);
@@ -365,8 +367,8 @@ conn_respond(struct http_conn *c, enum http_fail f)
 	if (c->q == NULL)
 		c->q = http_rq_new(s, worker_arena(c->w));
 	http_out_free(&c->out);
-	http_out_build(c->q, f, c->close_after, c->head_only && f ==
-	    HTTP_FAIL_NONE, http_date_now(), &c->out);
+	http_out_build(c->q, f, c->close_after, c->head_only, http_date_now(),
+	    &c->out);
 	/* The shared response is referenced by c->out now: its cache
 	 * entry can be released at once. */
 	struct http_resp *w = &c->q->resp;
@@ -394,7 +396,7 @@ conn_dispatch(struct http_conn *c)
 		conn_respond(c, q->fail);
 		return;
 	}
-	q->req.now = (int64_t)time(NULL);
+	q->req.now = text_now(); /* the clock the job runner uses too */
 	s->h(s->ctx, &q->req, &q->resp);
 	if (q->deferred) {
 		c->st = CS_DEFER;
@@ -492,14 +494,21 @@ conn_body(struct http_conn *c)
 	return false;
 }
 
-/* Whether the bytes just read could have completed a head (a line end),
- * or the buffer reached the head limit: parse only then, so a head
- * trickling in a byte at a time costs linear, not quadratic, work. */
+/* Whether the bytes just read could decide the head: the first read, a
+ * line end, a byte no head may hold (so garbage is refused at once), or
+ * the head limit. Parsing only then keeps a head trickling in a byte at a
+ * time linear, not quadratic, in its size. */
 static bool
 conn_head_ready(const struct http_conn *c, size_t fresh)
 {
-	return memchr(c->in + c->len - fresh, '\n', fresh) != NULL ||
-	    c->len - c->off >= WIRE_MAX_HEAD;
+	const unsigned char *p = (const unsigned char *)c->in + c->len - fresh;
+
+	if (c->len - c->off == fresh || c->len - c->off >= WIRE_MAX_HEAD)
+		return true;
+	for (size_t i = 0; i < fresh; i++)
+		if ((p[i] < 0x20 && p[i] != '\r' && p[i] != '\t') || p[i] == 0x7f)
+			return true; /* LF included */
+	return false;
 }
 
 /* Parses the head at c->off. true when it moved the state on. */
@@ -541,6 +550,7 @@ conn_next(struct http_conn *c)
 	}
 	if (c->off < c->len) {
 		c->st = CS_HEAD;
+		c->head_pending = true;
 		c->deadline = c->w->now + (int64_t)s->cfg.header_timeout * 1000;
 		return;
 	}
@@ -568,9 +578,12 @@ conn_run(struct http_conn *c)
 		switch (c->st) {
 		case CS_IDLE:
 		case CS_HEAD:
-			if (c->off < c->len && c->st == CS_HEAD &&
-			    conn_try_head(c))
-				continue;
+			if (c->head_pending) {
+				/* pipelined bytes left by the last request */
+				c->head_pending = false;
+				if (conn_try_head(c))
+					continue;
+			}
 			n = conn_read(c, 2048);
 			if (n == -1)
 				return;
@@ -657,7 +670,7 @@ stream_unref(http_stream *st)
 static void
 stream_queue(http_stream *st)
 {
-	if (st->queued)
+	if (st->queued || st->w == NULL)
 		return;
 	st->queued = true;
 	atomic_fetch_add(&st->refs, 1);
@@ -703,7 +716,7 @@ http_stream_open(struct http_req *r, struct http_resp *w, const char *heartbeat,
 		return NULL;
 	}
 	http_stream *st = xcalloc(1, sizeof(*st));
-	if (c->counted) {
+	if (!http_ip_trusted(&s->addrs, &c->ip)) {
 		if (!http_ip_take(&s->addrs, &c->ip, s->cfg.streams_per_ip,
 		    true)) {
 			atomic_fetch_sub(&s->nstreams, 1);
@@ -725,6 +738,10 @@ http_stream_open(struct http_req *r, struct http_resp *w, const char *heartbeat,
 	q->stream = st;
 	c->stream = st;
 
+	/* HEAD: the head alone, and the stream is over before it began
+	 * (sends fail; the caller still closes its handle). */
+	if (r->method == HTTP_HEAD)
+		st->closing = true;
 	/* The head goes out first, then whatever is sent. */
 	int status = w->status ? w->status : 200;
 	w->status = status;
@@ -1093,6 +1110,16 @@ worker_main(void *arg)
 	while (w->all != NULL)
 		conn_close(w->all);
 	worker_bury(w);
+	/* Streams queued for a flush that will never come: drop their refs. */
+	pthread_mutex_lock(&w->mu);
+	http_stream *dirty = w->dirty;
+	w->dirty = NULL;
+	pthread_mutex_unlock(&w->mu);
+	while (dirty != NULL) {
+		http_stream *st = dirty;
+		dirty = st->next;
+		stream_unref(st);
+	}
 	return NULL;
 }
 
