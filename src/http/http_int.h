@@ -18,6 +18,7 @@
 #define HTTP_MAX_PROXIES 32
 #define HTTP_IP_BUCKETS 1024
 #define HTTP_NOBODY_MAX 8192 /* a body sent to a route that takes none */
+#define HTTP_SENDFILE_MIN 32768 /* shared bodies this large use sendfile */
 
 /* ---- addresses (addr.c) -------------------------------------------------- */
 
@@ -159,6 +160,8 @@ struct http_shared {
 	size_t head_len;
 	char *body;
 	size_t len;
+	int fd;          /* a memfd holding body when it is large (sent with
+	                  * sendfile, as nginx sends files), else -1 */
 };
 
 /* What a connection writes for one answer: iovecs over memory owned by
@@ -168,6 +171,10 @@ struct http_out {
 	int niov;
 	struct http_shared *shared; /* reference held until written */
 	char *body;                 /* malloc'd body, freed when written */
+	int file_fd;                /* then file_len bytes of this fd from
+	                             * file_off (shared->fd), or -1 */
+	off_t file_off;
+	size_t file_len;
 };
 
 /* Serialises q's response (or the refusal f) for the client's method and

@@ -11,7 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/mman.h>
 #include <time.h>
+#include <unistd.h>
 
 #define HTTP_PAGE(code, msg)                                               \
 	"<!DOCTYPE html>\n<html lang=\"ja\"><head><meta charset=\"utf-8\">" \
@@ -308,6 +310,7 @@ http_out_build(struct http_rq *q, enum http_fail f, bool close, bool head_only,
 	buf h;
 
 	memset(o, 0, sizeof(*o));
+	o->file_fd = -1;
 	buf_init(&h, 0);
 	buf_reserve(&h, 1024);
 	if (f != HTTP_FAIL_NONE) {
@@ -338,8 +341,14 @@ http_out_build(struct http_rq *q, enum http_fail f, bool close, bool head_only,
 		http_out_push(o, o->body, strlen(o->body));
 		http_out_push(o, sh->head, sh->head_len);
 		http_out_push(o, conn, strlen(conn));
-		if (!head_only && http_status_has_body(status))
-			http_out_push(o, sh->body, sh->len);
+		if (!head_only && http_status_has_body(status)) {
+			if (sh->fd >= 0) {
+				o->file_fd = sh->fd;
+				o->file_len = sh->len;
+			} else {
+				http_out_push(o, sh->body, sh->len);
+			}
+		}
 		return;
 	}
 	const char *body = w->body.ptr ? w->body.ptr : "";
@@ -386,6 +395,7 @@ http_out_free(struct http_out *o)
 {
 	free(o->body);
 	o->body = NULL;
+	o->file_fd = -1;
 	if (o->shared != NULL)
 		http_shared_free(o->shared);
 	o->shared = NULL;
@@ -418,6 +428,24 @@ http_shared_new(int status, const char *content_type, const void *body,
 		memcpy(sh->body, body, n);
 	sh->len = n;
 	sh->head = buf_detach(&h, &sh->head_len);
+	/* Large bodies also go into a memfd, sent with sendfile: the kernel
+	 * then references the pages instead of copying them per request.
+	 * Without a memfd (limits), the memory copy is sent as usual. */
+	sh->fd = -1;
+	if (n >= HTTP_SENDFILE_MIN) {
+		int fd = memfd_create("kiji-page", MFD_CLOEXEC);
+		size_t done = 0;
+		while (fd >= 0 && done < n) {
+			ssize_t k = write(fd, (const char *)body + done, n - done);
+			if (k <= 0) {
+				close(fd);
+				fd = -1;
+				break;
+			}
+			done += (size_t)k;
+		}
+		sh->fd = fd;
+	}
 	return sh;
 }
 
@@ -427,6 +455,8 @@ http_shared_free(void *shared)
 	struct http_shared *sh = shared;
 	if (sh == NULL || atomic_fetch_sub(&sh->refs, 1) != 1)
 		return;
+	if (sh->fd >= 0)
+		close(sh->fd);
 	free(sh->head);
 	free(sh->body);
 	free(sh);

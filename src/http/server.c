@@ -25,6 +25,7 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/resource.h>
+#include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -301,6 +302,23 @@ conn_in_room(struct http_conn *c, size_t want)
 static ssize_t
 conn_read(struct http_conn *c, size_t want)
 {
+	if (c->in == NULL) {
+		/* An idle connection owns no buffer until bytes arrive: read
+		 * into the loop's scratch first, so waking to nothing (or a
+		 * new connection that has sent nothing yet) costs no memory. */
+		ssize_t n;
+		do
+			n = read(c->fd, c->w->scratch, want);
+		while (n < 0 && errno == EINTR);
+		if (n <= 0)
+			return n == 0 ? 0 : errno == EAGAIN ||
+			    errno == EWOULDBLOCK ? -1 : -2;
+		if (!conn_in_room(c, (size_t)n))
+			return -2;
+		memcpy(c->in, c->w->scratch, (size_t)n);
+		c->len = (size_t)n;
+		return n;
+	}
 	if (!conn_in_room(c, want))
 		return -2;
 	for (;;) {
@@ -329,7 +347,10 @@ conn_flush(struct http_conn *c)
 	while (first < o->niov) {
 		struct msghdr mh = { .msg_iov = o->iov + first,
 			.msg_iovlen = (size_t)(o->niov - first) };
-		ssize_t n = sendmsg(c->fd, &mh, MSG_NOSIGNAL);
+		/* MSG_MORE: the head waits for the file's first pages rather
+		 * than leaving in a segment of its own. */
+		ssize_t n = sendmsg(c->fd, &mh, MSG_NOSIGNAL |
+		    (o->file_len > 0 ? MSG_MORE : 0));
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -352,6 +373,17 @@ conn_flush(struct http_conn *c)
 		c->deadline = c->w->now + (int64_t)c->w->s->cfg.conn_timeout * 1000;
 	}
 	o->niov = 0;
+	while (o->file_len > 0) {
+		ssize_t n = sendfile(c->fd, o->file_fd, &o->file_off, o->file_len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return 0;
+		if (n <= 0)
+			return -1;
+		o->file_len -= (size_t)n;
+		c->deadline = c->w->now + (int64_t)c->w->s->cfg.conn_timeout * 1000;
+	}
 	return 1;
 }
 
