@@ -2,7 +2,7 @@
 # SANITIZE=1 builds into build/asan with ASan+UBSan (what `make test` uses).
 
 CC      ?= cc
-PKGS    := sqlite3 md4c libutf8proc libsodium zlib jansson libcurl
+PKGS    := sqlite3 md4c libutf8proc libsodium zlib jansson libcurl libxml-2.0 yaml-0.1
 CSTD    := -std=c17 -D_GNU_SOURCE
 WARN    := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter
 PREFIX  ?= /usr/local
@@ -12,6 +12,8 @@ LISTEN  ?= 127.0.0.1:8080
 ifeq ($(SANITIZE),1)
 BUILD   := build/asan
 OPT     := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
+# Test hooks (KIJI_TEST_CLOCK_FILE, see text_now) exist only in this build.
+CFLAGS  += -DKIJI_TEST_HOOKS
 else
 BUILD   := build/rel
 OPT     := -O2 -g
@@ -77,7 +79,10 @@ test-deps:
 # `make run`: install, build, create the demo site once, serve it.
 run: deps
 	@$(MAKE) --no-print-directory kiji
-	@[ -f $(DB) ] || ./kiji demo --db $(DB)
+	@if [ -f $(DB) ]; then \
+		echo "kiji: reusing $(DB) (rm $(DB) for a fresh demo site); the admin password" >&2; \
+		echo "      was printed when it was made; set a new one: ./kiji user passwd admin --db $(DB)" >&2; \
+	else ./kiji demo --db $(DB); fi
 	./kiji serve --db $(DB) --listen $(LISTEN)
 
 # `make test`: install, build (release with gcc and with clang, -Werror;

@@ -157,4 +157,43 @@ void md_html_to_plain(buf *plain, const char *html, size_t n);
  */
 void comment_format(buf *out, const char *s, size_t n);
 
+/* ---- HTML sanitiser (sanitize.c) ----------------------------------------- */
+
+#define RENDER_HTML_MAX ((size_t)8 << 20) /* larger input is refused */
+#define RENDER_HTML_DEPTH 64 /* elements nested deeper lose their tags */
+#define RENDER_HTML_PARSE_DEPTH 256 /* libxml2 parses no deeper: refused */
+
+/*
+ * HTML we did not write (WordPress imports, HTML-format articles) to safe
+ * HTML, appended to out, through libxml2's HTML parser and an allow-list:
+ * p br hr h2-h6 (h1 becomes h2) strong b em i u s del ins sub sup small
+ * mark blockquote[cite] q[cite] code pre kbd ul ol[start] li dl dt dd
+ * a[href title] img[src alt title width height] figure figcaption table
+ * thead tbody tfoot tr th/td[colspan rowspan] caption span div; class
+ * only with alignleft/aligncenter/alignright/alignnone/wp-caption(-text)
+ * on div span p img figure figcaption. href: http, https, mailto or
+ * relative (an <a> without one loses its tag); src and cite: http, https
+ * or relative (an <img> without one is dropped); //host becomes
+ * https://host; absolute links get rel="nofollow noopener", images
+ * loading="lazy". Other elements lose their tags but keep their text;
+ * script style iframe object embed template noscript svg math form input
+ * button textarea select (and a few like them) go with their content.
+ * A block inside a paragraph or inline element closes them, and a link
+ * inside a link the outer one, as in a browser; elements that still
+ * cannot stand where they are (a cell outside a row, an item outside a
+ * list) or nested past RENDER_HTML_DEPTH lose their tags; empty elements
+ * (blocks holding only white space too) are dropped; text before the
+ * first element is put in a <p>. White space is kept as written; CR and
+ * CRLF become LF, control characters are dropped.
+ * The output is valid UTF-8 and idempotent (sanitising it again gives
+ * the same bytes). False, with nothing appended, for input over
+ * RENDER_HTML_MAX, not valid UTF-8 or with elements left open more than
+ * about RENDER_HTML_PARSE_DEPTH deep, or when out refused an append.
+ */
+bool render_html_sanitize(buf *out, const char *html, size_t n);
+/* The plain text of the same HTML (search, excerpts): what the sanitiser
+ * keeps as text, entities decoded, block elements on lines of their own.
+ * Appends nothing for input render_html_sanitize refuses. */
+void render_html_text(buf *out, const char *html, size_t n);
+
 #endif
