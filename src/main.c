@@ -3,6 +3,7 @@
  * flags (getopt_long); a bad flag or value is one line on stderr and exit 2.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <libgen.h>
 #include <limits.h>
@@ -12,10 +13,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
+#include "admin/admin.h"
+#include "content/content.h"
 #include "http/http.h"
+#include "jobs/jobs.h"
 #include "site/site.h"
 #include "store/store.h"
 #include "text/text.h"
@@ -24,23 +32,31 @@
 
 enum { EXIT_USAGE = 2 };
 
+#define DEMO_PASSWORD_LEN 16 /* the demo admin's first password */
+
 static const char usage_main[] =
     "usage: kiji <command> [options]\n"
     "\n"
     "commands:\n"
+    "  init      create an empty site\n"
     "  serve     serve a site over HTTP\n"
     "  demo      write a deterministic synthetic demo site\n"
     "  config    read and change settings (get, set, list)\n"
     "  comments  moderate comments (list, approve, spam, delete)\n"
+    "  post      write articles from Markdown files (new, edit, get, list)\n"
+    "  user      manage editor accounts (add, list, passwd, role, disable)\n"
     "\n"
-    "Run 'kiji <command> --help' for a command's options.\n"
+    "Run 'kiji <command> --help' for a command's options. --db FILE may\n"
+    "stand anywhere on the line; every command but init and demo needs\n"
+    "an existing FILE.\n"
     "kiji --version prints the version.\n";
 
 static const char usage_serve[] =
     "usage: kiji serve --db FILE [--listen ADDR:PORT] [--theme DIR]\n"
     "\n"
-    "Serves the site stored in FILE (an SQLite database, created mode 0600\n"
-    "if missing) until SIGINT or SIGTERM.\n"
+    "Serves the site stored in FILE (an SQLite database made by 'kiji init'\n"
+    "or 'kiji demo') until SIGINT or SIGTERM. A background thread runs due jobs\n"
+    "(scheduled articles go live on time).\n"
     "\n"
     "  --db FILE           the site's database (required)\n"
     "  --listen ADDR:PORT  address to bind (default 127.0.0.1:8080;\n"
@@ -55,6 +71,7 @@ static const char usage_demo[] =
     "\n"
     "Writes a deterministic synthetic Japanese news site into FILE, which\n"
     "must not hold a site yet. The same seed and --now give the same site.\n"
+    "Also creates the user 'admin' with a random password, printed once.\n"
     "\n"
     "  --db FILE       database to create (required)\n"
     "  --articles N    number of articles (default 200, 1..1000000)\n"
@@ -101,8 +118,12 @@ parse_num(const char *s, long long min, long long max, long long *out)
 	return true;
 }
 
+/* The command being run, for messages from shared helpers. */
+static const char *cli_cmd = "kiji";
+
+/* Opens (creating when missing: init and demo only) and migrates. */
 static store *
-open_store(const char *path)
+open_store_new(const char *path)
 {
 	buf err;
 	buf_init(&err, 4096);
@@ -111,6 +132,20 @@ open_store(const char *path)
 		fprintf(stderr, "kiji: %s: %s\n", path, buf_cstr(&err));
 	buf_free(&err);
 	return st;
+}
+
+/* Every command but init and demo works on an existing site: a typo in
+ * --db must not quietly create an empty one (exit 2). */
+static store *
+open_store(const char *path)
+{
+	struct stat sb;
+	if (stat(path, &sb) != 0 && errno == ENOENT) {
+		fprintf(stderr, "kiji %s: %s: no such site (create one with "
+		    "'kiji init --db %s')\n", cli_cmd, path, path);
+		exit(EXIT_USAGE);
+	}
+	return open_store_new(path);
 }
 
 static int
@@ -156,6 +191,7 @@ cmd_serve(int argc, char **argv)
 	buf_init(&err, 4096);
 	int rc = 1;
 	http_server *srv = NULL;
+	jobs_runner *jobs = NULL;
 	site *s = site_new(st, theme, &err);
 	if (s == NULL) {
 		fprintf(stderr, "kiji: theme: %s\n", buf_cstr(&err));
@@ -173,6 +209,13 @@ cmd_serve(int argc, char **argv)
 		fprintf(stderr, "kiji: %s: %s\n", listen, buf_cstr(&err));
 		goto out;
 	}
+	/* Scheduled publishing and other background work, on the clock the
+	 * requests use (text_now). */
+	jobs = jobs_start(st, NULL, &err);
+	if (jobs == NULL) {
+		fprintf(stderr, "kiji: %s\n", buf_cstr(&err));
+		goto out;
+	}
 	fprintf(stderr, "kiji: serving %s on http://%s (Ctrl-C stops)\n", db,
 	    listen);
 	int sig = 0;
@@ -182,10 +225,43 @@ cmd_serve(int argc, char **argv)
 out:
 	site_quiesce(s);
 	http_stop(srv);
+	jobs_stop(jobs); /* after the job in hand; before the store closes */
 	site_free(s);
 	store_close(st);
 	buf_free(&err);
 	return rc;
+}
+
+/*
+ * The demo's administrator: "admin" with a random password, printed once
+ * (it is stored only as its hash). The admin URL follows site.base_url.
+ */
+static bool
+demo_admin(store *st)
+{
+	char pw[DEMO_PASSWORD_LEN + 1];
+	buf base;
+	account_random_password(pw, DEMO_PASSWORD_LEN);
+	struct account_new u = {.name = "admin", .display_name = "管理者",
+	    .role = ROLE_ADMIN, .password = pw};
+	enum account_err e = account_add(st, &u, NULL);
+	if (e != ACCOUNT_OK) {
+		fprintf(stderr, "kiji demo: cannot add the admin user: %s\n",
+		    account_strerror(e));
+		return false;
+	}
+	buf_init(&base, 4096);
+	if (store_setting_get(st, "site.base_url", &base) != STORE_OK ||
+	    base.len == 0) {
+		buf_reset(&base);
+		buf_puts(&base, "http://127.0.0.1:8080");
+	}
+	while (base.len > 0 && base.ptr[base.len - 1] == '/')
+		base.ptr[--base.len] = '\0';
+	fprintf(stderr, "admin: %s/admin/ user admin password %s\n",
+	    buf_cstr(&base), pw);
+	buf_free(&base);
+	return true;
 }
 
 static int
@@ -238,7 +314,7 @@ cmd_demo(int argc, char **argv)
 	if (db == NULL)
 		die_usage("demo", "--db FILE is required");
 	o.progress = isatty(STDERR_FILENO);
-	store *st = open_store(db);
+	store *st = open_store_new(db);
 	if (st == NULL)
 		return 1;
 	int64_t n = 0;
@@ -261,6 +337,8 @@ cmd_demo(int argc, char **argv)
 		    (long long)o.articles, db,
 		    (double)(t1.tv_sec - t0.tv_sec) +
 			(double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+	if (ok)
+		ok = demo_admin(st);
 	buf_free(&err);
 	store_close(st);
 	return ok ? 0 : 1;
@@ -271,7 +349,10 @@ static const char usage_comments[] =
     "       kiji comments --db FILE approve|spam|delete ID...\n"
     "\n"
     "Moderates reader comments. 'list' shows the newest comments with the\n"
-    "given status (pending by default; approved, spam, trash or all).\n"
+    "given status (pending by default; approved, spam, trash or all),\n"
+    "one per line, tab-separated: id, status, \"article N\", date, name,\n"
+    "text (cut), article title, IP address, why it is pending (first,\n"
+    "ngword, all; ban for a banned poster's spam; - when none).\n"
     "'delete' moves a comment to the trash. A running server shows the\n"
     "change on the next request.\n"
     "\n"
@@ -350,8 +431,10 @@ cmd_comments(int argc, char **argv)
 	if (verb[0] == 'l') {
 		struct store_comment *cs;
 		size_t n;
-		if (store_comments_by_status(st, status, (size_t)limit, a, &cs, &n) !=
-		    STORE_OK) {
+		int64_t total;
+		/* The moderation queue's read: with the article's title. */
+		if (store_comments_queue(st, status, 0, 0, limit, a, &cs, &n,
+		    &total) != STORE_OK) {
 			fprintf(stderr, "kiji comments: cannot read comments\n");
 			rc = 1;
 		}
@@ -365,10 +448,17 @@ cmd_comments(int argc, char **argv)
 			buf cut;
 			buf_init(&cut, 1 << 16);
 			text_truncate(&cut, buf_cstr(&one), one.len, 60);
-			printf("%lld\t%s\tarticle %lld\t%s\t%s\t%s\n",
+			buf title;
+			buf_init(&title, 1 << 16);
+			text_truncate(&title, cs[i].article_title,
+			    strlen(cs[i].article_title), 40);
+			printf("%lld\t%s\tarticle %lld\t%s\t%s\t%s\t%s\t%s\t%s\n",
 			    (long long)cs[i].id, names[cs[i].status],
 			    (long long)cs[i].article_id, buf_cstr(&d), cs[i].nickname,
-			    buf_cstr(&cut));
+			    buf_cstr(&cut), buf_cstr(&title),
+			    *cs[i].ip ? cs[i].ip : "-",
+			    *cs[i].pending_reason ? cs[i].pending_reason : "-");
+			buf_free(&title);
 			buf_free(&d);
 			buf_free(&one);
 			buf_free(&cut);
@@ -468,14 +558,525 @@ cmd_config(int argc, char **argv)
 	return rc;
 }
 
+static const char usage_user[] =
+    "usage: kiji user --db FILE add NAME --role ROLE [--display-name X]\n"
+    "                 [--email E] [--password-stdin]\n"
+    "       kiji user --db FILE list\n"
+    "       kiji user --db FILE passwd NAME [--password-stdin]\n"
+    "       kiji user --db FILE role NAME ROLE\n"
+    "       kiji user --db FILE disable|enable NAME\n"
+    "\n"
+    "Manages the accounts of the admin area (/admin/). NAME is 1 to 40 of\n"
+    "a-z 0-9 _ . - ; ROLE is admin (everything), editor (all articles,\n"
+    "categories, comments) or author (own articles). A password has at\n"
+    "least 10 characters; it is asked twice without echo on a terminal, or\n"
+    "read as one line from standard input with --password-stdin. A new\n"
+    "password or 'disable' logs the user out everywhere. 'list' prints\n"
+    "name, role, display name, e-mail and state, tab-separated.\n"
+    "\n"
+    "  --db FILE           the site's database (required)\n"
+    "  --role ROLE         admin | editor | author (add)\n"
+    "  --display-name X    the name shown on articles (default: NAME)\n"
+    "  --email E           e-mail address (optional)\n"
+    "  --password-stdin    read the password from standard input\n"
+    "  -h, --help          this help\n";
+
+/* The terminal settings to put back if a signal ends a no-echo prompt. */
+static struct termios user_tty_saved;
+static volatile sig_atomic_t user_tty_dirty;
+
+static void
+user_tty_restore(int sig)
+{
+	if (user_tty_dirty)
+		tcsetattr(STDIN_FILENO, TCSAFLUSH, &user_tty_saved);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+/*
+ * Reads one line (without its newline) from stdin into out; false when
+ * it is longer than ACCOUNT_PASSWORD_MAX bytes, holds a NUL, or there is
+ * no line. On a terminal (prompt not NULL) echo is off before the prompt
+ * shows, so nothing typed after it is echoed.
+ */
+static bool
+user_read_line(char *out, size_t cap, const char *prompt)
+{
+	bool noecho = prompt != NULL;
+	struct termios t;
+	bool ok = false;
+	if (noecho) {
+		if (tcgetattr(STDIN_FILENO, &user_tty_saved) != 0)
+			return false;
+		t = user_tty_saved;
+		t.c_lflag &= ~(tcflag_t)ECHO;
+		t.c_lflag |= ECHONL;
+		signal(SIGINT, user_tty_restore);
+		signal(SIGTERM, user_tty_restore);
+		signal(SIGTSTP, SIG_IGN);
+		user_tty_dirty = 1;
+		if (tcsetattr(STDIN_FILENO, TCSAFLUSH, &t) != 0)
+			goto out;
+		fputs(prompt, stderr);
+		fflush(stderr);
+	}
+	size_t n = 0;
+	int c;
+	while ((c = getchar()) != EOF && c != '\n') {
+		if (c == '\0' || n + 1 >= cap) {
+			/* drain the rest of the line; refuse the whole */
+			while ((c = getchar()) != EOF && c != '\n')
+				;
+			n = cap;
+			break;
+		}
+		out[n++] = (char)c;
+	}
+	if (n < cap && (c == '\n' || n > 0)) {
+		if (n > 0 && out[n - 1] == '\r')
+			n--;
+		out[n] = '\0';
+		ok = true;
+	}
+out:
+	if (noecho) {
+		tcsetattr(STDIN_FILENO, TCSAFLUSH, &user_tty_saved);
+		user_tty_dirty = 0;
+		signal(SIGINT, SIG_DFL);
+		signal(SIGTERM, SIG_DFL);
+		signal(SIGTSTP, SIG_DFL);
+	}
+	return ok;
+}
+
+/* The new password for add/passwd: one line of stdin, or asked twice on
+ * the terminal. Exits 2 when it cannot be had. */
+static void
+user_password(bool from_stdin, char *pw, size_t cap)
+{
+	if (from_stdin) {
+		if (!user_read_line(pw, cap, NULL))
+			die_usage("user", "no password line on standard input (at "
+			    "most %d bytes)", ACCOUNT_PASSWORD_MAX);
+		return;
+	}
+	if (!isatty(STDIN_FILENO))
+		die_usage("user", "standard input is not a terminal: give "
+		    "--password-stdin to read the password from it");
+	char *again = xmalloc(cap);
+	bool ok = user_read_line(pw, cap, "New password: ");
+	if (ok)
+		ok = user_read_line(again, cap, "Again: ");
+	bool same = ok && strcmp(pw, again) == 0;
+	sodium_memzero(again, cap);
+	free(again);
+	if (!ok)
+		die_usage("user", "no password given");
+	if (!same)
+		die_usage("user", "the two passwords differ");
+}
+
+/* Account errors that mean "bad value" exit 2; the rest 1. */
+static int
+user_fail(const char *what, enum account_err e)
+{
+	fprintf(stderr, "kiji user: %s: %s\n", what, account_strerror(e));
+	switch (e) {
+	case ACCOUNT_BAD_NAME:
+	case ACCOUNT_BAD_DISPLAY:
+	case ACCOUNT_BAD_EMAIL:
+	case ACCOUNT_BAD_ROLE:
+	case ACCOUNT_BAD_PASSWORD:
+		return EXIT_USAGE;
+	default:
+		return 1;
+	}
+}
+
+static int
+cmd_user(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"db", required_argument, NULL, 'd'},
+		{"role", required_argument, NULL, 'r'},
+		{"display-name", required_argument, NULL, 'n'},
+		{"email", required_argument, NULL, 'e'},
+		{"password-stdin", no_argument, NULL, 'p'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *db = NULL, *role_s = NULL, *display = NULL, *email = NULL;
+	bool pw_stdin = false;
+	int c;
+	opterr = 0;
+	/* options may follow the verb and the name: kiji user add bob --role author */
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd': db = optarg; break;
+		case 'r': role_s = optarg; break;
+		case 'n': display = optarg; break;
+		case 'e': email = optarg; break;
+		case 'p': pw_stdin = true; break;
+		case 'h': fputs(usage_user, stdout); return 0;
+		case ':': die_usage("user", "%s needs a value", argv[optind - 1]);
+		default: die_usage("user", "unknown option %s", argv[optind - 1]);
+		}
+	}
+	if (db == NULL)
+		die_usage("user", "--db FILE is required");
+	if (optind >= argc)
+		die_usage("user", "say add, list, passwd, role, disable or enable");
+	const char *verb = argv[optind];
+	int nargs = argc - optind - 1;
+	char **args = argv + optind + 1;
+	enum store_role role = ROLE_AUTHOR;
+	bool is_add = strcmp(verb, "add") == 0;
+	bool is_passwd = strcmp(verb, "passwd") == 0;
+	bool is_role = strcmp(verb, "role") == 0;
+	if (strcmp(verb, "list") == 0) {
+		if (nargs != 0)
+			die_usage("user", "list takes no arguments");
+	} else if (is_add || is_passwd || strcmp(verb, "disable") == 0 ||
+	    strcmp(verb, "enable") == 0 || is_role) {
+		if (nargs != (is_role ? 2 : 1))
+			die_usage("user", "%s takes %s", verb,
+			    is_role ? "NAME ROLE" : "NAME");
+		if (!account_name_valid(args[0]))
+			die_usage("user", "bad name '%s': %s", args[0],
+			    account_strerror(ACCOUNT_BAD_NAME));
+	} else {
+		die_usage("user", "unknown subcommand %s", verb);
+	}
+	if (is_role)
+		role_s = args[1];
+	if ((is_add || is_role) && role_s == NULL)
+		die_usage("user", "--role admin|editor|author is required");
+	if (role_s != NULL && (!(is_add || is_role) ||
+	    !account_role_parse(role_s, &role)))
+		die_usage("user", is_add || is_role
+		    ? "the role must be admin, editor or author, not '%s'"
+		    : "--role '%s' only goes with add", role_s);
+	if ((display != NULL || email != NULL) && !is_add)
+		die_usage("user", "--display-name and --email go with add");
+	if (email != NULL && !account_email_valid(email))
+		die_usage("user", "--email '%s' is not an e-mail address", email);
+	if (pw_stdin && !is_add && !is_passwd)
+		die_usage("user", "--password-stdin goes with add and passwd");
+
+	/* the password is read (and checked) before the database is touched */
+	char *pw = NULL;
+	size_t pwcap = ACCOUNT_PASSWORD_MAX + 2;
+	if (is_add || is_passwd) {
+		pw = xmalloc(pwcap);
+		user_password(pw_stdin, pw, pwcap);
+	}
+	store *st = open_store(db);
+	if (st == NULL) {
+		free(pw);
+		return 1;
+	}
+	int rc = 0;
+	arena *a = arena_new(0);
+	struct store_user u;
+	enum account_err e = ACCOUNT_OK;
+	if (verb[0] == 'l') {
+		struct store_user *us;
+		size_t n;
+		if (store_user_list(st, a, &us, &n) != STORE_OK) {
+			fprintf(stderr, "kiji user: cannot read the users\n");
+			rc = 1;
+		}
+		for (size_t i = 0; rc == 0 && i < n; i++)
+			printf("%s\t%s\t%s\t%s\t%s\n", us[i].name,
+			    account_role_name(us[i].role), us[i].display_name,
+			    *us[i].email ? us[i].email : "-",
+			    us[i].disabled ? "disabled" : "active");
+	} else if (is_add) {
+		struct account_new in = {.name = args[0], .display_name = display,
+		    .role = role, .email = email, .password = pw};
+		e = account_add(st, &in, NULL);
+		if (e != ACCOUNT_OK)
+			rc = user_fail(args[0], e);
+		else
+			fprintf(stderr, "kiji user: added %s (%s)\n", args[0],
+			    account_role_name(role));
+	} else {
+		enum store_err se = store_user_by_name(st, args[0], a, &u);
+		if (se != STORE_OK) {
+			rc = user_fail(args[0], se == STORE_NOTFOUND
+			    ? ACCOUNT_NOTFOUND : ACCOUNT_STORE);
+		} else {
+			e = is_passwd ? account_set_password(st, u.id, pw)
+			    : is_role ? account_set_role(st, u.id, role)
+			    : account_set_disabled(st, u.id, verb[0] == 'd');
+			if (e != ACCOUNT_OK)
+				rc = user_fail(args[0], e);
+			else if (is_passwd)
+				fprintf(stderr, "kiji user: new password for %s; "
+				    "its sessions have ended\n", args[0]);
+		}
+	}
+	if (pw != NULL) {
+		sodium_memzero(pw, pwcap);
+		free(pw);
+	}
+	arena_free(a);
+	store_close(st);
+	return rc;
+}
+
+static const char usage_init[] =
+    "usage: kiji init --db FILE [--title T] [--base-url URL]\n"
+    "\n"
+    "Creates an empty site in FILE, a new SQLite database (mode 0600); an\n"
+    "existing FILE is refused. Then add an account ('kiji user add'),\n"
+    "write articles ('kiji post new') and serve it ('kiji serve').\n"
+    "\n"
+    "  --db FILE        the database to create (required)\n"
+    "  --title T        the site's title (site.title)\n"
+    "  --base-url URL   its public address, e.g. https://news.example.com\n"
+    "                   (site.base_url: canonical links, feeds, sitemap)\n"
+    "  -h, --help       this help\n";
+
+/* Checks a setting given on the command line as `kiji config set` would. */
+static void
+init_setting_check(const char *key, const char *value)
+{
+	buf why;
+	buf_init(&why, 512);
+	enum conf_key k = conf_find(key);
+	if (value != NULL && k != CONF__MAX && !conf_valid(k, value, &why))
+		die_usage("init", "%s: %s", key, buf_cstr(&why));
+	buf_free(&why);
+}
+
+static int
+cmd_init(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"db", required_argument, NULL, 'd'},
+		{"title", required_argument, NULL, 't'},
+		{"base-url", required_argument, NULL, 'b'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *db = NULL, *title = NULL, *base = NULL;
+	int c;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd': db = optarg; break;
+		case 't': title = optarg; break;
+		case 'b': base = optarg; break;
+		case 'h': fputs(usage_init, stdout); return 0;
+		case ':': die_usage("init", "%s needs a value", argv[optind - 1]);
+		default: die_usage("init", "unknown option %s", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		die_usage("init", "unexpected argument %s", argv[optind]);
+	if (db == NULL)
+		die_usage("init", "--db FILE is required");
+	init_setting_check("site.title", title);
+	init_setting_check("site.base_url", base);
+	/* O_EXCL: never a site over an existing file, even an empty one */
+	int fd = open(db, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		fprintf(stderr, "kiji init: %s: %s\n", db, errno == EEXIST ?
+		    "already exists (kiji init only creates new sites)" :
+		    strerror(errno));
+		return errno == EEXIST ? EXIT_USAGE : 1;
+	}
+	close(fd);
+	store *st = open_store_new(db);
+	bool ok = st != NULL;
+	if (ok && title != NULL)
+		ok = store_setting_set(st, "site.title", title) == STORE_OK;
+	if (ok && base != NULL)
+		ok = store_setting_set(st, "site.base_url", base) == STORE_OK;
+	store_close(st);
+	if (!ok) {
+		char p[PATH_MAX];
+		fprintf(stderr, "kiji init: could not create the site in %s\n", db);
+		unlink(db);
+		snprintf(p, sizeof(p), "%s-wal", db);
+		unlink(p);
+		snprintf(p, sizeof(p), "%s-shm", db);
+		unlink(p);
+		return 1;
+	}
+	fprintf(stderr, "kiji init: created an empty site in %s\n", db);
+	return 0;
+}
+
+static const char usage_post[] =
+    "usage: kiji post --db FILE new FILE.md\n"
+    "       kiji post --db FILE edit ID FILE.md\n"
+    "       kiji post --db FILE get ID\n"
+    "       kiji post --db FILE list [--status S]\n"
+    "\n"
+    "Writes articles from Markdown files with YAML front matter between\n"
+    "'---' lines: title, slug, kind (post|page), status (draft|scheduled|\n"
+    "published), date (ISO 8601 with an offset, e.g.\n"
+    "2026-12-03T09:00:00+09:00; required for scheduled), author (a login\n"
+    "name), category (a slug), tags (a list), sources (a list of {title,\n"
+    "url}), eyecatch (a /media/ or http(s) URL, or an image file to\n"
+    "upload, relative to FILE.md), credit, excerpt, comments (true|false),\n"
+    "format (markdown|html); then the body. 'new' prints the new article's\n"
+    "id; 'edit' replaces what the file gives and keeps the rest; 'get'\n"
+    "prints an article in the same format; 'list' prints id, status,\n"
+    "kind, date, slug and title, tab-separated, newest first. A bad file\n"
+    "or field is reported as FILE.md:LINE: field: why (exit 2).\n"
+    "\n"
+    "  --db FILE    the site's database (required)\n"
+    "  --status S   draft | scheduled | published | trash | all (list;\n"
+    "               default: all but the trash)\n"
+    "  -h, --help   this help\n";
+
+/* A content error as an exit status: the file's fault 2, else 1. */
+static int
+post_exit(enum content_err ce, buf *err)
+{
+	if (ce == CONTENT_OK)
+		return 0;
+	if (ce == CONTENT_INVALID)
+		fprintf(stderr, "%s\n", buf_cstr(err)); /* FILE:LINE: ... */
+	else
+		fprintf(stderr, "kiji post: %s\n", buf_cstr(err));
+	return ce == CONTENT_INVALID ? EXIT_USAGE : 1;
+}
+
+static int
+cmd_post(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"db", required_argument, NULL, 'd'},
+		{"status", required_argument, NULL, 's'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	static const char *const names[] = {"draft", "scheduled", "published",
+	    "trash", "all"};
+	const char *db = NULL;
+	enum store_status status = STATUS__MAX;
+	bool status_given = false;
+	int c;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd': db = optarg; break;
+		case 's': {
+			int k = 0;
+			while (k < 5 && strcmp(names[k], optarg) != 0)
+				k++;
+			if (k == 5)
+				die_usage("post", "--status must be draft, scheduled, published, trash or all, not '%s'", optarg);
+			status = (enum store_status)k; /* "all" is STATUS__MAX */
+			status_given = true;
+			break;
+		}
+		case 'h': fputs(usage_post, stdout); return 0;
+		case ':': die_usage("post", "%s needs a value", argv[optind - 1]);
+		default: die_usage("post", "unknown option %s", argv[optind - 1]);
+		}
+	}
+	if (db == NULL)
+		die_usage("post", "--db FILE is required");
+	if (optind >= argc)
+		die_usage("post", "say new, edit, get or list");
+	const char *verb = argv[optind];
+	int nargs = argc - optind - 1;
+	char **args = argv + optind + 1;
+	long long id = 0;
+	int want = strcmp(verb, "new") == 0 ? 1 : strcmp(verb, "edit") == 0 ? 2
+	    : strcmp(verb, "get") == 0 ? 1 : strcmp(verb, "list") == 0 ? 0 : -1;
+	if (want < 0)
+		die_usage("post", "unknown subcommand %s", verb);
+	if (nargs != want)
+		die_usage("post", "%s takes %s", verb, want == 0 ? "no arguments"
+		    : verb[0] == 'n' ? "FILE.md" : verb[0] == 'e' ? "ID FILE.md"
+		    : "ID");
+	if ((verb[0] == 'e' || verb[0] == 'g') &&
+	    !parse_num(args[0], 1, INT64_MAX, &id))
+		die_usage("post", "'%s' is not an article ID", args[0]);
+	if (status_given && verb[0] != 'l')
+		die_usage("post", "--status goes with list");
+	store *st = open_store(db);
+	if (st == NULL)
+		return 1;
+	buf err, out;
+	buf_init(&err, 8192);
+	buf_init(&out, 0);
+	enum content_err ce;
+	int64_t saved = 0;
+	if (verb[0] == 'n' || verb[0] == 'e') {
+		ce = content_post_save(st, args[nargs - 1], id, text_now(), &saved,
+		    &err);
+		if (ce == CONTENT_OK)
+			printf("%lld\n", (long long)saved);
+	} else if (verb[0] == 'g') {
+		ce = content_post_get(st, id, &out, &err);
+		if (ce == CONTENT_OK)
+			fwrite(out.ptr ? out.ptr : "", 1, out.len, stdout);
+	} else {
+		ce = content_post_list(st, status, stdout);
+		if (ce != CONTENT_OK)
+			buf_puts(&err, "cannot read the articles");
+	}
+	int rc = post_exit(ce, &err);
+	buf_free(&err);
+	buf_free(&out);
+	store_close(st);
+	return rc;
+}
+
+/*
+ * `--db FILE` may stand anywhere on the line, before the command name or
+ * after it: every `--db FILE` and `--db=FILE` (up to a "--") moves to
+ * just after the command name, where the command's getopt meets it first
+ * (also those that stop at their first operand). Returns false when no
+ * command name is left.
+ */
+static bool
+cli_hoist_db(int argc, char **argv)
+{
+	char **rest = xcalloc((size_t)argc + 1, sizeof(*rest));
+	char **dbs = xcalloc((size_t)argc + 1, sizeof(*dbs));
+	int nr = 0, nd = 0;
+	bool end = false;
+	for (int i = 1; i < argc; i++) {
+		end = end || strcmp(argv[i], "--") == 0;
+		if (!end && strcmp(argv[i], "--db") == 0 && i + 1 < argc) {
+			dbs[nd++] = argv[i];
+			dbs[nd++] = argv[++i];
+		} else if (!end && strncmp(argv[i], "--db=", 5) == 0) {
+			dbs[nd++] = argv[i];
+		} else {
+			rest[nr++] = argv[i];
+		}
+	}
+	int k = 1;
+	if (nr > 0)
+		argv[k++] = rest[0];
+	for (int i = 0; i < nd; i++)
+		argv[k++] = dbs[i];
+	for (int i = 1; i < nr; i++)
+		argv[k++] = rest[i];
+	free(rest);
+	free(dbs);
+	return nr > 0;
+}
+
 int
 main(int argc, char **argv)
 {
-	if (argc < 2) {
+	if (argc < 2 || !cli_hoist_db(argc, argv)) {
 		fputs(usage_main, stderr);
 		return EXIT_USAGE;
 	}
 	const char *cmd = argv[1];
+	cli_cmd = cmd;
 	if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0 ||
 	    strcmp(cmd, "help") == 0) {
 		fputs(usage_main, stdout);
@@ -486,6 +1087,10 @@ main(int argc, char **argv)
 		return 0;
 	}
 	/* Subcommands see argv from their own name on. */
+	if (strcmp(cmd, "init") == 0)
+		return cmd_init(argc - 1, argv + 1);
+	if (strcmp(cmd, "post") == 0)
+		return cmd_post(argc - 1, argv + 1);
 	if (strcmp(cmd, "serve") == 0)
 		return cmd_serve(argc - 1, argv + 1);
 	if (strcmp(cmd, "demo") == 0)
@@ -494,6 +1099,8 @@ main(int argc, char **argv)
 		return cmd_config(argc - 1, argv + 1);
 	if (strcmp(cmd, "comments") == 0)
 		return cmd_comments(argc - 1, argv + 1);
+	if (strcmp(cmd, "user") == 0)
+		return cmd_user(argc - 1, argv + 1);
 	fprintf(stderr, "kiji: unknown command %s (see 'kiji --help')\n", cmd);
 	return EXIT_USAGE;
 }

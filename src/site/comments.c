@@ -211,6 +211,25 @@ normalise(struct req *q, const char *s, bool multiline)
 	return r;
 }
 
+/* Whether the poster (address or visitor id) is banned: exact bans in
+ * one indexed read, ranges (CIDR) matched here; a failing read bans
+ * nobody. */
+static bool
+comment_banned(struct req *q, const char *visitor)
+{
+	bool yes = false;
+	if (store_ban_exact(q->s->st, q->r->ip, visitor, &yes) == STORE_OK && yes)
+		return true;
+	struct store_ban *bs;
+	size_t n;
+	if (store_bans(q->s->st, 1000, q->r->a, &bs, &n) != STORE_OK)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (bs[i].kind == BAN_RANGE && http_ip_in_cidr(q->r->ip, bs[i].value))
+			return true;
+	return false;
+}
+
 /*
  * Validates one comment and fills *out for the store (strings in the
  * request arena). Everything that can refuse a comment is here, in the
@@ -268,14 +287,18 @@ comment_check(struct req *q, const struct store_article *art,
 	}
 	const char *visitor = visitor_get(q, true);
 	enum store_cstatus st = CSTATUS_APPROVED;
+	const char *reason = ""; /* why pending, for the moderation queue */
 	const char *mod = c->str[CONF_MODERATION];
 	if (strcmp(mod, "all") == 0) {
 		st = CSTATUS_PENDING;
+		reason = "all";
 	} else if (strcmp(mod, "first") == 0) {
 		bool known = false;
 		if (store_visitor_approved(q->s->st, visitor, &known) != STORE_OK ||
-		    !known)
+		    !known) {
 			st = CSTATUS_PENDING;
+			reason = "first";
+		}
 	}
 	const guard_ngwords *ng = site_ngwords(q);
 	if (ng && (guard_ngwords_match(ng, nick, strlen(nick), NULL) ||
@@ -283,6 +306,12 @@ comment_check(struct req *q, const struct store_article *art,
 		if (strcmp(c->str[CONF_NG_ACTION], "reject") == 0)
 			return CE_NG;
 		st = CSTATUS_PENDING;
+		reason = "ngword";
+	}
+	/* A banned poster is not told: the comment goes to spam. */
+	if (comment_banned(q, visitor)) {
+		st = CSTATUS_SPAM;
+		reason = "ban";
 	}
 	*out = (struct store_comment){
 		.article_id = art->id,
@@ -297,6 +326,7 @@ comment_check(struct req *q, const struct store_article *art,
 		.created_at = q->r->now,
 		.status = st,
 		.legacy_id = "",
+		.pending_reason = reason,
 	};
 	return CE_OK;
 }
@@ -531,10 +561,13 @@ api_tree(struct req *q, const struct store_comment *cs, size_t n)
 		const struct store_comment *c = &cs[i];
 		buf_reset(&b);
 		text_rfc3339(&b, c->created_at);
+		/* A placeholder (spammed or trashed parent of visible
+		 * replies) says "deleted" and nothing of what it said. */
 		json_t *o = json_pack("{s:I,s:I,s:s,s:s,s:s,s:I,s:s}",
 		    "id", (json_int_t)c->id, "parent", (json_int_t)c->parent_id,
 		    "author", c->nickname, "date", buf_cstr(&b), "body", c->body,
 		    "like_count", (json_int_t)c->like_count, "status",
+		    c->placeholder ? "deleted" :
 		    c->status == CSTATUS_PENDING ? "pending" : "approved");
 		if (o == NULL)
 			continue; /* only on invalid UTF-8, which we never store */
@@ -717,8 +750,11 @@ site_comment_feed(struct req *q, int64_t article_id)
 	buf b;
 	buf_init(&b, 1 << 16);
 	/* Newest first; the store gives oldest first. */
-	for (size_t k = 0; k < n && k < FEED_ITEMS; k++) {
+	for (size_t k = 0, shown = 0; k < n && shown < FEED_ITEMS; k++) {
 		const struct store_comment *c = &cs[n - 1 - k];
+		if (c->placeholder)
+			continue;
+		shown++;
 		tv *it = tv_push(items, tv_dict(a));
 		tv_set(it, "author", tv_str(a, c->nickname));
 		buf_reset(&b);
@@ -730,7 +766,7 @@ site_comment_feed(struct req *q, int64_t article_id)
 		buf_reset(&b);
 		text_http_date(&b, c->created_at);
 		tv_set(it, "date", tv_strn(a, buf_cstr(&b), b.len));
-		if (k == 0)
+		if (shown == 1)
 			tv_set(q->root, "last_date", tv_strn(a, buf_cstr(&b), b.len));
 	}
 	buf_free(&b);

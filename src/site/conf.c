@@ -104,6 +104,18 @@ const struct conf_def conf_defs[CONF__MAX] = {
 	    NULL, "seconds between writes of counted page views to the database"},
 	[CONF_SITEMAP_URLS] = {"sitemap.urls_per_file", CONF_INT, "50000", 10,
 	    50000, NULL, "URLs per sitemap file; more make /sitemap.xml an index"},
+	[CONF_SESSION_IDLE] = {"admin.session_idle_minutes", CONF_INT, "120", 5,
+	    43200, NULL, "an editor's login ends after this many minutes "
+	    "without a request"},
+	[CONF_SESSION_MAX] = {"admin.session_max_hours", CONF_INT, "168", 1,
+	    8760, NULL, "an editor's login ends this many hours after it began, "
+	    "however busy"},
+	[CONF_AUTHORS_PUBLISH] = {"admin.authors_publish", CONF_ENUM, "0", 0, 0,
+	    "0|1", "authors may publish and schedule their own articles (1) "
+	    "or only write drafts for an editor to publish (0)"},
+	[CONF_UPLOAD_MAX] = {"admin.upload_max", CONF_INT, "10485760", 65536,
+	    268435456, NULL, "largest image upload, bytes (the upload routes' "
+	    "body limit is read at start)"},
 };
 
 enum conf_key

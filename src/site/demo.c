@@ -1,6 +1,6 @@
 /*
- * The demo-site generator (`kiji demo`) and site_article_add, the one place
- * an article's body is rendered before it is stored.
+ * The demo-site generator (`kiji demo`). Articles go through the one save
+ * path (content_save) in batch mode, like every other writer's.
  *
  * Everything is drawn from our own PRNG (xoshiro256** seeded by splitmix64)
  * and from the word lists below, laid out backwards from o->now, so one seed
@@ -15,12 +15,12 @@
 #include <string.h>
 #include <time.h>
 
+#include "../content/content.h"
 #include "../render/render.h"
 
 #define DEMO_LEN(a) (sizeof(a) / sizeof((a)[0]))
 #define DEMO_PICK(d, a) ((a)[demo_below(&(d)->rng, DEMO_LEN(a))])
 
-#define DEMO_BATCH 500         /* articles per transaction */
 #define DEMO_NIMG 12           /* /media/demo-img-K.svg, K = 1..12 */
 #define DEMO_NEYE 6            /* /media/demo-eye-K.svg, K = 1..6 */
 #define DEMO_NDRAFT 2          /* unpublished extras after the N posts */
@@ -399,7 +399,7 @@ struct demo {
 	int64_t *ids;         /* store id of the i-th inserted article */
 	const char **titles;  /* its title (published ones) */
 	int64_t *times;       /* publish times of the N posts */
-	buf md, html, plain, tmp;
+	buf md, tmp;
 	int deck[64];         /* shuffled demo_sentences indices */
 	size_t deck_pos;
 	int64_t *ct;          /* comment scratch: times, ids, depths */
@@ -710,14 +710,15 @@ demo_body(struct demo *d, const struct demo_cast *k, int64_t i, buf *md)
 /* 2-3 source references on example domains, dated like the article. */
 static void
 demo_sources(struct demo *d, const struct demo_cast *k, int64_t i,
-    int64_t when, struct store_article *a)
+    int64_t when, struct content_input *a)
 {
 	time_t t = (time_t)when;
 	struct tm tm;
 	gmtime_r(&t, &tm);
 	size_t n = (size_t)demo_range(&d->rng, 2, 3);
 	size_t first = demo_below(&d->rng, DEMO_LEN(demo_src_titles));
-	a->sources = arena_alloc(d->ar, n * sizeof(*a->sources));
+	struct store_source *src = arena_alloc(d->ar, n * sizeof(*src));
+	a->sources = src;
 	a->nsources = n;
 	for (size_t j = 0; j < n; j++) {
 		const char *title = demo_expand_str(d, k,
@@ -730,32 +731,33 @@ demo_sources(struct demo *d, const struct demo_cast *k, int64_t i,
 		for (const char *p = demo_countries[k->c].en; *p && m < sizeof(country) - 1; p++)
 			country[m++] = (char)(*p >= 'A' && *p <= 'Z' ? *p - 'A' + 'a' : *p);
 		country[m] = '\0';
-		a->sources[j].title = title;
-		a->sources[j].url = arena_printf(d->ar,
+		src[j].title = title;
+		src[j].url = arena_printf(d->ar,
 		    "https://%s/%s/%04d/%02d/%s-%s-%" PRId64 "%zu", dom, sec,
 		    tm.tm_year + 1900, tm.tm_mon + 1, country, word, i + 1, j + 1);
 	}
 }
 
-/* 1-4 distinct tags: the equipment's own tag first, then random ones. */
+/* 1-4 distinct tags (by name, as writers give them): the equipment's
+ * own tag first, then random ones. */
 static void
-demo_pick_tags(struct demo *d, const struct demo_cast *k, struct store_article *a)
+demo_pick_tags(struct demo *d, const struct demo_cast *k, struct content_input *a)
 {
 	size_t n = (size_t)demo_range(&d->rng, 1, 4);
-	a->tags = arena_alloc(d->ar, n * sizeof(*a->tags));
+	size_t picked[4];
+	const char **names = arena_alloc(d->ar, n * sizeof(*names));
+	a->tags = names;
 	a->ntags = 0;
 	for (size_t j = 0; j < n; j++) {
 		size_t t = j == 0 ? (size_t)demo_equip[k->e].tag
 				  : demo_below(&d->rng, DT__MAX);
 		bool dup = false;
 		for (size_t m = 0; m < a->ntags; m++)
-			dup |= a->tags[m].id == d->tags[t];
+			dup |= picked[m] == t;
 		if (dup)
 			continue;
-		a->tags[a->ntags].id = d->tags[t];
-		a->tags[a->ntags].slug = demo_tags[t].slug;
-		a->tags[a->ntags].name = demo_tags[t].name;
-		a->ntags++;
+		picked[a->ntags] = t;
+		names[a->ntags++] = demo_tags[t].name;
 	}
 }
 
@@ -994,57 +996,6 @@ demo_views(struct demo *d, int64_t aid, int64_t pub)
 /* ---- articles ------------------------------------------------------------------- */
 
 /*
- * Renders a body into html/plain (caller's reusable buffers) and points
- * a->body_html / body_text at arena copies. HTML bodies are not trusted: until
- * the WordPress importer sanitizes them itself, they are reduced to their
- * plain text and shown escaped, one <p> per line.
- */
-static enum store_err
-demo_render(struct store_article *a, arena *ar, buf *html, buf *plain)
-{
-	const char *src = a->body ? a->body : "";
-	size_t n = strlen(src);
-	buf_reset(html);
-	buf_reset(plain);
-	if (a->body_format == FORMAT_HTML) {
-		md_html_to_plain(plain, src, n);
-		const char *p = buf_cstr(plain), *end = p + plain->len;
-		while (p < end) {
-			const char *nl = memchr(p, '\n', (size_t)(end - p));
-			const char *e = nl ? nl : end;
-			if (e > p) {
-				buf_puts(html, "<p>");
-				html_text(html, p, (size_t)(e - p));
-				buf_puts(html, "</p>\n");
-			}
-			p = e + (nl != NULL);
-		}
-	} else if (a->body_format != FORMAT_MARKDOWN ||
-	    !md_render(html, plain, src, n)) {
-		return STORE_INVALID;
-	}
-	if (html->err || plain->err)
-		return STORE_INVALID;
-	a->body_html = arena_strndup(ar, buf_cstr(html), html->len);
-	a->body_text = arena_strndup(ar, buf_cstr(plain), plain->len);
-	return STORE_OK;
-}
-
-enum store_err
-site_article_add(store *st, struct store_article *a, arena *ar)
-{
-	buf html, plain;
-	buf_init(&html, 0);
-	buf_init(&plain, 0);
-	enum store_err e = demo_render(a, ar, &html, &plain);
-	if (e == STORE_OK)
-		e = store_article_add(st, a);
-	buf_free(&html);
-	buf_free(&plain);
-	return e;
-}
-
-/*
  * Inserts the i-th article (0-based, oldest first): the N published posts,
  * then the drafts, then the scheduled posts. Published posts also get
  * comments, trackbacks and views.
@@ -1053,7 +1004,8 @@ static bool
 demo_article(struct demo *d, int64_t i)
 {
 	const struct site_demo_opts *o = d->o;
-	struct store_article a = {0};
+	struct content_input a = {0};
+	struct content_result res;
 	struct demo_cast k;
 	enum demo_cat cat = (enum demo_cat)demo_below(&d->rng, DC__MAX);
 	bool published = i < o->articles;
@@ -1086,11 +1038,12 @@ demo_article(struct demo *d, int64_t i)
 	a.kind = KIND_POST;
 	a.slug = arena_printf(d->ar, "%s-%" PRId64, demo_cats[cat].slug, i + 1);
 	a.excerpt = "";
-	a.updated_at = published ? a.published_at : o->now - 1800;
+	/* the save happens when the article was last edited */
+	a.now = published ? a.published_at : o->now - 1800;
 	if (published && demo_chance(&d->rng, 150))
-		a.updated_at += demo_range(&d->rng, 600, 2 * DEMO_DAY);
-	if (a.updated_at > o->now)
-		a.updated_at = o->now;
+		a.now += demo_range(&d->rng, 600, 2 * DEMO_DAY);
+	if (a.now > o->now)
+		a.now = o->now;
 	uint64_t who = demo_below(&d->rng, 10);
 	a.author_id = d->users[who < 5 ? 2 : who < 8 ? 1 : 0];
 	a.category_id = d->cats[cat];
@@ -1103,17 +1056,17 @@ demo_article(struct demo *d, int64_t i)
 	demo_sources(d, &k, i, a.published_at, &a);
 	demo_pick_tags(d, &k, &a);
 
-	enum store_err e = demo_render(&a, d->ar, &d->html, &d->plain);
-	if (e == STORE_OK)
-		e = store_article_add(d->st, &a);
-	if (e != STORE_OK)
-		return demo_fail(d, "store_article_add", e);
-	d->ids[i] = a.id;
+	if (content_save(d->st, &a, d->ar, &res) != CONTENT_OK) {
+		buf_printf(d->err, "demo: article %" PRId64 ": %s: %s", i + 1,
+		    res.field ? res.field : "save", res.message_en);
+		return false;
+	}
+	d->ids[i] = res.id;
 	if (!published)
 		return true;
-	return demo_comments(d, &k, a.id, a.published_at) &&
-	    demo_trackbacks(d, &k, a.id, a.published_at, i) &&
-	    demo_views(d, a.id, a.published_at);
+	return demo_comments(d, &k, res.id, a.published_at) &&
+	    demo_trackbacks(d, &k, res.id, a.published_at, i) &&
+	    demo_views(d, res.id, a.published_at);
 }
 
 /* Publish times of the N posts, newest about an hour before now, a few
@@ -1323,9 +1276,9 @@ demo_scaffold(struct demo *d)
 		{"site.timezone", "Asia/Tokyo"},
 	};
 	static const struct store_user users[3] = {
-		{0, "sakura", "佐倉 遥", ROLE_ADMIN, ""},
-		{0, "morikawa", "森川 航", ROLE_EDITOR, ""},
-		{0, "desk", "kiji 編集部", ROLE_AUTHOR, ""},
+		{.name = "sakura", .display_name = "佐倉 遥", .role = ROLE_ADMIN},
+		{.name = "morikawa", .display_name = "森川 航", .role = ROLE_EDITOR},
+		{.name = "desk", .display_name = "kiji 編集部", .role = ROLE_AUTHOR},
 	};
 	enum store_err e;
 	for (size_t i = 0; i < DEMO_LEN(settings); i++)
@@ -1389,8 +1342,6 @@ demo_fini(struct demo *d)
 	free(d->cdepth);
 	free(d->cok);
 	buf_free(&d->md);
-	buf_free(&d->html);
-	buf_free(&d->plain);
 	buf_free(&d->tmp);
 }
 
@@ -1399,7 +1350,6 @@ site_demo(store *st, const struct site_demo_opts *o, buf *err)
 {
 	struct demo d = {0};
 	bool ok = false, open = false;
-	enum store_err e;
 
 	if (o->articles < 0 || o->comments < 0 || o->articles > 100000000) {
 		buf_puts(err, "demo: article and comment counts must be >= 0");
@@ -1416,12 +1366,12 @@ site_demo(store *st, const struct site_demo_opts *o, buf *err)
 	d.titles = xcalloc((size_t)o->articles + 1, sizeof(*d.titles));
 	d.times = xcalloc((size_t)o->articles + 1, sizeof(*d.times));
 	buf_init(&d.md, 0);
-	buf_init(&d.html, 0);
-	buf_init(&d.plain, 0);
 	buf_init(&d.tmp, 0);
 
-	if ((e = store_begin(st)) != STORE_OK) {
-		demo_fail(&d, "store_begin", e);
+	/* one transaction per CONTENT_BATCH articles (content_save commits
+	 * along the way), with everything written between them */
+	if (content_batch_begin(st) != CONTENT_OK) {
+		buf_puts(err, "demo: cannot start writing (database busy?)");
 		goto out;
 	}
 	open = true;
@@ -1432,29 +1382,17 @@ site_demo(store *st, const struct site_demo_opts *o, buf *err)
 	for (int64_t i = 0; i < d.total; i++) {
 		if (!demo_article(&d, i))
 			goto out;
-		if ((i + 1) % DEMO_BATCH == 0) {
-			open = false;
-			if ((e = store_commit(st)) != STORE_OK) {
-				demo_fail(&d, "store_commit", e);
-				goto out;
-			}
-			if ((e = store_begin(st)) != STORE_OK) {
-				demo_fail(&d, "store_begin", e);
-				goto out;
-			}
-			open = true;
-		}
 		demo_progress(&d, i + 1);
 	}
 	open = false;
-	if ((e = store_commit(st)) != STORE_OK) {
-		demo_fail(&d, "store_commit", e);
+	if (content_batch_end(st) != CONTENT_OK) {
+		buf_puts(err, "demo: the last commit failed");
 		goto out;
 	}
 	ok = true;
 out:
 	if (open)
-		store_rollback(st);
+		content_batch_abort(st);
 	demo_fini(&d);
 	return ok;
 }

@@ -102,6 +102,10 @@ static const struct {
 	[MSG_SEARCH_TRIMMED] = {"search_trimmed",
 	    {"検索語が長すぎるため、先頭の100文字で検索しました。",
 		"The search was too long; its first 100 characters were used."}},
+	[MSG_DELETED] = {"deleted", {"削除されました", "Deleted"}},
+	[MSG_PREVIEW_BANNER] = {"preview_banner",
+	    {"プレビュー（保存・公開されていません）",
+		"Preview (not saved or published)"}},
 };
 
 const char *

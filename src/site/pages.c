@@ -320,8 +320,12 @@ site_comment_node(struct req *q, const struct store_comment *c, int64_t article_
 	put(q, d, "reply_url", arena_printf(a, "/articles/%lld?replytocom=%lld#respond",
 	    (long long)article_id, (long long)c->id));
 	tv_set_bool(a, d, "pending", c->status == CSTATUS_PENDING);
+	/* A spammed or trashed parent kept for its replies: no text, no
+	 * name, no likes, no reply or like buttons. */
+	tv_set_bool(a, d, "placeholder", c->placeholder);
 	tv_set_bool(a, d, "liked", liked);
-	if (q->c->str[CONF_DAILY_ID][0] == '1' && c->ip && *c->ip) {
+	if (q->c->str[CONF_DAILY_ID][0] == '1' && c->ip && *c->ip &&
+	    !c->placeholder) {
 		struct text_tm tm;
 		text_localtime(c->created_at, &tm);
 		char day[16], did[9];
@@ -391,6 +395,85 @@ comment_tree(struct req *q, const struct store_comment *cs, size_t n,
 
 /* ---- article page --------------------------------------------------------- */
 
+/* Width and height of the eyecatch for <img>, so the page does not jump
+ * as it loads: an image of ours records them; others get the 1200×630
+ * an eyecatch is made at. */
+static void
+eyecatch_size(struct req *q, tv *d, const char *url)
+{
+	struct store_media md;
+	int64_t w = 1200, h = 630;
+	if (strncmp(url, "/media/", 7) == 0 && store_media_meta(q->s->st,
+	    url + 7, q->r->a, &md) == STORE_OK && md.width > 0 && md.height > 0) {
+		w = md.width;
+		h = md.height;
+	}
+	tv_set_int(q->r->a, d, "eyecatch_width", w);
+	tv_set_int(q->r->a, d, "eyecatch_height", h);
+}
+
+/* The page's frame and q->root.article: everything the template shows of
+ * art itself (not its neighbours, related articles or comments). path is
+ * its canonical path, NULL for none (a preview). */
+static void
+article_view(struct req *q, const struct store_article *art, const char *path)
+{
+	arena *a = q->r->a;
+	site_view_base(q, art->title, path);
+	if (path == NULL)
+		path = article_url(q, art->id);
+	tv *d = tv_set(q->root, "article", tv_dict(a));
+	tv_set_int(a, d, "id", art->id);
+	put(q, d, "url", path);
+	put(q, d, "abs_url", site_abs(q, path));
+	put(q, d, "title", art->title);
+	put_dates(q, d, "date", art->published_at);
+	/* A post written before its scheduled time changed when it went live. */
+	put_dates(q, d, "updated", art->updated_at > art->published_at ?
+	    art->updated_at : art->published_at);
+	put(q, d, "author", art->author_name);
+	tv_set(d, "body_html", tv_html_trusted(a, art->body_html,
+	    strlen(art->body_html)));
+	tv_set_int(a, d, "comment_count", art->comment_count);
+	tv_set_bool(a, d, "comments_open", art->comments_open);
+	if (art->category_slug && *art->category_slug) {
+		tv *cat = tv_set(d, "category", tv_dict(a));
+		put(q, cat, "name", art->category_name);
+		put(q, cat, "url", category_url(q, art->category_slug));
+	}
+	if (art->eyecatch && *art->eyecatch) {
+		put(q, d, "eyecatch", art->eyecatch);
+		eyecatch_size(q, d, art->eyecatch);
+		put(q, d, "eyecatch_abs", art->eyecatch[0] == '/' ?
+		    site_abs(q, art->eyecatch) : art->eyecatch);
+		if (art->eyecatch_credit && *art->eyecatch_credit)
+			put(q, d, "eyecatch_credit", art->eyecatch_credit);
+	}
+	tv *srcs = tv_set(d, "sources", tv_list(a));
+	for (size_t i = 0; i < art->nsources; i++) {
+		tv *s = tv_push(srcs, tv_dict(a));
+		put(q, s, "title", art->sources[i].title);
+		put(q, s, "url", art->sources[i].url);
+		tv_set_bool(a, s, "first", i == 0);
+	}
+	tv_set_bool(a, d, "has_sources", art->nsources > 0);
+	tv_set_bool(a, d, "has_tags", art->ntags > 0);
+	tv *tags = tv_set(d, "tags", tv_list(a));
+	for (size_t i = 0; i < art->ntags; i++) {
+		tv *t = tv_push(tags, tv_dict(a));
+		put(q, t, "name", art->tags[i].name);
+		buf b;
+		buf_init(&b, 4096);
+		buf_puts(&b, "/tag/");
+		http_url_encode(&b, art->tags[i].slug, strlen(art->tags[i].slug));
+		put(q, t, "url", buf_cstr(&b));
+		buf_free(&b);
+	}
+	tv *ex = excerpt(q, art, 120);
+	tv_set(q->root, "description", ex);
+	tv_set_bool(a, q->root, "is_article", true);
+}
+
 void
 site_page_article(struct req *q, int64_t id)
 {
@@ -402,57 +485,7 @@ site_page_article(struct req *q, int64_t id)
 		site_error(q, 404);
 		return;
 	}
-	const char *path = article_url(q, id);
-	site_view_base(q, art.title, path);
-	tv *d = tv_set(q->root, "article", tv_dict(a));
-	tv_set_int(a, d, "id", art.id);
-	put(q, d, "url", path);
-	put(q, d, "abs_url", site_abs(q, path));
-	put(q, d, "title", art.title);
-	put_dates(q, d, "date", art.published_at);
-	/* A post written before its scheduled time changed when it went live. */
-	put_dates(q, d, "updated", art.updated_at > art.published_at ?
-	    art.updated_at : art.published_at);
-	put(q, d, "author", art.author_name);
-	tv_set(d, "body_html", tv_html_trusted(a, art.body_html,
-	    strlen(art.body_html)));
-	tv_set_int(a, d, "comment_count", art.comment_count);
-	tv_set_bool(a, d, "comments_open", art.comments_open);
-	if (art.category_slug && *art.category_slug) {
-		tv *cat = tv_set(d, "category", tv_dict(a));
-		put(q, cat, "name", art.category_name);
-		put(q, cat, "url", category_url(q, art.category_slug));
-	}
-	if (art.eyecatch && *art.eyecatch) {
-		put(q, d, "eyecatch", art.eyecatch);
-		put(q, d, "eyecatch_abs", art.eyecatch[0] == '/' ?
-		    site_abs(q, art.eyecatch) : art.eyecatch);
-		if (art.eyecatch_credit && *art.eyecatch_credit)
-			put(q, d, "eyecatch_credit", art.eyecatch_credit);
-	}
-	tv *srcs = tv_set(d, "sources", tv_list(a));
-	for (size_t i = 0; i < art.nsources; i++) {
-		tv *s = tv_push(srcs, tv_dict(a));
-		put(q, s, "title", art.sources[i].title);
-		put(q, s, "url", art.sources[i].url);
-		tv_set_bool(a, s, "first", i == 0);
-	}
-	tv_set_bool(a, d, "has_sources", art.nsources > 0);
-	tv_set_bool(a, d, "has_tags", art.ntags > 0);
-	tv *tags = tv_set(d, "tags", tv_list(a));
-	for (size_t i = 0; i < art.ntags; i++) {
-		tv *t = tv_push(tags, tv_dict(a));
-		put(q, t, "name", art.tags[i].name);
-		buf b;
-		buf_init(&b, 4096);
-		buf_puts(&b, "/tag/");
-		http_url_encode(&b, art.tags[i].slug, strlen(art.tags[i].slug));
-		put(q, t, "url", buf_cstr(&b));
-		buf_free(&b);
-	}
-	tv *ex = excerpt(q, &art, 120);
-	tv_set(q->root, "description", ex);
-	tv_set_bool(a, q->root, "is_article", true);
+	article_view(q, &art, article_url(q, id));
 
 	struct store_article *prev = NULL, *next = NULL;
 	if (store_article_adjacent(st, &art, q->r->now, a, &prev, &next) ==
@@ -522,7 +555,7 @@ site_page_article(struct req *q, int64_t id)
 	int64_t parent = 0;
 	const char *rt = http_req_arg(q->r, "replytocom");
 	for (size_t i = 0; rt && i < nonly; i++)
-		if (strtoll(rt, NULL, 10) == only[i].id &&
+		if (strtoll(rt, NULL, 10) == only[i].id && !only[i].placeholder &&
 		    only[i].status == CSTATUS_APPROVED)
 			parent = only[i].id;
 	site_view_form(q, id, parent, "", "");
@@ -531,6 +564,30 @@ site_page_article(struct req *q, int64_t id)
 	http_resp_header(q->r, q->w, "Cache-Control",
 	    personal || visitor_has_pending(q, id) ? "private, no-store" :
 	    "public, max-age=0, s-maxage=60, stale-while-revalidate=30");
+	site_render(q, "article", 200);
+}
+
+/* The editor's preview (admin hook): the article as readers will see it,
+ * with the related block but no neighbours, comments or comment form;
+ * never cached (the admin's answer is no-store) and never indexed. */
+void
+site_page_preview(struct req *q, const struct store_article *art)
+{
+	arena *a = q->r->a;
+	article_view(q, art, NULL);
+	tv_set_bool(a, q->root, "preview", true);
+	tv_set_bool(a, q->root, "noindex", true);
+	tv *rl = tv_set(q->root, "related", tv_list(a));
+	struct store_article *rel = NULL;
+	size_t nrel = 0;
+	if (art->category_id && store_related(q->s->st, art, q->r->now,
+	    (size_t)q->c->num[CONF_RELATED_COUNT], a, &rel, &nrel) == STORE_OK)
+		for (size_t i = 0; i < nrel; i++)
+			tv_push(rl, card(q, &rel[i]));
+	tv_set(q->root, "comments", tv_list(a));
+	tv_set(q->root, "trackbacks", tv_list(a));
+	tv_set_int(a, q->root, "comments_total", 0);
+	q->nocache = true;
 	site_render(q, "article", 200);
 }
 

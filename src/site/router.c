@@ -245,6 +245,11 @@ site_handle(void *ctx, struct http_req *r, struct http_resp *w)
 		site_refuse_cross_origin(&q);
 		return;
 	}
+	/* The editor area: its own checks, never cached. */
+	if (r->route->id >= ADMIN_ROUTE_BASE) {
+		admin_handle(q.s->admin, r, w);
+		return;
+	}
 	const char *key = site_cache_key(&q, m);
 	if (key && site_cache_serve(&q, key))
 		return;

@@ -160,6 +160,135 @@ site_conf_refresh(site *s)
 	pthread_mutex_unlock(&s->mu);
 }
 
+/* ---- the editor area's hooks: what admin/ needs from the site ---------- */
+
+static void
+site_admin_changed(void *ctx)
+{
+	site_sync(ctx, true);
+}
+
+static void
+site_admin_conf(void *ctx, struct admin_conf *out)
+{
+	site *s = ctx;
+	const struct site_conf *c = site_conf(s);
+	*out = (struct admin_conf){
+		.base_url = c->str[CONF_BASE_URL],
+		.lang = c->str[CONF_LANG],
+		.origin_allow = c->str[CONF_ORIGIN_ALLOW],
+		.site_title = c->str[CONF_TITLE],
+		.static_v = s->static_v,
+		.session_idle = c->num[CONF_SESSION_IDLE] * 60,
+		.session_max = c->num[CONF_SESSION_MAX] * 3600,
+		.timezone = c->str[CONF_TIMEZONE],
+		.authors_publish = c->str[CONF_AUTHORS_PUBLISH][0] == '1',
+		.upload_max = c->num[CONF_UPLOAD_MAX],
+	};
+}
+
+/* The editor's preview: art through the public article template. */
+static void
+site_admin_preview(void *ctx, const struct store_article *art,
+    struct http_req *r, struct http_resp *w)
+{
+	struct req q = {.s = ctx, .r = r, .w = w};
+	q.c = site_conf(q.s);
+	q.lang = msg_lang_of(q.c->str[CONF_LANG]);
+	site_page_preview(&q, art);
+}
+
+/* Setting i as `kiji config list` shows it (conf_defs order). */
+static bool
+site_admin_setting(void *ctx, size_t i, struct admin_setting *out)
+{
+	if (i >= CONF__MAX)
+		return false;
+	const struct site_conf *c = site_conf(ctx);
+	const struct conf_def *d = &conf_defs[i];
+	*out = (struct admin_setting){
+		.key = d->key,
+		.value = c->str[i],
+		.def = d->def,
+		.help = d->help,
+		.choices = d->type == CONF_ENUM ? d->choices : NULL,
+		.number = d->type == CONF_INT,
+		.min = d->min,
+		.max = d->max,
+	};
+	return true;
+}
+
+/* The rules of `kiji config set` (conf_valid), nothing stored. */
+static bool
+site_admin_setting_check(void *ctx, const char *key, const char *value,
+    buf *why)
+{
+	(void)ctx;
+	enum conf_key k = conf_find(key);
+	if (k == CONF__MAX) {
+		buf_puts(why, "unknown key");
+		return false;
+	}
+	return conf_valid(k, value, why);
+}
+
+/* The rules of `kiji config set` (conf_valid), then the store; the
+ * server's snapshot is refreshed before the answer goes out. */
+static bool
+site_admin_setting_set(void *ctx, const char *key, const char *value, buf *why)
+{
+	site *s = ctx;
+	enum conf_key k = conf_find(key);
+	if (k == CONF__MAX) {
+		buf_puts(why, "unknown key");
+		return false;
+	}
+	if (!conf_valid(k, value, why))
+		return false;
+	if (store_setting_set(s->st, key, value) != STORE_OK) {
+		buf_puts(why, "could not save");
+		return false;
+	}
+	site_sync(s, true);
+	return true;
+}
+
+/* The editor area and the one route table the HTTP core matches:
+ * the site's routes, then the admin's (ids >= ADMIN_ROUTE_BASE). */
+static bool
+site_admin_init(site *s, buf *err)
+{
+	static const char *const need[] = {"admin_head", "admin_login",
+	    "admin_error", "admin_dashboard"};
+	for (size_t i = 0; i < sizeof(need) / sizeof(need[0]); i++)
+		if (!tmpl_has(s->tmpl, need[i])) {
+			buf_printf(err, "theme has no %s template", need[i]);
+			return false;
+		}
+	struct admin_hooks h = {
+		.ctx = s,
+		.changed = site_admin_changed,
+		.conf = site_admin_conf,
+		.setting = site_admin_setting,
+		.setting_check = site_admin_setting_check,
+		.setting_set = site_admin_setting_set,
+		.preview = site_admin_preview,
+	};
+	s->admin = admin_new(s->st, s->tmpl, &h);
+	if (s->admin == NULL) {
+		buf_puts(err, "cannot start the editor area (libsodium)");
+		return false;
+	}
+	s->nroutes = site_nroutes + admin_nroutes;
+	s->routes = xmalloc(s->nroutes * sizeof(*s->routes));
+	memcpy(s->routes, site_routes, site_nroutes * sizeof(*s->routes));
+	memcpy(s->routes + site_nroutes, admin_routes,
+	    admin_nroutes * sizeof(*s->routes));
+	admin_routes_limit(s->routes, s->nroutes, s->conf->num[CONF_UPLOAD_MAX]);
+	return true;
+}
+
 site *
 site_new(store *st, const char *theme_dir, buf *err)
 {
@@ -209,6 +338,8 @@ site_new(store *st, const char *theme_dir, buf *err)
 	    (unsigned long long)(v & 0xffffffffu));
 	site_conf_refresh(s);
 	s->views = site_views_new(s);
+	if (!site_admin_init(s, err))
+		goto err;
 	return s;
 err:
 	site_free(s);
@@ -222,6 +353,8 @@ site_free(site *s)
 		return;
 	/* First: its thread reads the settings, and its last flush the store. */
 	site_views_free(s->views);
+	admin_free(s->admin);
+	free(s->routes);
 	tmpl_free(s->tmpl);
 	for (size_t i = 0; i < s->nstatics; i++) {
 		free(s->statics[i].name);
@@ -262,7 +395,8 @@ site_http_config(site *s, struct http_config *cfg)
 	cfg->conn_timeout = (unsigned)c->num[CONF_HTTP_TIMEOUT];
 	cfg->per_ip_limit = (unsigned)c->num[CONF_HTTP_PER_IP];
 	cfg->max_body = (size_t)c->num[CONF_HTTP_MAX_BODY];
-	cfg->max_fields = 64;
+	/* the article editor: 50 参考 rows of three fields and the rest */
+	cfg->max_fields = 256;
 	cfg->max_field_len = (size_t)c->num[CONF_HTTP_MAX_BODY];
 	cfg->trusted_proxies = c->str[CONF_TRUSTED_PROXIES];
 	cfg->header_timeout = (unsigned)c->num[CONF_HTTP_HEADER_TIMEOUT];
@@ -272,8 +406,8 @@ site_http_config(site *s, struct http_config *cfg)
 	cfg->streams_per_ip = (unsigned)c->num[CONF_HTTP_STREAMS_PER_IP];
 	cfg->csp_form_action = c->str[CONF_CSP_FORM_ACTION];
 	cfg->csp_connect_src = c->str[CONF_CSP_CONNECT_SRC];
-	cfg->routes = site_routes;
-	cfg->nroutes = site_nroutes;
+	cfg->routes = s->routes;
+	cfg->nroutes = s->nroutes;
 	/* Absolute-form targets may name the site's own host. */
 	const char *u = c->str[CONF_BASE_URL];
 	const char *h = strstr(u, "://");
@@ -430,10 +564,29 @@ site_render_as(struct req *q, const char *name, int status, const char *type)
 	}
 }
 
-/* A Japanese error page (404, 400, 405 ...) in the site's layout. */
+/* Whether an old path has moved (the redirects table: renamed slugs,
+ * imported WordPress URLs, entries made by hand): answers 301 if so. */
+static bool
+site_moved(struct req *q)
+{
+	const char *to;
+	if (q->r->method != HTTP_GET && q->r->method != HTTP_HEAD)
+		return false;
+	if (store_redirect_get(q->s->st, q->r->path, q->r->a, &to) != STORE_OK ||
+	    strcmp(to, q->r->path) == 0)
+		return false;
+	http_resp_header(q->r, q->w, "Cache-Control", "public, max-age=300");
+	http_resp_redirect(q->r, q->w, 301, to);
+	return true;
+}
+
+/* A Japanese error page (404, 400, 405 ...) in the site's layout; a 404
+ * for a path in the redirects table is a 301 instead. */
 void
 site_error(struct req *q, int status)
 {
+	if (status == 404 && site_moved(q))
+		return;
 	enum msg_id title = MSG_NOT_FOUND, text = MSG_NOT_FOUND_TEXT;
 	if (status == 429) {
 		title = MSG_TOO_MANY;
@@ -495,6 +648,22 @@ site_static(struct req *q, const char *name)
 	site_error(q, 404);
 }
 
+/* Whether a media name is a content hash (content_image_name: 32 hex
+ * digits and an image extension), whose bytes never change. */
+bool
+site_media_hashed(const char *name)
+{
+	static const char *const exts[] = {".jpg", ".png", ".webp", ".gif"};
+	for (int i = 0; i < 32; i++)
+		if (!((name[i] >= '0' && name[i] <= '9') ||
+		    (name[i] >= 'a' && name[i] <= 'f')))
+			return false;
+	for (size_t i = 0; i < sizeof(exts) / sizeof(exts[0]); i++)
+		if (strcmp(name + 32, exts[i]) == 0)
+			return true;
+	return false;
+}
+
 /* Serves an image stored in the database. */
 void
 site_media(struct req *q, const char *name)
@@ -517,7 +686,9 @@ site_media(struct req *q, const char *name)
 	}
 	char etag[40];
 	snprintf(etag, sizeof(etag), "\"m%llx-%zx\"", (unsigned long long)mtime, n);
-	http_resp_header(q->r, q->w, "Cache-Control", "public, max-age=86400");
+	/* A content-hash name never changes its bytes: cached for good. */
+	http_resp_header(q->r, q->w, "Cache-Control", site_media_hashed(name) ?
+	    "public, max-age=31536000, immutable" : "public, max-age=86400");
 	/* SVG is a document: no scripts, even if one slipped in. */
 	http_resp_header(q->r, q->w, "Content-Security-Policy",
 	    "default-src 'none'; style-src 'unsafe-inline'; sandbox");

@@ -66,6 +66,10 @@ enum conf_key {
 	CONF_FEED_ITEMS,     /* feed.items: entries per feed */
 	CONF_VIEWS_FLUSH,    /* views.flush_seconds: view counts to the store */
 	CONF_SITEMAP_URLS,   /* sitemap.urls_per_file: more → a sitemap index */
+	CONF_SESSION_IDLE,   /* admin.session_idle_minutes: idle logout */
+	CONF_SESSION_MAX,    /* admin.session_max_hours: absolute logout */
+	CONF_AUTHORS_PUBLISH,/* admin.authors_publish: 0 | 1 */
+	CONF_UPLOAD_MAX,     /* admin.upload_max: bytes of one image upload */
 	CONF__MAX
 };
 
@@ -112,6 +116,7 @@ enum msg_id {
 	MSG_RANKING_MORE, MSG_NO_RANKING, MSG_ARTICLES_OF, MSG_FEED,
 	MSG_SEARCH, MSG_SEARCH_LABEL, MSG_SEARCH_PLACEHOLDER, MSG_SEARCH_RESULTS,
 	MSG_SEARCH_COUNT, MSG_SEARCH_ENTER, MSG_SEARCH_NONE, MSG_SEARCH_TRIMMED,
+	MSG_DELETED, MSG_PREVIEW_BANNER,
 	MSG__MAX
 };
 enum msg_lang { LANG_JA, LANG_EN, LANG__MAX };
@@ -152,12 +157,5 @@ struct site_demo_opts {
  * (settings, users, categories, tags, articles, media, comments, views).
  * false with a message in err on failure. */
 bool site_demo(store *st, const struct site_demo_opts *o, buf *err);
-
-/*
- * Renders a's Markdown (or HTML) body into body_html/body_text (arena) and
- * adds it to the store. Every article save goes through this (or
- * site_article_update) so the read path never renders Markdown.
- */
-enum store_err site_article_add(store *st, struct store_article *a, arena *ar);
 
 #endif

@@ -4,6 +4,7 @@
 
 #include <pthread.h>
 
+#include "../admin/admin.h"
 #include "../cache/cache.h"
 #include "../render/render.h"
 #include "guard.h"
@@ -87,6 +88,10 @@ struct site {
 	int64_t pruned_seq;
 	int64_t next_publish;    /* when a scheduled article goes live */
 	int64_t ranking_at;
+	admin *admin;            /* the editor area (admin/) */
+	struct http_route *routes; /* site_routes + admin_routes, for the
+	                          * HTTP core's one table */
+	size_t nroutes;
 };
 
 /* One request as the handlers see it. */
@@ -131,6 +136,8 @@ const struct site_conf *site_conf(site *s);
 /* Theme files, images from the database, robots.txt (site.c). */
 void site_static(struct req *q, const char *name);
 void site_media(struct req *q, const char *name);
+/* Whether a media name is a content hash (served immutable). */
+bool site_media_hashed(const char *name);
 void site_robots(struct req *q);
 bool site_etag(struct req *q, const char *etag);
 
@@ -150,6 +157,9 @@ tv *site_comment_node(struct req *q, const struct store_comment *c,
     int64_t article_id, bool liked, buf *scratch);
 
 void site_page_article(struct req *q, int64_t id);
+/* The editor's preview of art (saved or not) with the article template:
+ * no comments or neighbours, never cached, noindex. */
+void site_page_preview(struct req *q, const struct store_article *art);
 void site_page_listing(struct req *q, enum list_kind kind, const char *slug);
 void site_page_ranking(struct req *q);
 /* search.c: GET /search?q=&page= */

@@ -122,9 +122,49 @@ enum art_col {
 
 #define COMMENT_COLS                                                          \
 	"id, article_id, COALESCE(parent_id, 0), type, nickname, email, url, "\
-	"ip, visitor_id, body, created_at, status, like_count, legacy_id"
+	"ip, visitor_id, body, created_at, status, like_count, legacy_id, "   \
+	"pending_reason"
+/* The same columns for a placeholder: nothing of what was said or who
+ * said it (the comment was spammed or trashed). */
+#define COMMENT_COLS_HIDDEN                                                   \
+	"id, article_id, COALESCE(parent_id, 0), type, '', '', '', '', '', "  \
+	"'', created_at, status, 0, legacy_id, ''"
 
 #define CATEGORY_COLS "id, COALESCE(parent_id, 0), slug, name, description"
+
+/* rev_read's order; a list leaves the bodies out */
+#define REV_COLS(body)                                                        \
+	"r.id, r.article_id, r.title, " body ", r.body_format, r.created_at, "\
+	"COALESCE(r.author_id, 0), r.meta, COALESCE(u.display_name, '')"
+#define REV_JOINS " LEFT JOIN users u ON u.id = r.author_id"
+/* store_articles_any's filter: NULL status is everything but the trash */
+#define ART_ANY                                                               \
+	"(a.status = :status OR (:status IS NULL AND a.status <> 'trash'))"   \
+	" AND (:kind IS NULL OR a.kind = :kind)"
+
+/* the editor area's article list: ART_ANY, a category, an author and a
+ * substring of the title or slug (instr: no LIKE wildcards to escape) */
+#define ART_ADMIN                                                             \
+	ART_ANY " AND (:category = 0 OR a.category_id = :category)"           \
+	" AND (:author = 0 OR a.author_id = :author)"                         \
+	" AND (:text = '' OR instr(lower(a.title), lower(:text)) > 0"         \
+	" OR instr(a.slug, lower(:text)) > 0)"
+
+/* media_read's order */
+#define MEDIA_COLS                                                            \
+	"m.name, m.type, m.width, m.height, m.filename,"                      \
+	" COALESCE(m.uploader_id, 0), m.mtime, COALESCE(u.display_name, '')"
+#define MEDIA_JOINS " LEFT JOIN users u ON u.id = m.uploader_id"
+
+/* user_read's order */
+#define USER_COLS                                                             \
+	"id, name, display_name, role, pass_hash, email, disabled, "          \
+	"cred_epoch, created_at"
+
+/* job_read's order */
+#define JOB_COLS                                                              \
+	"id, kind, payload, run_at, lease_until, attempts, "                  \
+	"COALESCE(done_at, 0), COALESCE(dedup_key, ''), last_error"
 
 enum stmt {
 	STMT_BEGIN,
@@ -146,6 +186,13 @@ enum stmt {
 	STMT_SETTINGS_ALL,
 	STMT_USER_ADD,
 	STMT_USER_GET,
+	STMT_USER_BY_NAME,
+	STMT_USER_LIST,
+	STMT_USER_SET_PASSWORD,
+	STMT_USER_SET_ROLE,
+	STMT_USER_SET_DISABLED,
+	STMT_USER_SET_EMAIL,
+	STMT_USER_SET_DISPLAY,
 	STMT_CATEGORY_ADD,
 	STMT_CATEGORY_BY_SLUG,
 	STMT_CATEGORY_GET,
@@ -159,6 +206,22 @@ enum stmt {
 	STMT_ARTICLE_TAGS_DELETE,
 	STMT_ARTICLE_TAG_ADD,
 	STMT_REVISION_ADD,
+	/* the save path (content/): revisions, slugs, trash, batches */
+	STMT_REVISION_LATEST,
+	STMT_REVISIONS,
+	STMT_REVISIONS_COUNT,
+	STMT_REVISION_GET,
+	STMT_ARTICLE_SLUG_OWNER,
+	STMT_ARTICLE_STATE,
+	STMT_ARTICLES_ANY,
+	STMT_ARTICLES_ANY_COUNT,
+	STMT_ARTICLES_ADMIN,
+	STMT_ARTICLES_ADMIN_COUNT,
+	STMT_TAG_BY_NAME,
+	STMT_ARTICLE_PUBLISH_DUE,
+	STMT_ARTICLE_TRASH,
+	STMT_ARTICLE_RESTORE,
+	STMT_FTS_INDEX_MANY,
 	STMT_ARTICLE_GET,
 	STMT_ARTICLE_GET_ANY,
 	STMT_ARTICLE_SOURCES,
@@ -201,9 +264,55 @@ enum stmt {
 	STMT_LIKE_DEC,
 	STMT_REDIRECT_ADD,
 	STMT_REDIRECT_GET,
+	/* editor area (admin/): redirects, sessions, login throttling,
+	 * moderation, bans, taxonomy edits */
+	STMT_REDIRECT_SET,
+	STMT_REDIRECT_DELETE,
+	STMT_REDIRECTS_PAGE,
+	STMT_REDIRECTS_COUNT,
+	STMT_SESSION_ADD,
+	STMT_SESSION_GET,
+	STMT_SESSION_TOUCH,
+	STMT_SESSION_DELETE,
+	STMT_SESSIONS_PRUNE,
+	STMT_LOGIN_FAILURES_GET,
+	STMT_LOGIN_FAIL,
+	STMT_LOGIN_CLEAR,
+	STMT_LOGIN_PRUNE,
+	STMT_COMMENT_COUNTS,
+	STMT_COMMENTS_QUEUE,
+	STMT_COMMENTS_QUEUE_COUNT,
+	STMT_COMMENT_SET_BODY,
+	STMT_ARTICLE_STATUS_COUNTS,
+	STMT_BAN_ADD,
+	STMT_BAN_DELETE,
+	STMT_BANS,
+	STMT_BAN_EXACT,
+	STMT_CATEGORY_UPDATE,
+	STMT_CATEGORY_REASSIGN,
+	STMT_CATEGORY_REPARENT,
+	STMT_CATEGORY_DELETE,
+	STMT_CATEGORY_USAGE,
+	STMT_CHANGE_ALL,
+	STMT_TAG_GET,
+	STMT_TAG_UPDATE,
+	STMT_TAG_REASSIGN,
+	STMT_TAG_DELETE,
+	STMT_TAGS_PAGE,
+	STMT_TAGS_COUNT,
 	STMT_MEDIA_PUT,
 	STMT_MEDIA_GET,
+	STMT_MEDIA_ADD,
+	STMT_MEDIA_META,
+	STMT_MEDIA_LIST,
+	STMT_MEDIA_COUNT,
 	STMT_JOB_ADD,
+	STMT_JOB_SCHEDULE,
+	STMT_JOB_DUE,
+	STMT_JOB_CLAIM,
+	STMT_JOB_DONE,
+	STMT_JOB_FAIL,
+	STMT_JOB_GET,
 	STMT_FTS_UNINDEX,
 	STMT_FTS_INDEX,
 	STMT_SEARCH,
@@ -247,11 +356,24 @@ static const struct {
 	S(SETTINGS_ALL, "SELECT key, value FROM settings ORDER BY key"),
 
 	S(USER_ADD,
-	    "INSERT INTO users(name, display_name, role, pass_hash, created_at) "
-	    "VALUES (:name, :display, :role, :hash, :now)"),
-	S(USER_GET,
-	    "SELECT id, name, display_name, role, pass_hash FROM users "
+	    "INSERT INTO users(name, display_name, role, pass_hash, email, "
+	    "disabled, created_at) "
+	    "VALUES (:name, :display, :role, :hash, :email, :disabled, :now)"),
+	S(USER_GET, "SELECT " USER_COLS " FROM users WHERE id = :id"),
+	S(USER_BY_NAME, "SELECT " USER_COLS " FROM users WHERE name = :name"),
+	S(USER_LIST, "SELECT " USER_COLS " FROM users ORDER BY name"),
+	/* a new password ends every session made with the old one */
+	S(USER_SET_PASSWORD,
+	    "UPDATE users SET pass_hash = :hash, cred_epoch = cred_epoch + 1 "
 	    "WHERE id = :id"),
+	S(USER_SET_ROLE, "UPDATE users SET role = :role WHERE id = :id"),
+	/* disabling ends the user's sessions too */
+	S(USER_SET_DISABLED,
+	    "UPDATE users SET disabled = :disabled, "
+	    "cred_epoch = cred_epoch + :disabled WHERE id = :id"),
+	S(USER_SET_EMAIL, "UPDATE users SET email = :email WHERE id = :id"),
+	S(USER_SET_DISPLAY,
+	    "UPDATE users SET display_name = :display WHERE id = :id"),
 
 	S(CATEGORY_ADD,
 	    "INSERT INTO categories(parent_id, slug, name, description) "
@@ -291,8 +413,53 @@ static const struct {
 	    "ON CONFLICT DO NOTHING"),
 	S(REVISION_ADD,
 	    "INSERT INTO revisions(article_id, title, body, body_format, "
-	    "created_at, author_id) "
-	    "VALUES (:id, :title, :body, :format, :created, :author)"),
+	    "created_at, author_id, meta) "
+	    "VALUES (:id, :title, :body, :format, :created, :author, :meta)"),
+	/* ---- the save path (content/) ---- */
+	S(REVISION_LATEST,
+	    "SELECT COALESCE(MAX(id), 0) FROM revisions WHERE article_id = :id"),
+	S(REVISIONS,
+	    "SELECT " REV_COLS("''") " FROM revisions r" REV_JOINS
+	    " WHERE r.article_id = :id ORDER BY r.id DESC"
+	    " LIMIT :limit OFFSET :offset"),
+	S(REVISIONS_COUNT, "SELECT COUNT(*) FROM revisions WHERE article_id = :id"),
+	S(REVISION_GET,
+	    "SELECT " REV_COLS("r.body") " FROM revisions r" REV_JOINS
+	    " WHERE r.id = :id"),
+	S(ARTICLE_SLUG_OWNER,
+	    "SELECT id FROM articles WHERE slug = :slug AND kind = :kind"
+	    " AND id <> :except ORDER BY id LIMIT 1"),
+	S(ARTICLE_STATE,
+	    "SELECT status, published_at FROM articles WHERE id = :id"),
+	S(ARTICLES_ANY,
+	    "SELECT " ART_LIGHT " FROM articles a" ART_JOINS " WHERE " ART_ANY
+	    " ORDER BY a.id DESC LIMIT :limit OFFSET :offset"),
+	S(ARTICLES_ANY_COUNT, "SELECT COUNT(*) FROM articles a WHERE " ART_ANY),
+	/* the editor area's list: ART_ANY and its filters */
+	S(ARTICLES_ADMIN,
+	    "SELECT " ART_LIGHT " FROM articles a" ART_JOINS " WHERE " ART_ADMIN
+	    " ORDER BY a.id DESC LIMIT :limit OFFSET :offset"),
+	S(ARTICLES_ADMIN_COUNT,
+	    "SELECT COUNT(*) FROM articles a WHERE " ART_ADMIN),
+	S(TAG_BY_NAME,
+	    "SELECT id, slug, name FROM tags WHERE name = :name ORDER BY id LIMIT 1"),
+	S(ARTICLE_PUBLISH_DUE,
+	    "UPDATE articles SET status = 'published' WHERE id = :id"
+	    " AND status = 'scheduled' AND published_at <= :now"),
+	S(ARTICLE_TRASH,
+	    "UPDATE articles SET trashed_from = status, trashed_at = :now,"
+	    " status = 'trash' WHERE id = :id AND status <> 'trash'"),
+	S(ARTICLE_RESTORE,
+	    "UPDATE articles SET status = CASE WHEN trashed_from IN"
+	    " ('draft', 'scheduled', 'published') THEN trashed_from"
+	    " ELSE 'draft' END, trashed_from = '', trashed_at = 0"
+	    " WHERE id = :id AND status = 'trash' RETURNING status, published_at"),
+	/* batch mode: the deferred articles' entries in one statement, in
+	 * rowid order (what FTS5 appends fastest) */
+	S(FTS_INDEX_MANY,
+	    "INSERT INTO articles_fts(rowid, title, body)"
+	    " SELECT id, title, body FROM articles_fts_source"
+	    " WHERE id IN (SELECT value FROM json_each(:ids)) ORDER BY id"),
 
 	S(ARTICLE_GET,
 	    "SELECT " ART_FULL " FROM articles a" ART_JOINS
@@ -413,14 +580,27 @@ static const struct {
 	S(COMMENT_ADD,
 	    "INSERT INTO comments(article_id, parent_id, type, nickname, email, "
 	    "url, ip, visitor_id, body, created_at, status, like_count, "
-	    "legacy_id) VALUES (:article, :parent, :type, :nickname, :email, "
-	    ":url, :ip, :visitor, :body, :created, :status, :likes, :legacy)"),
+	    "legacy_id, pending_reason) VALUES (:article, :parent, :type, "
+	    ":nickname, :email, :url, :ip, :visitor, :body, :created, :status, "
+	    ":likes, :legacy, :reason)"),
 	S(COMMENT_GET, "SELECT " COMMENT_COLS " FROM comments WHERE id = :id"),
+	/* What a reader sees, and above it every spam or trashed ancestor
+	 * of something they see, as a placeholder (last column 1): replies
+	 * keep their place under "deleted" instead of jumping to the top. */
 	S(COMMENTS_FOR_ARTICLE,
-	    "SELECT " COMMENT_COLS " FROM comments WHERE article_id = :article"
+	    "WITH RECURSIVE shown(id, parent_id) AS ("
+	    " SELECT id, parent_id FROM comments WHERE article_id = :article"
 	    " AND (status = 'approved' OR"
 	    " (status = 'pending' AND visitor_id = :visitor))"
-	    " AND (:type IS NULL OR type = :type)"
+	    " AND (:type IS NULL OR type = :type)),"
+	    " up(id) AS (SELECT parent_id FROM shown WHERE parent_id IS NOT NULL"
+	    " UNION SELECT c.parent_id FROM comments c JOIN up ON c.id = up.id"
+	    " WHERE c.status IN ('spam', 'trash') AND c.parent_id IS NOT NULL)"
+	    " SELECT " COMMENT_COLS ", 0 AS hidden FROM comments"
+	    " WHERE id IN (SELECT id FROM shown)"
+	    " UNION ALL SELECT " COMMENT_COLS_HIDDEN ", 1 FROM comments"
+	    " WHERE id IN (SELECT id FROM up) AND article_id = :article"
+	    " AND status IN ('spam', 'trash')"
 	    " ORDER BY created_at, id"),
 	S(COMMENT_SET_STATUS, "UPDATE comments SET status = :status WHERE id = :id"),
 	S(CHANGES_SINCE,
@@ -460,21 +640,161 @@ static const struct {
 	S(REDIRECT_ADD, "INSERT INTO redirects(from_path, to_path) VALUES (:from, :to)"),
 	S(REDIRECT_GET, "SELECT to_path FROM redirects WHERE from_path = :from"),
 
+	/* ---- editor area (admin/) ---- */
+	S(REDIRECT_SET,
+	    "INSERT INTO redirects(from_path, to_path) VALUES (:from, :to)"
+	    " ON CONFLICT(from_path) DO UPDATE SET to_path = excluded.to_path"),
+	S(REDIRECT_DELETE, "DELETE FROM redirects WHERE from_path = :from"),
+	S(REDIRECTS_PAGE,
+	    "SELECT from_path, to_path FROM redirects ORDER BY from_path"
+	    " LIMIT :limit OFFSET :offset"),
+	S(REDIRECTS_COUNT, "SELECT COUNT(*) FROM redirects"),
+	/* the session records the user's credentials epoch of its birth */
+	S(SESSION_ADD,
+	    "INSERT INTO sessions(id_hash, user_id, csrf, cred_epoch, created_at,"
+	    " seen_at, ip, user_agent) SELECT :hash, id, :csrf, cred_epoch, :now,"
+	    " :now, :ip, :ua FROM users WHERE id = :user"),
+	S(SESSION_GET,
+	    "SELECT s.user_id, s.csrf, s.created_at, s.seen_at,"
+	    " s.cred_epoch < u.cred_epoch, u.disabled, u.role, u.name,"
+	    " u.display_name FROM sessions s JOIN users u ON u.id = s.user_id"
+	    " WHERE s.id_hash = :hash"),
+	S(SESSION_TOUCH, "UPDATE sessions SET seen_at = :now WHERE id_hash = :hash"),
+	S(SESSION_DELETE, "DELETE FROM sessions WHERE id_hash = :hash"),
+	S(SESSIONS_PRUNE,
+	    "DELETE FROM sessions WHERE seen_at < :idle OR created_at < :created"),
+	S(LOGIN_FAILURES_GET,
+	    "SELECT failures, last_at FROM login_failures WHERE key = :key"),
+	S(LOGIN_FAIL,
+	    "INSERT INTO login_failures(key, failures, last_at) VALUES (:key, 1,"
+	    " :now) ON CONFLICT(key) DO UPDATE SET failures = CASE WHEN"
+	    " login_failures.last_at < :forget THEN 1 ELSE"
+	    " login_failures.failures + 1 END, last_at = :now"),
+	S(LOGIN_CLEAR, "DELETE FROM login_failures WHERE key = :key"),
+	S(LOGIN_PRUNE, "DELETE FROM login_failures WHERE last_at < :before"),
+	S(COMMENT_COUNTS,
+	    "SELECT status, COUNT(*) FROM comments"
+	    " WHERE :article = 0 OR article_id = :article GROUP BY status"),
+	/* the page's rows first (index on status, created_at), titles after */
+	S(COMMENTS_QUEUE,
+	    "SELECT x.*, COALESCE(a.title, '') FROM (SELECT " COMMENT_COLS
+	    " FROM comments WHERE (:status IS NULL OR status = :status)"
+	    " AND (:article = 0 OR article_id = :article)"
+	    " ORDER BY created_at DESC, id DESC LIMIT :limit OFFSET :offset) AS x"
+	    " LEFT JOIN articles a ON a.id = x.article_id"
+	    " ORDER BY x.created_at DESC, x.id DESC"),
+	S(COMMENTS_QUEUE_COUNT,
+	    "SELECT COUNT(*) FROM comments WHERE (:status IS NULL OR status = :status)"
+	    " AND (:article = 0 OR article_id = :article)"),
+	S(COMMENT_SET_BODY, "UPDATE comments SET body = :body WHERE id = :id"),
+	S(ARTICLE_STATUS_COUNTS, "SELECT status, COUNT(*) FROM articles GROUP BY status"),
+	S(BAN_ADD,
+	    "INSERT INTO bans(kind, value, note, created_at)"
+	    " VALUES (:kind, :value, :note, :now)"),
+	S(BAN_DELETE, "DELETE FROM bans WHERE id = :id"),
+	S(BANS,
+	    "SELECT id, kind, value, note, created_at FROM bans"
+	    " ORDER BY created_at DESC, id DESC LIMIT :limit"),
+	S(BAN_EXACT,
+	    "SELECT EXISTS (SELECT 1 FROM bans WHERE (kind = 'ip' AND value = :ip)"
+	    " OR (kind = 'visitor' AND value = :visitor))"),
+	S(CATEGORY_UPDATE,
+	    "UPDATE categories SET parent_id = :parent, slug = :slug, name = :name,"
+	    " description = :description WHERE id = :id"),
+	S(CATEGORY_REASSIGN,
+	    "UPDATE articles SET category_id = :to WHERE category_id = :id"),
+	S(CATEGORY_REPARENT,
+	    "UPDATE categories SET parent_id = :parent WHERE parent_id = :id"),
+	S(CATEGORY_DELETE, "DELETE FROM categories WHERE id = :id"),
+	S(CATEGORY_USAGE,
+	    "SELECT category_id, COUNT(*) FROM articles"
+	    " WHERE category_id IS NOT NULL GROUP BY category_id"),
+	/* deletes of categories and tags have no trigger: say it here */
+	S(CHANGE_ALL, "INSERT INTO change_log(kind) VALUES ('all')"),
+	S(TAG_GET, "SELECT id, slug, name FROM tags WHERE id = :id"),
+	S(TAG_UPDATE, "UPDATE tags SET slug = :slug, name = :name WHERE id = :id"),
+	S(TAG_REASSIGN,
+	    "INSERT INTO article_tags(article_id, tag_id) SELECT article_id, :to"
+	    " FROM article_tags WHERE tag_id = :id ON CONFLICT DO NOTHING"),
+	S(TAG_DELETE, "DELETE FROM tags WHERE id = :id"),
+	S(TAGS_PAGE,
+	    "SELECT t.id, t.slug, t.name, (SELECT COUNT(*) FROM article_tags x"
+	    " WHERE x.tag_id = t.id) FROM tags t ORDER BY t.name, t.id"
+	    " LIMIT :limit OFFSET :offset"),
+	S(TAGS_COUNT, "SELECT COUNT(*) FROM tags"),
+
 	S(MEDIA_PUT,
 	    "INSERT INTO media(name, type, data, mtime) "
 	    "VALUES (:name, :type, :data, :mtime) ON CONFLICT(name) DO UPDATE "
 	    "SET type = excluded.type, data = excluded.data, mtime = excluded.mtime"),
 	S(MEDIA_GET, "SELECT type, data, mtime FROM media WHERE name = :name"),
+	/* same name, same bytes (content hash): keep the blob, fill in what
+	 * an older row lacks */
+	S(MEDIA_ADD,
+	    "INSERT INTO media(name, type, data, mtime, width, height, filename,"
+	    " uploader_id) VALUES (:name, :type, :data, :mtime, :width, :height,"
+	    " :filename, :uploader) ON CONFLICT(name) DO UPDATE SET"
+	    " width = excluded.width, height = excluded.height,"
+	    " filename = CASE WHEN media.filename = '' THEN excluded.filename"
+	    " ELSE media.filename END,"
+	    " uploader_id = COALESCE(media.uploader_id, excluded.uploader_id)"),
+	S(MEDIA_META,
+	    "SELECT " MEDIA_COLS " FROM media m" MEDIA_JOINS
+	    " WHERE m.name = :name"),
+	/* rowid order is upload order and needs no sort: only the page's
+	 * rows are read (their columns sit after the blob) */
+	S(MEDIA_LIST,
+	    "SELECT " MEDIA_COLS " FROM media m" MEDIA_JOINS
+	    " ORDER BY m.rowid DESC LIMIT :limit OFFSET :offset"),
+	S(MEDIA_COUNT, "SELECT COUNT(*) FROM media"),
 
 	S(JOB_ADD,
 	    "INSERT INTO jobs(kind, payload, run_at) VALUES (:kind, :payload, :run_at)"),
+	/* One job per key: scheduling again moves it (new time and payload)
+	 * and makes it pending afresh. A runner holding the old claim loses
+	 * it (attempts and lease no longer match), so its outcome is not
+	 * written over the new schedule. */
+	S(JOB_SCHEDULE,
+	    "INSERT INTO jobs(kind, payload, run_at, dedup_key)"
+	    " VALUES (:kind, :payload, :run_at, :key)"
+	    " ON CONFLICT(dedup_key) WHERE dedup_key IS NOT NULL DO UPDATE SET"
+	    " kind = excluded.kind, payload = excluded.payload,"
+	    " run_at = excluded.run_at, lease_until = 0, attempts = 0,"
+	    " done_at = NULL, last_error = ''"
+	    " RETURNING id"),
+	/* the runner's cheap look before it takes the write lock */
+	S(JOB_DUE,
+	    "SELECT EXISTS (SELECT 1 FROM jobs WHERE done_at IS NULL"
+	    " AND run_at <= :now AND lease_until < :now)"),
+	/* Claims the oldest due job that nobody holds; run inside BEGIN
+	 * IMMEDIATE, so two runners (processes, nodes) never both get it. A
+	 * claim that was never finished (the runner died) expires with its
+	 * lease and the job is claimed again: at least once. */
+	S(JOB_CLAIM,
+	    "UPDATE jobs SET lease_until = :now + :lease, attempts = attempts + 1"
+	    " WHERE id = (SELECT id FROM jobs WHERE done_at IS NULL"
+	    " AND run_at <= :now AND lease_until < :now ORDER BY run_at, id"
+	    " LIMIT 1) RETURNING " JOB_COLS),
+	/* finishing needs the claim still held: same attempt, same lease */
+	S(JOB_DONE,
+	    "UPDATE jobs SET done_at = :now, last_error = ''"
+	    " WHERE id = :id AND attempts = :attempts AND lease_until = :lease"
+	    " AND done_at IS NULL"),
+	S(JOB_FAIL,
+	    "UPDATE jobs SET last_error = :error, run_at = :run_at,"
+	    " lease_until = 0, done_at = :done"
+	    " WHERE id = :id AND attempts = :attempts AND lease_until = :lease"
+	    " AND done_at IS NULL"),
+	S(JOB_GET, "SELECT " JOB_COLS " FROM jobs WHERE id = :id"),
 
 	/*
 	 * Full-text search (fts.c). The index holds exactly the rows of the
 	 * view articles_fts_source (published and scheduled articles), with
 	 * the values the view shows: so every statement that changes an
 	 * article's title, body_text or status, or deletes one, runs between
-	 * FTS_UNINDEX (old values out) and FTS_INDEX (new values in) for it.
+	 * FTS_UNINDEX (old values out) and FTS_INDEX (new values in) for it
+	 * (fts_sync; in batch mode an article added in the batch is indexed
+	 * by FTS_INDEX_MANY at the commit instead, and skipped until then).
 	 */
 	S(FTS_UNINDEX,
 	    "INSERT INTO articles_fts(articles_fts, rowid, title, body)"
@@ -516,6 +836,9 @@ struct conn {
 	store *s;
 	sqlite3 *db;
 	bool in_tx;                    /* inside store_begin */
+	bool fts_defer;                /* store_fts_defer is on */
+	int64_t *fts_ids;              /* articles whose index entry waits */
+	size_t fts_n, fts_cap;
 	struct conn *prev, *next;
 	sqlite3_stmt *st[STMT__MAX];   /* prepared on first use */
 };
@@ -524,8 +847,10 @@ struct store {
 	char *path;
 	pthread_key_t key;             /* this thread's struct conn */
 	bool key_ok;
-	pthread_mutex_t mu;            /* guards conns */
+	pthread_mutex_t mu;            /* guards conns and the job hook */
 	struct conn *conns;
+	void (*job_hook)(void *ctx);   /* store_job_hook: a job was added */
+	void *job_hook_ctx;
 };
 
 /* One use of one statement: binds collect the first error so a caller
@@ -796,6 +1121,7 @@ conn_free(struct conn *c)
 		sqlite3_finalize(c->st[i]);
 	if (sqlite3_close(c->db) != SQLITE_OK)
 		fprintf(stderr, "store: close: %s\n", sqlite3_errmsg(c->db));
+	free(c->fts_ids);
 	free(c);
 }
 
@@ -980,6 +1306,8 @@ store_begin(store *s)
 	return e;
 }
 
+static enum store_err fts_flush(struct conn *c);
+
 /* On failure (BUSY) the transaction stays open: retry or roll back. */
 enum store_err
 store_commit(store *s)
@@ -994,9 +1322,13 @@ store_commit(store *s)
 	}
 	if (sqlite3_get_autocommit(c->db)) {
 		c->in_tx = false;
+		c->fts_n = 0;
 		fprintf(stderr, "store: transaction was rolled back earlier\n");
 		return STORE_ERROR;
 	}
+	/* deferred index entries commit with their articles, never after */
+	if ((e = fts_flush(c)) != STORE_OK)
+		return e;
 	e = conn_run(c, STMT_COMMIT);
 	if (e == STORE_OK || sqlite3_get_autocommit(c->db))
 		c->in_tx = false;
@@ -1018,6 +1350,7 @@ store_rollback(store *s)
 	if (!sqlite3_get_autocommit(c->db))
 		e = conn_run(c, STMT_ROLLBACK);
 	c->in_tx = false;
+	c->fts_n = 0; /* their articles are gone too */
 	return e;
 }
 
@@ -1349,9 +1682,51 @@ store_user_add(store *s, const struct store_user *u, int64_t *id)
 	q_text(&q, ":display", u->display_name ? u->display_name : u->name);
 	q_text(&q, ":role", role);
 	q_text(&q, ":hash", u->pass_hash);
+	q_text(&q, ":email", u->email);
+	q_int(&q, ":disabled", u->disabled ? 1 : 0);
 	q_int(&q, ":now", (int64_t)time(NULL));
 	if ((e = q_exec(&q)) == STORE_OK && id != NULL)
 		*id = sqlite3_last_insert_rowid(c->db);
+err:
+	q_close(&q);
+	return e;
+}
+
+/* One users row in USER_COLS order. */
+static void
+user_read(sqlite3_stmt *st, arena *a, struct store_user *out)
+{
+	out->id = sqlite3_column_int64(st, 0);
+	out->name = col_str(a, st, 1);
+	out->display_name = col_str(a, st, 2);
+	out->role = (enum store_role)enum_col(role_names, ROLE__MAX, st, 3);
+	out->pass_hash = col_str(a, st, 4);
+	out->email = col_str(a, st, 5);
+	out->disabled = sqlite3_column_int64(st, 6) != 0;
+	out->cred_epoch = sqlite3_column_int64(st, 7);
+	out->created_at = sqlite3_column_int64(st, 8);
+}
+
+/* One user by id (key :id) or name (key :name). */
+static enum store_err
+user_one(store *s, enum stmt id, int64_t uid, const char *name, arena *a,
+    struct store_user *out)
+{
+	struct conn *c = conn_get(s);
+	struct q q = {0};
+	enum store_err e;
+	if (c == NULL)
+		return STORE_ERROR;
+	if ((e = q_open(&q, c, id)) != STORE_OK)
+		goto err;
+	if (name != NULL)
+		q_text(&q, ":name", name);
+	else
+		q_int(&q, ":id", uid);
+	if (q_row(&q, &e))
+		user_read(q.st, a, out);
+	else if (e == STORE_OK)
+		e = STORE_NOTFOUND;
 err:
 	q_close(&q);
 	return e;
@@ -1361,26 +1736,113 @@ err:
 enum store_err
 store_user_get(store *s, int64_t id, arena *a, struct store_user *out)
 {
+	return user_one(s, STMT_USER_GET, id, NULL, a, out);
+}
+
+/* ---- accounts ---------------------------------------------------------------------- */
+
+enum store_err
+store_user_by_name(store *s, const char *name, arena *a, struct store_user *out)
+{
+	if (name == NULL)
+		return STORE_NOTFOUND;
+	return user_one(s, STMT_USER_BY_NAME, 0, name, a, out);
+}
+
+/* Every user, by login name; a site has a handful, so no paging. */
+enum store_err
+store_user_list(store *s, arena *a, struct store_user **out, size_t *n)
+{
+	struct conn *c = conn_get(s);
+	struct q q = {0};
+	enum store_err e;
+	struct store_user *v = NULL;
+	size_t cnt = 0, cap = 0;
+
+	*out = NULL;
+	*n = 0;
+	if (c == NULL)
+		return STORE_ERROR;
+	if ((e = q_open(&q, c, STMT_USER_LIST)) != STORE_OK)
+		goto err;
+	while (q_row(&q, &e)) {
+		v = grow(a, v, cnt, &cap, sizeof(*v));
+		user_read(q.st, a, &v[cnt++]);
+	}
+	if (e == STORE_OK) {
+		*out = v;
+		*n = cnt;
+	}
+err:
+	q_close(&q);
+	return e;
+}
+
+/* One account change: statement id with :id and one value, either text
+ * (when text is not NULL) or an integer. NOTFOUND when no user has that id. */
+static enum store_err
+user_update(store *s, enum stmt id, int64_t uid, const char *name,
+    const char *text, int64_t num)
+{
 	struct conn *c = conn_get(s);
 	struct q q = {0};
 	enum store_err e;
 	if (c == NULL)
 		return STORE_ERROR;
-	if ((e = q_open(&q, c, STMT_USER_GET)) != STORE_OK)
+	if ((e = q_open(&q, c, id)) != STORE_OK)
 		goto err;
-	q_int(&q, ":id", id);
-	if (q_row(&q, &e)) {
-		out->id = sqlite3_column_int64(q.st, 0);
-		out->name = col_str(a, q.st, 1);
-		out->display_name = col_str(a, q.st, 2);
-		out->role = (enum store_role)enum_col(role_names, ROLE__MAX, q.st, 3);
-		out->pass_hash = col_str(a, q.st, 4);
-	} else if (e == STORE_OK) {
+	q_int(&q, ":id", uid);
+	if (text != NULL)
+		q_text(&q, name, text);
+	else
+		q_int(&q, name, num);
+	if ((e = q_exec(&q)) == STORE_OK && sqlite3_changes(c->db) == 0)
 		e = STORE_NOTFOUND;
-	}
 err:
 	q_close(&q);
 	return e;
+}
+
+/* Bumps cred_epoch in the same statement: old sessions end. */
+enum store_err
+store_user_set_password(store *s, int64_t id, const char *pass_hash)
+{
+	if (pass_hash == NULL)
+		return STORE_INVALID;
+	return user_update(s, STMT_USER_SET_PASSWORD, id, ":hash", pass_hash, 0);
+}
+
+enum store_err
+store_user_set_role(store *s, int64_t id, enum store_role role)
+{
+	const char *r = enum_name(role_names, ROLE__MAX, (int)role);
+	if (r == NULL)
+		return STORE_INVALID;
+	return user_update(s, STMT_USER_SET_ROLE, id, ":role", r, 0);
+}
+
+/* Disabling bumps cred_epoch (sessions end); enabling does not. */
+enum store_err
+store_user_set_disabled(store *s, int64_t id, bool disabled)
+{
+	return user_update(s, STMT_USER_SET_DISABLED, id, ":disabled", NULL,
+	    disabled ? 1 : 0);
+}
+
+enum store_err
+store_user_set_email(store *s, int64_t id, const char *email)
+{
+	return user_update(s, STMT_USER_SET_EMAIL, id, ":email",
+	    email ? email : "", 0);
+}
+
+enum store_err
+store_user_set_display_name(store *s, int64_t id, const char *display_name)
+{
+	if (display_name == NULL || *display_name == '\0')
+		return STORE_INVALID;
+	return user_update(s, STMT_USER_SET_DISPLAY, id, ":display",
+	    display_name, 0);
 }
 
 /* A parent that does not exist is STORE_INVALID (foreign key). */
@@ -1588,8 +2050,9 @@ article_bind(struct q *q, const struct store_article *a, const char *guid)
 	q_text(q, ":legacy", a->legacy_id);
 }
 
-/* Writes an article's sources, tags and a revision; replacing what was
- * there. Runs inside the caller's transaction. */
+/* Writes an article's sources and tags, replacing what was there (the
+ * revision is content/'s: store_revision_add). Runs inside the caller's
+ * transaction. */
 static enum store_err
 article_children(struct conn *c, int64_t id, const struct store_article *a,
     bool replace)
@@ -1631,26 +2094,31 @@ article_children(struct conn *c, int64_t id, const struct store_article *a,
 			goto err;
 		q_close(&q);
 	}
-	if ((e = q_open(&q, c, STMT_REVISION_ADD)) != STORE_OK)
-		goto err;
-	q_int(&q, ":id", id);
-	q_text(&q, ":title", a->title);
-	q_text(&q, ":body", a->body);
-	q_text(&q, ":format", format_names[a->body_format]);
-	q_int(&q, ":created", a->updated_at ? a->updated_at : (int64_t)time(NULL));
-	q_id(&q, ":author", a->author_id);
-	e = q_exec(&q);
 err:
 	q_close(&q);
 	return e;
 }
 
+/* True when article's index entry waits for fts_flush (batch mode):
+ * nothing of it is in the index yet, so there is nothing to take out
+ * and the flush will write whatever it holds by then. */
+static bool
+fts_pending(const struct conn *c, int64_t article)
+{
+	for (size_t i = c->fts_n; i > 0; i--)
+		if (c->fts_ids[i - 1] == article)
+			return true;
+	return false;
+}
+
 /* Runs FTS_UNINDEX or FTS_INDEX for one article, inside the caller's
- * transaction (see the statement table). */
+ * transaction (see the statement table); nothing for a pending one. */
 static enum store_err
 fts_sync(struct conn *c, enum stmt id, int64_t article)
 {
 	struct q q = {0};
+	if (c->fts_n > 0 && fts_pending(c, article))
+		return STORE_OK;
 	enum store_err e = q_open(&q, c, id);
 	if (e == STORE_OK) {
 		q_int(&q, ":id", article);
@@ -1693,8 +2161,18 @@ store_article_add(store *s, struct store_article *a)
 		goto err;
 	id = sqlite3_last_insert_rowid(c->db);
 	q_close(&q);
-	if ((e = fts_sync(c, STMT_FTS_INDEX, id)) != STORE_OK)
+	if (c->fts_defer) {
+		/* a rolled-back add leaves its id here: harmless, the flush
+		 * finds no row (or the row that reused the id, also new) */
+		if (c->fts_n == c->fts_cap) {
+			c->fts_cap = c->fts_cap ? c->fts_cap * 2 : 256;
+			c->fts_ids = xrealloc(c->fts_ids,
+			    c->fts_cap * sizeof(*c->fts_ids));
+		}
+		c->fts_ids[c->fts_n++] = id;
+	} else if ((e = fts_sync(c, STMT_FTS_INDEX, id)) != STORE_OK) {
 		goto err;
+	}
 	e = article_children(c, id, a, false);
 err:
 	q_close(&q);
@@ -1885,6 +2363,14 @@ filter_bind(struct q *q, const struct store_filter *f, int64_t now)
 	} else if (q->id == STMT_LIST_CAT || q->id == STMT_COUNT_CAT) {
 		q_int(q, ":cat", f->category_id);
 	}
+}
+
+/* Binds ART_ANY's :status and :kind (NULL: no filter). */
+static void
+any_bind(struct q *q, enum store_status status, enum store_kind kind)
+{
+	q_text_null(q, ":status", enum_name(status_names, STATUS__MAX, (int)status));
+	q_text_null(q, ":kind", enum_name(kind_names, KIND__MAX, (int)kind));
 }
 
 /* The count and the page come from one read transaction, so the total
@@ -2267,6 +2753,9 @@ comment_read(sqlite3_stmt *st, arena *a, struct store_comment *o)
 	    st, 11);
 	o->like_count = sqlite3_column_int64(st, 12);
 	o->legacy_id = col_str(a, st, 13);
+	o->pending_reason = col_str(a, st, 14);
+	o->placeholder = false;
+	o->article_title = "";
 }
 
 /* Looks up a comment's article and status inside the caller's
@@ -2354,6 +2843,7 @@ store_comment_add(store *s, struct store_comment *cm)
 	q_text(&q, ":status", status);
 	q_int(&q, ":likes", cm->like_count);
 	q_text(&q, ":legacy", cm->legacy_id);
+	q_text(&q, ":reason", cm->pending_reason);
 	if ((e = q_exec(&q)) != STORE_OK)
 		goto err;
 	id = sqlite3_last_insert_rowid(c->db);
@@ -2416,7 +2906,8 @@ store_comments_for_article(store *s, int64_t article_id, enum store_ctype type,
 	q_text_null(&q, ":type", tname);
 	while (q_row(&q, &e)) {
 		v = grow(a, v, cnt, &cap, sizeof(*v));
-		comment_read(q.st, a, &v[cnt++]);
+		comment_read(q.st, a, &v[cnt]);
+		v[cnt++].placeholder = sqlite3_column_int(q.st, 15) != 0;
 	}
 	if (e == STORE_OK) {
 		*out = v;
@@ -2782,6 +3273,747 @@ err:
 	return e;
 }
 
+/* ---- editor area: redirects, sessions, throttling, moderation, taxonomy --- */
+
+/* Upsert: a slug changed twice points the old path at the newest. */
+enum store_err
+store_redirect_set(store *s, const char *from, const char *to)
+{
+	struct conn *c = conn_get(s);
+	struct q q = {0};
+	enum store_err e;
+	if (c == NULL)
+		return STORE_ERROR;
+	if (from == NULL || *from == '\0' || to == NULL || *to == '\0')
+		return STORE_INVALID;
+	if ((e = q_open(&q, c, STMT_REDIRECT_SET)) != STORE_OK)
+		goto err;
+	q_text(&q, ":from", from);
+	q_text(&q, ":to", to);
+	e = q_exec(&q);
+err:
+	q_close(&q);
+	return e;
+}
+
+/* Runs a one-row write keyed by one text parameter; NOTFOUND when it
+ * changed nothing. */
+static enum store_err
+admin_exec_text(store *s, enum stmt id, const char *param, const char *v)
+{
+	struct conn *c = conn_get(s);
+	struct q q = {0};
+	enum store_err e;
+	if (c == NULL)
+		return STORE_ERROR;
+	if ((e = q_open(&q, c, id)) != STORE_OK)
+		goto err;
+	q_text(&q, param, v);
+	if ((e = q_exec(&q)) == STORE_OK && sqlite3_changes(c->db) == 0)
+		e = STORE_NOTFOUND;
+err:
+	q_close(&q);
+	return e;
+}
+
+/* The same keyed by one integer. */
+static enum store_err
+admin_exec_int(store *s, enum stmt id, const char *param, int64_t v)
+{
+	struct conn *c = conn_get(s);
+	struct q q = {0};
+	enum store_err e;
+	if (c == NULL)
+		return STORE_ERROR;
+	if ((e = q_open(&q, c, id)) != STORE_OK)
+		goto err;
+	q_int(&q, param, v);
+	if ((e = q_exec(&q)) == STORE_OK && sqlite3_changes(c->db) == 0)
+		e = STORE_NOTFOUND;
+err:
+	q_close(&q);
+	return e;
+}
+
+enum store_err
+store_redirect_delete(store *s, const char *from)
+{
+	return admin_exec_text(s, STMT_REDIRECT_DELETE, ":from", from);
+}
+
+/* Count and page in one read transaction, so they agree. */
+enum store_err
+store_redirects(store *s, int64_t offset, int64_t limit, arena *a,
+    struct store_redirect **out, size_t *n, int64_t *total)
+{
+	struct conn *c = conn_get(s);
+	struct q q = {0};
+	struct tx t = {0};
+	enum store_err e;
+	struct store_redirect *v = NULL;
+	size_t cnt = 0, cap = 0;
+	*out = NULL;
+	*n = 0;
+	*total = 0;
+	if (c == NULL)
+		return STORE_ERROR;
+	if ((e = tx_begin(c, false, &t)) != STORE_OK)
+		return e;
+	if ((e = q_open(&q, c, STMT_REDIRECTS_COUNT)) != STORE_OK)
+		goto err;
+	if (q_row(&q, &e))
+		*total = sqlite3_column_int64(q.st, 0);
+	q_close(&q);
+	if (e != STORE_OK || (e = q_open(&q, c, STMT_REDIRECTS_PAGE)) != STORE_OK)
+		goto err;
+	q_int(&q, ":limit", limit);
+	q_int(&q, ":offset", offset);
+	while (q_row(&q, &e)) {
+		v = grow(a, v, cnt, &cap, sizeof(*v));
+		v[cnt].from = col_str(a, q.st, 0);
+		v[cnt].to = col_str(a, q.st, 1);
+		cnt++;
+	}
+	if (e == STORE_OK) {
+		*out = v;
+		*n = cnt;
+	}
+err:
+	q_close(&q);
+	return tx_end(c, &t, e);
+}
+
+/* NOTFOUND when the user is gone (the INSERT ... SELECT wrote nothing). */
+enum store_err
+store_session_add(store *s, const char *id_hash, int64_t user_id,
+    const char *csrf, int64_t now, const char *ip, const char *user_agent)
+{
+	struct conn *c = conn_get(s);
+	struct q q = {0};
+	enum store_err e;
+	if (c == NULL)
+		return STORE_ERROR;
+	if (id_hash == NULL || *id_hash == '\0' || csrf == NULL || *csrf == '\0')
+		return STORE_INVALID;
+	if ((e = q_open(&q, c, STMT_SESSION_ADD)) != STORE_OK)
+		goto err;
+	q_text(&q, ":hash", id_hash);
+	q_int(&q, ":user", user_id);
+	q_text(&q, ":csrf", csrf);
+	q_int(&q, ":now", now);
+	q_text(&q, ":ip", ip);
+	q_text(&q, ":ua", user_agent);
+	if ((e = q_exec(&q)) == STORE_OK && sqlite3_changes(c->db) == 0)
+		e = STORE_NOTFOUND;
+err:
+	q_close(&q);
+	return e;
+}
+
+/* Every request of a logged-in editor starts here: one indexed read. */
+enum store_err
+store_session_get(store *s, const char *id_hash, arena *a,
+    struct store_session *out)
+{
+	struct conn *c = conn_get(s);
+	struct q q = {0};
+	enum store_err e;
+	if (c == NULL)
+		return STORE_ERROR;
+	if ((e = q_open(&q, c, STMT_SESSION_GET)) != STORE_OK)
+		goto err;
+	q_text(&q, ":hash", id_hash);
+	if (q_row(&q, &e)) {
+		out->user_id = sqlite3_column_int64(q.st, 0);
+		out->csrf = col_str(a, q.st, 1);
+		out->created_at = sqlite3_column_int64(q.st, 2);
+		out->seen_at = sqlite3_column_int64(q.st, 3);
+		out->stale = sqlite3_column_int(q.st, 4) != 0;
+		out->disabled = sqlite3_column_int(q.st, 5) != 0;
+		out->role = (enum store_role)enum_col(role_names, ROLE__MAX, q.st, 6);
+		out->name = col_str(a, q.st, 7);
+		out->display_name = col_str(a, q.st, 8);
+	} else if (e == STORE_OK) {
+		e = STORE_NOTFOUND;
+	}
+err:
+	q_close(&q);
+	return e;
+}
+
+enum store_err
+store_session_touch(store *s, const char *id_hash, int64_t now)
+{
+	struct conn *c = conn_get(s);
+	struct q q = {0};
+	enum store_err e;
+	if (c == NULL)
+		return STORE_ERROR;
+	if ((e = q_open(&q, c, STMT_SESSION_TOUCH)) != STORE_OK)
+		goto err;
+	q_int(&q, ":now", now);
+	q_text(&q, ":hash", id_hash);
+	e = q_exec(&q);
+err:
+	q_close(&q);
+	return e;
+}
+
+enum store_err
+store_session_delete(store *s, const char *id_hash)
+{
+	return admin_exec_text(s, STMT_SESSION_DELETE, ":hash", id_hash);
+}
+
+enum store_err
+store_sessions_prune(store *s, int64_t idle_before, int64_t created_before)
+{
+	struct conn *c = conn_get(s);
+	struct q q = {0};
+	enum store_err e;
+	if (c == NULL)
+		return STORE_ERROR;
+	if ((e = q_open(&q, c, STMT_SESSIONS_PRUNE)) != STORE_OK)
+		goto err;
+	q_int(&q, ":idle", idle_before);
+	q_int(&q, ":created", created_before);
+	e = q_exec(&q);
+err:
+	q_close(&q);
+	return e;
+}
+
+enum store_err
+store_login_failures(store *s, const char *key, int64_t *failures,
+    int64_t *last_at)
+{
+	struct conn *c = conn_get(s);
+	struct q q = {0};
+	enum store_err e;
+	*failures = 0;
+	*last_at = 0;
+	if (c == NULL)
+		return STORE_ERROR;
+	if ((e = q_open(&q, c, STMT_LOGIN_FAILURES_GET)) != STORE_OK)
+		goto err;
+	q_text(&q, ":key", key);
+	if (q_row(&q, &e)) {
+		*failures = sqlite3_column_int64(q.st, 0);
+		*last_at = sqlite3_column_int64(q.st, 1);
+	}
+err:
+	q_close(&q);
+	return e;
+}
+
+/* One upsert, so concurrent failures on the same key all count. */
+enum store_err
+store_login_fail(store *s, const char *key, int64_t now, int64_t forget_before)
+{
+	struct conn *c = conn_get(s);
+	struct q q = {0};
+	enum store_err e;
+	if (c == NULL)
+		return STORE_ERROR;
+	if ((e = q_open(&q, c, STMT_LOGIN_FAIL)) != STORE_OK)
+		goto err;
+	q_text(&q, ":key", key);
+	q_int(&q, ":now", now);
+	q_int(&q, ":forget", forget_before);
+	e = q_exec(&q);
+err:
+	q_close(&q);
+	return e;
+}
+
+enum store_err
+store_login_clear(store *s, const char *key)
+{
+	enum store_err e = admin_exec_text(s, STMT_LOGIN_CLEAR, ":key", key);
+	return e == STORE_NOTFOUND ? STORE_OK : e;
+}
+
+enum store_err
+store_login_prune(store *s, int64_t before)
+{
+	enum store_err e = admin_exec_int(s, STMT_LOGIN_PRUNE, ":before", before);
+	return e == STORE_NOTFOUND ? STORE_OK : e;
+}
+
+/* Rows of (status name, count) into counts[] by enum. */
+static enum store_err
+admin_status_counts(struct q *q, const char *const *names, int max,
+    int64_t *counts)
+{
+	enum store_err e;
+	for (int i = 0; i < max; i++)
+		counts[i] = 0;
+	while (q_row(q, &e))
+		counts[enum_col(names, max, q->st, 0)] +=
+		    sqlite3_column_int64(q->st, 1);
+	return e;
+}
+
+enum store_err
+store_comment_counts(store *s, int64_t article_id, int64_t counts[CSTATUS__MAX])
+{
+	struct conn *c = conn_get(s);
+	struct q q = {0};
+	enum store_err e;
+	if (c == NULL)
+		return STORE_ERROR;
+	if ((e = q_open(&q, c, STMT_COMMENT_COUNTS)) != STORE_OK)
+		goto err;
+	q_int(&q, ":article", article_id);
+	e = admin_status_counts(&q, cstatus_names, CSTATUS__MAX, counts);
+err:
+	q_close(&q);
+	return e;
+}
+
+enum store_err
+store_article_status_counts(store *s, int64_t counts[STATUS__MAX])
+{
+	struct conn *c = conn_get(s);
+	struct q q = {0};
+	enum store_err e;
+	if (c == NULL)
+		return STORE_ERROR;
+	if ((e = q_open(&q, c, STMT_ARTICLE_STATUS_COUNTS)) != STORE_OK)
+		goto err;
+	e = admin_status_counts(&q, status_names, STATUS__MAX, counts);
+err:
+	q_close(&q);
+	return e;
+}
+
+/* Count and page in one read transaction, so the tabs and the list agree. */
+enum store_err
+store_comments_queue(store *s, enum store_cstatus st, int64_t article_id,
+    int64_t offset, int64_t limit, arena *a, struct store_comment **out,
+    size_t *n, int64_t *total)
+{
+	struct conn *c = conn_get(s);
+	struct q q = {0};
+	struct tx t = {0};
+	enum store_err e;
+	struct store_comment *v = NULL;
+	size_t cnt = 0, cap = 0;
+	const char *name = NULL;
+
+	*out = NULL;
+	*n = 0;
+	*total = 0;
+	if (c == NULL)
+		return STORE_ERROR;
+	if (st != CSTATUS__MAX &&
+	    (name = enum_name(cstatus_names, CSTATUS__MAX, (int)st)) == NULL)
+		return STORE_INVALID;
+	if ((e = tx_begin(c, false, &t)) != STORE_OK)
+		return e;
+	if ((e = q_open(&q, c, STMT_COMMENTS_QUEUE_COUNT)) != STORE_OK)
+		goto err;
+	q_text_null(&q, ":status", name);
+	q_int(&q, ":article", article_id);
+	if (q_row(&q, &e))
+		*total = sqlite3_column_int64(q.st, 0);
+	q_close(&q);
+	if (e != STORE_OK || (e = q_open(&q, c, STMT_COMMENTS_QUEUE)) != STORE_OK)
+		goto err;
+	q_text_null(&q, ":status", name);
+	q_int(&q, ":article", article_id);
+	q_int(&q, ":limit", limit);
+	q_int(&q, ":offset", offset);
+	while (q_row(&q, &e)) {
+		v = grow(a, v, cnt, &cap, sizeof(*v));
+		comment_read(q.st, a, &v[cnt]);
+		v[cnt++].article_title = col_str(a, q.st, 15);
+	}
+	if (e == STORE_OK) {
+		*out = v;
+		*n = cnt;
+	}
+err:
+	q_close(&q);
+	return tx_end(c, &t, e);
+}
+
+enum store_err
+store_comment_set_body(store *s, int64_t id, const char *body)
+{
+	struct conn *c = conn_get(s);
+	struct q q = {0};
+	enum store_err e;
+	if (c == NULL)
+		return STORE_ERROR;
+	if (body == NULL)
+		return STORE_INVALID;
+	if ((e = q_open(&q, c, STMT_COMMENT_SET_BODY)) != STORE_OK)
+		goto err;
+	q_text(&q, ":body", body);
+	q_int(&q, ":id", id);
+	if ((e = q_exec(&q)) == STORE_OK && sqlite3_changes(c->db) == 0)
+		e = STORE_NOTFOUND;
+err:
+	q_close(&q);
+	return e;
+}
+
+static const char *const ban_names[BAN__MAX] = {
+	[BAN_IP] = "ip",
+	[BAN_RANGE] = "range",
+	[BAN_VISITOR] = "visitor",
+};
+
+enum store_err
+store_ban_add(store *s, const struct store_ban *b, int64_t *id)
+{
+	struct conn *c = conn_get(s);
+	struct q q = {0};
+	enum store_err e;
+	const char *kind = enum_name(ban_names, BAN__MAX, (int)b->kind);
+	if (c == NULL)
+		return STORE_ERROR;
+	if (kind == NULL || b->value == NULL || *b->value == '\0')
+		return STORE_INVALID;
+	if ((e = q_open(&q, c, STMT_BAN_ADD)) != STORE_OK)
+		goto err;
+	q_text(&q, ":kind", kind);
+	q_text(&q, ":value", b->value);
+	q_text(&q, ":note", b->note);
+	q_int(&q, ":now", b->created_at);
+	if ((e = q_exec(&q)) == STORE_OK && id != NULL)
+		*id = sqlite3_last_insert_rowid(c->db);
+err:
+	q_close(&q);
+	return e;
+}
+
+enum store_err
+store_ban_delete(store *s, int64_t id)
+{
+	return admin_exec_int(s, STMT_BAN_DELETE, ":id", id);
+}
+
+enum store_err
+store_bans(store *s, size_t limit, arena *a, struct store_ban **out, size_t *n)
+{
+	struct conn *c = conn_get(s);
+	struct q q = {0};
+	enum store_err e;
+	struct store_ban *v = NULL;
+	size_t cnt = 0, cap = 0;
+	*out = NULL;
+	*n = 0;
+	if (c == NULL)
+		return STORE_ERROR;
+	if ((e = q_open(&q, c, STMT_BANS)) != STORE_OK)
+		goto err;
+	q_int(&q, ":limit", (int64_t)limit);
+	while (q_row(&q, &e)) {
+		v = grow(a, v, cnt, &cap, sizeof(*v));
+		v[cnt].id = sqlite3_column_int64(q.st, 0);
+		v[cnt].kind = (enum store_ban_kind)enum_col(ban_names, BAN__MAX,
+		    q.st, 1);
+		v[cnt].value = col_str(a, q.st, 2);
+		v[cnt].note = col_str(a, q.st, 3);
+		v[cnt].created_at = sqlite3_column_int64(q.st, 4);
+		cnt++;
+	}
+	if (e == STORE_OK) {
+		*out = v;
+		*n = cnt;
+	}
+err:
+	q_close(&q);
+	return e;
+}
+
+enum store_err
+store_ban_exact(store *s, const char *ip, const char *visitor, bool *yes)
+{
+	struct conn *c = conn_get(s);
+	struct q q = {0};
+	enum store_err e;
+	*yes = false;
+	if (c == NULL)
+		return STORE_ERROR;
+	if ((e = q_open(&q, c, STMT_BAN_EXACT)) != STORE_OK)
+		goto err;
+	q_text_null(&q, ":ip", ip);
+	q_text_null(&q, ":visitor", visitor);
+	if (q_row(&q, &e))
+		*yes = sqlite3_column_int(q.st, 0) != 0;
+err:
+	q_close(&q);
+	return e;
+}
+
+/* Parent of category id inside the caller's transaction (0: none). */
+static enum store_err
+category_parent(struct conn *c, int64_t id, int64_t *parent)
+{
+	struct q q = {0};
+	enum store_err e;
+	if ((e = q_open(&q, c, STMT_CATEGORY_GET)) != STORE_OK)
+		goto err;
+	q_int(&q, ":id", id);
+	if (q_row(&q, &e))
+		*parent = sqlite3_column_int64(q.st, 1);
+	else if (e == STORE_OK)
+		e = STORE_NOTFOUND;
+err:
+	q_close(&q);
+	return e;
+}
+
+/* The parent chain is walked in the same transaction, so no concurrent
+ * edit can close a loop between the check and the write. */
+enum store_err
+store_category_update(store *s, const struct store_category *cat)
+{
+	struct conn *c = conn_get(s);
+	struct q q = {0};
+	struct tx t = {0};
+	enum store_err e;
+	if (c == NULL)
+		return STORE_ERROR;
+	if (cat->slug == NULL || *cat->slug == '\0' || cat->name == NULL)
+		return STORE_INVALID;
+	if ((e = tx_begin(c, true, &t)) != STORE_OK)
+		return e;
+	int64_t p = cat->parent_id;
+	for (int depth = 0; p != 0 && e == STORE_OK; depth++) {
+		if (p == cat->id || depth > 1000) {
+			e = STORE_INVALID;
+			break;
+		}
+		e = category_parent(c, p, &p);
+		if (e == STORE_NOTFOUND)
+			e = STORE_INVALID;
+	}
+	if (e != STORE_OK)
+		goto err;
+	if ((e = q_open(&q, c, STMT_CATEGORY_UPDATE)) != STORE_OK)
+		goto err;
+	q_id(&q, ":parent", cat->parent_id);
+	q_text(&q, ":slug", cat->slug);
+	q_text(&q, ":name", cat->name);
+	q_text(&q, ":description", cat->description);
+	q_int(&q, ":id", cat->id);
+	if ((e = q_exec(&q)) == STORE_OK && sqlite3_changes(c->db) == 0)
+		e = STORE_NOTFOUND;
+err:
+	q_close(&q);
+	return tx_end(c, &t, e);
+}
+
+/* Runs statement id with :id and one more integer (or NULL for 0)
+ * parameter inside the caller's transaction. */
+static enum store_err
+admin_run2(struct conn *c, enum stmt id, int64_t key, const char *param,
+    int64_t v)
+{
+	struct q q = {0};
+	enum store_err e;
+	if ((e = q_open(&q, c, id)) != STORE_OK)
+		goto err;
+	q_int(&q, ":id", key);
+	if (param)
+		q_id(&q, param, v);
+	e = q_exec(&q);
+err:
+	q_close(&q);
+	return e;
+}
+
+enum store_err
+store_category_delete(store *s, int64_t id, int64_t reassign)
+{
+	struct conn *c = conn_get(s);
+	struct tx t = {0};
+	enum store_err e;
+	int64_t parent = 0, p2 = 0;
+	if (c == NULL)
+		return STORE_ERROR;
+	if (reassign == id)
+		return STORE_INVALID;
+	if ((e = tx_begin(c, true, &t)) != STORE_OK)
+		return e;
+	if ((e = category_parent(c, id, &parent)) != STORE_OK)
+		goto err;
+	if (reassign != 0 && (e = category_parent(c, reassign, &p2)) != STORE_OK) {
+		if (e == STORE_NOTFOUND)
+			e = STORE_INVALID;
+		goto err;
+	}
+	if ((e = admin_run2(c, STMT_CATEGORY_REASSIGN, id, ":to", reassign)) ||
+	    (e = admin_run2(c, STMT_CATEGORY_REPARENT, id, ":parent", parent)) ||
+	    (e = admin_run2(c, STMT_CATEGORY_DELETE, id, NULL, 0)))
+		goto err;
+	e = conn_run(c, STMT_CHANGE_ALL);
+err:
+	return tx_end(c, &t, e);
+}
+
+enum store_err
+store_category_usage(store *s, arena *a, int64_t **ids, int64_t **counts,
+    size_t *n)
+{
+	struct conn *c = conn_get(s);
+	struct q q = {0};
+	enum store_err e;
+	int64_t *vi = NULL, *vc = NULL;
+	size_t cnt = 0, cap = 0, cap2 = 0;
+	*ids = *counts = NULL;
+	*n = 0;
+	if (c == NULL)
+		return STORE_ERROR;
+	if ((e = q_open(&q, c, STMT_CATEGORY_USAGE)) != STORE_OK)
+		goto err;
+	while (q_row(&q, &e)) {
+		vi = grow(a, vi, cnt, &cap, sizeof(*vi));
+		vc = grow(a, vc, cnt, &cap2, sizeof(*vc));
+		vi[cnt] = sqlite3_column_int64(q.st, 0);
+		vc[cnt++] = sqlite3_column_int64(q.st, 1);
+	}
+	if (e == STORE_OK) {
+		*ids = vi;
+		*counts = vc;
+		*n = cnt;
+	}
+err:
+	q_close(&q);
+	return e;
+}
+
+enum store_err
+store_tag_get(store *s, int64_t id, arena *a, struct store_tag *out)
+{
+	struct conn *c = conn_get(s);
+	struct q q = {0};
+	enum store_err e;
+	if (c == NULL)
+		return STORE_ERROR;
+	if ((e = q_open(&q, c, STMT_TAG_GET)) != STORE_OK)
+		goto err;
+	q_int(&q, ":id", id);
+	if (q_row(&q, &e)) {
+		out->id = sqlite3_column_int64(q.st, 0);
+		out->slug = col_str(a, q.st, 1);
+		out->name = col_str(a, q.st, 2);
+	} else if (e == STORE_OK) {
+		e = STORE_NOTFOUND;
+	}
+err:
+	q_close(&q);
+	return e;
+}
+
+enum store_err
+store_tag_update(store *s, const struct store_tag *tg)
+{
+	struct conn *c = conn_get(s);
+	struct q q = {0};
+	enum store_err e;
+	if (c == NULL)
+		return STORE_ERROR;
+	if (tg->slug == NULL || *tg->slug == '\0' || tg->name == NULL)
+		return STORE_INVALID;
+	if ((e = q_open(&q, c, STMT_TAG_UPDATE)) != STORE_OK)
+		goto err;
+	q_text(&q, ":slug", tg->slug);
+	q_text(&q, ":name", tg->name);
+	q_int(&q, ":id", tg->id);
+	if ((e = q_exec(&q)) == STORE_OK && sqlite3_changes(c->db) == 0)
+		e = STORE_NOTFOUND;
+err:
+	q_close(&q);
+	return e;
+}
+
+enum store_err
+store_tag_delete(store *s, int64_t id, int64_t reassign)
+{
+	struct conn *c = conn_get(s);
+	struct tx t = {0};
+	struct q q = {0};
+	enum store_err e;
+	if (c == NULL)
+		return STORE_ERROR;
+	if (reassign == id)
+		return STORE_INVALID;
+	if ((e = tx_begin(c, true, &t)) != STORE_OK)
+		return e;
+	if (reassign != 0) {
+		if ((e = q_open(&q, c, STMT_TAG_GET)) != STORE_OK)
+			goto err;
+		q_int(&q, ":id", reassign);
+		if (!q_row(&q, &e) && e == STORE_OK)
+			e = STORE_INVALID;
+		q_close(&q);
+		if (e != STORE_OK ||
+		    (e = admin_run2(c, STMT_TAG_REASSIGN, id, ":to", reassign)))
+			goto err;
+	}
+	if ((e = admin_run2(c, STMT_TAG_DELETE, id, NULL, 0)) != STORE_OK)
+		goto err;
+	if (sqlite3_changes(c->db) == 0) {
+		e = STORE_NOTFOUND;
+		goto err;
+	}
+	e = conn_run(c, STMT_CHANGE_ALL);
+err:
+	q_close(&q);
+	return tx_end(c, &t, e);
+}
+
+enum store_err
+store_tags_page(store *s, int64_t offset, int64_t limit, arena *a,
+    struct store_tag **out, int64_t **counts, size_t *n, int64_t *total)
+{
+	struct conn *c = conn_get(s);
+	struct q q = {0};
+	struct tx t = {0};
+	enum store_err e;
+	struct store_tag *v = NULL;
+	int64_t *vc = NULL;
+	size_t cnt = 0, cap = 0, cap2 = 0;
+	*out = NULL;
+	*counts = NULL;
+	*n = 0;
+	*total = 0;
+	if (c == NULL)
+		return STORE_ERROR;
+	if ((e = tx_begin(c, false, &t)) != STORE_OK)
+		return e;
+	if ((e = q_open(&q, c, STMT_TAGS_COUNT)) != STORE_OK)
+		goto err;
+	if (q_row(&q, &e))
+		*total = sqlite3_column_int64(q.st, 0);
+	q_close(&q);
+	if (e != STORE_OK || (e = q_open(&q, c, STMT_TAGS_PAGE)) != STORE_OK)
+		goto err;
+	q_int(&q, ":limit", limit);
+	q_int(&q, ":offset", offset);
+	while (q_row(&q, &e)) {
+		v = grow(a, v, cnt, &cap, sizeof(*v));
+		vc = grow(a, vc, cnt, &cap2, sizeof(*vc));
+		v[cnt].id = sqlite3_column_int64(q.st, 0);
+		v[cnt].slug = col_str(a, q.st, 1);
+		v[cnt].name = col_str(a, q.st, 2);
+		vc[cnt++] = sqlite3_column_int64(q.st, 3);
+	}
+	if (e == STORE_OK) {
+		*out = v;
+		*counts = vc;
+		*n = cnt;
+	}
+err:
+	q_close(&q);
+	return tx_end(c, &t, e);
+}
+
 /* ---- media ------------------------------------------------------------------------ */
 
 /* [A-Za-z0-9._-]+, not starting with '.', so a name is also a safe file
@@ -2860,9 +4092,191 @@ err:
 	return e;
 }
 
+/* ---- editor area: article list and media library ---------------------------------- */
+
+/* Binds ART_ADMIN's parameters from f. */
+static void
+admin_list_bind(struct q *q, const struct store_article_query *f)
+{
+	any_bind(q, f->status, f->kind);
+	q_int(q, ":category", f->category_id);
+	q_int(q, ":author", f->author_id);
+	q_text(q, ":text", f->text ? f->text : "");
+}
+
+/* The count and the page come from one read transaction. */
+enum store_err
+store_articles_admin(store *s, const struct store_article_query *f,
+    int64_t offset, int64_t limit, arena *a, struct store_article **out,
+    size_t *n, int64_t *total)
+{
+	struct conn *c = conn_get(s);
+	struct q q = {0};
+	struct tx t = {0};
+	enum store_err e;
+
+	*out = NULL;
+	*n = 0;
+	if (total != NULL)
+		*total = 0;
+	if (c == NULL)
+		return STORE_ERROR;
+	if ((e = tx_begin(c, false, &t)) != STORE_OK)
+		return e;
+	if (total != NULL) {
+		if ((e = q_open(&q, c, STMT_ARTICLES_ADMIN_COUNT)) != STORE_OK)
+			goto err;
+		admin_list_bind(&q, f);
+		if (q_row(&q, &e))
+			*total = sqlite3_column_int64(q.st, 0);
+		q_close(&q);
+		if (e != STORE_OK)
+			goto err;
+	}
+	if ((e = q_open(&q, c, STMT_ARTICLES_ADMIN)) != STORE_OK)
+		goto err;
+	admin_list_bind(&q, f);
+	q_int(&q, ":limit", limit);
+	q_int(&q, ":offset", offset > 0 ? offset : 0);
+	e = article_rows(&q, a, out, n);
+err:
+	q_close(&q);
+	return tx_end(c, &t, e);
+}
+
+/* One row of MEDIA_COLS. */
+static void
+media_read(sqlite3_stmt *st, arena *a, struct store_media *o)
+{
+	o->name = col_str(a, st, 0);
+	o->type = col_str(a, st, 1);
+	o->width = sqlite3_column_int64(st, 2);
+	o->height = sqlite3_column_int64(st, 3);
+	o->filename = col_str(a, st, 4);
+	o->uploader_id = sqlite3_column_int64(st, 5);
+	o->mtime = sqlite3_column_int64(st, 6);
+	o->uploader_name = col_str(a, st, 7);
+}
+
+enum store_err
+store_media_add(store *s, const struct store_media *m, const void *data,
+    size_t n)
+{
+	struct conn *c = conn_get(s);
+	struct q q = {0};
+	enum store_err e;
+	if (c == NULL)
+		return STORE_ERROR;
+	if (!media_name_ok(m->name) || m->type == NULL || *m->type == '\0' ||
+	    (n > 0 && data == NULL) || m->width < 0 || m->height < 0)
+		return STORE_INVALID;
+	if ((e = q_open(&q, c, STMT_MEDIA_ADD)) != STORE_OK)
+		goto err;
+	q_text(&q, ":name", m->name);
+	q_text(&q, ":type", m->type);
+	q_blob(&q, ":data", data, n);
+	q_int(&q, ":mtime", m->mtime);
+	q_int(&q, ":width", m->width);
+	q_int(&q, ":height", m->height);
+	q_text(&q, ":filename", m->filename);
+	q_id(&q, ":uploader", m->uploader_id);
+	e = q_exec(&q);
+err:
+	q_close(&q);
+	return e;
+}
+
+enum store_err
+store_media_meta(store *s, const char *name, arena *a, struct store_media *out)
+{
+	struct conn *c = conn_get(s);
+	struct q q = {0};
+	enum store_err e;
+	if (c == NULL)
+		return STORE_ERROR;
+	if (!media_name_ok(name))
+		return STORE_NOTFOUND;
+	if ((e = q_open(&q, c, STMT_MEDIA_META)) != STORE_OK)
+		goto err;
+	q_text(&q, ":name", name);
+	if (q_row(&q, &e))
+		media_read(q.st, a, out);
+	else if (e == STORE_OK)
+		e = STORE_NOTFOUND;
+err:
+	q_close(&q);
+	return e;
+}
+
+enum store_err
+store_media_list(store *s, int64_t offset, int64_t limit, arena *a,
+    struct store_media **out, size_t *n, int64_t *total)
+{
+	struct conn *c = conn_get(s);
+	struct q q = {0};
+	struct tx t = {0};
+	struct store_media *v = NULL;
+	size_t cnt = 0, cap = 0;
+	enum store_err e;
+
+	*out = NULL;
+	*n = 0;
+	if (total != NULL)
+		*total = 0;
+	if (c == NULL)
+		return STORE_ERROR;
+	if ((e = tx_begin(c, false, &t)) != STORE_OK)
+		return e;
+	if (total != NULL) {
+		if ((e = q_open(&q, c, STMT_MEDIA_COUNT)) != STORE_OK)
+			goto err;
+		if (q_row(&q, &e))
+			*total = sqlite3_column_int64(q.st, 0);
+		q_close(&q);
+		if (e != STORE_OK)
+			goto err;
+	}
+	if ((e = q_open(&q, c, STMT_MEDIA_LIST)) != STORE_OK)
+		goto err;
+	q_int(&q, ":limit", limit);
+	q_int(&q, ":offset", offset > 0 ? offset : 0);
+	while (q_row(&q, &e)) {
+		v = grow(a, v, cnt, &cap, sizeof(*v));
+		media_read(q.st, a, &v[cnt++]);
+	}
+	if (e == STORE_OK) {
+		*out = v;
+		*n = cnt;
+	}
+err:
+	q_close(&q);
+	return tx_end(c, &t, e);
+}
+
 /* ---- jobs ------------------------------------------------------------------------- */
 
-/* The worker that leases and runs jobs comes later. */
+void
+store_job_hook(store *s, void (*fn)(void *ctx), void *ctx)
+{
+	pthread_mutex_lock(&s->mu);
+	s->job_hook = fn;
+	s->job_hook_ctx = ctx;
+	pthread_mutex_unlock(&s->mu);
+}
+
+/* Tells this process's runner (src/jobs/) that a job was added, so it
+ * need not wait for its next poll. Called under s->mu, so once
+ * store_job_hook(NULL) has returned no call to the old hook is running. */
+static void
+job_added(store *s)
+{
+	pthread_mutex_lock(&s->mu);
+	if (s->job_hook != NULL)
+		s->job_hook(s->job_hook_ctx);
+	pthread_mutex_unlock(&s->mu);
+}
+
+/* A job with no key: every call adds one. */
 enum store_err
 store_job_add(store *s, const char *kind, const char *payload, int64_t run_at)
 {
@@ -2881,7 +4295,611 @@ store_job_add(store *s, const char *kind, const char *payload, int64_t run_at)
 	e = q_exec(&q);
 err:
 	q_close(&q);
+	if (e == STORE_OK)
+		job_added(s);
 	return e;
+}
+
+/* Upsert on the key (see JOB_SCHEDULE); RETURNING gives the id both ways. */
+enum store_err
+store_job_schedule(store *s, const char *kind, const char *payload,
+    int64_t run_at, const char *key, int64_t *id)
+{
+	struct conn *c = conn_get(s);
+	struct q q = {0};
+	enum store_err e;
+	if (c == NULL)
+		return STORE_ERROR;
+	if (kind == NULL || *kind == '\0' || key == NULL || *key == '\0')
+		return STORE_INVALID;
+	if ((e = q_open(&q, c, STMT_JOB_SCHEDULE)) != STORE_OK)
+		goto err;
+	q_text(&q, ":kind", kind);
+	q_text(&q, ":payload", payload);
+	q_int(&q, ":run_at", run_at);
+	q_text(&q, ":key", key);
+	if (q_row(&q, &e) && id != NULL)
+		*id = sqlite3_column_int64(q.st, 0);
+	if (e == STORE_OK)
+		e = q_exec(&q);
+err:
+	q_close(&q);
+	if (e == STORE_OK)
+		job_added(s);
+	return e;
+}
+
+/* One jobs row in JOB_COLS order. */
+static void
+job_read(sqlite3_stmt *st, arena *a, struct store_job *out)
+{
+	out->id = sqlite3_column_int64(st, 0);
+	out->kind = col_str(a, st, 1);
+	out->payload = col_str(a, st, 2);
+	out->run_at = sqlite3_column_int64(st, 3);
+	out->lease_until = sqlite3_column_int64(st, 4);
+	out->attempts = sqlite3_column_int64(st, 5);
+	out->done_at = sqlite3_column_int64(st, 6);
+	out->dedup_key = col_str(a, st, 7);
+	out->last_error = col_str(a, st, 8);
+}
+
+enum store_err
+store_job_due(store *s, int64_t now, bool *yes)
+{
+	int64_t v = 0;
+	enum store_err e = store_one_int(s, STMT_JOB_DUE, ":now", now, &v);
+	*yes = e == STORE_OK && v != 0;
+	return e;
+}
+
+/*
+ * BEGIN IMMEDIATE takes the write lock before the due row is chosen: a
+ * claim in one autocommit statement would read a snapshot first and fail
+ * with BUSY_SNAPSHOT when another runner committed in between. The row
+ * is read whole before COMMIT (RETURNING rows end with the statement).
+ */
+enum store_err
+store_job_claim(store *s, int64_t now, int64_t lease, arena *a,
+    struct store_job *out)
+{
+	struct conn *c = conn_get(s);
+	struct q q = {0};
+	struct tx t;
+	enum store_err e;
+	bool got = false;
+	if (c == NULL)
+		return STORE_ERROR;
+	if (lease < 1)
+		return STORE_INVALID;
+	if ((e = tx_begin(c, true, &t)) != STORE_OK)
+		return e;
+	if ((e = q_open(&q, c, STMT_JOB_CLAIM)) != STORE_OK)
+		goto err;
+	q_int(&q, ":now", now);
+	q_int(&q, ":lease", lease);
+	if (q_row(&q, &e)) {
+		job_read(q.st, a, out);
+		got = true;
+		e = q_exec(&q);
+	}
+err:
+	q_close(&q);
+	e = tx_end(c, &t, e);
+	if (e == STORE_OK && !got)
+		e = STORE_NOTFOUND;
+	return e;
+}
+
+/* NOTFOUND: the claim was lost (lease expired and taken, or the job was
+ * scheduled anew); the outcome is not recorded. */
+static enum store_err
+job_finish(store *s, enum stmt id, const struct store_job *j, int64_t now,
+    const char *error, int64_t run_at, int64_t done)
+{
+	struct conn *c = conn_get(s);
+	struct q q = {0};
+	enum store_err e;
+	if (c == NULL)
+		return STORE_ERROR;
+	if ((e = q_open(&q, c, id)) != STORE_OK)
+		goto err;
+	q_int(&q, ":id", j->id);
+	q_int(&q, ":attempts", j->attempts);
+	q_int(&q, ":lease", j->lease_until);
+	if (id == STMT_JOB_DONE) {
+		q_int(&q, ":now", now);
+	} else {
+		q_text(&q, ":error", error);
+		q_int(&q, ":run_at", run_at);
+		q_id(&q, ":done", done);
+	}
+	if ((e = q_exec(&q)) == STORE_OK && sqlite3_changes(c->db) == 0)
+		e = STORE_NOTFOUND;
+err:
+	q_close(&q);
+	return e;
+}
+
+enum store_err
+store_job_done(store *s, const struct store_job *j, int64_t now)
+{
+	return job_finish(s, STMT_JOB_DONE, j, now, NULL, 0, 0);
+}
+
+enum store_err
+store_job_fail(store *s, const struct store_job *j, const char *error,
+    int64_t retry_at, int64_t now)
+{
+	if (retry_at > 0)
+		return job_finish(s, STMT_JOB_FAIL, j, now, error, retry_at, 0);
+	return job_finish(s, STMT_JOB_FAIL, j, now, error, j->run_at,
+	    now > 0 ? now : 1);
+}
+
+enum store_err
+store_job_get(store *s, int64_t id, arena *a, struct store_job *out)
+{
+	struct conn *c = conn_get(s);
+	struct q q = {0};
+	enum store_err e;
+	if (c == NULL)
+		return STORE_ERROR;
+	if ((e = q_open(&q, c, STMT_JOB_GET)) != STORE_OK)
+		goto err;
+	q_int(&q, ":id", id);
+	if (q_row(&q, &e))
+		job_read(q.st, a, out);
+	else if (e == STORE_OK)
+		e = STORE_NOTFOUND;
+err:
+	q_close(&q);
+	return e;
+}
+
+/* ---- the save path (content/): revisions, slugs, trash, batches ---------- */
+
+/* One row of REV_COLS. */
+static void
+rev_read(sqlite3_stmt *st, arena *a, struct store_revision *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->id = sqlite3_column_int64(st, 0);
+	o->article_id = sqlite3_column_int64(st, 1);
+	o->title = col_str(a, st, 2);
+	o->body = col_str(a, st, 3);
+	o->body_format = (enum store_format)enum_col(format_names, FORMAT__MAX,
+	    st, 4);
+	o->created_at = sqlite3_column_int64(st, 5);
+	o->author_id = sqlite3_column_int64(st, 6);
+	o->meta = col_str(a, st, 7);
+	o->author_name = col_str(a, st, 8);
+}
+
+/* A missing article is STORE_INVALID (foreign key); meta "" is "{}". */
+enum store_err
+store_revision_add(store *s, struct store_revision *r)
+{
+	struct conn *c = conn_get(s);
+	struct q q = {0};
+	enum store_err e;
+	const char *fmt = enum_name(format_names, FORMAT__MAX, (int)r->body_format);
+	if (c == NULL)
+		return STORE_ERROR;
+	if (fmt == NULL || r->article_id <= 0)
+		return STORE_INVALID;
+	if ((e = q_open(&q, c, STMT_REVISION_ADD)) != STORE_OK)
+		goto err;
+	q_int(&q, ":id", r->article_id);
+	q_text(&q, ":title", r->title);
+	q_text(&q, ":body", r->body);
+	q_text(&q, ":format", fmt);
+	q_int(&q, ":created", r->created_at);
+	q_id(&q, ":author", r->author_id);
+	q_text(&q, ":meta", r->meta && *r->meta ? r->meta : "{}");
+	if ((e = q_exec(&q)) == STORE_OK)
+		r->id = sqlite3_last_insert_rowid(c->db);
+err:
+	q_close(&q);
+	return e;
+}
+
+/* Revision ids only grow, so the newest is the largest. */
+enum store_err
+store_revision_latest(store *s, int64_t article_id, int64_t *id)
+{
+	return store_one_int(s, STMT_REVISION_LATEST, ":id", article_id, id);
+}
+
+/* The count and the page come from one read transaction. */
+enum store_err
+store_revisions(store *s, int64_t article_id, int64_t offset, int64_t limit,
+    arena *a, struct store_revision **out, size_t *n, int64_t *total)
+{
+	struct conn *c = conn_get(s);
+	struct q q = {0};
+	struct tx t = {0};
+	struct store_revision *v = NULL;
+	size_t cnt = 0, cap = 0;
+	enum store_err e;
+
+	*out = NULL;
+	*n = 0;
+	if (total != NULL)
+		*total = 0;
+	if (c == NULL)
+		return STORE_ERROR;
+	if ((e = tx_begin(c, false, &t)) != STORE_OK)
+		return e;
+	if (total != NULL) {
+		if ((e = q_open(&q, c, STMT_REVISIONS_COUNT)) != STORE_OK)
+			goto err;
+		q_int(&q, ":id", article_id);
+		if (q_row(&q, &e))
+			*total = sqlite3_column_int64(q.st, 0);
+		q_close(&q);
+		if (e != STORE_OK)
+			goto err;
+	}
+	if ((e = q_open(&q, c, STMT_REVISIONS)) != STORE_OK)
+		goto err;
+	q_int(&q, ":id", article_id);
+	q_int(&q, ":limit", limit);
+	q_int(&q, ":offset", offset > 0 ? offset : 0);
+	while (q_row(&q, &e)) {
+		v = grow(a, v, cnt, &cap, sizeof(*v));
+		rev_read(q.st, a, &v[cnt++]);
+	}
+err:
+	q_close(&q);
+	e = tx_end(c, &t, e);
+	if (e == STORE_OK) {
+		*out = v;
+		*n = cnt;
+	}
+	return e;
+}
+
+/* With the body: what a restore or a diff needs. */
+enum store_err
+store_revision_get(store *s, int64_t id, arena *a, struct store_revision *out)
+{
+	struct conn *c = conn_get(s);
+	struct q q = {0};
+	enum store_err e;
+	if (c == NULL)
+		return STORE_ERROR;
+	if ((e = q_open(&q, c, STMT_REVISION_GET)) != STORE_OK)
+		goto err;
+	q_int(&q, ":id", id);
+	if (q_row(&q, &e))
+		rev_read(q.st, a, out);
+	else if (e == STORE_OK)
+		e = STORE_NOTFOUND;
+err:
+	q_close(&q);
+	return e;
+}
+
+/* Slugs are unique per kind by content_save's checks, not by the schema
+ * (WordPress pages may share one), hence "the lowest id". */
+enum store_err
+store_article_slug_owner(store *s, enum store_kind kind, const char *slug,
+    int64_t except, int64_t *id)
+{
+	struct conn *c = conn_get(s);
+	struct q q = {0};
+	enum store_err e;
+	const char *k = enum_name(kind_names, KIND__MAX, (int)kind);
+	*id = 0;
+	if (c == NULL)
+		return STORE_ERROR;
+	if (k == NULL || slug == NULL)
+		return STORE_INVALID;
+	if ((e = q_open(&q, c, STMT_ARTICLE_SLUG_OWNER)) != STORE_OK)
+		goto err;
+	q_text(&q, ":slug", slug);
+	q_text(&q, ":kind", k);
+	q_int(&q, ":except", except);
+	if (q_row(&q, &e))
+		*id = sqlite3_column_int64(q.st, 0);
+err:
+	q_close(&q);
+	return e;
+}
+
+/* Exports and old-URL redirects find articles by slug. */
+enum store_err
+store_article_by_slug(store *s, enum store_kind kind, const char *slug,
+    arena *a, struct store_article *out)
+{
+	int64_t id = 0;
+	enum store_err e = store_article_slug_owner(s, kind, slug, 0, &id);
+	if (e != STORE_OK)
+		return e;
+	if (id == 0)
+		return STORE_NOTFOUND;
+	return store_article_get_any(s, id, a, out);
+}
+
+/* One narrow read for the save path's decisions. */
+enum store_err
+store_article_state(store *s, int64_t id, enum store_status *status,
+    int64_t *published_at)
+{
+	struct conn *c = conn_get(s);
+	struct q q = {0};
+	enum store_err e;
+	if (c == NULL)
+		return STORE_ERROR;
+	if ((e = q_open(&q, c, STMT_ARTICLE_STATE)) != STORE_OK)
+		goto err;
+	q_int(&q, ":id", id);
+	if (q_row(&q, &e)) {
+		*status = (enum store_status)enum_col(status_names, STATUS__MAX,
+		    q.st, 0);
+		*published_at = sqlite3_column_int64(q.st, 1);
+	} else if (e == STORE_OK) {
+		e = STORE_NOTFOUND;
+	}
+err:
+	q_close(&q);
+	return e;
+}
+
+/* The count and the page come from one read transaction. */
+enum store_err
+store_articles_any(store *s, enum store_status status, enum store_kind kind,
+    int64_t offset, int64_t limit, arena *a, struct store_article **out,
+    size_t *n, int64_t *total)
+{
+	struct conn *c = conn_get(s);
+	struct q q = {0};
+	struct tx t = {0};
+	enum store_err e;
+
+	*out = NULL;
+	*n = 0;
+	if (total != NULL)
+		*total = 0;
+	if (c == NULL)
+		return STORE_ERROR;
+	if ((e = tx_begin(c, false, &t)) != STORE_OK)
+		return e;
+	if (total != NULL) {
+		if ((e = q_open(&q, c, STMT_ARTICLES_ANY_COUNT)) != STORE_OK)
+			goto err;
+		any_bind(&q, status, kind);
+		if (q_row(&q, &e))
+			*total = sqlite3_column_int64(q.st, 0);
+		q_close(&q);
+		if (e != STORE_OK)
+			goto err;
+	}
+	if ((e = q_open(&q, c, STMT_ARTICLES_ANY)) != STORE_OK)
+		goto err;
+	any_bind(&q, status, kind);
+	q_int(&q, ":limit", limit);
+	q_int(&q, ":offset", offset > 0 ? offset : 0);
+	e = article_rows(&q, a, out, n);
+err:
+	q_close(&q);
+	return tx_end(c, &t, e);
+}
+
+/* Tags are named by people and found by name when an article is saved. */
+enum store_err
+store_tag_by_name(store *s, const char *name, arena *a, struct store_tag *out)
+{
+	struct conn *c = conn_get(s);
+	struct q q = {0};
+	enum store_err e;
+	if (c == NULL)
+		return STORE_ERROR;
+	if ((e = q_open(&q, c, STMT_TAG_BY_NAME)) != STORE_OK)
+		goto err;
+	q_text(&q, ":name", name);
+	if (q_row(&q, &e)) {
+		out->id = sqlite3_column_int64(q.st, 0);
+		out->slug = col_str(a, q.st, 1);
+		out->name = col_str(a, q.st, 2);
+	} else if (e == STORE_OK) {
+		e = STORE_NOTFOUND;
+	}
+err:
+	q_close(&q);
+	return e;
+}
+
+/*
+ * Runs one of the status statements (PUBLISH_DUE, TRASH, RESTORE) for an
+ * article between FTS_UNINDEX and FTS_INDEX, in one write transaction
+ * (or savepoint), after reading its status: want is the status it must
+ * have (STATUS__MAX: any but the trash). *changed when a row changed;
+ * RESTORE's new status and published_at land in *st and *pub.
+ */
+static enum store_err
+article_status_op(store *s, enum stmt op, int64_t id, int64_t now,
+    enum store_status want, bool *changed, enum store_status *st,
+    int64_t *pub)
+{
+	struct conn *c = conn_get(s);
+	struct q q = {0};
+	struct tx t = {0};
+	enum store_err e;
+	enum store_status cur = STATUS_DRAFT;
+	int64_t at = 0;
+
+	*changed = false;
+	if (c == NULL)
+		return STORE_ERROR;
+	if ((e = tx_begin(c, true, &t)) != STORE_OK)
+		return e;
+	if ((e = q_open(&q, c, STMT_ARTICLE_STATE)) != STORE_OK)
+		goto err;
+	q_int(&q, ":id", id);
+	if (q_row(&q, &e)) {
+		cur = (enum store_status)enum_col(status_names, STATUS__MAX, q.st, 0);
+		at = sqlite3_column_int64(q.st, 1);
+	} else if (e == STORE_OK) {
+		e = STORE_NOTFOUND;
+	}
+	q_close(&q);
+	if (e != STORE_OK)
+		goto err;
+	if (want == STATUS__MAX ? cur == STATUS_TRASH : cur != want) {
+		/* nothing to do: not scheduled, already trashed; restoring
+		 * what is not in the trash is the caller's mistake */
+		if (op == STMT_ARTICLE_RESTORE)
+			e = STORE_INVALID;
+		goto err;
+	}
+	if (op == STMT_ARTICLE_PUBLISH_DUE && at > now)
+		goto err;
+	if ((e = fts_sync(c, STMT_FTS_UNINDEX, id)) != STORE_OK)
+		goto err;
+	if ((e = q_open(&q, c, op)) != STORE_OK)
+		goto err;
+	q_int(&q, ":id", id);
+	if (op != STMT_ARTICLE_RESTORE)
+		q_int(&q, ":now", now);
+	if (q_row(&q, &e) && op == STMT_ARTICLE_RESTORE) {
+		*st = (enum store_status)enum_col(status_names, STATUS__MAX, q.st, 0);
+		*pub = sqlite3_column_int64(q.st, 1);
+	}
+	if (e == STORE_OK)
+		e = q_exec(&q); /* RETURNING: the row is written by the end */
+	if (e != STORE_OK)
+		goto err;
+	*changed = sqlite3_changes(c->db) > 0;
+	q_close(&q);
+	e = fts_sync(c, STMT_FTS_INDEX, id);
+err:
+	q_close(&q);
+	e = tx_end(c, &t, e);
+	if (e != STORE_OK)
+		*changed = false;
+	return e;
+}
+
+/* The job runner's "publish": idempotent by the status check. */
+enum store_err
+store_article_publish_due(store *s, int64_t id, int64_t now, bool *changed)
+{
+	enum store_status st;
+	int64_t pub;
+	return article_status_op(s, STMT_ARTICLE_PUBLISH_DUE, id, now,
+	    STATUS_SCHEDULED, changed, &st, &pub);
+}
+
+/* A second trash is a no-op, so the first status is kept. */
+enum store_err
+store_article_trash(store *s, int64_t id, int64_t now)
+{
+	enum store_status st;
+	int64_t pub;
+	bool changed;
+	return article_status_op(s, STMT_ARTICLE_TRASH, id, now, STATUS__MAX,
+	    &changed, &st, &pub);
+}
+
+/* The status comes back from the row (trashed_from). */
+enum store_err
+store_article_restore(store *s, int64_t id, enum store_status *status,
+    int64_t *published_at)
+{
+	bool changed;
+	*status = STATUS_DRAFT;
+	*published_at = 0;
+	return article_status_op(s, STMT_ARTICLE_RESTORE, id, 0, STATUS_TRASH,
+	    &changed, status, published_at);
+}
+
+/* See store.h; tx_begin/tx_end for callers above the store. The outer
+ * transaction marks the connection in_tx so that store calls inside it
+ * notice a rollback SQLite did on its own. */
+enum store_err
+store_atomic_begin(store *s, struct store_atomic *t)
+{
+	struct conn *c = conn_get(s);
+	struct tx x = {0};
+	enum store_err e;
+	t->active = t->outer = false;
+	if (c == NULL)
+		return STORE_ERROR;
+	e = tx_begin(c, true, &x);
+	t->active = x.active;
+	t->outer = x.outer;
+	if (e == STORE_OK && x.outer)
+		c->in_tx = true;
+	return e;
+}
+
+enum store_err
+store_atomic_end(store *s, struct store_atomic *t, enum store_err e)
+{
+	struct conn *c = conn_get(s);
+	struct tx x = {t->active, t->outer};
+	if (c == NULL)
+		return STORE_ERROR;
+	if (!t->active)
+		return e;
+	t->active = false;
+	if (x.outer && e == STORE_OK)
+		e = fts_flush(c);
+	if (x.outer) {
+		c->in_tx = false;
+		if (e != STORE_OK)
+			c->fts_n = 0;
+	}
+	return tx_end(c, &x, e);
+}
+
+/* Indexes every pending article in statements of up to 4096 ids (a
+ * bounded JSON list), then forgets them. */
+static enum store_err
+fts_flush(struct conn *c)
+{
+	struct q q = {0};
+	enum store_err e = STORE_OK;
+	buf ids;
+	size_t i = 0;
+
+	if (c->fts_n == 0)
+		return STORE_OK;
+	buf_init(&ids, 0);
+	while (i < c->fts_n && e == STORE_OK) {
+		buf_reset(&ids);
+		buf_putc(&ids, '[');
+		for (size_t k = 0; k < 4096 && i < c->fts_n; k++, i++)
+			buf_printf(&ids, "%s%" PRId64, k ? "," : "", c->fts_ids[i]);
+		buf_putc(&ids, ']');
+		if (ids.err) {
+			e = STORE_ERROR;
+			break;
+		}
+		if ((e = q_open(&q, c, STMT_FTS_INDEX_MANY)) != STORE_OK)
+			break;
+		q_text(&q, ":ids", buf_cstr(&ids));
+		e = q_exec(&q);
+		q_close(&q);
+	}
+	q_close(&q);
+	buf_free(&ids);
+	if (e == STORE_OK)
+		c->fts_n = 0;
+	return e;
+}
+
+/* Turning it off writes what waits, in the caller's transaction. */
+enum store_err
+store_fts_defer(store *s, bool on)
+{
+	struct conn *c = conn_get(s);
+	if (c == NULL)
+		return STORE_ERROR;
+	c->fts_defer = on;
+	return on ? STORE_OK : fts_flush(c);
 }
 
 /* ---- full-text search (the SQL side of fts.c) ------------------------------------ */

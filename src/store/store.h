@@ -68,9 +68,33 @@ struct store_user {
 	const char *display_name;
 	enum store_role role;
 	const char *pass_hash;    /* Argon2id string or "" */
+	const char *email;        /* "" when none */
+	bool disabled;            /* may not log in */
+	int64_t cred_epoch;       /* bumped by a new password or disabling:
+	                           * sessions of an older epoch are dead */
+	int64_t created_at;       /* filled by reads */
 };
+/* Writes name, display_name, role, pass_hash, email, disabled (the raw
+ * store: admin/account.c validates and hashes first). */
 enum store_err store_user_add(store *s, const struct store_user *u, int64_t *id);
 enum store_err store_user_get(store *s, int64_t id, arena *a, struct store_user *out);
+
+/* ---- accounts (admin/account.c is the caller that validates) ---- */
+
+enum store_err store_user_by_name(store *s, const char *name, arena *a,
+    struct store_user *out);
+/* Every user ordered by name; *out arena-allocated. */
+enum store_err store_user_list(store *s, arena *a, struct store_user **out,
+    size_t *n);
+/* Each answers NOTFOUND when no user has the id. Setting a password
+ * bumps cred_epoch ("log out everywhere"); so does disabling. */
+enum store_err store_user_set_password(store *s, int64_t id,
+    const char *pass_hash);
+enum store_err store_user_set_role(store *s, int64_t id, enum store_role role);
+enum store_err store_user_set_disabled(store *s, int64_t id, bool disabled);
+enum store_err store_user_set_email(store *s, int64_t id, const char *email);
+enum store_err store_user_set_display_name(store *s, int64_t id,
+    const char *display_name);
 
 struct store_category {
 	int64_t id;
@@ -117,8 +141,8 @@ struct store_source { /* one 参考 line */
 /*
  * An article as stored, plus the joined names a page needs. body_html and
  * body_text are the rendered HTML and plain text, kept beside the source so
- * pages and search never render Markdown on the read path; the site layer
- * fills them on every save.
+ * pages and search never render Markdown on the read path; content_save
+ * (src/content/, the one save path) fills them on every save.
  */
 struct store_article {
 	int64_t id;
@@ -152,11 +176,13 @@ struct store_article {
 	size_t ntags;
 };
 
-/* Adds an article (and a revision); sources and tags are written too (tags
- * by id). Sets a->id. An empty guid gets a fresh "urn:uuid:..." one. */
+/* Adds an article; sources and tags are written too (tags by id). Sets
+ * a->id. An empty guid gets a fresh "urn:uuid:..." one. Only content/
+ * calls this (and store_article_update): it renders, validates and
+ * writes the revision (store_revision_add). */
 enum store_err store_article_add(store *s, struct store_article *a);
-/* Replaces an article's fields, sources and tags; writes a revision. An
- * empty guid keeps the stored one; comment_count is the store's. */
+/* Replaces an article's fields, sources and tags. An empty guid keeps the
+ * stored one; comment_count is the store's. */
 enum store_err store_article_update(store *s, const struct store_article *a);
 /* One visible article (published, published_at <= now) with sources, tags,
  * author and category names. NOTFOUND when missing or not visible. */
@@ -237,6 +263,110 @@ enum store_err store_category_stamps(store *s, int64_t now, arena *a,
 enum store_err store_article_chunks(store *s, int64_t now, int64_t skip,
     int64_t per, arena *a, struct store_stamp **out, size_t *n);
 
+/* ---- the save path's own reads and writes (content/) ---------------------- */
+
+/*
+ * One saved version of an article. meta is a JSON object with the fields
+ * an editor can change besides title and body (content.c writes it):
+ * slug, kind, status, date (published_at), category (id), tags (names),
+ * sources ([{title, url}]), eyecatch, credit, excerpt, comments (open).
+ */
+struct store_revision {
+	int64_t id;
+	int64_t article_id;
+	const char *title;
+	const char *body;         /* "" in store_revisions (a list) */
+	enum store_format body_format;
+	int64_t created_at;
+	int64_t author_id;        /* who saved it; 0 when unknown */
+	const char *meta;         /* JSON object */
+	const char *author_name;  /* reads: display name, "" when none */
+};
+/* Adds a revision; sets r->id. Revision ids grow with every save. */
+enum store_err store_revision_add(store *s, struct store_revision *r);
+/* The newest revision of an article; *id 0 when it has none. */
+enum store_err store_revision_latest(store *s, int64_t article_id, int64_t *id);
+/* One page of an article's revisions, newest first, bodies left out;
+ * *total (when not NULL) counts them all. */
+enum store_err store_revisions(store *s, int64_t article_id, int64_t offset,
+    int64_t limit, arena *a, struct store_revision **out, size_t *n,
+    int64_t *total);
+/* One revision with its body. NOTFOUND when there is none. */
+enum store_err store_revision_get(store *s, int64_t id, arena *a,
+    struct store_revision *out);
+
+/* The lowest id of an article of kind with this slug other than except
+ * (any status); *id 0 when the slug is free. */
+enum store_err store_article_slug_owner(store *s, enum store_kind kind,
+    const char *slug, int64_t except, int64_t *id);
+/* The article of kind with this slug (the lowest id), any status, read as
+ * store_article_get_any. NOTFOUND when none. */
+enum store_err store_article_by_slug(store *s, enum store_kind kind,
+    const char *slug, arena *a, struct store_article *out);
+/* An article's status and publish time without reading the row's texts.
+ * NOTFOUND when there is no such article. */
+enum store_err store_article_state(store *s, int64_t id,
+    enum store_status *status, int64_t *published_at);
+/* One page of articles of any status (status STATUS__MAX: all but the
+ * trash; kind KIND__MAX: both kinds), newest id first, read as
+ * store_articles_list reads; *total (when not NULL) counts them all. */
+enum store_err store_articles_any(store *s, enum store_status status,
+    enum store_kind kind, int64_t offset, int64_t limit, arena *a,
+    struct store_article **out, size_t *n, int64_t *total);
+/* What the editor area's article list asks for. */
+struct store_article_query {
+	enum store_status status; /* STATUS__MAX: all but the trash */
+	enum store_kind kind;     /* KIND__MAX: posts and pages */
+	int64_t category_id;      /* 0: any */
+	int64_t author_id;        /* 0: anyone */
+	const char *text;         /* "" or NULL: any; else a substring of the
+	                           * title or slug (ASCII case folded) */
+};
+/* One page of articles matching f, newest id first, read as
+ * store_articles_list reads; *total (when not NULL) counts them all. */
+enum store_err store_articles_admin(store *s,
+    const struct store_article_query *f, int64_t offset, int64_t limit,
+    arena *a, struct store_article **out, size_t *n, int64_t *total);
+/* The tag named exactly name (the lowest id). NOTFOUND when none. */
+enum store_err store_tag_by_name(store *s, const char *name, arena *a,
+    struct store_tag *out);
+
+/* scheduled → published when published_at <= now; *changed says whether
+ * it did (false when already published, not scheduled or not yet due).
+ * NOTFOUND when there is no such article. */
+enum store_err store_article_publish_due(store *s, int64_t id, int64_t now,
+    bool *changed);
+/* Moves an article to the trash, remembering its status (trashed_from)
+ * and when; a no-op when it is there already. NOTFOUND without it. */
+enum store_err store_article_trash(store *s, int64_t id, int64_t now);
+/* Takes an article out of the trash with the status it had (draft when
+ * unknown) into *status, and its published_at; NOTFOUND when there is no
+ * such article, STORE_INVALID when it is not in the trash. */
+enum store_err store_article_restore(store *s, int64_t id,
+    enum store_status *status, int64_t *published_at);
+
+/*
+ * Makes what follows atomic until store_atomic_end: a transaction (BEGIN
+ * IMMEDIATE) or, inside one (store_begin's), a savepoint, so a failed unit
+ * undoes only itself. end commits (or releases) when e is STORE_OK and
+ * rolls back otherwise; returns e or the commit's error. Per thread.
+ */
+struct store_atomic {
+	bool active, outer;
+};
+enum store_err store_atomic_begin(store *s, struct store_atomic *t);
+enum store_err store_atomic_end(store *s, struct store_atomic *t,
+    enum store_err e);
+
+/*
+ * Batch writes (the demo, imports): while on, this thread's article
+ * writes leave their search-index entries to be written together by the
+ * next store_commit (in one statement, a quarter of the cost of one per
+ * article) or by turning it off; store_rollback forgets them. Edits of
+ * articles written before it was turned on index at once, as always.
+ */
+enum store_err store_fts_defer(store *s, bool on);
+
 /* ---- full-text search (fts.c) --------------------------------------------- */
 
 /* A byte range [off, off + len) of a string, to highlight. */
@@ -303,6 +433,15 @@ struct store_comment {
 	enum store_cstatus status;
 	int64_t like_count;
 	const char *legacy_id;
+	const char *pending_reason; /* why pending: "first", "ngword", "all",
+	                             * "ban" or "" */
+	/* filled by some reads only: */
+	bool placeholder;           /* store_comments_for_article: a spam or
+	                             * trashed comment kept only because visible
+	                             * replies hang under it; body, nickname,
+	                             * email, url, ip, visitor are "" and
+	                             * like_count 0 */
+	const char *article_title;  /* store_comments_queue */
 };
 
 /* Adds a comment; the parent (if any) must belong to the same article,
@@ -314,7 +453,9 @@ enum store_err store_comment_get(store *s, int64_t id, arena *a,
 /*
  * Every comment of an article that is approved, plus the pending ones whose
  * visitor_id equals visitor (when not NULL), of the given type (or all types
- * when type == CTYPE__MAX), in one query, ordered by created_at, id.
+ * when type == CTYPE__MAX), in one query, ordered by created_at, id. A spam
+ * or trashed comment with such a comment below it comes too, as a
+ * placeholder (see store_comment.placeholder), so replies keep their place.
  */
 enum store_err store_comments_for_article(store *s, int64_t article_id,
     enum store_ctype type, const char *visitor, arena *a,
@@ -343,6 +484,17 @@ enum store_err store_unlike(store *s, int64_t comment_id, const char *visitor,
 enum store_err store_redirect_add(store *s, const char *from, const char *to);
 enum store_err store_redirect_get(store *s, const char *from, arena *a,
     const char **to);
+/* Adds or replaces (a slug changed twice): from now answers to. */
+enum store_err store_redirect_set(store *s, const char *from, const char *to);
+/* NOTFOUND when from does not redirect. */
+enum store_err store_redirect_delete(store *s, const char *from);
+struct store_redirect {
+	const char *from;
+	const char *to;
+};
+/* One page of redirects ordered by from; *total counts them all. */
+enum store_err store_redirects(store *s, int64_t offset, int64_t limit,
+    arena *a, struct store_redirect **out, size_t *n, int64_t *total);
 
 /* ---- media (uploaded and generated images live in the database too) ---------- */
 
@@ -352,6 +504,34 @@ enum store_err store_media_put(store *s, const char *name, const char *type,
 /* *data is arena-allocated. */
 enum store_err store_media_get(store *s, const char *name, arena *a,
     const char **type, const void **data, size_t *n, int64_t *mtime);
+
+/* ---- media library (admin/media.c, admin/articles.c) ---- */
+
+/* One stored file with what the library shows; reads leave data out. */
+struct store_media {
+	const char *name;         /* served at /media/<name> */
+	const char *type;         /* "image/png" ... */
+	int64_t width, height;    /* pixels; 0 when unknown (old rows, SVG) */
+	const char *filename;     /* as uploaded, "" when unknown */
+	int64_t uploader_id;      /* 0 when unknown */
+	int64_t mtime;
+	const char *uploader_name; /* reads: display name, "" when none */
+};
+/*
+ * Stores an uploaded image with its dimensions, file name and uploader.
+ * Names are content hashes, so a name already stored holds these very
+ * bytes: the row is kept and only its dimensions (and an empty file name
+ * or uploader) are filled in, the blob is not written again.
+ */
+enum store_err store_media_add(store *s, const struct store_media *m,
+    const void *data, size_t n);
+/* One file's row without its bytes. NOTFOUND when there is none. */
+enum store_err store_media_meta(store *s, const char *name, arena *a,
+    struct store_media *out);
+/* One page of files, the latest stored first (without bytes); *total
+ * (when not NULL) counts them all. */
+enum store_err store_media_list(store *s, int64_t offset, int64_t limit,
+    arena *a, struct store_media **out, size_t *n, int64_t *total);
 
 /* ---- change log (what changed, for cache invalidation) -------------------- */
 
@@ -380,10 +560,160 @@ enum store_err store_changes_prune(store *s, int64_t upto);
  * (0 when none): when cached listings must be rebuilt. */
 enum store_err store_next_publish(store *s, int64_t now, int64_t *t);
 
+/* ---- editor area: sessions, login throttling, moderation, taxonomy --------- */
+
+/*
+ * A logged-in browser. The cookie's value is never stored: id_hash is its
+ * SHA-256 (hex). Read joined with its user, so one query tells whether
+ * the session still holds (user enabled, password unchanged since).
+ */
+struct store_session {
+	int64_t user_id;
+	const char *csrf;       /* the session's form token */
+	int64_t created_at;     /* absolute expiry counts from here */
+	int64_t seen_at;        /* idle expiry counts from here */
+	bool stale;             /* made before the user's last password
+	                         * change or disable (cred_epoch older) */
+	bool disabled;          /* the user is disabled */
+	enum store_role role;
+	const char *name;       /* login name */
+	const char *display_name;
+};
+/* cred_epoch is copied from the user row; NOTFOUND without that user. */
+enum store_err store_session_add(store *s, const char *id_hash,
+    int64_t user_id, const char *csrf, int64_t now, const char *ip,
+    const char *user_agent);
+enum store_err store_session_get(store *s, const char *id_hash, arena *a,
+    struct store_session *out);
+enum store_err store_session_touch(store *s, const char *id_hash, int64_t now);
+enum store_err store_session_delete(store *s, const char *id_hash);
+/* Drops sessions idle since before idle_before or made before
+ * created_before. */
+enum store_err store_sessions_prune(store *s, int64_t idle_before,
+    int64_t created_before);
+
+/* Failed logins per key ("a:<name>|<ip>", "i:<ip>"): *failures 0 and
+ * *last_at 0 when none are recorded. */
+enum store_err store_login_failures(store *s, const char *key,
+    int64_t *failures, int64_t *last_at);
+/* Counts one more failure at now; a count older than forget_before
+ * restarts from 1. */
+enum store_err store_login_fail(store *s, const char *key, int64_t now,
+    int64_t forget_before);
+enum store_err store_login_clear(store *s, const char *key);
+enum store_err store_login_prune(store *s, int64_t before);
+
+/* Comments per status (all articles when article_id is 0). */
+enum store_err store_comment_counts(store *s, int64_t article_id,
+    int64_t counts[CSTATUS__MAX]);
+/* The moderation queue: one page of comments with status st (any when
+ * CSTATUS__MAX), of one article when article_id is not 0, newest first,
+ * with article_title filled. *total counts every match. */
+enum store_err store_comments_queue(store *s, enum store_cstatus st,
+    int64_t article_id, int64_t offset, int64_t limit, arena *a,
+    struct store_comment **out, size_t *n, int64_t *total);
+/* Replaces a comment's text (NFC, checked by the caller). */
+enum store_err store_comment_set_body(store *s, int64_t id, const char *body);
+
+/* Articles per status (drafts, scheduled ...), posts and pages together. */
+enum store_err store_article_status_counts(store *s,
+    int64_t counts[STATUS__MAX]);
+
+enum store_ban_kind { BAN_IP, BAN_RANGE, BAN_VISITOR, BAN__MAX };
+struct store_ban {
+	int64_t id;
+	enum store_ban_kind kind;
+	const char *value;  /* an address, a CIDR range, a visitor id */
+	const char *note;
+	int64_t created_at;
+};
+/* CONFLICT when the same ban exists. */
+enum store_err store_ban_add(store *s, const struct store_ban *b, int64_t *id);
+enum store_err store_ban_delete(store *s, int64_t id);
+/* Every ban, newest first, at most limit. */
+enum store_err store_bans(store *s, size_t limit, arena *a,
+    struct store_ban **out, size_t *n);
+/* *yes when ip or visitor is banned by an exact ban; ranges (CIDR) are
+ * the caller's to match (store_bans of kind BAN_RANGE). */
+enum store_err store_ban_exact(store *s, const char *ip, const char *visitor,
+    bool *yes);
+
+/* Category edits. Renaming or moving keeps the id; a parent that would
+ * make a loop or does not exist is STORE_INVALID; a taken slug CONFLICT. */
+enum store_err store_category_update(store *s, const struct store_category *c);
+/* Moves its articles to reassign (0: none) and its children up to its
+ * parent, then deletes it. */
+enum store_err store_category_delete(store *s, int64_t id, int64_t reassign);
+/* Number of articles (any status) per category id, for the admin list:
+ * ids[i] has counts[i]. */
+enum store_err store_category_usage(store *s, arena *a, int64_t **ids,
+    int64_t **counts, size_t *n);
+
+enum store_err store_tag_get(store *s, int64_t id, arena *a,
+    struct store_tag *out);
+enum store_err store_tag_update(store *s, const struct store_tag *t);
+/* Its articles get tag reassign instead (0: the tag is just dropped). */
+enum store_err store_tag_delete(store *s, int64_t id, int64_t reassign);
+/* One page of tags by name with the number of articles of each
+ * (counts[i] for out[i]); *total counts every tag. */
+enum store_err store_tags_page(store *s, int64_t offset, int64_t limit,
+    arena *a, struct store_tag **out, int64_t **counts, size_t *n,
+    int64_t *total);
+
 /* ---- jobs ------------------------------------------------------------------------ */
 
-/* Background work (pings, scheduled publish): kind + JSON payload. */
+/*
+ * Background work (pings, scheduled publish): kind + JSON payload, run by
+ * src/jobs/ at or after run_at, at least once. A job is pending while
+ * done_at is 0; done with last_error "" succeeded, done with a last_error
+ * was given up after too many failures (kept for people to see).
+ */
+struct store_job {
+	int64_t id;
+	const char *kind;
+	const char *payload;
+	int64_t run_at;       /* due from then (moved on by each failure) */
+	int64_t lease_until;  /* claimed by a runner until then */
+	int64_t attempts;     /* claims so far, the current one included */
+	int64_t done_at;      /* 0 while pending */
+	const char *dedup_key;  /* "" when none */
+	const char *last_error; /* "" when none */
+};
+
+/* Adds a job (no key: every call adds one). */
 enum store_err store_job_add(store *s, const char *kind, const char *payload,
     int64_t run_at);
+/*
+ * Adds the job named key, or when one exists moves it: new kind, payload
+ * and run_at, pending again with attempts 0 (a runner holding it loses its
+ * claim). For jobs that stand for a state, e.g. article 42's publication:
+ * kind "publish", payload {"article":42}, key "publish:42" (see
+ * jobs/jobs.h). *id (when not NULL) is the job's id.
+ */
+enum store_err store_job_schedule(store *s, const char *kind,
+    const char *payload, int64_t run_at, const char *key, int64_t *id);
+/* Calls fn(ctx) after every job this process adds (the runner wakes up);
+ * NULL removes it, and once that returns the old fn is not running. fn
+ * must be quick and must not call the store (it runs under a lock). */
+void store_job_hook(store *s, void (*fn)(void *ctx), void *ctx);
+/* *yes when some job is due at now and not held (a read; no lock). */
+enum store_err store_job_due(store *s, int64_t now, bool *yes);
+/*
+ * Claims the oldest due job nobody holds (run_at <= now, lease expired):
+ * its lease runs to now + lease and attempts grows by one, in one write
+ * transaction, so two runners never hold the same job. NOTFOUND when none
+ * is due. *out's strings in a.
+ */
+enum store_err store_job_claim(store *s, int64_t now, int64_t lease, arena *a,
+    struct store_job *out);
+/* Marks a claimed job done. NOTFOUND when the claim (j's attempts and
+ * lease_until) no longer holds: another runner has the job now. */
+enum store_err store_job_done(store *s, const struct store_job *j, int64_t now);
+/* Records a failure of a claimed job: due again at retry_at, or given up
+ * (done at now, last_error kept) when retry_at is 0. NOTFOUND as above. */
+enum store_err store_job_fail(store *s, const struct store_job *j,
+    const char *error, int64_t retry_at, int64_t now);
+enum store_err store_job_get(store *s, int64_t id, arena *a,
+    struct store_job *out);
 
 #endif

@@ -196,4 +196,16 @@ void text_http_date(buf *out, int64_t t);
 /* Parses "YYYY-MM-DDTHH:MM[:SS](Z|±HH:MM)" or "YYYY-MM-DD" (UTC). */
 bool text_parse_iso8601(const char *s, int64_t *out);
 
+/* ---- clock (clock.c) ------------------------------------------------------ */
+
+/*
+ * The wall clock in epoch seconds, for everything that decides what is
+ * visible or due: the request time of the site and the job runner, so a
+ * scheduled article is published and shown by the same clock. Test
+ * builds (-DKIJI_TEST_HOOKS, the SANITIZE=1 build) add the offset in
+ * seconds written in the file named by KIJI_TEST_CLOCK_FILE, re-read at
+ * most every 100 ms; release builds have no such code.
+ */
+int64_t text_now(void);
+
 #endif

@@ -4,7 +4,9 @@
 # (KIJI_BIN, default build/asan/kiji). test_article.mjs opens an article at
 # 390 px and 1280 px and checks that every part is visible and nothing logs an
 # error (screenshots in build/screenshots/); test_comments.mjs posts, replies,
-# likes without a reload and renders the XSS corpus. Last line, for the whole
+# likes without a reload and renders the XSS corpus; test_admin.mjs writes,
+# previews and publishes an article with an image in the editor area and
+# moderates a comment (screenshots in docs/admin-*.png). Last line, for the whole
 # suite: "browser: N passed, N failed".
 set -u
 cd "$(dirname "$0")"
@@ -58,5 +60,6 @@ run_script() { # script, seconds
 
 run_script test_article.mjs 480
 run_script test_comments.mjs 300
+run_script test_admin.mjs 420
 echo "browser: $total_pass passed, $total_fail failed"
 [ "$status" -eq 0 ] && [ "$total_fail" -eq 0 ]

@@ -772,12 +772,20 @@ def test_display_depth_setting_applies_without_restart():
 def test_reply_to_deleted_parent_is_still_shown():
     s = srv()
     aid = article()
-    parent = new_comment(visitor(), aid, "消される親 " + mark())
+    pm = mark()
+    parent = new_comment(visitor(), aid, "消される親 " + pm)
     reply = new_comment(visitor(), aid, "残る返信 " + mark(), parent=parent)
     s.cli("comments", "delete", parent)
-    d = visitor().page("/articles/%d" % aid).doc
-    assert li_of(d, parent) is None, "deleted comment still shown"
-    assert li_of(d, reply) is not None, "the reply of a deleted comment disappeared"
+    r = visitor().page("/articles/%d" % aid)
+    d = r.doc
+    # Issue 11: the reply keeps its place under a "deleted" placeholder
+    # that shows nothing of what the parent said.
+    ph = li_of(d, parent)
+    assert ph is not None and "deleted" in ph.classes, "no placeholder for the deleted parent"
+    assert pm not in r.text, "deleted comment's text still shown"
+    li = li_of(d, reply)
+    assert li is not None, "the reply of a deleted comment disappeared"
+    assert ph in li.ancestors(), "the reply left its deleted parent"
 
 
 # ---- moderation ------------------------------------------------------------------------------
