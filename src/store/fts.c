@@ -5,7 +5,7 @@
  * can highlight them through its escaping writer.
  *
  * Ranking is bm25 (title weighted over body) scaled up for recent posts;
- * sqlite.c's SEARCH statement holds the formula. The index covers
+ * sqlite_stmts.c's SEARCH statement holds the formula. The index covers
  * published and scheduled rows of the articles table through a view
  * (external content, so the text is stored once); the store brackets every
  * write of an article's title, body_text or status with FTS_UNINDEX and
@@ -446,7 +446,7 @@ fts_snippet(const char *body, const struct store_span *sp, size_t nsp,
 
 /* ---- the search ---------------------------------------------------------- */
 
-/* Parses, builds the expression, asks sqlite.c for the page, then marks
+/* Parses, builds the expression, asks sqlite_listings.c for the page, then marks
  * each hit's title and cuts its snippet. */
 enum store_err
 store_search(store *s, const char *query, int64_t now, int64_t offset,

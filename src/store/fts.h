@@ -1,8 +1,8 @@
 /*
  * Private to src/store/: full-text search on SQLite FTS5. fts.c owns the
- * tokenizer glue, the MATCH expression and the snippets; sqlite.c owns the
- * statements (index upkeep, the search page) and calls store_fts_register
- * on every connection it opens.
+ * tokenizer glue, the MATCH expression and the snippets; the sqlite*.c
+ * files own the statements (index upkeep, the search page), and sqlite.c
+ * calls store_fts_register on every connection it opens.
  */
 #ifndef KIJI_STORE_FTS_H
 #define KIJI_STORE_FTS_H
@@ -27,7 +27,7 @@ int store_fts_register(sqlite3 *db);
 void store_fts_expr(buf *out, const struct text_query *q);
 
 /*
- * sqlite.c: one page of visible posts matching the MATCH expression expr,
+ * sqlite_listings.c: one page of visible posts matching the MATCH expression expr,
  * best first, as light rows (store_articles_list) but with body_text whole
  * and score set; snippets are left empty. *total (when not NULL) counts
  * every visible match.

@@ -236,8 +236,8 @@ static const char schema_v2[] =
  * connection without it cannot open the table), bm25-ranked, detail=full
  * for phrase matching. External content from a view, so the text is
  * stored once: published and scheduled articles, visibility being applied
- * at query time (a scheduled post goes live without a write). sqlite.c
- * keeps the index in step on every article write (FTS5 cannot be written
+ * at query time (a scheduled post goes live without a write).
+ * sqlite_articles.c keeps the index in step on every article write (FTS5 cannot be written
  * from triggers while trusted_schema is off); the rebuild indexes the
  * articles already there.
  */

@@ -1,6 +1,6 @@
 /*
  * store: the one storage interface. All SQL lives below this header
- * (sqlite.c today, pg.c later); no database types leak out. Times are UTC
+ * (sqlite*.c today, pg.c later); no database types leak out. Times are UTC
  * epoch seconds. Strings returned in structs are allocated in the caller's
  * arena and NUL-terminated.
  *

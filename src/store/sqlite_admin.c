@@ -1,0 +1,733 @@
+/*
+ * store.h on SQLite: what the site's operators and editors own. Settings,
+ * users and accounts, sessions, login throttling, redirects and media.
+ */
+#include "sqlite_int.h"
+
+#include <string.h>
+#include <time.h>
+
+#define STORE_MEDIA_NAME 255    /* longest media name */
+
+/* ---- settings ---------------------------------------------------------------------- */
+
+/* NOTFOUND when the key was never set: defaults live in site/. */
+enum store_err
+store_setting_get(store *s, const char *key, buf *out)
+{
+	struct conn *c = sq_conn_get(s);
+	struct q q = {0};
+	enum store_err e;
+	if (c == NULL)
+		return STORE_ERROR;
+	if ((e = sq_open(&q, c, STMT_SETTING_GET)) != STORE_OK)
+		goto err;
+	sq_text(&q, ":key", key);
+	if (sq_row(&q, &e)) {
+		buf_reset(out);
+		buf_put(out, sqlite3_column_text(q.st, 0),
+		    (size_t)sqlite3_column_bytes(q.st, 0));
+		if (out->err)
+			e = STORE_ERROR;
+	} else if (e == STORE_OK) {
+		e = STORE_NOTFOUND;
+	}
+err:
+	sq_close(&q);
+	return e;
+}
+
+/* Upsert: settings have no history. */
+enum store_err
+store_setting_set(store *s, const char *key, const char *value)
+{
+	struct conn *c = sq_conn_get(s);
+	struct q q = {0};
+	enum store_err e;
+	if (c == NULL)
+		return STORE_ERROR;
+	if (key == NULL || *key == '\0' || value == NULL)
+		return STORE_INVALID;
+	if ((e = sq_open(&q, c, STMT_SETTING_SET)) != STORE_OK)
+		goto err;
+	sq_text(&q, ":key", key);
+	sq_text(&q, ":value", value);
+	e = sq_exec(&q);
+err:
+	sq_close(&q);
+	return e;
+}
+
+/* Copies the settings out first and calls fn afterwards, so fn may use
+ * the store (even write settings) without meeting a half-read statement. */
+enum store_err
+store_settings_each(store *s,
+    void (*fn)(void *ctx, const char *key, const char *value), void *ctx)
+{
+	struct conn *c = sq_conn_get(s);
+	struct q q = {0};
+	enum store_err e;
+	arena *a = NULL;
+	const char **kv = NULL;
+	size_t n = 0, cap = 0;
+	if (c == NULL)
+		return STORE_ERROR;
+	a = arena_new(0);
+	if ((e = sq_open(&q, c, STMT_SETTINGS_ALL)) != STORE_OK)
+		goto err;
+	while (sq_row(&q, &e)) {
+		kv = sq_grow(a, kv, n, &cap, 2 * sizeof(*kv));
+		kv[2 * n] = sq_col_str(a, q.st, 0);
+		kv[2 * n + 1] = sq_col_str(a, q.st, 1);
+		n++;
+	}
+	sq_close(&q);
+	if (e != STORE_OK)
+		goto err;
+	for (size_t i = 0; i < n; i++)
+		fn(ctx, kv[2 * i], kv[2 * i + 1]);
+err:
+	sq_close(&q);
+	arena_free(a);
+	return e;
+}
+
+/* ---- users, accounts ----------------------------------------------- */
+
+/* created_at is the wall clock; the display name defaults to the login. */
+enum store_err
+store_user_add(store *s, const struct store_user *u, int64_t *id)
+{
+	struct conn *c = sq_conn_get(s);
+	struct q q = {0};
+	enum store_err e;
+	const char *role = sq_enum_name(sq_role_names, ROLE__MAX, (int)u->role);
+	if (c == NULL)
+		return STORE_ERROR;
+	if (role == NULL || u->name == NULL || *u->name == '\0')
+		return STORE_INVALID;
+	if ((e = sq_open(&q, c, STMT_USER_ADD)) != STORE_OK)
+		goto err;
+	sq_text(&q, ":name", u->name);
+	sq_text(&q, ":display", u->display_name ? u->display_name : u->name);
+	sq_text(&q, ":role", role);
+	sq_text(&q, ":hash", u->pass_hash);
+	sq_text(&q, ":email", u->email);
+	sq_int(&q, ":disabled", u->disabled ? 1 : 0);
+	sq_int(&q, ":now", (int64_t)time(NULL));
+	if ((e = sq_exec(&q)) == STORE_OK && id != NULL)
+		*id = sqlite3_last_insert_rowid(c->db);
+err:
+	sq_close(&q);
+	return e;
+}
+
+/* One users row in USER_COLS order. */
+static void
+user_read(sqlite3_stmt *st, arena *a, struct store_user *out)
+{
+	out->id = sqlite3_column_int64(st, 0);
+	out->name = sq_col_str(a, st, 1);
+	out->display_name = sq_col_str(a, st, 2);
+	out->role = (enum store_role)sq_enum_col(sq_role_names, ROLE__MAX, st, 3);
+	out->pass_hash = sq_col_str(a, st, 4);
+	out->email = sq_col_str(a, st, 5);
+	out->disabled = sqlite3_column_int64(st, 6) != 0;
+	out->cred_epoch = sqlite3_column_int64(st, 7);
+	out->created_at = sqlite3_column_int64(st, 8);
+}
+
+/* One user by id (key :id) or name (key :name). */
+static enum store_err
+user_one(store *s, enum stmt id, int64_t uid, const char *name, arena *a,
+    struct store_user *out)
+{
+	struct conn *c = sq_conn_get(s);
+	struct q q = {0};
+	enum store_err e;
+	if (c == NULL)
+		return STORE_ERROR;
+	if ((e = sq_open(&q, c, id)) != STORE_OK)
+		goto err;
+	if (name != NULL)
+		sq_text(&q, ":name", name);
+	else
+		sq_int(&q, ":id", uid);
+	if (sq_row(&q, &e))
+		user_read(q.st, a, out);
+	else if (e == STORE_OK)
+		e = STORE_NOTFOUND;
+err:
+	sq_close(&q);
+	return e;
+}
+
+/* The pass_hash comes along: login checks read it here. */
+enum store_err
+store_user_get(store *s, int64_t id, arena *a, struct store_user *out)
+{
+	return user_one(s, STMT_USER_GET, id, NULL, a, out);
+}
+
+enum store_err
+store_user_by_name(store *s, const char *name, arena *a, struct store_user *out)
+{
+	if (name == NULL)
+		return STORE_NOTFOUND;
+	return user_one(s, STMT_USER_BY_NAME, 0, name, a, out);
+}
+
+/* Every user, by login name; a site has a handful, so no paging. */
+enum store_err
+store_user_list(store *s, arena *a, struct store_user **out, size_t *n)
+{
+	struct conn *c = sq_conn_get(s);
+	struct q q = {0};
+	enum store_err e;
+	struct store_user *v = NULL;
+	size_t cnt = 0, cap = 0;
+
+	*out = NULL;
+	*n = 0;
+	if (c == NULL)
+		return STORE_ERROR;
+	if ((e = sq_open(&q, c, STMT_USER_LIST)) != STORE_OK)
+		goto err;
+	while (sq_row(&q, &e)) {
+		v = sq_grow(a, v, cnt, &cap, sizeof(*v));
+		user_read(q.st, a, &v[cnt++]);
+	}
+	if (e == STORE_OK) {
+		*out = v;
+		*n = cnt;
+	}
+err:
+	sq_close(&q);
+	return e;
+}
+
+/* One account change: statement id with :id and one value, either text
+ * (when text is not NULL) or an integer. NOTFOUND when no user has that id. */
+static enum store_err
+user_update(store *s, enum stmt id, int64_t uid, const char *name,
+    const char *text, int64_t num)
+{
+	struct conn *c = sq_conn_get(s);
+	struct q q = {0};
+	enum store_err e;
+	if (c == NULL)
+		return STORE_ERROR;
+	if ((e = sq_open(&q, c, id)) != STORE_OK)
+		goto err;
+	sq_int(&q, ":id", uid);
+	if (text != NULL)
+		sq_text(&q, name, text);
+	else
+		sq_int(&q, name, num);
+	if ((e = sq_exec(&q)) == STORE_OK && sqlite3_changes(c->db) == 0)
+		e = STORE_NOTFOUND;
+err:
+	sq_close(&q);
+	return e;
+}
+
+/* Bumps cred_epoch in the same statement: old sessions end. */
+enum store_err
+store_user_set_password(store *s, int64_t id, const char *pass_hash)
+{
+	if (pass_hash == NULL)
+		return STORE_INVALID;
+	return user_update(s, STMT_USER_SET_PASSWORD, id, ":hash", pass_hash, 0);
+}
+
+enum store_err
+store_user_set_role(store *s, int64_t id, enum store_role role)
+{
+	const char *r = sq_enum_name(sq_role_names, ROLE__MAX, (int)role);
+	if (r == NULL)
+		return STORE_INVALID;
+	return user_update(s, STMT_USER_SET_ROLE, id, ":role", r, 0);
+}
+
+/* Disabling bumps cred_epoch (sessions end); enabling does not. */
+enum store_err
+store_user_set_disabled(store *s, int64_t id, bool disabled)
+{
+	return user_update(s, STMT_USER_SET_DISABLED, id, ":disabled", NULL,
+	    disabled ? 1 : 0);
+}
+
+enum store_err
+store_user_set_email(store *s, int64_t id, const char *email)
+{
+	return user_update(s, STMT_USER_SET_EMAIL, id, ":email",
+	    email ? email : "", 0);
+}
+
+enum store_err
+store_user_set_display_name(store *s, int64_t id, const char *display_name)
+{
+	if (display_name == NULL || *display_name == '\0')
+		return STORE_INVALID;
+	return user_update(s, STMT_USER_SET_DISPLAY, id, ":display",
+	    display_name, 0);
+}
+
+/* ---- redirects ------------------------------------------------------------------- */
+
+/* CONFLICT when from already redirects somewhere. */
+enum store_err
+store_redirect_add(store *s, const char *from, const char *to)
+{
+	struct conn *c = sq_conn_get(s);
+	struct q q = {0};
+	enum store_err e;
+	if (c == NULL)
+		return STORE_ERROR;
+	if (from == NULL || *from == '\0' || to == NULL || *to == '\0')
+		return STORE_INVALID;
+	if ((e = sq_open(&q, c, STMT_REDIRECT_ADD)) != STORE_OK)
+		goto err;
+	sq_text(&q, ":from", from);
+	sq_text(&q, ":to", to);
+	e = sq_exec(&q);
+err:
+	sq_close(&q);
+	return e;
+}
+
+/* Exact path match; normalising the path is the router's job. */
+enum store_err
+store_redirect_get(store *s, const char *from, arena *a, const char **to)
+{
+	struct conn *c = sq_conn_get(s);
+	struct q q = {0};
+	enum store_err e;
+	if (c == NULL)
+		return STORE_ERROR;
+	if ((e = sq_open(&q, c, STMT_REDIRECT_GET)) != STORE_OK)
+		goto err;
+	sq_text(&q, ":from", from);
+	if (sq_row(&q, &e))
+		*to = sq_col_str(a, q.st, 0);
+	else if (e == STORE_OK)
+		e = STORE_NOTFOUND;
+err:
+	sq_close(&q);
+	return e;
+}
+
+/* Upsert: a slug changed twice points the old path at the newest. */
+enum store_err
+store_redirect_set(store *s, const char *from, const char *to)
+{
+	struct conn *c = sq_conn_get(s);
+	struct q q = {0};
+	enum store_err e;
+	if (c == NULL)
+		return STORE_ERROR;
+	if (from == NULL || *from == '\0' || to == NULL || *to == '\0')
+		return STORE_INVALID;
+	if ((e = sq_open(&q, c, STMT_REDIRECT_SET)) != STORE_OK)
+		goto err;
+	sq_text(&q, ":from", from);
+	sq_text(&q, ":to", to);
+	e = sq_exec(&q);
+err:
+	sq_close(&q);
+	return e;
+}
+
+enum store_err
+store_redirect_delete(store *s, const char *from)
+{
+	return sq_exec_text(s, STMT_REDIRECT_DELETE, ":from", from);
+}
+
+/* Count and page in one read transaction, so they agree. */
+enum store_err
+store_redirects(store *s, int64_t offset, int64_t limit, arena *a,
+    struct store_redirect **out, size_t *n, int64_t *total)
+{
+	struct conn *c = sq_conn_get(s);
+	struct q q = {0};
+	struct tx t = {0};
+	enum store_err e;
+	struct store_redirect *v = NULL;
+	size_t cnt = 0, cap = 0;
+	*out = NULL;
+	*n = 0;
+	*total = 0;
+	if (c == NULL)
+		return STORE_ERROR;
+	if ((e = sq_tx_begin(c, false, &t)) != STORE_OK)
+		return e;
+	if ((e = sq_open(&q, c, STMT_REDIRECTS_COUNT)) != STORE_OK)
+		goto err;
+	if (sq_row(&q, &e))
+		*total = sqlite3_column_int64(q.st, 0);
+	sq_close(&q);
+	if (e != STORE_OK || (e = sq_open(&q, c, STMT_REDIRECTS_PAGE)) != STORE_OK)
+		goto err;
+	sq_int(&q, ":limit", limit);
+	sq_int(&q, ":offset", offset);
+	while (sq_row(&q, &e)) {
+		v = sq_grow(a, v, cnt, &cap, sizeof(*v));
+		v[cnt].from = sq_col_str(a, q.st, 0);
+		v[cnt].to = sq_col_str(a, q.st, 1);
+		cnt++;
+	}
+	if (e == STORE_OK) {
+		*out = v;
+		*n = cnt;
+	}
+err:
+	sq_close(&q);
+	return sq_tx_end(c, &t, e);
+}
+
+/* ---- editor area: sessions, login throttling ----------------------- */
+
+/* NOTFOUND when the user is gone (the INSERT ... SELECT wrote nothing). */
+enum store_err
+store_session_add(store *s, const char *id_hash, int64_t user_id,
+    const char *csrf, int64_t now, const char *ip, const char *user_agent)
+{
+	struct conn *c = sq_conn_get(s);
+	struct q q = {0};
+	enum store_err e;
+	if (c == NULL)
+		return STORE_ERROR;
+	if (id_hash == NULL || *id_hash == '\0' || csrf == NULL || *csrf == '\0')
+		return STORE_INVALID;
+	if ((e = sq_open(&q, c, STMT_SESSION_ADD)) != STORE_OK)
+		goto err;
+	sq_text(&q, ":hash", id_hash);
+	sq_int(&q, ":user", user_id);
+	sq_text(&q, ":csrf", csrf);
+	sq_int(&q, ":now", now);
+	sq_text(&q, ":ip", ip);
+	sq_text(&q, ":ua", user_agent);
+	if ((e = sq_exec(&q)) == STORE_OK && sqlite3_changes(c->db) == 0)
+		e = STORE_NOTFOUND;
+err:
+	sq_close(&q);
+	return e;
+}
+
+/* Every request of a logged-in editor starts here: one indexed read. */
+enum store_err
+store_session_get(store *s, const char *id_hash, arena *a,
+    struct store_session *out)
+{
+	struct conn *c = sq_conn_get(s);
+	struct q q = {0};
+	enum store_err e;
+	if (c == NULL)
+		return STORE_ERROR;
+	if ((e = sq_open(&q, c, STMT_SESSION_GET)) != STORE_OK)
+		goto err;
+	sq_text(&q, ":hash", id_hash);
+	if (sq_row(&q, &e)) {
+		out->user_id = sqlite3_column_int64(q.st, 0);
+		out->csrf = sq_col_str(a, q.st, 1);
+		out->created_at = sqlite3_column_int64(q.st, 2);
+		out->seen_at = sqlite3_column_int64(q.st, 3);
+		out->stale = sqlite3_column_int(q.st, 4) != 0;
+		out->disabled = sqlite3_column_int(q.st, 5) != 0;
+		out->role = (enum store_role)sq_enum_col(sq_role_names, ROLE__MAX, q.st, 6);
+		out->name = sq_col_str(a, q.st, 7);
+		out->display_name = sq_col_str(a, q.st, 8);
+	} else if (e == STORE_OK) {
+		e = STORE_NOTFOUND;
+	}
+err:
+	sq_close(&q);
+	return e;
+}
+
+enum store_err
+store_session_touch(store *s, const char *id_hash, int64_t now)
+{
+	struct conn *c = sq_conn_get(s);
+	struct q q = {0};
+	enum store_err e;
+	if (c == NULL)
+		return STORE_ERROR;
+	if ((e = sq_open(&q, c, STMT_SESSION_TOUCH)) != STORE_OK)
+		goto err;
+	sq_int(&q, ":now", now);
+	sq_text(&q, ":hash", id_hash);
+	e = sq_exec(&q);
+err:
+	sq_close(&q);
+	return e;
+}
+
+enum store_err
+store_session_delete(store *s, const char *id_hash)
+{
+	return sq_exec_text(s, STMT_SESSION_DELETE, ":hash", id_hash);
+}
+
+enum store_err
+store_sessions_prune(store *s, int64_t idle_before, int64_t created_before)
+{
+	struct conn *c = sq_conn_get(s);
+	struct q q = {0};
+	enum store_err e;
+	if (c == NULL)
+		return STORE_ERROR;
+	if ((e = sq_open(&q, c, STMT_SESSIONS_PRUNE)) != STORE_OK)
+		goto err;
+	sq_int(&q, ":idle", idle_before);
+	sq_int(&q, ":created", created_before);
+	e = sq_exec(&q);
+err:
+	sq_close(&q);
+	return e;
+}
+
+enum store_err
+store_login_failures(store *s, const char *key, int64_t *failures,
+    int64_t *last_at)
+{
+	struct conn *c = sq_conn_get(s);
+	struct q q = {0};
+	enum store_err e;
+	*failures = 0;
+	*last_at = 0;
+	if (c == NULL)
+		return STORE_ERROR;
+	if ((e = sq_open(&q, c, STMT_LOGIN_FAILURES_GET)) != STORE_OK)
+		goto err;
+	sq_text(&q, ":key", key);
+	if (sq_row(&q, &e)) {
+		*failures = sqlite3_column_int64(q.st, 0);
+		*last_at = sqlite3_column_int64(q.st, 1);
+	}
+err:
+	sq_close(&q);
+	return e;
+}
+
+/* One upsert, so concurrent failures on the same key all count. */
+enum store_err
+store_login_fail(store *s, const char *key, int64_t now, int64_t forget_before)
+{
+	struct conn *c = sq_conn_get(s);
+	struct q q = {0};
+	enum store_err e;
+	if (c == NULL)
+		return STORE_ERROR;
+	if ((e = sq_open(&q, c, STMT_LOGIN_FAIL)) != STORE_OK)
+		goto err;
+	sq_text(&q, ":key", key);
+	sq_int(&q, ":now", now);
+	sq_int(&q, ":forget", forget_before);
+	e = sq_exec(&q);
+err:
+	sq_close(&q);
+	return e;
+}
+
+enum store_err
+store_login_clear(store *s, const char *key)
+{
+	enum store_err e = sq_exec_text(s, STMT_LOGIN_CLEAR, ":key", key);
+	return e == STORE_NOTFOUND ? STORE_OK : e;
+}
+
+enum store_err
+store_login_prune(store *s, int64_t before)
+{
+	enum store_err e = sq_exec_int(s, STMT_LOGIN_PRUNE, ":before", before);
+	return e == STORE_NOTFOUND ? STORE_OK : e;
+}
+
+/* ---- media ------------------------------------------------------------------------ */
+
+/* [A-Za-z0-9._-]+, not starting with '.', so a name is also a safe file
+ * name when the site is exported to a directory. */
+static bool
+media_name_ok(const char *name)
+{
+	size_t n = name ? strlen(name) : 0;
+	if (n == 0 || n > STORE_MEDIA_NAME || name[0] == '.')
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char ch = name[i];
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		    (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' ||
+		    ch == '-'))
+			return false;
+	}
+	return true;
+}
+
+/* Upsert: a re-upload under the same name replaces the file. */
+enum store_err
+store_media_put(store *s, const char *name, const char *type, const void *data,
+    size_t n, int64_t mtime)
+{
+	struct conn *c = sq_conn_get(s);
+	struct q q = {0};
+	enum store_err e;
+	if (c == NULL)
+		return STORE_ERROR;
+	if (!media_name_ok(name) || type == NULL || *type == '\0' ||
+	    (n > 0 && data == NULL))
+		return STORE_INVALID;
+	if ((e = sq_open(&q, c, STMT_MEDIA_PUT)) != STORE_OK)
+		goto err;
+	sq_text(&q, ":name", name);
+	sq_text(&q, ":type", type);
+	sq_blob(&q, ":data", data, n);
+	sq_int(&q, ":mtime", mtime);
+	e = sq_exec(&q);
+err:
+	sq_close(&q);
+	return e;
+}
+
+/* *data is never NULL on success, even for an empty file. */
+enum store_err
+store_media_get(store *s, const char *name, arena *a, const char **type,
+    const void **data, size_t *n, int64_t *mtime)
+{
+	struct conn *c = sq_conn_get(s);
+	struct q q = {0};
+	enum store_err e;
+	if (c == NULL)
+		return STORE_ERROR;
+	if (!media_name_ok(name))
+		return STORE_NOTFOUND;
+	if ((e = sq_open(&q, c, STMT_MEDIA_GET)) != STORE_OK)
+		goto err;
+	sq_text(&q, ":name", name);
+	if (sq_row(&q, &e)) {
+		const void *p = sqlite3_column_blob(q.st, 1);
+		size_t len = (size_t)sqlite3_column_bytes(q.st, 1);
+		void *copy = arena_alloc(a, len ? len : 1);
+		if (len)
+			memcpy(copy, p, len);
+		*type = sq_col_str(a, q.st, 0);
+		*data = copy;
+		*n = len;
+		*mtime = sqlite3_column_int64(q.st, 2);
+	} else if (e == STORE_OK) {
+		e = STORE_NOTFOUND;
+	}
+err:
+	sq_close(&q);
+	return e;
+}
+
+/* One row of MEDIA_COLS. */
+static void
+media_read(sqlite3_stmt *st, arena *a, struct store_media *o)
+{
+	o->name = sq_col_str(a, st, 0);
+	o->type = sq_col_str(a, st, 1);
+	o->width = sqlite3_column_int64(st, 2);
+	o->height = sqlite3_column_int64(st, 3);
+	o->filename = sq_col_str(a, st, 4);
+	o->uploader_id = sqlite3_column_int64(st, 5);
+	o->mtime = sqlite3_column_int64(st, 6);
+	o->uploader_name = sq_col_str(a, st, 7);
+}
+
+enum store_err
+store_media_add(store *s, const struct store_media *m, const void *data,
+    size_t n)
+{
+	struct conn *c = sq_conn_get(s);
+	struct q q = {0};
+	enum store_err e;
+	if (c == NULL)
+		return STORE_ERROR;
+	if (!media_name_ok(m->name) || m->type == NULL || *m->type == '\0' ||
+	    (n > 0 && data == NULL) || m->width < 0 || m->height < 0)
+		return STORE_INVALID;
+	if ((e = sq_open(&q, c, STMT_MEDIA_ADD)) != STORE_OK)
+		goto err;
+	sq_text(&q, ":name", m->name);
+	sq_text(&q, ":type", m->type);
+	sq_blob(&q, ":data", data, n);
+	sq_int(&q, ":mtime", m->mtime);
+	sq_int(&q, ":width", m->width);
+	sq_int(&q, ":height", m->height);
+	sq_text(&q, ":filename", m->filename);
+	sq_id(&q, ":uploader", m->uploader_id);
+	e = sq_exec(&q);
+err:
+	sq_close(&q);
+	return e;
+}
+
+enum store_err
+store_media_meta(store *s, const char *name, arena *a, struct store_media *out)
+{
+	struct conn *c = sq_conn_get(s);
+	struct q q = {0};
+	enum store_err e;
+	if (c == NULL)
+		return STORE_ERROR;
+	if (!media_name_ok(name))
+		return STORE_NOTFOUND;
+	if ((e = sq_open(&q, c, STMT_MEDIA_META)) != STORE_OK)
+		goto err;
+	sq_text(&q, ":name", name);
+	if (sq_row(&q, &e))
+		media_read(q.st, a, out);
+	else if (e == STORE_OK)
+		e = STORE_NOTFOUND;
+err:
+	sq_close(&q);
+	return e;
+}
+
+enum store_err
+store_media_list(store *s, int64_t offset, int64_t limit, arena *a,
+    struct store_media **out, size_t *n, int64_t *total)
+{
+	struct conn *c = sq_conn_get(s);
+	struct q q = {0};
+	struct tx t = {0};
+	struct store_media *v = NULL;
+	size_t cnt = 0, cap = 0;
+	enum store_err e;
+
+	*out = NULL;
+	*n = 0;
+	if (total != NULL)
+		*total = 0;
+	if (c == NULL)
+		return STORE_ERROR;
+	if ((e = sq_tx_begin(c, false, &t)) != STORE_OK)
+		return e;
+	if (total != NULL) {
+		if ((e = sq_open(&q, c, STMT_MEDIA_COUNT)) != STORE_OK)
+			goto err;
+		if (sq_row(&q, &e))
+			*total = sqlite3_column_int64(q.st, 0);
+		sq_close(&q);
+		if (e != STORE_OK)
+			goto err;
+	}
+	if ((e = sq_open(&q, c, STMT_MEDIA_LIST)) != STORE_OK)
+		goto err;
+	sq_int(&q, ":limit", limit);
+	sq_int(&q, ":offset", offset > 0 ? offset : 0);
+	while (sq_row(&q, &e)) {
+		v = sq_grow(a, v, cnt, &cap, sizeof(*v));
+		media_read(q.st, a, &v[cnt++]);
+	}
+	if (e == STORE_OK) {
+		*out = v;
+		*n = cnt;
+	}
+err:
+	sq_close(&q);
+	return sq_tx_end(c, &t, e);
+}

@@ -1,0 +1,669 @@
+/*
+ * store.h on SQLite: one article at a time. Writes (with their sources,
+ * tags and full-text index entry), whole reads, revisions, slugs, the
+ * status changes of the save path and the job runner, trash and delete.
+ */
+#include "sqlite_int.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/random.h>
+
+#define STORE_LIST_TEXT 600     /* bytes of body_text kept in listings */
+
+/* ---- articles ---------------------------------------------------------------------- */
+
+/* A fresh RFC 4122 random UUID as a URN: a feed id that survives a change
+ * of domain or URL scheme. */
+static bool
+guid_new(char out[46])
+{
+	unsigned char r[16];
+	if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r))
+		return false;
+	r[6] = (unsigned char)((r[6] & 0x0f) | 0x40);
+	r[8] = (unsigned char)((r[8] & 0x3f) | 0x80);
+	snprintf(out, 46, "urn:uuid:%02x%02x%02x%02x-%02x%02x-%02x%02x-"
+	    "%02x%02x-%02x%02x%02x%02x%02x%02x", r[0], r[1], r[2], r[3], r[4],
+	    r[5], r[6], r[7], r[8], r[9], r[10], r[11], r[12], r[13], r[14],
+	    r[15]);
+	return true;
+}
+
+/* True when the enums are in range and the lists are where they say. */
+static bool
+article_valid(const struct store_article *a)
+{
+	return sq_enum_name(sq_kind_names, KIND__MAX, (int)a->kind) &&
+	    sq_enum_name(sq_status_names, STATUS__MAX, (int)a->status) &&
+	    sq_enum_name(sq_format_names, FORMAT__MAX, (int)a->body_format) &&
+	    (a->nsources == 0 || a->sources != NULL) &&
+	    (a->ntags == 0 || a->tags != NULL);
+}
+
+/* Binds the columns ARTICLE_ADD and ARTICLE_UPDATE share. */
+static void
+article_bind(struct q *q, const struct store_article *a, const char *guid)
+{
+	sq_text(q, ":kind", sq_kind_names[a->kind]);
+	sq_text(q, ":title", a->title);
+	sq_text(q, ":slug", a->slug);
+	sq_text(q, ":body", a->body);
+	sq_text(q, ":format", sq_format_names[a->body_format]);
+	sq_text(q, ":html", a->body_html);
+	sq_text(q, ":text", a->body_text);
+	sq_text(q, ":excerpt", a->excerpt);
+	sq_text(q, ":status", sq_status_names[a->status]);
+	sq_int(q, ":published", a->published_at);
+	sq_int(q, ":updated", a->updated_at);
+	sq_id(q, ":author", a->author_id);
+	sq_id(q, ":category", a->category_id);
+	sq_text(q, ":eyecatch", a->eyecatch);
+	sq_text(q, ":credit", a->eyecatch_credit);
+	sq_int(q, ":open", a->comments_open ? 1 : 0);
+	sq_text_null(q, ":guid", guid);
+	sq_text(q, ":legacy", a->legacy_id);
+}
+
+/* Writes an article's sources and tags, replacing what was there (the
+ * revision is content/'s: store_revision_add). Runs inside the caller's
+ * transaction. */
+static enum store_err
+article_children(struct conn *c, int64_t id, const struct store_article *a,
+    bool replace)
+{
+	struct q q = {0};
+	enum store_err e = STORE_OK;
+
+	if (replace) {
+		if ((e = sq_open(&q, c, STMT_SOURCES_DELETE)) != STORE_OK)
+			goto err;
+		sq_int(&q, ":id", id);
+		if ((e = sq_exec(&q)) != STORE_OK)
+			goto err;
+		sq_close(&q);
+		if ((e = sq_open(&q, c, STMT_ARTICLE_TAGS_DELETE)) != STORE_OK)
+			goto err;
+		sq_int(&q, ":id", id);
+		if ((e = sq_exec(&q)) != STORE_OK)
+			goto err;
+		sq_close(&q);
+	}
+	for (size_t i = 0; i < a->nsources; i++) {
+		if ((e = sq_open(&q, c, STMT_SOURCE_ADD)) != STORE_OK)
+			goto err;
+		sq_int(&q, ":id", id);
+		sq_int(&q, ":pos", (int64_t)i);
+		sq_text(&q, ":title", a->sources[i].title);
+		sq_text(&q, ":url", a->sources[i].url);
+		if ((e = sq_exec(&q)) != STORE_OK)
+			goto err;
+		sq_close(&q);
+	}
+	for (size_t i = 0; i < a->ntags; i++) {
+		if ((e = sq_open(&q, c, STMT_ARTICLE_TAG_ADD)) != STORE_OK)
+			goto err;
+		sq_int(&q, ":id", id);
+		sq_int(&q, ":tag", a->tags[i].id);
+		if ((e = sq_exec(&q)) != STORE_OK)
+			goto err;
+		sq_close(&q);
+	}
+err:
+	sq_close(&q);
+	return e;
+}
+
+/* True when article's index entry waits for fts_flush (batch mode):
+ * nothing of it is in the index yet, so there is nothing to take out
+ * and the flush will write whatever it holds by then. */
+static bool
+fts_pending(const struct conn *c, int64_t article)
+{
+	for (size_t i = c->fts_n; i > 0; i--)
+		if (c->fts_ids[i - 1] == article)
+			return true;
+	return false;
+}
+
+/* Runs FTS_UNINDEX or FTS_INDEX for one article, inside the caller's
+ * transaction (see the statement table); nothing for a pending one. */
+static enum store_err
+fts_sync(struct conn *c, enum stmt id, int64_t article)
+{
+	struct q q = {0};
+	if (c->fts_n > 0 && fts_pending(c, article))
+		return STORE_OK;
+	enum store_err e = sq_open(&q, c, id);
+	if (e == STORE_OK) {
+		sq_int(&q, ":id", article);
+		e = sq_exec(&q);
+	}
+	sq_close(&q);
+	return e;
+}
+
+/* An empty guid gets a fresh UUID URN; the caller may always set one
+ * (WordPress import keeps the old guids so feed readers see no new posts). */
+enum store_err
+store_article_add(store *s, struct store_article *a)
+{
+	struct conn *c = sq_conn_get(s);
+	struct q q = {0};
+	struct tx t = {0};
+	enum store_err e;
+	char fresh[46];
+	const char *guid = a->guid;
+	int64_t id = 0;
+
+	if (c == NULL)
+		return STORE_ERROR;
+	if (!article_valid(a))
+		return STORE_INVALID;
+	if (guid == NULL || *guid == '\0') {
+		if (!guid_new(fresh)) {
+			fprintf(stderr, "store: getrandom: %s\n", strerror(errno));
+			return STORE_ERROR;
+		}
+		guid = fresh;
+	}
+	if ((e = sq_tx_begin(c, true, &t)) != STORE_OK)
+		return e;
+	if ((e = sq_open(&q, c, STMT_ARTICLE_ADD)) != STORE_OK)
+		goto err;
+	article_bind(&q, a, guid);
+	if ((e = sq_exec(&q)) != STORE_OK)
+		goto err;
+	id = sqlite3_last_insert_rowid(c->db);
+	sq_close(&q);
+	if (c->fts_defer) {
+		/* a rolled-back add leaves its id here: harmless, the flush
+		 * finds no row (or the row that reused the id, also new) */
+		if (c->fts_n == c->fts_cap) {
+			c->fts_cap = c->fts_cap ? c->fts_cap * 2 : 256;
+			c->fts_ids = xrealloc(c->fts_ids,
+			    c->fts_cap * sizeof(*c->fts_ids));
+		}
+		c->fts_ids[c->fts_n++] = id;
+	} else if ((e = fts_sync(c, STMT_FTS_INDEX, id)) != STORE_OK) {
+		goto err;
+	}
+	e = article_children(c, id, a, false);
+err:
+	sq_close(&q);
+	e = sq_tx_end(c, &t, e);
+	if (e == STORE_OK)
+		a->id = id;
+	return e;
+}
+
+/* Keeps comment_count (the store's) and, when a->guid is empty, the guid. */
+enum store_err
+store_article_update(store *s, const struct store_article *a)
+{
+	struct conn *c = sq_conn_get(s);
+	struct q q = {0};
+	struct tx t = {0};
+	enum store_err e;
+
+	if (c == NULL)
+		return STORE_ERROR;
+	if (!article_valid(a))
+		return STORE_INVALID;
+	if ((e = sq_tx_begin(c, true, &t)) != STORE_OK)
+		return e;
+	if ((e = fts_sync(c, STMT_FTS_UNINDEX, a->id)) != STORE_OK)
+		goto err;
+	if ((e = sq_open(&q, c, STMT_ARTICLE_UPDATE)) != STORE_OK)
+		goto err;
+	article_bind(&q, a, a->guid);
+	sq_int(&q, ":id", a->id);
+	if ((e = sq_exec(&q)) != STORE_OK)
+		goto err;
+	if (sqlite3_changes(c->db) == 0) {
+		e = STORE_NOTFOUND;
+		goto err;
+	}
+	sq_close(&q);
+	if ((e = fts_sync(c, STMT_FTS_INDEX, a->id)) != STORE_OK)
+		goto err;
+	e = article_children(c, a->id, a, true);
+err:
+	sq_close(&q);
+	return sq_tx_end(c, &t, e);
+}
+
+/* One row of ART_COLS. Light rows (listings) keep body_text's first
+ * STORE_LIST_TEXT bytes; body and body_html are "" there by the SQL. */
+void
+sq_article_read(sqlite3_stmt *st, arena *a, struct store_article *o,
+    bool light)
+{
+	memset(o, 0, sizeof(*o));
+	o->id = sqlite3_column_int64(st, AC_ID);
+	o->kind = (enum store_kind)sq_enum_col(sq_kind_names, KIND__MAX, st, AC_KIND);
+	o->title = sq_col_str(a, st, AC_TITLE);
+	o->slug = sq_col_str(a, st, AC_SLUG);
+	o->body = sq_col_str(a, st, AC_BODY);
+	o->body_format = (enum store_format)sq_enum_col(sq_format_names, FORMAT__MAX,
+	    st, AC_FORMAT);
+	o->body_html = sq_col_str(a, st, AC_HTML);
+	o->body_text = light ? sq_col_str_cut(a, st, AC_TEXT, STORE_LIST_TEXT)
+			     : sq_col_str(a, st, AC_TEXT);
+	o->excerpt = sq_col_str(a, st, AC_EXCERPT);
+	o->status = (enum store_status)sq_enum_col(sq_status_names, STATUS__MAX, st,
+	    AC_STATUS);
+	o->published_at = sqlite3_column_int64(st, AC_PUBLISHED);
+	o->updated_at = sqlite3_column_int64(st, AC_UPDATED);
+	o->author_id = sqlite3_column_int64(st, AC_AUTHOR);
+	o->category_id = sqlite3_column_int64(st, AC_CATEGORY);
+	o->eyecatch = sq_col_str(a, st, AC_EYECATCH);
+	o->eyecatch_credit = sq_col_str(a, st, AC_CREDIT);
+	o->comments_open = sqlite3_column_int(st, AC_OPEN) != 0;
+	o->guid = sq_col_str(a, st, AC_GUID);
+	o->legacy_id = sq_col_str(a, st, AC_LEGACY);
+	o->author_name = sq_col_str(a, st, AC_AUTHOR_NAME);
+	o->category_slug = sq_col_str(a, st, AC_CAT_SLUG);
+	o->category_name = sq_col_str(a, st, AC_CAT_NAME);
+	o->comment_count = sqlite3_column_int64(st, AC_COMMENTS);
+}
+
+/* get and get_any: the article row, its sources and tags, read in one
+ * transaction so they agree. out is written only on success. */
+static enum store_err
+article_get(store *s, enum stmt id, int64_t aid, int64_t now, arena *a,
+    struct store_article *out)
+{
+	struct conn *c = sq_conn_get(s);
+	struct q q = {0};
+	struct tx t = {0};
+	struct store_article art;
+	size_t cap;
+	enum store_err e;
+
+	if (c == NULL)
+		return STORE_ERROR;
+	if ((e = sq_tx_begin(c, false, &t)) != STORE_OK)
+		return e;
+	if ((e = sq_open(&q, c, id)) != STORE_OK)
+		goto err;
+	sq_int(&q, ":id", aid);
+	if (id == STMT_ARTICLE_GET)
+		sq_int(&q, ":now", now);
+	if (!sq_row(&q, &e)) {
+		if (e == STORE_OK)
+			e = STORE_NOTFOUND;
+		goto err;
+	}
+	sq_article_read(q.st, a, &art, false);
+	sq_close(&q);
+
+	if ((e = sq_open(&q, c, STMT_ARTICLE_SOURCES)) != STORE_OK)
+		goto err;
+	sq_int(&q, ":id", aid);
+	cap = 0;
+	while (sq_row(&q, &e)) {
+		art.sources = sq_grow(a, art.sources, art.nsources, &cap,
+		    sizeof(*art.sources));
+		art.sources[art.nsources].title = sq_col_str(a, q.st, 0);
+		art.sources[art.nsources].url = sq_col_str(a, q.st, 1);
+		art.nsources++;
+	}
+	if (e != STORE_OK)
+		goto err;
+	sq_close(&q);
+
+	if ((e = sq_open(&q, c, STMT_ARTICLE_TAGS)) != STORE_OK)
+		goto err;
+	sq_int(&q, ":id", aid);
+	cap = 0;
+	while (sq_row(&q, &e)) {
+		art.tags = sq_grow(a, art.tags, art.ntags, &cap, sizeof(*art.tags));
+		art.tags[art.ntags].id = sqlite3_column_int64(q.st, 0);
+		art.tags[art.ntags].slug = sq_col_str(a, q.st, 1);
+		art.tags[art.ntags].name = sq_col_str(a, q.st, 2);
+		art.ntags++;
+	}
+err:
+	sq_close(&q);
+	e = sq_tx_end(c, &t, e);
+	if (e == STORE_OK)
+		*out = art;
+	return e;
+}
+
+/* The public read: visibility is applied by ARTICLE_GET. */
+enum store_err
+store_article_get(store *s, int64_t id, int64_t now, arena *a,
+    struct store_article *out)
+{
+	return article_get(s, STMT_ARTICLE_GET, id, now, a, out);
+}
+
+/* Admin and CLI reads: drafts, schedules and trash included. */
+enum store_err
+store_article_get_any(store *s, int64_t id, arena *a, struct store_article *out)
+{
+	return article_get(s, STMT_ARTICLE_GET_ANY, id, 0, a, out);
+}
+
+/* ---- the save path (content/): revisions, slugs, trash, delete ----- */
+
+/* One row of REV_COLS. */
+static void
+rev_read(sqlite3_stmt *st, arena *a, struct store_revision *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->id = sqlite3_column_int64(st, 0);
+	o->article_id = sqlite3_column_int64(st, 1);
+	o->title = sq_col_str(a, st, 2);
+	o->body = sq_col_str(a, st, 3);
+	o->body_format = (enum store_format)sq_enum_col(sq_format_names, FORMAT__MAX,
+	    st, 4);
+	o->created_at = sqlite3_column_int64(st, 5);
+	o->author_id = sqlite3_column_int64(st, 6);
+	o->meta = sq_col_str(a, st, 7);
+	o->author_name = sq_col_str(a, st, 8);
+}
+
+/* A missing article is STORE_INVALID (foreign key); meta "" is "{}". */
+enum store_err
+store_revision_add(store *s, struct store_revision *r)
+{
+	struct conn *c = sq_conn_get(s);
+	struct q q = {0};
+	enum store_err e;
+	const char *fmt = sq_enum_name(sq_format_names, FORMAT__MAX, (int)r->body_format);
+	if (c == NULL)
+		return STORE_ERROR;
+	if (fmt == NULL || r->article_id <= 0)
+		return STORE_INVALID;
+	if ((e = sq_open(&q, c, STMT_REVISION_ADD)) != STORE_OK)
+		goto err;
+	sq_int(&q, ":id", r->article_id);
+	sq_text(&q, ":title", r->title);
+	sq_text(&q, ":body", r->body);
+	sq_text(&q, ":format", fmt);
+	sq_int(&q, ":created", r->created_at);
+	sq_id(&q, ":author", r->author_id);
+	sq_text(&q, ":meta", r->meta && *r->meta ? r->meta : "{}");
+	if ((e = sq_exec(&q)) == STORE_OK)
+		r->id = sqlite3_last_insert_rowid(c->db);
+err:
+	sq_close(&q);
+	return e;
+}
+
+/* Revision ids only grow, so the newest is the largest. */
+enum store_err
+store_revision_latest(store *s, int64_t article_id, int64_t *id)
+{
+	return sq_one_int(s, STMT_REVISION_LATEST, ":id", article_id, id);
+}
+
+/* The count and the page come from one read transaction. */
+enum store_err
+store_revisions(store *s, int64_t article_id, int64_t offset, int64_t limit,
+    arena *a, struct store_revision **out, size_t *n, int64_t *total)
+{
+	struct conn *c = sq_conn_get(s);
+	struct q q = {0};
+	struct tx t = {0};
+	struct store_revision *v = NULL;
+	size_t cnt = 0, cap = 0;
+	enum store_err e;
+
+	*out = NULL;
+	*n = 0;
+	if (total != NULL)
+		*total = 0;
+	if (c == NULL)
+		return STORE_ERROR;
+	if ((e = sq_tx_begin(c, false, &t)) != STORE_OK)
+		return e;
+	if (total != NULL) {
+		if ((e = sq_open(&q, c, STMT_REVISIONS_COUNT)) != STORE_OK)
+			goto err;
+		sq_int(&q, ":id", article_id);
+		if (sq_row(&q, &e))
+			*total = sqlite3_column_int64(q.st, 0);
+		sq_close(&q);
+		if (e != STORE_OK)
+			goto err;
+	}
+	if ((e = sq_open(&q, c, STMT_REVISIONS)) != STORE_OK)
+		goto err;
+	sq_int(&q, ":id", article_id);
+	sq_int(&q, ":limit", limit);
+	sq_int(&q, ":offset", offset > 0 ? offset : 0);
+	while (sq_row(&q, &e)) {
+		v = sq_grow(a, v, cnt, &cap, sizeof(*v));
+		rev_read(q.st, a, &v[cnt++]);
+	}
+err:
+	sq_close(&q);
+	e = sq_tx_end(c, &t, e);
+	if (e == STORE_OK) {
+		*out = v;
+		*n = cnt;
+	}
+	return e;
+}
+
+/* With the body: what a restore or a diff needs. */
+enum store_err
+store_revision_get(store *s, int64_t id, arena *a, struct store_revision *out)
+{
+	struct conn *c = sq_conn_get(s);
+	struct q q = {0};
+	enum store_err e;
+	if (c == NULL)
+		return STORE_ERROR;
+	if ((e = sq_open(&q, c, STMT_REVISION_GET)) != STORE_OK)
+		goto err;
+	sq_int(&q, ":id", id);
+	if (sq_row(&q, &e))
+		rev_read(q.st, a, out);
+	else if (e == STORE_OK)
+		e = STORE_NOTFOUND;
+err:
+	sq_close(&q);
+	return e;
+}
+
+/* Slugs are unique per kind by content_save's checks, not by the schema
+ * (WordPress pages may share one), hence "the lowest id". */
+enum store_err
+store_article_slug_owner(store *s, enum store_kind kind, const char *slug,
+    int64_t except, int64_t *id)
+{
+	struct conn *c = sq_conn_get(s);
+	struct q q = {0};
+	enum store_err e;
+	const char *k = sq_enum_name(sq_kind_names, KIND__MAX, (int)kind);
+	*id = 0;
+	if (c == NULL)
+		return STORE_ERROR;
+	if (k == NULL || slug == NULL)
+		return STORE_INVALID;
+	if ((e = sq_open(&q, c, STMT_ARTICLE_SLUG_OWNER)) != STORE_OK)
+		goto err;
+	sq_text(&q, ":slug", slug);
+	sq_text(&q, ":kind", k);
+	sq_int(&q, ":except", except);
+	if (sq_row(&q, &e))
+		*id = sqlite3_column_int64(q.st, 0);
+err:
+	sq_close(&q);
+	return e;
+}
+
+/* Exports and old-URL redirects find articles by slug. */
+enum store_err
+store_article_by_slug(store *s, enum store_kind kind, const char *slug,
+    arena *a, struct store_article *out)
+{
+	int64_t id = 0;
+	enum store_err e = store_article_slug_owner(s, kind, slug, 0, &id);
+	if (e != STORE_OK)
+		return e;
+	if (id == 0)
+		return STORE_NOTFOUND;
+	return store_article_get_any(s, id, a, out);
+}
+
+/* One narrow read for the save path's decisions. */
+enum store_err
+store_article_state(store *s, int64_t id, enum store_status *status,
+    int64_t *published_at)
+{
+	struct conn *c = sq_conn_get(s);
+	struct q q = {0};
+	enum store_err e;
+	if (c == NULL)
+		return STORE_ERROR;
+	if ((e = sq_open(&q, c, STMT_ARTICLE_STATE)) != STORE_OK)
+		goto err;
+	sq_int(&q, ":id", id);
+	if (sq_row(&q, &e)) {
+		*status = (enum store_status)sq_enum_col(sq_status_names, STATUS__MAX,
+		    q.st, 0);
+		*published_at = sqlite3_column_int64(q.st, 1);
+	} else if (e == STORE_OK) {
+		e = STORE_NOTFOUND;
+	}
+err:
+	sq_close(&q);
+	return e;
+}
+
+/*
+ * Runs one of the status statements (PUBLISH_DUE, TRASH, RESTORE) for an
+ * article between FTS_UNINDEX and FTS_INDEX, in one write transaction
+ * (or savepoint), after reading its status: want is the status it must
+ * have (STATUS__MAX: any but the trash). *changed when a row changed;
+ * RESTORE's new status and published_at land in *st and *pub.
+ */
+static enum store_err
+article_status_op(store *s, enum stmt op, int64_t id, int64_t now,
+    enum store_status want, bool *changed, enum store_status *st,
+    int64_t *pub)
+{
+	struct conn *c = sq_conn_get(s);
+	struct q q = {0};
+	struct tx t = {0};
+	enum store_err e;
+	enum store_status cur = STATUS_DRAFT;
+	int64_t at = 0;
+
+	*changed = false;
+	if (c == NULL)
+		return STORE_ERROR;
+	if ((e = sq_tx_begin(c, true, &t)) != STORE_OK)
+		return e;
+	if ((e = sq_open(&q, c, STMT_ARTICLE_STATE)) != STORE_OK)
+		goto err;
+	sq_int(&q, ":id", id);
+	if (sq_row(&q, &e)) {
+		cur = (enum store_status)sq_enum_col(sq_status_names, STATUS__MAX, q.st, 0);
+		at = sqlite3_column_int64(q.st, 1);
+	} else if (e == STORE_OK) {
+		e = STORE_NOTFOUND;
+	}
+	sq_close(&q);
+	if (e != STORE_OK)
+		goto err;
+	if (want == STATUS__MAX ? cur == STATUS_TRASH : cur != want) {
+		/* nothing to do: not scheduled, already trashed; restoring
+		 * what is not in the trash is the caller's mistake */
+		if (op == STMT_ARTICLE_RESTORE)
+			e = STORE_INVALID;
+		goto err;
+	}
+	if (op == STMT_ARTICLE_PUBLISH_DUE && at > now)
+		goto err;
+	if ((e = fts_sync(c, STMT_FTS_UNINDEX, id)) != STORE_OK)
+		goto err;
+	if ((e = sq_open(&q, c, op)) != STORE_OK)
+		goto err;
+	sq_int(&q, ":id", id);
+	if (op != STMT_ARTICLE_RESTORE)
+		sq_int(&q, ":now", now);
+	if (sq_row(&q, &e) && op == STMT_ARTICLE_RESTORE) {
+		*st = (enum store_status)sq_enum_col(sq_status_names, STATUS__MAX, q.st, 0);
+		*pub = sqlite3_column_int64(q.st, 1);
+	}
+	if (e == STORE_OK)
+		e = sq_exec(&q); /* RETURNING: the row is written by the end */
+	if (e != STORE_OK)
+		goto err;
+	*changed = sqlite3_changes(c->db) > 0;
+	sq_close(&q);
+	e = fts_sync(c, STMT_FTS_INDEX, id);
+err:
+	sq_close(&q);
+	e = sq_tx_end(c, &t, e);
+	if (e != STORE_OK)
+		*changed = false;
+	return e;
+}
+
+/* The job runner's "publish": idempotent by the status check. */
+enum store_err
+store_article_publish_due(store *s, int64_t id, int64_t now, bool *changed)
+{
+	enum store_status st;
+	int64_t pub;
+	return article_status_op(s, STMT_ARTICLE_PUBLISH_DUE, id, now,
+	    STATUS_SCHEDULED, changed, &st, &pub);
+}
+
+/* A second trash is a no-op, so the first status is kept. */
+enum store_err
+store_article_trash(store *s, int64_t id, int64_t now)
+{
+	enum store_status st;
+	int64_t pub;
+	bool changed;
+	return article_status_op(s, STMT_ARTICLE_TRASH, id, now, STATUS__MAX,
+	    &changed, &st, &pub);
+}
+
+/* The status comes back from the row (trashed_from). */
+enum store_err
+store_article_restore(store *s, int64_t id, enum store_status *status,
+    int64_t *published_at)
+{
+	bool changed;
+	*status = STATUS_DRAFT;
+	*published_at = 0;
+	return article_status_op(s, STMT_ARTICLE_RESTORE, id, 0, STATUS_TRASH,
+	    &changed, status, published_at);
+}
+
+/* The index entry goes first, while the view still shows what was
+ * indexed; the foreign keys cascade to everything else. */
+enum store_err
+store_article_delete(store *s, int64_t id)
+{
+	struct conn *c = sq_conn_get(s);
+	struct q q = {0};
+	struct tx t = {0};
+	enum store_err e;
+
+	if (c == NULL)
+		return STORE_ERROR;
+	if ((e = sq_tx_begin(c, true, &t)) != STORE_OK)
+		return e;
+	if ((e = fts_sync(c, STMT_FTS_UNINDEX, id)) != STORE_OK)
+		goto err;
+	if ((e = sq_open(&q, c, STMT_ARTICLE_DELETE)) != STORE_OK)
+		goto err;
+	sq_int(&q, ":id", id);
+	if ((e = sq_exec(&q)) == STORE_OK && sqlite3_changes(c->db) == 0)
+		e = STORE_NOTFOUND;
+err:
+	sq_close(&q);
+	return sq_tx_end(c, &t, e);
+}

@@ -1,0 +1,587 @@
+/*
+ * store.h on SQLite: comments, likes, the moderation queue, placeholders
+ * and bans. comment_count and like_count move in the same transaction as
+ * the rows they count.
+ */
+#include "sqlite_int.h"
+
+#include <time.h>
+
+/* ---- comments ------------------------------------------------------------------------ */
+
+/* One row of COMMENT_COLS. */
+static void
+comment_read(sqlite3_stmt *st, arena *a, struct store_comment *o)
+{
+	o->id = sqlite3_column_int64(st, 0);
+	o->article_id = sqlite3_column_int64(st, 1);
+	o->parent_id = sqlite3_column_int64(st, 2);
+	o->type = (enum store_ctype)sq_enum_col(sq_ctype_names, CTYPE__MAX, st, 3);
+	o->nickname = sq_col_str(a, st, 4);
+	o->email = sq_col_str(a, st, 5);
+	o->url = sq_col_str(a, st, 6);
+	o->ip = sq_col_str(a, st, 7);
+	o->visitor_id = sq_col_str(a, st, 8);
+	o->body = sq_col_str(a, st, 9);
+	o->created_at = sqlite3_column_int64(st, 10);
+	o->status = (enum store_cstatus)sq_enum_col(sq_cstatus_names, CSTATUS__MAX,
+	    st, 11);
+	o->like_count = sqlite3_column_int64(st, 12);
+	o->legacy_id = sq_col_str(a, st, 13);
+	o->pending_reason = sq_col_str(a, st, 14);
+	o->placeholder = false;
+	o->article_title = "";
+}
+
+/* Looks up a comment's article and status inside the caller's
+ * transaction; NOTFOUND when there is no such comment. */
+static enum store_err
+comment_state(struct conn *c, int64_t id, int64_t *article,
+    enum store_cstatus *st)
+{
+	struct q q = {0};
+	enum store_err e;
+	if ((e = sq_open(&q, c, STMT_COMMENT_STATE)) != STORE_OK)
+		goto err;
+	sq_int(&q, ":id", id);
+	if (sq_row(&q, &e)) {
+		*article = sqlite3_column_int64(q.st, 0);
+		*st = (enum store_cstatus)sq_enum_col(sq_cstatus_names, CSTATUS__MAX,
+		    q.st, 1);
+	} else if (e == STORE_OK) {
+		e = STORE_NOTFOUND;
+	}
+err:
+	sq_close(&q);
+	return e;
+}
+
+/* articles.comment_count += delta, in the caller's transaction. */
+static enum store_err
+comment_count_adj(struct conn *c, int64_t article, int64_t delta)
+{
+	struct q q = {0};
+	enum store_err e;
+	if (delta == 0)
+		return STORE_OK;
+	if ((e = sq_open(&q, c, STMT_COMMENT_COUNT_ADJ)) == STORE_OK) {
+		sq_int(&q, ":delta", delta);
+		sq_int(&q, ":id", article);
+		e = sq_exec(&q);
+	}
+	sq_close(&q);
+	return e;
+}
+
+/* Parent check, insert and comment_count in one transaction; the count
+ * moves only for an approved comment. like_count is stored as given
+ * (historic counts from import or the demo). */
+enum store_err
+store_comment_add(store *s, struct store_comment *cm)
+{
+	struct conn *c = sq_conn_get(s);
+	struct q q = {0};
+	struct tx t = {0};
+	enum store_err e;
+	const char *type = sq_enum_name(sq_ctype_names, CTYPE__MAX, (int)cm->type);
+	const char *status = sq_enum_name(sq_cstatus_names, CSTATUS__MAX,
+	    (int)cm->status);
+	int64_t id = 0;
+
+	if (c == NULL)
+		return STORE_ERROR;
+	if (type == NULL || status == NULL || cm->like_count < 0)
+		return STORE_INVALID;
+	if ((e = sq_tx_begin(c, true, &t)) != STORE_OK)
+		return e;
+	if (cm->parent_id != 0) {
+		int64_t art = 0;
+		enum store_cstatus pst;
+		e = comment_state(c, cm->parent_id, &art, &pst);
+		if (e == STORE_NOTFOUND || (e == STORE_OK && art != cm->article_id))
+			e = STORE_INVALID;
+		if (e != STORE_OK)
+			goto err;
+	}
+	if ((e = sq_open(&q, c, STMT_COMMENT_ADD)) != STORE_OK)
+		goto err;
+	sq_int(&q, ":article", cm->article_id);
+	sq_id(&q, ":parent", cm->parent_id);
+	sq_text(&q, ":type", type);
+	sq_text(&q, ":nickname", cm->nickname);
+	sq_text(&q, ":email", cm->email);
+	sq_text(&q, ":url", cm->url);
+	sq_text(&q, ":ip", cm->ip);
+	sq_text(&q, ":visitor", cm->visitor_id);
+	sq_text(&q, ":body", cm->body);
+	sq_int(&q, ":created", cm->created_at);
+	sq_text(&q, ":status", status);
+	sq_int(&q, ":likes", cm->like_count);
+	sq_text(&q, ":legacy", cm->legacy_id);
+	sq_text(&q, ":reason", cm->pending_reason);
+	if ((e = sq_exec(&q)) != STORE_OK)
+		goto err;
+	id = sqlite3_last_insert_rowid(c->db);
+	sq_close(&q);
+	if (cm->status == CSTATUS_APPROVED)
+		e = comment_count_adj(c, cm->article_id, 1);
+err:
+	sq_close(&q);
+	e = sq_tx_end(c, &t, e);
+	if (e == STORE_OK)
+		cm->id = id;
+	return e;
+}
+
+/* Any status: moderation and likes need pending/spam ones too. */
+enum store_err
+store_comment_get(store *s, int64_t id, arena *a, struct store_comment *out)
+{
+	struct conn *c = sq_conn_get(s);
+	struct q q = {0};
+	enum store_err e;
+	if (c == NULL)
+		return STORE_ERROR;
+	if ((e = sq_open(&q, c, STMT_COMMENT_GET)) != STORE_OK)
+		goto err;
+	sq_int(&q, ":id", id);
+	if (sq_row(&q, &e))
+		comment_read(q.st, a, out);
+	else if (e == STORE_OK)
+		e = STORE_NOTFOUND;
+err:
+	sq_close(&q);
+	return e;
+}
+
+/* An empty visitor is no visitor: imported pending comments have none and
+ * must stay hidden. */
+enum store_err
+store_comments_for_article(store *s, int64_t article_id, enum store_ctype type,
+    const char *visitor, arena *a, struct store_comment **out, size_t *n)
+{
+	struct conn *c = sq_conn_get(s);
+	struct q q = {0};
+	enum store_err e;
+	struct store_comment *v = NULL;
+	size_t cnt = 0, cap = 0;
+	const char *tname = NULL;
+
+	*out = NULL;
+	*n = 0;
+	if (c == NULL)
+		return STORE_ERROR;
+	if (type != CTYPE__MAX &&
+	    (tname = sq_enum_name(sq_ctype_names, CTYPE__MAX, (int)type)) == NULL)
+		return STORE_INVALID;
+	if ((e = sq_open(&q, c, STMT_COMMENTS_FOR_ARTICLE)) != STORE_OK)
+		goto err;
+	sq_int(&q, ":article", article_id);
+	sq_text_null(&q, ":visitor", visitor);
+	sq_text_null(&q, ":type", tname);
+	while (sq_row(&q, &e)) {
+		v = sq_grow(a, v, cnt, &cap, sizeof(*v));
+		comment_read(q.st, a, &v[cnt]);
+		v[cnt++].placeholder = sqlite3_column_int(q.st, 15) != 0;
+	}
+	if (e == STORE_OK) {
+		*out = v;
+		*n = cnt;
+	}
+err:
+	sq_close(&q);
+	return e;
+}
+
+/* The moderation queue and the CLI's list: newest first. */
+enum store_err
+store_comments_by_status(store *s, enum store_cstatus st, size_t limit,
+    arena *a, struct store_comment **out, size_t *n)
+{
+	struct conn *c = sq_conn_get(s);
+	struct q q = {0};
+	enum store_err e;
+	struct store_comment *v = NULL;
+	size_t cnt = 0, cap = 0;
+	const char *name = NULL;
+
+	*out = NULL;
+	*n = 0;
+	if (c == NULL)
+		return STORE_ERROR;
+	if (st != CSTATUS__MAX &&
+	    (name = sq_enum_name(sq_cstatus_names, CSTATUS__MAX, (int)st)) == NULL)
+		return STORE_INVALID;
+	if ((e = sq_open(&q, c, STMT_COMMENTS_BY_STATUS)) != STORE_OK)
+		goto err;
+	sq_text_null(&q, ":status", name);
+	sq_int(&q, ":limit", (int64_t)limit);
+	while (sq_row(&q, &e)) {
+		v = sq_grow(a, v, cnt, &cap, sizeof(*v));
+		comment_read(q.st, a, &v[cnt++]);
+	}
+	if (e == STORE_OK) {
+		*out = v;
+		*n = cnt;
+	}
+err:
+	sq_close(&q);
+	return e;
+}
+
+/* Moderation "first": has this visitor ever had a comment approved? */
+enum store_err
+store_visitor_approved(store *s, const char *visitor, bool *yes)
+{
+	struct conn *c = sq_conn_get(s);
+	struct q q = {0};
+	enum store_err e;
+
+	*yes = false;
+	if (c == NULL)
+		return STORE_ERROR;
+	if (visitor == NULL || *visitor == '\0')
+		return STORE_OK;
+	if ((e = sq_open(&q, c, STMT_VISITOR_APPROVED)) != STORE_OK)
+		goto err;
+	sq_text(&q, ":visitor", visitor);
+	if (sq_row(&q, &e))
+		*yes = sqlite3_column_int64(q.st, 0) != 0;
+err:
+	sq_close(&q);
+	return e;
+}
+
+/* Ids of the comments of one article this visitor likes, ascending. */
+enum store_err
+store_visitor_likes(store *s, int64_t article_id, const char *visitor,
+    arena *a, int64_t **ids, size_t *n)
+{
+	struct conn *c = sq_conn_get(s);
+	struct q q = {0};
+	enum store_err e;
+	int64_t *v = NULL;
+	size_t cnt = 0, cap = 0;
+
+	*ids = NULL;
+	*n = 0;
+	if (c == NULL)
+		return STORE_ERROR;
+	if ((e = sq_open(&q, c, STMT_VISITOR_LIKES)) != STORE_OK)
+		goto err;
+	sq_text(&q, ":visitor", visitor);
+	sq_int(&q, ":article", article_id);
+	while (sq_row(&q, &e)) {
+		v = sq_grow(a, v, cnt, &cap, sizeof(*v));
+		v[cnt++] = sqlite3_column_int64(q.st, 0);
+	}
+	if (e == STORE_OK) {
+		*ids = v;
+		*n = cnt;
+	}
+err:
+	sq_close(&q);
+	return e;
+}
+
+/* comment_count follows the move into or out of 'approved' in the same
+ * transaction, so it stays exact. */
+enum store_err
+store_comment_set_status(store *s, int64_t id, enum store_cstatus st)
+{
+	struct conn *c = sq_conn_get(s);
+	struct q q = {0};
+	struct tx t = {0};
+	enum store_err e;
+	const char *name = sq_enum_name(sq_cstatus_names, CSTATUS__MAX, (int)st);
+	enum store_cstatus old = CSTATUS_PENDING;
+	int64_t article = 0;
+
+	if (c == NULL)
+		return STORE_ERROR;
+	if (name == NULL)
+		return STORE_INVALID;
+	if ((e = sq_tx_begin(c, true, &t)) != STORE_OK)
+		return e;
+	if ((e = comment_state(c, id, &article, &old)) != STORE_OK)
+		goto err;
+	if (old == st)
+		goto err;
+	if ((e = sq_open(&q, c, STMT_COMMENT_SET_STATUS)) != STORE_OK)
+		goto err;
+	sq_text(&q, ":status", name);
+	sq_int(&q, ":id", id);
+	if ((e = sq_exec(&q)) != STORE_OK)
+		goto err;
+	sq_close(&q);
+	e = comment_count_adj(c, article,
+	    (st == CSTATUS_APPROVED) - (old == CSTATUS_APPROVED));
+err:
+	sq_close(&q);
+	return sq_tx_end(c, &t, e);
+}
+
+/* Reads a comment's like_count inside the caller's transaction. */
+static enum store_err
+like_count(struct conn *c, int64_t id, int64_t *count)
+{
+	struct q q = {0};
+	enum store_err e;
+	if ((e = sq_open(&q, c, STMT_LIKE_COUNT)) != STORE_OK)
+		goto err;
+	sq_int(&q, ":id", id);
+	if (sq_row(&q, &e))
+		*count = sqlite3_column_int64(q.st, 0);
+	else if (e == STORE_OK)
+		e = STORE_NOTFOUND;
+err:
+	sq_close(&q);
+	return e;
+}
+
+/*
+ * like and unlike: the (comment, visitor) row and like_count move together
+ * under one IMMEDIATE transaction, so concurrent likers serialize and the
+ * count stays exact. add selects LIKE_ADD+LIKE_INC or LIKE_DEL+LIKE_DEC.
+ */
+static enum store_err
+like_change(store *s, int64_t comment_id, const char *visitor, bool add,
+    int64_t *count)
+{
+	struct conn *c = sq_conn_get(s);
+	struct q q = {0};
+	struct tx t = {0};
+	enum store_err e;
+	int64_t n = 0;
+
+	*count = 0;
+	if (c == NULL)
+		return STORE_ERROR;
+	if (visitor == NULL || *visitor == '\0')
+		return STORE_INVALID;
+	if ((e = sq_tx_begin(c, true, &t)) != STORE_OK)
+		return e;
+	if ((e = like_count(c, comment_id, &n)) != STORE_OK)
+		goto err;
+	if ((e = sq_open(&q, c, add ? STMT_LIKE_ADD : STMT_LIKE_DEL)) != STORE_OK)
+		goto err;
+	sq_int(&q, ":id", comment_id);
+	sq_text(&q, ":visitor", visitor);
+	if (add)
+		sq_int(&q, ":now", (int64_t)time(NULL));
+	if ((e = sq_exec(&q)) != STORE_OK)
+		goto err;
+	sq_close(&q);
+	if (sqlite3_changes(c->db) == 0) {
+		e = add ? STORE_CONFLICT : STORE_NOTFOUND;
+		goto err;
+	}
+	if ((e = sq_open(&q, c, add ? STMT_LIKE_INC : STMT_LIKE_DEC)) != STORE_OK)
+		goto err;
+	sq_int(&q, ":id", comment_id);
+	if ((e = sq_exec(&q)) != STORE_OK)
+		goto err;
+	n = add ? n + 1 : n > 0 ? n - 1 : 0;
+err:
+	sq_close(&q);
+	e = sq_tx_end(c, &t, e);
+	/* CONFLICT and NOTFOUND still report the count (0 without a comment) */
+	if (e == STORE_OK || e == STORE_CONFLICT || e == STORE_NOTFOUND)
+		*count = n;
+	return e;
+}
+
+/* See like_change. */
+enum store_err
+store_like(store *s, int64_t comment_id, const char *visitor, int64_t *count)
+{
+	return like_change(s, comment_id, visitor, true, count);
+}
+
+/* See like_change. */
+enum store_err
+store_unlike(store *s, int64_t comment_id, const char *visitor, int64_t *count)
+{
+	return like_change(s, comment_id, visitor, false, count);
+}
+
+/* ---- editor area: moderation and bans ------------------------------ */
+
+enum store_err
+store_comment_counts(store *s, int64_t article_id, int64_t counts[CSTATUS__MAX])
+{
+	struct conn *c = sq_conn_get(s);
+	struct q q = {0};
+	enum store_err e;
+	if (c == NULL)
+		return STORE_ERROR;
+	if ((e = sq_open(&q, c, STMT_COMMENT_COUNTS)) != STORE_OK)
+		goto err;
+	sq_int(&q, ":article", article_id);
+	e = sq_status_counts(&q, sq_cstatus_names, CSTATUS__MAX, counts);
+err:
+	sq_close(&q);
+	return e;
+}
+
+/* Count and page in one read transaction, so the tabs and the list agree. */
+enum store_err
+store_comments_queue(store *s, enum store_cstatus st, int64_t article_id,
+    int64_t offset, int64_t limit, arena *a, struct store_comment **out,
+    size_t *n, int64_t *total)
+{
+	struct conn *c = sq_conn_get(s);
+	struct q q = {0};
+	struct tx t = {0};
+	enum store_err e;
+	struct store_comment *v = NULL;
+	size_t cnt = 0, cap = 0;
+	const char *name = NULL;
+
+	*out = NULL;
+	*n = 0;
+	*total = 0;
+	if (c == NULL)
+		return STORE_ERROR;
+	if (st != CSTATUS__MAX &&
+	    (name = sq_enum_name(sq_cstatus_names, CSTATUS__MAX, (int)st)) == NULL)
+		return STORE_INVALID;
+	if ((e = sq_tx_begin(c, false, &t)) != STORE_OK)
+		return e;
+	if ((e = sq_open(&q, c, STMT_COMMENTS_QUEUE_COUNT)) != STORE_OK)
+		goto err;
+	sq_text_null(&q, ":status", name);
+	sq_int(&q, ":article", article_id);
+	if (sq_row(&q, &e))
+		*total = sqlite3_column_int64(q.st, 0);
+	sq_close(&q);
+	if (e != STORE_OK || (e = sq_open(&q, c, STMT_COMMENTS_QUEUE)) != STORE_OK)
+		goto err;
+	sq_text_null(&q, ":status", name);
+	sq_int(&q, ":article", article_id);
+	sq_int(&q, ":limit", limit);
+	sq_int(&q, ":offset", offset);
+	while (sq_row(&q, &e)) {
+		v = sq_grow(a, v, cnt, &cap, sizeof(*v));
+		comment_read(q.st, a, &v[cnt]);
+		v[cnt++].article_title = sq_col_str(a, q.st, 15);
+	}
+	if (e == STORE_OK) {
+		*out = v;
+		*n = cnt;
+	}
+err:
+	sq_close(&q);
+	return sq_tx_end(c, &t, e);
+}
+
+enum store_err
+store_comment_set_body(store *s, int64_t id, const char *body)
+{
+	struct conn *c = sq_conn_get(s);
+	struct q q = {0};
+	enum store_err e;
+	if (c == NULL)
+		return STORE_ERROR;
+	if (body == NULL)
+		return STORE_INVALID;
+	if ((e = sq_open(&q, c, STMT_COMMENT_SET_BODY)) != STORE_OK)
+		goto err;
+	sq_text(&q, ":body", body);
+	sq_int(&q, ":id", id);
+	if ((e = sq_exec(&q)) == STORE_OK && sqlite3_changes(c->db) == 0)
+		e = STORE_NOTFOUND;
+err:
+	sq_close(&q);
+	return e;
+}
+
+static const char *const ban_names[BAN__MAX] = {
+	[BAN_IP] = "ip",
+	[BAN_RANGE] = "range",
+	[BAN_VISITOR] = "visitor",
+};
+
+enum store_err
+store_ban_add(store *s, const struct store_ban *b, int64_t *id)
+{
+	struct conn *c = sq_conn_get(s);
+	struct q q = {0};
+	enum store_err e;
+	const char *kind = sq_enum_name(ban_names, BAN__MAX, (int)b->kind);
+	if (c == NULL)
+		return STORE_ERROR;
+	if (kind == NULL || b->value == NULL || *b->value == '\0')
+		return STORE_INVALID;
+	if ((e = sq_open(&q, c, STMT_BAN_ADD)) != STORE_OK)
+		goto err;
+	sq_text(&q, ":kind", kind);
+	sq_text(&q, ":value", b->value);
+	sq_text(&q, ":note", b->note);
+	sq_int(&q, ":now", b->created_at);
+	if ((e = sq_exec(&q)) == STORE_OK && id != NULL)
+		*id = sqlite3_last_insert_rowid(c->db);
+err:
+	sq_close(&q);
+	return e;
+}
+
+enum store_err
+store_ban_delete(store *s, int64_t id)
+{
+	return sq_exec_int(s, STMT_BAN_DELETE, ":id", id);
+}
+
+enum store_err
+store_bans(store *s, size_t limit, arena *a, struct store_ban **out, size_t *n)
+{
+	struct conn *c = sq_conn_get(s);
+	struct q q = {0};
+	enum store_err e;
+	struct store_ban *v = NULL;
+	size_t cnt = 0, cap = 0;
+	*out = NULL;
+	*n = 0;
+	if (c == NULL)
+		return STORE_ERROR;
+	if ((e = sq_open(&q, c, STMT_BANS)) != STORE_OK)
+		goto err;
+	sq_int(&q, ":limit", (int64_t)limit);
+	while (sq_row(&q, &e)) {
+		v = sq_grow(a, v, cnt, &cap, sizeof(*v));
+		v[cnt].id = sqlite3_column_int64(q.st, 0);
+		v[cnt].kind = (enum store_ban_kind)sq_enum_col(ban_names, BAN__MAX,
+		    q.st, 1);
+		v[cnt].value = sq_col_str(a, q.st, 2);
+		v[cnt].note = sq_col_str(a, q.st, 3);
+		v[cnt].created_at = sqlite3_column_int64(q.st, 4);
+		cnt++;
+	}
+	if (e == STORE_OK) {
+		*out = v;
+		*n = cnt;
+	}
+err:
+	sq_close(&q);
+	return e;
+}
+
+enum store_err
+store_ban_exact(store *s, const char *ip, const char *visitor, bool *yes)
+{
+	struct conn *c = sq_conn_get(s);
+	struct q q = {0};
+	enum store_err e;
+	*yes = false;
+	if (c == NULL)
+		return STORE_ERROR;
+	if ((e = sq_open(&q, c, STMT_BAN_EXACT)) != STORE_OK)
+		goto err;
+	sq_text_null(&q, ":ip", ip);
+	sq_text_null(&q, ":visitor", visitor);
+	if (sq_row(&q, &e))
+		*yes = sqlite3_column_int(q.st, 0) != 0;
+err:
+	sq_close(&q);
+	return e;
+}

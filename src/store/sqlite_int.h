@@ -1,0 +1,278 @@
+/*
+ * Private to src/store/: what the SQLite driver's files share. sqlite.c
+ * owns the plumbing (connections per thread, statements, binding and
+ * stepping, transactions, open/migrate/close) and the enum name tables;
+ * sqlite_stmts.c holds the one statement table; sqlite_<area>.c hold the
+ * store.h functions of each area. Every shared helper is sq_-prefixed and
+ * documented at its definition.
+ */
+#ifndef KIJI_STORE_SQLITE_INT_H
+#define KIJI_STORE_SQLITE_INT_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <sqlite3.h>
+
+#include "store.h"
+
+/* sq_article_read's columns: ART_COLS order (sqlite_stmts.c). */
+enum art_col {
+	AC_ID, AC_KIND, AC_TITLE, AC_SLUG, AC_BODY, AC_FORMAT, AC_HTML, AC_TEXT,
+	AC_EXCERPT, AC_STATUS, AC_PUBLISHED, AC_UPDATED, AC_AUTHOR, AC_CATEGORY,
+	AC_EYECATCH, AC_CREDIT, AC_OPEN, AC_GUID, AC_LEGACY, AC_AUTHOR_NAME,
+	AC_CAT_SLUG, AC_CAT_NAME, AC_COMMENTS
+};
+
+/* Every statement; its SQL is sq_stmts[STMT_x] (sqlite_stmts.c). */
+enum stmt {
+	STMT_BEGIN,
+	STMT_BEGIN_IMMEDIATE,
+	STMT_COMMIT,
+	STMT_ROLLBACK,
+	STMT_SAVEPOINT,
+	STMT_RELEASE,
+	STMT_ROLLBACK_TO,
+	STMT_DATA_VERSION,
+	STMT_JOURNAL_MODE,
+	STMT_SYNCHRONOUS,
+	STMT_MIGRATIONS_INIT,
+	STMT_MIGRATIONS_MAX,
+	STMT_MIGRATION_HAS,
+	STMT_MIGRATION_RECORD,
+	STMT_SETTING_GET,
+	STMT_SETTING_SET,
+	STMT_SETTINGS_ALL,
+	STMT_USER_ADD,
+	STMT_USER_GET,
+	STMT_USER_BY_NAME,
+	STMT_USER_LIST,
+	STMT_USER_SET_PASSWORD,
+	STMT_USER_SET_ROLE,
+	STMT_USER_SET_DISABLED,
+	STMT_USER_SET_EMAIL,
+	STMT_USER_SET_DISPLAY,
+	STMT_CATEGORY_ADD,
+	STMT_CATEGORY_BY_SLUG,
+	STMT_CATEGORY_GET,
+	STMT_CATEGORIES,
+	STMT_TAG_ADD,
+	STMT_TAG_BY_SLUG,
+	STMT_ARTICLE_ADD,
+	STMT_ARTICLE_UPDATE,
+	STMT_SOURCES_DELETE,
+	STMT_SOURCE_ADD,
+	STMT_ARTICLE_TAGS_DELETE,
+	STMT_ARTICLE_TAG_ADD,
+	STMT_REVISION_ADD,
+	/* the save path (content/): revisions, slugs, trash, batches */
+	STMT_REVISION_LATEST,
+	STMT_REVISIONS,
+	STMT_REVISIONS_COUNT,
+	STMT_REVISION_GET,
+	STMT_ARTICLE_SLUG_OWNER,
+	STMT_ARTICLE_STATE,
+	STMT_ARTICLES_ANY,
+	STMT_ARTICLES_ANY_COUNT,
+	STMT_ARTICLES_ADMIN,
+	STMT_ARTICLES_ADMIN_COUNT,
+	STMT_TAG_BY_NAME,
+	STMT_ARTICLE_PUBLISH_DUE,
+	STMT_ARTICLE_TRASH,
+	STMT_ARTICLE_RESTORE,
+	STMT_FTS_INDEX_MANY,
+	STMT_ARTICLE_GET,
+	STMT_ARTICLE_GET_ANY,
+	STMT_ARTICLE_SOURCES,
+	STMT_ARTICLE_TAGS,
+	STMT_LIST_ALL,
+	STMT_LIST_CAT,
+	STMT_LIST_TAG,
+	STMT_COUNT_ALL,
+	STMT_COUNT_CAT,
+	STMT_COUNT_TAG,
+	STMT_ADJ_PREV,
+	STMT_ADJ_NEXT,
+	STMT_RELATED,
+	STMT_POPULAR,
+	STMT_VIEWS_ADD,
+	STMT_ARTICLES_COUNT,
+	STMT_ARTICLE_VISIBLE,
+	STMT_FEED_ALL,
+	STMT_FEED_CAT,
+	STMT_STAMPS_ARTICLES,
+	STMT_STAMPS_CATEGORIES,
+	STMT_STAMPS_CHUNKS,
+	STMT_COMMENT_STATE,
+	STMT_COMMENT_ADD,
+	STMT_COMMENT_GET,
+	STMT_COMMENTS_FOR_ARTICLE,
+	STMT_COMMENT_SET_STATUS,
+	STMT_COMMENTS_BY_STATUS,
+	STMT_CHANGES_SINCE,
+	STMT_CHANGES_LAST,
+	STMT_CHANGES_PRUNE,
+	STMT_NEXT_PUBLISH,
+	STMT_VISITOR_APPROVED,
+	STMT_VISITOR_LIKES,
+	STMT_COMMENT_COUNT_ADJ,
+	STMT_LIKE_COUNT,
+	STMT_LIKE_ADD,
+	STMT_LIKE_DEL,
+	STMT_LIKE_INC,
+	STMT_LIKE_DEC,
+	STMT_REDIRECT_ADD,
+	STMT_REDIRECT_GET,
+	/* editor area (admin/): redirects, sessions, login throttling,
+	 * moderation, bans, taxonomy edits */
+	STMT_REDIRECT_SET,
+	STMT_REDIRECT_DELETE,
+	STMT_REDIRECTS_PAGE,
+	STMT_REDIRECTS_COUNT,
+	STMT_SESSION_ADD,
+	STMT_SESSION_GET,
+	STMT_SESSION_TOUCH,
+	STMT_SESSION_DELETE,
+	STMT_SESSIONS_PRUNE,
+	STMT_LOGIN_FAILURES_GET,
+	STMT_LOGIN_FAIL,
+	STMT_LOGIN_CLEAR,
+	STMT_LOGIN_PRUNE,
+	STMT_COMMENT_COUNTS,
+	STMT_COMMENTS_QUEUE,
+	STMT_COMMENTS_QUEUE_COUNT,
+	STMT_COMMENT_SET_BODY,
+	STMT_ARTICLE_STATUS_COUNTS,
+	STMT_BAN_ADD,
+	STMT_BAN_DELETE,
+	STMT_BANS,
+	STMT_BAN_EXACT,
+	STMT_CATEGORY_UPDATE,
+	STMT_CATEGORY_REASSIGN,
+	STMT_CATEGORY_REPARENT,
+	STMT_CATEGORY_DELETE,
+	STMT_CATEGORY_USAGE,
+	STMT_CHANGE_ALL,
+	STMT_TAG_GET,
+	STMT_TAG_UPDATE,
+	STMT_TAG_REASSIGN,
+	STMT_TAG_DELETE,
+	STMT_TAGS_PAGE,
+	STMT_TAGS_COUNT,
+	STMT_MEDIA_PUT,
+	STMT_MEDIA_GET,
+	STMT_MEDIA_ADD,
+	STMT_MEDIA_META,
+	STMT_MEDIA_LIST,
+	STMT_MEDIA_COUNT,
+	STMT_JOB_ADD,
+	STMT_JOB_SCHEDULE,
+	STMT_JOB_DUE,
+	STMT_JOB_CLAIM,
+	STMT_JOB_DONE,
+	STMT_JOB_FAIL,
+	STMT_JOB_GET,
+	STMT_FTS_UNINDEX,
+	STMT_FTS_INDEX,
+	STMT_SEARCH,
+	STMT_SEARCH_COUNT,
+	STMT_ARTICLE_DELETE,
+	STMT__MAX
+};
+
+struct sq_stmt {
+	const char *name; /* for log lines */
+	const char *sql;
+};
+extern const struct sq_stmt sq_stmts[STMT__MAX];
+
+/* ---- handles -------------------------------------------------------------- */
+
+/* One thread's connection; owned by the store's list, found through TLS. */
+struct conn {
+	store *s;
+	sqlite3 *db;
+	bool in_tx;                    /* inside store_begin */
+	bool fts_defer;                /* store_fts_defer is on */
+	int64_t *fts_ids;              /* articles whose index entry waits */
+	size_t fts_n, fts_cap;
+	struct conn *prev, *next;
+	sqlite3_stmt *st[STMT__MAX];   /* prepared on first use */
+};
+
+struct store {
+	char *path;
+	pthread_key_t key;             /* this thread's struct conn */
+	bool key_ok;
+	pthread_mutex_t mu;            /* guards conns and the job hook */
+	struct conn *conns;
+	void (*job_hook)(void *ctx);   /* store_job_hook: a job was added */
+	void *job_hook_ctx;
+};
+
+/* One use of one statement: binds collect the first error so a caller
+ * binds everything and checks once, at the step. */
+struct q {
+	struct conn *c;
+	enum stmt id;
+	sqlite3_stmt *st;
+	int rc;
+};
+
+/* A transaction or, nested in one, a savepoint. */
+struct tx {
+	bool active;
+	bool outer;
+};
+
+/* ---- enums as the TEXT values the schema checks (sqlite.c) ------------ */
+
+extern const char *const sq_role_names[ROLE__MAX];
+extern const char *const sq_kind_names[KIND__MAX];
+extern const char *const sq_status_names[STATUS__MAX];
+extern const char *const sq_format_names[FORMAT__MAX];
+extern const char *const sq_ctype_names[CTYPE__MAX];
+extern const char *const sq_cstatus_names[CSTATUS__MAX];
+
+const char *sq_enum_name(const char *const *names, int max, int v);
+int sq_enum_col(const char *const *names, int max, sqlite3_stmt *st, int col);
+
+/* ---- statements (sqlite.c) ------------------------------------------------ */
+
+enum store_err sq_open(struct q *q, struct conn *c, enum stmt id);
+void sq_close(struct q *q);
+void sq_int(struct q *q, const char *name, int64_t v);
+void sq_id(struct q *q, const char *name, int64_t v);
+void sq_text(struct q *q, const char *name, const char *v);
+void sq_text_null(struct q *q, const char *name, const char *v);
+void sq_blob(struct q *q, const char *name, const void *p, size_t n);
+bool sq_row(struct q *q, enum store_err *e);
+enum store_err sq_exec(struct q *q);
+const char *sq_col_str(arena *a, sqlite3_stmt *st, int i);
+const char *sq_col_str_cut(arena *a, sqlite3_stmt *st, int i, size_t max);
+void *sq_grow(arena *a, void *p, size_t n, size_t *cap, size_t size);
+enum store_err sq_one_int(store *s, enum stmt id, const char *param,
+    int64_t arg, int64_t *out);
+enum store_err sq_exec_text(store *s, enum stmt id, const char *param,
+    const char *v);
+enum store_err sq_exec_int(store *s, enum stmt id, const char *param,
+    int64_t v);
+enum store_err sq_status_counts(struct q *q, const char *const *names,
+    int max, int64_t *counts);
+
+/* ---- connections and transactions (sqlite.c) -------------------------------- */
+
+struct conn *sq_conn_get(store *s);
+enum store_err sq_conn_run(struct conn *c, enum stmt id);
+enum store_err sq_tx_begin(struct conn *c, bool write, struct tx *t);
+enum store_err sq_tx_end(struct conn *c, struct tx *t, enum store_err e);
+
+/* ---- shared between the areas ---------------------------------------------- */
+
+/* sqlite_articles.c: one ART_COLS row (listings read them too). */
+void sq_article_read(sqlite3_stmt *st, arena *a, struct store_article *o,
+    bool light);
+
+#endif

@@ -1,0 +1,290 @@
+/*
+ * store.h on SQLite: the background side. The job queue (leases, retries,
+ * keyed schedules) and the change log that caches and live pages poll.
+ */
+#include "sqlite_int.h"
+
+#include <pthread.h>
+#include <string.h>
+
+/* ---- jobs ------------------------------------------------------------------------- */
+
+void
+store_job_hook(store *s, void (*fn)(void *ctx), void *ctx)
+{
+	pthread_mutex_lock(&s->mu);
+	s->job_hook = fn;
+	s->job_hook_ctx = ctx;
+	pthread_mutex_unlock(&s->mu);
+}
+
+/* Tells this process's runner (src/jobs/) that a job was added, so it
+ * need not wait for its next poll. Called under s->mu, so once
+ * store_job_hook(NULL) has returned no call to the old hook is running. */
+static void
+job_added(store *s)
+{
+	pthread_mutex_lock(&s->mu);
+	if (s->job_hook != NULL)
+		s->job_hook(s->job_hook_ctx);
+	pthread_mutex_unlock(&s->mu);
+}
+
+/* A job with no key: every call adds one. */
+enum store_err
+store_job_add(store *s, const char *kind, const char *payload, int64_t run_at)
+{
+	struct conn *c = sq_conn_get(s);
+	struct q q = {0};
+	enum store_err e;
+	if (c == NULL)
+		return STORE_ERROR;
+	if (kind == NULL || *kind == '\0')
+		return STORE_INVALID;
+	if ((e = sq_open(&q, c, STMT_JOB_ADD)) != STORE_OK)
+		goto err;
+	sq_text(&q, ":kind", kind);
+	sq_text(&q, ":payload", payload);
+	sq_int(&q, ":run_at", run_at);
+	e = sq_exec(&q);
+err:
+	sq_close(&q);
+	if (e == STORE_OK)
+		job_added(s);
+	return e;
+}
+
+/* Upsert on the key (see JOB_SCHEDULE); RETURNING gives the id both ways. */
+enum store_err
+store_job_schedule(store *s, const char *kind, const char *payload,
+    int64_t run_at, const char *key, int64_t *id)
+{
+	struct conn *c = sq_conn_get(s);
+	struct q q = {0};
+	enum store_err e;
+	if (c == NULL)
+		return STORE_ERROR;
+	if (kind == NULL || *kind == '\0' || key == NULL || *key == '\0')
+		return STORE_INVALID;
+	if ((e = sq_open(&q, c, STMT_JOB_SCHEDULE)) != STORE_OK)
+		goto err;
+	sq_text(&q, ":kind", kind);
+	sq_text(&q, ":payload", payload);
+	sq_int(&q, ":run_at", run_at);
+	sq_text(&q, ":key", key);
+	if (sq_row(&q, &e) && id != NULL)
+		*id = sqlite3_column_int64(q.st, 0);
+	if (e == STORE_OK)
+		e = sq_exec(&q);
+err:
+	sq_close(&q);
+	if (e == STORE_OK)
+		job_added(s);
+	return e;
+}
+
+/* One jobs row in JOB_COLS order. */
+static void
+job_read(sqlite3_stmt *st, arena *a, struct store_job *out)
+{
+	out->id = sqlite3_column_int64(st, 0);
+	out->kind = sq_col_str(a, st, 1);
+	out->payload = sq_col_str(a, st, 2);
+	out->run_at = sqlite3_column_int64(st, 3);
+	out->lease_until = sqlite3_column_int64(st, 4);
+	out->attempts = sqlite3_column_int64(st, 5);
+	out->done_at = sqlite3_column_int64(st, 6);
+	out->dedup_key = sq_col_str(a, st, 7);
+	out->last_error = sq_col_str(a, st, 8);
+}
+
+enum store_err
+store_job_due(store *s, int64_t now, bool *yes)
+{
+	int64_t v = 0;
+	enum store_err e = sq_one_int(s, STMT_JOB_DUE, ":now", now, &v);
+	*yes = e == STORE_OK && v != 0;
+	return e;
+}
+
+/*
+ * BEGIN IMMEDIATE takes the write lock before the due row is chosen: a
+ * claim in one autocommit statement would read a snapshot first and fail
+ * with BUSY_SNAPSHOT when another runner committed in between. The row
+ * is read whole before COMMIT (RETURNING rows end with the statement).
+ */
+enum store_err
+store_job_claim(store *s, int64_t now, int64_t lease, arena *a,
+    struct store_job *out)
+{
+	struct conn *c = sq_conn_get(s);
+	struct q q = {0};
+	struct tx t;
+	enum store_err e;
+	bool got = false;
+	if (c == NULL)
+		return STORE_ERROR;
+	if (lease < 1)
+		return STORE_INVALID;
+	if ((e = sq_tx_begin(c, true, &t)) != STORE_OK)
+		return e;
+	if ((e = sq_open(&q, c, STMT_JOB_CLAIM)) != STORE_OK)
+		goto err;
+	sq_int(&q, ":now", now);
+	sq_int(&q, ":lease", lease);
+	if (sq_row(&q, &e)) {
+		job_read(q.st, a, out);
+		got = true;
+		e = sq_exec(&q);
+	}
+err:
+	sq_close(&q);
+	e = sq_tx_end(c, &t, e);
+	if (e == STORE_OK && !got)
+		e = STORE_NOTFOUND;
+	return e;
+}
+
+/* NOTFOUND: the claim was lost (lease expired and taken, or the job was
+ * scheduled anew); the outcome is not recorded. */
+static enum store_err
+job_finish(store *s, enum stmt id, const struct store_job *j, int64_t now,
+    const char *error, int64_t run_at, int64_t done)
+{
+	struct conn *c = sq_conn_get(s);
+	struct q q = {0};
+	enum store_err e;
+	if (c == NULL)
+		return STORE_ERROR;
+	if ((e = sq_open(&q, c, id)) != STORE_OK)
+		goto err;
+	sq_int(&q, ":id", j->id);
+	sq_int(&q, ":attempts", j->attempts);
+	sq_int(&q, ":lease", j->lease_until);
+	if (id == STMT_JOB_DONE) {
+		sq_int(&q, ":now", now);
+	} else {
+		sq_text(&q, ":error", error);
+		sq_int(&q, ":run_at", run_at);
+		sq_id(&q, ":done", done);
+	}
+	if ((e = sq_exec(&q)) == STORE_OK && sqlite3_changes(c->db) == 0)
+		e = STORE_NOTFOUND;
+err:
+	sq_close(&q);
+	return e;
+}
+
+enum store_err
+store_job_done(store *s, const struct store_job *j, int64_t now)
+{
+	return job_finish(s, STMT_JOB_DONE, j, now, NULL, 0, 0);
+}
+
+enum store_err
+store_job_fail(store *s, const struct store_job *j, const char *error,
+    int64_t retry_at, int64_t now)
+{
+	if (retry_at > 0)
+		return job_finish(s, STMT_JOB_FAIL, j, now, error, retry_at, 0);
+	return job_finish(s, STMT_JOB_FAIL, j, now, error, j->run_at,
+	    now > 0 ? now : 1);
+}
+
+enum store_err
+store_job_get(store *s, int64_t id, arena *a, struct store_job *out)
+{
+	struct conn *c = sq_conn_get(s);
+	struct q q = {0};
+	enum store_err e;
+	if (c == NULL)
+		return STORE_ERROR;
+	if ((e = sq_open(&q, c, STMT_JOB_GET)) != STORE_OK)
+		goto err;
+	sq_int(&q, ":id", id);
+	if (sq_row(&q, &e))
+		job_read(q.st, a, out);
+	else if (e == STORE_OK)
+		e = STORE_NOTFOUND;
+err:
+	sq_close(&q);
+	return e;
+}
+
+/* ---- the change log ------------------------------------------------ */
+
+static const char *const change_names[CHANGE__MAX] = {
+	[CHANGE_COMMENT] = "comment",
+	[CHANGE_LIKE] = "like",
+	[CHANGE_ARTICLE] = "article",
+	[CHANGE_SETTINGS] = "settings",
+	[CHANGE_ALL] = "all",
+};
+
+enum store_err
+store_changes_since(store *s, int64_t after, size_t limit, arena *a,
+    struct store_change **out, size_t *n)
+{
+	struct conn *c = sq_conn_get(s);
+	struct q q = {0};
+	enum store_err e;
+	struct store_change *v = NULL;
+	size_t cnt = 0, cap = 0;
+
+	*out = NULL;
+	*n = 0;
+	if (c == NULL)
+		return STORE_ERROR;
+	if ((e = sq_open(&q, c, STMT_CHANGES_SINCE)) != STORE_OK)
+		goto err;
+	sq_int(&q, ":after", after);
+	sq_int(&q, ":limit", (int64_t)limit);
+	while (sq_row(&q, &e)) {
+		v = sq_grow(a, v, cnt, &cap, sizeof(*v));
+		v[cnt].seq = sqlite3_column_int64(q.st, 0);
+		const char *k = (const char *)sqlite3_column_text(q.st, 1);
+		v[cnt].kind = CHANGE_ALL;
+		for (int i = 0; k && i < CHANGE__MAX; i++)
+			if (strcmp(k, change_names[i]) == 0)
+				v[cnt].kind = (enum store_change_kind)i;
+		v[cnt].article_id = sqlite3_column_int64(q.st, 2);
+		cnt++;
+	}
+	if (e == STORE_OK) {
+		*out = v;
+		*n = cnt;
+	}
+err:
+	sq_close(&q);
+	return e;
+}
+
+enum store_err
+store_changes_last(store *s, int64_t *seq)
+{
+	return sq_one_int(s, STMT_CHANGES_LAST, NULL, 0, seq);
+}
+
+enum store_err
+store_next_publish(store *s, int64_t now, int64_t *t)
+{
+	return sq_one_int(s, STMT_NEXT_PUBLISH, ":now", now, t);
+}
+
+enum store_err
+store_changes_prune(store *s, int64_t upto)
+{
+	struct conn *c = sq_conn_get(s);
+	struct q q = {0};
+	enum store_err e;
+
+	if (c == NULL)
+		return STORE_ERROR;
+	if ((e = sq_open(&q, c, STMT_CHANGES_PRUNE)) != STORE_OK)
+		goto err;
+	sq_int(&q, ":upto", upto);
+	e = sq_exec(&q);
+err:
+	sq_close(&q);
+	return e;
+}

@@ -1,0 +1,583 @@
+/*
+ * store.h on SQLite: many articles at a time. Public listings, neighbours,
+ * related and popular posts, view counts, feeds, sitemap stamps, the
+ * full-text search page, and the editor area's article lists.
+ */
+#include "sqlite_int.h"
+
+#include <stdint.h>
+#include <string.h>
+
+#define STORE_DAY 86400         /* views_daily.day = UTC epoch day */
+
+/* ---- listings ------------------------------------------------------ */
+
+/* Reads every remaining row of q as a light article into an arena array. */
+static enum store_err
+article_rows(struct q *q, arena *a, struct store_article **out, size_t *n)
+{
+	struct store_article *v = NULL;
+	size_t cnt = 0, cap = 0;
+	enum store_err e;
+	while (sq_row(q, &e)) {
+		v = sq_grow(a, v, cnt, &cap, sizeof(*v));
+		sq_article_read(q->st, a, &v[cnt++], true);
+	}
+	if (e == STORE_OK) {
+		*out = v;
+		*n = cnt;
+	}
+	return e;
+}
+
+/* Binds a listing's filter; tag takes precedence in choosing the
+ * statement, category then filters within it. */
+static void
+filter_bind(struct q *q, const struct store_filter *f, int64_t now)
+{
+	sq_int(q, ":now", now);
+	sq_int(q, ":from", f->from ? f->from : INT64_MIN);
+	sq_int(q, ":until", f->until > 0 ? f->until : INT64_MAX);
+	if (q->id == STMT_LIST_TAG || q->id == STMT_COUNT_TAG) {
+		sq_int(q, ":tag", f->tag_id);
+		sq_int(q, ":cat", f->category_id);
+	} else if (q->id == STMT_LIST_CAT || q->id == STMT_COUNT_CAT) {
+		sq_int(q, ":cat", f->category_id);
+	}
+}
+
+/* Binds ART_ANY's :status and :kind (NULL: no filter). */
+static void
+any_bind(struct q *q, enum store_status status, enum store_kind kind)
+{
+	sq_text_null(q, ":status", sq_enum_name(sq_status_names, STATUS__MAX, (int)status));
+	sq_text_null(q, ":kind", sq_enum_name(sq_kind_names, KIND__MAX, (int)kind));
+}
+
+/* The count and the page come from one read transaction, so the total
+ * matches the page. */
+enum store_err
+store_articles_list(store *s, const struct store_filter *f, int64_t now,
+    int64_t offset, int64_t limit, arena *a, struct store_article **out,
+    size_t *n, int64_t *total)
+{
+	static const struct store_filter none;
+	struct conn *c = sq_conn_get(s);
+	struct q q = {0};
+	struct tx t = {0};
+	enum stmt list = STMT_LIST_ALL, count = STMT_COUNT_ALL;
+	enum store_err e;
+
+	*out = NULL;
+	*n = 0;
+	if (total)
+		*total = 0;
+	if (c == NULL)
+		return STORE_ERROR;
+	if (f == NULL)
+		f = &none;
+	if (f->tag_id) {
+		list = STMT_LIST_TAG;
+		count = STMT_COUNT_TAG;
+	} else if (f->category_id) {
+		list = STMT_LIST_CAT;
+		count = STMT_COUNT_CAT;
+	}
+	if ((e = sq_tx_begin(c, false, &t)) != STORE_OK)
+		return e;
+	if (total != NULL) {
+		if ((e = sq_open(&q, c, count)) != STORE_OK)
+			goto err;
+		filter_bind(&q, f, now);
+		if (sq_row(&q, &e))
+			*total = sqlite3_column_int64(q.st, 0);
+		if (e != STORE_OK)
+			goto err;
+		sq_close(&q);
+	}
+	if (limit <= 0)
+		goto err;
+	if ((e = sq_open(&q, c, list)) != STORE_OK)
+		goto err;
+	filter_bind(&q, f, now);
+	sq_int(&q, ":limit", limit);
+	sq_int(&q, ":offset", offset > 0 ? offset : 0);
+	e = article_rows(&q, a, out, n);
+err:
+	sq_close(&q);
+	return sq_tx_end(c, &t, e);
+}
+
+/* Reads the one row of an adjacency statement, if any, into *out. */
+static enum store_err
+adjacent_one(struct conn *c, enum stmt id, const struct store_article *art,
+    int64_t now, arena *a, struct store_article **out)
+{
+	struct q q = {0};
+	enum store_err e;
+	*out = NULL;
+	if ((e = sq_open(&q, c, id)) != STORE_OK)
+		goto err;
+	sq_int(&q, ":now", now);
+	sq_int(&q, ":t", art->published_at);
+	sq_int(&q, ":id", art->id);
+	if (sq_row(&q, &e)) {
+		*out = arena_alloc(a, sizeof(**out));
+		sq_article_read(q.st, a, *out, true);
+	}
+err:
+	sq_close(&q);
+	return e;
+}
+
+/* Uses art's id and published_at as given, so a preview of an unsaved
+ * date still finds its neighbours. */
+enum store_err
+store_article_adjacent(store *s, const struct store_article *art, int64_t now,
+    arena *a, struct store_article **prev, struct store_article **next)
+{
+	struct conn *c = sq_conn_get(s);
+	struct tx t = {0};
+	enum store_err e;
+	*prev = *next = NULL;
+	if (c == NULL)
+		return STORE_ERROR;
+	if ((e = sq_tx_begin(c, false, &t)) != STORE_OK)
+		return e;
+	e = adjacent_one(c, STMT_ADJ_PREV, art, now, a, prev);
+	if (e == STORE_OK)
+		e = adjacent_one(c, STMT_ADJ_NEXT, art, now, a, next);
+	e = sq_tx_end(c, &t, e);
+	if (e != STORE_OK)
+		*prev = *next = NULL;
+	return e;
+}
+
+/* An article without a category has no related articles. */
+enum store_err
+store_related(store *s, const struct store_article *art, int64_t now,
+    size_t limit, arena *a, struct store_article **out, size_t *n)
+{
+	struct conn *c = sq_conn_get(s);
+	struct q q = {0};
+	enum store_err e;
+	*out = NULL;
+	*n = 0;
+	if (c == NULL)
+		return STORE_ERROR;
+	if (art->category_id == 0 || limit == 0)
+		return STORE_OK;
+	if ((e = sq_open(&q, c, STMT_RELATED)) != STORE_OK)
+		goto err;
+	sq_int(&q, ":id", art->id);
+	sq_int(&q, ":cat", art->category_id);
+	sq_int(&q, ":now", now);
+	sq_int(&q, ":lim", limit > INT64_MAX ? INT64_MAX : (int64_t)limit);
+	e = article_rows(&q, a, out, n);
+err:
+	sq_close(&q);
+	return e;
+}
+
+/* UTC day number of t, rounding toward minus infinity. */
+static int64_t
+day_of(int64_t t)
+{
+	return t >= 0 ? t / STORE_DAY : -((-t + STORE_DAY - 1) / STORE_DAY);
+}
+
+/* Views are kept per UTC day, so a day counts when any part of it lies in
+ * [since, now): today's views count from the first one on. */
+enum store_err
+store_popular(store *s, int64_t since, int64_t now, size_t limit, arena *a,
+    struct store_article **out, size_t *n)
+{
+	struct conn *c = sq_conn_get(s);
+	struct q q = {0};
+	enum store_err e;
+	*out = NULL;
+	*n = 0;
+	if (c == NULL)
+		return STORE_ERROR;
+	if (since >= now || limit == 0)
+		return STORE_OK;
+	if ((e = sq_open(&q, c, STMT_POPULAR)) != STORE_OK)
+		goto err;
+	sq_int(&q, ":from", day_of(since));
+	sq_int(&q, ":until", day_of(now - 1) + 1);
+	sq_int(&q, ":now", now);
+	sq_int(&q, ":lim", limit > INT64_MAX ? INT64_MAX : (int64_t)limit);
+	/* as article_rows, plus the views column after the article's */
+	struct store_article *v = NULL;
+	size_t cnt = 0, cap = 0;
+	while (sq_row(&q, &e)) {
+		v = sq_grow(a, v, cnt, &cap, sizeof(*v));
+		sq_article_read(q.st, a, &v[cnt], true);
+		v[cnt++].views = sqlite3_column_int64(q.st, AC_COMMENTS + 1);
+	}
+	if (e == STORE_OK) {
+		*out = v;
+		*n = cnt;
+	}
+err:
+	sq_close(&q);
+	return e;
+}
+
+/* One upsert; an article that does not exist is STORE_INVALID. */
+enum store_err
+store_views_add(store *s, int64_t article_id, int64_t t, int64_t n)
+{
+	struct conn *c = sq_conn_get(s);
+	struct q q = {0};
+	enum store_err e;
+	if (c == NULL)
+		return STORE_ERROR;
+	if (n < 0)
+		return STORE_INVALID;
+	if (n == 0)
+		return STORE_OK;
+	if ((e = sq_open(&q, c, STMT_VIEWS_ADD)) != STORE_OK)
+		goto err;
+	sq_int(&q, ":id", article_id);
+	sq_int(&q, ":day", day_of(t));
+	sq_int(&q, ":n", n);
+	e = sq_exec(&q);
+err:
+	sq_close(&q);
+	return e;
+}
+
+/* Answered from the status index alone. */
+enum store_err
+store_articles_count(store *s, int64_t now, int64_t *n)
+{
+	struct conn *c = sq_conn_get(s);
+	struct q q = {0};
+	enum store_err e;
+	*n = 0;
+	if (c == NULL)
+		return STORE_ERROR;
+	if ((e = sq_open(&q, c, STMT_ARTICLES_COUNT)) != STORE_OK)
+		goto err;
+	sq_int(&q, ":now", now);
+	if (sq_row(&q, &e))
+		*n = sqlite3_column_int64(q.st, 0);
+err:
+	sq_close(&q);
+	return e;
+}
+
+enum store_err
+store_article_visible(store *s, int64_t id, int64_t now, bool *yes)
+{
+	struct conn *c = sq_conn_get(s);
+	struct q q = {0};
+	enum store_err e;
+	*yes = false;
+	if (c == NULL)
+		return STORE_ERROR;
+	if ((e = sq_open(&q, c, STMT_ARTICLE_VISIBLE)) != STORE_OK)
+		goto err;
+	sq_int(&q, ":id", id);
+	sq_int(&q, ":now", now);
+	*yes = sq_row(&q, &e);
+err:
+	sq_close(&q);
+	return e;
+}
+
+/* Whole rows (body_text uncut) for feeds; bodies are "" by the SQL. */
+enum store_err
+store_articles_feed(store *s, int64_t category_id, int64_t now, int64_t limit,
+    arena *a, struct store_article **out, size_t *n)
+{
+	struct conn *c = sq_conn_get(s);
+	struct q q = {0};
+	struct store_article *v = NULL;
+	size_t cnt = 0, cap = 0;
+	enum store_err e;
+	*out = NULL;
+	*n = 0;
+	if (c == NULL)
+		return STORE_ERROR;
+	if (limit <= 0)
+		return STORE_OK;
+	if ((e = sq_open(&q, c, category_id ? STMT_FEED_CAT : STMT_FEED_ALL)) !=
+	    STORE_OK)
+		goto err;
+	if (category_id)
+		sq_int(&q, ":cat", category_id);
+	sq_int(&q, ":now", now);
+	sq_int(&q, ":limit", limit);
+	while (sq_row(&q, &e)) {
+		v = sq_grow(a, v, cnt, &cap, sizeof(*v));
+		sq_article_read(q.st, a, &v[cnt++], false);
+	}
+	if (e == STORE_OK) {
+		*out = v;
+		*n = cnt;
+	}
+err:
+	sq_close(&q);
+	return e;
+}
+
+/* Reads (integer, integer) rows of q into an arena array of stamps. */
+static enum store_err
+stamp_rows(struct q *q, arena *a, struct store_stamp **out, size_t *n)
+{
+	struct store_stamp *v = NULL;
+	size_t cnt = 0, cap = 0;
+	enum store_err e;
+	while (sq_row(q, &e)) {
+		v = sq_grow(a, v, cnt, &cap, sizeof(*v));
+		v[cnt].id = sqlite3_column_int64(q->st, 0);
+		v[cnt++].t = sqlite3_column_int64(q->st, 1);
+	}
+	if (e == STORE_OK) {
+		*out = v;
+		*n = cnt;
+	}
+	return e;
+}
+
+/* Answered from the status index plus one row read per post. */
+enum store_err
+store_article_stamps(store *s, int64_t now, int64_t offset, int64_t limit,
+    arena *a, struct store_stamp **out, size_t *n)
+{
+	struct conn *c = sq_conn_get(s);
+	struct q q = {0};
+	enum store_err e;
+	*out = NULL;
+	*n = 0;
+	if (c == NULL)
+		return STORE_ERROR;
+	if (limit <= 0)
+		return STORE_OK;
+	if ((e = sq_open(&q, c, STMT_STAMPS_ARTICLES)) != STORE_OK)
+		goto err;
+	sq_int(&q, ":now", now);
+	sq_int(&q, ":limit", limit);
+	sq_int(&q, ":offset", offset > 0 ? offset : 0);
+	e = stamp_rows(&q, a, out, n);
+err:
+	sq_close(&q);
+	return e;
+}
+
+enum store_err
+store_category_stamps(store *s, int64_t now, arena *a, struct store_stamp **out,
+    size_t *n)
+{
+	struct conn *c = sq_conn_get(s);
+	struct q q = {0};
+	enum store_err e;
+	*out = NULL;
+	*n = 0;
+	if (c == NULL)
+		return STORE_ERROR;
+	if ((e = sq_open(&q, c, STMT_STAMPS_CATEGORIES)) != STORE_OK)
+		goto err;
+	sq_int(&q, ":now", now);
+	e = stamp_rows(&q, a, out, n);
+err:
+	sq_close(&q);
+	return e;
+}
+
+/* One pass over the visible posts numbers them (a window function) and
+ * groups the numbers into chunks; nothing but two integers per post. */
+enum store_err
+store_article_chunks(store *s, int64_t now, int64_t skip, int64_t per,
+    arena *a, struct store_stamp **out, size_t *n)
+{
+	struct conn *c = sq_conn_get(s);
+	struct q q = {0};
+	enum store_err e;
+	*out = NULL;
+	*n = 0;
+	if (c == NULL)
+		return STORE_ERROR;
+	if (per <= 0 || skip < 0)
+		return STORE_INVALID;
+	if ((e = sq_open(&q, c, STMT_STAMPS_CHUNKS)) != STORE_OK)
+		goto err;
+	sq_int(&q, ":now", now);
+	sq_int(&q, ":skip", skip);
+	sq_int(&q, ":per", per);
+	e = stamp_rows(&q, a, out, n);
+err:
+	sq_close(&q);
+	return e;
+}
+
+/* ---- editor area: article lists and counts ------------------------- */
+
+/* Binds ART_ADMIN's parameters from f. */
+static void
+admin_list_bind(struct q *q, const struct store_article_query *f)
+{
+	any_bind(q, f->status, f->kind);
+	sq_int(q, ":category", f->category_id);
+	sq_int(q, ":author", f->author_id);
+	sq_text(q, ":text", f->text ? f->text : "");
+}
+
+/* The count and the page come from one read transaction. */
+enum store_err
+store_articles_admin(store *s, const struct store_article_query *f,
+    int64_t offset, int64_t limit, arena *a, struct store_article **out,
+    size_t *n, int64_t *total)
+{
+	struct conn *c = sq_conn_get(s);
+	struct q q = {0};
+	struct tx t = {0};
+	enum store_err e;
+
+	*out = NULL;
+	*n = 0;
+	if (total != NULL)
+		*total = 0;
+	if (c == NULL)
+		return STORE_ERROR;
+	if ((e = sq_tx_begin(c, false, &t)) != STORE_OK)
+		return e;
+	if (total != NULL) {
+		if ((e = sq_open(&q, c, STMT_ARTICLES_ADMIN_COUNT)) != STORE_OK)
+			goto err;
+		admin_list_bind(&q, f);
+		if (sq_row(&q, &e))
+			*total = sqlite3_column_int64(q.st, 0);
+		sq_close(&q);
+		if (e != STORE_OK)
+			goto err;
+	}
+	if ((e = sq_open(&q, c, STMT_ARTICLES_ADMIN)) != STORE_OK)
+		goto err;
+	admin_list_bind(&q, f);
+	sq_int(&q, ":limit", limit);
+	sq_int(&q, ":offset", offset > 0 ? offset : 0);
+	e = article_rows(&q, a, out, n);
+err:
+	sq_close(&q);
+	return sq_tx_end(c, &t, e);
+}
+
+/* The count and the page come from one read transaction. */
+enum store_err
+store_articles_any(store *s, enum store_status status, enum store_kind kind,
+    int64_t offset, int64_t limit, arena *a, struct store_article **out,
+    size_t *n, int64_t *total)
+{
+	struct conn *c = sq_conn_get(s);
+	struct q q = {0};
+	struct tx t = {0};
+	enum store_err e;
+
+	*out = NULL;
+	*n = 0;
+	if (total != NULL)
+		*total = 0;
+	if (c == NULL)
+		return STORE_ERROR;
+	if ((e = sq_tx_begin(c, false, &t)) != STORE_OK)
+		return e;
+	if (total != NULL) {
+		if ((e = sq_open(&q, c, STMT_ARTICLES_ANY_COUNT)) != STORE_OK)
+			goto err;
+		any_bind(&q, status, kind);
+		if (sq_row(&q, &e))
+			*total = sqlite3_column_int64(q.st, 0);
+		sq_close(&q);
+		if (e != STORE_OK)
+			goto err;
+	}
+	if ((e = sq_open(&q, c, STMT_ARTICLES_ANY)) != STORE_OK)
+		goto err;
+	any_bind(&q, status, kind);
+	sq_int(&q, ":limit", limit);
+	sq_int(&q, ":offset", offset > 0 ? offset : 0);
+	e = article_rows(&q, a, out, n);
+err:
+	sq_close(&q);
+	return sq_tx_end(c, &t, e);
+}
+
+enum store_err
+store_article_status_counts(store *s, int64_t counts[STATUS__MAX])
+{
+	struct conn *c = sq_conn_get(s);
+	struct q q = {0};
+	enum store_err e;
+	if (c == NULL)
+		return STORE_ERROR;
+	if ((e = sq_open(&q, c, STMT_ARTICLE_STATUS_COUNTS)) != STORE_OK)
+		goto err;
+	e = sq_status_counts(&q, sq_status_names, STATUS__MAX, counts);
+err:
+	sq_close(&q);
+	return e;
+}
+
+/* ---- full-text search (the SQL side of fts.c) ------------------------------------ */
+
+/* The count and the page come from one read transaction, so the total
+ * matches the page. */
+enum store_err
+store_fts_page(store *s, const char *expr, int64_t now, int64_t offset,
+    int64_t limit, arena *a, struct store_hit **out, size_t *n,
+    int64_t *total)
+{
+	struct conn *c = sq_conn_get(s);
+	struct q q = {0};
+	struct tx t = {0};
+	struct store_hit *v = NULL;
+	size_t cnt = 0, cap = 0;
+	enum store_err e;
+
+	*out = NULL;
+	*n = 0;
+	if (total != NULL)
+		*total = 0;
+	if (c == NULL)
+		return STORE_ERROR;
+	if ((e = sq_tx_begin(c, false, &t)) != STORE_OK)
+		return e;
+	if (total != NULL) {
+		if ((e = sq_open(&q, c, STMT_SEARCH_COUNT)) != STORE_OK)
+			goto err;
+		sq_text(&q, ":q", expr);
+		sq_int(&q, ":now", now);
+		if (sq_row(&q, &e))
+			*total = sqlite3_column_int64(q.st, 0);
+		sq_close(&q);
+		if (e != STORE_OK || *total == 0)
+			goto err;
+	}
+	if (limit <= 0)
+		goto err;
+	if ((e = sq_open(&q, c, STMT_SEARCH)) != STORE_OK)
+		goto err;
+	sq_text(&q, ":q", expr);
+	sq_int(&q, ":now", now);
+	sq_int(&q, ":limit", limit);
+	sq_int(&q, ":offset", offset > 0 ? offset : 0);
+	while (sq_row(&q, &e)) {
+		v = sq_grow(a, v, cnt, &cap, sizeof(*v));
+		struct store_hit *h = &v[cnt++];
+		memset(h, 0, sizeof(*h));
+		sq_article_read(q.st, a, &h->article, true);
+		h->article.body_text = sq_col_str(a, q.st, AC_TEXT);
+		h->score = sqlite3_column_double(q.st, AC_COMMENTS + 1);
+	}
+err:
+	sq_close(&q);
+	e = sq_tx_end(c, &t, e);
+	if (e == STORE_OK) {
+		*out = v;
+		*n = cnt;
+	}
+	return e;
+}

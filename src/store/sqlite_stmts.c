@@ -1,0 +1,587 @@
+/*
+ * The statement table of store.h on SQLite: every SQL statement kiji runs,
+ * indexed by enum stmt (sqlite_int.h). sqlite.c prepares each lazily once
+ * per connection; the area files name them by STMT_*.
+ */
+#include "sqlite_int.h"
+
+/* ---- the statement table ------------------------------------------------ */
+
+/*
+ * THE visibility rule for every public read: published and its time has
+ * come. Listings additionally want posts, not pages. Every statement
+ * aliases articles as "a" so these paste in anywhere.
+ */
+#define VISIBLE "a.status = 'published' AND a.published_at <= :now"
+#define VISIBLE_POST VISIBLE " AND a.kind = 'post'"
+
+/* Article columns in art_col order; listings blank body and body_html. */
+#define ART_COLS(body, html)                                                  \
+	"a.id, a.kind, a.title, a.slug, " body ", a.body_format, " html ", "  \
+	"a.body_text, a.excerpt, a.status, a.published_at, a.updated_at, "   \
+	"COALESCE(a.author_id, 0), COALESCE(a.category_id, 0), a.eyecatch, "  \
+	"a.eyecatch_credit, a.comments_open, COALESCE(a.guid, ''), "          \
+	"a.legacy_id, COALESCE(u.display_name, ''), COALESCE(c.slug, ''), "   \
+	"COALESCE(c.name, ''), a.comment_count"
+#define ART_FULL ART_COLS("a.body", "a.body_html")
+#define ART_LIGHT ART_COLS("''", "''")
+#define ART_JOINS                                                             \
+	" LEFT JOIN users u ON u.id = a.author_id"                            \
+	" LEFT JOIN categories c ON c.id = a.category_id"
+#define ART_RANGE " AND a.published_at >= :from AND a.published_at < :until"
+#define ART_ORDER " ORDER BY a.published_at DESC, a.id DESC"
+/* Whole light rows for a page of ids chosen by the subquery. */
+#define ART_PAGE(ids)                                                         \
+	"SELECT " ART_LIGHT " FROM (" ids ") AS page"                         \
+	" JOIN articles a ON a.id = page.id" ART_JOINS ART_ORDER
+
+#define COMMENT_COLS                                                          \
+	"id, article_id, COALESCE(parent_id, 0), type, nickname, email, url, "\
+	"ip, visitor_id, body, created_at, status, like_count, legacy_id, "   \
+	"pending_reason"
+/* The same columns for a placeholder: nothing of what was said or who
+ * said it (the comment was spammed or trashed). */
+#define COMMENT_COLS_HIDDEN                                                   \
+	"id, article_id, COALESCE(parent_id, 0), type, '', '', '', '', '', "  \
+	"'', created_at, status, 0, legacy_id, ''"
+
+#define CATEGORY_COLS "id, COALESCE(parent_id, 0), slug, name, description"
+
+/* rev_read's order; a list leaves the bodies out */
+#define REV_COLS(body)                                                        \
+	"r.id, r.article_id, r.title, " body ", r.body_format, r.created_at, "\
+	"COALESCE(r.author_id, 0), r.meta, COALESCE(u.display_name, '')"
+#define REV_JOINS " LEFT JOIN users u ON u.id = r.author_id"
+/* store_articles_any's filter: NULL status is everything but the trash */
+#define ART_ANY                                                               \
+	"(a.status = :status OR (:status IS NULL AND a.status <> 'trash'))"   \
+	" AND (:kind IS NULL OR a.kind = :kind)"
+
+/* the editor area's article list: ART_ANY, a category, an author and a
+ * substring of the title or slug (instr: no LIKE wildcards to escape) */
+#define ART_ADMIN                                                             \
+	ART_ANY " AND (:category = 0 OR a.category_id = :category)"           \
+	" AND (:author = 0 OR a.author_id = :author)"                         \
+	" AND (:text = '' OR instr(lower(a.title), lower(:text)) > 0"         \
+	" OR instr(a.slug, lower(:text)) > 0)"
+
+/* media_read's order */
+#define MEDIA_COLS                                                            \
+	"m.name, m.type, m.width, m.height, m.filename,"                      \
+	" COALESCE(m.uploader_id, 0), m.mtime, COALESCE(u.display_name, '')"
+#define MEDIA_JOINS " LEFT JOIN users u ON u.id = m.uploader_id"
+
+/* user_read's order */
+#define USER_COLS                                                             \
+	"id, name, display_name, role, pass_hash, email, disabled, "          \
+	"cred_epoch, created_at"
+
+/* job_read's order */
+#define JOB_COLS                                                              \
+	"id, kind, payload, run_at, lease_until, attempts, "                  \
+	"COALESCE(done_at, 0), COALESCE(dedup_key, ''), last_error"
+
+#define S(id, sql) [STMT_##id] = { #id, sql }
+
+const struct sq_stmt sq_stmts[STMT__MAX] = {
+	S(BEGIN, "BEGIN"),
+	/* writers take the lock up front: a deferred transaction that read
+	 * first cannot wait for it (SQLITE_BUSY_SNAPSHOT) */
+	S(BEGIN_IMMEDIATE, "BEGIN IMMEDIATE"),
+	S(COMMIT, "COMMIT"),
+	S(ROLLBACK, "ROLLBACK"),
+	S(SAVEPOINT, "SAVEPOINT store_op"),
+	S(RELEASE, "RELEASE store_op"),
+	S(ROLLBACK_TO, "ROLLBACK TO store_op"),
+	S(DATA_VERSION, "PRAGMA data_version"),
+	S(JOURNAL_MODE, "PRAGMA journal_mode"),
+	S(SYNCHRONOUS, "PRAGMA synchronous"),
+
+	S(MIGRATIONS_INIT,
+	    "CREATE TABLE IF NOT EXISTS schema_migrations ("
+	    "version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)"),
+	S(MIGRATIONS_MAX,
+	    "SELECT COALESCE(MAX(version), 0) FROM schema_migrations"),
+	S(MIGRATION_HAS, "SELECT 1 FROM schema_migrations WHERE version = :v"),
+	S(MIGRATION_RECORD,
+	    "INSERT INTO schema_migrations(version, applied_at) VALUES (:v, :now)"),
+
+	S(SETTING_GET, "SELECT value FROM settings WHERE key = :key"),
+	S(SETTING_SET,
+	    "INSERT INTO settings(key, value) VALUES (:key, :value) "
+	    "ON CONFLICT(key) DO UPDATE SET value = excluded.value"),
+	S(SETTINGS_ALL, "SELECT key, value FROM settings ORDER BY key"),
+
+	S(USER_ADD,
+	    "INSERT INTO users(name, display_name, role, pass_hash, email, "
+	    "disabled, created_at) "
+	    "VALUES (:name, :display, :role, :hash, :email, :disabled, :now)"),
+	S(USER_GET, "SELECT " USER_COLS " FROM users WHERE id = :id"),
+	S(USER_BY_NAME, "SELECT " USER_COLS " FROM users WHERE name = :name"),
+	S(USER_LIST, "SELECT " USER_COLS " FROM users ORDER BY name"),
+	/* a new password ends every session made with the old one */
+	S(USER_SET_PASSWORD,
+	    "UPDATE users SET pass_hash = :hash, cred_epoch = cred_epoch + 1 "
+	    "WHERE id = :id"),
+	S(USER_SET_ROLE, "UPDATE users SET role = :role WHERE id = :id"),
+	/* disabling ends the user's sessions too */
+	S(USER_SET_DISABLED,
+	    "UPDATE users SET disabled = :disabled, "
+	    "cred_epoch = cred_epoch + :disabled WHERE id = :id"),
+	S(USER_SET_EMAIL, "UPDATE users SET email = :email WHERE id = :id"),
+	S(USER_SET_DISPLAY,
+	    "UPDATE users SET display_name = :display WHERE id = :id"),
+
+	S(CATEGORY_ADD,
+	    "INSERT INTO categories(parent_id, slug, name, description) "
+	    "VALUES (:parent, :slug, :name, :description)"),
+	S(CATEGORY_BY_SLUG,
+	    "SELECT " CATEGORY_COLS " FROM categories WHERE slug = :slug"),
+	S(CATEGORY_GET, "SELECT " CATEGORY_COLS " FROM categories WHERE id = :id"),
+	S(CATEGORIES, "SELECT " CATEGORY_COLS " FROM categories ORDER BY name, id"),
+
+	S(TAG_ADD, "INSERT INTO tags(slug, name) VALUES (:slug, :name)"),
+	S(TAG_BY_SLUG, "SELECT id, slug, name FROM tags WHERE slug = :slug"),
+
+	S(ARTICLE_ADD,
+	    "INSERT INTO articles(kind, title, slug, body, body_format, "
+	    "body_html, body_text, excerpt, status, published_at, updated_at, "
+	    "author_id, category_id, eyecatch, eyecatch_credit, comments_open, "
+	    "guid, legacy_id) VALUES (:kind, :title, :slug, :body, :format, "
+	    ":html, :text, :excerpt, :status, :published, :updated, :author, "
+	    ":category, :eyecatch, :credit, :open, :guid, :legacy)"),
+	/* comment_count is the store's; an empty guid keeps the old one */
+	S(ARTICLE_UPDATE,
+	    "UPDATE articles SET kind = :kind, title = :title, slug = :slug, "
+	    "body = :body, body_format = :format, body_html = :html, "
+	    "body_text = :text, excerpt = :excerpt, status = :status, "
+	    "published_at = :published, updated_at = :updated, "
+	    "author_id = :author, category_id = :category, "
+	    "eyecatch = :eyecatch, eyecatch_credit = :credit, "
+	    "comments_open = :open, guid = COALESCE(:guid, guid), "
+	    "legacy_id = :legacy WHERE id = :id"),
+	S(SOURCES_DELETE, "DELETE FROM sources WHERE article_id = :id"),
+	S(SOURCE_ADD,
+	    "INSERT INTO sources(article_id, pos, title, url) "
+	    "VALUES (:id, :pos, :title, :url)"),
+	S(ARTICLE_TAGS_DELETE, "DELETE FROM article_tags WHERE article_id = :id"),
+	S(ARTICLE_TAG_ADD,
+	    "INSERT INTO article_tags(article_id, tag_id) VALUES (:id, :tag) "
+	    "ON CONFLICT DO NOTHING"),
+	S(REVISION_ADD,
+	    "INSERT INTO revisions(article_id, title, body, body_format, "
+	    "created_at, author_id, meta) "
+	    "VALUES (:id, :title, :body, :format, :created, :author, :meta)"),
+	/* ---- the save path (content/) ---- */
+	S(REVISION_LATEST,
+	    "SELECT COALESCE(MAX(id), 0) FROM revisions WHERE article_id = :id"),
+	S(REVISIONS,
+	    "SELECT " REV_COLS("''") " FROM revisions r" REV_JOINS
+	    " WHERE r.article_id = :id ORDER BY r.id DESC"
+	    " LIMIT :limit OFFSET :offset"),
+	S(REVISIONS_COUNT, "SELECT COUNT(*) FROM revisions WHERE article_id = :id"),
+	S(REVISION_GET,
+	    "SELECT " REV_COLS("r.body") " FROM revisions r" REV_JOINS
+	    " WHERE r.id = :id"),
+	S(ARTICLE_SLUG_OWNER,
+	    "SELECT id FROM articles WHERE slug = :slug AND kind = :kind"
+	    " AND id <> :except ORDER BY id LIMIT 1"),
+	S(ARTICLE_STATE,
+	    "SELECT status, published_at FROM articles WHERE id = :id"),
+	S(ARTICLES_ANY,
+	    "SELECT " ART_LIGHT " FROM articles a" ART_JOINS " WHERE " ART_ANY
+	    " ORDER BY a.id DESC LIMIT :limit OFFSET :offset"),
+	S(ARTICLES_ANY_COUNT, "SELECT COUNT(*) FROM articles a WHERE " ART_ANY),
+	/* the editor area's list: ART_ANY and its filters */
+	S(ARTICLES_ADMIN,
+	    "SELECT " ART_LIGHT " FROM articles a" ART_JOINS " WHERE " ART_ADMIN
+	    " ORDER BY a.id DESC LIMIT :limit OFFSET :offset"),
+	S(ARTICLES_ADMIN_COUNT,
+	    "SELECT COUNT(*) FROM articles a WHERE " ART_ADMIN),
+	S(TAG_BY_NAME,
+	    "SELECT id, slug, name FROM tags WHERE name = :name ORDER BY id LIMIT 1"),
+	S(ARTICLE_PUBLISH_DUE,
+	    "UPDATE articles SET status = 'published' WHERE id = :id"
+	    " AND status = 'scheduled' AND published_at <= :now"),
+	S(ARTICLE_TRASH,
+	    "UPDATE articles SET trashed_from = status, trashed_at = :now,"
+	    " status = 'trash' WHERE id = :id AND status <> 'trash'"),
+	S(ARTICLE_RESTORE,
+	    "UPDATE articles SET status = CASE WHEN trashed_from IN"
+	    " ('draft', 'scheduled', 'published') THEN trashed_from"
+	    " ELSE 'draft' END, trashed_from = '', trashed_at = 0"
+	    " WHERE id = :id AND status = 'trash' RETURNING status, published_at"),
+	/* batch mode: the deferred articles' entries in one statement, in
+	 * rowid order (what FTS5 appends fastest) */
+	S(FTS_INDEX_MANY,
+	    "INSERT INTO articles_fts(rowid, title, body)"
+	    " SELECT id, title, body FROM articles_fts_source"
+	    " WHERE id IN (SELECT value FROM json_each(:ids)) ORDER BY id"),
+
+	S(ARTICLE_GET,
+	    "SELECT " ART_FULL " FROM articles a" ART_JOINS
+	    " WHERE a.id = :id AND " VISIBLE),
+	S(ARTICLE_GET_ANY,
+	    "SELECT " ART_FULL " FROM articles a" ART_JOINS " WHERE a.id = :id"),
+	S(ARTICLE_SOURCES,
+	    "SELECT title, url FROM sources WHERE article_id = :id ORDER BY pos"),
+	S(ARTICLE_TAGS,
+	    "SELECT t.id, t.slug, t.name FROM article_tags x "
+	    "JOIN tags t ON t.id = x.tag_id WHERE x.article_id = :id "
+	    "ORDER BY t.name, t.id"),
+
+	/*
+	 * One statement per filter shape so each gets its own index. The
+	 * page's ids are chosen first, from the index alone, and only those
+	 * rows are read: sorting or skipping (OFFSET) whole rows would drag
+	 * every body_text through the sorter. Tag listings start from the
+	 * tag's rows (CROSS JOIN fixes the loop order in SQLite and is plain
+	 * SQL elsewhere), so a rare tag never scans the whole date index.
+	 */
+	S(LIST_ALL, ART_PAGE(
+	    "SELECT a.id AS id FROM articles a WHERE " VISIBLE_POST ART_RANGE
+	    ART_ORDER " LIMIT :limit OFFSET :offset")),
+	S(LIST_CAT, ART_PAGE(
+	    "SELECT a.id AS id FROM articles a WHERE a.category_id = :cat AND "
+	    VISIBLE_POST ART_RANGE ART_ORDER " LIMIT :limit OFFSET :offset")),
+	S(LIST_TAG, ART_PAGE(
+	    "SELECT a.id AS id FROM article_tags x CROSS JOIN articles a"
+	    " WHERE x.tag_id = :tag AND a.id = x.article_id"
+	    " AND (:cat = 0 OR a.category_id = :cat) AND " VISIBLE_POST ART_RANGE
+	    ART_ORDER " LIMIT :limit OFFSET :offset")),
+	S(COUNT_ALL,
+	    "SELECT COUNT(*) FROM articles a WHERE " VISIBLE_POST ART_RANGE),
+	S(COUNT_CAT,
+	    "SELECT COUNT(*) FROM articles a WHERE a.category_id = :cat AND "
+	    VISIBLE_POST ART_RANGE),
+	S(COUNT_TAG,
+	    "SELECT COUNT(*) FROM article_tags x CROSS JOIN articles a"
+	    " WHERE x.tag_id = :tag AND a.id = x.article_id"
+	    " AND (:cat = 0 OR a.category_id = :cat) AND "
+	    VISIBLE_POST ART_RANGE),
+
+	/* (published_at, id) order, ties broken by id both ways */
+	S(ADJ_PREV,
+	    "SELECT " ART_LIGHT " FROM articles a" ART_JOINS " WHERE " VISIBLE_POST
+	    " AND a.published_at <= :t AND (a.published_at < :t OR a.id < :id)"
+	    ART_ORDER " LIMIT 1"),
+	S(ADJ_NEXT,
+	    "SELECT " ART_LIGHT " FROM articles a" ART_JOINS " WHERE " VISIBLE_POST
+	    " AND a.published_at >= :t AND (a.published_at > :t OR a.id > :id)"
+	    " ORDER BY a.published_at, a.id LIMIT 1"),
+
+	/*
+	 * Candidates are the best :lim articles sharing tags plus the newest
+	 * :lim of the category; the top :lim of their union by (shared,
+	 * published_at) equals the top :lim of the whole category, without
+	 * counting tags for every article in it.
+	 */
+	S(RELATED,
+	    "WITH shared AS ("
+	    " SELECT t2.article_id AS id, COUNT(*) AS n FROM article_tags t1"
+	    " JOIN article_tags t2 ON t2.tag_id = t1.tag_id"
+	    " WHERE t1.article_id = :id AND t2.article_id <> :id"
+	    " GROUP BY t2.article_id),"
+	    " cand AS ("
+	    " SELECT id, n FROM (SELECT a.id AS id, s.n AS n FROM shared s"
+	    " JOIN articles a ON a.id = s.id WHERE a.category_id = :cat AND "
+	    VISIBLE_POST " ORDER BY s.n DESC, a.published_at DESC, a.id DESC"
+	    " LIMIT :lim) AS by_tags"
+	    " UNION ALL"
+	    " SELECT id, 0 FROM (SELECT a.id AS id FROM articles a"
+	    " WHERE a.category_id = :cat AND a.id <> :id AND " VISIBLE_POST
+	    ART_ORDER " LIMIT :lim) AS by_date)"
+	    " SELECT " ART_LIGHT " FROM (SELECT id, MAX(n) AS n FROM cand"
+	    " GROUP BY id) r JOIN articles a ON a.id = r.id" ART_JOINS
+	    " ORDER BY r.n DESC, a.published_at DESC, a.id DESC LIMIT :lim"),
+	/* ranked on ids and sums first; whole rows only for the winners */
+	S(POPULAR,
+	    "SELECT " ART_LIGHT ", top.views FROM (SELECT a.id AS id, v.views AS views"
+	    " FROM (SELECT article_id, SUM(count) AS views FROM views_daily"
+	    " WHERE day >= :from AND day < :until GROUP BY article_id) AS v"
+	    " JOIN articles a ON a.id = v.article_id WHERE " VISIBLE_POST
+	    " ORDER BY v.views DESC, a.published_at DESC, a.id DESC LIMIT :lim)"
+	    " AS top JOIN articles a ON a.id = top.id" ART_JOINS
+	    " ORDER BY top.views DESC, a.published_at DESC, a.id DESC"),
+	S(VIEWS_ADD,
+	    "INSERT INTO views_daily(article_id, day, count) "
+	    "VALUES (:id, :day, :n) ON CONFLICT(article_id, day) "
+	    "DO UPDATE SET count = views_daily.count + excluded.count"),
+	S(ARTICLES_COUNT, "SELECT COUNT(*) FROM articles a WHERE " VISIBLE_POST),
+	S(ARTICLE_VISIBLE,
+	    "SELECT 1 FROM articles a WHERE a.id = :id AND " VISIBLE_POST),
+	/* feeds want the rendered body but never the source */
+	S(FEED_ALL,
+	    "SELECT " ART_COLS("''", "a.body_html") " FROM articles a" ART_JOINS
+	    " WHERE " VISIBLE_POST ART_ORDER " LIMIT :limit"),
+	S(FEED_CAT,
+	    "SELECT " ART_COLS("''", "a.body_html") " FROM articles a" ART_JOINS
+	    " WHERE a.category_id = :cat AND " VISIBLE_POST ART_ORDER
+	    " LIMIT :limit"),
+	/* sitemap: a change is an edit or, for a scheduled post, going live */
+	S(STAMPS_ARTICLES,
+	    "SELECT a.id, MAX(a.updated_at, a.published_at) FROM articles a"
+	    " WHERE " VISIBLE_POST ART_ORDER " LIMIT :limit OFFSET :offset"),
+	S(STAMPS_CATEGORIES,
+	    "SELECT a.category_id, MAX(MAX(a.updated_at, a.published_at))"
+	    " FROM articles a WHERE a.category_id IS NOT NULL AND " VISIBLE_POST
+	    " GROUP BY a.category_id ORDER BY a.category_id"),
+	S(STAMPS_CHUNKS,
+	    "SELECT (:skip + rn) / :per AS k, MAX(t) FROM ("
+	    " SELECT ROW_NUMBER() OVER (ORDER BY a.published_at DESC, a.id DESC)"
+	    " - 1 AS rn, MAX(a.updated_at, a.published_at) AS t"
+	    " FROM articles a WHERE " VISIBLE_POST ") AS r GROUP BY k ORDER BY k"),
+
+	S(COMMENT_STATE,
+	    "SELECT article_id, status FROM comments WHERE id = :id"),
+	S(COMMENT_ADD,
+	    "INSERT INTO comments(article_id, parent_id, type, nickname, email, "
+	    "url, ip, visitor_id, body, created_at, status, like_count, "
+	    "legacy_id, pending_reason) VALUES (:article, :parent, :type, "
+	    ":nickname, :email, :url, :ip, :visitor, :body, :created, :status, "
+	    ":likes, :legacy, :reason)"),
+	S(COMMENT_GET, "SELECT " COMMENT_COLS " FROM comments WHERE id = :id"),
+	/* What a reader sees, and above it every spam or trashed ancestor
+	 * of something they see, as a placeholder (last column 1): replies
+	 * keep their place under "deleted" instead of jumping to the top. */
+	S(COMMENTS_FOR_ARTICLE,
+	    "WITH RECURSIVE shown(id, parent_id) AS ("
+	    " SELECT id, parent_id FROM comments WHERE article_id = :article"
+	    " AND (status = 'approved' OR"
+	    " (status = 'pending' AND visitor_id = :visitor))"
+	    " AND (:type IS NULL OR type = :type)),"
+	    " up(id) AS (SELECT parent_id FROM shown WHERE parent_id IS NOT NULL"
+	    " UNION SELECT c.parent_id FROM comments c JOIN up ON c.id = up.id"
+	    " WHERE c.status IN ('spam', 'trash') AND c.parent_id IS NOT NULL)"
+	    " SELECT " COMMENT_COLS ", 0 AS hidden FROM comments"
+	    " WHERE id IN (SELECT id FROM shown)"
+	    " UNION ALL SELECT " COMMENT_COLS_HIDDEN ", 1 FROM comments"
+	    " WHERE id IN (SELECT id FROM up) AND article_id = :article"
+	    " AND status IN ('spam', 'trash')"
+	    " ORDER BY created_at, id"),
+	S(COMMENT_SET_STATUS, "UPDATE comments SET status = :status WHERE id = :id"),
+	S(CHANGES_SINCE,
+	    "SELECT seq, kind, article_id FROM change_log WHERE seq > :after"
+	    " ORDER BY seq LIMIT :limit"),
+	S(CHANGES_LAST, "SELECT COALESCE(MAX(seq), 0) FROM change_log"),
+	S(CHANGES_PRUNE, "DELETE FROM change_log WHERE seq <= :upto"),
+	S(NEXT_PUBLISH,
+	    "SELECT COALESCE(MIN(published_at), 0) FROM articles"
+	    " WHERE status IN ('published', 'scheduled') AND published_at > :now"),
+	S(COMMENTS_BY_STATUS,
+	    "SELECT " COMMENT_COLS " FROM comments"
+	    " WHERE (:status IS NULL OR status = :status)"
+	    " ORDER BY created_at DESC, id DESC LIMIT :limit"),
+	S(VISITOR_APPROVED,
+	    "SELECT EXISTS (SELECT 1 FROM comments WHERE visitor_id = :visitor"
+	    " AND status = 'approved')"),
+	S(VISITOR_LIKES,
+	    "SELECT l.comment_id FROM likes l JOIN comments c ON c.id = l.comment_id"
+	    " WHERE l.visitor_id = :visitor AND c.article_id = :article"
+	    " ORDER BY l.comment_id"),
+	S(COMMENT_COUNT_ADJ,
+	    "UPDATE articles SET comment_count = comment_count + :delta "
+	    "WHERE id = :id"),
+
+	S(LIKE_COUNT, "SELECT like_count FROM comments WHERE id = :id"),
+	S(LIKE_ADD,
+	    "INSERT INTO likes(comment_id, visitor_id, created_at) "
+	    "VALUES (:id, :visitor, :now) ON CONFLICT DO NOTHING"),
+	S(LIKE_DEL, "DELETE FROM likes WHERE comment_id = :id AND visitor_id = :visitor"),
+	S(LIKE_INC, "UPDATE comments SET like_count = like_count + 1 WHERE id = :id"),
+	/* historic counts (import, demo) may exceed the rows in likes */
+	S(LIKE_DEC,
+	    "UPDATE comments SET like_count = CASE WHEN like_count > 0 "
+	    "THEN like_count - 1 ELSE 0 END WHERE id = :id"),
+
+	S(REDIRECT_ADD, "INSERT INTO redirects(from_path, to_path) VALUES (:from, :to)"),
+	S(REDIRECT_GET, "SELECT to_path FROM redirects WHERE from_path = :from"),
+
+	/* ---- editor area (admin/) ---- */
+	S(REDIRECT_SET,
+	    "INSERT INTO redirects(from_path, to_path) VALUES (:from, :to)"
+	    " ON CONFLICT(from_path) DO UPDATE SET to_path = excluded.to_path"),
+	S(REDIRECT_DELETE, "DELETE FROM redirects WHERE from_path = :from"),
+	S(REDIRECTS_PAGE,
+	    "SELECT from_path, to_path FROM redirects ORDER BY from_path"
+	    " LIMIT :limit OFFSET :offset"),
+	S(REDIRECTS_COUNT, "SELECT COUNT(*) FROM redirects"),
+	/* the session records the user's credentials epoch of its birth */
+	S(SESSION_ADD,
+	    "INSERT INTO sessions(id_hash, user_id, csrf, cred_epoch, created_at,"
+	    " seen_at, ip, user_agent) SELECT :hash, id, :csrf, cred_epoch, :now,"
+	    " :now, :ip, :ua FROM users WHERE id = :user"),
+	S(SESSION_GET,
+	    "SELECT s.user_id, s.csrf, s.created_at, s.seen_at,"
+	    " s.cred_epoch < u.cred_epoch, u.disabled, u.role, u.name,"
+	    " u.display_name FROM sessions s JOIN users u ON u.id = s.user_id"
+	    " WHERE s.id_hash = :hash"),
+	S(SESSION_TOUCH, "UPDATE sessions SET seen_at = :now WHERE id_hash = :hash"),
+	S(SESSION_DELETE, "DELETE FROM sessions WHERE id_hash = :hash"),
+	S(SESSIONS_PRUNE,
+	    "DELETE FROM sessions WHERE seen_at < :idle OR created_at < :created"),
+	S(LOGIN_FAILURES_GET,
+	    "SELECT failures, last_at FROM login_failures WHERE key = :key"),
+	S(LOGIN_FAIL,
+	    "INSERT INTO login_failures(key, failures, last_at) VALUES (:key, 1,"
+	    " :now) ON CONFLICT(key) DO UPDATE SET failures = CASE WHEN"
+	    " login_failures.last_at < :forget THEN 1 ELSE"
+	    " login_failures.failures + 1 END, last_at = :now"),
+	S(LOGIN_CLEAR, "DELETE FROM login_failures WHERE key = :key"),
+	S(LOGIN_PRUNE, "DELETE FROM login_failures WHERE last_at < :before"),
+	S(COMMENT_COUNTS,
+	    "SELECT status, COUNT(*) FROM comments"
+	    " WHERE :article = 0 OR article_id = :article GROUP BY status"),
+	/* the page's rows first (index on status, created_at), titles after */
+	S(COMMENTS_QUEUE,
+	    "SELECT x.*, COALESCE(a.title, '') FROM (SELECT " COMMENT_COLS
+	    " FROM comments WHERE (:status IS NULL OR status = :status)"
+	    " AND (:article = 0 OR article_id = :article)"
+	    " ORDER BY created_at DESC, id DESC LIMIT :limit OFFSET :offset) AS x"
+	    " LEFT JOIN articles a ON a.id = x.article_id"
+	    " ORDER BY x.created_at DESC, x.id DESC"),
+	S(COMMENTS_QUEUE_COUNT,
+	    "SELECT COUNT(*) FROM comments WHERE (:status IS NULL OR status = :status)"
+	    " AND (:article = 0 OR article_id = :article)"),
+	S(COMMENT_SET_BODY, "UPDATE comments SET body = :body WHERE id = :id"),
+	S(ARTICLE_STATUS_COUNTS, "SELECT status, COUNT(*) FROM articles GROUP BY status"),
+	S(BAN_ADD,
+	    "INSERT INTO bans(kind, value, note, created_at)"
+	    " VALUES (:kind, :value, :note, :now)"),
+	S(BAN_DELETE, "DELETE FROM bans WHERE id = :id"),
+	S(BANS,
+	    "SELECT id, kind, value, note, created_at FROM bans"
+	    " ORDER BY created_at DESC, id DESC LIMIT :limit"),
+	S(BAN_EXACT,
+	    "SELECT EXISTS (SELECT 1 FROM bans WHERE (kind = 'ip' AND value = :ip)"
+	    " OR (kind = 'visitor' AND value = :visitor))"),
+	S(CATEGORY_UPDATE,
+	    "UPDATE categories SET parent_id = :parent, slug = :slug, name = :name,"
+	    " description = :description WHERE id = :id"),
+	S(CATEGORY_REASSIGN,
+	    "UPDATE articles SET category_id = :to WHERE category_id = :id"),
+	S(CATEGORY_REPARENT,
+	    "UPDATE categories SET parent_id = :parent WHERE parent_id = :id"),
+	S(CATEGORY_DELETE, "DELETE FROM categories WHERE id = :id"),
+	S(CATEGORY_USAGE,
+	    "SELECT category_id, COUNT(*) FROM articles"
+	    " WHERE category_id IS NOT NULL GROUP BY category_id"),
+	/* deletes of categories and tags have no trigger: say it here */
+	S(CHANGE_ALL, "INSERT INTO change_log(kind) VALUES ('all')"),
+	S(TAG_GET, "SELECT id, slug, name FROM tags WHERE id = :id"),
+	S(TAG_UPDATE, "UPDATE tags SET slug = :slug, name = :name WHERE id = :id"),
+	S(TAG_REASSIGN,
+	    "INSERT INTO article_tags(article_id, tag_id) SELECT article_id, :to"
+	    " FROM article_tags WHERE tag_id = :id ON CONFLICT DO NOTHING"),
+	S(TAG_DELETE, "DELETE FROM tags WHERE id = :id"),
+	S(TAGS_PAGE,
+	    "SELECT t.id, t.slug, t.name, (SELECT COUNT(*) FROM article_tags x"
+	    " WHERE x.tag_id = t.id) FROM tags t ORDER BY t.name, t.id"
+	    " LIMIT :limit OFFSET :offset"),
+	S(TAGS_COUNT, "SELECT COUNT(*) FROM tags"),
+
+	S(MEDIA_PUT,
+	    "INSERT INTO media(name, type, data, mtime) "
+	    "VALUES (:name, :type, :data, :mtime) ON CONFLICT(name) DO UPDATE "
+	    "SET type = excluded.type, data = excluded.data, mtime = excluded.mtime"),
+	S(MEDIA_GET, "SELECT type, data, mtime FROM media WHERE name = :name"),
+	/* same name, same bytes (content hash): keep the blob, fill in what
+	 * an older row lacks */
+	S(MEDIA_ADD,
+	    "INSERT INTO media(name, type, data, mtime, width, height, filename,"
+	    " uploader_id) VALUES (:name, :type, :data, :mtime, :width, :height,"
+	    " :filename, :uploader) ON CONFLICT(name) DO UPDATE SET"
+	    " width = excluded.width, height = excluded.height,"
+	    " filename = CASE WHEN media.filename = '' THEN excluded.filename"
+	    " ELSE media.filename END,"
+	    " uploader_id = COALESCE(media.uploader_id, excluded.uploader_id)"),
+	S(MEDIA_META,
+	    "SELECT " MEDIA_COLS " FROM media m" MEDIA_JOINS
+	    " WHERE m.name = :name"),
+	/* rowid order is upload order and needs no sort: only the page's
+	 * rows are read (their columns sit after the blob) */
+	S(MEDIA_LIST,
+	    "SELECT " MEDIA_COLS " FROM media m" MEDIA_JOINS
+	    " ORDER BY m.rowid DESC LIMIT :limit OFFSET :offset"),
+	S(MEDIA_COUNT, "SELECT COUNT(*) FROM media"),
+
+	S(JOB_ADD,
+	    "INSERT INTO jobs(kind, payload, run_at) VALUES (:kind, :payload, :run_at)"),
+	/* One job per key: scheduling again moves it (new time and payload)
+	 * and makes it pending afresh. A runner holding the old claim loses
+	 * it (attempts and lease no longer match), so its outcome is not
+	 * written over the new schedule. */
+	S(JOB_SCHEDULE,
+	    "INSERT INTO jobs(kind, payload, run_at, dedup_key)"
+	    " VALUES (:kind, :payload, :run_at, :key)"
+	    " ON CONFLICT(dedup_key) WHERE dedup_key IS NOT NULL DO UPDATE SET"
+	    " kind = excluded.kind, payload = excluded.payload,"
+	    " run_at = excluded.run_at, lease_until = 0, attempts = 0,"
+	    " done_at = NULL, last_error = ''"
+	    " RETURNING id"),
+	/* the runner's cheap look before it takes the write lock */
+	S(JOB_DUE,
+	    "SELECT EXISTS (SELECT 1 FROM jobs WHERE done_at IS NULL"
+	    " AND run_at <= :now AND lease_until < :now)"),
+	/* Claims the oldest due job that nobody holds; run inside BEGIN
+	 * IMMEDIATE, so two runners (processes, nodes) never both get it. A
+	 * claim that was never finished (the runner died) expires with its
+	 * lease and the job is claimed again: at least once. */
+	S(JOB_CLAIM,
+	    "UPDATE jobs SET lease_until = :now + :lease, attempts = attempts + 1"
+	    " WHERE id = (SELECT id FROM jobs WHERE done_at IS NULL"
+	    " AND run_at <= :now AND lease_until < :now ORDER BY run_at, id"
+	    " LIMIT 1) RETURNING " JOB_COLS),
+	/* finishing needs the claim still held: same attempt, same lease */
+	S(JOB_DONE,
+	    "UPDATE jobs SET done_at = :now, last_error = ''"
+	    " WHERE id = :id AND attempts = :attempts AND lease_until = :lease"
+	    " AND done_at IS NULL"),
+	S(JOB_FAIL,
+	    "UPDATE jobs SET last_error = :error, run_at = :run_at,"
+	    " lease_until = 0, done_at = :done"
+	    " WHERE id = :id AND attempts = :attempts AND lease_until = :lease"
+	    " AND done_at IS NULL"),
+	S(JOB_GET, "SELECT " JOB_COLS " FROM jobs WHERE id = :id"),
+
+	/*
+	 * Full-text search (fts.c). The index holds exactly the rows of the
+	 * view articles_fts_source (published and scheduled articles), with
+	 * the values the view shows: so every statement that changes an
+	 * article's title, body_text or status, or deletes one, runs between
+	 * FTS_UNINDEX (old values out) and FTS_INDEX (new values in) for it
+	 * (fts_sync; in batch mode an article added in the batch is indexed
+	 * by FTS_INDEX_MANY at the commit instead, and skipped until then).
+	 */
+	S(FTS_UNINDEX,
+	    "INSERT INTO articles_fts(articles_fts, rowid, title, body)"
+	    " SELECT 'delete', id, title, body FROM articles_fts_source"
+	    " WHERE id = :id"),
+	S(FTS_INDEX,
+	    "INSERT INTO articles_fts(rowid, title, body)"
+	    " SELECT id, title, body FROM articles_fts_source WHERE id = :id"),
+	/* The page: bm25 next to the MATCH (the only place FTS5 defines
+	 * it), the visibility rule and the recency boost (x2 today, x1.5 at
+	 * 30 days, fading) from a narrow index, a top-N sort; whole rows
+	 * for the page only. SEARCH_COUNT, in the same read transaction,
+	 * counts every visible match without ranking any. */
+	S(SEARCH,
+	    "SELECT " ART_LIGHT ", page.score FROM (SELECT a.id AS id,"
+	    " bm25(articles_fts, 4.0, 1.0) * (1.0 + 1.0 / (1.0 +"
+	    " MAX(:now - a.published_at, 0) / 2592000.0)) AS score"
+	    " FROM articles_fts CROSS JOIN articles a"
+	    " INDEXED BY articles_id_visibility"
+	    " WHERE articles_fts MATCH :q AND a.id = articles_fts.rowid AND "
+	    VISIBLE_POST " ORDER BY score, a.published_at DESC, a.id DESC"
+	    " LIMIT :limit OFFSET :offset) AS page"
+	    " JOIN articles a ON a.id = page.id" ART_JOINS
+	    " ORDER BY page.score, a.published_at DESC, a.id DESC"),
+	S(SEARCH_COUNT,
+	    "SELECT COUNT(*) FROM articles_fts CROSS JOIN articles a"
+	    " INDEXED BY articles_id_visibility"
+	    " WHERE articles_fts MATCH :q AND a.id = articles_fts.rowid AND "
+	    VISIBLE_POST),
+	S(ARTICLE_DELETE, "DELETE FROM articles WHERE id = :id"),
+};
+
+#undef S
