@@ -224,14 +224,40 @@ content_url_ok(const char *u, bool media)
 	return n > skip && u[skip] != '/' && u[skip] != '?' && u[skip] != '#';
 }
 
-/* Renders a body into html and plain. HTML bodies (imports) go through
- * the allow-list sanitiser; their text is that of what survived. */
+/* md_images callback: the size recorded for one of our /media/ images. */
 static bool
-content_render_body(enum store_format f, const char *src, size_t n,
+content_image_size(void *ctx, const char *url, size_t n, unsigned *w,
+    unsigned *h)
+{
+	store *st = ctx;
+	struct store_media m;
+	char name[256];
+
+	if (n <= 7 || n - 7 >= sizeof(name) || strncmp(url, "/media/", 7) != 0)
+		return false;
+	memcpy(name, url + 7, n - 7);
+	name[n - 7] = '\0';
+	arena *a = arena_new(0);
+	bool ok = store_media_meta(st, name, a, &m) == STORE_OK &&
+	    m.width > 0 && m.height > 0 && m.width <= 65535 && m.height <= 65535;
+	if (ok) {
+		*w = (unsigned)m.width;
+		*h = (unsigned)m.height;
+	}
+	arena_free(a);
+	return ok;
+}
+
+/* Renders a body into html and plain; with a store, our own images get
+ * their width and height. HTML bodies (imports) go through the allow-list
+ * sanitiser; their text is that of what survived. */
+static bool
+content_render_body(store *st, enum store_format f, const char *src, size_t n,
     buf *html, buf *plain)
 {
 	if (f == FORMAT_MARKDOWN) {
-		if (!md_render(html, plain, src, n))
+		struct md_images img = { content_image_size, st };
+		if (!md_render_sized(html, plain, src, n, st ? &img : NULL))
 			return false;
 	} else {
 		if (!render_html_sanitize(html, src, n))
@@ -324,7 +350,7 @@ content_prepare_line(arena *a, const char *in, size_t max, bool bytes,
  * published without a date is now; scheduled needs a date after now.
  */
 static enum content_err
-content_prepare(const struct content_input *in, arena *a,
+content_prepare(store *st, const struct content_input *in, arena *a,
     struct content_doc *d, struct content_result *res)
 {
 	enum content_err ce;
@@ -388,8 +414,8 @@ content_prepare(const struct content_input *in, arena *a,
 	buf html, plain;
 	buf_init(&html, 0);
 	buf_init(&plain, 0);
-	bool ok = content_render_body(in->body_format, d->body, strlen(d->body),
-	    &html, &plain);
+	bool ok = content_render_body(st, in->body_format, d->body,
+	    strlen(d->body), &html, &plain);
 	if (ok) {
 		d->html = arena_strndup(a, buf_cstr(&html), html.len);
 		d->text = arena_strndup(a, buf_cstr(&plain), plain.len);
@@ -426,7 +452,7 @@ content_render(const struct content_input *in, arena *a, const char **html,
 	struct content_doc d;
 	memset(res, 0, sizeof(*res));
 	res->id = in->id;
-	enum content_err ce = content_prepare(in, a, &d, res);
+	enum content_err ce = content_prepare(NULL, in, a, &d, res);
 	if (ce != CONTENT_OK)
 		return ce;
 	*html = d.html;
@@ -773,7 +799,7 @@ content_save(store *st, const struct content_input *in, arena *a,
 
 	memset(res, 0, sizeof(*res));
 	res->id = in->id;
-	if ((ce = content_prepare(in, a, &d, res)) != CONTENT_OK)
+	if ((ce = content_prepare(st, in, a, &d, res)) != CONTENT_OK)
 		return ce;
 	if ((e = store_atomic_begin(st, &t)) != STORE_OK)
 		return content_store_fail(res, e);

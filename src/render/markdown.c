@@ -128,6 +128,9 @@ struct md_w {
 	unsigned p_items; /* spans and non-blank texts in it so far */
 	bool p_fig;       /* its first item is a 出典 image */
 	size_t fig_src, fig_srclen, fig_alt, fig_altlen, fig_cap, fig_caplen;
+	const struct md_images *imgs; /* size lookups, or NULL */
+	unsigned img_w, img_h;        /* the open image's size (0: unknown) */
+	unsigned fig_w, fig_h;
 };
 
 /* UTF-8 of cp into out (4 bytes room); U+FFFD for NUL, surrogates and
@@ -310,6 +313,14 @@ md_out(struct md_w *w, const char *s, size_t n)
 		w->p_items++;
 }
 
+/* " width=W height=H" when the image's size is known. */
+static void
+md_img_size(buf *h, unsigned wd, unsigned ht)
+{
+	if (wd > 0 && ht > 0)
+		buf_printf(h, " width=\"%u\" height=\"%u\"", wd, ht);
+}
+
 /* "<p>" is written at once; md_leave_p may take it back for a figure. */
 static void
 md_enter_p(struct md_w *w)
@@ -338,7 +349,9 @@ md_leave_p(struct md_w *w)
 	buf_put(t, h->ptr + w->fig_src, w->fig_srclen);
 	buf_puts(t, "\" alt=\"");
 	buf_put(t, h->ptr + w->fig_alt, w->fig_altlen);
-	buf_puts(t, "\" loading=\"lazy\"><figcaption>");
+	buf_putc(t, '"');
+	md_img_size(t, w->fig_w, w->fig_h);
+	buf_puts(t, " loading=\"lazy\"><figcaption>");
 	buf_put(t, h->ptr + w->fig_cap, w->fig_caplen);
 	buf_puts(t, "</figcaption></figure>\n");
 	h->len = w->p_start;
@@ -553,6 +566,11 @@ md_enter_img(struct md_w *w, const MD_SPAN_IMG_DETAIL *d)
 		w->p_items++;
 	if (w->img_drop)
 		return;
+	w->img_w = w->img_h = 0;
+	if (w->imgs != NULL && w->imgs->size != NULL &&
+	    (!w->imgs->size(w->imgs->ctx, w->tmp.ptr, w->tmp.len, &w->img_w,
+	    &w->img_h) || w->img_w == 0 || w->img_h == 0))
+		w->img_w = w->img_h = 0;
 	buf_puts(h, "<img src=\"");
 	w->fig_src = h->len;
 	html_url(h, w->tmp.ptr, w->tmp.len);
@@ -571,6 +589,7 @@ md_leave_img(struct md_w *w)
 		return;
 	if (!w->img_fig) {
 		buf_putc(h, '"');
+		md_img_size(h, w->img_w, w->img_h);
 		if (w->title.len) {
 			buf_puts(h, " title=\"");
 			html_attr(h, w->title.ptr, w->title.len);
@@ -581,7 +600,11 @@ md_leave_img(struct md_w *w)
 	}
 	w->fig_alt = w->img_alt;
 	w->fig_altlen = h->len - w->img_alt;
-	buf_puts(h, "\" loading=\"lazy\"><small class=\"credit\">");
+	w->fig_w = w->img_w;
+	w->fig_h = w->img_h;
+	buf_putc(h, '"');
+	md_img_size(h, w->img_w, w->img_h);
+	buf_puts(h, " loading=\"lazy\"><small class=\"credit\">");
 	w->fig_cap = h->len;
 	html_text(h, w->title.ptr, w->title.len);
 	w->fig_caplen = h->len - w->fig_cap;
@@ -743,7 +766,14 @@ md_text(MD_TEXTTYPE type, const MD_CHAR *text, MD_SIZE size, void *ud)
 bool
 md_render(buf *html, buf *plain, const char *src, size_t n)
 {
-	struct md_w w = {.html = html, .plain = plain};
+	return md_render_sized(html, plain, src, n, NULL);
+}
+
+bool
+md_render_sized(buf *html, buf *plain, const char *src, size_t n,
+    const struct md_images *img)
+{
+	struct md_w w = {.html = html, .plain = plain, .imgs = img};
 	MD_PARSER parser = {
 		.abi_version = 0,
 		.flags = MD_FLAGS,

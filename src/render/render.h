@@ -143,6 +143,17 @@ bool tmpl_render(const tmpl_set *set, const char *name, const tv *root, buf *out
  * failure.
  */
 bool md_render(buf *html, buf *plain, const char *src, size_t n);
+/* Image sizes for md_render_sized: size() fills the pixel width and
+ * height of the image at url (false or 0 when unknown), so <img> carries
+ * width and height and the page does not jump while it loads. */
+struct md_images {
+	bool (*size)(void *ctx, const char *url, size_t n, unsigned *w,
+	    unsigned *h);
+	void *ctx;
+};
+/* md_render, with image sizes looked up through img (NULL: none). */
+bool md_render_sized(buf *html, buf *plain, const char *src, size_t n,
+    const struct md_images *img);
 /* Plain text of HTML we stored (for imported html bodies): tags dropped,
  * entities decoded. */
 void md_html_to_plain(buf *plain, const char *html, size_t n);

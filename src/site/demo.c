@@ -1253,10 +1253,19 @@ demo_media(struct demo *d)
 			buf_puts(d->err, "demo: SVG too large");
 			return false;
 		}
-		enum store_err e = store_media_put(d->st, name, "image/svg+xml",
-		    d->tmp.ptr, d->tmp.len, d->o->now);
+		/* With its size, so pages reserve the space (width/height). */
+		struct store_media m = {
+			.name = name,
+			.type = "image/svg+xml",
+			.width = is_eye ? 1200 : 800,
+			.height = is_eye ? 630 : 450,
+			.filename = name,
+			.mtime = d->o->now,
+		};
+		enum store_err e = store_media_add(d->st, &m, d->tmp.ptr,
+		    d->tmp.len);
 		if (e != STORE_OK)
-			return demo_fail(d, "store_media_put", e);
+			return demo_fail(d, "store_media_add", e);
 	}
 	return true;
 }
