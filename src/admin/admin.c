@@ -25,12 +25,23 @@ admin_new(store *st, const tmpl_set *t, const struct admin_hooks *hooks)
 	ad->st = st;
 	ad->tmpl = t;
 	ad->hooks = *hooks;
+	ad->verifier = admin_verifier_new();
 	return ad;
+}
+
+void
+admin_quiesce(admin *ad)
+{
+	if (ad != NULL)
+		admin_verifier_stop(ad->verifier);
 }
 
 void
 admin_free(admin *ad)
 {
+	if (ad == NULL)
+		return;
+	admin_verifier_free(ad->verifier);
 	free(ad);
 }
 

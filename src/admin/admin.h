@@ -223,6 +223,9 @@ struct admin_hooks {
  * must hold the admin_* templates). hooks is copied. */
 admin *admin_new(store *st, const tmpl_set *t, const struct admin_hooks *hooks);
 void admin_free(admin *ad); /* NULL-safe */
+/* Answers every login still being checked and stops the checking
+ * threads; call before http_stop (they resume suspended requests). */
+void admin_quiesce(admin *ad);
 
 /* The route table (ids >= ADMIN_ROUTE_BASE), merged into the site's. */
 extern const struct http_route admin_routes[];

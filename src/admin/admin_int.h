@@ -121,12 +121,26 @@ const char *admin_msg_key(enum admin_msg id);
 /* The message whose key is key; AMSG__MAX when none (flash cookies). */
 enum admin_msg admin_msg_find(const char *key);
 
+struct admin_verifier;
+
 struct admin {
 	store *st;
 	const tmpl_set *tmpl;
 	struct admin_hooks hooks;
 	int64_t pruned_at; /* last prune of dead sessions and old failures */
+	struct admin_verifier *verifier; /* password checks off the loops */
 };
+
+/* ---- verifier.c: password checks on their own threads ---- */
+struct admin_verifier *admin_verifier_new(void);
+void admin_verifier_stop(struct admin_verifier *v);
+void admin_verifier_free(struct admin_verifier *v);
+enum admin_verify_res { VERIFY_QUEUED, VERIFY_BUSY, VERIFY_INLINE };
+enum admin_verify_res admin_verify_async(struct admin_verifier *v,
+    struct http_req *r,
+    store *st, const char *name, const char *password,
+    struct store_user *user, enum account_err *result,
+    void (*finish)(void *ctx), void *ctx);
 
 /* The logged-in account of a request. */
 struct admin_user {

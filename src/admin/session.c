@@ -176,32 +176,25 @@ ADMIN_HANDLER(admin_page_login_form)
 	login_form(q, AMSG__MAX, "", 200);
 }
 
-/*
- * POST /admin/login. A refusal is the form again with one message for
- * every cause (status 200), so nobody learns which names exist; while a
- * key waits out its delay the answer is 429 with Retry-After and no
- * password is checked at all.
- */
-ADMIN_HANDLER(admin_page_login)
-{
-	struct admin_req *q = qv;
-	(void)m;
-	const char *name = admin_field(q, "name");
-	const char *pass = admin_field(q, "password");
-	const char *ka, *ki;
-	throttle_keys(q, name, &ka, &ki);
-	int64_t wait = throttle_wait(q, ka, THROTTLE_ACCOUNT);
-	int64_t wi = throttle_wait(q, ki, THROTTLE_ADDRESS);
-	if (wi > wait)
-		wait = wi;
-	if (wait > 0) {
-		http_resp_header(q->r, q->w, "Retry-After",
-		    arena_printf(q->a, "%lld", (long long)wait));
-		login_form(q, AMSG_LOGIN_THROTTLED, name, 429);
-		return;
-	}
+/* A login while its password is being checked elsewhere. */
+struct login_wait {
+	struct admin_req q;   /* a copy: the handler's frame is gone by then */
+	const char *name, *ka, *ki;
 	struct store_user u;
-	enum account_err e = account_verify(q->ad->st, name, pass, q->a, &u);
+	enum account_err e;
+};
+
+/* A login whose password check is done (lw->e, lw->u): the session, or
+ * the form again with the one generic message. */
+static void
+login_checked(void *ctx)
+{
+	struct login_wait *lw = ctx;
+	struct admin_req *q = &lw->q;
+	const char *name = lw->name, *ka = lw->ka, *ki = lw->ki;
+	enum account_err e = lw->e;
+	struct store_user u = lw->u;
+
 	if (e == ACCOUNT_HASH || e == ACCOUNT_STORE) {
 		admin_error(q, 503);
 		return;
@@ -238,6 +231,52 @@ ADMIN_HANDLER(admin_page_login)
 	    q->conf.session_max, session_https(q));
 	sodium_memzero(sid, sizeof(sid));
 	http_resp_redirect(q->r, q->w, 303, "/admin/");
+}
+
+/*
+ * POST /admin/login. A refusal is the form again with one message for
+ * every cause (status 200), so nobody learns which names exist; while a
+ * key waits out its delay the answer is 429 with Retry-After and no
+ * password is checked at all.
+ */
+ADMIN_HANDLER(admin_page_login)
+{
+	struct admin_req *q = qv;
+	(void)m;
+	const char *name = admin_field(q, "name");
+	const char *pass = admin_field(q, "password");
+	const char *ka, *ki;
+	throttle_keys(q, name, &ka, &ki);
+	int64_t wait = throttle_wait(q, ka, THROTTLE_ACCOUNT);
+	int64_t wi = throttle_wait(q, ki, THROTTLE_ADDRESS);
+	if (wi > wait)
+		wait = wi;
+	if (wait > 0) {
+		http_resp_header(q->r, q->w, "Retry-After",
+		    arena_printf(q->a, "%lld", (long long)wait));
+		login_form(q, AMSG_LOGIN_THROTTLED, name, 429);
+		return;
+	}
+	/* The check runs on a verifier thread; the request waits suspended
+	 * and login_checked finishes it here, on its own thread. */
+	struct login_wait *lw = arena_alloc(q->a, sizeof(*lw));
+	lw->q = *q;
+	lw->name = name;
+	lw->ka = ka;
+	lw->ki = ki;
+	switch (admin_verify_async(q->ad->verifier, q->r, q->ad->st, name,
+	    pass, &lw->u, &lw->e, login_checked, lw)) {
+	case VERIFY_QUEUED:
+		return;
+	case VERIFY_BUSY:
+		http_resp_header(q->r, q->w, "Retry-After", "5");
+		login_form(q, AMSG_LOGIN_THROTTLED, name, 429);
+		return;
+	case VERIFY_INLINE:
+		break;
+	}
+	lw->e = account_verify(q->ad->st, name, pass, q->a, &lw->u);
+	login_checked(lw);
 }
 
 /* POST /admin/logout: the session row goes, so the cookie is worthless

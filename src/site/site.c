@@ -383,8 +383,10 @@ site_free(site *s)
 void
 site_quiesce(site *s)
 {
-	if (s != NULL)
+	if (s != NULL) {
 		writer_stop(s->writer);
+		admin_quiesce(s->admin);
+	}
 }
 
 void
