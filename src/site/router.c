@@ -250,6 +250,9 @@ site_handle(void *ctx, struct http_req *r, struct http_resp *w)
 		admin_handle(q.s->admin, r, w);
 		return;
 	}
+	/* WordPress's /?p=ID and friends, never the (cached) front page */
+	if (m->id == R_FRONT && r->nargs > 0 && site_legacy_query(&q))
+		return;
 	const char *key = site_cache_key(&q, m);
 	if (key && site_cache_serve(&q, key))
 		return;

@@ -583,11 +583,13 @@ site_moved(struct req *q)
 }
 
 /* A Japanese error page (404, 400, 405 ...) in the site's layout; a 404
- * for a path in the redirects table is a 301 instead. */
+ * for a path in the redirects table is a 301 instead, and so is one no
+ * route matched that is an old WordPress or trailing-slash URL (legacy.c). */
 void
 site_error(struct req *q, int status)
 {
-	if (status == 404 && site_moved(q))
+	if (status == 404 && (site_moved(q) || (q->r->route == NULL &&
+	    site_legacy_path(q))))
 		return;
 	enum msg_id title = MSG_NOT_FOUND, text = MSG_NOT_FOUND_TEXT;
 	if (status == 429) {

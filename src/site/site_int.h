@@ -267,4 +267,14 @@ void api_error_status(struct req *q, int status, const char *code,
     const char *msg);
 void site_comment_feed(struct req *q, int64_t article_id);
 
+/* ---- legacy.c: old (WordPress) URLs answered with 301 ---------------------- */
+
+/* A GET no route matched (from the 404 page, after the redirects table):
+ * kiji URLs with a trailing slash and WordPress permalinks. True when
+ * answered with a 301. */
+bool site_legacy_path(struct req *q);
+/* "/" with ?p=, ?page_id=, ?feed= or ?s=: true when answered (301, or
+ * 404 for an unknown id); false when none of the keys is there. */
+bool site_legacy_query(struct req *q);
+
 #endif

@@ -538,6 +538,31 @@ err:
 	return e;
 }
 
+/* The importer asks before saving, so a second run edits, never adds. */
+enum store_err
+store_article_by_legacy(store *s, enum store_kind kind, const char *legacy_id,
+    int64_t *id)
+{
+	struct conn *c = sq_conn_get(s);
+	struct q q = {0};
+	enum store_err e;
+	const char *k = sq_enum_name(sq_kind_names, KIND__MAX, (int)kind);
+	*id = 0;
+	if (c == NULL)
+		return STORE_ERROR;
+	if (k == NULL)
+		return STORE_INVALID;
+	if ((e = sq_open(&q, c, STMT_ARTICLE_BY_LEGACY)) != STORE_OK)
+		goto err;
+	sq_text(&q, ":legacy", legacy_id ? legacy_id : "");
+	sq_text(&q, ":kind", k);
+	if (sq_row(&q, &e))
+		*id = sqlite3_column_int64(q.st, 0);
+err:
+	sq_close(&q);
+	return e;
+}
+
 /*
  * Runs one of the status statements (PUBLISH_DUE, TRASH, RESTORE) for an
  * article between FTS_UNINDEX and FTS_INDEX, in one write transaction
@@ -666,4 +691,64 @@ store_article_delete(store *s, int64_t id)
 err:
 	sq_close(&q);
 	return sq_tx_end(c, &t, e);
+}
+
+/* ---- old WordPress URLs (site/legacy.c) ---------------------------------- */
+
+/* Only visible articles: an old link never reveals a draft or the trash. */
+enum store_err
+store_legacy_by_id(store *s, const char *legacy_id, int64_t now, int64_t *id)
+{
+	struct conn *c = sq_conn_get(s);
+	struct q q = {0};
+	enum store_err e;
+	*id = 0;
+	if (c == NULL)
+		return STORE_ERROR;
+	if (legacy_id == NULL || *legacy_id == '\0')
+		return STORE_NOTFOUND;
+	if ((e = sq_open(&q, c, STMT_LEGACY_BY_ID)) != STORE_OK)
+		goto err;
+	sq_text(&q, ":legacy", legacy_id);
+	sq_int(&q, ":now", now);
+	if (sq_row(&q, &e))
+		*id = sqlite3_column_int64(q.st, 0);
+	else if (e == STORE_OK)
+		e = STORE_NOTFOUND;
+err:
+	sq_close(&q);
+	return e;
+}
+
+/* One IN list over the slug index: the caller's spellings of one slug
+ * (decoded, and encoded in upper and lower hex) cost one lookup. */
+enum store_err
+store_legacy_by_slug(store *s, const char *const *slugs, size_t nslugs,
+    int64_t now, struct store_legacy_hit *out, size_t max, size_t *n)
+{
+	static const char *const names[STORE_LEGACY_SLUGS] = {":s0", ":s1", ":s2"};
+	struct conn *c = sq_conn_get(s);
+	struct q q = {0};
+	enum store_err e;
+	*n = 0;
+	if (c == NULL)
+		return STORE_ERROR;
+	if (nslugs == 0 || nslugs > STORE_LEGACY_SLUGS || max == 0)
+		return STORE_INVALID;
+	if ((e = sq_open(&q, c, STMT_LEGACY_BY_SLUG)) != STORE_OK)
+		goto err;
+	for (size_t i = 0; i < STORE_LEGACY_SLUGS; i++)
+		sq_text(&q, names[i], slugs[i < nslugs ? i : 0]);
+	sq_int(&q, ":now", now);
+	sq_int(&q, ":limit", (int64_t)max);
+	while (*n < max && sq_row(&q, &e)) {
+		struct store_legacy_hit *h = &out[(*n)++];
+		h->id = sqlite3_column_int64(q.st, 0);
+		h->kind = (enum store_kind)sq_enum_col(sq_kind_names, KIND__MAX,
+		    q.st, 1);
+		h->published_at = sqlite3_column_int64(q.st, 2);
+	}
+err:
+	sq_close(&q);
+	return e;
 }

@@ -496,6 +496,28 @@ err:
 	return e;
 }
 
+/* The importer asks before adding, so a second run adds nothing. */
+enum store_err
+store_comment_by_legacy(store *s, int64_t article_id, const char *legacy_id,
+    int64_t *id)
+{
+	struct conn *c = sq_conn_get(s);
+	struct q q = {0};
+	enum store_err e;
+	*id = 0;
+	if (c == NULL)
+		return STORE_ERROR;
+	if ((e = sq_open(&q, c, STMT_COMMENT_BY_LEGACY)) != STORE_OK)
+		goto err;
+	sq_int(&q, ":article", article_id);
+	sq_text(&q, ":legacy", legacy_id ? legacy_id : "");
+	if (sq_row(&q, &e))
+		*id = sqlite3_column_int64(q.st, 0);
+err:
+	sq_close(&q);
+	return e;
+}
+
 static const char *const ban_names[BAN__MAX] = {
 	[BAN_IP] = "ip",
 	[BAN_RANGE] = "range",

@@ -188,6 +188,18 @@ const struct sq_stmt sq_stmts[STMT__MAX] = {
 	    " AND id <> :except ORDER BY id LIMIT 1"),
 	S(ARTICLE_STATE,
 	    "SELECT status, published_at FROM articles WHERE id = :id"),
+	S(ARTICLE_BY_LEGACY,
+	    "SELECT id FROM articles WHERE legacy_id = :legacy AND kind = :kind"
+	    " AND legacy_id <> '' ORDER BY id LIMIT 1"),
+	/* old WordPress URLs: visible articles only, by the indexes on
+	 * legacy_id and slug; pages before posts, as WordPress resolves them */
+	S(LEGACY_BY_ID,
+	    "SELECT a.id FROM articles a WHERE a.legacy_id = :legacy"
+	    " AND a.legacy_id <> '' AND " VISIBLE " ORDER BY a.id LIMIT 1"),
+	S(LEGACY_BY_SLUG,
+	    "SELECT a.id, a.kind, a.published_at FROM articles a"
+	    " WHERE a.slug IN (:s0, :s1, :s2) AND a.slug <> '' AND " VISIBLE
+	    " ORDER BY a.kind = 'page' DESC, a.id LIMIT :limit"),
 	S(ARTICLES_ANY,
 	    "SELECT " ART_LIGHT " FROM articles a" ART_JOINS " WHERE " ART_ANY
 	    " ORDER BY a.id DESC LIMIT :limit OFFSET :offset"),
@@ -444,6 +456,9 @@ const struct sq_stmt sq_stmts[STMT__MAX] = {
 	    "SELECT COUNT(*) FROM comments WHERE (:status IS NULL OR status = :status)"
 	    " AND (:article = 0 OR article_id = :article)"),
 	S(COMMENT_SET_BODY, "UPDATE comments SET body = :body WHERE id = :id"),
+	S(COMMENT_BY_LEGACY,
+	    "SELECT id FROM comments WHERE article_id = :article"
+	    " AND legacy_id = :legacy AND legacy_id <> '' ORDER BY id LIMIT 1"),
 	S(ARTICLE_STATUS_COUNTS, "SELECT status, COUNT(*) FROM articles GROUP BY status"),
 	S(BAN_ADD,
 	    "INSERT INTO bans(kind, value, note, created_at)"

@@ -303,6 +303,10 @@ enum store_err store_article_slug_owner(store *s, enum store_kind kind,
  * store_article_get_any. NOTFOUND when none. */
 enum store_err store_article_by_slug(store *s, enum store_kind kind,
     const char *slug, arena *a, struct store_article *out);
+/* The article of kind imported from legacy_id (a WordPress post id): the
+ * lowest id, any status; *id 0 when none (the importer's idempotence). */
+enum store_err store_article_by_legacy(store *s, enum store_kind kind,
+    const char *legacy_id, int64_t *id);
 /* An article's status and publish time without reading the row's texts.
  * NOTFOUND when there is no such article. */
 enum store_err store_article_state(store *s, int64_t id,
@@ -478,6 +482,26 @@ enum store_err store_like(store *s, int64_t comment_id, const char *visitor,
 enum store_err store_unlike(store *s, int64_t comment_id, const char *visitor,
     int64_t *count);
 
+/* ---- old WordPress URLs (site/legacy.c) ---------------------------------------- */
+
+/* The visible article (post or page) imported from WordPress post id
+ * legacy_id, the lowest id; NOTFOUND when none is visible. */
+enum store_err store_legacy_by_id(store *s, const char *legacy_id, int64_t now,
+    int64_t *id);
+/* One visible article an old slug names. */
+struct store_legacy_hit {
+	int64_t id;
+	enum store_kind kind;
+	int64_t published_at;
+};
+#define STORE_LEGACY_SLUGS 3 /* spellings asked for at once */
+/* Up to max visible articles whose slug is one of slugs[0..nslugs)
+ * (nslugs <= STORE_LEGACY_SLUGS: the decoded slug and its percent-encoded
+ * spellings), pages first, then by id; *n 0 when none. */
+enum store_err store_legacy_by_slug(store *s, const char *const *slugs,
+    size_t nslugs, int64_t now, struct store_legacy_hit *out, size_t max,
+    size_t *n);
+
 /* ---- redirects ------------------------------------------------------------------ */
 
 /* CONFLICT when from already redirects. */
@@ -612,6 +636,10 @@ enum store_err store_comment_counts(store *s, int64_t article_id,
 enum store_err store_comments_queue(store *s, enum store_cstatus st,
     int64_t article_id, int64_t offset, int64_t limit, arena *a,
     struct store_comment **out, size_t *n, int64_t *total);
+/* The comment of article_id imported from legacy_id (a WordPress comment
+ * id): the lowest id, any status; *id 0 when none. */
+enum store_err store_comment_by_legacy(store *s, int64_t article_id,
+    const char *legacy_id, int64_t *id);
 /* Replaces a comment's text (NFC, checked by the caller). */
 enum store_err store_comment_set_body(store *s, int64_t id, const char *body);
 
