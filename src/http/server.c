@@ -77,6 +77,10 @@ struct http_conn {
 	struct http_rq *q;      /* the request under way */
 	bool keep_alive, head_only, close_after;
 	bool head_pending;      /* buffered bytes not yet parsed as a head */
+	bool drained;           /* the last read emptied the socket */
+	bool wait_event;        /* idle after an answer with the socket
+	                         * drained: the next bytes bring an event,
+	                         * so no read is tried before it */
 	bool chunked;
 	struct wire_chunked ch;
 	uint64_t body_left;     /* Content-Length bytes still to come */
@@ -310,9 +314,12 @@ conn_read(struct http_conn *c, size_t want)
 		do
 			n = read(c->fd, c->w->scratch, want);
 		while (n < 0 && errno == EINTR);
-		if (n <= 0)
+		if (n <= 0) {
+			c->drained = n < 0;
 			return n == 0 ? 0 : errno == EAGAIN ||
 			    errno == EWOULDBLOCK ? -1 : -2;
+		}
+		c->drained = (size_t)n < want;
 		if (!conn_in_room(c, (size_t)n))
 			return -2;
 		memcpy(c->in, c->w->scratch, (size_t)n);
@@ -322,11 +329,14 @@ conn_read(struct http_conn *c, size_t want)
 	if (!conn_in_room(c, want))
 		return -2;
 	for (;;) {
-		ssize_t n = read(c->fd, c->in + c->len, c->cap - c->len);
+		size_t room = c->cap - c->len;
+		ssize_t n = read(c->fd, c->in + c->len, room);
 		if (n > 0) {
 			c->len += (size_t)n;
+			c->drained = (size_t)n < room;
 			return n;
 		}
+		c->drained = n < 0;
 		if (n == 0)
 			return 0;
 		if (errno == EINTR)
@@ -593,6 +603,7 @@ conn_next(struct http_conn *c)
 	c->off = c->len = c->cap = 0;
 	c->st = CS_IDLE;
 	c->deadline = c->w->now + (int64_t)s->cfg.conn_timeout * 1000;
+	c->wait_event = c->drained;
 	conn_idle_add(c);
 }
 
@@ -610,6 +621,12 @@ conn_run(struct http_conn *c)
 		switch (c->st) {
 		case CS_IDLE:
 		case CS_HEAD:
+			if (c->wait_event) {
+				/* edge-triggered: bytes arriving since the read
+				 * that drained the socket queue an event */
+				c->wait_event = false;
+				return;
+			}
 			if (c->head_pending) {
 				/* pipelined bytes left by the last request */
 				c->head_pending = false;
