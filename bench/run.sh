@@ -414,6 +414,10 @@ fi
 if [ -z "$KETAG" ]; then
 	fig "reval304.kiji n/a (no ETag)"
 else
+	# The page may have been rebuilt since (its comment-form token turns
+	# over every hour): take its ETag as it is now.
+	curl -s --max-time 10 -D "$TMP/k2.hdr" -o /dev/null "$KBASE$PAGE"
+	KETAG=$(hdr "$TMP/k2.hdr" ETag)
 	code=$(curl -s -o /dev/null -w '%{http_code}' -H "If-None-Match: $KETAG" "$KBASE$PAGE")
 	[ "$code" = 304 ] || die "kiji answered $code, not 304, to If-None-Match: $KETAG"
 	kr=()
