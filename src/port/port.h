@@ -69,4 +69,13 @@ void port_wxr_summary(const struct port_wxr_stats *s, bool dry_run, FILE *out);
  * with a block-level tag and everything inside <pre> are left alone. */
 bool port_wpautop(buf *out, const char *s, size_t n);
 
+/* ---- WordPress's text forms (wptext.c) ------------------------------------- */
+
+/* Decodes %XX (any hex case) into the arena; "" when the result is not
+ * valid UTF-8. */
+const char *port_pct_decode(arena *a, const char *s);
+/* A WordPress date: the GMT one, else the local one read in the site's
+ * time zone, else 0 (0000-00-00, malformed). Epoch seconds. */
+int64_t port_wp_date(const char *gmt, const char *local);
+
 #endif

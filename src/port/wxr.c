@@ -151,74 +151,6 @@ wxr_grow(void *p, size_t *cap, size_t need, size_t size)
 	return xrealloc(p, c * size);
 }
 
-/* Decodes %XX (any hex case) in place; WordPress stores non-ASCII slugs
- * percent-encoded. Invalid UTF-8 afterwards: "". */
-static const char *
-wxr_pct_decode(arena *a, const char *s)
-{
-	size_t n = strlen(s), k = 0;
-	char *o = arena_alloc(a, n + 1);
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] == '%' && i + 2 < n && isxdigit((unsigned char)s[i + 1])
-		    && isxdigit((unsigned char)s[i + 2])) {
-			char hx[3] = {s[i + 1], s[i + 2], 0};
-			o[k++] = (char)strtol(hx, NULL, 16);
-			i += 2;
-		} else {
-			o[k++] = s[i];
-		}
-	}
-	o[k] = '\0';
-	return text_utf8_valid(o, k) ? o : "";
-}
-
-/* Days since 1970-01-01 of a civil date (proleptic Gregorian). */
-static int64_t
-wxr_days(int64_t y, int64_t m, int64_t d)
-{
-	y -= m <= 2;
-	int64_t era = (y >= 0 ? y : y - 399) / 400;
-	int64_t yoe = y - era * 400;
-	int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
-/* "YYYY-MM-DD HH:MM:SS" as epoch seconds read as UTC; false for
- * 0000-00-00 and anything malformed. */
-static bool
-wxr_parse_date(const char *s, int64_t *out)
-{
-	int y, mo, d, h = 0, mi = 0, se = 0;
-	if (s == NULL || sscanf(s, "%4d-%2d-%2d %2d:%2d:%2d", &y, &mo, &d, &h, &mi,
-	    &se) < 3)
-		return false;
-	if (y < 1970 || y > 9999 || mo < 1 || mo > 12 || d < 1 || d > 31 ||
-	    h < 0 || h > 23 || mi < 0 || mi > 59 || se < 0 || se > 60)
-		return false;
-	*out = wxr_days(y, mo, d) * 86400 + h * 3600 + mi * 60 + se;
-	return true;
-}
-
-/* A date given in GMT, else the local one in the site zone, else 0. */
-static int64_t
-wxr_date(const char *gmt, const char *local)
-{
-	int64_t t;
-	if (wxr_parse_date(gmt, &t))
-		return t;
-	if (!wxr_parse_date(local, &t))
-		return 0;
-	/* local → UTC: the zone's offset at that moment, twice for DST edges */
-	struct text_tm tm;
-	int64_t u = t;
-	for (int k = 0; k < 2; k++) {
-		text_localtime(u, &tm);
-		u = t - tm.gmtoff;
-	}
-	return u < 0 ? 0 : u;
-}
-
 static const char *
 nz(const char *s)
 {
@@ -423,7 +355,7 @@ wxr_category(struct wxr *w, const char *slug, const char *name,
 	arena *a = arena_new(0);
 	struct store_category c;
 	int64_t id = 0;
-	slug = wxr_pct_decode(a, nz(slug));
+	slug = port_pct_decode(a, nz(slug));
 	name = wxr_norm(a, name, true);
 	if (*name == '\0')
 		name = slug;
@@ -485,7 +417,7 @@ wxr_flush_terms(struct wxr *w)
 				arena *a = arena_new(0);
 				struct store_category pc;
 				if (store_category_by_slug(w->st,
-				    wxr_pct_decode(a, t->parent), a, &pc) == STORE_OK)
+				    port_pct_decode(a, t->parent), a, &pc) == STORE_OK)
 					pid = pc.id;
 				arena_free(a);
 			}
@@ -508,7 +440,7 @@ wxr_tag(struct wxr *w, const char *slug, const char *name)
 {
 	arena *a = arena_new(0);
 	struct store_tag t;
-	slug = wxr_pct_decode(a, nz(slug));
+	slug = port_pct_decode(a, nz(slug));
 	name = wxr_norm(a, name, true);
 	if (*name == '\0')
 		name = slug;
@@ -543,7 +475,7 @@ static const char *
 wxr_item_tag(struct wxr *w, arena *a, const struct wxr_cat *c)
 {
 	struct store_tag t;
-	const char *slug = wxr_pct_decode(a, nz(c->nicename));
+	const char *slug = port_pct_decode(a, nz(c->nicename));
 	const char *name = wxr_norm(a, c->name, true);
 	if (*slug && store_tag_by_slug(w->st, slug, a, &t) == STORE_OK)
 		return t.name;
@@ -711,7 +643,7 @@ wxr_comment_save(struct wxr *w, int64_t article, struct wxr_comment *c,
 	cm.ip = wxr_norm(a, c->ip, true);
 	cm.visitor_id = "";
 	cm.body = body;
-	cm.created_at = wxr_date(c->date_gmt, c->date);
+	cm.created_at = port_wp_date(c->date_gmt, c->date);
 	cm.status = cs;
 	cm.legacy_id = nz(c->id);
 	cm.pending_reason = "";
@@ -801,7 +733,7 @@ wxr_permalink(struct wxr *w, arena *a, const char *link, int64_t id)
 	size_t n = strcspn(p, "?#");
 	if (n <= 1 || p[0] != '/' || n > 2000)
 		return; /* the front page, or ?p=ID (answered by pattern) */
-	const char *path = wxr_pct_decode(a, arena_strndup(a, p, n));
+	const char *path = port_pct_decode(a, arena_strndup(a, p, n));
 	for (const char *c = path; *c; c++)
 		if ((unsigned char)*c < 0x20 || *c == 0x7f)
 			return;
@@ -838,7 +770,7 @@ wxr_article(struct wxr *w, enum store_kind kind)
 		in.title = "(無題)";
 		s->untitled++;
 	}
-	in.slug = wxr_pct_decode(a, nz(it->post_name));
+	in.slug = port_pct_decode(a, nz(it->post_name));
 	if (*in.slug && !wxr_slug_ok(in.slug)) {
 		s->slug_fallback++;
 		in.slug = "";
@@ -864,7 +796,7 @@ wxr_article(struct wxr *w, enum store_kind kind)
 		in.excerpt = arena_strndup(a, buf_cstr(&cut), cut.len);
 		buf_free(&cut);
 	}
-	in.published_at = wxr_date(it->post_date_gmt, it->post_date);
+	in.published_at = port_wp_date(it->post_date_gmt, it->post_date);
 	if (strcmp(status, "publish") == 0) {
 		in.status = STATUS_PUBLISHED;
 	} else if (strcmp(status, "future") == 0) {
