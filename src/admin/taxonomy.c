@@ -92,6 +92,34 @@ slug_moved(struct admin_req *q, const char *base, const char *from,
 	return true;
 }
 
+/*
+ * The end of a category or tag save or delete, the same for both: when
+ * the archive's slug changed (to: the new or the merging one's; NULL for
+ * none), its old URLs follow it; then the site drops its pages and the
+ * list shows msg. A database failure (e) is a 503.
+ */
+static void
+taxonomy_done(struct admin_req *q, enum store_err e, const char *base,
+    const char *from, const char *to, enum admin_msg msg)
+{
+	if (e != STORE_OK || (to != NULL && strcmp(from, to) != 0 &&
+	    !slug_moved(q, base, from, to))) {
+		admin_error(q, 503);
+		return;
+	}
+	admin_changed(q);
+	admin_redirect(q, arena_printf(q->a, "/admin/%s",
+	    strcmp(base, "category") == 0 ? "categories" : "tags"), msg, 0);
+}
+
+/* A failed category or tag lookup or delete. */
+static void
+taxonomy_fail(struct admin_req *q, enum store_err e)
+{
+	admin_error(q, e == STORE_NOTFOUND ? 404 : e == STORE_INVALID ? 400 :
+	    503);
+}
+
 /* ---- categories ---------------------------------------------------------- */
 
 /* Categories in tree order (each followed by its children), with depth. */
@@ -324,13 +352,7 @@ ADMIN_HANDLER(admin_page_category_edit)
 		category_edit_page(q, &old, &typed, err, 422);
 		return;
 	}
-	if (e != STORE_OK || (strcmp(old.slug, c.slug) != 0 &&
-	    !slug_moved(q, "category", old.slug, c.slug))) {
-		admin_error(q, 503);
-		return;
-	}
-	admin_changed(q);
-	admin_redirect(q, "/admin/categories", AMSG_SAVED, 0);
+	taxonomy_done(q, e, "category", old.slug, c.slug, AMSG_SAVED);
 }
 
 /* POST /admin/categories/<id>/delete: its articles move to reassign (or
@@ -347,16 +369,11 @@ ADMIN_HANDLER(admin_page_category_delete)
 	if (e == STORE_OK)
 		e = store_category_delete(q->ad->st, old.id, reassign);
 	if (e != STORE_OK) {
-		admin_error(q, e == STORE_NOTFOUND ? 404 :
-		    e == STORE_INVALID ? 400 : 503);
+		taxonomy_fail(q, e);
 		return;
 	}
-	if (reassign && !slug_moved(q, "category", old.slug, to.slug)) {
-		admin_error(q, 503);
-		return;
-	}
-	admin_changed(q);
-	admin_redirect(q, "/admin/categories", AMSG_DELETED, 0);
+	taxonomy_done(q, STORE_OK, "category", old.slug,
+	    reassign ? to.slug : NULL, AMSG_DELETED);
 }
 
 /* ---- tags ------------------------------------------------------------------- */
@@ -522,13 +539,7 @@ ADMIN_HANDLER(admin_page_tag_edit)
 		tag_edit_page(q, &old, &typed, err, 422);
 		return;
 	}
-	if (e != STORE_OK || (strcmp(old.slug, t.slug) != 0 &&
-	    !slug_moved(q, "tag", old.slug, t.slug))) {
-		admin_error(q, 503);
-		return;
-	}
-	admin_changed(q);
-	admin_redirect(q, "/admin/tags", AMSG_SAVED, 0);
+	taxonomy_done(q, e, "tag", old.slug, t.slug, AMSG_SAVED);
 }
 
 ADMIN_HANDLER(admin_page_tag_delete)
@@ -542,16 +553,11 @@ ADMIN_HANDLER(admin_page_tag_delete)
 	if (e == STORE_OK)
 		e = store_tag_delete(q->ad->st, old.id, reassign);
 	if (e != STORE_OK) {
-		admin_error(q, e == STORE_NOTFOUND ? 404 :
-		    e == STORE_INVALID ? 400 : 503);
+		taxonomy_fail(q, e);
 		return;
 	}
-	if (reassign && !slug_moved(q, "tag", old.slug, to.slug)) {
-		admin_error(q, 503);
-		return;
-	}
-	admin_changed(q);
-	admin_redirect(q, "/admin/tags", AMSG_DELETED, 0);
+	taxonomy_done(q, STORE_OK, "tag", old.slug, reassign ? to.slug : NULL,
+	    AMSG_DELETED);
 }
 
 /* ---- redirects ---------------------------------------------------------------- */
