@@ -150,6 +150,12 @@ open_store(const char *path)
 	return open_store_new(path);
 }
 
+/* The background jobs `kiji serve` runs: the runner's own kinds plus the
+ * ones layers above it define (pings out and in). */
+static const struct jobs_kind_def serve_jobs[] = {
+	{"publish", jobs_publish},
+};
+
 static int
 cmd_serve(int argc, char **argv)
 {
@@ -213,7 +219,8 @@ cmd_serve(int argc, char **argv)
 	}
 	/* Scheduled publishing and other background work, on the clock the
 	 * requests use (text_now). */
-	jobs = jobs_start(st, NULL, &err);
+	jobs = jobs_start(st, &(struct jobs_config){.kinds = serve_jobs,
+	    .nkinds = sizeof serve_jobs / sizeof serve_jobs[0]}, &err);
 	if (jobs == NULL) {
 		fprintf(stderr, "kiji: %s\n", buf_cstr(&err));
 		goto out;

@@ -50,7 +50,7 @@ jobs_payload_article(const char *payload)
 /* "publish": a scheduled article whose time has come goes live.
  * content_publish_due is a no-op for an article already published, so a
  * second run (after a crash) changes nothing. */
-static enum jobs_outcome
+enum jobs_outcome
 jobs_publish(store *st, const char *payload, int64_t now, buf *err)
 {
 	int64_t id = jobs_payload_article(payload);

@@ -46,6 +46,9 @@ struct jobs_kind_def {
 	const char *name; /* jobs.kind */
 	jobs_fn run;
 };
+/* The "publish" handler (for tables composed above this layer). */
+enum jobs_outcome jobs_publish(store *st, const char *payload, int64_t now,
+    buf *err);
 /* The built-in table, indexed by enum jobs_kind. */
 extern const struct jobs_kind_def jobs_kinds[JOBS__MAX];
 

