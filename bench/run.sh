@@ -21,6 +21,9 @@
 #               concurrency 1, 8, 64 (303s only, checked against the store)
 #   big.*       10,000-article / ~200,000-comment demo: start to first 200,
 #               RSS after wrk cycles through every article
+#   search.*    bench/search.sh on that site
+#   import.*    bench/import.sh: `kiji import-wxr` of a generated export of
+#               10,000 posts and 200,000 comments: rate, peak RSS, flatness
 #
 # Everything runs under build/bench/run.XXXXXX (removed at the end unless
 # KIJI_BENCH_KEEP=1), on 127.0.0.1 only; every process started here is
@@ -578,6 +581,16 @@ if bench/search.sh --db "$BIG" >"$TMP/search.out" 2>"$TMP/search.log"; then
 	while IFS= read -r line; do fig "$line"; done <"$TMP/search.out"
 else
 	fig "search: failed ($(tail -n 3 "$TMP/search.log" | tr '\n' ' '))"
+	FAILED=1
+fi
+
+# WordPress import: rate and peak memory on a generated 10,000-post,
+# 200,000-comment export (bench/import.sh prints its own figure lines).
+log "import: a generated WXR of 10,000 posts and 200,000 comments"
+if KIJI=$KIJI bench/import.sh >"$TMP/import.out" 2>"$TMP/import.log"; then
+	while IFS= read -r line; do fig "$line"; done <"$TMP/import.out"
+else
+	fig "import: failed ($(tail -n 3 "$TMP/import.log" | tr '\n' ' '))"
 	FAILED=1
 fi
 

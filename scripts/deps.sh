@@ -10,7 +10,7 @@ test) want="$want clang libclang-rt-14-dev libxml2-utils python3-feedparser
   # The machine image may ship Node.js from elsewhere with npm inside; Debian's
   # npm would conflict with it, so ask for Debian's only when there is none.
   command -v npm >/dev/null 2>&1 || want="$want nodejs npm" ;;
-bench) want="$want wrk nginx-light" ;;
+bench) want="$want wrk nginx-light sqlite3 libxml2-utils time" ;;
 esac
 missing=""
 for p in $want; do

@@ -11,6 +11,8 @@
 #include "port.h"
 
 #include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -38,6 +40,11 @@
 #define WXR_ENTITY_LEN 1024         /* bytes of one entity's replacement */
 #define WXR_REASONS_MAX 30          /* failure lines printed, then counted */
 #define WXR_DEPTH_MAX 64
+/* Bytes the reader may take from the file for one step (one node). libxml2's
+ * reader is quadratic on a long CDATA section (8 MB: 8 s), so the file is
+ * fed through wxr_in_read, which cuts it off past this many bytes without
+ * a node: a field longer than WXR_FIELD_MAX is refused anyway. */
+#define WXR_STEP_BYTES (WXR_FIELD_MAX + (64u << 10))
 
 enum wxr_ns { NS_NONE, NS_WP, NS_CONTENT, NS_EXCERPT, NS_DC, NS_OTHER };
 
@@ -95,6 +102,9 @@ struct wxr {
 	buf *err;
 	int64_t now;
 	xmlTextReaderPtr r;
+	int fd;                 /* the export, fed to r by wxr_in_read */
+	size_t step_bytes;      /* read from fd since the last node */
+	bool step_over;         /* cut off: one node past WXR_STEP_BYTES */
 	char xml_err[512];      /* the first error libxml2 reported */
 	bool failed;
 	bool is_rss, seen_wp, in_channel, terms_flushed;
@@ -1225,8 +1235,33 @@ wxr_text(struct wxr *w, const char *s)
  * reader's own does not (encoding conversion); they are set only around
  * the step, as content_save's HTML sanitiser uses libxml2 too. */
 static int
+wxr_in_read(void *ctx, char *p, int len)
+{
+	struct wxr *w = ctx;
+	if (w->step_bytes > WXR_STEP_BYTES) {
+		w->step_over = true;
+		return -1;
+	}
+	ssize_t n;
+	do
+		n = read(w->fd, p, (size_t)len);
+	while (n < 0 && errno == EINTR);
+	if (n > 0)
+		w->step_bytes += (size_t)n;
+	return n < 0 ? -1 : (int)n;
+}
+
+static int
+wxr_in_close(void *ctx)
+{
+	(void)ctx; /* port_wxr_import closes the file */
+	return 0;
+}
+
+static int
 wxr_read(struct wxr *w)
 {
+	w->step_bytes = 0;
 	xmlSetGenericErrorFunc(NULL, wxr_xml_quiet);
 	xmlSetStructuredErrorFunc(w, wxr_xml_error);
 	int rc = xmlTextReaderRead(w->r);
@@ -1286,6 +1321,12 @@ wxr_walk(struct wxr *w)
 			break;
 		}
 	}
+	if (w->step_over) {
+		buf_printf(w->err, "%s: one element's text is longer than %u "
+		    "MiB: refused (line %d)", w->o->path, WXR_FIELD_MAX >> 20,
+		    xmlTextReaderGetParserLineNumber(w->r));
+		return false;
+	}
 	if (w->failed || rc < 0) {
 		buf_printf(w->err, "%s: refused by the XML parser (truncated, "
 		    "bytes that contradict the declared encoding, or entities "
@@ -1312,6 +1353,7 @@ port_wxr_import(store *st, const struct port_wxr_opts *o,
 	buf tz;
 
 	memset(&w, 0, sizeof(w));
+	w.fd = -1;
 	memset(stats, 0, sizeof(*stats));
 	w.st = st;
 	w.o = o;
@@ -1330,7 +1372,13 @@ port_wxr_import(store *st, const struct port_wxr_opts *o,
 
 	/* NONET; no NOENT, no DTDLOAD, no HUGE: entities stay unexpanded,
 	 * no DTD is read and libxml2's own size limits hold */
-	w.r = xmlReaderForFile(o->path, NULL, XML_PARSE_NONET);
+	w.fd = open(o->path, O_RDONLY | O_CLOEXEC);
+	if (w.fd < 0) {
+		buf_printf(err, "%s: cannot open: %s", o->path, strerror(errno));
+		goto out;
+	}
+	w.r = xmlReaderForIO(wxr_in_read, wxr_in_close, &w, o->path, NULL,
+	    XML_PARSE_NONET);
 	if (w.r == NULL) {
 		buf_printf(err, "%s: cannot open", o->path);
 		goto out;
@@ -1364,6 +1412,8 @@ out:
 		    w.reasons - WXR_REASONS_MAX);
 	if (w.r)
 		xmlFreeTextReader(w.r);
+	if (w.fd >= 0)
+		close(w.fd);
 	xmlSetExternalEntityLoader(NULL);
 
 	for (size_t i = 0; i < w.nterms; i++) {
