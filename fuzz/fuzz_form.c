@@ -1,6 +1,8 @@
 /*
  * libFuzzer target for the request edge: urlencoded decoding, Cookie
- * parsing, the router and URL encoding, fed arbitrary bytes. Asserts the
+ * parsing, the router, URL encoding, and forms in other charsets (the
+ * Content-Type's charset parameter, %-decoding to bytes, conversion to
+ * UTF-8 from each accepted charset), fed arbitrary bytes. Asserts the
  * contracts handlers rely on: every output is NUL-free valid UTF-8, counts
  * and lengths are bounded by the input, and encode → decode round-trips.
  */
@@ -13,7 +15,7 @@
 
 #define FUZZ_MAX_PAIRS 64
 
-enum { F_HOME, F_ARTICLE, F_COMMENTS, F_CAT, F_STATIC, F_LIKE };
+enum { F_HOME, F_ARTICLE, F_COMMENTS, F_CAT, F_STATIC, F_LIKE, F_PAGE };
 
 static const struct http_route fuzz_routes[] = {
 	{ HTTP_GET, "/", F_HOME },
@@ -22,6 +24,7 @@ static const struct http_route fuzz_routes[] = {
 	{ HTTP_GET, "/category/{slug}", F_CAT },
 	{ HTTP_GET, "/static/{*}", F_STATIC },
 	{ HTTP_POST, "/comments/{id}/{slug}", F_LIKE },
+	{ HTTP_GET, "/pages/{slugs}", F_PAGE },
 };
 
 /* A decoded pair: NUL-terminated, no inner NUL, valid UTF-8, no longer
@@ -91,6 +94,20 @@ fuzz_router(const char *path, arena *a)
 			assert(text_utf8_valid(m.str[i], l));
 			if (m.id == F_CAT || m.id == F_LIKE)
 				assert(l >= 1 && l <= 200 && !strchr(m.str[i], '/'));
+			if (m.id == F_PAGE) {
+				/* 1..8 segments of 1..200 bytes, no "//", no
+				 * '/' at either end, no '.' or '%' */
+				size_t segs = 1, run = 0;
+				assert(l >= 1 && m.str[i][0] != '/' &&
+				    m.str[i][l - 1] != '/' && !strstr(m.str[i], "//"));
+				assert(!strpbrk(m.str[i], ".%?# "));
+				for (size_t k = 0; k < l; k++) {
+					run = m.str[i][k] == '/' ? 0 : run + 1;
+					segs += m.str[i][k] == '/';
+					assert(run <= 200);
+				}
+				assert(segs <= 8);
+			}
 		}
 	}
 }
@@ -131,6 +148,69 @@ fuzz_encode(const char *s, size_t n, arena *a)
 	buf_free(&b);
 }
 
+/*
+ * A form in another charset, as a HTTP_BODY_FORM_CHARSET route reads it:
+ * the first byte picks the label (an unknown one too), the rest is an
+ * urlencoded body whose names and values are converted. Whatever comes
+ * out is NUL-free valid UTF-8 within HTTP_CHARSET_GROWTH times its input;
+ * a refusal gives nothing; Latin-1 refuses only NUL and UTF-8 exactly
+ * what is not UTF-8. The input read as a Content-Type gives a parameter
+ * no longer than itself.
+ */
+static void
+fuzz_charset(const char *s, size_t n, arena *a)
+{
+	static const char *labels[] = { "UTF-8", "EUC-JP", "Shift_JIS",
+		"ISO-2022-JP", "ISO-8859-1", "US-ASCII", "cp932", "KOI8-R" };
+	enum { NLABELS = sizeof(labels) / sizeof(labels[0]) };
+	struct http_kv *kv;
+	size_t nkv;
+
+	const char *p = http_ctype_param(a, s, "charset");
+	assert(p == NULL || strlen(p) <= n);
+	if (n == 0)
+		return;
+	const char *label = labels[(unsigned char)s[0] % NLABELS];
+	http_charset *cs = http_charset_new(label);
+	assert((cs == NULL) == (strcmp(label, "KOI8-R") == 0));
+	if (cs == NULL)
+		return;
+	s++;
+	n--;
+	/* the whole rest as one value, then as a form */
+	for (int pass = 0; pass < 2; pass++) {
+		if (pass == 1 && !http_parse_urlencoded_bytes(s, n, a,
+		    FUZZ_MAX_PAIRS, &kv, &nkv))
+			break;
+		size_t count = pass == 0 ? 1 : nkv;
+		for (size_t i = 0; i < count * (pass + 1); i++) {
+			const char *v = pass == 0 ? s : i % 2 ? kv[i / 2].value :
+			    kv[i / 2].name;
+			size_t vn = pass == 0 ? n : i % 2 ? kv[i / 2].value_len :
+			    strlen(v);
+			char *out;
+			size_t outlen;
+			enum http_form_err e = http_charset_to_utf8(cs, v, vn, a,
+			    &out, &outlen);
+			bool nul = memchr(v, '\0', vn) != NULL;
+			if (e != HTTP_FORM_OK) {
+				assert(e == HTTP_FORM_ENCODING && out == NULL);
+				assert(strcmp(label, "ISO-8859-1") != 0 || nul);
+				if (strcmp(label, "UTF-8") == 0)
+					assert(nul || !text_utf8_valid(v, vn));
+				continue;
+			}
+			assert(!nul && out != NULL);
+			assert(outlen <= HTTP_CHARSET_GROWTH * vn);
+			assert(strlen(out) == outlen);
+			assert(text_utf8_valid(out, outlen));
+			if (strcmp(label, "UTF-8") == 0)
+				assert(outlen == vn && memcmp(out, v, vn) == 0);
+		}
+	}
+	http_charset_free(cs);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -144,6 +224,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fuzz_cookies(s, size, a);
 	fuzz_router(s, a);
 	fuzz_encode(s, size, a);
+	fuzz_charset(s, size, a);
 	free(s);
 	arena_free(a);
 	return 0;

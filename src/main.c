@@ -24,6 +24,8 @@
 #include "content/content.h"
 #include "http/http.h"
 #include "jobs/jobs.h"
+#include "net/net.h"
+#include "net/send.h"
 #include "port/port.h"
 #include "site/site.h"
 #include "store/store.h"
@@ -47,6 +49,8 @@ static const char usage_main[] =
     "  post      write articles from Markdown files (new, edit, get, list)\n"
     "  user      manage editor accounts (add, list, passwd, role, disable)\n"
     "  import-wxr  import a WordPress export (WXR) into a site\n"
+    "  export-wxr  write the site as a WordPress export (WXR) to stdout\n"
+    "  pings     list the TrackBacks, Pingbacks and Webmentions sent\n"
     "\n"
     "Run 'kiji <command> --help' for a command's options. --db FILE may\n"
     "stand anywhere on the line; every command but init and demo needs\n"
@@ -58,7 +62,10 @@ static const char usage_serve[] =
     "\n"
     "Serves the site stored in FILE (an SQLite database made by 'kiji init'\n"
     "or 'kiji demo') until SIGINT or SIGTERM. A background thread runs due jobs\n"
-    "(scheduled articles go live on time).\n"
+    "(scheduled articles go live on time; the links of a published\n"
+    "article are notified by Webmention, Pingback or TrackBack; received\n"
+    "Webmentions are checked). TrackBacks and Pingbacks are received and\n"
+    "checked as they come.\n"
     "\n"
     "  --db FILE           the site's database (required)\n"
     "  --listen ADDR:PORT  address to bind (default 127.0.0.1:8080;\n"
@@ -154,6 +161,9 @@ open_store(const char *path)
  * ones layers above it define (pings out and in). */
 static const struct jobs_kind_def serve_jobs[] = {
 	{"publish", jobs_publish},
+	{"pings", net_send_pings}, /* an article's links → one "ping" each */
+	{"ping", net_send_ping},   /* notify one link target */
+	{"webmention", site_job_webmention}, /* verify one received */
 };
 
 static int
@@ -354,14 +364,20 @@ cmd_demo(int argc, char **argv)
 }
 
 static const char usage_import_wxr[] =
-    "usage: kiji import-wxr --db FILE EXPORT.xml [--dry-run]\n"
+    "usage: kiji import-wxr --db FILE EXPORT.xml [--uploads DIR] [--dry-run]\n"
     "\n"
     "Imports a WordPress export (WXR 1.0-1.2, Tools > Export in WordPress)\n"
     "into the site in FILE: posts (published, drafts, scheduled), pages,\n"
     "categories with their hierarchy, tags, authors (as users without a\n"
-    "password, role author), featured images (as their original URLs),\n"
-    "comments with their threads, trackbacks and pingbacks. Bodies are\n"
-    "kept as sanitised HTML. Nothing is downloaded and no ping or mail is\n"
+    "password, role author), featured images, comments with their\n"
+    "threads, trackbacks and pingbacks. Bodies are kept as sanitised HTML,\n"
+    "[caption] and [gallery] made figures, embeds links, links to the old\n"
+    "site's posts, categories, tags and files made kiji URLs; unknown\n"
+    "shortcodes stay as text (counted). Attachments keep their original\n"
+    "URLs unless --uploads names a copy of the old wp-content/uploads\n"
+    "folder: images found there are stored as media (checked, metadata\n"
+    "stripped) and their old URLs and attachment pages redirect to them.\n"
+    "Nothing is downloaded and no ping or mail is\n"
     "sent. Importing the same file again changes nothing (WordPress ids\n"
     "are kept as legacy ids); a newer export adds and updates what changed.\n"
     "A summary goes to standard error. Exit 1 when the file is broken (not\n"
@@ -370,6 +386,7 @@ static const char usage_import_wxr[] =
     "fixing the file completes it without duplicates.\n"
     "\n"
     "  --db FILE   the site's database (required)\n"
+    "  --uploads DIR  the old site's wp-content/uploads folder (a copy)\n"
     "  --dry-run   read the whole file and report the counts; write nothing\n"
     "  -h, --help  this help\n";
 
@@ -379,6 +396,7 @@ cmd_import_wxr(int argc, char **argv)
 	static const struct option opts[] = {
 		{"db", required_argument, NULL, 'd'},
 		{"dry-run", no_argument, NULL, 'n'},
+		{"uploads", required_argument, NULL, 'u'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -390,6 +408,7 @@ cmd_import_wxr(int argc, char **argv)
 		switch (c) {
 		case 'd': db = optarg; break;
 		case 'n': o.dry_run = true; break;
+		case 'u': o.uploads = optarg; break;
 		case 'h': fputs(usage_import_wxr, stdout); return 0;
 		case ':': die_usage("import-wxr", "%s needs a value", argv[optind - 1]);
 		default: die_usage("import-wxr", "unknown option %s", argv[optind - 1]);
@@ -407,6 +426,12 @@ cmd_import_wxr(int argc, char **argv)
 		fprintf(stderr, "kiji import-wxr: %s: %s\n", o.path, strerror(errno));
 		return 1;
 	}
+	struct stat up;
+	if (o.uploads && (stat(o.uploads, &up) != 0 || !S_ISDIR(up.st_mode))) {
+		fprintf(stderr, "kiji import-wxr: --uploads %s: not a folder\n",
+		    o.uploads);
+		return 1;
+	}
 	store *st = open_store(db);
 	if (st == NULL)
 		return 1;
@@ -418,6 +443,87 @@ cmd_import_wxr(int argc, char **argv)
 	if (!ok)
 		fprintf(stderr, "kiji import-wxr: stopped: %s\n", buf_cstr(&err));
 	buf_free(&err);
+	store_close(st);
+	return ok ? 0 : 1;
+}
+
+static const char usage_export_wxr[] =
+    "usage: kiji export-wxr --db FILE [--with-emails] > EXPORT.xml\n"
+    "\n"
+    "Writes the site in FILE to standard output as a WordPress export (WXR\n"
+    "1.2), which WordPress's importer and 'kiji import-wxr' read: authors,\n"
+    "categories (parents first), tags, then every post and page (drafts\n"
+    "and scheduled ones too; not the trash) with its comments, threads,\n"
+    "trackbacks and pingbacks. What WordPress has no place for (the\n"
+    "Markdown source, sources, the eyecatch and its credit, like counts)\n"
+    "goes along as _kiji_* postmeta, so a kiji site imports it exactly.\n"
+    "Without --with-emails, commenters' e-mail and IP addresses and the\n"
+    "authors' e-mail addresses are left out (written empty). A summary\n"
+    "goes to standard error; exit 1 when the site cannot be read or the\n"
+    "output cannot be written.\n"
+    "\n"
+    "  --db FILE      the site's database (required)\n"
+    "  --with-emails  include commenters' e-mail and IP addresses\n"
+    "  -h, --help     this help\n";
+
+static int
+cmd_export_wxr(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"db", required_argument, NULL, 'd'},
+		{"with-emails", no_argument, NULL, 'e'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *db = NULL;
+	struct port_export_opts o = {0};
+	int c;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd': db = optarg; break;
+		case 'e': o.with_emails = true; break;
+		case 'h': fputs(usage_export_wxr, stdout); return 0;
+		case ':': die_usage("export-wxr", "%s needs a value", argv[optind - 1]);
+		default: die_usage("export-wxr", "unknown option %s", argv[optind - 1]);
+		}
+	}
+	if (db == NULL)
+		die_usage("export-wxr", "--db FILE is required");
+	if (optind < argc)
+		die_usage("export-wxr", "unexpected argument %s (the export goes "
+		    "to standard output)", argv[optind]);
+	store *st = open_store(db);
+	if (st == NULL)
+		return 1;
+	struct site_conf *conf = conf_load(st);
+	if (conf == NULL) {
+		fprintf(stderr, "kiji export-wxr: cannot read the settings\n");
+		store_close(st);
+		return 1;
+	}
+	o.title = conf->str[CONF_TITLE];
+	o.description = conf->str[CONF_TAGLINE];
+	o.base_url = conf->str[CONF_BASE_URL];
+	o.lang = conf->str[CONF_LANG];
+	o.timezone = conf->str[CONF_TIMEZONE];
+	o.generator = "kiji/" KIJI_VERSION;
+	o.progress = isatty(STDERR_FILENO) && !isatty(STDOUT_FILENO);
+	struct port_export_stats stats;
+	buf err;
+	buf_init(&err, 4096);
+	bool ok = port_wxr_export(st, &o, stdout, &stats, &err);
+	if (ok)
+		fprintf(stderr, "kiji export-wxr: %lld posts, %lld pages, %lld "
+		    "comments, %lld categories, %lld tags, %lld authors%s\n",
+		    (long long)stats.posts, (long long)stats.pages,
+		    (long long)stats.comments, (long long)stats.categories,
+		    (long long)stats.tags, (long long)stats.authors,
+		    o.with_emails ? " (with e-mail and IP addresses)" : "");
+	else
+		fprintf(stderr, "kiji export-wxr: %s\n", buf_cstr(&err));
+	buf_free(&err);
+	conf_free(conf);
 	store_close(st);
 	return ok ? 0 : 1;
 }
@@ -553,6 +659,86 @@ cmd_comments(int argc, char **argv)
 		}
 	}
 	arena_free(a);
+	store_close(st);
+	return rc;
+}
+
+static const char usage_pings[] =
+    "usage: kiji pings --db FILE list [--article ID]\n"
+    "\n"
+    "Lists the notifications sent for the links of published articles\n"
+    "(Webmention, else Pingback, else TrackBack, as the target announces),\n"
+    "newest first, one per line, tab-separated: article id, status\n"
+    "(pending, sent, failed, none: no endpoint), kind (- before\n"
+    "discovery), target, attempts, last error (- when none).\n"
+    "\n"
+    "  --db FILE     the site's database (required)\n"
+    "  --article ID  only this article's\n"
+    "  -h, --help    this help\n";
+
+#define PINGS_PAGE 500 /* rows read at a time */
+
+static int
+cmd_pings(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"db", required_argument, NULL, 'd'},
+		{"article", required_argument, NULL, 'a'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *db = NULL;
+	long long article = 0;
+	int c;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd': db = optarg; break;
+		case 'a':
+			if (!parse_num(optarg, 1, INT64_MAX, &article))
+				die_usage("pings", "'%s' is not an article ID", optarg);
+			break;
+		case 'h': fputs(usage_pings, stdout); return 0;
+		case ':': die_usage("pings", "%s needs a value", argv[optind - 1]);
+		default: die_usage("pings", "unknown option %s", argv[optind - 1]);
+		}
+	}
+	if (db == NULL)
+		die_usage("pings", "--db FILE is required");
+	if (optind >= argc)
+		die_usage("pings", "say list");
+	if (strcmp(argv[optind], "list") != 0)
+		die_usage("pings", "unknown subcommand %s", argv[optind]);
+	if (optind + 1 < argc)
+		die_usage("pings", "unexpected argument %s", argv[optind + 1]);
+	store *st = open_store(db);
+	if (st == NULL)
+		return 1;
+	int rc = 0;
+	int64_t total = 0;
+	for (int64_t off = 0; rc == 0 && (off == 0 || off < total);
+	    off += PINGS_PAGE) {
+		arena *a = arena_new(0);
+		struct store_ping *ps;
+		size_t n;
+		if (store_pings_list(st, article, off, PINGS_PAGE, a, &ps, &n,
+		    &total) != STORE_OK) {
+			fprintf(stderr, "kiji pings: cannot read the pings\n");
+			rc = 1;
+		}
+		for (size_t i = 0; rc == 0 && i < n; i++) {
+			const char *k = store_ping_kind_name(ps[i].kind);
+			printf("%lld\t%s\t%s\t%s\t%lld\t%s\n",
+			    (long long)ps[i].article_id,
+			    store_ping_status_name(ps[i].status),
+			    k && *k ? k : "-", ps[i].target,
+			    (long long)ps[i].attempts,
+			    *ps[i].last_error ? ps[i].last_error : "-");
+		}
+		arena_free(a);
+		if (n == 0)
+			break;
+	}
 	store_close(st);
 	return rc;
 }
@@ -1001,7 +1187,8 @@ static const char usage_post[] =
     "name), category (a slug), tags (a list), sources (a list of {title,\n"
     "url}), eyecatch (a /media/ or http(s) URL, or an image file to\n"
     "upload, relative to FILE.md), credit, excerpt, comments (true|false),\n"
-    "format (markdown|html); then the body. 'new' prints the new article's\n"
+    "format (markdown|html), parent (a page's parent page: an id, or a\n"
+    "path like about/company); then the body. 'new' prints the new article's\n"
     "id; 'edit' replaces what the file gives and keeps the rest; 'get'\n"
     "prints an article in the same format; 'list' prints id, status,\n"
     "kind, date, slug and title, tab-separated, newest first. A bad file\n"
@@ -1164,6 +1351,12 @@ main(int argc, char **argv)
 		printf("kiji %s\n", KIJI_VERSION);
 		return 0;
 	}
+	/* libcurl's global state, set up once before any thread starts */
+	if (!net_init()) {
+		fputs("kiji: libcurl initialisation failed\n", stderr);
+		return 1;
+	}
+	atexit(net_cleanup);
 	/* Subcommands see argv from their own name on. */
 	if (strcmp(cmd, "init") == 0)
 		return cmd_init(argc - 1, argv + 1);
@@ -1179,8 +1372,12 @@ main(int argc, char **argv)
 		return cmd_comments(argc - 1, argv + 1);
 	if (strcmp(cmd, "import-wxr") == 0)
 		return cmd_import_wxr(argc - 1, argv + 1);
+	if (strcmp(cmd, "export-wxr") == 0)
+		return cmd_export_wxr(argc - 1, argv + 1);
 	if (strcmp(cmd, "user") == 0)
 		return cmd_user(argc - 1, argv + 1);
+	if (strcmp(cmd, "pings") == 0)
+		return cmd_pings(argc - 1, argv + 1);
 	fprintf(stderr, "kiji: unknown command %s (see 'kiji --help')\n", cmd);
 	return EXIT_USAGE;
 }

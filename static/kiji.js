@@ -165,4 +165,46 @@
 		else
 			sendView();
 	}
+
+	/* content.embeds=youtube (data-embeds on the article): an imported
+	 * embed link (p.embed, stored as a plain link) to a YouTube video
+	 * becomes a youtube-nocookie player in a sandboxed frame, built with
+	 * DOM methods; every other link stays a link. The CSP's frame-src
+	 * lets in that one origin only while the setting is on. */
+	var YT_ID = /^[A-Za-z0-9_-]{11}$/;
+	function youtubeId(href) {
+		var u, id = null;
+		try { u = new URL(href); } catch (err) { return null; }
+		if ((u.protocol !== "https:" && u.protocol !== "http:") || u.port ||
+		    u.username || u.password)
+			return null;
+		if (u.hostname === "youtu.be") {
+			id = u.pathname.slice(1);
+		} else if (u.hostname === "youtube.com" || u.hostname === "www.youtube.com" ||
+		    u.hostname === "m.youtube.com") {
+			if (u.pathname === "/watch" && u.searchParams.getAll("v").length === 1)
+				id = u.searchParams.get("v");
+			else if (u.pathname.indexOf("/embed/") === 0)
+				id = u.pathname.slice(7);
+		}
+		return id && YT_ID.test(id) ? id : null;
+	}
+	var embedsIn = $("article.entry[data-embeds=youtube]");
+	if (embedsIn && window.URL) {
+		var links = embedsIn.querySelectorAll("p.embed > a[href]");
+		for (var i = 0; i < links.length; i++) {
+			var id = youtubeId(links[i].getAttribute("href"));
+			if (!id) continue;
+			var f = document.createElement("iframe");
+			f.setAttribute("sandbox", "allow-scripts allow-same-origin allow-presentation allow-popups");
+			f.setAttribute("src", "https://www.youtube-nocookie.com/embed/" + id);
+			f.setAttribute("title", "YouTube");
+			f.setAttribute("loading", "lazy");
+			f.setAttribute("referrerpolicy", "strict-origin-when-cross-origin");
+			f.setAttribute("allow", "encrypted-media; picture-in-picture; fullscreen");
+			f.setAttribute("width", "560");
+			f.setAttribute("height", "315");
+			links[i].parentNode.replaceChild(f, links[i]);
+		}
+	}
 })();

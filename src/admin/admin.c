@@ -153,6 +153,7 @@ static const struct admin_nav admin_nav[] = {
 	{"/admin/comments", AMSG_COMMENTS, ROLE_EDITOR, "/admin/bans"},
 	{"/admin/categories", AMSG_TAXONOMY, ROLE_EDITOR, "/admin/tags"},
 	{"/admin/redirects", AMSG_REDIRECTS, ROLE_EDITOR, NULL},
+	{"/admin/pings", AMSG_PINGS, ROLE_EDITOR, NULL},
 	{"/admin/settings", AMSG_SETTINGS, ROLE_ADMIN, NULL},
 	{"/admin/users", AMSG_USERS, ROLE_ADMIN, NULL},
 };

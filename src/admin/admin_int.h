@@ -54,6 +54,8 @@ enum admin_route {
 	AR_REVISION_RESTORE,
 	AR_MEDIA,
 	AR_MEDIA_UPLOAD,
+	/* outgoing pings (pings.c) */
+	AR_PINGS,
 	AR__MAX
 };
 
@@ -113,6 +115,14 @@ enum admin_msg {
 	AMSG_KEEP_STATUS, AMSG_SAVE_ANYWAY, AMSG_UPLOAD_HINT, AMSG_DIMENSIONS,
 	AMSG_UPLOADER, AMSG_CHANGED_BY, AMSG_NOT_SAVED, AMSG_LIVE_PREVIEW,
 	AMSG_CONFLICT_TITLE, AMSG_THEIRS_SHORT, AMSG_YOURS_SHORT,
+	/* pages: their place in the hierarchy (articles.c) */
+	AMSG_PARENT_PAGE, AMSG_TOP_LEVEL, AMSG_PARENT_HINT, AMSG_MENU_ORDER,
+	AMSG_ORDER_BAD,
+	/* outgoing pings (pings.c) */
+	AMSG_PINGS, AMSG_NO_PINGS, AMSG_PINGS_NOTE, AMSG_PING_TARGET,
+	AMSG_PING_KIND, AMSG_PING_ATTEMPTS, AMSG_PING_ERROR, AMSG_PING_PENDING,
+	AMSG_PING_SENT, AMSG_PING_FAILED, AMSG_PING_NONE, AMSG_PING_UNKNOWN,
+	AMSG_PINGS_OF_ARTICLE,
 	AMSG__MAX
 };
 enum admin_lang { ALANG_JA, ALANG_EN, ALANG__MAX };
@@ -320,6 +330,12 @@ bool admin_diff_lines(arena *a, const char *old, const char *new,
  * diff; *changed says whether any line differs. */
 tv *admin_diff_view(struct admin_req *q, const char *old, const char *new,
     bool *changed);
+
+/* pings.c: the outgoing pings (read-only) */
+ADMIN_HANDLER(admin_page_pings);
+/* Sets {{pings}} (and {{has_pings}}) on into: the newest pings of
+ * article id, for its edit page. */
+void admin_pings_of_article(struct admin_req *q, tv *into, int64_t id);
 
 /* users.c */
 ADMIN_HANDLER(admin_page_users);

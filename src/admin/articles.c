@@ -20,6 +20,7 @@
 #define SOURCE_ROWS_MAX (CONTENT_SOURCES_MAX + 20) /* rows a form may send */
 #define PICKER_IMAGES 12     /* library images the editor offers */
 #define SEARCH_MAX 200       /* bytes of a list search */
+#define PARENT_PICKS 1000    /* pages the parent picker offers */
 
 static const struct {
 	const char *name; /* form and query value */
@@ -161,6 +162,8 @@ struct art_form {
 	const char *title, *slug, *kind, *tags, *body, *format, *excerpt;
 	const char *status, *date, *eyecatch, *credit;
 	int64_t category_id;
+	int64_t parent_id;        /* pages: the parent page, 0 for none */
+	const char *menu_order;   /* pages: as typed */
 	bool comments_open;
 	struct form_source *src;
 	size_t nsrc;
@@ -175,6 +178,7 @@ form_from_article(struct admin_req *q, const struct store_article *art,
 	if (art == NULL) {
 		f->title = f->slug = f->tags = f->body = f->excerpt = "";
 		f->date = f->eyecatch = f->credit = "";
+		f->menu_order = "0";
 		f->kind = "post";
 		f->format = "markdown";
 		f->status = "draft";
@@ -194,6 +198,8 @@ form_from_article(struct admin_req *q, const struct store_article *art,
 	f->eyecatch = art->eyecatch;
 	f->credit = art->eyecatch_credit;
 	f->category_id = art->category_id;
+	f->parent_id = art->parent_id;
+	f->menu_order = arena_printf(q->a, "%lld", (long long)art->menu_order);
 	f->comments_open = art->comments_open;
 	buf b;
 	buf_init(&b, 1 << 20);
@@ -245,6 +251,8 @@ form_read(struct admin_req *q, struct art_form *f)
 	f->eyecatch = admin_field(q, "eyecatch");
 	f->credit = admin_field(q, "eyecatch_credit");
 	f->category_id = admin_field_id(q, "category");
+	f->parent_id = admin_field_id(q, "parent");
+	f->menu_order = admin_field(q, "menu_order");
 	f->comments_open = *admin_field(q, "comments_open") != '\0';
 	const char *pick = admin_field(q, "eyecatch_pick");
 	if (*pick)
@@ -374,6 +382,16 @@ form_input(struct admin_req *q, const struct art_form *f,
 	    FORMAT_MARKDOWN;
 	in->excerpt = f->excerpt;
 	in->category_id = f->category_id;
+	/* the parent picker is on the form whatever the kind: a post has none */
+	in->parent_id = in->kind == KIND_PAGE ? f->parent_id : 0;
+	in->menu_order = 0;
+	if (*f->menu_order) {
+		char *end;
+		long long o = strtoll(f->menu_order, &end, 10);
+		if (*end != '\0' || o < -1000000 || o > 1000000)
+			return AMSG_ORDER_BAD;
+		in->menu_order = o;
+	}
 	in->eyecatch = f->eyecatch;
 	in->eyecatch_credit = f->credit;
 	in->comments_open = f->comments_open;
@@ -434,6 +452,44 @@ option(struct admin_req *q, tv *list, const char *v, const char *label,
 	tv_set_str(q->a, d, "v", v);
 	tv_set_str(q->a, d, "label", label);
 	tv_set_bool(q->a, d, "selected", selected);
+}
+
+/* Whether the picker's list v holds page id. */
+static bool
+page_listed(const struct store_page *v, size_t n, int64_t id)
+{
+	for (size_t i = 0; i < n; i++)
+		if (v[i].id == id)
+			return true;
+	return false;
+}
+
+/* Adds the pages under parent (0: the top ones) to list as options,
+ * each level indented, leaving out self and what hangs below it. */
+static void
+parent_options(struct admin_req *q, tv *list, const struct store_page *v,
+    size_t n, int64_t parent, int depth, int64_t self, int64_t chosen)
+{
+	if (depth >= STORE_PAGE_DEPTH)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		/* the top: no parent, or one the list does not hold */
+		bool top = v[i].parent_id == 0 || !page_listed(v, n,
+		    v[i].parent_id);
+		if (parent ? v[i].parent_id != parent : !top)
+			continue;
+		if (self && v[i].id == self)
+			continue; /* nor anything below it: not descended into */
+		buf b;
+		buf_init(&b, 4096);
+		for (int k = 0; k < depth; k++)
+			buf_puts(&b, "— ");
+		buf_puts(&b, v[i].title);
+		option(q, list, arena_printf(q->a, "%lld", (long long)v[i].id),
+		    arena_strdup(q->a, buf_cstr(&b)), v[i].id == chosen);
+		buf_free(&b);
+		parent_options(q, list, v, n, v[i].id, depth + 1, self, chosen);
+	}
 }
 
 /*
@@ -500,6 +556,15 @@ edit_page(struct admin_req *q, const struct store_article *old,
 	for (size_t i = 0; i < ncats; i++)
 		option(q, cl, arena_printf(a, "%lld", (long long)cats[i].id),
 		    cats[i].name, cats[i].id == f->category_id);
+	/* pages: any page but this one and those below it can be the parent */
+	struct store_page *pages = NULL;
+	size_t npages = 0;
+	if (store_pages_all(q->ad->st, q->r->now, PARENT_PICKS, a, &pages,
+	    &npages) != STORE_OK)
+		npages = 0;
+	parent_options(q, tv_set(d, "parents", tv_list(a)), pages, npages, 0, 0,
+	    old ? old->id : 0, f->parent_id);
+	tv_set_str(a, d, "menu_order", f->menu_order ? f->menu_order : "0");
 	tv *rows = tv_set(d, "sources", tv_list(a));
 	for (size_t i = 0; i < f->nsrc + SOURCE_ROWS_EMPTY; i++) {
 		tv *r = tv_push(rows, tv_dict(a));
@@ -518,15 +583,16 @@ edit_page(struct admin_req *q, const struct store_article *old,
 		tv_set_str(a, o, "status", admin_msg(q, status_ui[old->status].label));
 		tv_set_bool(a, o, "trashed", old->status == STATUS_TRASH);
 		tv_set_bool(a, o, "live", old->status == STATUS_PUBLISHED &&
-		    old->published_at <= q->r->now && old->kind == KIND_POST);
-		tv_set_str(a, o, "public_url", arena_printf(a, "/articles/%lld",
-		    (long long)old->id));
+		    old->published_at <= q->r->now);
+		tv_set_str(a, o, "public_url", content_article_path(q->ad->st,
+		    old, a));
 		tv_set_str(a, o, "preview_url", arena_printf(a,
 		    "/admin/articles/%lld/preview", (long long)old->id));
 		tv_set_str(a, o, "revisions_url", arena_printf(a,
 		    "/admin/articles/%lld/revisions", (long long)old->id));
 		tv_set_str(a, o, "updated", admin_datetime(q, old->updated_at));
 		tv_set_bool(a, o, "may_delete", admin_role_at_least(q, ROLE_EDITOR));
+		admin_pings_of_article(q, o, old->id);
 	}
 	if (theirs) {
 		tv *c = tv_set(q->root, "conflict", tv_dict(a));
@@ -923,9 +989,9 @@ ADMIN_HANDLER(admin_page_articles)
 		    art->published_at : art->updated_at));
 		tv_set_bool(a, d, "trashed", art->status == STATUS_TRASH);
 		tv_set_bool(a, d, "live", art->status == STATUS_PUBLISHED &&
-		    art->published_at <= q->r->now && art->kind == KIND_POST);
-		tv_set_str(a, d, "public_url", arena_printf(a, "/articles/%lld",
-		    (long long)art->id));
+		    art->published_at <= q->r->now);
+		tv_set_str(a, d, "public_url", content_article_path(q->ad->st,
+		    art, a));
 	}
 	tv_set_bool(a, q->root, "empty", n == 0);
 	tv_set_bool(a, q->root, "may_delete", editor);

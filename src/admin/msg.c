@@ -358,6 +358,36 @@ static const struct {
 	    {"同時に編集されました", "Edit conflict"}},
 	[AMSG_THEIRS_SHORT] = {"theirs_short", {"保存済み", "Saved"}},
 	[AMSG_YOURS_SHORT] = {"yours_short", {"あなた", "Yours"}},
+	/* pages (articles.c) */
+	[AMSG_PARENT_PAGE] = {"parent_page", {"親ページ", "Parent page"}},
+	[AMSG_TOP_LEVEL] = {"top_level", {"（なし：最上位）", "(none: top level)"}},
+	[AMSG_PARENT_HINT] = {"parent_hint",
+	    {"固定ページだけに使われます。URL は /pages/親/子 になります。",
+		"Pages only. The URL becomes /pages/parent/child."}},
+	[AMSG_MENU_ORDER] = {"menu_order", {"並び順", "Order"}},
+	[AMSG_ORDER_BAD] = {"order_bad",
+	    {"並び順は整数で入力してください。", "The order must be a whole number."}},
+	/* outgoing pings (pings.c) */
+	[AMSG_PINGS] = {"pings", {"送信ピング", "Pings sent"}},
+	[AMSG_NO_PINGS] = {"no_pings",
+	    {"送信したピングはまだありません。", "No pings have been sent yet."}},
+	[AMSG_PINGS_NOTE] = {"pings_note",
+	    {"公開した記事の本文のリンク先へ、Webmention、Pingback、TrackBack "
+		"の順に受付先を探して通知します。通信の失敗は間隔をあけて再送します。",
+		"The links in a published article's body are notified by "
+		"Webmention, else Pingback, else TrackBack, as each target "
+		"announces; network failures are retried later."}},
+	[AMSG_PING_TARGET] = {"ping_target", {"リンク先", "Target"}},
+	[AMSG_PING_KIND] = {"ping_kind", {"方式", "Kind"}},
+	[AMSG_PING_ATTEMPTS] = {"ping_attempts", {"試行回数", "Attempts"}},
+	[AMSG_PING_ERROR] = {"ping_error", {"エラー", "Error"}},
+	[AMSG_PING_PENDING] = {"ping_pending", {"送信待ち", "Pending"}},
+	[AMSG_PING_SENT] = {"ping_sent", {"送信済み", "Sent"}},
+	[AMSG_PING_FAILED] = {"ping_failed", {"失敗", "Failed"}},
+	[AMSG_PING_NONE] = {"ping_none", {"受付先なし", "No endpoint"}},
+	[AMSG_PING_UNKNOWN] = {"ping_unknown", {"未確認", "Not yet known"}},
+	[AMSG_PINGS_OF_ARTICLE] = {"pings_of_article",
+	    {"この記事から送信したピング", "Pings sent for this article"}},
 };
 
 const char *

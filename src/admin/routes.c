@@ -112,6 +112,8 @@ static const struct http_field f_article[] = {
 	{"eyecatch_credit", HTTP_FIELD_LINE, 4096},
 	{"eyecatch_file", HTTP_FIELD_FILE, 0},
 	{"comments_open", HTTP_FIELD_LINE, 8},
+	{"parent", HTTP_FIELD_ID, 0},
+	{"menu_order", HTTP_FIELD_LINE, 16},
 	{"src_title", HTTP_FIELD_LINE, 4096},
 	{"src_url", HTTP_FIELD_LINE, CONTENT_URL_MAX + 64},
 	{"src_order", HTTP_FIELD_LINE, 16},
@@ -224,6 +226,7 @@ const struct http_route admin_routes[] = {
 	ADMIN_GET("/admin/media", AR_MEDIA, admin_page_media, LOGIN),
 	ADMIN_POST("/admin/media", AR_MEDIA_UPLOAD, admin_page_media_upload,
 	    f_upload, UPLOAD_DEFAULT + UPLOAD_FORM_MAX, LOGIN),
+	ADMIN_GET("/admin/pings", AR_PINGS, admin_page_pings, EDITOR),
 };
 const size_t admin_nroutes = sizeof(admin_routes) / sizeof(admin_routes[0]);
 

@@ -3,7 +3,8 @@
  * first (content_prepare: no database), renders the body, then inside one
  * atomic unit resolves what needs the database (the article being edited,
  * category, author, a unique slug, tags by name) and writes the article,
- * its revision and, for a scheduled article, its publish job. Refusals
+ * its revision and, for a scheduled article, its publish job (for one
+ * that goes live, its pings job). Refusals
  * name the field and say why in Japanese and English (one table).
  */
 #include "content.h"
@@ -25,6 +26,7 @@
 #define CONTENT_SLUG_WORDS 80    /* bytes of a slug made from words */
 #define CONTENT_SLUG_TRIES 1000  /* "-2" … before giving up */
 #define CONTENT_DATE_MAX INT64_C(253402300799) /* 9999-12-31T23:59:59Z */
+#define CONTENT_ORDER_MAX 1000000 /* |menu_order| */
 
 /* ---- messages ------------------------------------------------------------- */
 
@@ -35,7 +37,8 @@ enum content_msg {
 	CM_DATE_RANGE, CM_DATE_FUTURE, CM_CATEGORY, CM_AUTHOR, CM_EDITOR,
 	CM_TAGS_MANY, CM_TAG_EMPTY, CM_TAG_LONG, CM_TAG_SLUG, CM_SOURCES_MANY,
 	CM_SOURCE_TITLE, CM_SOURCE_URL, CM_TRASHED, CM_NOT_TRASHED, CM_CONFLICT,
-	CM_NOTFOUND, CM_STORE, CM_BATCH,
+	CM_NOTFOUND, CM_STORE, CM_BATCH, CM_PARENT_POST, CM_PARENT_MISSING,
+	CM_PARENT_LOOP, CM_PARENT_DEPTH, CM_PARENT_CHILDREN, CM_ORDER,
 	CM__MAX
 };
 
@@ -94,6 +97,17 @@ static const struct {
 	[CM_NOTFOUND] = {"記事が見つかりません", "no such article"},
 	[CM_STORE] = {"データベースのエラーです", "database error"},
 	[CM_BATCH] = {"一括保存の途中でエラーがありました", "batch commit failed"},
+	[CM_PARENT_POST] = {"親ページを持てるのは固定ページだけです",
+	    "only a page can have a parent page"},
+	[CM_PARENT_MISSING] = {"親ページが見つかりません", "no such page"},
+	[CM_PARENT_LOOP] = {"そのページ自身やその下のページは親ページにできません",
+	    "a page cannot sit under itself or under one of its own subpages"},
+	[CM_PARENT_DEPTH] = {"固定ページの階層は8段までです",
+	    "pages nest at most 8 levels deep"},
+	[CM_PARENT_CHILDREN] = {"子ページのある固定ページは投稿にできません",
+	    "a page with subpages cannot become a post"},
+	[CM_ORDER] = {"並び順は -1000000 から 1000000 までの整数にしてください",
+	    "must be a whole number from -1000000 to 1000000"},
 };
 
 /* Fills res for a refusal and returns how it ended (err). */
@@ -364,6 +378,12 @@ content_prepare(store *st, const struct content_input *in, arena *a,
 	if (in->status != STATUS_DRAFT && in->status != STATUS_SCHEDULED &&
 	    in->status != STATUS_PUBLISHED)
 		return content_fail(res, CONTENT_INVALID, "status", 0, CM_STATUS);
+	if (in->parent_id < 0 || (in->kind != KIND_PAGE && in->parent_id != 0))
+		return content_fail(res, CONTENT_INVALID, "parent", 0,
+		    CM_PARENT_POST);
+	if (in->menu_order < -CONTENT_ORDER_MAX ||
+	    in->menu_order > CONTENT_ORDER_MAX)
+		return content_fail(res, CONTENT_INVALID, "order", 0, CM_ORDER);
 
 	if (!content_text(a, in->title, true, &d->title))
 		return content_fail(res, CONTENT_INVALID, "title", 0, CM_NOT_TEXT);
@@ -571,7 +591,20 @@ content_tag_slug(arena *a, const char *name)
 	return r;
 }
 
-/* d->slug, or one made from the title and made unique among its kind. */
+/* Who else holds slug: among the posts, or among the page's siblings
+ * (WordPress pages under different parents may share one). */
+static enum store_err
+content_slug_owner(store *st, const struct content_input *in,
+    const char *slug, int64_t *owner)
+{
+	if (in->kind == KIND_PAGE)
+		return store_page_slug_owner(st, in->parent_id, slug, in->id,
+		    owner);
+	return store_article_slug_owner(st, in->kind, slug, in->id, owner);
+}
+
+/* d->slug, or one made from the title and made unique among its kind
+ * (pages: among their siblings). */
 static enum content_err
 content_pick_slug(store *st, const struct content_input *in,
     struct content_doc *d, arena *a, struct content_result *res)
@@ -579,8 +612,8 @@ content_pick_slug(store *st, const struct content_input *in,
 	int64_t owner = 0;
 	enum store_err e;
 	if (*d->slug) {
-		if ((e = store_article_slug_owner(st, in->kind, d->slug, in->id,
-		    &owner)) != STORE_OK)
+		if ((e = content_slug_owner(st, in, d->slug, &owner)) !=
+		    STORE_OK)
 			return content_store_fail(res, e);
 		if (owner != 0)
 			return content_fail(res, CONTENT_INVALID, "slug", 0,
@@ -591,8 +624,7 @@ content_pick_slug(store *st, const struct content_input *in,
 	    d->published_at ? d->published_at : d->now);
 	for (int k = 1; k <= CONTENT_SLUG_TRIES; k++) {
 		const char *cand = k == 1 ? base : arena_printf(a, "%s-%d", base, k);
-		if ((e = store_article_slug_owner(st, in->kind, cand, in->id,
-		    &owner)) != STORE_OK)
+		if ((e = content_slug_owner(st, in, cand, &owner)) != STORE_OK)
 			return content_store_fail(res, e);
 		if (owner == 0) {
 			d->slug = cand;
@@ -657,9 +689,56 @@ content_meta(const struct content_input *in, const struct content_doc *d,
 	json_object_set_new(o, "credit", json_string(d->credit));
 	json_object_set_new(o, "excerpt", json_string(d->excerpt));
 	json_object_set_new(o, "comments", json_boolean(in->comments_open));
+	if (in->kind == KIND_PAGE) {
+		json_object_set_new(o, "parent", json_integer(in->parent_id));
+		json_object_set_new(o, "order", json_integer(in->menu_order));
+	}
 	char *s = json_dumps(o, JSON_COMPACT);
 	json_decref(o);
 	return s;
+}
+
+/*
+ * A page's parent inside the unit: a page, neither the page itself nor
+ * one below it, and the page with its subpages at most STORE_PAGE_DEPTH
+ * levels deep. A page with subpages stays a page.
+ */
+static enum content_err
+content_check_parent(store *st, const struct content_input *in, arena *a,
+    struct content_result *res)
+{
+	struct store_page *chain = NULL;
+	size_t n = 0;
+	int64_t height = 0;
+	enum store_err e;
+	if (in->id && (in->kind != KIND_PAGE || in->parent_id) &&
+	    (e = store_page_height(st, in->id, &height)) != STORE_OK)
+		return content_store_fail(res, e);
+	if (in->kind != KIND_PAGE)
+		return height > 0 ? content_fail(res, CONTENT_INVALID, "kind", 0,
+		    CM_PARENT_CHILDREN) : CONTENT_OK;
+	if (in->parent_id == 0)
+		return CONTENT_OK;
+	if (in->parent_id == in->id)
+		return content_fail(res, CONTENT_INVALID, "parent", 0,
+		    CM_PARENT_LOOP);
+	e = store_page_chain(st, in->parent_id, 0, a, &chain, &n);
+	if (e == STORE_NOTFOUND)
+		return content_fail(res, CONTENT_INVALID, "parent", 0,
+		    CM_PARENT_MISSING);
+	if (e != STORE_OK)
+		return content_store_fail(res, e);
+	for (size_t i = 0; i < n; i++)
+		if (in->id && chain[i].id == in->id)
+			return content_fail(res, CONTENT_INVALID, "parent", 0,
+			    CM_PARENT_LOOP);
+	/* a chain read to the bound that still goes on: too deep, or a
+	 * loop above the parent */
+	if ((n == STORE_PAGE_DEPTH && chain[0].parent_id != 0) ||
+	    (int64_t)n + 1 + height > STORE_PAGE_DEPTH)
+		return content_fail(res, CONTENT_INVALID, "parent", 0,
+		    CM_PARENT_DEPTH);
+	return CONTENT_OK;
 }
 
 /* Checks the references (article, category, users) inside the unit. */
@@ -709,6 +788,63 @@ content_check_refs(store *st, const struct content_input *in, arena *a,
 	return CONTENT_OK;
 }
 
+/* ---- outgoing pings ------------------------------------------------------------ */
+
+/* 64-bit FNV-1a of s as 16 hex digits in out: a name for a version of a
+ * body, not a security measure. */
+static void
+content_hash(const char *s, char out[17])
+{
+	uint64_t h = UINT64_C(14695981039346656037);
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		h ^= *p;
+		h *= UINT64_C(1099511628211);
+	}
+	snprintf(out, 17, "%016" PRIx64, h);
+}
+
+/*
+ * Queues the "pings" job (net/send.c) of article id whose live body is
+ * html, due at run_at: one per version of the body (its key holds a hash
+ * of it), so a retried save adds nothing and an edit that changes the
+ * body adds another. A body without a link has nobody to notify.
+ */
+static enum store_err
+content_pings_enqueue(store *st, int64_t id, const char *html, int64_t run_at)
+{
+	char payload[48], key[64], h[17];
+	if (html == NULL || strstr(html, "href=") == NULL)
+		return STORE_OK;
+	content_hash(html, h);
+	snprintf(payload, sizeof(payload), "{\"article\":%" PRId64 "}", id);
+	snprintf(key, sizeof(key), "pings:%" PRId64 ":%s", id, h);
+	return store_job_add_key(st, "pings", payload, run_at, key, NULL);
+}
+
+/* Whether saving d over article in->id (as published) announces it: it
+ * was not live before, or its body changed. Read inside the save's unit. */
+static enum content_err
+content_announces(store *st, const struct content_input *in,
+    const struct content_doc *d, arena *a, bool *yes,
+    struct content_result *res)
+{
+	struct store_article old;
+	enum store_err e;
+	*yes = false;
+	if (in->no_pings || in->status != STATUS_PUBLISHED ||
+	    strstr(d->html, "href=") == NULL)
+		return CONTENT_OK;
+	if (in->id == 0) {
+		*yes = true;
+		return CONTENT_OK;
+	}
+	if ((e = store_article_get_any(st, in->id, a, &old)) != STORE_OK)
+		return content_store_fail(res, e);
+	*yes = old.status != STATUS_PUBLISHED ||
+	    strcmp(old.body_html ? old.body_html : "", d->html) != 0;
+	return CONTENT_OK;
+}
+
 /* The database half of content_save, inside its atomic unit. */
 static enum content_err
 content_write(store *st, const struct content_input *in,
@@ -719,7 +855,10 @@ content_write(store *st, const struct content_input *in,
 	enum content_err ce;
 	enum store_err e;
 
+	bool announce = false;
 	if ((ce = content_check_refs(st, in, a, res)) != CONTENT_OK ||
+	    (ce = content_announces(st, in, d, a, &announce, res)) != CONTENT_OK ||
+	    (ce = content_check_parent(st, in, a, res)) != CONTENT_OK ||
 	    (ce = content_pick_slug(st, in, d, a, res)) != CONTENT_OK ||
 	    (ce = content_pick_tags(st, d, a, &art.tags, res)) != CONTENT_OK)
 		return ce;
@@ -734,7 +873,7 @@ content_write(store *st, const struct content_input *in,
 	art.excerpt = d->excerpt;
 	art.status = in->status;
 	art.published_at = d->published_at;
-	art.updated_at = d->now;
+	art.updated_at = in->updated_at > 0 ? in->updated_at : d->now;
 	art.author_id = in->author_id;
 	art.category_id = in->category_id;
 	art.eyecatch = d->eyecatch;
@@ -742,6 +881,8 @@ content_write(store *st, const struct content_input *in,
 	art.comments_open = in->comments_open;
 	art.guid = d->guid;
 	art.legacy_id = d->legacy;
+	art.parent_id = in->kind == KIND_PAGE ? in->parent_id : 0;
+	art.menu_order = in->menu_order;
 	art.ntags = d->ntags;
 	art.sources = d->sources;
 	art.nsources = d->nsources;
@@ -777,6 +918,10 @@ content_write(store *st, const struct content_input *in,
 		    d->published_at, key, NULL)) != STORE_OK)
 			return content_store_fail(res, e);
 	}
+	/* a published date still ahead: the others see it from then on */
+	if (announce && (e = content_pings_enqueue(st, art.id, d->html,
+	    d->published_at > d->now ? d->published_at : d->now)) != STORE_OK)
+		return content_store_fail(res, e);
 	return CONTENT_OK;
 }
 
@@ -867,14 +1012,37 @@ content_batch_abort(store *st)
 
 /* ---- life cycle ----------------------------------------------------------------- */
 
-/* The store checks status and time in the same write transaction. */
+/* Queues the pings job of article id that has just gone live (inside
+ * the unit that published it). */
+static enum store_err
+content_went_live(store *st, int64_t id, int64_t now)
+{
+	arena *a = arena_new(0);
+	struct store_article art;
+	enum store_err e = store_article_get_any(st, id, a, &art);
+	if (e == STORE_OK)
+		e = content_pings_enqueue(st, id, art.body_html, now);
+	arena_free(a);
+	return e;
+}
+
+/* The store checks status and time in the same write transaction; the
+ * pings job is queued in it, so a publish is never without one. */
 enum content_err
 content_publish_due(store *st, int64_t id, int64_t now)
 {
-	bool changed;
-	enum store_err e = store_article_publish_due(st, id, now, &changed);
-	return e == STORE_OK ? CONTENT_OK : e == STORE_NOTFOUND ? CONTENT_NOTFOUND
-							     : CONTENT_STORE;
+	struct store_atomic t = {0};
+	bool changed = false;
+	enum store_err e;
+	if (store_atomic_begin(st, &t) != STORE_OK)
+		return CONTENT_STORE;
+	e = store_article_publish_due(st, id, now, &changed);
+	if (e == STORE_OK && changed)
+		e = content_went_live(st, id, now);
+	enum store_err r = store_atomic_end(st, &t, e);
+	if (e == STORE_NOTFOUND)
+		return CONTENT_NOTFOUND;
+	return r == STORE_OK ? CONTENT_OK : CONTENT_STORE;
 }
 
 /* The store remembers the status for content_restore. */
@@ -900,8 +1068,10 @@ content_restore(store *st, int64_t id, int64_t now)
 	enum store_err e = store_article_restore(st, id, &status, &pub);
 	if (e == STORE_OK && status == STATUS_SCHEDULED) {
 		if (pub <= now) {
-			bool changed;
+			bool changed = false;
 			e = store_article_publish_due(st, id, now, &changed);
+			if (e == STORE_OK && changed)
+				e = content_went_live(st, id, now);
 		} else {
 			char payload[48], key[48];
 			snprintf(payload, sizeof(payload), "{\"article\":%" PRId64 "}", id);
@@ -971,6 +1141,8 @@ content_input_from(struct content_input *in, const struct store_article *art,
 	in->eyecatch_credit = art->eyecatch_credit;
 	in->comments_open = art->comments_open;
 	in->legacy_id = art->legacy_id;
+	in->parent_id = art->kind == KIND_PAGE ? art->parent_id : 0;
+	in->menu_order = art->menu_order;
 	in->guid = "";
 }
 
@@ -1017,6 +1189,14 @@ content_input_revision(store *st, struct content_input *in, int64_t rev,
 	v = json_object_get(m, "comments");
 	if (json_is_boolean(v))
 		in->comments_open = json_is_true(v);
+	v = json_object_get(m, "parent");
+	if (json_is_integer(v) && json_integer_value(v) >= 0)
+		in->parent_id = (int64_t)json_integer_value(v);
+	v = json_object_get(m, "order");
+	if (json_is_integer(v))
+		in->menu_order = (int64_t)json_integer_value(v);
+	if (in->kind != KIND_PAGE)
+		in->parent_id = 0;
 	v = json_object_get(m, "tags");
 	if (json_is_array(v) && json_array_size(v) <= CONTENT_TAGS_MAX) {
 		const char **tags = arena_alloc(a, (json_array_size(v) + 1) *

@@ -5,7 +5,9 @@
  * sanitises HTML) to the stored HTML, computes the search text, makes a
  * unique slug, writes the article with its sources and tags and a
  * revision, keeps the search index in step and schedules the publish job
- * of a scheduled article. Also `kiji post`'s front matter (frontmatter.c).
+ * of a scheduled article and the "pings" job (net/send.c) of an article
+ * that goes live or changes its body while live. Also `kiji post`'s front
+ * matter (frontmatter.c).
  */
 #ifndef KIJI_CONTENT_H
 #define KIJI_CONTENT_H
@@ -62,9 +64,18 @@ struct content_input {
 	const char *eyecatch_credit;
 	bool comments_open;
 	const char *legacy_id;    /* importer: WordPress id, or "" */
+	int64_t parent_id;        /* pages: the parent page (0: top level);
+	                           * never itself or below itself, at most
+	                           * STORE_PAGE_DEPTH levels; posts: 0 */
+	int64_t menu_order;       /* pages: place among siblings */
 	const char *guid;         /* "" : the store makes one (new), or keeps
 	                           * the stored one (edit) */
 	int64_t now;              /* the writer's clock (tests inject it) */
+	int64_t updated_at;       /* importer: when it was last modified
+	                           * (WordPress's post_modified); 0: now */
+	bool no_pings;            /* importer, demo: publishing this sends no
+	                           * TrackBack/Pingback/Webmention (old posts
+	                           * are not news) */
 };
 
 enum content_err {
@@ -83,7 +94,8 @@ struct content_result {
 	const char *field;        /* INVALID: which field: title, slug, kind,
 	                           * body, format, excerpt, status, date,
 	                           * author, category, tags, sources,
-	                           * eyecatch, credit, legacy_id, guid */
+	                           * eyecatch, credit, legacy_id, guid,
+	                           * parent */
 	size_t item;              /* tags, sources: the entry at fault
 	                           * (0-based) */
 	const char *message;      /* why, in Japanese, for people (static) */
@@ -113,6 +125,19 @@ const char *content_slugify(arena *a, const char *title, int64_t t);
 /* A tag's slug: ASCII words as content_slugify, else the name itself with
  * spaces and punctuation as '-' (the router takes UTF-8 slugs). */
 const char *content_tag_slug(arena *a, const char *name);
+
+/*
+ * Where readers find art: "/articles/<id>" for a post, "/pages/<slug>/…"
+ * (each slug percent-encoded, its ancestors' first) for a page. The one
+ * place article URLs are made (site, admin, sitemap). A page whose chain
+ * cannot be read (the database failing, a loop) gets "/articles/<id>",
+ * which answers with a redirect or a 404. Arena-allocated.
+ */
+const char *content_article_path(store *st, const struct store_article *art,
+    arena *a);
+/* The same from the page chain of store_page_chain (top first). */
+const char *content_page_path(const struct store_page *chain, size_t n,
+    arena *a);
 
 /* An input that saves art unchanged (an edit's starting point): strings
  * point into art, tags and sources into a. now and base_revision are the
@@ -145,7 +170,8 @@ enum content_err content_restore(store *st, int64_t id, int64_t now);
 enum content_err content_delete(store *st, int64_t id);
 
 /* Publishes a scheduled article whose time has come (the job runner's
- * "publish" job). Idempotent: publishing twice is a no-op. */
+ * "publish" job), with its "pings" job. Idempotent: publishing twice is a
+ * no-op. */
 enum content_err content_publish_due(store *st, int64_t id, int64_t now);
 
 /* ---- `kiji post` (post.c) ---------------------------------------------- */

@@ -39,6 +39,7 @@ const char *const content_fm_names[FM__MAX] = {
 	[FM_SOURCES] = "sources", [FM_EYECATCH] = "eyecatch",
 	[FM_CREDIT] = "credit", [FM_EXCERPT] = "excerpt",
 	[FM_COMMENTS] = "comments", [FM_FORMAT] = "format",
+	[FM_PARENT] = "parent",
 };
 
 /* ---- the tree ------------------------------------------------------------------ */
@@ -382,6 +383,7 @@ fm_key(struct fm_parse *p, enum content_fm_key k, const struct fm_node *v,
 	case FM_EYECATCH: o->eyecatch = fm_text(p, v, key); break;
 	case FM_CREDIT: o->credit = fm_text(p, v, key); break;
 	case FM_EXCERPT: o->excerpt = fm_text(p, v, key); break;
+	case FM_PARENT: o->parent = fm_text(p, v, key); break;
 	case FM_KIND:
 		if ((e = fm_enum(p, v, key, content_kind_names, KIND__MAX)) >= 0)
 			o->kind = (enum store_kind)e;
@@ -519,7 +521,8 @@ content_fm_parse(const char *src, size_t n, arena *a, struct content_fm *out,
 			if (k == FM__MAX) {
 				fm_error(&p, root->key_lines[i], "%s: unknown key (title, "
 				    "slug, kind, status, date, author, category, tags, "
-				    "sources, eyecatch, credit, excerpt, comments, format)",
+				    "sources, eyecatch, credit, excerpt, comments, format, "
+				    "parent)",
 				    root->keys[i]);
 			} else if (out->has[k]) {
 				fm_error(&p, root->key_lines[i], "%s: given twice",
@@ -671,6 +674,12 @@ content_fm_write(buf *out, const struct store_article *art,
 	fm_pair(&em, FM_EXCERPT, art->excerpt, true);
 	fm_pair(&em, FM_COMMENTS, art->comments_open ? "true" : "false", false);
 	fm_pair(&em, FM_FORMAT, content_format_names[art->body_format], false);
+	if (art->kind == KIND_PAGE) { /* its parent's id, "" at the top */
+		char pid[24] = "";
+		if (art->parent_id > 0)
+			snprintf(pid, sizeof(pid), "%lld", (long long)art->parent_id);
+		fm_pair(&em, FM_PARENT, pid, true);
+	}
 
 	yaml_mapping_end_event_initialize(&ev);
 	yaml_emitter_emit(&em, &ev);

@@ -26,7 +26,7 @@ extern const char *const content_format_names[FORMAT__MAX];
 enum content_fm_key {
 	FM_TITLE, FM_SLUG, FM_KIND, FM_STATUS, FM_DATE, FM_AUTHOR,
 	FM_CATEGORY, FM_TAGS, FM_SOURCES, FM_EYECATCH, FM_CREDIT, FM_EXCERPT,
-	FM_COMMENTS, FM_FORMAT,
+	FM_COMMENTS, FM_FORMAT, FM_PARENT,
 	FM__MAX
 };
 extern const char *const content_fm_names[FM__MAX];
@@ -42,6 +42,8 @@ struct content_fm {
 	int line[FM__MAX];
 	const char *title, *slug, *author, *category, *eyecatch, *credit,
 	    *excerpt;
+	const char *parent;  /* a page's parent: its id, or its path
+	                      * ("about/company", "/pages/about/company") */
 	enum store_kind kind;
 	enum store_status status;
 	enum store_format format;

@@ -131,6 +131,54 @@ out:
 	return ok;
 }
 
+/*
+ * A page's parent as the file names it: its id ("12"), or its path from
+ * the top ("about/company", "/pages/about/company", slugs as stored, at
+ * most STORE_PAGE_DEPTH of them); "" is the top level. *id 0 and false
+ * when there is no such page.
+ */
+static bool
+post_parent(store *st, const char *v, int64_t *id)
+{
+	char *end;
+	*id = 0;
+	if (*v == '\0')
+		return true;
+	if (*v >= '1' && *v <= '9' && strlen(v) <= 18) {
+		long long n = strtoll(v, &end, 10);
+		if (*end == '\0') {
+			*id = n;
+			return true; /* content_save checks it is a page */
+		}
+	}
+	if (strncmp(v, "/pages/", 7) == 0)
+		v += 7;
+	else if (*v == '/')
+		v++;
+	char path[(CONTENT_SLUG_MAX + 1) * STORE_PAGE_DEPTH + 1];
+	size_t n = strlen(v);
+	if (n == 0 || n >= sizeof(path))
+		return false;
+	memcpy(path, v, n + 1);
+	if (path[n - 1] == '/')
+		path[--n] = '\0';
+	int64_t parent = 0;
+	size_t depth = 0;
+	for (char *seg = path; seg != NULL; depth++) {
+		char *e = strchr(seg, '/');
+		if (e != NULL)
+			*e++ = '\0';
+		const char *one[1] = {seg};
+		if (depth == STORE_PAGE_DEPTH || *seg == '\0' ||
+		    store_page_child(st, parent, one, 1, &parent) != STORE_OK ||
+		    parent == 0)
+			return false;
+		seg = e;
+	}
+	*id = parent;
+	return true;
+}
+
 /* The file's fields over in; names to ids. false with the error in err
  * (NOTFOUND-like lookups are the file's mistakes: INVALID). */
 static bool
@@ -194,6 +242,16 @@ post_apply(store *st, const char *path, const struct content_fm *fm,
 				return false;
 			}
 			in->category_id = c.id;
+		}
+	}
+	if (in->kind != KIND_PAGE)
+		in->parent_id = 0; /* a page made a post leaves its parent */
+	if (fm->has[FM_PARENT]) {
+		if (!post_parent(st, fm->parent ? fm->parent : "",
+		    &in->parent_id)) {
+			post_at(err, path, fm->line[FM_PARENT]);
+			buf_printf(err, "parent: no page '%s'", fm->parent);
+			return false;
 		}
 	}
 	if (fm->has[FM_EYECATCH]) {

@@ -26,11 +26,13 @@ http_hexval(unsigned char c)
 
 /*
  * Decodes one urlencoded component s[0..n) into the arena ('+' is a space,
- * %XX a byte). NULL on a malformed escape, a raw or decoded NUL, or
- * invalid UTF-8 in the result, so callers never see a half-decoded value.
+ * %XX a byte). NULL on a malformed escape, a raw or decoded NUL, or (when
+ * utf8) invalid UTF-8 in the result, so callers never see a half-decoded
+ * value.
  */
 static char *
-http_form_decode(const char *s, size_t n, arena *a, size_t *outlen)
+http_form_decode(const char *s, size_t n, arena *a, bool utf8,
+    size_t *outlen)
 {
 	char *out = arena_alloc(a, n + 1);
 	size_t j = 0;
@@ -53,7 +55,7 @@ http_form_decode(const char *s, size_t n, arena *a, size_t *outlen)
 		out[j++] = (char)c;
 	}
 	out[j] = '\0';
-	if (!text_utf8_valid(out, j))
+	if (utf8 && !text_utf8_valid(out, j))
 		return NULL;
 	*outlen = j;
 	return out;
@@ -61,12 +63,13 @@ http_form_decode(const char *s, size_t n, arena *a, size_t *outlen)
 
 /*
  * Splits on '&' (empty pieces skipped; "name" alone means an empty value)
- * and decodes both sides. Counts first so an over-long input is refused
- * before anything is decoded. On false *out and *nout are left empty.
+ * and decodes both sides (checked as UTF-8 when utf8). Counts first so an
+ * over-long input is refused before anything is decoded. On false *out
+ * and *nout are left empty.
  */
-bool
-http_parse_urlencoded(const char *s, size_t n, arena *a, size_t max,
-    struct http_kv **out, size_t *nout)
+static bool
+http_urlencoded_split(const char *s, size_t n, arena *a, size_t max,
+    bool utf8, struct http_kv **out, size_t *nout)
 {
 	size_t count = 0, k = 0;
 
@@ -92,9 +95,10 @@ http_parse_urlencoded(const char *s, size_t n, arena *a, size_t max,
 			const char *eq = memchr(s + i, '=', end - i);
 			size_t nlen = eq ? (size_t)(eq - (s + i)) : end - i;
 			size_t dummy, vlen = 0;
-			char *name = http_form_decode(s + i, nlen, a, &dummy);
-			char *value = eq ?
-			    http_form_decode(eq + 1, end - nlen - i - 1, a, &vlen) :
+			char *name = http_form_decode(s + i, nlen, a, utf8,
+			    &dummy);
+			char *value = eq ? http_form_decode(eq + 1,
+			    end - nlen - i - 1, a, utf8, &vlen) :
 			    arena_strdup(a, "");
 			if (name == NULL || value == NULL)
 				return false;
@@ -108,6 +112,20 @@ http_parse_urlencoded(const char *s, size_t n, arena *a, size_t max,
 	*out = kv;
 	*nout = k;
 	return true;
+}
+
+bool
+http_parse_urlencoded(const char *s, size_t n, arena *a, size_t max,
+    struct http_kv **out, size_t *nout)
+{
+	return http_urlencoded_split(s, n, a, max, true, out, nout);
+}
+
+bool
+http_parse_urlencoded_bytes(const char *s, size_t n, arena *a, size_t max,
+    struct http_kv **out, size_t *nout)
+{
+	return http_urlencoded_split(s, n, a, max, false, out, nout);
 }
 
 /* RFC 7230 tchar: what a cookie or header name may be made of. */

@@ -28,6 +28,26 @@ enum http_body {
 	HTTP_BODY_NONE, /* none expected: up to 8 KiB read and dropped */
 	HTTP_BODY_FORM, /* urlencoded or multipart/form-data fields */
 	HTTP_BODY_RAW,  /* the bytes as sent (JSON, XML), buffered */
+	HTTP_BODY_FORM_CHARSET, /* urlencoded fields in the charset the
+	                 * Content-Type names (TrackBack), converted to
+	                 * UTF-8; a field refused is told to the handler
+	                 * (http_req.form_err), which answers in its own
+	                 * protocol. No multipart. */
+};
+
+/* Why a HTTP_BODY_FORM_CHARSET form was refused; the handler then sees
+ * no fields at all. */
+enum http_form_err {
+	HTTP_FORM_OK,       /* every field passed */
+	HTTP_FORM_CHARSET,  /* a charset not on kiji's list (http_req.charset
+	                     * says which) */
+	HTTP_FORM_ENCODING, /* bytes invalid in the declared charset, or NUL */
+	HTTP_FORM_LARGE,    /* a field over its declared limit (counted in
+	                     * bytes as sent, before conversion) */
+	HTTP_FORM_TOO_MANY, /* more than max_fields fields */
+	HTTP_FORM_BAD,      /* not urlencoded, a bad %-escape, or a value its
+	                     * declaration refuses (a LINE with a newline) */
+	HTTP_FORM_ERR__MAX
 };
 
 /* What a declared form field may hold; checked before the handler runs. */
@@ -76,7 +96,8 @@ struct http_route {
 
 /* One name=value pair (query, form field, cookie). Both NUL-terminated and
  * valid UTF-8 (requests with invalid UTF-8 in these are refused with 400
- * before a handler runs). */
+ * before a handler runs; on a HTTP_BODY_FORM_CHARSET route form fields
+ * are converted to UTF-8 or refused through form_err). */
 struct http_kv {
 	const char *name;
 	const char *value;
@@ -96,7 +117,8 @@ struct http_file {
 struct http_match {
 	int id;
 	int64_t num[HTTP_MAX_PARAMS];      /* {id} captures in order */
-	const char *str[HTTP_MAX_PARAMS];  /* {slug} / {*} captures (arena) */
+	const char *str[HTTP_MAX_PARAMS];  /* {slug} / {slugs} / {*} captures
+	                                    * (arena) */
 	size_t nnum, nstr;
 	bool method_mismatch; /* path matched some route but not the method */
 };
@@ -119,6 +141,10 @@ struct http_req {
 	const char *body;     /* raw body (HTTP_BODY_RAW routes) */
 	size_t body_len;
 	const char *content_type; /* "" when absent */
+	enum http_form_err form_err; /* HTTP_BODY_FORM_CHARSET routes only */
+	const char *charset;  /* and the charset their form was read in:
+	                       * "UTF-8", "EUC-JP", "Shift_JIS", ..., or an
+	                       * unknown name as sent (clipped, printable) */
 	const char *ip;       /* client address (X-Forwarded-For honoured only
 	                       * from a trusted proxy) */
 	const char *peer_ip;  /* the TCP peer */
@@ -199,6 +225,8 @@ struct http_config {
 	                              * absolute-form target may carry */
 	const char *csp_form_action; /* extra form-action sources, or "" */
 	const char *csp_connect_src; /* extra connect-src sources, or "" */
+	const char *csp_frame_src;   /* extra frame-src sources, or "" (none:
+	                              * frames only from 'self', the default) */
 	const char *tmp_dir;         /* upload spool directory; NULL: /tmp */
 	const struct http_route *routes; /* matched before the body */
 	size_t nroutes;
@@ -251,7 +279,9 @@ unsigned http_stream_count(const http_server *s);
  * Patterns are literal segments and typed captures: "/articles/{id}" where
  * {id} matches a positive decimal integer (no leading zeros beyond "0",
  * at most 18 digits), "{slug}" one segment of [A-Za-z0-9_-] or any
- * non-ASCII UTF-8 (1..200 bytes), "{*}" the rest of the path. {id} may
+ * non-ASCII UTF-8 (1..200 bytes), "{slugs}" the rest of the path as 1..8
+ * such segments ("a/b/c", last in a pattern), "{*}" the rest of the path
+ * as it is. {id} may
  * also sit between literal text in one segment: "sitemap-{id}.xml".
  * Finds the first route matching method and path; NULL when none.
  */
@@ -264,11 +294,38 @@ const struct http_route *http_route(const struct http_route *routes, size_t n,
  * false on malformed %-escapes, invalid UTF-8, NUL, or more than max pairs. */
 bool http_parse_urlencoded(const char *s, size_t n, arena *a, size_t max,
     struct http_kv **out, size_t *nout);
+/* The same without the UTF-8 check: values are bytes in whatever
+ * charset the sender used (still NUL-free and NUL-terminated), for
+ * http_charset_to_utf8. */
+bool http_parse_urlencoded_bytes(const char *s, size_t n, arena *a,
+    size_t max, struct http_kv **out, size_t *nout);
 /* Parses a Cookie header. Malformed pairs are skipped. */
 void http_parse_cookies(const char *s, arena *a, struct http_kv **out,
     size_t *nout);
 /* Percent-encodes s for a URL path segment or query value. */
 void http_url_encode(buf *out, const char *s, size_t n);
+
+/* ---- charsets (charset.c) ------------------------------------------------------ */
+
+/* A converter from one of the charsets kiji accepts in forms to UTF-8. */
+typedef struct http_charset http_charset;
+
+/* Value of parameter name (e.g. "charset") in a Content-Type, unquoted
+ * (arena), or NULL when absent. */
+const char *http_ctype_param(arena *a, const char *ct, const char *name);
+/* A converter for charset label (case-insensitive: utf-8, euc-jp,
+ * shift_jis and its aliases, iso-2022-jp, iso-8859-1, us-ascii), or NULL
+ * for any other label. Free with http_charset_free. */
+http_charset *http_charset_new(const char *label);
+void http_charset_free(http_charset *cs); /* NULL-safe */
+/* The charset's usual name ("EUC-JP", "Shift_JIS", ...). */
+const char *http_charset_name(const http_charset *cs);
+/* Converts s[0..n) to NUL-terminated UTF-8 in the arena (at most
+ * HTTP_CHARSET_GROWTH * n bytes). HTTP_FORM_ENCODING when s is not valid
+ * in the charset or holds a NUL; *out is then NULL. */
+#define HTTP_CHARSET_GROWTH 3
+enum http_form_err http_charset_to_utf8(http_charset *cs, const char *s,
+    size_t n, arena *a, char **out, size_t *outlen);
 
 /* ---- addresses (addr.c) ------------------------------------------------------- */
 

@@ -185,9 +185,10 @@ void http_out_free(struct http_out *o);
 /* A bare refusal without a request (head unparsable, no arena yet). */
 size_t http_fail_bytes(enum http_fail f, const char *date, const char *csp,
     const char **body, char *head, size_t headsz);
-/* Sets the CSP of HTML answers with extra form-action / connect-src
- * sources; false when they are not plain source expressions. */
-bool http_csp_set(const char *form_action, const char *connect_src);
+/* Sets the CSP of HTML answers with extra form-action / connect-src /
+ * frame-src sources; false when they are not plain source expressions. */
+bool http_csp_set(const char *form_action, const char *connect_src,
+    const char *frame_src);
 /* "Date: ..." value of now, per thread, refreshed each second. */
 const char *http_date_now(void);
 

@@ -28,6 +28,7 @@ http_rq_new(http_server *s, arena *a)
 	q->req.query = "";
 	q->req.body = "";
 	q->req.content_type = "";
+	q->req.charset = "UTF-8";
 	q->req.ip = q->req.peer_ip = "unknown";
 	q->req.conn = q;
 	buf_init(&q->raw, 0);
@@ -387,14 +388,16 @@ http_rq_body(struct http_rq *q, const char *p, size_t n)
 		q->fail = HTTP_FAIL_TOO_LARGE;
 }
 
-/* Checks a text value against its declaration (or, undeclared, as text). */
+/* Checks a text value against its declaration (or, undeclared, as text);
+ * sent is its length as sent, which the limit counts (n once converted
+ * from another charset). */
 static enum http_fail
 http_field_check(const struct http_field *spec, const char *v, size_t n,
-    size_t max_len)
+    size_t sent, size_t max_len)
 {
 	enum http_field_kind k = spec ? spec->kind : HTTP_FIELD_TEXT;
 
-	if (n > (spec && spec->max ? spec->max : max_len))
+	if (sent > (spec && spec->max ? spec->max : max_len))
 		return HTTP_FAIL_FIELD_LARGE;
 	if (memchr(v, '\0', n) != NULL || !text_utf8_valid(v, n))
 		return HTTP_FAIL_ENCODING;
@@ -416,6 +419,124 @@ http_field_check(const struct http_field *spec, const char *v, size_t n,
 	return HTTP_FAIL_NONE;
 }
 
+/* A field refusal as HTTP_BODY_FORM_CHARSET routes are told it. */
+static enum http_form_err
+http_form_err_of(enum http_fail f)
+{
+	switch (f) {
+	case HTTP_FAIL_NONE:
+		return HTTP_FORM_OK;
+	case HTTP_FAIL_ENCODING:
+		return HTTP_FORM_ENCODING;
+	case HTTP_FAIL_FIELD_LARGE:
+		return HTTP_FORM_LARGE;
+	case HTTP_FAIL_TOO_MANY:
+		return HTTP_FORM_TOO_MANY;
+	default:
+		return HTTP_FORM_BAD;
+	}
+}
+
+/* The charset a form is read in: the Content-Type's charset parameter,
+ * else a "charset" field (how many Japanese blog tools declare it), else
+ * UTF-8. Sets r->charset to its name, or to the unknown label as sent
+ * (at most 40 printable ASCII bytes) when there is no converter. */
+static http_charset *
+http_form_charset(struct http_rq *q, const struct http_kv *kv, size_t n)
+{
+	struct http_req *r = &q->req;
+	const char *label = http_ctype_param(q->a, r->content_type, "charset");
+
+	for (size_t i = 0; label == NULL && i < n; i++)
+		if (strcmp(kv[i].name, "charset") == 0)
+			label = kv[i].value;
+	if (label == NULL)
+		label = "UTF-8";
+	http_charset *cs = http_charset_new(label);
+	if (cs != NULL) {
+		r->charset = http_charset_name(cs);
+		return cs;
+	}
+	size_t k = strlen(label);
+	k = k > 40 ? 40 : k;
+	char *shown = arena_strndup(q->a, label, k);
+	for (char *p = shown; *p; p++)
+		if ((unsigned char)*p < 0x21 || (unsigned char)*p > 0x7e)
+			*p = '?';
+	r->charset = shown;
+	return NULL;
+}
+
+/*
+ * The form of a HTTP_BODY_FORM_CHARSET route: urlencoded, %-decoded to
+ * bytes, then each name and value converted to UTF-8 from the declared
+ * charset. Limits count the bytes as sent; a converted value is at most
+ * HTTP_CHARSET_GROWTH times that. Any refusal is left in r->form_err for
+ * the handler to answer (TrackBack's XML), with no fields passed on.
+ */
+static void
+http_rq_form_charset(struct http_rq *q)
+{
+	struct http_req *r = &q->req;
+	struct http_kv *kv;
+	size_t n;
+	http_charset *cs = NULL;
+	enum http_form_err e = HTTP_FORM_OK;
+
+	r->charset = "UTF-8";
+	if (q->raw.len == 0 && !http_ctype_is(r->content_type,
+	    "application/x-www-form-urlencoded"))
+		return;
+	if (!http_ctype_is(r->content_type,
+	    "application/x-www-form-urlencoded")) {
+		e = HTTP_FORM_BAD;
+		goto out;
+	}
+	if (!http_parse_urlencoded_bytes(buf_cstr(&q->raw), q->raw.len, q->a,
+	    q->s->max_fields, &kv, &n)) {
+		/* too many pairs, a NUL (raw or %00), or a bad escape */
+		const char *raw = buf_cstr(&q->raw);
+		if (http_query_fail(raw, q->s->max_fields) == HTTP_FAIL_TOO_MANY)
+			e = HTTP_FORM_TOO_MANY;
+		else if (memchr(raw, '\0', q->raw.len) || strstr(raw, "%00"))
+			e = HTTP_FORM_ENCODING;
+		else
+			e = HTTP_FORM_BAD;
+		goto out;
+	}
+	if ((cs = http_form_charset(q, kv, n)) == NULL) {
+		e = HTTP_FORM_CHARSET;
+		goto out;
+	}
+	r->form = arena_alloc(q->a, (n + 1) * sizeof(*r->form));
+	for (size_t i = 0; i < n && e == HTTP_FORM_OK; i++) {
+		char *name, *value;
+		size_t nlen, vlen;
+		if ((e = http_charset_to_utf8(cs, kv[i].name, strlen(kv[i].name),
+		    q->a, &name, &nlen)) != HTTP_FORM_OK)
+			break;
+		const struct http_field *spec = http_field_spec(q, name);
+		if (r->route->fields && spec == NULL)
+			continue;
+		size_t max = spec && spec->max ? spec->max : q->s->max_field_len;
+		if (kv[i].value_len > max) {
+			e = HTTP_FORM_LARGE;
+			break;
+		}
+		if ((e = http_charset_to_utf8(cs, kv[i].value, kv[i].value_len,
+		    q->a, &value, &vlen)) != HTTP_FORM_OK)
+			break;
+		e = http_form_err_of(http_field_check(spec, value, vlen,
+		    kv[i].value_len, q->s->max_field_len));
+		r->form[r->nform++] = (struct http_kv){ name, value, vlen };
+	}
+out:
+	http_charset_free(cs);
+	r->form_err = e;
+	if (e != HTTP_FORM_OK)
+		r->nform = 0;
+}
+
 /* Body complete: parses urlencoded forms, checks every field against its
  * declaration and exposes the ones that passed (undeclared fields on a
  * route with declarations are dropped). */
@@ -426,6 +547,10 @@ http_rq_finish(struct http_rq *q)
 
 	if (q->fail != HTTP_FAIL_NONE || q->body == HTTP_BODY_NONE)
 		return;
+	if (q->body == HTTP_BODY_FORM_CHARSET) {
+		http_rq_form_charset(q);
+		return;
+	}
 	if (q->body == HTTP_BODY_RAW) {
 		r->body = buf_cstr(&q->raw);
 		r->body_len = q->raw.len;
@@ -454,7 +579,7 @@ http_rq_finish(struct http_rq *q)
 			}
 			const char *v = buf_cstr(&f->val);
 			enum http_fail e = http_field_check(f->spec, v, f->val.len,
-			    q->s->max_field_len);
+			    f->val.len, q->s->max_field_len);
 			if (e != HTTP_FAIL_NONE) {
 				q->fail = e;
 				return;
@@ -484,7 +609,7 @@ http_rq_finish(struct http_rq *q)
 		if (r->route && r->route->fields && spec == NULL)
 			continue;
 		enum http_fail e = http_field_check(spec, kv[i].value,
-		    kv[i].value_len, q->s->max_field_len);
+		    kv[i].value_len, kv[i].value_len, q->s->max_field_len);
 		if (e != HTTP_FAIL_NONE) {
 			q->fail = e;
 			return;

@@ -114,29 +114,41 @@ static char http_csp[1024] = "default-src 'self'; script-src 'self'; "
     "style-src 'self'; img-src 'self' https: data:; form-action 'self'; "
     "frame-ancestors 'self'; base-uri 'self'; object-src 'none'";
 
+/* True when s can stand in a policy's source list: no directive or
+ * policy separator, no control or non-ASCII byte. */
+static bool
+http_csp_sources_ok(const char *s)
+{
+	for (const char *p = s; *p; p++)
+		if (*p == ';' || *p == ',' || (unsigned char)*p < 0x20 ||
+		    (unsigned char)*p >= 0x7f)
+			return false;
+	return true;
+}
+
 /* Builds the policy with extra form-action / connect-src sources (a
- * static copy elsewhere posting comments here). false if too long or
- * not plain source expressions. */
+ * static copy elsewhere posting comments here) and frame-src sources
+ * (content.embeds). Without frame sources there is no frame-src: frames
+ * fall back to default-src 'self'. false if too long or not plain
+ * source expressions. */
 bool
-http_csp_set(const char *form_action, const char *connect_src)
+http_csp_set(const char *form_action, const char *connect_src,
+    const char *frame_src)
 {
 	char tmp[sizeof(http_csp)];
 	const char *fa = form_action ? form_action : "";
 	const char *cs = connect_src ? connect_src : "";
+	const char *fs = frame_src ? frame_src : "";
 
-	for (const char *p = fa; *p; p++)
-		if (*p == ';' || *p == ',' || (unsigned char)*p < 0x20 ||
-		    (unsigned char)*p >= 0x7f)
-			return false;
-	for (const char *p = cs; *p; p++)
-		if (*p == ';' || *p == ',' || (unsigned char)*p < 0x20 ||
-		    (unsigned char)*p >= 0x7f)
-			return false;
+	if (!http_csp_sources_ok(fa) || !http_csp_sources_ok(cs) ||
+	    !http_csp_sources_ok(fs))
+		return false;
 	int n = snprintf(tmp, sizeof(tmp), "default-src 'self'; "
 	    "script-src 'self'; style-src 'self'; img-src 'self' https: data:; "
-	    "form-action 'self'%s%s; %s%s%sframe-ancestors 'self'; "
+	    "form-action 'self'%s%s; %s%s%s%s%s%sframe-ancestors 'self'; "
 	    "base-uri 'self'; object-src 'none'", *fa ? " " : "", fa,
-	    *cs ? "connect-src 'self' " : "", cs, *cs ? "; " : "");
+	    *cs ? "connect-src 'self' " : "", cs, *cs ? "; " : "",
+	    *fs ? "frame-src 'self' " : "", fs, *fs ? "; " : "");
 	if (n < 0 || (size_t)n >= sizeof(tmp))
 		return false;
 	memcpy(http_csp, tmp, (size_t)n + 1);

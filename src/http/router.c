@@ -1,6 +1,7 @@
 /*
  * The router: a flat table of patterns tried in order. Captures are typed
- * at the edge ({id} is a canonical decimal, {slug} a safe segment), so a
+ * at the edge ({id} is a canonical decimal, {slug} a safe segment,
+ * {slugs} the rest of the path as 1..HTTP_SLUGS_MAX such segments), so a
  * handler never sees "/articles/01" or "/articles/1abc" as an article.
  */
 #include "http.h"
@@ -9,6 +10,7 @@
 
 #define HTTP_ID_DIGITS 18
 #define HTTP_SLUG_MAX 200
+#define HTTP_SLUGS_MAX 8 /* segments of a {slugs} capture */
 
 /* One capture found while matching, kept as a span until the whole
  * pattern has matched so failed attempts allocate nothing. */
@@ -51,6 +53,23 @@ http_seg_slug(const char *s, size_t n)
 		return false;
 	}
 	return text_utf8_valid(s, n);
+}
+
+/* The rest of a path as {slugs}: 1..HTTP_SLUGS_MAX slug segments, one
+ * '/' between each, none empty, no trailing '/'. */
+static bool
+http_seg_slugs(const char *s, size_t n)
+{
+	size_t segs = 0;
+	for (size_t i = 0; i <= n; segs++) {
+		size_t k = 0;
+		while (i + k < n && s[i + k] != '/')
+			k++;
+		if (segs == HTTP_SLUGS_MAX || !http_seg_slug(s + i, k))
+			return false;
+		i += k + 1;
+	}
+	return segs > 0;
 }
 
 /*
@@ -102,6 +121,13 @@ http_match_path(const char *pat, const char *path, struct http_span *sp)
 			sp[nsp++] = (struct http_span){ path, strlen(path),
 			    false, 0 };
 			return nsp;
+		}
+		if (pn == 7 && memcmp(pat, "{slugs}", 7) == 0) {
+			size_t rest = strlen(path);
+			if (nsp == HTTP_MAX_PARAMS || !http_seg_slugs(path, rest))
+				return -1;
+			sp[nsp++] = (struct http_span){ path, rest, false, 0 };
+			return pat[pn] == '\0' ? nsp : -1;
 		}
 		if (pn == 4 && memcmp(pat, "{id}", 4) == 0) {
 			if (nsp == HTTP_MAX_PARAMS)

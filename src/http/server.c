@@ -1304,12 +1304,13 @@ http_start(const struct http_config *cfg, http_handler h, void *ctx, buf *err)
 		    fds - HTTP_CONN_SLACK : fds / 2;
 	s->tmp_dir = c->tmp_dir ? xstrdup(c->tmp_dir) : NULL;
 	c->hosts = c->trusted_proxies = c->listen = c->tmp_dir = NULL;
-	c->csp_form_action = c->csp_connect_src = NULL;
+	c->csp_form_action = c->csp_connect_src = c->csp_frame_src = NULL;
 	if (h == NULL) {
 		buf_puts(err, "no handler");
 		goto err;
 	}
-	if (!http_csp_set(cfg->csp_form_action, cfg->csp_connect_src)) {
+	if (!http_csp_set(cfg->csp_form_action, cfg->csp_connect_src,
+	    cfg->csp_frame_src)) {
 		buf_puts(err, "bad extra CSP sources");
 		goto err;
 	}

@@ -28,7 +28,8 @@ struct net_limits {
 	long connect_timeout_ms; /* (0: 5,000) */
 	int max_redirects;       /* (0: 5; -1: none followed) */
 	int per_host_minute;     /* fetches per host per minute across the
-	                          * process (0: 6; -1: no limit) */
+	                          * process, counted on the host of the URL
+	                          * asked for (0: 6; -1: no limit) */
 	bool allow_loopback;     /* tests only (setting net.allow_loopback):
 	                          * 127.0.0.0/8 and ::1 allowed; private and
 	                          * link-local ranges stay refused */
@@ -58,9 +59,11 @@ struct net_response {
 	size_t len;
 };
 
-/* GET url (body NULL) or POST body with content_type. out's strings are
- * in a. err gets a one-line reason for anything but NET_OK (a non-2xx
- * status is NET_OK: look at out->status). Thread-safe. */
+/* GET url (body NULL) or POST body with content_type (NULL: form
+ * urlencoded). lim NULL: every default. out's strings are in a (all ""
+ * unless NET_OK). err (may be NULL) gets a one-line reason for anything
+ * but NET_OK (a non-2xx status is NET_OK: look at out->status).
+ * Thread-safe. */
 enum net_err net_fetch(const struct net_limits *lim, const char *url,
     const char *content_type, const char *body, size_t len, arena *a,
     struct net_response *out, buf *err);
@@ -72,6 +75,13 @@ enum net_err net_fetch(const struct net_limits *lim, const char *url,
  * forms of these. */
 struct sockaddr;
 bool net_addr_allowed(const struct sockaddr *sa, bool allow_loopback);
+
+#ifdef KIJI_TEST_HOOKS
+/* Test builds only: 127.0.0.1 on this port counts as a public address
+ * (0: off), so a loopback server can play a remote site whose redirect
+ * to loopback must be refused. */
+void net_test_public_port(int port);
+#endif
 
 /* Called once at start (curl_global_init) and at exit. */
 bool net_init(void);
@@ -95,15 +105,18 @@ void net_discover(const struct net_response *page, arena *a,
     struct net_endpoints *out);
 
 /* Absolute http(s) links (<a href>) in an HTML body, resolved against
- * base, each once, in order, at most max; our own site (origin of base
- * when own is true) left out. For sending: what an article links to. */
+ * base (and <base href>), fragment dropped, each once, in order, at most
+ * max; links to base's own origin (our own site) left out. Returns the
+ * count. For sending: what an article links to. */
 size_t net_links(const char *html, size_t len, const char *base, arena *a,
     const char **out, size_t max);
 
 /* Whether an HTML (or, for text/plain, plain text) source links to target:
  * an <a href>, <img src>, <link href>, <video src>, <audio src> equal to
  * target after resolving against base and normalising (scheme and host
- * case, default port, empty path as "/"; fragment ignored). */
+ * case, default port, empty path as "/", percent-escape case; fragment
+ * ignored). text/plain: target occurs in the text. HTML, XHTML or no
+ * content type: parsed (first 1 MiB); any other type: false. */
 bool net_links_to(const char *body, size_t len, const char *content_type,
     const char *base, const char *target);
 
@@ -129,10 +142,14 @@ enum {
 	NET_XMLRPC_PARSE = -32700,
 	NET_XMLRPC_NO_METHOD = -32601,
 	NET_XMLRPC_BAD_PARAMS = -32602,
+	NET_XMLRPC_APP_FAULT = -32500,   /* net_xmlrpc_parse_response: a fault
+	                                  * whose code is 0 or unreadable (0
+	                                  * means success there) */
 };
 
 /* Parses a methodCall (at most 64 KiB, no DTD, no entities): sets
- * *method and, for pingback.ping, *source and *target (strings in a).
+ * *method and, for pingback.ping, *source and *target (strings in a;
+ * all three "" when not set).
  * Returns 0, or a fault code: NET_XMLRPC_PARSE for anything not a
  * well-formed methodCall, NET_XMLRPC_BAD_PARAMS when pingback.ping does
  * not have exactly two string params. */
@@ -144,7 +161,8 @@ void net_xmlrpc_fault(buf *out, int code, const char *message);
 /* For sending: a pingback.ping methodCall. */
 void net_xmlrpc_pingback_call(buf *out, const char *source, const char *target);
 /* Reads a methodResponse: 0 on success (a string), the fault code on a
- * fault (*message its string), NET_XMLRPC_PARSE when unreadable. */
+ * fault (*message its string; NET_XMLRPC_APP_FAULT for code 0),
+ * NET_XMLRPC_PARSE when unreadable. */
 int net_xmlrpc_parse_response(const char *body, size_t len, arena *a,
     const char **message);
 
@@ -152,5 +170,12 @@ int net_xmlrpc_parse_response(const char *body, size_t len, arena *a,
  * 0 on success, 1 (with *message) on an error, -1 when unreadable. */
 int net_trackback_parse_response(const char *body, size_t len, arena *a,
     const char **message);
+/* A TrackBack answer: <error>0</error> when message is NULL, else error 1
+ * with message. Appended to out. */
+void net_trackback_reply(buf *out, const char *message);
+
+/* Appends s as XML text or attribute value: & < > " ' escaped, C0
+ * controls that XML 1.0 forbids and invalid UTF-8 bytes dropped. */
+void net_xml_text(buf *out, const char *s);
 
 #endif

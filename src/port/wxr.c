@@ -4,8 +4,10 @@
  * <item> at a time is held (with its comments) in an arena that is reset
  * after it. Nothing is fetched: no network, no DTD, no external entity;
  * a DOCTYPE that declares entities is refused before any is expanded.
- * Articles go through content_save (batched); comments, categories,
- * tags and authors through the store. Matching on WordPress ids
+ * The file is read twice: the first pass only fills the map of ids,
+ * links and files bodies are made with (wxr_map.c; --uploads copied
+ * after it). Articles go through content_save (batched); comments,
+ * categories, tags and authors through the store. Matching on WordPress ids
  * (legacy_id) makes a second run change nothing.
  */
 #include "port.h"
@@ -34,7 +36,6 @@
 #define WXR_COMMENT_MAX (64u << 10) /* bytes of one comment's text */
 #define WXR_ITEM_CATS_MAX 1000      /* category elements of one item */
 #define WXR_TERMS_MAX 200000        /* channel categories kept for parents */
-#define WXR_ATTACH_MAX 2000000      /* attachment id → URL entries */
 #define WXR_USERS_MAX 100000
 #define WXR_ENTITIES_MAX 16         /* internal entities a DOCTYPE may declare */
 #define WXR_ENTITY_LEN 1024         /* bytes of one entity's replacement */
@@ -54,6 +55,8 @@ struct wxr_comment {
 	    *content, *approved, *type;
 	int64_t kiji_id; /* once stored (or found) */
 	bool done;
+	const char *meta_key;          /* the current wp:commentmeta's key */
+	struct port_kiji_cmeta kiji;   /* kiji's commentmeta (wxr_kiji.c) */
 };
 
 /* One <category> of an item. */
@@ -66,11 +69,14 @@ struct wxr_item {
 	const char *title, *link, *creator, *content, *excerpt, *post_id,
 	    *post_date, *post_date_gmt, *post_name, *status, *post_type,
 	    *comment_status, *attachment_url, *thumbnail_id;
+	const char *post_parent, *modified, *modified_gmt, *attached_file,
+	    *image_alt;
 	struct wxr_cat *cats;
 	size_t ncats, catcap;
 	struct wxr_comment *comments;
 	size_t ncomments, comcap;
 	const char *meta_key;          /* the current wp:postmeta's key */
+	struct port_kiji_meta kiji;    /* kiji's postmeta (wxr_kiji.c) */
 	bool too_big;                  /* a field passed WXR_FIELD_MAX */
 };
 
@@ -80,19 +86,9 @@ struct wxr_term {
 	bool done;
 };
 
-struct wxr_attach {
-	int64_t id;
-	char *url;
-};
-
 struct wxr_user {
 	char *login;
 	int64_t id;
-};
-
-struct wxr_thumb {
-	int64_t article;
-	int64_t attach;
 };
 
 struct wxr {
@@ -124,12 +120,11 @@ struct wxr {
 	const char *f[6];       /* author/category/tag record fields */
 	struct wxr_term *terms;
 	size_t nterms, termcap;
-	struct wxr_attach *att;
-	size_t natt, attcap;
 	struct wxr_user *users;
 	size_t nusers, usercap;
-	struct wxr_thumb *thumbs;
-	size_t nthumbs, thumbcap;
+	struct port_map *map;   /* the file's ids, links, files (wxr_map.c) */
+	bool scan;              /* the first pass: fills the map, writes nothing */
+	struct port_parents *parents; /* pages to hang under theirs (wxr_pages.c) */
 	int reasons;
 	int64_t last_progress;
 };
@@ -502,15 +497,6 @@ wxr_item_tag(struct wxr *w, arena *a, const struct wxr_cat *c)
 	return name;
 }
 
-static const char *
-wxr_attach_url(struct wxr *w, int64_t id)
-{
-	for (size_t i = w->natt; i-- > 0;)
-		if (w->att[i].id == id)
-			return w->att[i].url;
-	return NULL;
-}
-
 static void
 wxr_skip_type(struct wxr *w, const char *type)
 {
@@ -570,7 +556,8 @@ wxr_same(arena *a, const struct store_article *art,
 	    art->category_id != in->category_id ||
 	    strcmp(art->eyecatch, nz(in->eyecatch)) != 0 ||
 	    art->comments_open != in->comments_open ||
-	    art->body_format != in->body_format)
+	    art->body_format != in->body_format ||
+	    (in->updated_at > 0 && art->updated_at != in->updated_at))
 		return false;
 	size_t distinct = 0;
 	for (size_t i = 0; i < in->ntags; i++) {
@@ -612,14 +599,27 @@ wxr_comment_save(struct wxr *w, int64_t article, struct wxr_comment *c,
 	enum store_ctype ct = strcmp(type, "trackback") == 0 ? CTYPE_TRACKBACK
 	    : strcmp(type, "pingback") == 0 ? CTYPE_PINGBACK : CTYPE_COMMENT;
 	enum store_cstatus cs = wxr_cstatus(nz(c->approved));
+	/* a file from kiji says what to match on (wxr_kiji.c) */
+	const char *key = c->kiji.legacy && *c->kiji.legacy ? c->kiji.legacy
+	    : nz(c->id);
+	int64_t likes = port_kiji_likes(&c->kiji);
 	c->done = true;
-	if (article > 0 && store_comment_by_legacy(w->st, article, nz(c->id),
+	if (article > 0 && store_comment_by_legacy(w->st, article, key,
 	    &id) == STORE_OK && id != 0) {
 		struct store_comment old;
+		bool st_new, likes_new;
 		c->kiji_id = id;
-		if (store_comment_get(w->st, id, a, &old) == STORE_OK &&
-		    old.status != cs && !w->o->dry_run &&
-		    store_comment_set_status(w->st, id, cs) == STORE_OK)
+		if (store_comment_get(w->st, id, a, &old) != STORE_OK) {
+			s->comments.unchanged++;
+			return;
+		}
+		st_new = old.status != cs;
+		likes_new = likes >= 0 && old.like_count != likes;
+		if ((st_new || likes_new) && !w->o->dry_run &&
+		    (!st_new || store_comment_set_status(w->st, id, cs) == STORE_OK) &&
+		    (!likes_new || store_comment_set_likes(w->st, id, likes) == STORE_OK))
+			s->comments.updated++;
+		else if ((st_new || likes_new) && w->o->dry_run)
 			s->comments.updated++;
 		else
 			s->comments.unchanged++;
@@ -655,8 +655,10 @@ wxr_comment_save(struct wxr *w, int64_t article, struct wxr_comment *c,
 	cm.body = body;
 	cm.created_at = port_wp_date(c->date_gmt, c->date);
 	cm.status = cs;
-	cm.legacy_id = nz(c->id);
-	cm.pending_reason = "";
+	cm.legacy_id = key;
+	cm.like_count = likes > 0 ? likes : 0;
+	cm.pending_reason = cs == CSTATUS_PENDING ? port_kiji_pending(&c->kiji)
+	    : "";
 	if (store_comment_add(w->st, &cm) == STORE_OK) {
 		c->kiji_id = cm.id;
 		s->comments.imported++;
@@ -726,35 +728,6 @@ wxr_comments(struct wxr *w, int64_t article)
 	arena_free(a);
 }
 
-/*
- * The old permalink's path (the item's <link>) answers 301 to the
- * article: the redirects table is consulted before any WordPress URL
- * pattern, so whatever permalink structure the old site used, and slugs
- * changed since, keep working. Stored decoded, as the router sees paths.
- */
-static void
-wxr_permalink(struct wxr *w, arena *a, const char *link, int64_t id)
-{
-	const char *p = link ? strstr(link, "://") : NULL;
-	if (p == NULL || id <= 0)
-		return;
-	p += 3;
-	p += strcspn(p, "/?#");
-	size_t n = strcspn(p, "?#");
-	if (n <= 1 || p[0] != '/' || n > 2000)
-		return; /* the front page, or ?p=ID (answered by pattern) */
-	const char *path = port_pct_decode(a, arena_strndup(a, p, n));
-	for (const char *c = path; *c; c++)
-		if ((unsigned char)*c < 0x20 || *c == 0x7f)
-			return;
-	const char *to = arena_printf(a, "/articles/%lld", (long long)id);
-	if (*path == '\0' || strcmp(path, to) == 0)
-		return;
-	if (store_redirect_set(w->st, path, to) != STORE_OK)
-		wxr_reason(w, "article %lld: old permalink %s not kept",
-		    (long long)id, path);
-}
-
 /* One post or page: saved new, saved over the stored one when it
  * differs, or left alone; then its comments. */
 static void
@@ -774,6 +747,7 @@ wxr_article(struct wxr *w, enum store_kind kind)
 	memset(&in, 0, sizeof(in));
 	in.kind = kind;
 	in.now = w->now;
+	in.no_pings = true; /* old posts are not news */
 	in.legacy_id = nz(it->post_id);
 	in.title = wxr_norm(a, it->title, true);
 	if (*in.title == '\0') {
@@ -786,7 +760,8 @@ wxr_article(struct wxr *w, enum store_kind kind)
 		in.slug = "";
 	}
 	in.body_format = FORMAT_HTML;
-	/* WordPress bodies: CRLF to LF, then paragraphs */
+	/* WordPress bodies: CRLF to LF, then shortcodes, paragraphs, links */
+	bool later = false;
 	{
 		const char *src = nz(it->content);
 		size_t n = strlen(src);
@@ -795,7 +770,7 @@ wxr_article(struct wxr *w, enum store_kind kind)
 		for (size_t i = 0; i < n; i++)
 			if (src[i] != '\r')
 				lf[k++] = src[i];
-		port_wpautop(&body, lf, k);
+		port_map_body(w->map, it->post_id, lf, k, &body, &later);
 		in.body = buf_cstr(&body);
 	}
 	{
@@ -807,6 +782,9 @@ wxr_article(struct wxr *w, enum store_kind kind)
 		buf_free(&cut);
 	}
 	in.published_at = port_wp_date(it->post_date_gmt, it->post_date);
+	in.updated_at = port_wp_date(it->modified_gmt, it->modified);
+	if (in.updated_at == 0 && in.published_at <= w->now)
+		in.updated_at = in.published_at; /* never modified: its date */
 	if (strcmp(status, "publish") == 0) {
 		in.status = STATUS_PUBLISHED;
 	} else if (strcmp(status, "future") == 0) {
@@ -849,18 +827,12 @@ wxr_article(struct wxr *w, enum store_kind kind)
 	}
 	in.tags = tags;
 	in.ntags = ntags;
-	/* the featured image: its attachment's original URL */
-	int64_t thumb = 0;
-	bool thumb_later = false;
-	if (it->thumbnail_id && (thumb = strtoll(it->thumbnail_id, NULL, 10)) > 0) {
-		const char *u = wxr_attach_url(w, thumb);
-		if (u) {
-			in.eyecatch = wxr_url_ok(u) ? u : "";
-		} else {
-			thumb_later = true;
-		}
-	}
-	in.eyecatch = nz(in.eyecatch);
+	/* the featured image: its file imported, else its original URL */
+	const char *thumb = port_map_eyecatch(w->map, strtoll(nz(it->thumbnail_id),
+	    NULL, 10));
+	in.eyecatch = thumb && (wxr_url_ok(thumb) || strncmp(thumb, "/media/",
+	    7) == 0) ? thumb : "";
+	port_kiji_apply(&it->kiji, &in, a); /* a file from kiji */
 
 	if (store_article_by_legacy(w->st, kind, in.legacy_id, &existing) !=
 	    STORE_OK) {
@@ -875,8 +847,6 @@ wxr_article(struct wxr *w, enum store_kind kind)
 			cnt->failed++;
 			goto done;
 		}
-		if (thumb_later)
-			in.eyecatch = art.eyecatch; /* set once its attachment is read */
 		int64_t owner = 0;
 		/* a slug another article holds was replaced on the first run */
 		if (*in.slug == '\0' || (strcmp(art.slug, in.slug) != 0 &&
@@ -885,7 +855,8 @@ wxr_article(struct wxr *w, enum store_kind kind)
 			in.slug = art.slug;
 		if (in.published_at == 0)
 			in.published_at = art.published_at;
-		if (wxr_same(a, &art, &in)) {
+		in.parent_id = art.parent_id; /* port_parents_apply's */
+		if (wxr_same(a, &art, &in) && port_kiji_same(&it->kiji, &in, &art)) {
 			cnt->unchanged++;
 			goto comments;
 		}
@@ -917,7 +888,11 @@ wxr_article(struct wxr *w, enum store_kind kind)
 		goto done;
 	}
 	existing = res.id;
-	wxr_permalink(w, a, it->link, existing);
+	if (later)
+		port_map_later(w->map, existing); /* links to posts after it */
+	if (!port_map_permalink(w->map, it->link, existing))
+		wxr_reason(w, "article %lld: old permalink %s not kept",
+		    (long long)existing, nz(it->link));
 	if (in.id)
 		cnt->updated++;
 	else
@@ -929,41 +904,13 @@ wxr_article(struct wxr *w, enum store_kind kind)
 	if (*in.eyecatch)
 		s->eyecatches++;
 comments:
-	if (thumb_later && existing > 0) {
-		w->thumbs = wxr_grow(w->thumbs, &w->thumbcap, w->nthumbs + 1,
-		    sizeof(*w->thumbs));
-		w->thumbs[w->nthumbs].article = existing;
-		w->thumbs[w->nthumbs++].attach = thumb;
-	}
+	if (kind == KIND_PAGE && !w->o->dry_run)
+		port_parents_note(&w->parents, existing, it->post_id,
+		    it->post_parent, port_pct_decode(a, nz(it->post_name)));
 	wxr_comments(w, existing);
 done:
 	buf_free(&body);
 	arena_free(a);
-}
-
-/* Featured images whose attachment came after the post. */
-static void
-wxr_fix_thumbs(struct wxr *w)
-{
-	for (size_t i = 0; i < w->nthumbs; i++) {
-		const char *u = wxr_attach_url(w, w->thumbs[i].attach);
-		arena *a = arena_new(0);
-		struct store_article art;
-		struct content_input in;
-		struct content_result res;
-		if (u && wxr_url_ok(u) && store_article_get_any(w->st, w->thumbs[i].article, a,
-		    &art) == STORE_OK && strcmp(art.eyecatch, u) != 0) {
-			content_input_from(&in, &art, a);
-			in.eyecatch = u;
-			in.now = w->now;
-			if (content_save(w->st, &in, a, &res) == CONTENT_OK)
-				w->s->eyecatches++;
-			else
-				wxr_reason(w, "article %lld: featured image %s: %s",
-				    (long long)art.id, u, nz(res.message_en));
-		}
-		arena_free(a);
-	}
 }
 
 static void
@@ -971,18 +918,17 @@ wxr_item_end(struct wxr *w)
 {
 	struct wxr_item *it = &w->item;
 	const char *type = nz(it->post_type);
+	if (w->scan) {
+		struct port_map_item mi = {it->post_id, it->post_type,
+		    it->post_parent, it->link, it->post_name, it->attachment_url,
+		    it->attached_file, it->excerpt, it->image_alt};
+		port_map_add(w->map, &mi);
+		goto next;
+	}
 	w->s->items++;
 	wxr_flush_terms(w);
 	if (strcmp(type, "attachment") == 0) {
-		int64_t id = strtoll(nz(it->post_id), NULL, 10);
 		w->s->attachments++;
-		if (id > 0 && it->attachment_url && *it->attachment_url &&
-		    w->natt < WXR_ATTACH_MAX) {
-			w->att = wxr_grow(w->att, &w->attcap, w->natt + 1,
-			    sizeof(*w->att));
-			w->att[w->natt].id = id;
-			w->att[w->natt++].url = xstrdup(it->attachment_url);
-		}
 	} else if (it->too_big) {
 		struct port_counts *c = strcmp(type, "page") == 0 ? &w->s->pages
 		    : &w->s->posts;
@@ -1000,6 +946,7 @@ wxr_item_end(struct wxr *w)
 		w->last_progress = w->s->items;
 		fprintf(stderr, "\r%lld items…", (long long)w->s->items);
 	}
+next:
 	memset(it, 0, sizeof(*it));
 	arena_reset(w->ia);
 }
@@ -1041,6 +988,8 @@ wxr_start(struct wxr *w, enum wxr_ns ns, const char *name)
 			w->rec = REC_TAG;
 		else
 			w->rec = REC_NONE;
+		if (w->scan && w->rec != REC_ITEM)
+			w->rec = REC_NONE; /* the first pass maps items only */
 	}
 	if (w->rec == REC_ITEM && w->depth == 4 && ns == NS_WP &&
 	    strcmp(name, "comment") == 0) {
@@ -1129,6 +1078,8 @@ wxr_end(struct wxr *w)
 		arena_reset(w->ia);
 		w->rec = REC_NONE;
 	} else if (d <= 3) {
+		if (d == 3 && ns == NS_WP && w->scan)
+			port_map_site(w->map, name, v); /* wp:base_site_url */
 		arena_reset(w->ia); /* channel-level: nothing kept */
 	} else if (d == 4 && w->rec == REC_AUTHOR && ns == NS_WP) {
 		if (strcmp(name, "author_login") == 0)
@@ -1181,6 +1132,14 @@ wxr_end(struct wxr *w)
 			it->comment_status = v;
 		else if (ns == NS_WP && strcmp(name, "attachment_url") == 0)
 			it->attachment_url = v;
+		else if (ns == NS_WP && strcmp(name, "post_parent") == 0)
+			it->post_parent = v;
+		else if (ns == NS_WP && strcmp(name, "menu_order") == 0)
+			it->kiji.menu_order = v; /* wxr_kiji.c */
+		else if (ns == NS_WP && strcmp(name, "post_modified") == 0)
+			it->modified = v;
+		else if (ns == NS_WP && strcmp(name, "post_modified_gmt") == 0)
+			it->modified_gmt = v;
 		else if (ns == NS_WP && strcmp(name, "comment") == 0)
 			w->comment = NULL;
 	} else if (d == 5 && w->rec == REC_ITEM && ns == NS_WP &&
@@ -1190,6 +1149,20 @@ wxr_end(struct wxr *w)
 		else if (strcmp(name, "meta_value") == 0 && it->meta_key &&
 		    strcmp(it->meta_key, "_thumbnail_id") == 0)
 			it->thumbnail_id = v;
+		else if (strcmp(name, "meta_value") == 0 && it->meta_key &&
+		    strcmp(it->meta_key, "_wp_attached_file") == 0)
+			it->attached_file = v;
+		else if (strcmp(name, "meta_value") == 0 && it->meta_key &&
+		    strcmp(it->meta_key, "_wp_attachment_image_alt") == 0)
+			it->image_alt = v;
+		else if (strcmp(name, "meta_value") == 0)
+			port_kiji_meta_set(&it->kiji, it->meta_key, v);
+	} else if (d == 6 && w->rec == REC_ITEM && ns == NS_WP &&
+	    w->comment != NULL && wxr_is(w, 1, NS_WP, "commentmeta")) {
+		if (strcmp(name, "meta_key") == 0)
+			w->comment->meta_key = v;
+		else if (strcmp(name, "meta_value") == 0)
+			port_kiji_cmeta_set(&w->comment->kiji, w->comment->meta_key, v);
 	} else if (d == 5 && w->rec == REC_ITEM && ns == NS_WP &&
 	    w->comment != NULL && wxr_is(w, 1, NS_WP, "comment")) {
 		struct wxr_comment *c = w->comment;
@@ -1340,8 +1313,39 @@ wxr_walk(struct wxr *w)
 		    w->o->path);
 		return false;
 	}
-	wxr_flush_terms(w);
+	if (!w->scan)
+		wxr_flush_terms(w);
 	return true;
+}
+
+/* One pass over the file: the first (w->scan) fills the map, the second
+ * imports. NONET; no NOENT, no DTDLOAD, no HUGE: entities stay
+ * unexpanded, no DTD is read and libxml2's own size limits hold. */
+static bool
+wxr_pass(struct wxr *w)
+{
+	w->depth = 0;
+	w->rec = REC_NONE;
+	w->is_rss = w->seen_wp = w->failed = w->step_over = false;
+	w->fd = open(w->o->path, O_RDONLY | O_CLOEXEC);
+	if (w->fd < 0) {
+		buf_printf(w->err, "%s: cannot open: %s", w->o->path,
+		    strerror(errno));
+		return false;
+	}
+	w->r = xmlReaderForIO(wxr_in_read, wxr_in_close, w, w->o->path, NULL,
+	    XML_PARSE_NONET);
+	if (w->r == NULL) {
+		buf_printf(w->err, "%s: cannot open", w->o->path);
+		return false;
+	}
+	xmlTextReaderSetStructuredErrorHandler(w->r, wxr_xml_error, w);
+	bool ok = wxr_walk(w);
+	xmlFreeTextReader(w->r);
+	w->r = NULL;
+	close(w->fd);
+	w->fd = -1;
+	return ok;
 }
 
 bool
@@ -1370,20 +1374,12 @@ port_wxr_import(store *st, const struct port_wxr_opts *o,
 	xmlInitParser();
 	xmlSetExternalEntityLoader(wxr_no_loader);
 
-	/* NONET; no NOENT, no DTDLOAD, no HUGE: entities stay unexpanded,
-	 * no DTD is read and libxml2's own size limits hold */
-	w.fd = open(o->path, O_RDONLY | O_CLOEXEC);
-	if (w.fd < 0) {
-		buf_printf(err, "%s: cannot open: %s", o->path, strerror(errno));
+	/* the map first: links to later posts, galleries, files */
+	w.map = port_map_new(st, &stats->more, o->dry_run, w.now);
+	w.scan = true;
+	if (!wxr_pass(&w))
 		goto out;
-	}
-	w.r = xmlReaderForIO(wxr_in_read, wxr_in_close, &w, o->path, NULL,
-	    XML_PARSE_NONET);
-	if (w.r == NULL) {
-		buf_printf(err, "%s: cannot open", o->path);
-		goto out;
-	}
-	xmlTextReaderSetStructuredErrorHandler(w.r, wxr_xml_error, &w);
+	w.scan = false;
 	if (!o->dry_run) {
 		if (content_batch_begin(st) != CONTENT_OK) {
 			buf_printf(err, "cannot start writing to the database");
@@ -1391,10 +1387,11 @@ port_wxr_import(store *st, const struct port_wxr_opts *o,
 		}
 		batch = true;
 	}
-	if (!wxr_walk(&w))
+	port_map_ready(w.map, o->uploads);
+	if (!wxr_pass(&w))
 		goto out;
-	if (!o->dry_run)
-		wxr_fix_thumbs(&w);
+	port_map_finish(w.map);
+	port_parents_apply(w.parents, st, w.now);
 	ok = true;
 out:
 	if (batch) {
@@ -1423,13 +1420,11 @@ out:
 		free(w.terms[i].desc);
 	}
 	free(w.terms);
-	for (size_t i = 0; i < w.natt; i++)
-		free(w.att[i].url);
-	free(w.att);
 	for (size_t i = 0; i < w.nusers; i++)
 		free(w.users[i].login);
 	free(w.users);
-	free(w.thumbs);
+	port_map_free(w.map);
+	port_parents_free(w.parents);
 	buf_free(&w.text);
 	arena_free(w.ia);
 	return ok;
@@ -1461,9 +1456,9 @@ port_wxr_summary(const struct port_wxr_stats *s, bool dry, FILE *out)
 	wxr_line(out, "categories", &s->categories, dry);
 	wxr_line(out, "tags", &s->tags, dry);
 	wxr_line(out, "authors", &s->authors, dry);
-	fprintf(out, "  attachments %lld seen (kept as their original URLs; "
-	    "%lld featured images set)\n", (long long)s->attachments,
-	    (long long)s->eyecatches);
+	fprintf(out, "  attachments %lld seen (%lld featured images set)\n",
+	    (long long)s->attachments, (long long)s->eyecatches);
+	port_map_summary(&s->more, dry, out);
 	if (s->skipped_total) {
 		fprintf(out, "  skipped     %lld items kiji has no place for:",
 		    (long long)s->skipped_total);

@@ -151,7 +151,7 @@ static const struct san_info {
 	    SAN_BIT(SAN_TABLE) | SAN_BIT(SAN_THEAD) | SAN_BIT(SAN_TBODY) |
 		SAN_BIT(SAN_TFOOT)},
 	[SAN_U] = {"u", SAN_INLINE | SAN_PHRASING, 0},
-	[SAN_UL] = {"ul", SAN_STRUCT, 0},
+	[SAN_UL] = {"ul", SAN_STRUCT | SAN_CLASS, 0},
 };
 
 /*
@@ -169,10 +169,11 @@ static const char *const san_drop[] = {
 	"textarea", "title", "video", NULL
 };
 
-/* Class names kept (WordPress alignment and caption classes). */
+/* Class names kept (WordPress alignment and caption classes, the list
+ * the importer makes of a [gallery] and its <p class="embed"> links). */
 static const char *const san_classes[] = {
-	"aligncenter", "alignleft", "alignnone", "alignright", "wp-caption",
-	"wp-caption-text", NULL
+	"aligncenter", "alignleft", "alignnone", "alignright", "embed",
+	"gallery", "wp-caption", "wp-caption-text", NULL
 };
 
 /* Elements after and before which render_html_text breaks the line. */

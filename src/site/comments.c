@@ -1,7 +1,8 @@
 /*
  * Reader comments and likes: the form post, the JSON API and the like
  * buttons all go through comment_submit / like_toggle, so validation, NG
- * words, moderation and rate limits are the same whichever door is used.
+ * words, moderation and rate limits are the same whichever door is used
+ * (and the same as for pings: screen.c).
  */
 #include "site_int.h"
 
@@ -9,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #define VISITOR_COOKIE "kiji_v"
 #define PENDING_COOKIE "kiji_p"
@@ -78,15 +78,6 @@ static void comment_form_error(struct req *q, const struct store_article *art,
 static void api_comment_done(struct post *p, enum cerr e);
 static void like_finish(void *ctx);
 
-/* Seconds on a clock that never steps back, for the rate limiters. */
-static double
-mono_now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /*
  * The visitor id from the signed cookie, or a new one (its cookie is then
  * set on the response). Returns the id part, arena-allocated.
@@ -117,6 +108,8 @@ visitor_has_pending(struct req *q, int64_t article_id)
 	const char *ck = http_req_cookie(q->r, PENDING_COOKIE);
 	if (ck == NULL)
 		return false;
+	if (article_id == 0)
+		return *ck != '\0'; /* any article (a page's id comes later) */
 	char want[32];
 	snprintf(want, sizeof(want), "%lld", (long long)article_id);
 	size_t wn = strlen(want);
@@ -158,78 +151,6 @@ personal_mark(struct req *q, int64_t article_id)
 	buf_free(&b);
 }
 
-/* NFC-normalises s (CRLF → LF, trailing white space trimmed) into the
- * arena; NULL when s is not clean UTF-8 text. */
-static const char *
-normalise(struct req *q, const char *s, bool multiline)
-{
-	size_t n = strlen(s);
-	if (!text_clean(s, n))
-		return NULL;
-	buf t, out;
-	buf_init(&t, 1 << 22);
-	buf_init(&out, 1 << 22);
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] == '\r') {
-			if (i + 1 < n && s[i + 1] == '\n')
-				continue;
-			buf_putc(&t, multiline ? '\n' : ' ');
-		} else if (!multiline && (s[i] == '\n' || s[i] == '\t')) {
-			buf_putc(&t, ' ');
-		} else {
-			buf_putc(&t, s[i]);
-		}
-	}
-	const char *r = NULL;
-	if (!t.err && text_nfc(&out, buf_cstr(&t), t.len)) {
-		size_t len = out.len;
-		/* Trim both ends (ASCII white space and U+3000). */
-		const char *p = buf_cstr(&out);
-		size_t start = 0;
-		for (;;) {
-			if (start < len && (p[start] == ' ' || p[start] == '\n' ||
-			    p[start] == '\t'))
-				start++;
-			else if (start + 3 <= len && memcmp(p + start, "\xe3\x80\x80", 3) == 0)
-				start += 3;
-			else
-				break;
-		}
-		for (;;) {
-			if (len > start && (p[len - 1] == ' ' || p[len - 1] == '\n' ||
-			    p[len - 1] == '\t'))
-				len--;
-			else if (len >= start + 3 && memcmp(p + len - 3, "\xe3\x80\x80", 3) == 0)
-				len -= 3;
-			else
-				break;
-		}
-		r = arena_strndup(q->r->a, p + start, len - start);
-	}
-	buf_free(&t);
-	buf_free(&out);
-	return r;
-}
-
-/* Whether the poster (address or visitor id) is banned: exact bans in
- * one indexed read, ranges (CIDR) matched here; a failing read bans
- * nobody. */
-static bool
-comment_banned(struct req *q, const char *visitor)
-{
-	bool yes = false;
-	if (store_ban_exact(q->s->st, q->r->ip, visitor, &yes) == STORE_OK && yes)
-		return true;
-	struct store_ban *bs;
-	size_t n;
-	if (store_bans(q->s->st, 1000, q->r->a, &bs, &n) != STORE_OK)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (bs[i].kind == BAN_RANGE && http_ip_in_cidr(q->r->ip, bs[i].value))
-			return true;
-	return false;
-}
-
 /*
  * Validates one comment and fills *out for the store (strings in the
  * request arena). Everything that can refuse a comment is here, in the
@@ -243,7 +164,7 @@ comment_check(struct req *q, const struct store_article *art,
 	int retry = 0;
 	if (!art->comments_open)
 		return CE_CLOSED;
-	if (!guard_limiter_take(q->s->lim_comment, q->r->ip, mono_now(), &retry)) {
+	if (!screen_take(q->s->lim_comment, q->r->ip, &retry)) {
 		char ra[16];
 		snprintf(ra, sizeof(ra), "%d", retry);
 		http_resp_header(q->r, q->w, "Retry-After", ra);
@@ -266,8 +187,9 @@ comment_check(struct req *q, const struct store_article *art,
 		if (q->r->now - t < c->num[CONF_MIN_FILL])
 			return CE_TOO_FAST;
 	}
-	const char *nick = normalise(q, in->nickname ? in->nickname : "", false);
-	const char *body = normalise(q, in->body ? in->body : "", true);
+	const char *nick = screen_text(q->r->a, in->nickname ? in->nickname : "",
+	    false);
+	const char *body = screen_text(q->r->a, in->body ? in->body : "", true);
 	if (nick == NULL || body == NULL)
 		return CE_BAD_TEXT;
 	if (*body == '\0')
@@ -286,30 +208,14 @@ comment_check(struct req *q, const struct store_article *art,
 			return CE_NO_PARENT;
 	}
 	const char *visitor = visitor_get(q, true);
-	enum store_cstatus st = CSTATUS_APPROVED;
-	const char *reason = ""; /* why pending, for the moderation queue */
-	const char *mod = c->str[CONF_MODERATION];
-	if (strcmp(mod, "all") == 0) {
-		st = CSTATUS_PENDING;
-		reason = "all";
-	} else if (strcmp(mod, "first") == 0) {
-		bool known = false;
-		if (store_visitor_approved(q->s->st, visitor, &known) != STORE_OK ||
-		    !known) {
-			st = CSTATUS_PENDING;
-			reason = "first";
-		}
-	}
-	const guard_ngwords *ng = site_ngwords(q);
-	if (ng && (guard_ngwords_match(ng, nick, strlen(nick), NULL) ||
-	    guard_ngwords_match(ng, body, strlen(body), NULL))) {
-		if (strcmp(c->str[CONF_NG_ACTION], "reject") == 0)
-			return CE_NG;
-		st = CSTATUS_PENDING;
-		reason = "ngword";
-	}
+	enum store_cstatus st;
+	const char *reason; /* why pending, for the moderation queue */
+	const char *texts[] = {nick, body};
+	if (!screen_moderate(q->s->st, c, site_ngwords(q), visitor, texts, 2, &st,
+	    &reason))
+		return CE_NG;
 	/* A banned poster is not told: the comment goes to spam. */
-	if (comment_banned(q, visitor)) {
+	if (screen_banned(q->s->st, q->r->ip, visitor, q->r->a)) {
 		st = CSTATUS_SPAM;
 		reason = "ban";
 	}
@@ -424,7 +330,7 @@ site_post_comment(struct req *q, int64_t article_id)
 {
 	struct store_article art;
 	if (store_article_get(q->s->st, article_id, q->r->now, q->r->a, &art) !=
-	    STORE_OK || art.kind != KIND_POST) {
+	    STORE_OK) {
 		site_error(q, 404);
 		return;
 	}
@@ -457,7 +363,7 @@ site_post_like(struct req *q, int64_t cid, bool like)
 	const char *accept = http_req_header(q->r, "Accept");
 	bool json = accept && strstr(accept, "application/json");
 	int retry = 0;
-	if (!guard_limiter_take(q->s->lim_like, q->r->ip, mono_now(), &retry)) {
+	if (!screen_take(q->s->lim_like, q->r->ip, &retry)) {
 		char ra[16];
 		snprintf(ra, sizeof(ra), "%d", retry);
 		http_resp_header(q->r, q->w, "Retry-After", ra);
@@ -591,7 +497,7 @@ site_api_comments(struct req *q, int64_t article_id)
 {
 	struct store_article art;
 	if (store_article_get(q->s->st, article_id, q->r->now, q->r->a, &art) !=
-	    STORE_OK || art.kind != KIND_POST) {
+	    STORE_OK) {
 		api_error_status(q, 404, "not_found", "記事が見つかりません。");
 		return;
 	}
@@ -639,7 +545,7 @@ site_api_post_comment(struct req *q, int64_t article_id)
 {
 	struct store_article art;
 	if (store_article_get(q->s->st, article_id, q->r->now, q->r->a, &art) !=
-	    STORE_OK || art.kind != KIND_POST) {
+	    STORE_OK) {
 		api_error_status(q, 404, "not_found", "記事が見つかりません。");
 		return;
 	}
@@ -725,7 +631,7 @@ site_comment_feed(struct req *q, int64_t article_id)
 	arena *a = q->r->a;
 	struct store_article art;
 	if (store_article_get(q->s->st, article_id, q->r->now, a, &art) !=
-	    STORE_OK || art.kind != KIND_POST) {
+	    STORE_OK) {
 		site_error(q, 404);
 		return;
 	}

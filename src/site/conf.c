@@ -116,6 +116,20 @@ const struct conf_def conf_defs[CONF__MAX] = {
 	[CONF_UPLOAD_MAX] = {"admin.upload_max", CONF_INT, "10485760", 65536,
 	    268435456, NULL, "largest image upload, bytes (the upload routes' "
 	    "body limit is read at start)"},
+	[CONF_NET_ALLOW_LOOPBACK] = {"net.allow_loopback", CONF_ENUM, "0", 0, 0,
+	    "0|1", "let outgoing fetches (pings sent, sources of pings "
+	    "received) reach 127.0.0.0/8 and ::1; for tests only"},
+	[CONF_PINGS_FETCH_TIMEOUT] = {"pings.fetch_timeout", CONF_INT, "10", 1,
+	    60, NULL, "seconds a received ping's source may take to fetch "
+	    "(TrackBack and Pingback answer after it)"},
+	[CONF_PINGS_HOST_RATE] = {"pings.fetches_per_host_minute", CONF_INT, "6",
+	    1, 100000, NULL, "source fetches for received pings per source "
+	    "host per minute; past it Pingback answers fault 50"},
+	[CONF_EMBEDS] = {"content.embeds", CONF_ENUM, "off", 0, 0, "off|youtube",
+	    "players for imported embed links: off (links), or youtube (kiji.js "
+	    "shows YouTube videos from youtube-nocookie.com in a sandboxed "
+	    "frame; stored HTML stays a link). On needs a restart (the CSP's "
+	    "frame-src is read at start); off applies at once"},
 };
 
 enum conf_key

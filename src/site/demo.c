@@ -1038,6 +1038,7 @@ demo_article(struct demo *d, int64_t i)
 	a.kind = KIND_POST;
 	a.slug = arena_printf(d->ar, "%s-%" PRId64, demo_cats[cat].slug, i + 1);
 	a.excerpt = "";
+	a.no_pings = true; /* made-up articles notify nobody */
 	/* the save happens when the article was last edited */
 	a.now = published ? a.published_at : o->now - 1800;
 	if (published && demo_chance(&d->rng, 150))

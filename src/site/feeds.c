@@ -169,8 +169,7 @@ site_feed(struct req *q, const char *cat_slug, bool atom)
 	tv *items = tv_set(q->root, "items", tv_list(a));
 	for (size_t i = 0; i < n; i++) {
 		const struct store_article *art = &list[i];
-		const char *link = site_abs(q, arena_printf(a, "/articles/%lld",
-		    (long long)art->id));
+		const char *link = site_abs(q, site_article_url(q, art));
 		int64_t changed = feed_changed(art);
 		if (changed > newest)
 			newest = changed;
@@ -222,8 +221,9 @@ sitemap_url(struct req *q, tv *list, const char *path, int64_t t)
 
 /*
  * The URLs, in order: the front page, each category with visible posts,
- * then every visible post newest first. File k (1-based) of an index
- * holds positions [(k-1)*per, k*per) of that sequence.
+ * every visible page (by id), then every visible post newest first. File
+ * k (1-based) of an index holds positions [(k-1)*per, k*per) of that
+ * sequence.
  */
 void
 site_sitemap(struct req *q, int64_t file)
@@ -232,17 +232,19 @@ site_sitemap(struct req *q, int64_t file)
 	store *st = q->s->st;
 	int64_t now = q->r->now;
 	int64_t per = q->c->num[CONF_SITEMAP_URLS];
-	int64_t nart = 0;
+	int64_t nart = 0, npages = 0;
 	struct store_stamp *cats = NULL, *front = NULL;
 	size_t ncats = 0, nfront = 0;
 	if (store_articles_count(st, now, &nart) != STORE_OK ||
+	    store_pages_count(st, now, &npages) != STORE_OK ||
 	    store_category_stamps(st, now, a, &cats, &ncats) != STORE_OK ||
 	    store_article_stamps(st, now, 0, q->c->num[CONF_PER_PAGE], a, &front,
 	    &nfront) != STORE_OK) {
 		site_error(q, 503);
 		return;
 	}
-	int64_t head = 1 + (int64_t)ncats; /* front + categories */
+	int64_t ncat = 1 + (int64_t)ncats;  /* front + categories */
+	int64_t head = ncat + npages;       /* ... + pages */
 	int64_t total = head + nart;
 	int64_t nfiles = (total + per - 1) / per;
 	/* /sitemap-1.xml exists only when /sitemap.xml is an index. */
@@ -295,13 +297,27 @@ site_sitemap(struct req *q, int64_t file)
 			site_error(q, 503);
 			return;
 		}
-		for (; pos < head && pos < end; pos++) {
+		for (; pos < ncat && pos < end; pos++) {
 			const struct store_stamp *cs = &cats[pos - 1];
 			for (size_t i = 0; i < nall; i++)
 				if (all[i].id == cs->id)
 					sitemap_url(q, urls,
 					    site_category_path(q, all[i].slug), cs->t);
 		}
+		struct store_stamp *pgs = NULL;
+		size_t npgs = 0;
+		if (pos < head && pos < end && store_page_stamps(st, now,
+		    pos - ncat, (end < head ? end : head) - pos, a, &pgs, &npgs) !=
+		    STORE_OK) {
+			site_error(q, 503);
+			return;
+		}
+		for (size_t i = 0; i < npgs; i++, pos++) {
+			struct store_article pg = {.id = pgs[i].id, .kind = KIND_PAGE,
+			    .slug = ""};
+			sitemap_url(q, urls, site_article_url(q, &pg), pgs[i].t);
+		}
+		pos = pos < head ? head : pos;
 		struct store_stamp *arts = NULL;
 		size_t narts = 0;
 		if (end > pos && store_article_stamps(st, now, pos - head, end - pos,
@@ -309,9 +325,11 @@ site_sitemap(struct req *q, int64_t file)
 			site_error(q, 503);
 			return;
 		}
-		for (size_t i = 0; i < narts; i++)
-			sitemap_url(q, urls, arena_printf(a, "/articles/%lld",
-			    (long long)arts[i].id), arts[i].t);
+		for (size_t i = 0; i < narts; i++) {
+			struct store_article post = {.id = arts[i].id,
+			    .kind = KIND_POST};
+			sitemap_url(q, urls, site_article_url(q, &post), arts[i].t);
+		}
 	}
 	http_resp_header(q->r, q->w, "Cache-Control",
 	    "public, max-age=0, s-maxage=300");

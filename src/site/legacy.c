@@ -1,8 +1,9 @@
 /*
  * Old URLs keep working: the WordPress permalinks an imported site was
- * linked by (/?p=ID, /archives/ID, /YYYY/MM/DD/slug/, /slug/, category,
- * tag and feed URLs) and kiji's own URLs with a trailing slash answer 301
- * with the kiji URL. Nothing here runs for a request a route answers,
+ * linked by (/?p=ID, /?page_id=ID, /archives/ID, /YYYY/MM/DD/slug/,
+ * /slug/, /parent/child/ pages, category, tag and feed URLs) and kiji's
+ * own URLs with a trailing slash answer 301 with the kiji URL (a page's
+ * is /pages/parent/child). Nothing here runs for a request a route answers,
  * except "/" carrying one of WordPress's query keys: the normal path pays
  * nothing. Articles are found by articles.legacy_id (the WordPress post
  * id) and articles.slug, as the importer (port/) fills them.
@@ -10,6 +11,8 @@
 #include "site_int.h"
 
 #include <stdlib.h>
+
+#include "../port/port.h"
 #include <string.h>
 
 #define LEGACY_SEGS 8         /* path segments looked at; more: not ours */
@@ -21,6 +24,10 @@
 static bool
 legacy_moved(struct req *q, const char *location)
 {
+	if (q->moved_to != NULL) {
+		*q->moved_to = location;
+		return true;
+	}
 	http_resp_header(q->r, q->w, "Cache-Control", "public, max-age=300");
 	http_resp_redirect(q->r, q->w, 301, location);
 	return true;
@@ -188,6 +195,44 @@ legacy_by_slug(struct req *q, const char *slug, int y, int mon, int day)
 	return posts == 1 ? only : 0;
 }
 
+/* Where visible article id lives now (a page: /pages/...); NULL when it
+ * is not visible. */
+static const char *
+legacy_url(struct req *q, int64_t id)
+{
+	struct store_article art;
+	if (store_article_get(q->s->st, id, q->r->now, q->r->a, &art) !=
+	    STORE_OK)
+		return NULL;
+	return site_article_url(q, &art);
+}
+
+/*
+ * The visible page whose slugs, from the top, are seg[0..n) (WordPress's
+ * /parent/child/ page permalinks; each slug in any spelling); 0 when the
+ * whole chain does not match.
+ */
+static int64_t
+legacy_page_path(struct req *q, char **seg, size_t n)
+{
+	const char *sp[STORE_LEGACY_SLUGS];
+	struct store_article art;
+	int64_t id = 0, parent = 0;
+	if (n == 0 || n > STORE_PAGE_DEPTH)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		if (strlen(seg[i]) > LEGACY_SLUG_MAX)
+			return 0;
+		size_t ns = legacy_spellings(q, seg[i], sp);
+		if (store_page_child(q->s->st, parent, sp, ns, &id) != STORE_OK ||
+		    id == 0)
+			return 0;
+		parent = id;
+	}
+	return store_article_get(q->s->st, id, q->r->now, q->r->a, &art) ==
+	    STORE_OK ? id : 0;
+}
+
 /* Parses a 1..2 digit month or day within [1, max]; 0 when not one. */
 static int
 legacy_num(const char *s, int max)
@@ -200,8 +245,9 @@ legacy_num(const char *s, int max)
 
 /*
  * The article a WordPress permalink's segments name: /archives/ID,
- * /YYYY/MM/DD/slug, /YYYY/MM/slug, or any other path by its last segment
- * (/slug, /parent/child pages, /%category%/%postname%). 0 when none.
+ * /YYYY/MM/DD/slug, /YYYY/MM/slug, a page by its whole chain of slugs
+ * (/parent/child), or any other path by its last segment (/slug, a page
+ * moved since, /%category%/%postname%). 0 when none.
  */
 static int64_t
 legacy_article(struct req *q, char **seg, size_t n)
@@ -225,7 +271,8 @@ legacy_article(struct req *q, char **seg, size_t n)
 	for (size_t i = 0; i < sizeof(not_slugs) / sizeof(not_slugs[0]); i++)
 		if (strcmp(seg[0], not_slugs[i]) == 0)
 			return 0;
-	return legacy_by_slug(q, seg[n - 1], 0, 0, 0);
+	int64_t page = legacy_page_path(q, seg, n);
+	return page > 0 ? page : legacy_by_slug(q, seg[n - 1], 0, 0, 0);
 }
 
 /* A category by the last segment of /category/parent/child (any stored
@@ -285,11 +332,25 @@ legacy_arg(struct req *q, const char *name)
 	return NULL;
 }
 
+/* An attachment page, ?attachment_id=ID: the redirect row the importer
+ * made for it (to its file, else its post); -1 when there is none. */
+static int
+legacy_attachment(struct req *q, const char *id)
+{
+	const char *to;
+	if (!legacy_digits(id, 1, 18) || store_redirect_get(q->s->st,
+	    arena_printf(q->r->a, "/?attachment_id=%s", id), q->r->a, &to) !=
+	    STORE_OK)
+		return -1;
+	return legacy_moved(q, to);
+}
+
 /*
  * WordPress's query keys: ?p=ID and ?page_id=ID (with &feed=: that
  * article's comment feed), ?feed=rss2|rss|rdf|atom|comments-rss2|
- * comments-atom, ?s=word. 1: answered with a 301; 0: none of the keys;
- * -1: a key naming nothing (unknown id or feed type), the caller's 404.
+ * comments-atom, ?s=word, ?attachment_id=ID. 1: answered with a 301;
+ * 0: none of the keys; -1: a key naming nothing (unknown id or feed
+ * type), the caller's 404.
  */
 static int
 legacy_query(struct req *q)
@@ -301,12 +362,17 @@ legacy_query(struct req *q)
 	if (p == NULL)
 		p = legacy_arg(q, "page_id");
 	const char *feed = legacy_arg(q, "feed");
+	if (p == NULL && legacy_arg(q, "attachment_id") != NULL)
+		return legacy_attachment(q, legacy_arg(q, "attachment_id"));
 	if (p != NULL) {
 		int64_t id = legacy_by_id(q, p);
-		if (id == 0)
+		if (id == 0 && feed == NULL)
+			return legacy_attachment(q, p); /* ?p= of an attachment */
+		const char *to = id == 0 ? NULL : feed ? arena_printf(a,
+		    "/articles/%lld/feed", (long long)id) : legacy_url(q, id);
+		if (to == NULL)
 			return -1;
-		return legacy_moved(q, arena_printf(a, feed ? "/articles/%lld/feed" :
-		    "/articles/%lld", (long long)id));
+		return legacy_moved(q, to);
 	}
 	if (feed != NULL) {
 		const char *type = feed;
@@ -353,7 +419,8 @@ legacy_trailing_slash(struct req *q)
  * The path forms, for a GET no route matched (called from the 404 page,
  * after the redirects table): kiji's URLs with a trailing slash, then
  * WordPress's. True when answered with a 301; false: the caller's 404.
- * /wp-content/uploads/... files are not mapped yet (404).
+ * A /wp-content/uploads/ file the table does not know may be one of
+ * WordPress's size variants (name-300x200.jpg) of a file it knows.
  */
 bool
 site_legacy_path(struct req *q)
@@ -361,6 +428,11 @@ site_legacy_path(struct req *q)
 	arena *a = q->r->a;
 	if (q->r->method != HTTP_GET && q->r->method != HTTP_HEAD)
 		return false;
+	if (strncmp(q->r->path, "/wp-content/uploads/", 20) == 0) {
+		const char *bare = port_upload_unsized(a, q->r->path), *to;
+		return bare != NULL && store_redirect_get(q->s->st, bare, a, &to) ==
+		    STORE_OK && legacy_moved(q, to);
+	}
 	if (legacy_trailing_slash(q))
 		return true;
 	if (strcmp(q->r->path, "/index.php") == 0) {
@@ -424,8 +496,20 @@ site_legacy_path(struct req *q)
 		return legacy_moved(q, arena_printf(a, "/archive/%s/%02d", seg[0],
 		    legacy_num(seg[1], 12)));
 	int64_t id = legacy_article(q, seg, n);
-	return id > 0 && legacy_moved(q, arena_printf(a, "/articles/%lld",
-	    (long long)id));
+	const char *to = id > 0 ? legacy_url(q, id) : NULL;
+	return to != NULL && legacy_moved(q, to);
+}
+
+/* A redirect's target as stored (the importer's "/articles/<id>" of an
+ * old permalink): a page's is its /pages/ URL now, so one redirect gets
+ * there; any other target is kept. */
+const char *
+site_legacy_target(struct req *q, const char *to)
+{
+	if (strncmp(to, "/articles/", 10) != 0 || !legacy_digits(to + 10, 1, 18))
+		return to;
+	const char *now = legacy_url(q, strtoll(to + 10, NULL, 10));
+	return now != NULL ? now : to;
 }
 
 

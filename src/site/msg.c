@@ -12,6 +12,8 @@ static const struct {
 	[MSG_NO_TRACKBACKS] = {"no_trackbacks",
 	    {"この記事へのトラックバックはありません。",
 		"There are no trackbacks to this article."}},
+	[MSG_TRACKBACK_URL] = {"trackback_url",
+	    {"この記事へのトラックバックURL:", "TrackBack URL of this article: "}},
 	[MSG_RELATED] = {"related", {"関連記事", "Related articles"}},
 	[MSG_RANKING] = {"ranking", {"人気記事", "Popular"}},
 	[MSG_PREV] = {"prev", {"前のページ", "Previous"}},
@@ -106,6 +108,8 @@ static const struct {
 	[MSG_PREVIEW_BANNER] = {"preview_banner",
 	    {"プレビュー（保存・公開されていません）",
 		"Preview (not saved or published)"}},
+	[MSG_BREADCRUMBS] = {"breadcrumbs", {"現在位置", "You are here"}},
+	[MSG_SUBPAGES] = {"subpages", {"このページの下層ページ", "Pages under this one"}},
 };
 
 const char *

@@ -5,6 +5,8 @@
  */
 #include "site_int.h"
 
+#include "../content/content.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +22,13 @@ static const char *
 article_url(struct req *q, int64_t id)
 {
 	return arena_printf(q->r->a, "/articles/%lld", (long long)id);
+}
+
+/* Posts at /articles/<id>, pages at /pages/<path> (content/pagetree.c). */
+const char *
+site_article_url(struct req *q, const struct store_article *art)
+{
+	return content_article_path(q->s->st, art, q->r->a);
 }
 
 static const char *
@@ -94,7 +103,7 @@ card(struct req *q, const struct store_article *art)
 	arena *a = q->r->a;
 	tv *d = tv_dict(a);
 	tv_set_int(a, d, "id", art->id);
-	put(q, d, "url", article_url(q, art->id));
+	put(q, d, "url", site_article_url(q, art));
 	put(q, d, "title", art->title);
 	put_dates(q, d, "date", art->published_at);
 	tv_set(d, "excerpt", excerpt(q, art, (size_t)q->c->num[CONF_EXCERPT_LEN]));
@@ -220,6 +229,11 @@ site_view_base(struct req *q, const char *title, const char *path)
 	put(q, sd, "tagline", c->str[CONF_TAGLINE]);
 	put(q, sd, "base_url", c->str[CONF_BASE_URL]);
 	put(q, sd, "static_v", q->s->static_v);
+	/* content.embeds: kiji.js turns p.embed links into players. Only
+	 * while the setting is on and the CSP read at start allows the
+	 * frames: on takes a restart, off applies at once. */
+	if (q->s->csp_youtube && strcmp(c->str[CONF_EMBEDS], "youtube") == 0)
+		put(q, sd, "embeds", "youtube");
 	put(q, sd, "lang", q->lang == LANG_EN ? "en" : "ja");
 	put(q, sd, "locale", q->lang == LANG_EN ? "en_US" : "ja_JP"); /* OGP */
 	site_view_msgs(q, q->root);
@@ -415,13 +429,14 @@ eyecatch_size(struct req *q, tv *d, const char *url)
 /* The page's frame and q->root.article: everything the template shows of
  * art itself (not its neighbours, related articles or comments). path is
  * its canonical path, NULL for none (a preview). */
-static void
-article_view(struct req *q, const struct store_article *art, const char *path)
+void
+site_view_article(struct req *q, const struct store_article *art,
+    const char *path)
 {
 	arena *a = q->r->a;
 	site_view_base(q, art->title, path);
 	if (path == NULL)
-		path = article_url(q, art->id);
+		path = site_article_url(q, art);
 	tv *d = tv_set(q->root, "article", tv_dict(a));
 	tv_set_int(a, d, "id", art->id);
 	put(q, d, "url", path);
@@ -481,11 +496,24 @@ site_page_article(struct req *q, int64_t id)
 	store *st = q->s->st;
 	struct store_article art;
 	enum store_err e = store_article_get(st, id, q->r->now, a, &art);
-	if (e != STORE_OK || art.kind != KIND_POST) {
+	if (e != STORE_OK) {
 		site_error(q, 404);
 		return;
 	}
-	article_view(q, &art, article_url(q, id));
+	if (art.kind == KIND_PAGE) {
+		/* a page lives at /pages/...: one URL per page */
+		const char *to = site_article_url(q, &art);
+		if (strcmp(to, q->r->path) == 0) {
+			site_error(q, 404); /* its chain cannot be read */
+			return;
+		}
+		http_resp_header(q->r, q->w, "Cache-Control", "public, max-age=300");
+		http_resp_redirect(q->r, q->w, 301, *q->r->query ?
+		    arena_printf(a, "%s?%s", to, q->r->query) : to);
+		return;
+	}
+	site_view_article(q, &art, article_url(q, id));
+	site_ping_discovery(q, &art); /* X-Pingback, Link, TrackBack RDF */
 
 	struct store_article *prev = NULL, *next = NULL;
 	if (store_article_adjacent(st, &art, q->r->now, a, &prev, &next) ==
@@ -510,6 +538,25 @@ site_page_article(struct req *q, int64_t id)
 		for (size_t i = 0; i < nrel; i++)
 			tv_push(rl, card(q, &rel[i]));
 
+	bool personal = site_view_comments(q, &art);
+	site_tag(q, TAG_ARTICLE(id));
+	http_resp_header(q->r, q->w, "Cache-Control",
+	    personal || visitor_has_pending(q, id) ? "private, no-store" :
+	    "public, max-age=0, s-maxage=60, stale-while-revalidate=30");
+	site_render(q, "article", 200);
+}
+
+/*
+ * q->root's comments, trackbacks, comments_total and form for art (the
+ * article page, a page). True when what is shown is this reader's own
+ * (their pending comments, their likes): then q->nocache is set too.
+ */
+bool
+site_view_comments(struct req *q, const struct store_article *art)
+{
+	arena *a = q->r->a;
+	store *st = q->s->st;
+	int64_t id = art->id;
 	/* A reader with a signed visitor cookie sees their own pending
 	 * comments and which comments they like. */
 	const char *visitor = visitor_get(q, false);
@@ -548,7 +595,7 @@ site_page_article(struct req *q, int64_t id)
 	}
 	tv_set(q->root, "comments", comment_tree(q, only, nonly, id, liked,
 	    nliked));
-	tv_set_int(a, q->root, "comments_total", art.comment_count -
+	tv_set_int(a, q->root, "comments_total", art->comment_count -
 	    (int64_t)tv_len(tbs));
 
 	/* ?replytocom=<cid> (no JS): the form replies to that comment. */
@@ -559,12 +606,7 @@ site_page_article(struct req *q, int64_t id)
 		    only[i].status == CSTATUS_APPROVED)
 			parent = only[i].id;
 	site_view_form(q, id, parent, "", "");
-
-	site_tag(q, TAG_ARTICLE(id));
-	http_resp_header(q->r, q->w, "Cache-Control",
-	    personal || visitor_has_pending(q, id) ? "private, no-store" :
-	    "public, max-age=0, s-maxage=60, stale-while-revalidate=30");
-	site_render(q, "article", 200);
+	return personal;
 }
 
 /* The editor's preview (admin hook): the article as readers will see it,
@@ -574,7 +616,7 @@ void
 site_page_preview(struct req *q, const struct store_article *art)
 {
 	arena *a = q->r->a;
-	article_view(q, art, NULL);
+	site_view_article(q, art, NULL);
 	tv_set_bool(a, q->root, "preview", true);
 	tv_set_bool(a, q->root, "noindex", true);
 	tv *rl = tv_set(q->root, "related", tv_list(a));

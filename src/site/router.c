@@ -43,8 +43,16 @@ static void h_ranking(void *q, const struct http_match *m)
 { (void)m; site_page_ranking(q); }
 static void h_search(void *q, const struct http_match *m)
 { (void)m; site_page_search(q); }
+static void h_page(void *q, const struct http_match *m)
+{ site_page_page(q, m->str[0]); }
 static void h_view(void *q, const struct http_match *m)
 { site_view_beacon(q, m->num[0], m->id == R_VIEW_GIF); }
+static void h_trackback(void *q, const struct http_match *m)
+{ site_ping_trackback(q, m->id == R_TRACKBACK ? m->num[0] : 0); }
+static void h_xmlrpc(void *q, const struct http_match *m)
+{ (void)m; site_ping_xmlrpc(q); }
+static void h_webmention(void *q, const struct http_match *m)
+{ (void)m; site_ping_webmention(q); }
 
 static void
 h_archive_month(void *qv, const struct http_match *m)
@@ -75,6 +83,25 @@ static const struct http_field site_comment_fields[] = {
 	{"token", HTTP_FIELD_LINE, 512},
 	{"url", HTTP_FIELD_TEXT, 4096},
 	{"opened", HTTP_FIELD_LINE, 64},
+	{NULL, 0, 0},
+};
+
+/* TrackBack 1.2's form, in the charset its Content-Type (or a charset
+ * field) names; text fields bounded generously in bytes as sent, the
+ * handler cuts what it shows. Undeclared fields (charset ...) are
+ * dropped. */
+static const struct http_field site_trackback_fields[] = {
+	{"url", HTTP_FIELD_LINE, 2048},
+	{"title", HTTP_FIELD_TEXT, 4096},
+	{"excerpt", HTTP_FIELD_TEXT, 16384},
+	{"blog_name", HTTP_FIELD_TEXT, 4096},
+	{NULL, 0, 0},
+};
+
+/* Webmention: two URLs. */
+static const struct http_field site_webmention_fields[] = {
+	{"source", HTTP_FIELD_LINE, 2048},
+	{"target", HTTP_FIELD_LINE, 2048},
 	{NULL, 0, 0},
 };
 
@@ -117,6 +144,22 @@ const struct http_route site_routes[] = {
 	GET("/views/{id}.gif", R_VIEW_GIF, h_view, false),
 	GET("/ranking", R_RANKING, h_ranking, false),
 	GET("/search", R_SEARCH, h_search, false),
+	/* pings from other sites: cross-origin by nature, no HTTP_RF_ORIGIN;
+	 * TrackBack forms come in the sender's charset, and a refused form
+	 * is answered in TrackBack's XML by the handler */
+	{HTTP_POST, "/articles/{id}/trackback", R_TRACKBACK, h_trackback,
+	    HTTP_BODY_FORM_CHARSET, 32768, site_trackback_fields, false, false,
+	    0},
+	{HTTP_POST, "/wp-trackback.php", R_WP_TRACKBACK, h_trackback,
+	    HTTP_BODY_FORM_CHARSET, 32768, site_trackback_fields, false, false,
+	    0},
+	{HTTP_POST, "/xmlrpc", R_XMLRPC, h_xmlrpc, HTTP_BODY_RAW, 65536, NULL,
+	    false, false, 0},
+	{HTTP_POST, "/xmlrpc.php", R_XMLRPC, h_xmlrpc, HTTP_BODY_RAW, 65536,
+	    NULL, false, false, 0},
+	{HTTP_POST, "/webmention", R_WEBMENTION, h_webmention, HTTP_BODY_FORM,
+	    8192, site_webmention_fields, false, false, 0},
+	GET("/pages/{slugs}", R_PAGE, h_page, true),
 };
 const size_t site_nroutes = sizeof(site_routes) / sizeof(site_routes[0]);
 
@@ -147,6 +190,10 @@ site_cache_key(struct req *q, const struct http_match *m)
 	/* A visitor with a pending comment or likes on this article sees
 	 * their own state: rendered for them, never cached. */
 	if (m->id == R_ARTICLE && visitor_has_pending(q, m->num[0]))
+		return NULL;
+	/* a page's id is known only once its path is read: a reader with
+	 * their own state anywhere gets pages rendered for them */
+	if (m->id == R_PAGE && visitor_has_pending(q, 0))
 		return NULL;
 	if (page == NULL || strcmp(page, "1") == 0)
 		return r->path;

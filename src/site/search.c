@@ -114,8 +114,7 @@ search_card(struct req *q, const struct store_hit *h)
 	const struct store_article *art = &h->article;
 	tv *d = tv_dict(a);
 	tv_set_int(a, d, "id", art->id);
-	tv_set(d, "url", tv_str(a, arena_printf(a, "/articles/%lld",
-	    (long long)art->id)));
+	tv_set(d, "url", tv_str(a, site_article_url(q, art)));
 	tv_set(d, "title", tv_str(a, art->title));
 	tv_set(d, "title_parts", search_parts(q, art->title, h->title_marks,
 	    h->ntitle_marks));

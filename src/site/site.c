@@ -318,6 +318,7 @@ site_new(store *st, const char *theme_dir, buf *err)
 	}
 	s->pruned_seq = s->change_seq;
 	s->writer = writer_new(st);
+	s->pings = ping_pool_new();
 	if (theme_dir != NULL) {
 		if (!site_theme_dir(s, theme_dir, "templates", err) ||
 		    !site_theme_dir(s, theme_dir, "static", err))
@@ -371,6 +372,7 @@ site_free(site *s)
 		guard_ngwords_free(s->retired_ng[i]);
 	free(s->retired_ng);
 	writer_free(s->writer);
+	ping_pool_free(s->pings);
 	cache_free(s->cache);
 	cache_purger_free(s->purger);
 	pthread_mutex_destroy(&s->sync_mu);
@@ -385,6 +387,7 @@ site_quiesce(site *s)
 {
 	if (s != NULL) {
 		writer_stop(s->writer);
+		ping_pool_stop(s->pings); /* answers the pings it holds */
 		admin_quiesce(s->admin);
 	}
 }
@@ -408,6 +411,10 @@ site_http_config(site *s, struct http_config *cfg)
 	cfg->streams_per_ip = (unsigned)c->num[CONF_HTTP_STREAMS_PER_IP];
 	cfg->csp_form_action = c->str[CONF_CSP_FORM_ACTION];
 	cfg->csp_connect_src = c->str[CONF_CSP_CONNECT_SRC];
+	/* Pages ask for players only while this policy lets them in. */
+	s->csp_youtube = strcmp(c->str[CONF_EMBEDS], "youtube") == 0;
+	cfg->csp_frame_src = s->csp_youtube ?
+	    "https://www.youtube-nocookie.com" : "";
 	cfg->routes = s->routes;
 	cfg->nroutes = s->nroutes;
 	/* Absolute-form targets may name the site's own host. */
@@ -575,7 +582,7 @@ site_moved(struct req *q)
 	if (q->r->method != HTTP_GET && q->r->method != HTTP_HEAD)
 		return false;
 	if (store_redirect_get(q->s->st, q->r->path, q->r->a, &to) != STORE_OK ||
-	    strcmp(to, q->r->path) == 0)
+	    strcmp(to = site_legacy_target(q, to), q->r->path) == 0)
 		return false;
 	http_resp_header(q->r, q->w, "Cache-Control", "public, max-age=300");
 	http_resp_redirect(q->r, q->w, 301, to);

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "../http/http.h"
+#include "../jobs/jobs.h"
 #include "../store/store.h"
 #include "../text/text.h"
 
@@ -70,6 +71,10 @@ enum conf_key {
 	CONF_SESSION_MAX,    /* admin.session_max_hours: absolute logout */
 	CONF_AUTHORS_PUBLISH,/* admin.authors_publish: 0 | 1 */
 	CONF_UPLOAD_MAX,     /* admin.upload_max: bytes of one image upload */
+	CONF_NET_ALLOW_LOOPBACK, /* net.allow_loopback: 0 | 1 (tests only) */
+	CONF_PINGS_FETCH_TIMEOUT, /* pings.fetch_timeout: s per source fetch */
+	CONF_PINGS_HOST_RATE,     /* pings.fetches_per_host_minute */
+	CONF_EMBEDS,         /* content.embeds: off | youtube (CSP at start) */
 	CONF__MAX
 };
 
@@ -116,7 +121,8 @@ enum msg_id {
 	MSG_RANKING_MORE, MSG_NO_RANKING, MSG_ARTICLES_OF, MSG_FEED,
 	MSG_SEARCH, MSG_SEARCH_LABEL, MSG_SEARCH_PLACEHOLDER, MSG_SEARCH_RESULTS,
 	MSG_SEARCH_COUNT, MSG_SEARCH_ENTER, MSG_SEARCH_NONE, MSG_SEARCH_TRIMMED,
-	MSG_DELETED, MSG_PREVIEW_BANNER,
+	MSG_DELETED, MSG_PREVIEW_BANNER, MSG_TRACKBACK_URL,
+	MSG_BREADCRUMBS, MSG_SUBPAGES,
 	MSG__MAX
 };
 enum msg_lang { LANG_JA, LANG_EN, LANG__MAX };
@@ -142,6 +148,19 @@ void site_quiesce(site *s);
 void site_handle(void *ctx, struct http_req *r, struct http_resp *w);
 /* Server settings from the site's configuration. */
 void site_http_config(site *s, struct http_config *cfg);
+
+/* ---- received pings (pings.c) ------------------------------------------------ */
+
+/*
+ * The "webmention" job (payload {"source":…,"target":…,"ip":…}, key
+ * "webmention:" and a hash of the pair): fetches the source; when it links
+ * to the target the mention is added (through the comments' NG words,
+ * bans and moderation, settings read from st) or its title and excerpt
+ * updated; when the source is gone (404, 410) or no longer links, the
+ * mention is removed. Network trouble and 5xx answers are retried.
+ */
+enum jobs_outcome site_job_webmention(store *st, const char *payload,
+    int64_t now, buf *err);
 
 /* ---- demo site (demo.c) ----------------------------------------------------- */
 

@@ -35,6 +35,11 @@ enum site_route {
 	R_VIEW_GIF,
 	R_RANKING,
 	R_SEARCH,
+	R_PAGE,          /* GET /pages/<slug>[/<slug>…] */
+	R_TRACKBACK,     /* POST /articles/<id>/trackback */
+	R_WP_TRACKBACK,  /* POST /wp-trackback.php?p=<WordPress id> */
+	R_XMLRPC,        /* POST /xmlrpc, /xmlrpc.php: pingback.ping */
+	R_WEBMENTION,    /* POST /webmention */
 	R__MAX
 };
 
@@ -67,6 +72,8 @@ struct site {
 	size_t nstatics;
 	char static_v[16]; /* changes when any static file changes */
 	char host[256];    /* host[:port] of site.base_url, at start */
+	bool csp_youtube;  /* the CSP, set at start, lets youtube-nocookie
+	                    * frames in (content.embeds was youtube) */
 	pthread_mutex_t mu; /* guards conf, retired, ranking */
 	struct site_conf *conf;
 	struct site_conf **retired;
@@ -92,6 +99,7 @@ struct site {
 	struct http_route *routes; /* site_routes + admin_routes, for the
 	                          * HTTP core's one table */
 	size_t nroutes;
+	struct ping_pool *pings; /* received pings' source fetches (pings.c) */
 };
 
 /* One request as the handlers see it. */
@@ -106,6 +114,9 @@ struct req {
 	bool cached;          /* the page cache will keep it (and does ETags) */
 	int64_t tags[96];     /* cache tags of the page being built */
 	size_t ntags;
+	const char **moved_to; /* legacy.c: when set, where an old URL leads is
+	                        * put here instead of answering 301 (pings ask
+	                        * which article a target URL names) */
 };
 
 /* Cache tags: a page showing article X's comments or likes, and a listing
@@ -157,6 +168,17 @@ tv *site_comment_node(struct req *q, const struct store_comment *c,
     int64_t article_id, bool liked, buf *scratch);
 
 void site_page_article(struct req *q, int64_t id);
+/* Where readers find art (posts /articles/<id>, pages /pages/<path>):
+ * every link to an article is made by this (content_article_path). */
+const char *site_article_url(struct req *q, const struct store_article *art);
+/* q->root with the frame and q->root.article for art (path: canonical,
+ * NULL for a preview); the comments part, true when it is the reader's
+ * own (never cached then). Shared by articles and pages. */
+void site_view_article(struct req *q, const struct store_article *art,
+    const char *path);
+bool site_view_comments(struct req *q, const struct store_article *art);
+/* pagetree.c: GET /pages/<path>, path the router's {slugs}. */
+void site_page_page(struct req *q, const char *path);
 /* The editor's preview of art (saved or not) with the article template:
  * no comments or neighbours, never cached, noindex. */
 void site_page_preview(struct req *q, const struct store_article *art);
@@ -252,6 +274,8 @@ void writer_free(struct writer *w);
 int cerr_status(enum cerr e);
 const char *cerr_message(struct req *q, enum cerr e);
 const char *visitor_get(struct req *q, bool create);
+/* Whether the visitor has their own state (a pending comment, likes) on
+ * article_id, or on any article when article_id is 0. */
 bool visitor_has_pending(struct req *q, int64_t article_id);
 enum cerr comment_check(struct req *q, const struct store_article *art,
     const struct comment_in *in, struct store_comment *out);
@@ -267,6 +291,59 @@ void api_error_status(struct req *q, int status, const char *code,
     const char *msg);
 void site_comment_feed(struct req *q, int64_t article_id);
 
+/* ---- screen.c: what comments and pings both pass ----------------------------- */
+
+/* Takes one token of limiter l for ip (the monotonic clock); false with
+ * *retry_after (seconds) when the bucket is empty. */
+bool screen_take(guard_limiter *l, const char *ip, int *retry_after);
+/* s NFC-normalised into a (CRLF → LF, single line when !multiline, white
+ * space and U+3000 trimmed at both ends); NULL when s is not clean UTF-8
+ * text (control characters, invalid bytes). */
+const char *screen_text(arena *a, const char *s, bool multiline);
+/* Whether ip or visitor (NULL: none) is banned: exact bans in one read,
+ * ranges matched here; a failing read bans nobody. */
+bool screen_banned(store *st, const char *ip, const char *visitor, arena *a);
+/* The status a submission gets from the moderation setting (visitor's
+ * first: by store_visitor_approved) and NG words in any of texts (NULL
+ * entries skipped): false when an NG word matched and ng_action is
+ * reject; else *status and *reason (why pending, "" when approved). */
+bool screen_moderate(store *st, const struct site_conf *c,
+    const guard_ngwords *ng, const char *visitor, const char *const *texts,
+    size_t ntexts, enum store_cstatus *status, const char **reason);
+
+/* ---- pings.c: TrackBack, Pingback and Webmention received ---------------- */
+
+/* The pool of threads that fetch ping sources off the event loops. */
+struct ping_pool;
+struct ping_pool *ping_pool_new(void);
+/* Answers what is queued ("busy" for what no thread has started), then
+ * stops the threads; before http_stop. */
+void ping_pool_stop(struct ping_pool *p);
+void ping_pool_free(struct ping_pool *p); /* NULL-safe */
+/* POST /articles/<id>/trackback (id > 0) and /wp-trackback.php?p= (id 0). */
+void site_ping_trackback(struct req *q, int64_t article_id);
+/* POST /xmlrpc and /xmlrpc.php: XML-RPC pingback.ping. */
+void site_ping_xmlrpc(struct req *q);
+/* POST /webmention: checked now, verified later by a job (202). */
+void site_ping_webmention(struct req *q);
+/* The article page's ping discovery: X-Pingback and Link headers, and
+ * q->root.article's pingback_url, webmention_url, trackback_url and
+ * trackback_rdf (TrackBack auto-discovery, a comment of trusted XML). */
+void site_ping_discovery(struct req *q, const struct store_article *art);
+
+/* pingurl.c: a URL split for comparing with site.base_url: scheme and
+ * host folded to lower case, the port given only when not the scheme's
+ * default, path ("/" when empty) and query as written (fragment dropped).
+ * false when not an absolute http(s) URL with a host, or with user@,
+ * white space, control bytes or invalid UTF-8 in it, or over 2,048 bytes. */
+struct ping_url {
+	const char *scheme;
+	const char *host; /* host[:port] */
+	const char *path;
+	const char *query; /* "" when none */
+};
+bool ping_url_parse(arena *a, const char *url, struct ping_url *out);
+
 /* ---- legacy.c: old (WordPress) URLs answered with 301 ---------------------- */
 
 /* A GET no route matched (from the 404 page, after the redirects table):
@@ -276,5 +353,8 @@ bool site_legacy_path(struct req *q);
 /* "/" with ?p=, ?page_id=, ?feed= or ?s=: true when answered (301, or
  * 404 for an unknown id); false when none of the keys is there. */
 bool site_legacy_query(struct req *q);
+/* A stored redirect's target made current: "/articles/<id>" of a page
+ * becomes its /pages/ URL; anything else is kept as it is. */
+const char *site_legacy_target(struct req *q, const char *to);
 
 #endif

@@ -329,9 +329,39 @@ static const char schema_v4[] =
  */
 static const char schema_v5[] =
     /* -- pages (hierarchy) -- */
-    "SELECT 1;"
+    /* a page's parent page (NULL: top level) and its place among its
+     * siblings; deleting a parent lifts its children to the top. Slugs
+     * are unique among siblings (content_save), found by the index. */
+    "ALTER TABLE articles ADD COLUMN parent_id INTEGER"
+    "  REFERENCES articles(id) ON DELETE SET NULL;"
+    "ALTER TABLE articles ADD COLUMN menu_order BIGINT NOT NULL DEFAULT 0;"
+    "CREATE INDEX articles_parent_slug ON articles(parent_id, slug);"
+    /* moving a page changes its URL and its parent's list of children */
+    "DROP TRIGGER change_article_edit;"
+    "CREATE TRIGGER change_article_edit AFTER UPDATE OF kind, title, slug,"
+    "  body_html, excerpt, status, published_at, updated_at, author_id,"
+    "  category_id, eyecatch, eyecatch_credit, comments_open, parent_id,"
+    "  menu_order ON articles BEGIN"
+    "  INSERT INTO change_log(kind, article_id) VALUES ('article', NEW.id);"
+    " END;"
     /* -- outgoing pings -- */
-    "SELECT 1;"
+    "CREATE TABLE pings ("
+    "  id INTEGER PRIMARY KEY,"
+    "  article_id INTEGER NOT NULL REFERENCES articles(id) ON DELETE CASCADE,"
+    "  target TEXT NOT NULL,"
+    "  kind TEXT NOT NULL DEFAULT '' CHECK (kind IN ('', 'webmention',"
+    "    'pingback', 'trackback', 'none')),"
+    "  endpoint TEXT NOT NULL DEFAULT '',"
+    "  status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending',"
+    "    'sent', 'failed', 'none')),"
+    "  attempts INTEGER NOT NULL DEFAULT 0,"
+    "  last_error TEXT NOT NULL DEFAULT '',"
+    "  created_at BIGINT NOT NULL,"
+    "  updated_at BIGINT NOT NULL,"
+    "  UNIQUE (article_id, target)"
+    ");"
+    /* the admin's list: newest activity first */
+    "CREATE INDEX pings_updated ON pings(updated_at DESC, id DESC);"
     /* -- import (media from --uploads) -- */
     "SELECT 1;";
 

@@ -64,6 +64,9 @@ article_bind(struct q *q, const struct store_article *a, const char *guid)
 	sq_int(q, ":open", a->comments_open ? 1 : 0);
 	sq_text_null(q, ":guid", guid);
 	sq_text(q, ":legacy", a->legacy_id);
+	/* only pages hang under a parent (content_save checks which) */
+	sq_id(q, ":parent", a->kind == KIND_PAGE ? a->parent_id : 0);
+	sq_int(q, ":order", a->menu_order);
 }
 
 /* Writes an article's sources and tags, replacing what was there (the
@@ -263,6 +266,8 @@ sq_article_read(sqlite3_stmt *st, arena *a, struct store_article *o,
 	o->comments_open = sqlite3_column_int(st, AC_OPEN) != 0;
 	o->guid = sq_col_str(a, st, AC_GUID);
 	o->legacy_id = sq_col_str(a, st, AC_LEGACY);
+	o->parent_id = sqlite3_column_int64(st, AC_PARENT);
+	o->menu_order = sqlite3_column_int64(st, AC_MENU_ORDER);
 	o->author_name = sq_col_str(a, st, AC_AUTHOR_NAME);
 	o->category_slug = sq_col_str(a, st, AC_CAT_SLUG);
 	o->category_name = sq_col_str(a, st, AC_CAT_NAME);
@@ -615,7 +620,10 @@ article_status_op(store *s, enum stmt op, int64_t id, int64_t now,
 	sq_int(&q, ":id", id);
 	if (op != STMT_ARTICLE_RESTORE)
 		sq_int(&q, ":now", now);
-	if (sq_row(&q, &e) && op == STMT_ARTICLE_RESTORE) {
+	/* only RESTORE returns a row: stepping another op here and again
+	 * in sq_exec would run its UPDATE twice (the second changing
+	 * nothing, so *changed would always be false) */
+	if (op == STMT_ARTICLE_RESTORE && sq_row(&q, &e)) {
 		*st = (enum store_status)sq_enum_col(sq_status_names, STATUS__MAX, q.st, 0);
 		*pub = sqlite3_column_int64(q.st, 1);
 	}

@@ -405,6 +405,141 @@ store_unlike(store *s, int64_t comment_id, const char *visitor, int64_t *count)
 	return like_change(s, comment_id, visitor, false, count);
 }
 
+/* ---- received pings ------------------------------------------------------------ */
+
+/* The ping of article from url inside the caller's transaction (or
+ * none); NOTFOUND when there is none. */
+static enum store_err
+ping_find(struct conn *c, int64_t article, const char *url, arena *a,
+    struct store_comment *out)
+{
+	struct q q = {0};
+	enum store_err e;
+	if ((e = sq_open(&q, c, STMT_COMMENT_PING_FIND)) != STORE_OK)
+		goto err;
+	sq_int(&q, ":article", article);
+	sq_text(&q, ":url", url);
+	if (sq_row(&q, &e))
+		comment_read(q.st, a, out);
+	else if (e == STORE_OK)
+		e = STORE_NOTFOUND;
+err:
+	sq_close(&q);
+	return e;
+}
+
+enum store_err
+store_comment_ping_find(store *s, int64_t article_id, const char *url,
+    arena *a, struct store_comment *out)
+{
+	struct conn *c = sq_conn_get(s);
+	if (c == NULL)
+		return STORE_ERROR;
+	return ping_find(c, article_id, url, a, out);
+}
+
+/* The duplicate check and store_comment_add (a savepoint inside this
+ * IMMEDIATE transaction), so two deliveries of one ping add one row. */
+enum store_err
+store_comment_ping_add(store *s, struct store_comment *cm)
+{
+	struct conn *c = sq_conn_get(s);
+	struct tx t = {0};
+	enum store_err e;
+	struct store_comment old;
+	arena *a;
+
+	if (c == NULL)
+		return STORE_ERROR;
+	if (cm->type == CTYPE_COMMENT || cm->url == NULL || *cm->url == '\0')
+		return STORE_INVALID;
+	if ((e = sq_tx_begin(c, true, &t)) != STORE_OK)
+		return e;
+	a = arena_new(0);
+	e = ping_find(c, cm->article_id, cm->url, a, &old);
+	arena_free(a);
+	if (e == STORE_OK)
+		e = STORE_CONFLICT;
+	else if (e == STORE_NOTFOUND)
+		e = store_comment_add(s, cm);
+	return sq_tx_end(c, &t, e);
+}
+
+enum store_err
+store_comment_ping_update(store *s, int64_t id, const char *nickname,
+    const char *body)
+{
+	struct conn *c = sq_conn_get(s);
+	struct q q = {0};
+	enum store_err e;
+	if (c == NULL)
+		return STORE_ERROR;
+	if ((e = sq_open(&q, c, STMT_COMMENT_PING_UPDATE)) != STORE_OK)
+		goto err;
+	sq_text(&q, ":nickname", nickname);
+	sq_text(&q, ":body", body);
+	sq_int(&q, ":id", id);
+	if ((e = sq_exec(&q)) == STORE_OK && sqlite3_changes(c->db) == 0)
+		e = STORE_NOTFOUND;
+err:
+	sq_close(&q);
+	return e;
+}
+
+/* Deleted when nothing hangs below it (likes go with it), else trashed
+ * like a moderated comment; comment_count moves in the same transaction. */
+enum store_err
+store_comment_ping_delete(store *s, int64_t id)
+{
+	struct conn *c = sq_conn_get(s);
+	struct q q = {0};
+	struct tx t = {0};
+	enum store_err e;
+	struct store_comment cm;
+	arena *a = NULL;
+
+	if (c == NULL)
+		return STORE_ERROR;
+	if ((e = sq_tx_begin(c, true, &t)) != STORE_OK)
+		return e;
+	a = arena_new(0);
+	if ((e = sq_open(&q, c, STMT_COMMENT_GET)) != STORE_OK)
+		goto err;
+	sq_int(&q, ":id", id);
+	if (sq_row(&q, &e))
+		comment_read(q.st, a, &cm);
+	else if (e == STORE_OK)
+		e = STORE_NOTFOUND;
+	sq_close(&q);
+	if (e == STORE_OK && cm.type == CTYPE_COMMENT)
+		e = STORE_NOTFOUND;
+	if (e != STORE_OK)
+		goto err;
+	if ((e = sq_open(&q, c, STMT_COMMENT_PING_DELETE)) != STORE_OK)
+		goto err;
+	sq_int(&q, ":id", id);
+	if ((e = sq_exec(&q)) != STORE_OK)
+		goto err;
+	sq_close(&q);
+	if (sqlite3_changes(c->db) == 0) {
+		/* replies hang under it: trash the ping, keep the thread */
+		if ((e = sq_open(&q, c, STMT_COMMENT_SET_STATUS)) != STORE_OK)
+			goto err;
+		sq_text(&q, ":status", sq_enum_name(sq_cstatus_names,
+		    CSTATUS__MAX, CSTATUS_TRASH));
+		sq_int(&q, ":id", id);
+		if ((e = sq_exec(&q)) != STORE_OK)
+			goto err;
+		sq_close(&q);
+	}
+	e = comment_count_adj(c, cm.article_id,
+	    -(int64_t)(cm.status == CSTATUS_APPROVED));
+err:
+	sq_close(&q);
+	arena_free(a);
+	return sq_tx_end(c, &t, e);
+}
+
 /* ---- editor area: moderation and bans ------------------------------ */
 
 enum store_err
@@ -603,6 +738,63 @@ store_ban_exact(store *s, const char *ip, const char *visitor, bool *yes)
 	sq_text_null(&q, ":visitor", visitor);
 	if (sq_row(&q, &e))
 		*yes = sqlite3_column_int(q.st, 0) != 0;
+err:
+	sq_close(&q);
+	return e;
+}
+
+/* ---- import and export (port/) ---------------------------------------------------- */
+
+/* A count from an export: the likes table keeps its visitors' rows (none
+ * come with an import); the count is what pages show. */
+enum store_err
+store_comment_set_likes(store *s, int64_t id, int64_t likes)
+{
+	struct conn *c = sq_conn_get(s);
+	struct q q = {0};
+	enum store_err e;
+	if (c == NULL)
+		return STORE_ERROR;
+	if (likes < 0)
+		return STORE_INVALID;
+	if ((e = sq_open(&q, c, STMT_COMMENT_SET_LIKES)) != STORE_OK)
+		goto err;
+	sq_int(&q, ":likes", likes);
+	sq_int(&q, ":id", id);
+	if ((e = sq_exec(&q)) == STORE_OK && sqlite3_changes(c->db) == 0)
+		e = STORE_NOTFOUND;
+err:
+	sq_close(&q);
+	return e;
+}
+
+/* The export's page of one article's comments (keyset on id). */
+enum store_err
+store_export_comments(store *s, int64_t article_id, int64_t after,
+    int64_t limit, arena *a, struct store_comment **out, size_t *n)
+{
+	struct conn *c = sq_conn_get(s);
+	struct q q = {0};
+	enum store_err e;
+	struct store_comment *v = NULL;
+	size_t cnt = 0, cap = 0;
+	*out = NULL;
+	*n = 0;
+	if (c == NULL)
+		return STORE_ERROR;
+	if ((e = sq_open(&q, c, STMT_EXPORT_COMMENTS)) != STORE_OK)
+		goto err;
+	sq_int(&q, ":article", article_id);
+	sq_int(&q, ":after", after);
+	sq_int(&q, ":limit", limit);
+	while (sq_row(&q, &e)) {
+		v = sq_grow(a, v, cnt, &cap, sizeof(*v));
+		comment_read(q.st, a, &v[cnt++]);
+	}
+	if (e == STORE_OK) {
+		*out = v;
+		*n = cnt;
+	}
 err:
 	sq_close(&q);
 	return e;

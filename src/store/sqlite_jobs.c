@@ -83,6 +83,38 @@ err:
 	return e;
 }
 
+/* Insert-or-nothing on the key (see JOB_ADD_KEY). */
+enum store_err
+store_job_add_key(store *s, const char *kind, const char *payload,
+    int64_t run_at, const char *key, bool *added)
+{
+	struct conn *c = sq_conn_get(s);
+	struct q q = {0};
+	enum store_err e;
+	bool n = false;
+	if (added != NULL)
+		*added = false;
+	if (c == NULL)
+		return STORE_ERROR;
+	if (kind == NULL || *kind == '\0' || key == NULL || *key == '\0')
+		return STORE_INVALID;
+	if ((e = sq_open(&q, c, STMT_JOB_ADD_KEY)) != STORE_OK)
+		goto err;
+	sq_text(&q, ":kind", kind);
+	sq_text(&q, ":payload", payload);
+	sq_int(&q, ":run_at", run_at);
+	sq_text(&q, ":key", key);
+	if ((e = sq_exec(&q)) == STORE_OK)
+		n = sqlite3_changes(c->db) > 0;
+err:
+	sq_close(&q);
+	if (added != NULL)
+		*added = n;
+	if (n)
+		job_added(s);
+	return e;
+}
+
 /* One jobs row in JOB_COLS order. */
 static void
 job_read(sqlite3_stmt *st, arena *a, struct store_job *out)

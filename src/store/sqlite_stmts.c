@@ -21,7 +21,8 @@
 	"a.body_text, a.excerpt, a.status, a.published_at, a.updated_at, "   \
 	"COALESCE(a.author_id, 0), COALESCE(a.category_id, 0), a.eyecatch, "  \
 	"a.eyecatch_credit, a.comments_open, COALESCE(a.guid, ''), "          \
-	"a.legacy_id, COALESCE(u.display_name, ''), COALESCE(c.slug, ''), "   \
+	"a.legacy_id, COALESCE(a.parent_id, 0), a.menu_order, "              \
+	"COALESCE(u.display_name, ''), COALESCE(c.slug, ''), "                \
 	"COALESCE(c.name, ''), a.comment_count"
 #define ART_FULL ART_COLS("a.body", "a.body_html")
 #define ART_LIGHT ART_COLS("''", "''")
@@ -46,6 +47,12 @@
 	"'', created_at, status, 0, legacy_id, ''"
 
 #define CATEGORY_COLS "id, COALESCE(parent_id, 0), slug, name, description"
+
+/* page_read's order: struct store_page, visible at :now */
+#define PAGE_COLS                                                             \
+	"a.id, COALESCE(a.parent_id, 0), a.menu_order, a.slug, a.title, "     \
+	"(" VISIBLE ")"
+#define PAGE_ORDER " ORDER BY a.menu_order, a.title, a.id"
 
 /* rev_read's order; a list leaves the bodies out */
 #define REV_COLS(body)                                                        \
@@ -80,6 +87,11 @@
 #define JOB_COLS                                                              \
 	"id, kind, payload, run_at, lease_until, attempts, "                  \
 	"COALESCE(done_at, 0), COALESCE(dedup_key, ''), last_error"
+
+/* ping_read's order (sqlite_pings.c) */
+#define PING_COLS                                                             \
+	"p.id, p.article_id, p.target, p.kind, p.endpoint, p.status, "        \
+	"p.attempts, p.last_error, p.created_at, p.updated_at"
 
 #define S(id, sql) [STMT_##id] = { #id, sql }
 
@@ -147,9 +159,10 @@ const struct sq_stmt sq_stmts[STMT__MAX] = {
 	    "INSERT INTO articles(kind, title, slug, body, body_format, "
 	    "body_html, body_text, excerpt, status, published_at, updated_at, "
 	    "author_id, category_id, eyecatch, eyecatch_credit, comments_open, "
-	    "guid, legacy_id) VALUES (:kind, :title, :slug, :body, :format, "
-	    ":html, :text, :excerpt, :status, :published, :updated, :author, "
-	    ":category, :eyecatch, :credit, :open, :guid, :legacy)"),
+	    "guid, legacy_id, parent_id, menu_order) VALUES (:kind, :title, "
+	    ":slug, :body, :format, :html, :text, :excerpt, :status, "
+	    ":published, :updated, :author, :category, :eyecatch, :credit, "
+	    ":open, :guid, :legacy, :parent, :order)"),
 	/* comment_count is the store's; an empty guid keeps the old one */
 	S(ARTICLE_UPDATE,
 	    "UPDATE articles SET kind = :kind, title = :title, slug = :slug, "
@@ -159,7 +172,8 @@ const struct sq_stmt sq_stmts[STMT__MAX] = {
 	    "author_id = :author, category_id = :category, "
 	    "eyecatch = :eyecatch, eyecatch_credit = :credit, "
 	    "comments_open = :open, guid = COALESCE(:guid, guid), "
-	    "legacy_id = :legacy WHERE id = :id"),
+	    "legacy_id = :legacy, parent_id = :parent, menu_order = :order "
+	    "WHERE id = :id"),
 	S(SOURCES_DELETE, "DELETE FROM sources WHERE article_id = :id"),
 	S(SOURCE_ADD,
 	    "INSERT INTO sources(article_id, pos, title, url) "
@@ -200,6 +214,40 @@ const struct sq_stmt sq_stmts[STMT__MAX] = {
 	    "SELECT a.id, a.kind, a.published_at FROM articles a"
 	    " WHERE a.slug IN (:s0, :s1, :s2) AND a.slug <> '' AND " VISIBLE
 	    " ORDER BY a.kind = 'page' DESC, a.id LIMIT :limit"),
+	/* ---- pages (sqlite_pages.c): the hierarchy, bounded by :max ---- */
+	S(PAGE_CHAIN,
+	    "WITH RECURSIVE up(id, depth) AS ("
+	    " SELECT id, 0 FROM articles WHERE id = :id AND kind = 'page'"
+	    " UNION ALL SELECT a.parent_id, up.depth + 1 FROM up"
+	    " JOIN articles a ON a.id = up.id"
+	    " WHERE a.parent_id IS NOT NULL AND up.depth + 1 < :max)"
+	    " SELECT " PAGE_COLS " FROM up JOIN articles a ON a.id = up.id"
+	    " ORDER BY up.depth DESC"),
+	S(PAGE_CHILD,
+	    "SELECT a.id FROM articles a WHERE a.kind = 'page'"
+	    " AND a.parent_id IS :parent AND a.slug IN (:s0, :s1, :s2)"
+	    " AND a.slug <> '' AND a.status <> 'trash' ORDER BY a.id LIMIT 1"),
+	S(PAGE_CHILDREN,
+	    "SELECT " PAGE_COLS " FROM articles a WHERE a.parent_id = :parent"
+	    " AND a.kind = 'page' AND " VISIBLE PAGE_ORDER " LIMIT :limit"),
+	S(PAGES_ALL,
+	    "SELECT " PAGE_COLS " FROM articles a WHERE a.kind = 'page'"
+	    " AND a.status <> 'trash'" PAGE_ORDER " LIMIT :limit"),
+	S(PAGE_HEIGHT,
+	    "WITH RECURSIVE down(id, depth) AS (SELECT :id, 0"
+	    " UNION ALL SELECT a.id, down.depth + 1 FROM down"
+	    " JOIN articles a ON a.parent_id = down.id"
+	    " WHERE a.kind = 'page' AND down.depth < :max)"
+	    " SELECT MAX(depth) FROM down"),
+	S(PAGE_SLUG_OWNER,
+	    "SELECT id FROM articles WHERE kind = 'page' AND parent_id IS :parent"
+	    " AND slug = :slug AND id <> :except ORDER BY id LIMIT 1"),
+	S(PAGE_STAMPS,
+	    "SELECT a.id, MAX(a.updated_at, a.published_at) FROM articles a"
+	    " WHERE a.kind = 'page' AND " VISIBLE
+	    " ORDER BY a.id LIMIT :limit OFFSET :offset"),
+	S(PAGES_COUNT,
+	    "SELECT COUNT(*) FROM articles a WHERE a.kind = 'page' AND " VISIBLE),
 	S(ARTICLES_ANY,
 	    "SELECT " ART_LIGHT " FROM articles a" ART_JOINS " WHERE " ART_ANY
 	    " ORDER BY a.id DESC LIMIT :limit OFFSET :offset"),
@@ -459,6 +507,32 @@ const struct sq_stmt sq_stmts[STMT__MAX] = {
 	S(COMMENT_BY_LEGACY,
 	    "SELECT id FROM comments WHERE article_id = :article"
 	    " AND legacy_id = :legacy AND legacy_id <> '' ORDER BY id LIMIT 1"),
+	/* received pings: one per (article, source URL), whatever its type */
+	S(COMMENT_PING_FIND,
+	    "SELECT " COMMENT_COLS " FROM comments WHERE article_id = :article"
+	    " AND url = :url AND type <> 'comment' ORDER BY id LIMIT 1"),
+	S(COMMENT_PING_UPDATE,
+	    "UPDATE comments SET nickname = :nickname, body = :body"
+	    " WHERE id = :id AND type <> 'comment'"),
+	S(COMMENT_PING_DELETE,
+	    "DELETE FROM comments WHERE id = :id AND type <> 'comment'"
+	    " AND NOT EXISTS (SELECT 1 FROM comments r WHERE r.parent_id = :id)"),
+	S(COMMENT_SET_LIKES,
+	    "UPDATE comments SET like_count = :likes WHERE id = :id"),
+	/* the export walks everything by primary key, a page at a time
+	 * (keyset, not OFFSET: each page costs the same) */
+	S(EXPORT_ARTICLE_IDS,
+	    "SELECT id FROM articles WHERE id > :after AND status <> 'trash'"
+	    " ORDER BY id LIMIT :limit"),
+	S(EXPORT_AUTHOR_IDS,
+	    "SELECT DISTINCT author_id FROM articles WHERE author_id IS NOT NULL"
+	    " AND status <> 'trash' ORDER BY author_id"),
+	S(EXPORT_COMMENTS,
+	    "SELECT " COMMENT_COLS " FROM comments WHERE article_id = :article"
+	    " AND id > :after ORDER BY id LIMIT :limit"),
+	S(EXPORT_TAGS,
+	    "SELECT id, slug, name FROM tags WHERE id > :after ORDER BY id"
+	    " LIMIT :limit"),
 	S(ARTICLE_STATUS_COUNTS, "SELECT status, COUNT(*) FROM articles GROUP BY status"),
 	S(BAN_ADD,
 	    "INSERT INTO bans(kind, value, note, created_at)"
@@ -558,6 +632,31 @@ const struct sq_stmt sq_stmts[STMT__MAX] = {
 	    " WHERE id = :id AND attempts = :attempts AND lease_until = :lease"
 	    " AND done_at IS NULL"),
 	S(JOB_GET, "SELECT " JOB_COLS " FROM jobs WHERE id = :id"),
+	/* a key that was ever used is kept: done jobs are not run again */
+	S(JOB_ADD_KEY,
+	    "INSERT INTO jobs(kind, payload, run_at, dedup_key)"
+	    " VALUES (:kind, :payload, :run_at, :key)"
+	    " ON CONFLICT(dedup_key) WHERE dedup_key IS NOT NULL DO NOTHING"),
+
+	/* outgoing pings (sqlite_pings.c); ping_read's order */
+	S(PING_ADD,
+	    "INSERT INTO pings(article_id, target, created_at, updated_at)"
+	    " VALUES (:article, :target, :now, :now)"
+	    " ON CONFLICT(article_id, target) DO NOTHING"),
+	S(PING_GET,
+	    "SELECT " PING_COLS ", '' FROM pings p"
+	    " WHERE p.article_id = :article AND p.target = :target"),
+	S(PING_UPDATE,
+	    "UPDATE pings SET kind = :kind, endpoint = :endpoint,"
+	    " status = :status, attempts = :attempts, last_error = :error,"
+	    " updated_at = :now WHERE id = :id"),
+	S(PINGS_LIST,
+	    "SELECT " PING_COLS ", COALESCE(a.title, '') FROM pings p"
+	    " LEFT JOIN articles a ON a.id = p.article_id"
+	    " WHERE (:article = 0 OR p.article_id = :article)"
+	    " ORDER BY p.updated_at DESC, p.id DESC LIMIT :limit OFFSET :offset"),
+	S(PINGS_COUNT,
+	    "SELECT COUNT(*) FROM pings WHERE (:article = 0 OR article_id = :article)"),
 
 	/*
 	 * Full-text search (fts.c). The index holds exactly the rows of the

@@ -164,6 +164,8 @@ struct store_article {
 	bool comments_open;
 	const char *guid;
 	const char *legacy_id;  /* e.g. WordPress post ID, or "" */
+	int64_t parent_id;      /* pages: the parent page, 0 for none */
+	int64_t menu_order;     /* pages: place among siblings (ascending) */
 	/* filled by reads only: */
 	const char *author_name;    /* display name */
 	const char *category_slug;  /* "" when none */
@@ -482,6 +484,25 @@ enum store_err store_like(store *s, int64_t comment_id, const char *visitor,
 enum store_err store_unlike(store *s, int64_t comment_id, const char *visitor,
     int64_t *count);
 
+/* ---- received pings: comments of type trackback / pingback (site/pings.c) ----- */
+
+/* The ping (trackback or pingback, any status) of article_id whose source
+ * is url, the oldest; NOTFOUND when none. */
+enum store_err store_comment_ping_find(store *s, int64_t article_id,
+    const char *url, arena *a, struct store_comment *out);
+/* Adds ping c (store_comment_add's rules) unless article c->article_id
+ * already has a ping of any type and status from c->url: CONFLICT then.
+ * The check and the insert are one transaction. */
+enum store_err store_comment_ping_add(store *s, struct store_comment *c);
+/* Replaces a ping's nickname and body (a Webmention source that changed);
+ * its status stays. NOTFOUND when id is no ping. */
+enum store_err store_comment_ping_update(store *s, int64_t id,
+    const char *nickname, const char *body);
+/* Removes a ping (its source is gone): deleted, or trashed when replies
+ * hang under it (an import may bring such); comment_count follows.
+ * NOTFOUND when id is no ping. */
+enum store_err store_comment_ping_delete(store *s, int64_t id);
+
 /* ---- old WordPress URLs (site/legacy.c) ---------------------------------------- */
 
 /* The visible article (post or page) imported from WordPress post id
@@ -501,6 +522,53 @@ struct store_legacy_hit {
 enum store_err store_legacy_by_slug(store *s, const char *const *slugs,
     size_t nslugs, int64_t now, struct store_legacy_hit *out, size_t max,
     size_t *n);
+
+/* ---- pages (their hierarchy: /pages/parent/child) -------------------------------- */
+
+#define STORE_PAGE_DEPTH 8 /* levels of pages, the top one included */
+
+/* One page as the hierarchy shows it (breadcrumbs, children, pickers). */
+struct store_page {
+	int64_t id;
+	int64_t parent_id;  /* 0 for a top-level page */
+	int64_t menu_order;
+	const char *slug;
+	const char *title;
+	bool visible;       /* published and its time has come (at now) */
+};
+/*
+ * The page id and its ancestors, the top one first and the page itself
+ * last (*n >= 1), any status, at most STORE_PAGE_DEPTH of them: a chain
+ * that goes on (a loop, or too deep) ends with *n == STORE_PAGE_DEPTH
+ * and out[0].parent_id != 0. NOTFOUND when id is not a page.
+ */
+enum store_err store_page_chain(store *s, int64_t id, int64_t now, arena *a,
+    struct store_page **out, size_t *n);
+/* The page (any status but the trash; the lowest id) under parent (0:
+ * the top level) whose slug is one of slugs[0..nslugs) (nslugs <=
+ * STORE_LEGACY_SLUGS: spellings of one slug); *id 0 when none. */
+enum store_err store_page_child(store *s, int64_t parent,
+    const char *const *slugs, size_t nslugs, int64_t *id);
+/* The visible child pages of parent, by menu_order, title, id; at most
+ * limit. */
+enum store_err store_page_children(store *s, int64_t parent, int64_t now,
+    size_t limit, arena *a, struct store_page **out, size_t *n);
+/* Every page but the trashed ones (the editor's parent picker), by
+ * menu_order, title, id; at most limit. */
+enum store_err store_pages_all(store *s, int64_t now, size_t limit, arena *a,
+    struct store_page **out, size_t *n);
+/* How many levels of pages hang below id (0: none), looked at down to
+ * STORE_PAGE_DEPTH levels. */
+enum store_err store_page_height(store *s, int64_t id, int64_t *height);
+/* The lowest id of a page under parent (0: top level) with this slug,
+ * other than except, any status; *id 0 when the slug is free there. */
+enum store_err store_page_slug_owner(store *s, int64_t parent,
+    const char *slug, int64_t except, int64_t *id);
+/* Visible pages (for the sitemap) by id, at most limit from offset. */
+enum store_err store_page_stamps(store *s, int64_t now, int64_t offset,
+    int64_t limit, arena *a, struct store_stamp **out, size_t *n);
+/* Number of visible pages. */
+enum store_err store_pages_count(store *s, int64_t now, int64_t *n);
 
 /* ---- redirects ------------------------------------------------------------------ */
 
@@ -640,6 +708,32 @@ enum store_err store_comments_queue(store *s, enum store_cstatus st,
  * id): the lowest id, any status; *id 0 when none. */
 enum store_err store_comment_by_legacy(store *s, int64_t article_id,
     const char *legacy_id, int64_t *id);
+/* Sets a comment's like count (an import carries counts, not the
+ * visitors who liked). NOTFOUND when there is no such comment. */
+enum store_err store_comment_set_likes(store *s, int64_t id, int64_t likes);
+
+/* ---- export reads (port/wxr_export.c): one page at a time, by key ---- */
+
+/* One read snapshot around a long walk (no write lock: writers go on);
+ * end is a no-op when none is open. Per thread, not nestable. */
+enum store_err store_snapshot_begin(store *s);
+enum store_err store_snapshot_end(store *s);
+
+/* Up to limit ids (ascending) of the articles, posts and pages of every
+ * status but the trash, with id > after; *ids in a. */
+enum store_err store_export_article_ids(store *s, int64_t after, int64_t limit,
+    arena *a, int64_t **ids, size_t *n);
+/* The ids (ascending) of the users who wrote those articles; few. */
+enum store_err store_export_author_ids(store *s, arena *a, int64_t **ids,
+    size_t *n);
+/* Up to limit comments of an article, every type and status, with
+ * id > after, ascending, read whole (e-mail and IP included). */
+enum store_err store_export_comments(store *s, int64_t article_id,
+    int64_t after, int64_t limit, arena *a, struct store_comment **out,
+    size_t *n);
+/* Up to limit tags with id > after, ascending. */
+enum store_err store_export_tags(store *s, int64_t after, int64_t limit,
+    arena *a, struct store_tag **out, size_t *n);
 /* Replaces a comment's text (NFC, checked by the caller). */
 enum store_err store_comment_set_body(store *s, int64_t id, const char *body);
 
@@ -720,6 +814,11 @@ enum store_err store_job_add(store *s, const char *kind, const char *payload,
  */
 enum store_err store_job_schedule(store *s, const char *kind,
     const char *payload, int64_t run_at, const char *key, int64_t *id);
+/* Adds the job named key unless a job of that name exists, pending or
+ * done: a retried request does not double it, a new key (say, with a hash
+ * of what changed in it) adds another. *added (when not NULL) says which. */
+enum store_err store_job_add_key(store *s, const char *kind,
+    const char *payload, int64_t run_at, const char *key, bool *added);
 /* Calls fn(ctx) after every job this process adds (the runner wakes up);
  * NULL removes it, and once that returns the old fn is not running. fn
  * must be quick and must not call the store (it runs under a lock). */
@@ -743,5 +842,61 @@ enum store_err store_job_fail(store *s, const struct store_job *j,
     const char *error, int64_t retry_at, int64_t now);
 enum store_err store_job_get(store *s, int64_t id, arena *a,
     struct store_job *out);
+
+/* ---- outgoing pings (sqlite_pings.c) --------------------------------------------- */
+
+/*
+ * One row per (article, link target) that kiji notifies (net/send.c): the
+ * kind found by discovery, the endpoint, and what became of it. A row is
+ * made pending when the article's links are listed and changed by each
+ * attempt of its "ping" job.
+ */
+enum store_ping_kind {
+	PKIND_UNKNOWN,    /* "": not discovered yet */
+	PKIND_WEBMENTION,
+	PKIND_PINGBACK,
+	PKIND_TRACKBACK,
+	PKIND_NONE,       /* the target announces no endpoint */
+	PKIND__MAX
+};
+enum store_ping_status {
+	PSTATUS_PENDING,  /* not tried yet, or retrying */
+	PSTATUS_SENT,     /* the endpoint accepted it */
+	PSTATUS_FAILED,   /* refused, or given up after retries (last_error) */
+	PSTATUS_NONE,     /* nothing to send: no endpoint */
+	PSTATUS__MAX
+};
+struct store_ping {
+	int64_t id;
+	int64_t article_id;
+	const char *target;
+	enum store_ping_kind kind;
+	const char *endpoint;     /* "" until discovered */
+	enum store_ping_status status;
+	int64_t attempts;         /* tries so far */
+	const char *last_error;   /* "" when none */
+	int64_t created_at, updated_at;
+	const char *article_title; /* lists only; "" otherwise */
+};
+/* The column text of a kind or status ("" for PKIND_UNKNOWN); NULL out of
+ * range. */
+const char *store_ping_kind_name(enum store_ping_kind k);
+const char *store_ping_status_name(enum store_ping_status st);
+/* Adds a pending row for (article_id, target) unless there is one; *out
+ * (strings in a) is the row either way, *added (when not NULL) whether
+ * it is new. NOTFOUND when the article does not exist. */
+enum store_err store_ping_add(store *s, int64_t article_id, const char *target,
+    int64_t now, arena *a, struct store_ping *out, bool *added);
+/* The row of (article_id, target); NOTFOUND when none. */
+enum store_err store_ping_get(store *s, int64_t article_id, const char *target,
+    arena *a, struct store_ping *out);
+/* Writes p's kind, endpoint, status, attempts, last_error and updated_at
+ * (by p->id). NOTFOUND when the row is gone (its article was deleted). */
+enum store_err store_ping_update(store *s, const struct store_ping *p);
+/* Rows newest activity first (article_id 0: every article's), with the
+ * article's title; *total counts them all. */
+enum store_err store_pings_list(store *s, int64_t article_id, int64_t offset,
+    int64_t limit, arena *a, struct store_ping **out, size_t *n,
+    int64_t *total);
 
 #endif

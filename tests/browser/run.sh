@@ -6,8 +6,10 @@
 # error (screenshots in build/screenshots/); test_comments.mjs posts, replies,
 # likes without a reload and renders the XSS corpus; test_admin.mjs writes,
 # previews and publishes an article with an image in the editor area and
-# moderates a comment (screenshots in docs/admin-*.png). Last line, for the whole
-# suite: "browser: N passed, N failed".
+# moderates a comment (screenshots in docs/admin-*.png); test_embeds.mjs checks
+# that content.embeds=youtube turns imported YouTube embed links into
+# youtube-nocookie iframes and nothing else (the network stubbed). Last line,
+# for the whole suite: "browser: N passed, N failed".
 set -u
 cd "$(dirname "$0")"
 
@@ -61,5 +63,6 @@ run_script() { # script, seconds
 run_script test_article.mjs 480
 run_script test_comments.mjs 300
 run_script test_admin.mjs 420
+run_script test_embeds.mjs 180
 echo "browser: $total_pass passed, $total_fail failed"
 [ "$status" -eq 0 ] && [ "$total_fail" -eq 0 ]

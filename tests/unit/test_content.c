@@ -863,6 +863,7 @@ test_fm_roundtrip(void)
 		T_CHECK(fm.date == 1796256000);
 		T_STREQ(fm.author, "ed");
 		T_STREQ(fm.category, "world");
+		T_STREQ(fm.parent, ""); /* a page at the top level */
 		T_CHECK(fm.ntags == 3);
 		T_STREQ(fm.tags[0], "null");
 		T_STREQ(fm.tags[1], "- dash");
@@ -882,6 +883,268 @@ test_fm_roundtrip(void)
 	arena_free(a);
 }
 
+/* ---- outgoing pings: the "pings" job of a save ---------------------------------- */
+
+/* The "pings" jobs of article id (payload {"article":ID}), in id order:
+ * how many, and the last one in *last. */
+static int
+pings_jobs(store *s, int64_t id, arena *a, struct store_job *last)
+{
+	const char *want = arena_printf(a, "{\"article\":%lld}", (long long)id);
+	int n = 0, misses = 0;
+	for (int64_t jid = 1; jid <= 500 && misses < 3; jid++) {
+		struct store_job j;
+		enum store_err e = store_job_get(s, jid, a, &j);
+		if (e == STORE_NOTFOUND) {
+			misses++;
+			continue;
+		}
+		misses = 0;
+		if (e == STORE_OK && strcmp(j.kind, "pings") == 0 &&
+		    strcmp(j.payload, want) == 0) {
+			n++;
+			if (last)
+				*last = j;
+		}
+	}
+	return n;
+}
+
+/*
+ * A save that leaves an article live with links queues one "pings" job
+ * per version of its body: a new publish does, the same save again does
+ * not, an edit of the body does, drafts, bodies without links and
+ * importer saves (no_pings) do not; a scheduled article's goes with its
+ * publication, once; a date still ahead delays it.
+ */
+static void
+test_pings_enqueued(void)
+{
+	store *s = db_open();
+	arena *a = arena_new(0);
+	struct store_job j = {0};
+	const char *body = "本文に [リンク](https://blog.example.net/entry/1) がある。";
+
+	struct content_input in = post("リンクのある記事", body);
+	int64_t id = save(s, &in, a, CONTENT_OK, NULL);
+	T_CHECK(pings_jobs(s, id, a, &j) == 1);
+	T_CHECK(strncmp(j.dedup_key, arena_printf(a, "pings:%lld:",
+	    (long long)id), strlen(arena_printf(a, "pings:%lld:",
+	    (long long)id))) == 0);
+	T_CHECK(j.run_at == NOW && j.done_at == 0);
+
+	/* the same save again (a retried request, a tag change): nothing */
+	in.id = id;
+	in.tags = (const char *const[]){"新しいタグ"};
+	in.ntags = 1;
+	save(s, &in, a, CONTENT_OK, NULL);
+	T_CHECK(pings_jobs(s, id, a, NULL) == 1);
+	/* a new body: another */
+	in.body = "本文に [リンク](https://blog.example.net/entry/1) と "
+	    "[もう一つ](https://other.example.org/post) がある。";
+	save(s, &in, a, CONTENT_OK, NULL);
+	T_CHECK(pings_jobs(s, id, a, &j) == 2);
+	T_CHECK(j.done_at == 0);
+	/* back to a draft and edited: not live, nothing */
+	in.status = STATUS_DRAFT;
+	in.body = "下書きの [リンク](https://third.example.com/)";
+	save(s, &in, a, CONTENT_OK, NULL);
+	T_CHECK(pings_jobs(s, id, a, NULL) == 2);
+	/* published again with the body it has: it goes live, so one */
+	in.status = STATUS_PUBLISHED;
+	save(s, &in, a, CONTENT_OK, NULL);
+	T_CHECK(pings_jobs(s, id, a, NULL) == 3);
+
+	/* no links, or an importer's save: none */
+	in = post("リンクのない記事", "リンクはない。");
+	int64_t plain = save(s, &in, a, CONTENT_OK, NULL);
+	T_CHECK(pings_jobs(s, plain, a, NULL) == 0);
+	in = post("取り込んだ記事", body);
+	in.no_pings = true;
+	int64_t imported = save(s, &in, a, CONTENT_OK, NULL);
+	T_CHECK(pings_jobs(s, imported, a, NULL) == 0);
+	/* ... and an edit that keeps its body does not announce it later */
+	in.id = imported;
+	in.no_pings = false;
+	in.title = "取り込んだ記事（題名を修正）";
+	save(s, &in, a, CONTENT_OK, NULL);
+	T_CHECK(pings_jobs(s, imported, a, NULL) == 0);
+
+	/* a draft with links: none */
+	in = post("下書き", body);
+	in.status = STATUS_DRAFT;
+	int64_t draft = save(s, &in, a, CONTENT_OK, NULL);
+	T_CHECK(pings_jobs(s, draft, a, NULL) == 0);
+
+	/* scheduled: with its publication, once */
+	in = post("予約の記事", body);
+	in.status = STATUS_SCHEDULED;
+	in.published_at = NOW + 100;
+	int64_t sched = save(s, &in, a, CONTENT_OK, NULL);
+	T_CHECK(pings_jobs(s, sched, a, NULL) == 0);
+	T_CHECK(content_publish_due(s, sched, NOW + 50) == CONTENT_OK);
+	T_CHECK(pings_jobs(s, sched, a, NULL) == 0);
+	T_CHECK(content_publish_due(s, sched, NOW + 100) == CONTENT_OK);
+	T_CHECK(pings_jobs(s, sched, a, &j) == 1);
+	T_CHECK(j.run_at == NOW + 100);
+	T_CHECK(content_publish_due(s, sched, NOW + 200) == CONTENT_OK);
+	T_CHECK(pings_jobs(s, sched, a, NULL) == 1);
+
+	/* published with a date still ahead: due from that date */
+	in = post("未来の日付", body);
+	in.published_at = NOW + 7200;
+	int64_t ahead = save(s, &in, a, CONTENT_OK, NULL);
+	T_CHECK(pings_jobs(s, ahead, a, &j) == 1);
+	T_CHECK(j.run_at == NOW + 7200);
+
+	/* batch mode (the importer's) with no_pings: none either */
+	T_CHECK(content_batch_begin(s) == CONTENT_OK);
+	in = post("一括", body);
+	in.no_pings = true;
+	int64_t batch = save(s, &in, a, CONTENT_OK, NULL);
+	T_CHECK(content_batch_end(s) == CONTENT_OK);
+	T_CHECK(pings_jobs(s, batch, a, NULL) == 0);
+	arena_free(a);
+	store_close(s);
+}
+
+/* ---- pages: their hierarchy ----------------------------------------------- */
+
+/* A published page under parent (0: top level) with this slug. */
+static int64_t
+page_add(store *s, arena *a, const char *title, const char *slug,
+    int64_t parent, enum content_err want)
+{
+	struct content_input in = post(title, "本文");
+	in.kind = KIND_PAGE;
+	in.category_id = 0;
+	in.slug = slug;
+	in.parent_id = parent;
+	return save(s, &in, a, want, NULL);
+}
+
+/* Saves page id again under parent, expecting a refusal naming field. */
+static void
+page_move_refused(store *s, arena *a, int64_t id, int64_t parent,
+    enum store_kind kind, const char *field)
+{
+	struct store_article g;
+	struct content_input in;
+	T_CHECK(store_article_get_any(s, id, a, &g) == STORE_OK);
+	content_input_from(&in, &g, a);
+	in.now = NOW;
+	in.kind = kind;
+	in.parent_id = parent;
+	refused(s, &in, a, field, 0);
+}
+
+static void
+test_page_tree(void)
+{
+	store *s = db_open();
+	arena *a = arena_new(0);
+	struct store_article g;
+	struct store_page *v;
+	size_t n;
+	int64_t id, h;
+
+	int64_t about = page_add(s, a, "About", "about", 0, CONTENT_OK);
+	int64_t company = page_add(s, a, "会社", "company", about, CONTENT_OK);
+	int64_t team = page_add(s, a, "Team", "team", company, CONTENT_OK);
+	T_CHECK(about && company && team);
+	/* the chain, top first, and the URL made of it */
+	T_CHECK(store_page_chain(s, team, NOW, a, &v, &n) == STORE_OK && n == 3);
+	T_CHECK(v[0].id == about && v[1].id == company && v[2].id == team);
+	T_CHECK(v[0].parent_id == 0 && v[2].parent_id == company && v[1].visible);
+	T_STREQ(v[1].title, "会社");
+	T_CHECK(store_article_get_any(s, team, a, &g) == STORE_OK);
+	T_CHECK(g.parent_id == company);
+	T_STREQ(content_article_path(s, &g, a), "/pages/about/company/team");
+	T_CHECK(store_article_get_any(s, about, a, &g) == STORE_OK);
+	T_STREQ(content_article_path(s, &g, a), "/pages/about");
+	struct content_input pin = post("記事", "x");
+	int64_t p = save(s, &pin, a, CONTENT_OK, NULL);
+	T_CHECK(store_article_get_any(s, p, a, &g) == STORE_OK && g.parent_id == 0);
+	T_STREQ(content_article_path(s, &g, a),
+	    arena_printf(a, "/articles/%lld", (long long)p));
+	T_CHECK(store_page_chain(s, p, NOW, a, &v, &n) == STORE_NOTFOUND);
+	/* slugs encoded per segment */
+	int64_t ja = page_add(s, a, "概要", "概要", about, CONTENT_OK);
+	T_CHECK(store_article_get_any(s, ja, a, &g) == STORE_OK);
+	T_STREQ(content_article_path(s, &g, a),
+	    "/pages/about/%E6%A6%82%E8%A6%81");
+
+	/* found by path, one level at a time */
+	const char *sl[1] = {"about"};
+	T_CHECK(store_page_child(s, 0, sl, 1, &id) == STORE_OK && id == about);
+	sl[0] = "company";
+	T_CHECK(store_page_child(s, about, sl, 1, &id) == STORE_OK && id == company);
+	T_CHECK(store_page_child(s, 0, sl, 1, &id) == STORE_OK && id == 0);
+	/* the children, visible ones only, by menu order */
+	struct content_input din = post("下書き", "x");
+	din.kind = KIND_PAGE;
+	din.category_id = 0;
+	din.status = STATUS_DRAFT;
+	din.parent_id = about;
+	save(s, &din, a, CONTENT_OK, NULL);
+	T_CHECK(store_page_children(s, about, NOW, 10, a, &v, &n) == STORE_OK);
+	T_CHECK(n == 2 && v[0].id == company && v[1].id == ja);
+	T_CHECK(store_pages_all(s, NOW, 100, a, &v, &n) == STORE_OK && n == 5);
+
+	/* a slug is unique among siblings only (as WordPress has it) */
+	T_CHECK(page_add(s, a, "Team", "team", about, CONTENT_OK) != 0);
+	T_CHECK(page_add(s, a, "Team", "team", 0, CONTENT_OK) != 0);
+	page_add(s, a, "Team", "team", company, CONTENT_INVALID);
+	/* an empty slug is made unique among the siblings */
+	int64_t t2 = page_add(s, a, "Team", "", company, CONTENT_OK);
+	T_CHECK(store_article_get_any(s, t2, a, &g) == STORE_OK);
+	T_STREQ(g.slug, "team-2");
+
+	/* never itself, never below itself, only under a page */
+	page_move_refused(s, a, about, about, KIND_PAGE, "parent");
+	page_move_refused(s, a, about, team, KIND_PAGE, "parent");
+	page_move_refused(s, a, company, team, KIND_PAGE, "parent");
+	page_move_refused(s, a, team, p, KIND_PAGE, "parent");     /* a post */
+	page_move_refused(s, a, team, 999999, KIND_PAGE, "parent");
+	page_move_refused(s, a, p, about, KIND_POST, "parent");    /* posts: none */
+	page_move_refused(s, a, about, 0, KIND_POST, "kind");      /* has subpages */
+	/* an edit through content_input_from keeps the parent */
+	T_CHECK(store_article_get_any(s, team, a, &g) == STORE_OK);
+	content_input_from(&pin, &g, a);
+	pin.now = NOW;
+	pin.title = "Our team";
+	save(s, &pin, a, CONTENT_OK, NULL);
+	T_CHECK(store_article_get_any(s, team, a, &g) == STORE_OK);
+	T_CHECK(g.parent_id == company);
+	T_STREQ(g.title, "Our team");
+
+	/* at most STORE_PAGE_DEPTH levels: about/company/team + 5 more */
+	int64_t last = team;
+	for (int i = 4; i <= STORE_PAGE_DEPTH; i++)
+		last = page_add(s, a, "Level", arena_printf(a, "l%d", i), last,
+		    CONTENT_OK);
+	T_CHECK(last != 0);
+	page_add(s, a, "Too deep", "l9", last, CONTENT_INVALID);
+	T_CHECK(store_page_height(s, about, &h) == STORE_OK &&
+	    h == STORE_PAGE_DEPTH - 1);
+	T_CHECK(store_page_height(s, last, &h) == STORE_OK && h == 0);
+	/* moving the whole tree under another page would make it 9 deep */
+	int64_t other = page_add(s, a, "Other", "other", 0, CONTENT_OK);
+	page_move_refused(s, a, about, other, KIND_PAGE, "parent");
+	T_CHECK(store_article_get_any(s, last, a, &g) == STORE_OK);
+	T_STREQ(content_article_path(s, &g, a),
+	    "/pages/about/company/team/l4/l5/l6/l7/l8");
+
+	/* deleting a parent lifts its children to the top */
+	T_CHECK(content_trash(s, company, NOW) == CONTENT_OK);
+	T_CHECK(content_delete(s, company) == CONTENT_OK);
+	T_CHECK(store_article_get_any(s, team, a, &g) == STORE_OK);
+	T_CHECK(g.parent_id == 0);
+	T_STREQ(content_article_path(s, &g, a), "/pages/team");
+	arena_free(a);
+	store_close(s);
+}
+
 int
 main(void)
 {
@@ -899,8 +1162,10 @@ main(void)
 	T_RUN(test_revisions);
 	T_RUN(test_trash_restore);
 	T_RUN(test_publish_due);
+	T_RUN(test_pings_enqueued);
 	T_RUN(test_search_in_step);
 	T_RUN(test_batch);
+	T_RUN(test_page_tree);
 	T_RUN(test_fm_parse);
 	T_RUN(test_fm_errors);
 	T_RUN(test_fm_roundtrip);

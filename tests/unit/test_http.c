@@ -126,6 +126,56 @@ test_router_captures(void)
 	arena_free(a);
 }
 
+/* {slugs}: a page path of 1..8 slug segments, the rest of the path. */
+static void
+test_router_slugs(void)
+{
+	static const struct http_route pr[] = {
+		{ .method = HTTP_GET, .pattern = "/pages/{slugs}", .id = 1 },
+		{ .method = HTTP_GET, .pattern = "/x/{slugs}/y", .id = 2 },
+	};
+	arena *a = arena_new(0);
+	struct http_match m;
+	char deep[64 * 10], seg[260];
+
+	T_CHECK(http_route(pr, 2, HTTP_GET, "/pages/about", a, &m) && m.id == 1);
+	T_CHECK(m.nstr == 1 && m.nnum == 0);
+	T_STREQ(m.str[0], "about");
+	T_CHECK(http_route(pr, 2, HTTP_GET, "/pages/level-1/level-2/level_3", a,
+	    &m));
+	T_STREQ(m.str[0], "level-1/level-2/level_3");
+	T_CHECK(http_route(pr, 2, HTTP_HEAD, "/pages/会社/概要", a, &m));
+	T_STREQ(m.str[0], "会社/概要");
+	static const char *bad[] = {
+		"/pages", "/pages/", "/pages/a/", "/pages//a", "/pages/a//b",
+		"/pages/a.b", "/pages/a/../b", "/pages/a%2Fb", "/pages/a b",
+		"/pages/a/\xff", "/x/a/y", "/x/a",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		bool hit = http_route(pr, 2, HTTP_GET, bad[i], a, &m) != NULL;
+		if (hit)
+			printf("  unexpected match: %s\n", bad[i]);
+		T_CHECK(!hit);
+	}
+	/* eight levels pass, nine do not */
+	strcpy(deep, "/pages");
+	for (int i = 0; i < 8; i++)
+		strcat(deep, "/s");
+	T_CHECK(http_route(pr, 2, HTTP_GET, deep, a, &m));
+	T_STREQ(m.str[0], "s/s/s/s/s/s/s/s");
+	strcat(deep, "/s");
+	T_CHECK(!http_route(pr, 2, HTTP_GET, deep, a, &m));
+	/* each segment bounded like {slug} */
+	memset(seg, 'a', sizeof(seg));
+	memcpy(seg, "/pages/b/", 9);
+	seg[9 + 200] = '\0';
+	T_CHECK(http_route(pr, 2, HTTP_GET, seg, a, &m));
+	seg[9 + 200] = 'a';
+	seg[9 + 201] = '\0';
+	T_CHECK(!http_route(pr, 2, HTTP_GET, seg, a, &m));
+	arena_free(a);
+}
+
 static void
 test_router_method(void)
 {
@@ -391,7 +441,7 @@ now_ms(void)
  * server before the body. One handler answers them all by route id. */
 enum {
 	E_ANY, E_FORM, E_RAW, E_UPLOAD, E_DECL, E_NOBODY, E_RANGE, E_EVENTS,
-	E_DEFER,
+	E_DEFER, E_CHARSET,
 };
 
 static const struct http_field upload_fields[] = {
@@ -410,6 +460,9 @@ static const struct http_field decl_fields[] = {
 static const struct http_route srv_routes[] = {
 	{ .method = HTTP_POST, .pattern = "/api", .id = E_RAW,
 	  .body = HTTP_BODY_RAW },
+	{ .method = HTTP_POST, .pattern = "/cs", .id = E_CHARSET,
+	  .body = HTTP_BODY_FORM_CHARSET, .body_max = 4096,
+	  .fields = decl_fields },
 	{ .method = HTTP_POST, .pattern = "/ch", .id = E_RAW,
 	  .body = HTTP_BODY_RAW },
 	{ .method = HTTP_POST, .pattern = "/upload", .id = E_UPLOAD,
@@ -644,6 +697,15 @@ echo_handler(void *ctx, struct http_req *r, struct http_resp *w)
 		return;
 	case E_DEFER:
 		defer_start(r, w);
+		return;
+	case E_CHARSET:
+		/* what a charset route's handler is told */
+		w->content_type = "text/plain; charset=utf-8";
+		buf_printf(&w->body, "err=%d\ncharset=%s\n", (int)r->form_err,
+		    r->charset);
+		for (size_t i = 0; i < r->nform; i++)
+			buf_printf(&w->body, "%s=%s\n", r->form[i].name,
+			    r->form[i].value);
 		return;
 	default:
 		break;
@@ -1038,6 +1100,11 @@ test_start_errors(void)
 	struct http_config csp = { .listen = "127.0.0.1:0",
 		.csp_form_action = "https://a.example; script-src *" };
 	T_CHECK(http_start(&csp, echo_handler, NULL, &err) == NULL &&
+	    err.len > 0);
+	buf_reset(&err);
+	struct http_config fcsp = { .listen = "127.0.0.1:0",
+		.csp_frame_src = "https://a.example; script-src *" };
+	T_CHECK(http_start(&fcsp, echo_handler, NULL, &err) == NULL &&
 	    err.len > 0);
 	buf_free(&err);
 	http_stop(NULL);
@@ -1531,6 +1598,116 @@ test_declared_fields(void)
 	T_CHECK(has(&r, "fields=id\n") && has(&r, "f=-\n"));
 	buf_free(&r.body);
 	buf_free(&b);
+}
+
+/* A HTTP_BODY_FORM_CHARSET route: fields converted from the charset the
+ * Content-Type (or a charset field) names; refusals reach the handler,
+ * which answers 200, with no fields; only the body limit is the core's. */
+static void
+test_form_charset(void)
+{
+	struct resp r;
+#define FORM "application/x-www-form-urlencoded"
+	static const struct {
+		const char *ctype, *body, *want;
+	} cases[] = {
+		{ "application/x-www-form-urlencoded; charset=EUC-JP",
+		  "title=%C6%FC%CB%DC%B8%EC&text=%8E%B1&f=x",
+		  "err=0\ncharset=EUC-JP\ntitle=日本語\ntext=ｱ\n" },
+		{ "application/x-www-form-urlencoded; charset=\"Shift_JIS\"",
+		  "title=%93%fa%96%7b+%7e&id=7",
+		  "err=0\ncharset=Shift_JIS\ntitle=日本 ~\nid=7\n" },
+		{ "application/x-www-form-urlencoded;charset=iso-2022-jp",
+		  "text=%1B%24BF%7CK%5C%1B%28B",
+		  "err=0\ncharset=ISO-2022-JP\ntext=日本\n" },
+		{ "application/x-www-form-urlencoded; charset=ISO-8859-1",
+		  "text=caf%E9", "err=0\ncharset=ISO-8859-1\ntext=café\n" },
+		/* no charset: UTF-8, as every other form */
+		{ FORM, "title=%E6%97%A5", "err=0\ncharset=UTF-8\ntitle=日\n" },
+		/* a charset field, when the Content-Type names none */
+		{ FORM, "charset=euc-jp&title=%C6%FC",
+		  "err=0\ncharset=EUC-JP\ntitle=日\n" },
+		{ "application/x-www-form-urlencoded; charset=utf-8",
+		  "charset=euc-jp&title=%E6%97%A5",
+		  "err=0\ncharset=UTF-8\ntitle=日\n" },
+		/* refusals, told to the handler with no fields */
+		{ "application/x-www-form-urlencoded; charset=KOI8-R",
+		  "title=%F0", "err=1\ncharset=KOI8-R\n" },
+		{ "application/x-www-form-urlencoded; charset=\"x y\xe9\"",
+		  "title=a", "err=1\ncharset=x?y?\n" },
+		{ FORM, "charset=bogus&title=a", "err=1\ncharset=bogus\n" },
+		{ "application/x-www-form-urlencoded; charset=EUC-JP",
+		  "id=1&title=%C6", "err=2\ncharset=EUC-JP\n" },
+		{ "application/x-www-form-urlencoded; charset=Shift_JIS",
+		  "title=%82%20", "err=2\ncharset=Shift_JIS\n" },
+		{ FORM, "title=%C6%FC%CB%DC", "err=2\ncharset=UTF-8\n" },
+		{ "application/x-www-form-urlencoded; charset=EUC-JP",
+		  "text=a%00b", "err=2\n" },
+		{ FORM, "text=%E6%97%A5%00", "err=2\n" },
+		{ FORM, "title=a%0Ab", "err=5\n" },
+		{ FORM, "id=x", "err=5\n" },
+		{ FORM, "title=%zz", "err=5\n" },
+		{ "text/plain; charset=EUC-JP", "title=a", "err=5\n" },
+		{ "multipart/form-data; boundary=XyZ",
+		  "--XyZ\r\nContent-Disposition: form-data; name=\"id\"\r\n\r\n"
+		  "7\r\n--XyZ--\r\n", "err=5\n" },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int st = post(port_plain, "/cs", cases[i].ctype, NULL,
+		    cases[i].body, strlen(cases[i].body), &r);
+		bool ok = st == 200 && has(&r, cases[i].want);
+		if (!ok)
+			printf("  case %zu: %d\n%.*s\n", i, st, (int)r.body.len,
+			    r.body.ptr ? r.body.ptr : "");
+		T_CHECK(ok);
+		if (strncmp(cases[i].want, "err=0", 5) != 0)
+			T_CHECK(!has(&r, "title=") && !has(&r, "text=") &&
+			    !has(&r, "id="));
+		buf_free(&r.body);
+	}
+
+	/* limits count bytes as sent: 32 one-byte half-width kana pass (96
+	 * bytes once converted), 33 do not */
+	buf b;
+	buf_init(&b, 0);
+	const char *sj = "application/x-www-form-urlencoded; charset=Shift_JIS";
+	buf_puts(&b, "title=");
+	for (int i = 0; i < 32; i++)
+		buf_puts(&b, "%B1");
+	T_CHECK(post(port_plain, "/cs", sj, NULL, b.ptr, b.len, &r) == 200);
+	T_CHECK(has(&r, "err=0\n") && has(&r, "title=ｱｱｱｱｱｱｱｱｱｱｱｱｱｱｱｱ"
+	    "ｱｱｱｱｱｱｱｱｱｱｱｱｱｱｱｱ\n"));
+	buf_free(&r.body);
+	buf_puts(&b, "%B1");
+	T_CHECK(post(port_plain, "/cs", sj, NULL, b.ptr, b.len, &r) == 200);
+	T_CHECK(has(&r, "err=3\n") && !has(&r, "title="));
+	buf_free(&r.body);
+	/* more fields than max_fields (16 here) */
+	buf_reset(&b);
+	for (int i = 0; i < 17; i++)
+		buf_puts(&b, "x=1&");
+	T_CHECK(post(port_plain, "/cs", FORM, NULL, b.ptr, b.len, &r) == 200);
+	T_CHECK(has(&r, "err=4\n"));
+	buf_free(&r.body);
+	/* the route's body limit is still the core's 413 */
+	buf_reset(&b);
+	buf_puts(&b, "text=");
+	for (int i = 0; i < 4200; i++)
+		buf_putc(&b, 'x');
+	T_CHECK(post(port_plain, "/cs", FORM, NULL, b.ptr, b.len, &r) == 413);
+	buf_free(&r.body);
+	buf_free(&b);
+
+	/* other form routes stay UTF-8 only, whatever the Content-Type says */
+	const char *euc = "application/x-www-form-urlencoded; charset=EUC-JP";
+	T_CHECK(post(port_plain, "/decl", euc, NULL, "title=%C6%FC", 12, &r) ==
+	    400);
+	buf_free(&r.body);
+	T_CHECK(post(port_plain, "/decl", euc, NULL, "title=%E6%97%A5", 15,
+	    &r) == 200);
+	T_CHECK(has(&r, "fields=title\n"));
+	buf_free(&r.body);
+#undef FORM
 }
 
 static void
@@ -2617,6 +2794,7 @@ main(void)
 	T_RUN(test_router_basic);
 	T_RUN(test_router_reject);
 	T_RUN(test_router_captures);
+	T_RUN(test_router_slugs);
 	T_RUN(test_router_method);
 	T_RUN(test_router_affixed);
 	T_RUN(test_urlencoded_ok);
@@ -2653,6 +2831,7 @@ main(void)
 		T_RUN(test_upload_file_as_text);
 		T_RUN(test_upload_tmp_dir);
 		T_RUN(test_declared_fields);
+		T_RUN(test_form_charset);
 		T_RUN(test_bad_input);
 		T_RUN(test_head_refused);
 		T_RUN(test_refusals);

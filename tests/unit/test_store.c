@@ -736,6 +736,95 @@ test_crawler_reads(void)
 	store_close(s);
 }
 
+/* A page (published at pub) under parent with slug; returns its id. */
+static int64_t
+add_page(store *s, const char *slug, int64_t parent, enum store_status st,
+    int64_t pub, int64_t order)
+{
+	struct store_article a = {
+		.kind = KIND_PAGE, .title = slug, .slug = slug, .body = "b",
+		.body_format = FORMAT_MARKDOWN, .body_html = "<p>b</p>",
+		.body_text = "b", .status = st, .published_at = pub,
+		.updated_at = pub, .parent_id = parent, .menu_order = order,
+	};
+	T_CHECK(store_article_add(s, &a) == STORE_OK);
+	return a.id;
+}
+
+/* The hierarchy of pages: chain, children, lookups by slug, and the
+ * bounds that hold even for a loop written past content_save. */
+static void
+test_pages(void)
+{
+	store *s = db_open();
+	arena *a = arena_new(0);
+	struct store_page *v;
+	struct store_article g;
+	struct store_stamp *st;
+	size_t n;
+	int64_t id, h;
+
+	int64_t top = add_page(s, "top", 0, STATUS_PUBLISHED, NOW - HOUR, 0);
+	int64_t b = add_page(s, "b", top, STATUS_PUBLISHED, NOW - HOUR, 2);
+	int64_t c = add_page(s, "c", top, STATUS_PUBLISHED, NOW - HOUR, 1);
+	int64_t d = add_page(s, "d", top, STATUS_DRAFT, 0, 0);
+	int64_t f = add_page(s, "f", top, STATUS_PUBLISHED, NOW + HOUR, 0);
+	int64_t cc = add_page(s, "%e6%97%a5", c, STATUS_PUBLISHED, NOW - HOUR, 0);
+	T_CHECK(store_article_get_any(s, b, a, &g) == STORE_OK);
+	T_CHECK(g.parent_id == top && g.menu_order == 2);
+	/* a post never hangs under anything */
+	int64_t post = add_post(s, "p", STATUS_PUBLISHED, NOW - HOUR, 0, NULL, 0);
+	T_CHECK(store_article_get_any(s, post, a, &g) == STORE_OK);
+	g.parent_id = top;
+	T_CHECK(store_article_update(s, &g) == STORE_OK);
+	T_CHECK(store_article_get_any(s, post, a, &g) == STORE_OK &&
+	    g.parent_id == 0);
+
+	T_CHECK(store_page_chain(s, cc, NOW, a, &v, &n) == STORE_OK && n == 3);
+	T_CHECK(v[0].id == top && v[1].id == c && v[2].id == cc && v[0].visible);
+	T_STREQ(v[1].slug, "c");
+	T_CHECK(store_page_chain(s, d, NOW, a, &v, &n) == STORE_OK && n == 2 &&
+	    !v[1].visible);
+	T_CHECK(store_page_chain(s, post, NOW, a, &v, &n) == STORE_NOTFOUND);
+	/* children: visible, by menu_order (c before b) */
+	T_CHECK(store_page_children(s, top, NOW, 10, a, &v, &n) == STORE_OK);
+	T_CHECK(n == 2 && v[0].id == c && v[1].id == b);
+	T_CHECK(store_page_children(s, top, NOW + 2 * HOUR, 10, a, &v, &n) ==
+	    STORE_OK && n == 3 && v[0].id == f);
+	T_CHECK(store_page_children(s, top, NOW, 1, a, &v, &n) == STORE_OK &&
+	    n == 1);
+	T_CHECK(store_pages_all(s, NOW, 100, a, &v, &n) == STORE_OK && n == 6);
+	/* a level by any of its spellings; drafts are found (a path is a
+	 * path), the trash is not */
+	const char *sp[3] = {"日", "%E6%97%A5", "%e6%97%a5"};
+	T_CHECK(store_page_child(s, c, sp, 3, &id) == STORE_OK && id == cc);
+	T_CHECK(store_page_child(s, top, sp, 3, &id) == STORE_OK && id == 0);
+	sp[0] = "d";
+	T_CHECK(store_page_child(s, top, sp, 1, &id) == STORE_OK && id == d);
+	T_CHECK(store_article_trash(s, d, NOW) == STORE_OK);
+	T_CHECK(store_page_child(s, top, sp, 1, &id) == STORE_OK && id == 0);
+	T_CHECK(store_page_child(s, top, sp, 0, &id) == STORE_INVALID);
+	T_CHECK(store_page_slug_owner(s, top, "b", 0, &id) == STORE_OK && id == b);
+	T_CHECK(store_page_slug_owner(s, top, "b", b, &id) == STORE_OK && id == 0);
+	T_CHECK(store_page_slug_owner(s, 0, "b", 0, &id) == STORE_OK && id == 0);
+	T_CHECK(store_page_height(s, top, &h) == STORE_OK && h == 2);
+	/* the sitemap's reads: visible pages only */
+	T_CHECK(store_pages_count(s, NOW, &id) == STORE_OK && id == 4);
+	T_CHECK(store_page_stamps(s, NOW, 1, 10, a, &st, &n) == STORE_OK &&
+	    n == 3 && st[0].id == b);
+
+	/* a loop written behind content_save's back stays bounded */
+	T_CHECK(store_article_get_any(s, top, a, &g) == STORE_OK);
+	g.parent_id = cc;
+	T_CHECK(store_article_update(s, &g) == STORE_OK);
+	T_CHECK(store_page_chain(s, cc, NOW, a, &v, &n) == STORE_OK);
+	T_CHECK(n == STORE_PAGE_DEPTH && v[0].parent_id != 0);
+	T_CHECK(store_page_height(s, top, &h) == STORE_OK &&
+	    h == STORE_PAGE_DEPTH);
+	arena_free(a);
+	store_close(s);
+}
+
 static void
 test_comments(void)
 {
@@ -1140,6 +1229,7 @@ main(void)
 	T_RUN(test_related);
 	T_RUN(test_popular);
 	T_RUN(test_crawler_reads);
+	T_RUN(test_pages);
 	T_RUN(test_comments);
 	T_RUN(test_comment_count);
 	T_RUN(test_likes);

@@ -1,0 +1,130 @@
+/*
+ * What every reader submission passes, whichever door it came through: a
+ * comment (form or JSON) or a ping (TrackBack, Pingback, Webmention).
+ * Text is normalised the one way, the per-IP rate is one limiter, and the
+ * moderation setting, NG words and bans decide the status the same way,
+ * so a spammer gains nothing by switching from the comment form to pings.
+ */
+#include "site_int.h"
+
+#include <string.h>
+#include <time.h>
+
+/* Seconds on a clock that never steps back, for the rate limiters. */
+static double
+screen_mono(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+bool
+screen_take(guard_limiter *l, const char *ip, int *retry_after)
+{
+	return guard_limiter_take(l, ip, screen_mono(), retry_after);
+}
+
+/* Whether c is white space screen_text trims (ASCII, or U+3000 when
+ * three bytes are left); its length, 0 when not. */
+static size_t
+screen_space(const char *p, size_t n)
+{
+	if (n >= 1 && (p[0] == ' ' || p[0] == '\n' || p[0] == '\t'))
+		return 1;
+	if (n >= 3 && memcmp(p, "\xe3\x80\x80", 3) == 0)
+		return 3;
+	return 0;
+}
+
+const char *
+screen_text(arena *a, const char *s, bool multiline)
+{
+	size_t n = strlen(s);
+	if (!text_clean(s, n))
+		return NULL;
+	buf t, out;
+	buf_init(&t, 1 << 22);
+	buf_init(&out, 1 << 22);
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '\r') {
+			if (i + 1 < n && s[i + 1] == '\n')
+				continue;
+			buf_putc(&t, multiline ? '\n' : ' ');
+		} else if (!multiline && (s[i] == '\n' || s[i] == '\t')) {
+			buf_putc(&t, ' ');
+		} else {
+			buf_putc(&t, s[i]);
+		}
+	}
+	const char *r = NULL;
+	if (!t.err && text_nfc(&out, buf_cstr(&t), t.len)) {
+		const char *p = buf_cstr(&out);
+		size_t start = 0, len = out.len, k;
+		/* Trim both ends (ASCII white space and U+3000). */
+		while ((k = screen_space(p + start, len - start)) > 0)
+			start += k;
+		for (;;) {
+			if (len > start && (p[len - 1] == ' ' || p[len - 1] == '\n' ||
+			    p[len - 1] == '\t'))
+				len--;
+			else if (len >= start + 3 &&
+			    memcmp(p + len - 3, "\xe3\x80\x80", 3) == 0)
+				len -= 3;
+			else
+				break;
+		}
+		r = arena_strndup(a, p + start, len - start);
+	}
+	buf_free(&t);
+	buf_free(&out);
+	return r;
+}
+
+bool
+screen_banned(store *st, const char *ip, const char *visitor, arena *a)
+{
+	bool yes = false;
+	if (store_ban_exact(st, ip, visitor, &yes) == STORE_OK && yes)
+		return true;
+	struct store_ban *bs;
+	size_t n;
+	if (store_bans(st, 1000, a, &bs, &n) != STORE_OK)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (bs[i].kind == BAN_RANGE && http_ip_in_cidr(ip, bs[i].value))
+			return true;
+	return false;
+}
+
+bool
+screen_moderate(store *st, const struct site_conf *c, const guard_ngwords *ng,
+    const char *visitor, const char *const *texts, size_t ntexts,
+    enum store_cstatus *status, const char **reason)
+{
+	*status = CSTATUS_APPROVED;
+	*reason = "";
+	const char *mod = c->str[CONF_MODERATION];
+	if (strcmp(mod, "all") == 0) {
+		*status = CSTATUS_PENDING;
+		*reason = "all";
+	} else if (strcmp(mod, "first") == 0) {
+		bool known = false;
+		if (visitor == NULL || store_visitor_approved(st, visitor, &known) !=
+		    STORE_OK || !known) {
+			*status = CSTATUS_PENDING;
+			*reason = "first";
+		}
+	}
+	bool hit = false;
+	for (size_t i = 0; ng && i < ntexts && !hit; i++)
+		hit = texts[i] && guard_ngwords_match(ng, texts[i],
+		    strlen(texts[i]), NULL);
+	if (hit) {
+		if (strcmp(c->str[CONF_NG_ACTION], "reject") == 0)
+			return false;
+		*status = CSTATUS_PENDING;
+		*reason = "ngword";
+	}
+	return true;
+}

@@ -1,0 +1,125 @@
+/*
+ * store.h on SQLite: the reads `kiji export-wxr` pages through. Every
+ * walk is keyset on the primary key (id > last seen, LIMIT n), so a page
+ * costs the same at the end of a big site as at its start and memory
+ * holds one page; the caller wraps the walk in one read transaction
+ * (store_begin) for a consistent snapshot. Comments: sqlite_comments.c.
+ */
+#include "sqlite_int.h"
+
+#include <stdio.h>
+
+enum store_err
+store_export_article_ids(store *s, int64_t after, int64_t limit, arena *a,
+    int64_t **ids, size_t *n)
+{
+	struct conn *c = sq_conn_get(s);
+	struct q q = {0};
+	enum store_err e;
+	int64_t *v = NULL;
+	size_t cnt = 0, cap = 0;
+	*ids = NULL;
+	*n = 0;
+	if (c == NULL)
+		return STORE_ERROR;
+	if ((e = sq_open(&q, c, STMT_EXPORT_ARTICLE_IDS)) != STORE_OK)
+		goto err;
+	sq_int(&q, ":after", after);
+	sq_int(&q, ":limit", limit);
+	while (sq_row(&q, &e)) {
+		v = sq_grow(a, v, cnt, &cap, sizeof(*v));
+		v[cnt++] = sqlite3_column_int64(q.st, 0);
+	}
+	if (e == STORE_OK) {
+		*ids = v;
+		*n = cnt;
+	}
+err:
+	sq_close(&q);
+	return e;
+}
+
+enum store_err
+store_export_tags(store *s, int64_t after, int64_t limit, arena *a,
+    struct store_tag **out, size_t *n)
+{
+	struct conn *c = sq_conn_get(s);
+	struct q q = {0};
+	enum store_err e;
+	struct store_tag *v = NULL;
+	size_t cnt = 0, cap = 0;
+	*out = NULL;
+	*n = 0;
+	if (c == NULL)
+		return STORE_ERROR;
+	if ((e = sq_open(&q, c, STMT_EXPORT_TAGS)) != STORE_OK)
+		goto err;
+	sq_int(&q, ":after", after);
+	sq_int(&q, ":limit", limit);
+	while (sq_row(&q, &e)) {
+		v = sq_grow(a, v, cnt, &cap, sizeof(*v));
+		v[cnt].id = sqlite3_column_int64(q.st, 0);
+		v[cnt].slug = sq_col_str(a, q.st, 1);
+		v[cnt++].name = sq_col_str(a, q.st, 2);
+	}
+	if (e == STORE_OK) {
+		*out = v;
+		*n = cnt;
+	}
+err:
+	sq_close(&q);
+	return e;
+}
+
+/* A deferred BEGIN: the snapshot starts at the first read and, the
+ * database being in WAL mode, writers (a running server) go on. */
+enum store_err
+store_snapshot_begin(store *s)
+{
+	struct conn *c = sq_conn_get(s);
+	if (c == NULL)
+		return STORE_ERROR;
+	if (c->in_tx || !sqlite3_get_autocommit(c->db)) {
+		fprintf(stderr, "store: store_snapshot_begin inside a transaction\n");
+		return STORE_ERROR;
+	}
+	return sq_conn_run(c, STMT_BEGIN);
+}
+
+enum store_err
+store_snapshot_end(store *s)
+{
+	struct conn *c = sq_conn_get(s);
+	if (c == NULL)
+		return STORE_ERROR;
+	if (sqlite3_get_autocommit(c->db))
+		return STORE_OK; /* nothing open (or rolled back by an error) */
+	return sq_conn_run(c, STMT_COMMIT);
+}
+
+enum store_err
+store_export_author_ids(store *s, arena *a, int64_t **ids, size_t *n)
+{
+	struct conn *c = sq_conn_get(s);
+	struct q q = {0};
+	enum store_err e;
+	int64_t *v = NULL;
+	size_t cnt = 0, cap = 0;
+	*ids = NULL;
+	*n = 0;
+	if (c == NULL)
+		return STORE_ERROR;
+	if ((e = sq_open(&q, c, STMT_EXPORT_AUTHOR_IDS)) != STORE_OK)
+		goto err;
+	while (sq_row(&q, &e)) {
+		v = sq_grow(a, v, cnt, &cap, sizeof(*v));
+		v[cnt++] = sqlite3_column_int64(q.st, 0);
+	}
+	if (e == STORE_OK) {
+		*ids = v;
+		*n = cnt;
+	}
+err:
+	sq_close(&q);
+	return e;
+}
