@@ -1,4 +1,4 @@
-# kiji — plain Makefile. Targets: all run test bench fuzz lint install clean.
+# kiji — plain Makefile. Targets: all run test bench soak fuzz lint install clean.
 # SANITIZE=1 builds into build/asan with ASan+UBSan (what `make test` uses).
 
 CC      ?= cc
@@ -32,7 +32,7 @@ MAIN_OBJ := $(BUILD)/src/main.o
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all kiji run test unit deps test-deps bench fuzz lint install clean demo
+.PHONY: all kiji run test unit deps test-deps bench soak fuzz lint install clean demo
 all: kiji
 
 kiji: $(BUILD)/kiji
@@ -97,6 +97,12 @@ bench: deps
 	@scripts/deps.sh bench
 	@$(MAKE) --no-print-directory kiji
 	@bench/run.sh
+
+# `make soak`: ten minutes of readers, posters and likers beside every
+# abuse case at once, on the release build (tests/soak/soak.py).
+soak: deps
+	@$(MAKE) --no-print-directory kiji
+	@/usr/bin/python3 tests/soak/soak.py --duration $${SOAK_SECONDS:-600} --every 30
 
 fuzz:
 	@$(MAKE) --no-print-directory -f fuzz/Makefile
