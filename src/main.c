@@ -1351,6 +1351,9 @@ main(int argc, char **argv)
 		printf("kiji %s\n", KIJI_VERSION);
 		return 0;
 	}
+	/* A write past RLIMIT_FSIZE must fail (EFBIG: the store answers
+	 * STORE_FULL) rather than kill the process. */
+	signal(SIGXFSZ, SIG_IGN);
 	/* libcurl's global state, set up once before any thread starts */
 	if (!net_init()) {
 		fputs("kiji: libcurl initialisation failed\n", stderr);

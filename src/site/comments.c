@@ -52,7 +52,24 @@ static const struct {
 	[CE_BAD_JSON] = {400, "bad_json", "JSON の形式が正しくありません。"},
 	[CE_STORE] = {503, "unavailable",
 	    "ただいま混み合っています。少し待ってからもう一度送信してください。"},
+	/* not "busy": waiting a few seconds will not help, the operator must
+	 * free space or fix permissions; the text is kept (form re-shown) */
+	[CE_CANNOT_SAVE] = {503, "cannot_save",
+	    "サーバーの保存領域の問題で、ただいまコメントを保存できません。"
+	    "書いた内容は消えていません。時間をおいてもう一度送信してください。"},
 };
+
+enum cerr
+cerr_from_store(enum store_err e)
+{
+	switch (e) {
+	case STORE_OK: return CE_OK;
+	case STORE_INVALID: return CE_NO_PARENT;
+	case STORE_FULL:
+	case STORE_READONLY: return CE_CANNOT_SAVE;
+	default: return CE_STORE;
+	}
+}
 
 int
 cerr_status(enum cerr e)
@@ -244,8 +261,7 @@ post_finish(void *ctx)
 {
 	struct post *p = ctx;
 	struct req *q = &p->q;
-	enum cerr e = p->err == STORE_OK ? CE_OK :
-	    p->err == STORE_INVALID ? CE_NO_PARENT : CE_STORE;
+	enum cerr e = cerr_from_store(p->err);
 	if (e == CE_OK) {
 		site_sync(q->s, true); /* the next request must show it */
 		if (p->cm.status == CSTATUS_PENDING)
@@ -403,7 +419,8 @@ like_finish(void *ctx)
 	enum store_err e = p->err;
 	if (e != STORE_OK && e != STORE_CONFLICT && e != STORE_NOTFOUND) {
 		if (p->api)
-			api_error(q, CE_STORE);
+			api_error(q, e == STORE_INVALID ? CE_STORE :
+			    cerr_from_store(e));
 		else
 			site_error(q, 503);
 		return;

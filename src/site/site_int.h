@@ -234,6 +234,7 @@ enum cerr {
 	CE_CROSS_ORIGIN,
 	CE_BAD_JSON,
 	CE_STORE,         /* database busy or failing */
+	CE_CANNOT_SAVE,   /* database full or read-only: said plainly */
 	CE__MAX
 };
 
@@ -272,6 +273,8 @@ void writer_stop(struct writer *w);
 void writer_free(struct writer *w);
 
 int cerr_status(enum cerr e);
+/* The refusal a store error on a write means (CE_OK for STORE_OK). */
+enum cerr cerr_from_store(enum store_err e);
 const char *cerr_message(struct req *q, enum cerr e);
 const char *visitor_get(struct req *q, bool create);
 /* Whether the visitor has their own state (a pending comment, likes) on

@@ -47,12 +47,14 @@ static void
 writer_batch(struct writer *w, struct post *batch)
 {
 	bool tx = store_begin(w->st) == STORE_OK;
+	enum store_err e;
 	for (struct post *p = batch; p; p = p->next)
 		writer_apply(w->st, p);
-	if (tx && store_commit(w->st) != STORE_OK) {
+	if (tx && (e = store_commit(w->st)) != STORE_OK) {
 		store_rollback(w->st);
+		/* nothing of it reached the disk: say why (disk full...) */
 		for (struct post *p = batch; p; p = p->next)
-			p->err = STORE_ERROR; /* nothing of it reached the disk */
+			p->err = e;
 	}
 	/* Resuming hands the post back to its connection's thread: read
 	 * next before, the post may be gone after. */

@@ -13,11 +13,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <libgen.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -25,6 +28,8 @@
 #include <sqlite3.h>
 
 #define STORE_BUSY_MS 5000      /* wait this long for another writer */
+#define STORE_REOPEN_S 1        /* a connection that opened read-only tries
+                                 * again at most this often */
 
 /* Per connection: WAL survives in the file, the rest is per connection.
  * 4 MiB page cache per thread. Reads go through pread, not mmap: the
@@ -80,6 +85,8 @@ static const char *const err_names[STORE__MAX] = {
 	[STORE_INVALID] = "invalid value",
 	[STORE_BUSY] = "database busy",
 	[STORE_ERROR] = "database error",
+	[STORE_FULL] = "no space left for the database",
+	[STORE_READONLY] = "database is read-only",
 };
 
 /* Appends a formatted message to err when the caller gave one. */
@@ -95,11 +102,28 @@ errf(buf *err, const char *fmt, ...)
 }
 
 /* SQLite result code -> store_err. Extended codes are on, so unique and
- * primary-key violations can be told from CHECK/NOT NULL/foreign keys. */
+ * primary-key violations can be told from CHECK/NOT NULL/foreign keys.
+ * SQLite reports ENOSPC and short writes as SQLITE_FULL; other refused
+ * writes (EDQUOT, EFBIG, EROFS) come as SQLITE_IOERR, told apart by the
+ * system's errno: SQLite's own record of it (sqlite3_system_errno) is not
+ * kept on the commit path, so sys is errno as the failed step left it. */
 static enum store_err
-err_map(int rc)
+err_map(int rc, sqlite3 *db, int sys)
 {
+	if (db != NULL && sqlite3_system_errno(db) != 0)
+		sys = sqlite3_system_errno(db);
 	switch (rc & 0xff) {
+	case SQLITE_FULL:
+		return STORE_FULL;
+	case SQLITE_READONLY:
+		return STORE_READONLY;
+	case SQLITE_IOERR:
+	case SQLITE_CANTOPEN:
+		if (sys == ENOSPC || sys == EDQUOT || sys == EFBIG)
+			return STORE_FULL;
+		if (sys == EROFS || sys == EACCES || sys == EPERM)
+			return STORE_READONLY;
+		return STORE_ERROR;
 	case SQLITE_OK:
 	case SQLITE_ROW:
 	case SQLITE_DONE:
@@ -143,16 +167,30 @@ sq_enum_col(const char *const *names, int max, sqlite3_stmt *st, int col)
 /* ---- statements ------------------------------------------------------------- */
 
 /* Logs q's failure with the statement name and maps it. Conflicts are
- * ordinary answers (slug taken, like already there) and not logged. */
+ * ordinary answers (slug taken, like already there) and not logged. A
+ * failure that ended store_begin's transaction is kept for the calls that
+ * follow (they answer it rather than a bare error); a read-only one makes
+ * the connection reopen before the next call. */
 static enum store_err
 sq_fail(struct q *q)
 {
-	enum store_err e = err_map(q->rc);
+	struct conn *c = q->c;
+	enum store_err e = err_map(q->rc, c->db, q->sys_errno);
 	if (e == STORE_OK)
 		e = STORE_ERROR;
-	if (e != STORE_CONFLICT)
+	if (e == STORE_FULL || e == STORE_READONLY)
+		fprintf(stderr, "store: %s: cannot write %s: %s (%s; %s)\n",
+		    sq_stmts[q->id].name, c->s->path, store_strerror(e),
+		    sqlite3_errmsg(c->db), e == STORE_FULL ?
+		    "free some space: writes succeed again without a restart" :
+		    "make the file and its directory writable by kiji's user");
+	else if (e != STORE_CONFLICT)
 		fprintf(stderr, "store: %s: %s (%d)\n", sq_stmts[q->id].name,
-		    sqlite3_errmsg(q->c->db), q->rc);
+		    sqlite3_errmsg(c->db), q->rc);
+	if (c->in_tx && c->tx_err == STORE_OK && sqlite3_get_autocommit(c->db))
+		c->tx_err = e;
+	if (e == STORE_READONLY)
+		c->reopen = true;
 	return e;
 }
 
@@ -258,7 +296,9 @@ bool
 sq_row(struct q *q, enum store_err *e)
 {
 	if (q->rc == SQLITE_OK) {
+		errno = 0;
 		int rc = sqlite3_step(q->st);
+		q->sys_errno = errno;
 		if (rc == SQLITE_ROW) {
 			*e = STORE_OK;
 			return true;
@@ -445,10 +485,33 @@ sq_conn_run(struct conn *c, enum stmt id)
 	return e;
 }
 
+/* Seconds on the monotonic clock (reopen throttling). */
+static int64_t
+mono_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec;
+}
+
+/* The advice for a database this user cannot write, appended to err. */
+static void
+readonly_advice(const char *path, buf *err)
+{
+	errf(err, "cannot be written by this user (uid %u): kiji needs to "
+	    "write the database, its -wal and -shm files and their directory; "
+	    "give them to the user kiji runs as (chown USER %s %s-wal %s-shm "
+	    "and the directory) or run kiji as their owner", (unsigned)geteuid(),
+	    path, path, path);
+}
+
 /* Opens this thread's connection, sets it up and registers it in TLS and
- * in the store's list. NULL on failure, with a message in err. */
+ * in the store's list. NULL on failure, with a message in err. SQLite
+ * opens a file it may not write read-only without a word: the first
+ * connection (store_open) refuses that; a later one is kept for reading
+ * and marked to try again (the permissions may be fixed meanwhile). */
 static struct conn *
-conn_attach(store *s, buf *err)
+conn_attach(store *s, bool first, buf *err)
 {
 	struct conn *c = xcalloc(1, sizeof(*c));
 	struct q q = {0};
@@ -488,6 +551,14 @@ conn_attach(store *s, buf *err)
 		goto err;
 	}
 	sq_close(&q);
+	if (sqlite3_db_readonly(c->db, "main") == 1) {
+		if (first) {
+			readonly_advice(s->path, err);
+			goto err;
+		}
+		c->reopen = true;
+		c->reopen_at = mono_s() + STORE_REOPEN_S;
+	}
 
 	pthread_mutex_lock(&s->mu);
 	c->next = s->conns;
@@ -508,19 +579,47 @@ err:
 	return NULL;
 }
 
+/* Whether c is between calls: no transaction, no statement running. */
+static bool
+conn_idle(struct conn *c)
+{
+	if (c->in_tx || !sqlite3_get_autocommit(c->db))
+		return false;
+	for (sqlite3_stmt *p = sqlite3_next_stmt(c->db, NULL); p != NULL;
+	    p = sqlite3_next_stmt(c->db, p))
+		if (sqlite3_stmt_busy(p))
+			return false;
+	return true;
+}
+
 /* This thread's connection, opened on first use. NULL (logged) when it
- * cannot be opened. */
+ * cannot be opened. One that met a read-only database is replaced by a
+ * fresh one when idle (SQLite never upgrades a connection that opened
+ * read-only, nor one whose file was moved away), so fixing permissions
+ * needs no restart; when the new one cannot open the old one stays. */
 struct conn *
 sq_conn_get(store *s)
 {
-	struct conn *c = pthread_getspecific(s->key);
+	struct conn *c = pthread_getspecific(s->key), *old = NULL;
 	buf err;
-	if (c != NULL)
+	if (c != NULL && !c->reopen)
 		return c;
+	if (c != NULL) {
+		if (c->reopen_at > mono_s() || !conn_idle(c))
+			return c;
+		old = c;
+		old->reopen_at = mono_s() + STORE_REOPEN_S;
+	}
 	buf_init(&err, 1024);
-	c = conn_attach(s, &err);
-	if (c == NULL)
+	c = conn_attach(s, false, &err);
+	if (c == NULL) {
 		fprintf(stderr, "store: %s\n", buf_cstr(&err));
+		c = old;
+		if (old != NULL)
+			pthread_setspecific(s->key, old);
+	} else if (old != NULL) {
+		conn_destructor(old);
+	}
 	buf_free(&err);
 	return c;
 }
@@ -542,9 +641,7 @@ sq_tx_begin(struct conn *c, bool write, struct tx *t)
 	if (c->in_tx && autocommit) {
 		/* SQLite rolled store_begin's transaction back after an
 		 * error; writing on in autocommit would lose atomicity */
-		fprintf(stderr, "store: transaction was rolled back; "
-		    "call store_rollback\n");
-		return STORE_ERROR;
+		return c->tx_err != STORE_OK ? c->tx_err : STORE_ERROR;
 	}
 	t->outer = autocommit;
 	e = sq_conn_run(c, !t->outer ? STMT_SAVEPOINT
@@ -593,6 +690,7 @@ store_begin(store *s)
 	e = sq_conn_run(c, STMT_BEGIN_IMMEDIATE);
 	if (e == STORE_OK)
 		c->in_tx = true;
+	c->tx_err = STORE_OK;
 	return e;
 }
 
@@ -611,10 +709,10 @@ store_commit(store *s)
 		return STORE_ERROR;
 	}
 	if (sqlite3_get_autocommit(c->db)) {
+		/* an error ended it; that error was logged where it happened */
 		c->in_tx = false;
 		c->fts_n = 0;
-		fprintf(stderr, "store: transaction was rolled back earlier\n");
-		return STORE_ERROR;
+		return c->tx_err != STORE_OK ? c->tx_err : STORE_ERROR;
 	}
 	/* deferred index entries commit with their articles, never after */
 	if ((e = fts_flush(c)) != STORE_OK)
@@ -633,10 +731,6 @@ store_rollback(store *s)
 	enum store_err e = STORE_OK;
 	if (c == NULL)
 		return STORE_ERROR;
-	if (!c->in_tx) {
-		fprintf(stderr, "store: store_rollback without store_begin\n");
-		return STORE_ERROR;
-	}
 	if (!sqlite3_get_autocommit(c->db))
 		e = sq_conn_run(c, STMT_ROLLBACK);
 	c->in_tx = false;
@@ -769,6 +863,64 @@ file_create(const char *path, buf *err)
 	return true;
 }
 
+/*
+ * Whether this user may write what SQLite needs: the directory (the -wal
+ * and -shm files are made there, uploads are spooled there) and the files
+ * that exist. Said plainly here, because SQLite itself would open an
+ * unwritable file read-only and fail only at the first write.
+ */
+static bool
+files_writable(const char *path, buf *err)
+{
+	char *copy = xstrdup(path);
+	const char *dir = dirname(copy);
+	char side[PATH_MAX];
+	bool ok = true;
+	if (access(dir, W_OK | X_OK) != 0) {
+		errf(err, "the directory %s cannot be written by this user (uid "
+		    "%u): %s; SQLite keeps the database's -wal and -shm files "
+		    "beside it, so give the directory to the user kiji runs as "
+		    "(chown USER %s)", dir, (unsigned)geteuid(), strerror(errno),
+		    dir);
+		ok = false;
+	}
+	for (int i = 0; ok && i < 3; i++) {
+		snprintf(side, sizeof side, "%s%s", path,
+		    i == 0 ? "" : i == 1 ? "-wal" : "-shm");
+		if (access(side, F_OK) == 0 && access(side, W_OK) != 0) {
+			readonly_advice(path, err);
+			errf(err, " (%s: %s)", side, strerror(errno));
+			ok = false;
+		}
+	}
+	free(copy);
+	return ok;
+}
+
+/* The shared lock every open store holds on its file: kiji restore takes
+ * it exclusively, so it never writes under a server, and a server does not
+ * start in the middle of a restore. The kernel drops it when the process
+ * dies, kill -9 included. flock(2) locks are apart from the POSIX locks
+ * SQLite takes; the descriptor stays open until store_close, after
+ * SQLite's (closing any descriptor of the file drops POSIX locks). */
+static bool
+file_lock_shared(store *s, buf *err)
+{
+	s->lock_fd = open(s->path, O_RDONLY | O_CLOEXEC);
+	if (s->lock_fd < 0) {
+		errf(err, "%s: %s", s->path, strerror(errno));
+		return false;
+	}
+	if (flock(s->lock_fd, LOCK_SH | LOCK_NB) == 0)
+		return true;
+	if (errno == EWOULDBLOCK)
+		errf(err, "%s is being restored (kiji restore holds it); try "
+		    "again when the restore has finished", s->path);
+	else
+		errf(err, "%s: flock: %s", s->path, strerror(errno));
+	return false;
+}
+
 /* Applies every migration not yet recorded, each in its own IMMEDIATE
  * transaction (so two processes opening a new file at once apply each
  * migration once). Refuses a database from a newer kiji. */
@@ -857,17 +1009,20 @@ store_open(const char *path, buf *err)
 		errf(err, "SQLite was built without thread support");
 		return NULL;
 	}
-	if (!file_create(path, err))
+	if (!files_writable(path, err) || !file_create(path, err))
 		return NULL;
 	s = xcalloc(1, sizeof(*s));
 	s->path = xstrdup(path);
+	s->lock_fd = -1;
 	pthread_mutex_init(&s->mu, NULL);
+	if (!file_lock_shared(s, err))
+		goto err;
 	if (pthread_key_create(&s->key, conn_destructor) != 0) {
 		errf(err, "pthread_key_create failed");
 		goto err;
 	}
 	s->key_ok = true;
-	if ((c = conn_attach(s, err)) == NULL)
+	if ((c = conn_attach(s, true, err)) == NULL)
 		goto err;
 	if (migrate(c, err) != STORE_OK)
 		goto err;
@@ -894,6 +1049,8 @@ store_close(store *s)
 	}
 	pthread_mutex_unlock(&s->mu);
 	pthread_mutex_destroy(&s->mu);
+	if (s->lock_fd >= 0)
+		close(s->lock_fd); /* after SQLite's descriptors: see above */
 	free(s->path);
 	free(s);
 }

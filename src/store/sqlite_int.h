@@ -224,6 +224,9 @@ struct conn {
 	store *s;
 	sqlite3 *db;
 	bool in_tx;                    /* inside store_begin */
+	enum store_err tx_err;         /* what ended it, when SQLite did */
+	bool reopen;                   /* read-only: open anew when idle */
+	int64_t reopen_at;             /* not before this (monotonic s) */
 	bool fts_defer;                /* store_fts_defer is on */
 	int64_t *fts_ids;              /* articles whose index entry waits */
 	size_t fts_n, fts_cap;
@@ -237,6 +240,7 @@ struct store {
 	bool key_ok;
 	pthread_mutex_t mu;            /* guards conns and the job hook */
 	struct conn *conns;
+	int lock_fd;                   /* shared flock held while open */
 	void (*job_hook)(void *ctx);   /* store_job_hook: a job was added */
 	void *job_hook_ctx;
 };
@@ -248,6 +252,7 @@ struct q {
 	enum stmt id;
 	sqlite3_stmt *st;
 	int rc;
+	int sys_errno; /* errno after the last step (see err_map) */
 };
 
 /* A transaction or, nested in one, a savepoint. */

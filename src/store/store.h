@@ -24,13 +24,21 @@ enum store_err {
 	STORE_INVALID,  /* a value the schema refuses (bad enum, bad parent) */
 	STORE_BUSY,     /* database locked past the busy timeout */
 	STORE_ERROR,    /* anything else; details logged */
+	STORE_FULL,     /* no space left (disk full, quota, file size limit):
+	                 * later writes may succeed once space is freed */
+	STORE_READONLY, /* the database cannot be written (permissions, a
+	                 * read-only file system); the connection is reopened
+	                 * before the next call, so fixing it needs no restart */
 	STORE__MAX
 };
 
 typedef struct store store;
 
 /* Opens (creating, mode 0600) and migrates the database. NULL on failure,
- * with a message in err. */
+ * with a message in err; a file or directory this user cannot write is
+ * refused with a message saying how to fix it (SQLite would quietly open
+ * it read-only). Holds a shared flock(2) on the file until store_close,
+ * which kiji restore's exclusive one waits for (see store_restore). */
 store *store_open(const char *path, buf *err);
 /* NULL-safe; closes every thread's connection, so call it once the other
  * threads are done with the store (joined, or at least idle). */
@@ -40,6 +48,9 @@ const char *store_strerror(enum store_err e);
 /* Wraps many writes in one transaction (demo, import). Per thread. */
 enum store_err store_begin(store *s);
 enum store_err store_commit(store *s);
+/* Ends what store_begin started; a no-op (OK) when SQLite already ended it
+ * (a failed commit or a disk-full error rolls back on its own), so callers
+ * may always roll back after a failure. */
 enum store_err store_rollback(store *s);
 
 /* A number that changes whenever another connection (process) commits;
