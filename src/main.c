@@ -51,6 +51,8 @@ static const char usage_main[] =
     "  import-wxr  import a WordPress export (WXR) into a site\n"
     "  export-wxr  write the site as a WordPress export (WXR) to stdout\n"
     "  pings     list the TrackBacks, Pingbacks and Webmentions sent\n"
+    "  backup    copy a site while it is served\n"
+    "  restore   replace a stopped site with a backup\n"
     "\n"
     "Run 'kiji <command> --help' for a command's options. --db FILE may\n"
     "stand anywhere on the line; every command but init and demo needs\n"
@@ -1174,6 +1176,88 @@ cmd_init(int argc, char **argv)
 	return 0;
 }
 
+static const char usage_backup[] =
+    "usage: kiji backup --db FILE [--force] [--without-addresses] OUT.db\n"
+    "\n"
+    "Copies the site in FILE to OUT.db (mode 0600) while it is being served:\n"
+    "one consistent snapshot, images included (they live in the database);\n"
+    "writers are not held up. The copy holds everything the database holds,\n"
+    "commenters' e-mail and IP addresses too: keep it as safe as FILE.\n"
+    "\n"
+    "  --db FILE             the site's database (required)\n"
+    "  --force               replace OUT.db if it exists\n"
+    "  --without-addresses   blank commenters' e-mail and IP addresses in\n"
+    "                        the copy (a restore then lacks them)\n"
+    "  -h, --help            this help\n";
+
+static const char usage_restore[] =
+    "usage: kiji restore --db FILE BACKUP.db\n"
+    "\n"
+    "Replaces the site in FILE (created if missing) with BACKUP.db, made by\n"
+    "'kiji backup'. BACKUP.db must pass SQLite's integrity check and come\n"
+    "from this kiji or an older one (it is migrated). Refused while a kiji\n"
+    "server (or another kiji command) has FILE open: stop it first.\n"
+    "\n"
+    "  --db FILE   the site's database (required)\n"
+    "  -h, --help  this help\n";
+
+/* kiji backup and kiji restore: the store does the work (store_backup,
+ * store_restore); exit 1 with its reason on failure. */
+static int
+cmd_backup_restore(int argc, char **argv, bool restore)
+{
+	static const struct option opts[] = {
+		{"db", required_argument, NULL, 'd'},
+		{"force", no_argument, NULL, 'f'},
+		{"without-addresses", no_argument, NULL, 'w'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *cmd = restore ? "restore" : "backup", *db = NULL;
+	struct store_backup_opts o = {0};
+	int c;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd': db = optarg; break;
+		case 'f': o.force = true; break;
+		case 'w': o.without_addresses = true; break;
+		case 'h': fputs(restore ? usage_restore : usage_backup, stdout);
+			return 0;
+		case ':': die_usage(cmd, "%s needs a value", argv[optind - 1]);
+		default: die_usage(cmd, "unknown option %s", argv[optind - 1]);
+		}
+	}
+	if (restore && (o.force || o.without_addresses))
+		die_usage(cmd, "--force and --without-addresses are backup options");
+	if (db == NULL)
+		die_usage(cmd, "--db FILE is required");
+	if (optind + 1 != argc)
+		die_usage(cmd, "say one %s file", restore ? "BACKUP.db" : "OUT.db");
+	const char *file = argv[optind];
+	struct stat sb;
+	if (!restore && stat(db, &sb) != 0) {
+		fprintf(stderr, "kiji backup: %s: no such site\n", db);
+		return EXIT_USAGE;
+	}
+	buf err;
+	buf_init(&err, 4096);
+	enum store_err e = restore ? store_restore(db, file, &err) :
+	    store_backup(db, file, &o, &err);
+	if (e == STORE_OK && restore) {
+		store *st = open_store(db); /* migrates an older backup */
+		e = st != NULL ? STORE_OK : STORE_ERROR;
+		store_close(st);
+	}
+	if (e != STORE_OK && err.len > 0)
+		fprintf(stderr, "kiji %s: %s\n", cmd, buf_cstr(&err));
+	else if (e == STORE_OK)
+		fprintf(stderr, "kiji %s: %s %s\n", cmd, restore ?
+		    "restored from" : "copied to", file);
+	buf_free(&err);
+	return e == STORE_OK ? 0 : e == STORE_CONFLICT ? EXIT_USAGE : 1;
+}
+
 static const char usage_post[] =
     "usage: kiji post --db FILE new FILE.md\n"
     "       kiji post --db FILE edit ID FILE.md\n"
@@ -1381,6 +1465,8 @@ main(int argc, char **argv)
 		return cmd_user(argc - 1, argv + 1);
 	if (strcmp(cmd, "pings") == 0)
 		return cmd_pings(argc - 1, argv + 1);
+	if (strcmp(cmd, "backup") == 0 || strcmp(cmd, "restore") == 0)
+		return cmd_backup_restore(argc - 1, argv + 1, cmd[0] == 'r');
 	fprintf(stderr, "kiji: unknown command %s (see 'kiji --help')\n", cmd);
 	return EXIT_USAGE;
 }

@@ -832,8 +832,8 @@ store_fts_defer(store *s, bool on)
  * use the umask, and the file holds secrets); an existing empty file is
  * new too and gets the same mode. SQLite gives -wal/-shm the file's mode.
  */
-static bool
-file_create(const char *path, buf *err)
+bool
+sq_file_create(const char *path, buf *err)
 {
 	struct stat st;
 	int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
@@ -897,6 +897,25 @@ files_writable(const char *path, buf *err)
 	return ok;
 }
 
+/* See sqlite_int.h. */
+int
+sq_file_lock(const char *path, int op, buf *err)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		errf(err, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (flock(fd, op | LOCK_NB) == 0)
+		return fd;
+	int saved = errno;
+	if (saved != EWOULDBLOCK)
+		errf(err, "%s: flock: %s", path, strerror(saved));
+	close(fd);
+	errno = saved;
+	return -1;
+}
+
 /* The shared lock every open store holds on its file: kiji restore takes
  * it exclusively, so it never writes under a server, and a server does not
  * start in the middle of a restore. The kernel drops it when the process
@@ -906,19 +925,11 @@ files_writable(const char *path, buf *err)
 static bool
 file_lock_shared(store *s, buf *err)
 {
-	s->lock_fd = open(s->path, O_RDONLY | O_CLOEXEC);
-	if (s->lock_fd < 0) {
-		errf(err, "%s: %s", s->path, strerror(errno));
-		return false;
-	}
-	if (flock(s->lock_fd, LOCK_SH | LOCK_NB) == 0)
-		return true;
-	if (errno == EWOULDBLOCK)
+	s->lock_fd = sq_file_lock(s->path, LOCK_SH, err);
+	if (s->lock_fd < 0 && errno == EWOULDBLOCK)
 		errf(err, "%s is being restored (kiji restore holds it); try "
 		    "again when the restore has finished", s->path);
-	else
-		errf(err, "%s: flock: %s", s->path, strerror(errno));
-	return false;
+	return s->lock_fd >= 0;
 }
 
 /* Applies every migration not yet recorded, each in its own IMMEDIATE
@@ -1009,7 +1020,7 @@ store_open(const char *path, buf *err)
 		errf(err, "SQLite was built without thread support");
 		return NULL;
 	}
-	if (!files_writable(path, err) || !file_create(path, err))
+	if (!files_writable(path, err) || !sq_file_create(path, err))
 		return NULL;
 	s = xcalloc(1, sizeof(*s));
 	s->path = xstrdup(path);

@@ -208,6 +208,12 @@ enum stmt {
 	STMT_SEARCH,
 	STMT_SEARCH_COUNT,
 	STMT_ARTICLE_DELETE,
+	/* backups, restores, privacy (sqlite_backup.c) */
+	STMT_INTEGRITY_CHECK,
+	STMT_SECURE_DELETE,
+	STMT_JOURNAL_MEMORY,
+	STMT_FORGET_ADDRESSES,
+	STMT_COMMENTS_FORGET_IPS,
 	STMT__MAX
 };
 
@@ -302,6 +308,15 @@ struct conn *sq_conn_get(store *s);
 enum store_err sq_conn_run(struct conn *c, enum stmt id);
 enum store_err sq_tx_begin(struct conn *c, bool write, struct tx *t);
 enum store_err sq_tx_end(struct conn *c, struct tx *t, enum store_err e);
+
+/* ---- files (sqlite.c) ----------------------------------------------------------- */
+
+/* Creates path mode 0600 unless it exists (an empty one is made 0600). */
+bool sq_file_create(const char *path, buf *err);
+/* Opens path and takes flock(2) op (LOCK_SH or LOCK_EX) without waiting;
+ * the descriptor (to close when done), or -1 with errno EWOULDBLOCK when
+ * another process holds a conflicting lock, or another errno (in err). */
+int sq_file_lock(const char *path, int op, buf *err);
 
 /* ---- shared between the areas ---------------------------------------------- */
 

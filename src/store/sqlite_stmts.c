@@ -114,6 +114,18 @@ const struct sq_stmt sq_stmts[STMT__MAX] = {
 	    "version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)"),
 	S(MIGRATIONS_MAX,
 	    "SELECT COALESCE(MAX(version), 0) FROM schema_migrations"),
+	/* backups and restores (sqlite_backup.c): at most 20 problems */
+	S(INTEGRITY_CHECK, "PRAGMA integrity_check(20)"),
+	/* freed cells are zeroed, so blanked addresses leave no trace */
+	S(SECURE_DELETE, "PRAGMA secure_delete = ON"),
+	/* a copy's journal never reaches the disk (with the old values) */
+	S(JOURNAL_MEMORY, "PRAGMA journal_mode = MEMORY"),
+	S(FORGET_ADDRESSES,
+	    "UPDATE comments SET email = '', ip = ''"
+	    " WHERE email <> '' OR ip <> ''"),
+	/* privacy.ip_days: commenters' addresses kept only so long */
+	S(COMMENTS_FORGET_IPS,
+	    "UPDATE comments SET ip = '' WHERE ip <> '' AND created_at < :before"),
 	S(MIGRATION_HAS, "SELECT 1 FROM schema_migrations WHERE version = :v"),
 	S(MIGRATION_RECORD,
 	    "INSERT INTO schema_migrations(version, applied_at) VALUES (:v, :now)"),

@@ -60,6 +60,34 @@ int64_t store_data_version(store *s);
 /* The journal mode and synchronous level actually in force ("wal", 2). */
 enum store_err store_durability(store *s, buf *journal_mode, int *synchronous);
 
+/* ---- backups (sqlite_backup.c) -------------------------------------------- */
+
+struct store_backup_opts {
+	bool force;              /* replace an existing out */
+	bool without_addresses;  /* blank commenters' e-mail and IP addresses
+	                          * in the copy (comments.email, comments.ip) */
+};
+/*
+ * Copies the database at path to out while others keep using it: one
+ * read snapshot (WAL: writers go on), copied a chunk of pages at a time
+ * with SQLite's backup API into a temporary file beside out (mode 0600),
+ * checked (integrity_check) and then linked to out, or renamed over it
+ * with force. The copy is a single file (rollback journal mode). Images
+ * live in the database and come along. STORE_CONFLICT when out exists and
+ * !force; other failures say why in err.
+ */
+enum store_err store_backup(const char *path, const char *out,
+    const struct store_backup_opts *o, buf *err);
+/*
+ * Replaces the database at path (created 0600 when missing) with the
+ * backup's content. The backup must pass integrity_check and be no newer
+ * than this kiji (STORE_INVALID, why in err); STORE_BUSY when a kiji
+ * process has path open (its shared flock: a running server), so nothing
+ * is written under it. The caller opens the result with store_open,
+ * which migrates an older backup.
+ */
+enum store_err store_restore(const char *path, const char *backup, buf *err);
+
 /* ---- settings ------------------------------------------------------------ */
 
 /* Settings are (key, value) text pairs; defaults live in site/, not here. */

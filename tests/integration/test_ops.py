@@ -185,3 +185,156 @@ def test_disk_full_is_said_plainly_keeps_the_text_and_recovers_without_restart()
     assert "without store_begin" not in log, "misleading rollback message:\n" + log[-2000:]
     rows = s.sql("SELECT COUNT(*) FROM comments WHERE body = ?", (body,))
     assert rows[0][0] == 0, "the refused comment was stored anyway"
+
+
+# ---- backups and restores ------------------------------------------------------------
+
+def backup_server():
+    return kiji.server("ops-backup", articles=20, comments=6, seed=41,
+                       settings={"comments.rate_per_minute": "0"})
+
+
+class Posters:
+    """Threads posting comments until stopped (bounded): every 303 is
+    logged as (comment id, body) in the order acknowledged."""
+
+    def __init__(self, s, aids, n=2, limit=400):
+        self.lock = threading.Lock()
+        self.acked = []
+        self.bad = []
+        self.stop = threading.Event()
+        self.threads = [threading.Thread(target=self._run, args=(s, aids, i, limit), daemon=True)
+                        for i in range(n)]
+        for t in self.threads:
+            t.start()
+
+    def _run(self, s, aids, i, limit):
+        v = Visitor(s)
+        toks = {a: tc.token_of(v, a) for a in aids}
+        for seq in range(limit):
+            if self.stop.is_set():
+                return
+            aid = aids[seq % len(aids)]
+            body = "backup load %d-%d %s" % (i, seq, tc.mark())
+            r = tc.post(v, aid, body, token=toks[aid])
+            with self.lock:
+                if r.status == 303:
+                    self.acked.append((tc.posted(r, aid), body))
+                else:
+                    self.bad.append((r.status, r.text[:200]))
+
+    def count(self):
+        with self.lock:
+            return len(self.acked)
+
+    def wait_for(self, n, timeout=60.0):
+        deadline = time.monotonic() + timeout
+        while self.count() < n and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert self.count() >= n, "only %d comments acknowledged" % self.count()
+
+    def finish(self):
+        self.stop.set()
+        for t in self.threads:
+            t.join(60)
+        assert not any(t.is_alive() for t in self.threads), "posters did not stop"
+        assert not self.bad, "posts refused during the backup: %s" % self.bad[:3]
+
+
+def open_ro(path):
+    return sqlite3.connect("file:%s?mode=ro" % path, uri=True, timeout=10)
+
+
+def test_backup_while_serving_holds_every_comment_acknowledged_before_it():
+    s = backup_server()
+    aids = tc.open_articles(s)[:3]
+    out = s.tmp / "copy.db"
+    p = Posters(s, aids)
+    try:
+        p.wait_for(30)
+        with p.lock:
+            before = list(p.acked)
+        r = s.cli("backup", str(out))
+        p.wait_for(len(before) + 10)  # the site kept taking comments
+    finally:
+        p.finish()
+    assert "copied to" in r.stderr, r.stderr
+    assert (os.stat(out).st_mode & 0o777) == 0o600, "backup mode %o" % (os.stat(out).st_mode & 0o777)
+    assert not Path(str(out) + "-wal").exists(), "the backup is not one file"
+    con = open_ro(out)
+    try:
+        assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        have = dict(con.execute("SELECT id, body FROM comments").fetchall())
+        media = con.execute("SELECT COUNT(*) FROM media").fetchone()[0]
+        ips = con.execute("SELECT COUNT(*) FROM comments WHERE ip <> ''").fetchone()[0]
+    finally:
+        con.close()
+    lost = [(cid, body) for cid, body in before if have.get(cid) != body]
+    assert not lost, "%d of %d comments acknowledged before the backup missing from it: %s" % (
+        len(lost), len(before), lost[:3])
+    assert media == s.sql("SELECT COUNT(*) FROM media")[0][0], "images missing from the backup"
+    assert ips > 0, "a default backup must keep commenters' addresses (faithful restore)"
+    print("    backup: %d comments acknowledged before it, all in the copy; %d during it" % (
+        len(before), len(p.acked) - len(before)))
+
+    # an existing OUT is kept unless --force
+    r = s.cli("backup", str(out), check=False)
+    assert r.returncode == 2 and "exists" in r.stderr, (r.returncode, r.stderr)
+    s.cli("backup", "--force", "--without-addresses", str(out))
+    con = open_ro(out)
+    try:
+        left = con.execute("SELECT COUNT(*) FROM comments WHERE ip <> '' OR email <> ''").fetchone()[0]
+        n = con.execute("SELECT COUNT(*) FROM comments").fetchone()[0]
+    finally:
+        con.close()
+    assert left == 0 and n >= len(before), "--without-addresses left %d addresses" % left
+    some_ip = s.sql("SELECT ip FROM comments WHERE ip <> '' LIMIT 1")[0][0]
+    assert some_ip.encode() not in out.read_bytes(), \
+        "--without-addresses: %s still in the file's free space" % some_ip
+
+
+def test_restore_refused_while_served_checks_the_backup_and_works_when_stopped():
+    s = kiji.server("ops-restore", articles=8, comments=3, seed=43,
+                    settings={"comments.rate_per_minute": "0"})
+    aid = tc.open_articles(s)[0]
+    b = s.tmp / "b.db"
+    s.cli("backup", str(b))
+    n_backup = s.sql("SELECT COUNT(*) FROM comments")[0][0]
+    later = "after the backup " + tc.mark()
+    cid = tc.new_comment(Visitor(s), aid, later)
+
+    r = s.cli("restore", str(b), check=False)
+    assert r.returncode != 0 and "in use" in r.stderr, \
+        "restore while serving: exit %d\n%s" % (r.returncode, r.stderr)
+    assert s.sql("SELECT body FROM comments WHERE id = ?", (cid,))[0][0] == later, \
+        "a refused restore changed the database"
+
+    bad = s.tmp / "newer.db"
+    shutil.copy(b, bad)
+    con = sqlite3.connect(str(bad))
+    con.execute("INSERT INTO schema_migrations(version, applied_at) VALUES (999, 0)")
+    con.commit()
+    con.close()
+    broken = s.tmp / "broken.db"
+    data = bytearray(b.read_bytes())
+    for off in range(4096 * 3, len(data) - 4096, 4096 * 7):  # pages, not the header
+        data[off:off + 64] = b"\xff" * 64
+    broken.write_bytes(bytes(data))
+
+    s.kill()  # kill -9: the kernel drops its lock
+    r = s.cli("restore", str(bad), check=False)
+    assert r.returncode != 0 and "newer kiji" in r.stderr, (r.returncode, r.stderr)
+    r = s.cli("restore", str(broken), check=False)
+    assert r.returncode != 0 and r.stderr.strip(), "a damaged backup was restored"
+    assert s.sql("SELECT COUNT(*) FROM comments WHERE id = ?", (cid,))[0][0] == 1, \
+        "a refused restore changed the database"
+
+    r = s.cli("restore", str(b))
+    assert "restored from" in r.stderr, r.stderr
+    s.start()
+    assert s.sql("SELECT COUNT(*) FROM comments")[0][0] == n_backup
+    page = Visitor(s).page("/articles/%d" % aid).text
+    assert later not in page, "the restored site still shows a comment made after the backup"
+    assert s.sql("PRAGMA integrity_check")[0][0] == "ok"
+    # and it takes new comments
+    tc.new_comment(Visitor(s), aid, "after the restore " + tc.mark())
