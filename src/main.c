@@ -166,6 +166,7 @@ static const struct jobs_kind_def serve_jobs[] = {
 	{"pings", net_send_pings}, /* an article's links → one "ping" each */
 	{"ping", net_send_ping},   /* notify one link target */
 	{"webmention", site_job_webmention}, /* verify one received */
+	{"privacy", site_job_privacy}, /* daily: old commenters' IPs erased */
 };
 
 static int
@@ -237,6 +238,9 @@ cmd_serve(int argc, char **argv)
 		fprintf(stderr, "kiji: %s\n", buf_cstr(&err));
 		goto out;
 	}
+	if (site_privacy_schedule(st, text_now()) != STORE_OK)
+		fprintf(stderr, "kiji: privacy: cannot schedule the daily job; "
+		    "old IP addresses stay until the next start\n");
 	fprintf(stderr, "kiji: serving %s on http://%s (Ctrl-C stops)\n", db,
 	    listen);
 	int sig = 0;

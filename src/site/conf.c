@@ -130,6 +130,9 @@ const struct conf_def conf_defs[CONF__MAX] = {
 	    "shows YouTube videos from youtube-nocookie.com in a sandboxed "
 	    "frame; stored HTML stays a link). On needs a restart (the CSP's "
 	    "frame-src is read at start); off applies at once"},
+	[CONF_PRIVACY_IP_DAYS] = {"privacy.ip_days", CONF_INT, "90", 0, 36500,
+	    NULL, "days commenters' IP addresses are kept; a daily job erases "
+	    "older ones (0 = keep them)"},
 };
 
 enum conf_key

@@ -75,6 +75,7 @@ enum conf_key {
 	CONF_PINGS_FETCH_TIMEOUT, /* pings.fetch_timeout: s per source fetch */
 	CONF_PINGS_HOST_RATE,     /* pings.fetches_per_host_minute */
 	CONF_EMBEDS,         /* content.embeds: off | youtube (CSP at start) */
+	CONF_PRIVACY_IP_DAYS,/* privacy.ip_days: commenters' IPs kept, 0 = ever */
 	CONF__MAX
 };
 
@@ -161,6 +162,19 @@ void site_http_config(site *s, struct http_config *cfg);
  */
 enum jobs_outcome site_job_webmention(store *st, const char *payload,
     int64_t now, buf *err);
+
+/* ---- privacy (privacy.c) ------------------------------------------------------ */
+
+/*
+ * The daily "privacy" job (payload {}, key "privacy:" and the UTC day
+ * number): erases the IP addresses of comments older than privacy.ip_days
+ * (read from st; 0 keeps them), then adds the next day's job. Idempotent.
+ */
+enum jobs_outcome site_job_privacy(store *st, const char *payload,
+    int64_t now, buf *err);
+/* Makes sure today's "privacy" job exists (kiji serve calls it at start:
+ * a server that was down over midnight catches up). */
+enum store_err site_privacy_schedule(store *st, int64_t now);
 
 /* ---- demo site (demo.c) ----------------------------------------------------- */
 

@@ -1,5 +1,5 @@
 /*
- * store.h on SQLite: backups and restores. Both work on files rather than
+ * store.h on SQLite: backups and restores, and forgetting addresses. Both work on files rather than
  * on an open store (a backup reads a database a server is using, a restore
  * writes one nobody may be using), so they hold their own connections;
  * their SQL still comes from the statement table.
@@ -275,5 +275,26 @@ out:
 	sqlite3_close(src);
 	if (lock >= 0)
 		close(lock); /* after SQLite's descriptors (POSIX locks) */
+	return e;
+}
+
+/* One statement: the index-free scan is fine once a day. */
+enum store_err
+store_comments_forget_ips(store *s, int64_t before, int64_t *n)
+{
+	struct conn *c = sq_conn_get(s);
+	struct q q = {0};
+	enum store_err e;
+	if (n != NULL)
+		*n = 0;
+	if (c == NULL)
+		return STORE_ERROR;
+	if ((e = sq_open(&q, c, STMT_COMMENTS_FORGET_IPS)) != STORE_OK)
+		goto err;
+	sq_int(&q, ":before", before);
+	if ((e = sq_exec(&q)) == STORE_OK && n != NULL)
+		*n = sqlite3_changes(c->db);
+err:
+	sq_close(&q);
 	return e;
 }

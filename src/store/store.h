@@ -88,6 +88,11 @@ enum store_err store_backup(const char *path, const char *out,
  */
 enum store_err store_restore(const char *path, const char *backup, buf *err);
 
+/* Blanks the IP address of every comment created before `before`; *n
+ * (when not NULL) is how many were blanked. */
+enum store_err store_comments_forget_ips(store *s, int64_t before,
+    int64_t *n);
+
 /* ---- settings ------------------------------------------------------------ */
 
 /* Settings are (key, value) text pairs; defaults live in site/, not here. */

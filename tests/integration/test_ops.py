@@ -338,3 +338,95 @@ def test_restore_refused_while_served_checks_the_backup_and_works_when_stopped()
     assert s.sql("PRAGMA integrity_check")[0][0] == "ok"
     # and it takes new comments
     tc.new_comment(Visitor(s), aid, "after the restore " + tc.mark())
+
+
+# ---- privacy: commenters' addresses, the site secret --------------------------------
+
+DAY = 86400
+
+
+def _aged(s, days, ip):
+    """Makes one comment `days` old with address ip; returns its id."""
+    con = sqlite3.connect(str(s.db), timeout=10)
+    try:
+        cid = con.execute("SELECT id FROM comments WHERE type = 'comment' AND ip NOT LIKE '198.51.100.%' "
+                          "ORDER BY id LIMIT 1").fetchone()[0]
+        con.execute("UPDATE comments SET created_at = ?, ip = ? WHERE id = ?",
+                    (int(time.time()) - days * DAY, ip, cid))
+        con.commit()
+    finally:
+        con.close()
+    return cid
+
+
+def _wait_job_done(s, key):
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        rows = s.sql("SELECT done_at, last_error FROM jobs WHERE dedup_key = ?", (key,))
+        if rows and rows[0][0]:
+            assert rows[0][1] == "", "job %s failed: %s" % (key, rows[0][1])
+            return
+        time.sleep(0.1)
+    raise AssertionError("job %s did not run within 30 s" % key)
+
+
+def test_commenters_ip_addresses_are_erased_after_privacy_ip_days():
+    s = kiji.server("ops-privacy", start=False, articles=6, comments=4, seed=47)
+    assert s.config_get("privacy.ip_days") == "90"
+    old = _aged(s, 91, "198.51.100.91")
+    recent = _aged(s, 89, "198.51.100.89")
+    s.start()
+    today = int(time.time()) // DAY
+    _wait_job_done(s, "privacy:%d" % today)
+    ip = dict((r[0], r[1]) for r in s.sql("SELECT id, ip FROM comments WHERE id IN (?, ?)", (old, recent)))
+    assert ip[old] == "", "a 91-day-old comment keeps its IP address %r" % ip[old]
+    assert ip[recent] == "198.51.100.89", "an 89-day-old comment lost its IP address"
+    stale = s.sql("SELECT COUNT(*) FROM comments WHERE ip <> '' AND created_at < ?",
+                  (int(time.time()) - 90 * DAY,))[0][0]
+    assert stale == 0, "%d comments older than 90 days keep their IP address" % stale
+    nxt = s.sql("SELECT run_at FROM jobs WHERE dedup_key = ?", ("privacy:%d" % (today + 1),))
+    assert nxt and nxt[0][0] == (today + 1) * DAY, "tomorrow's privacy job is not scheduled: %r" % nxt
+
+    # 0 keeps them: the next run (a new day's job, here added by a restart
+    # after the day's key is made to look new) leaves addresses alone
+    s.stop()
+    s.config_set("privacy.ip_days", "0")
+    kept = _aged(s, 400, "198.51.100.40")
+    con = sqlite3.connect(str(s.db), timeout=10)
+    con.execute("DELETE FROM jobs WHERE dedup_key = ?", ("privacy:%d" % today,))
+    con.commit()
+    con.close()
+    s.start()
+    _wait_job_done(s, "privacy:%d" % today)
+    assert s.sql("SELECT ip FROM comments WHERE id = ?", (kept,))[0][0] == "198.51.100.40", \
+        "privacy.ip_days=0 erased an address"
+    r = s.cli("config", "set", "privacy.ip_days", "-1", check=False)
+    assert r.returncode != 0, "privacy.ip_days=-1 accepted"
+
+
+def test_site_secret_never_shown():
+    import admin_client
+    s = kiji.server("ops-secret", articles=4, comments=2, seed=53,
+                    settings={"http.trusted_proxies": "127.0.0.1"})
+    secret = s.secret().hex()
+    shown = {}
+    shown["config list"] = s.cli("config", "list").stdout
+    r = s.cli("config", "get", "secret.key", check=False)
+    assert r.returncode != 0, "config get secret.key answered"
+    shown["config get secret.key"] = r.stdout + r.stderr
+    r = s.cli("config", "set", "secret.key", "00" * 32, check=False)
+    assert r.returncode != 0, "config set secret.key accepted"
+    shown["export-wxr"] = s.cli("export-wxr").stdout
+    name, pw = admin_client.user(s, "admin", "secret")
+    ed = admin_client.Editor(s)
+    ed.login(name, pw)
+    shown["/admin/settings"] = ed.page("/admin/settings").text
+    v = Visitor(s)
+    aid = tc.open_articles(s)[0]
+    tc.new_comment(v, aid, "secret test " + tc.mark())
+    shown["article page"] = v.page("/articles/%d" % aid).text
+    shown["serve log"] = s.read_stderr()
+    for where, text in shown.items():
+        assert secret.lower() not in text.lower(), "the site secret appears in %s" % where
+        assert secret[:16].lower() not in text.lower(), "part of the site secret appears in %s" % where
+    assert "secret.key" not in shown["config list"], "config list names secret.key"
