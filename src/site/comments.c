@@ -30,6 +30,15 @@ static const struct {
 	    "名前が長すぎます。%ld文字以内にしてください。"},
 	[CE_BAD_TEXT] = {400, "invalid_text",
 	    "使用できない文字(制御文字や不正な文字コード)が含まれています。"},
+	[CE_MARKS] = {422, "too_many_marks",
+	    "濁点やアクセント記号などの結合文字が続きすぎている箇所があります。"
+	    "続けて使えるのは30個までです。"},
+	[CE_NICK_BIDI] = {422, "nickname_bidi",
+	    "名前に文字の表示方向を変える制御文字は使えません。"},
+	[CE_NICK_BLANK] = {422, "nickname_invisible",
+	    "名前が空白や見えない文字だけになっています。名前を入力するか、空欄のまま送信してください。"},
+	[CE_NICK_CONFUSABLE] = {422, "nickname_confusable",
+	    "この名前は既定の名前(%s)や運営者の名前と紛らわしいため使えません。別の名前にしてください。"},
 	[CE_NO_PARENT] = {422, "unknown_parent",
 	    "返信先のコメントが見つかりません。"},
 	[CE_TOKEN_MISSING] = {403, "token_missing",
@@ -87,6 +96,9 @@ cerr_message(struct req *q, enum cerr e)
 	if (e == CE_NICK_LONG)
 		return arena_printf(q->r->a, cerr_info[e].ja,
 		    q->c->num[CONF_MAX_NICKNAME]);
+	if (e == CE_NICK_CONFUSABLE)
+		return arena_printf(q->r->a, cerr_info[e].ja,
+		    q->c->str[CONF_DEFAULT_NAME]);
 	return cerr_info[e].ja;
 }
 
@@ -204,19 +216,34 @@ comment_check(struct req *q, const struct store_article *art,
 		if (q->r->now - t < c->num[CONF_MIN_FILL])
 			return CE_TOO_FAST;
 	}
-	const char *nick = screen_text(q->r->a, in->nickname ? in->nickname : "",
-	    false);
-	const char *body = screen_text(q->r->a, in->body ? in->body : "", true);
+	/* Sizes first, on the raw bytes: nothing is normalised (or even
+	 * scanned twice) past what the limits allow. */
+	const char *nick_in = in->nickname ? in->nickname : "";
+	const char *body_in = in->body ? in->body : "";
+	if (strlen(body_in) > TEXT_RAW_BYTES(c->num[CONF_MAX_COMMENT]))
+		return CE_BODY_LONG;
+	if (strlen(nick_in) > TEXT_RAW_BYTES(c->num[CONF_MAX_NICKNAME]))
+		return CE_NICK_LONG;
+	enum text_bad nbad, bbad;
+	const char *nick = screen_text(q->r->a, nick_in, false, &nbad);
+	const char *body = screen_text(q->r->a, body_in, true, &bbad);
 	if (nick == NULL || body == NULL)
-		return CE_BAD_TEXT;
+		return (nbad == TEXT_GOOD || nbad == TEXT_BAD_MARKS) &&
+		    (bbad == TEXT_GOOD || bbad == TEXT_BAD_MARKS) ? CE_MARKS :
+		    CE_BAD_TEXT;
 	if (*body == '\0')
 		return CE_EMPTY_BODY;
 	if (text_graphemes(body, strlen(body)) > (size_t)c->num[CONF_MAX_COMMENT])
 		return CE_BODY_LONG;
 	if (text_graphemes(nick, strlen(nick)) > (size_t)c->num[CONF_MAX_NICKNAME])
 		return CE_NICK_LONG;
-	if (*nick == '\0')
+	if (*nick == '\0') {
 		nick = c->str[CONF_DEFAULT_NAME];
+	} else {
+		enum cerr ne = screen_nickname(q->s->st, c, nick, q->r->a);
+		if (ne != CE_OK)
+			return ne;
+	}
 	if (in->parent != 0) {
 		struct store_comment p;
 		if (store_comment_get(q->s->st, in->parent, q->r->a, &p) != STORE_OK ||

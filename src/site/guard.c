@@ -561,8 +561,9 @@ guard_form_check(const unsigned char key[GUARD_KEY_BYTES], int64_t article_id,
 /* ---- NG words ------------------------------------------------------------------- */
 
 struct guard_ngword {
-	char *s; /* NFKC+casefold form, not empty */
+	char *s; /* text_fold key (GUARD_NG_FOLD), not empty */
 	size_t n;
+	char *word; /* the piece NFKC-folded and trimmed, for `which` */
 };
 
 struct guard_ngwords {
@@ -570,67 +571,71 @@ struct guard_ngwords {
 	size_t n, cap;
 };
 
-/* Word separators of the list (after normalisation too). */
-static bool
-guard_ngsep(char c)
-{
-	return c == ',' || c == '\n' || c == '\r';
-}
+/* How words and texts are folded: the same way on both sides, so ばか in
+ * the list catches バカ, ば か, ば・か, ば<ZWSP>か; "baka" catches "bаkа"
+ * (Cyrillic а) and "ｂａｋａ". */
+#define GUARD_NG_FOLD (TEXT_FOLD_SEPARATORS | TEXT_FOLD_KANA)
+/* Bytes of one list entry kept: a word, not a paragraph. */
+#define GUARD_NG_WORD_MAX 1024
 
-/* Blank trimmed around words; NFKC already mapped U+3000 and NBSP to ' '. */
-static bool
-guard_ngspace(char c)
-{
-	return c == ' ' || c == '\t' || c == '\v' || c == '\f';
-}
-
-/* Adds the words of an already normalised piece. It is split again because
- * NFKC turns a full-width comma (，) into ',' and U+3000 into ' '. */
+/* Adds one word of the list (a comma- or line-separated piece) by its
+ * key; a piece that folds to nothing (only punctuation or spaces) or does
+ * not fold (not UTF-8) would match everything or nothing, and is left
+ * out. */
 static void
-guard_ngwords_add(guard_ngwords *g, const char *s, size_t n)
+guard_ngwords_add(guard_ngwords *g, const char *s, size_t n, buf *f)
 {
-	size_t i = 0;
-
-	while (i < n) {
-		size_t a = i, b;
-		while (i < n && !guard_ngsep(s[i]))
-			i++;
-		b = i++;
-		while (a < b && guard_ngspace(s[a]))
-			a++;
-		while (b > a && guard_ngspace(s[b - 1]))
-			b--;
-		if (a == b)
-			continue;
-		if (g->n == g->cap) {
-			g->cap = g->cap ? 2 * g->cap : 16;
-			g->w = xrealloc(g->w, g->cap * sizeof(*g->w));
-		}
-		g->w[g->n].s = memcpy(xmalloc(b - a + 1), s + a, b - a);
-		g->w[g->n].s[b - a] = '\0';
-		g->w[g->n].n = b - a;
-		g->n++;
+	buf_reset(f);
+	if (n > GUARD_NG_WORD_MAX || !text_fold(f, s, n, GUARD_NG_FOLD) ||
+	    f->err || f->len == 0)
+		return;
+	if (g->n == g->cap) {
+		g->cap = g->cap ? 2 * g->cap : 16;
+		g->w = xrealloc(g->w, g->cap * sizeof(*g->w));
 	}
+	g->w[g->n].s = memcpy(xmalloc(f->len + 1), f->ptr, f->len);
+	g->w[g->n].s[f->len] = '\0';
+	g->w[g->n].n = f->len;
+	/* `which` shows the word NFKC-folded and trimmed, as the list
+	 * meant it, not its skeleton */
+	buf_reset(f);
+	text_nfkc_fold(f, s, n);
+	size_t a = 0, b = f->len;
+	while (a < b && f->ptr[a] == ' ')
+		a++;
+	while (b > a && f->ptr[b - 1] == ' ')
+		b--;
+	g->w[g->n].word = memcpy(xmalloc(b - a + 1), f->ptr ? f->ptr + a : "",
+	    b - a);
+	g->w[g->n].word[b - a] = '\0';
+	g->n++;
 }
 
-/* Each line or comma-separated piece is normalised on its own, so one
- * piece of invalid UTF-8 loses only itself, not the whole list. */
+/* Pieces split at ',' '，' '、' and line ends, each folded on its own, so
+ * one piece of invalid UTF-8 loses only itself. The split comes before
+ * folding because folding drops the separators. */
 guard_ngwords *
 guard_ngwords_new(const char *list)
 {
+	static const char *const seps[] = {",", "\r", "\n", "\xEF\xBC\x8C",
+	    "\xE3\x80\x81"};
 	guard_ngwords *g = xcalloc(1, sizeof(*g));
 	const char *p = list ? list : "";
 	buf f;
 
 	buf_init(&f, 0);
 	while (*p != '\0') {
-		size_t k = strcspn(p, ",\r\n");
-		buf_reset(&f);
-		if (k > 0 && text_nfkc_fold(&f, p, k))
-			guard_ngwords_add(g, f.ptr, f.len);
-		p += k;
-		if (*p != '\0')
-			p++;
+		size_t k = 0, sl = 0;
+		for (; p[k] != '\0'; k++) {
+			for (size_t j = 0; j < sizeof seps / sizeof *seps && !sl; j++)
+				if (strncmp(p + k, seps[j], strlen(seps[j])) == 0)
+					sl = strlen(seps[j]);
+			if (sl)
+				break;
+		}
+		if (k > 0)
+			guard_ngwords_add(g, p, k, &f);
+		p += k + sl;
 	}
 	buf_free(&f);
 	return g;
@@ -642,18 +647,21 @@ guard_ngwords_free(guard_ngwords *g)
 {
 	if (g == NULL)
 		return;
-	for (size_t i = 0; i < g->n; i++)
+	for (size_t i = 0; i < g->n; i++) {
 		free(g->w[i].s);
+		free(g->w[i].word);
+	}
 	free(g->w);
 	free(g);
 }
 
 /*
- * Normalises text once, then memmem per word: fine for the dozens of
- * words a site keeps. For thousands, build one Aho-Corasick automaton
- * over the normalised words in guard_ngwords_new and scan the text once.
- * Text that does not normalise (invalid UTF-8, outside the contract) is
- * searched as is rather than waved through.
+ * Folds text once (linear: the callers' texts are length-bounded and
+ * stream-safe), then memmem per word: fine for the dozens of words a site
+ * keeps. For thousands, build one Aho-Corasick automaton over the keys in
+ * guard_ngwords_new and scan the text once. Text that does not fold
+ * (invalid UTF-8, or not stream-safe: outside the contract) is searched as
+ * is rather than waved through.
  */
 bool
 guard_ngwords_match(const guard_ngwords *g, const char *text, size_t n,
@@ -661,22 +669,26 @@ guard_ngwords_match(const guard_ngwords *g, const char *text, size_t n,
 {
 	const char *hay = text;
 	size_t hn = n;
-	bool hit = false;
+	bool hit = false, folded;
 	buf f;
 
 	if (g == NULL || g->n == 0 || text == NULL)
 		return false;
 	buf_init(&f, 0);
-	if (text_nfkc_fold(&f, text, n) && !f.err) {
-		hay = f.ptr;
+	folded = text_fold(&f, text, n, GUARD_NG_FOLD) && !f.err;
+	if (folded) {
+		hay = buf_cstr(&f);
 		hn = f.len;
 	}
 	for (size_t i = 0; i < g->n && !hit; i++) {
-		if (g->w[i].n > hn || memmem(hay, hn, g->w[i].s, g->w[i].n) == NULL)
+		/* unfolded text is searched for the words, not their keys */
+		const char *w = folded ? g->w[i].s : g->w[i].word;
+		size_t wn = folded ? g->w[i].n : strlen(g->w[i].word);
+		if (wn == 0 || wn > hn || memmem(hay, hn, w, wn) == NULL)
 			continue;
 		hit = true;
 		if (which)
-			buf_put(which, g->w[i].s, g->w[i].n);
+			buf_puts(which, g->w[i].word);
 	}
 	buf_free(&f);
 	return hit;

@@ -73,15 +73,17 @@ enum guard_token guard_form_check(const unsigned char key[GUARD_KEY_BYTES],
 /* ---- NG words ---------------------------------------------------------------- */
 
 /*
- * A list of words (one per line or comma-separated), each normalised with
- * text_nfkc_fold; matching normalises the text the same way, so ＢＡＤ,
- * bad and ｂａｄ all match "bad", and half-width ｶﾀｶﾅ matches カタカナ.
+ * A list of words (one per line, or separated by , ， 、), each compared
+ * by its text_fold key (NFKC, case, katakana as hiragana, separators and
+ * default-ignorables dropped, confusable skeleton); matching folds the
+ * text the same way, so ＢＡＤ, b a d, bаd (Cyrillic а) match "bad", and
+ * バカ, ば・か, ﾊﾞｶ match "ばか".
  */
 typedef struct guard_ngwords guard_ngwords;
 guard_ngwords *guard_ngwords_new(const char *list);
 void guard_ngwords_free(guard_ngwords *g); /* NULL-safe */
 /* True when text (valid UTF-8) contains any word; the first word matched
- * (normalised form) is appended to which when not NULL. */
+ * (NFKC-folded, trimmed) is appended to which when not NULL. */
 bool guard_ngwords_match(const guard_ngwords *g, const char *text, size_t n,
     buf *which);
 

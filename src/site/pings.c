@@ -213,7 +213,7 @@ ping_get(const struct site_conf *c, const char *source, arena *a,
 static const char *
 ping_clip(arena *a, const char *s, size_t max, bool multiline)
 {
-	const char *t = screen_text(a, s ? s : "", multiline);
+	const char *t = screen_text(a, s ? s : "", multiline, NULL);
 	if (t == NULL || *t == '\0')
 		return "";
 	buf b;
@@ -739,7 +739,7 @@ site_ping_trackback(struct req *q, int64_t article_id)
 	const char *f[3] = {http_req_field(q->r, "blog_name"),
 	    http_req_field(q->r, "title"), http_req_field(q->r, "excerpt")};
 	for (int i = 0; i < 3; i++)
-		if (f[i] && screen_text(a, f[i], i == 2) == NULL) {
+		if (f[i] && screen_text(a, f[i], i == 2, NULL) == NULL) {
 			tb_reply(q, "The title, excerpt or blog_name holds "
 			    "characters that are not allowed.");
 			return;

@@ -38,10 +38,13 @@ screen_space(const char *p, size_t n)
 }
 
 const char *
-screen_text(arena *a, const char *s, bool multiline)
+screen_text(arena *a, const char *s, bool multiline, enum text_bad *why)
 {
 	size_t n = strlen(s);
-	if (!text_clean(s, n))
+	enum text_bad bad = text_check(s, n);
+	if (why)
+		*why = bad;
+	if (bad != TEXT_GOOD)
 		return NULL;
 	buf t, out;
 	buf_init(&t, 1 << 22);
@@ -79,6 +82,33 @@ screen_text(arena *a, const char *s, bool multiline)
 	buf_free(&t);
 	buf_free(&out);
 	return r;
+}
+
+enum cerr
+screen_nickname(store *st, const struct site_conf *c, const char *nick,
+    arena *a)
+{
+	size_t n = strlen(nick);
+	const char *dflt = c->str[CONF_DEFAULT_NAME];
+	if (text_has_bidi(nick, n))
+		return CE_NICK_BIDI;
+	if (text_invisible(nick, n))
+		return CE_NICK_BLANK;
+	/* Typing the default name is the same as leaving the field empty;
+	 * anything else that keys like it is a disguise. */
+	if (strcmp(nick, dflt) != 0 && text_confusable(nick, n, dflt,
+	    strlen(dflt)))
+		return CE_NICK_CONFUSABLE;
+	struct store_user *us;
+	size_t nu;
+	if (store_user_list(st, a, &us, &nu) != STORE_OK)
+		return CE_STORE;
+	for (size_t i = 0; i < nu; i++) {
+		const char *d = us[i].display_name;
+		if (d && *d && text_confusable(nick, n, d, strlen(d)))
+			return CE_NICK_CONFUSABLE;
+	}
+	return CE_OK;
 }
 
 bool

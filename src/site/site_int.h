@@ -221,7 +221,12 @@ enum cerr {
 	CE_EMPTY_BODY,
 	CE_BODY_LONG,
 	CE_NICK_LONG,
-	CE_BAD_TEXT,      /* control characters, NUL */
+	CE_BAD_TEXT,      /* control characters, NUL, DEL, C1, noncharacters */
+	CE_MARKS,         /* a run of combining marks past the stream-safe
+	                   * limit (TEXT_MAX_NONSTARTERS) */
+	CE_NICK_BIDI,     /* bidi control characters in the nickname */
+	CE_NICK_BLANK,    /* nickname shows nothing (ZWSP, U+3164, NBSP) */
+	CE_NICK_CONFUSABLE, /* looks like the default name or a staff name */
 	CE_NO_PARENT,     /* unknown, other article, not approved */
 	CE_TOKEN_MISSING,
 	CE_TOKEN_INVALID,
@@ -301,8 +306,18 @@ void site_comment_feed(struct req *q, int64_t article_id);
 bool screen_take(guard_limiter *l, const char *ip, int *retry_after);
 /* s NFC-normalised into a (CRLF → LF, single line when !multiline, white
  * space and U+3000 trimmed at both ends); NULL when s is not clean UTF-8
- * text (control characters, invalid bytes). */
-const char *screen_text(arena *a, const char *s, bool multiline);
+ * text (text_check: control characters, invalid bytes, noncharacters, a
+ * run of combining marks past the stream-safe limit), *why (when not
+ * NULL) then saying which. Linear in strlen(s): nothing is normalised
+ * before the check passes. */
+const char *screen_text(arena *a, const char *s, bool multiline,
+    enum text_bad *why);
+/* The rules of a reader's nickname (NFC, from screen_text, not empty):
+ * no bidi controls, something visible, not confusable with the default
+ * name (unless it is that name) or a staff account's display name.
+ * CE_OK, CE_NICK_BIDI, CE_NICK_BLANK, CE_NICK_CONFUSABLE or CE_STORE. */
+enum cerr screen_nickname(store *st, const struct site_conf *c,
+    const char *nick, arena *a);
 /* Whether ip or visitor (NULL: none) is banned: exact bans in one read,
  * ranges matched here; a failing read bans nobody. */
 bool screen_banned(store *st, const char *ip, const char *visitor, arena *a);

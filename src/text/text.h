@@ -77,13 +77,38 @@ char *xstrdup(const char *s);
 
 /* True when s[0..n) is well-formed UTF-8 (no overlongs, surrogates, >U+10FFFF). */
 bool text_utf8_valid(const char *s, size_t n);
-/* True when valid UTF-8 and free of NUL and C0 controls other than \t \n \r. */
+/*
+ * What text_check finds wrong with outside text, first problem in input
+ * order. Every normalisation is bounded by the stream-safe rule: a run of
+ * more than TEXT_MAX_NONSTARTERS non-starters (combining marks, counted
+ * over NFKD as UAX #15 does) costs utf8proc's canonical reordering time
+ * quadratic in the run, so such text is refused before normalising.
+ */
+enum text_bad {
+	TEXT_GOOD,
+	TEXT_BAD_UTF8,    /* ill-formed UTF-8 */
+	TEXT_BAD_CONTROL, /* NUL and C0 but \t \n \r, DEL, C1 (U+0080..9F) */
+	TEXT_BAD_NONCHAR, /* U+FDD0..FDEF, U+xFFFE, U+xFFFF */
+	TEXT_BAD_MARKS,   /* a run of over TEXT_MAX_NONSTARTERS non-starters */
+};
+#define TEXT_MAX_NONSTARTERS 30
+/* The raw bytes a limit of n characters allows before normalising: four
+ * per character, a code point's longest spelling, so no text within the
+ * limit is refused for its bytes but a mark run cannot hide in one
+ * "character". */
+#define TEXT_RAW_BYTES(n) ((size_t)(n) * 4)
+enum text_bad text_check(const char *s, size_t n);
+/* text_check(s, n) == TEXT_GOOD: the contract of every stored text. */
 bool text_clean(const char *s, size_t n);
+/* Well-formed and within the stream-safe limit (controls allowed): what
+ * text_nfc and text_nfkc_fold accept. */
+bool text_stream_safe(const char *s, size_t n);
 
 /*
  * NFC / NFKC+casefold normalisation into out (appended). Returns false on
- * invalid UTF-8 (nothing appended), or when out refuses the append (out->err
- * is then set). NFKC+casefold is what search and the NG-word filter compare:
+ * invalid UTF-8 or text that is not stream-safe (nothing appended; work
+ * stays linear in n), or when out refuses the append (out->err is then
+ * set). NFKC+casefold is what search and the NG-word filter compare:
  * full-width ＡＢＣ and half-width abc become equal.
  */
 bool text_nfc(buf *out, const char *s, size_t n);
@@ -102,6 +127,31 @@ bool text_truncate(buf *out, const char *s, size_t n, size_t max_graphemes);
 /* Collapses runs of white space (ASCII and U+3000) into one ASCII space and
  * trims both ends; appends to out. Used to make excerpts from plain text. */
 void text_squash_space(buf *out, const char *s, size_t n);
+
+/* ---- comparison keys (fold.c) ------------------------------------------- */
+
+enum text_fold_flags {
+	TEXT_FOLD_SEPARATORS = 1, /* drop white space, punctuation (・ 、 .),
+	                           * controls and format characters */
+	TEXT_FOLD_KANA = 2,       /* katakana as hiragana: バカ keys as ばか */
+};
+/*
+ * Appends the comparison key of s to out: NFKC_Casefold without
+ * default-ignorables, then flags, then the UTS #39 confusable skeleton
+ * (ICU), ASCII lowered. Two texts that look alike get the same key, and a
+ * key of a substring is a substring of the text's key. False (nothing
+ * useful appended) when s is not valid stream-safe UTF-8. Linear in n.
+ */
+bool text_fold(buf *out, const char *s, size_t n, unsigned flags);
+/* True when a and b have the same non-empty key with separators dropped:
+ * "名無しさん" and "名無し さん" + U+200B, "Admin" and "Аdmin" (Cyrillic). */
+bool text_confusable(const char *a, size_t an, const char *b, size_t bn);
+/* True when s holds a bidi control (U+202A..202E, U+2066..2069, LRM, RLM,
+ * ALM): it could reorder what is shown after it. */
+bool text_has_bidi(const char *s, size_t n);
+/* True when nothing of s shows: only default-ignorables, white space,
+ * controls, format characters, lone combining marks, U+2800 (or empty). */
+bool text_invisible(const char *s, size_t n);
 
 /* ---- search tokenizer (ngram.c) ------------------------------------------ */
 

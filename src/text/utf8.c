@@ -140,16 +140,115 @@ text_utf8_valid(const char *s, size_t n)
 	return true;
 }
 
-/* Controls checked first: they are cheap and the usual reason to refuse. */
+/* True for the 66 noncharacters: U+FDD0..U+FDEF and the last two code
+ * points of every plane (U+xFFFE, U+xFFFF). */
+static bool
+utf8_nonchar(int32_t cp)
+{
+	return (cp >= 0xFDD0 && cp <= 0xFDEF) || (cp & 0xFFFE) == 0xFFFE;
+}
+
+/*
+ * How many non-starters cp brings to a run, as UAX #15's stream-safe
+ * format counts them: over cp's NFKD, *lead is the non-starters before its
+ * first starter and *trail those after its last; *all says it has no
+ * starter (then lead == trail == its length). Default-ignorables count as
+ * nothing and break nothing (all, 0): NFKC_Casefold removes them before
+ * reordering, so they must not split a run here either.
+ */
+static void
+utf8_nonstarters(int32_t cp, size_t *lead, size_t *trail, bool *all)
+{
+	utf8proc_int32_t d[32];
+	int bound = 0;
+
+	*lead = *trail = 0;
+	*all = false;
+	if (cp < 0xA0)
+		return; /* ASCII, C1: starters with no decomposition */
+	if (utf8proc_get_property(cp)->ignorable) {
+		*all = true;
+		return;
+	}
+	utf8proc_ssize_t k = utf8proc_decompose_char(cp, d, 32,
+	    UTF8PROC_DECOMPOSE | UTF8PROC_COMPAT, &bound);
+	if (k <= 0 || k > 32) /* cannot happen: 18 is Unicode's longest */
+		return;
+	utf8proc_ssize_t i = 0;
+	while (i < k && utf8proc_get_property(d[i])->combining_class != 0)
+		i++;
+	*lead = (size_t)i;
+	if (i == k) {
+		*all = true;
+		*trail = (size_t)i;
+		return;
+	}
+	for (i = k; i > 0 && utf8proc_get_property(d[i - 1])->combining_class
+	    != 0; i--)
+		(*trail)++;
+}
+
+/*
+ * One pass over s: well-formedness, then (when controls) the characters
+ * text_check refuses, and the length of every run of non-starters. What
+ * is refused first wins, in input order.
+ */
+static enum text_bad
+utf8_scan(const char *s, size_t n, bool controls)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0, run = 0;
+	int32_t cp;
+
+	while (i < n) {
+		if (p[i] < 0x80) {
+			if (controls && ((p[i] < 0x20 && p[i] != '\t' &&
+			    p[i] != '\n' && p[i] != '\r') || p[i] == 0x7F))
+				return TEXT_BAD_CONTROL;
+			run = 0;
+			i++;
+			continue;
+		}
+		size_t k = utf8_decode(p + i, n - i, &cp);
+		if (k == 0)
+			return TEXT_BAD_UTF8;
+		i += k;
+		if (controls && cp <= 0x9F)
+			return TEXT_BAD_CONTROL; /* C1 */
+		if (controls && utf8_nonchar(cp))
+			return TEXT_BAD_NONCHAR;
+		size_t lead, trail;
+		bool all;
+		utf8_nonstarters(cp, &lead, &trail, &all);
+		if (all) {
+			run += lead;
+		} else {
+			if (run + lead > TEXT_MAX_NONSTARTERS)
+				return TEXT_BAD_MARKS;
+			run = trail;
+		}
+		if (run > TEXT_MAX_NONSTARTERS)
+			return TEXT_BAD_MARKS;
+	}
+	return TEXT_GOOD;
+}
+
+enum text_bad
+text_check(const char *s, size_t n)
+{
+	return utf8_scan(s, n, true);
+}
+
 bool
 text_clean(const char *s, size_t n)
 {
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (c < 0x20 && c != '\t' && c != '\n' && c != '\r')
-			return false;
-	}
-	return text_utf8_valid(s, n);
+	return utf8_scan(s, n, true) == TEXT_GOOD;
+}
+
+bool
+text_stream_safe(const char *s, size_t n)
+{
+	return utf8_scan(s, n, false) == TEXT_GOOD;
 }
 
 /* True when s[0..n) is all ASCII: both forms leave it as is (bar case). */
@@ -182,7 +281,10 @@ normalize(buf *out, const char *s, size_t n, utf8proc_option_t opt)
 					out->ptr[i] += 'a' - 'A';
 		return true;
 	}
-	if (!text_utf8_valid(s, n))
+	/* Canonical reordering sorts each run of non-starters in place, in
+	 * time quadratic in the run: a run over UAX #15's stream-safe limit
+	 * is refused here, before utf8proc sees it, whoever the caller. */
+	if (utf8_scan(s, n, false) != TEXT_GOOD)
 		return false;
 	if (n > (size_t)(PTRDIFF_MAX / 8)) { /* utf8proc works in int32s */
 		out->err = true;

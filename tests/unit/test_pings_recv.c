@@ -73,12 +73,29 @@ test_screen_text(void)
 {
 	arena *a = arena_new(0);
 	/* CRLF to LF, single line folds, U+3000 and spaces trimmed, NFC */
-	T_STREQ(screen_text(a, " \xe3\x80\x80" "a\r\nb \xe3\x80\x80", true), "a\nb");
-	T_STREQ(screen_text(a, "a\r\nb\tc", false), "a b c");
-	T_STREQ(screen_text(a, "e\xcc\x81", false), "\xc3\xa9");
-	T_CHECK(screen_text(a, "bad\x01", false) == NULL);
-	T_CHECK(screen_text(a, "bad\xff", true) == NULL);
-	T_STREQ(screen_text(a, "", true), "");
+	T_STREQ(screen_text(a, " \xe3\x80\x80" "a\r\nb \xe3\x80\x80", true, NULL),
+	    "a\nb");
+	T_STREQ(screen_text(a, "a\r\nb\tc", false, NULL), "a b c");
+	T_STREQ(screen_text(a, "e\xcc\x81", false, NULL), "\xc3\xa9");
+	T_CHECK(screen_text(a, "bad\x01", false, NULL) == NULL);
+	T_CHECK(screen_text(a, "bad\xff", true, NULL) == NULL);
+	T_STREQ(screen_text(a, "", true, NULL), "");
+	/* why: DEL, C1, noncharacters and a long run of marks */
+	enum text_bad why = TEXT_GOOD;
+	T_CHECK(screen_text(a, "a\x7f", true, &why) == NULL &&
+	    why == TEXT_BAD_CONTROL);
+	T_CHECK(screen_text(a, "a\xc2\x85", true, &why) == NULL &&
+	    why == TEXT_BAD_CONTROL);
+	T_CHECK(screen_text(a, "a\xef\xbf\xbf", true, &why) == NULL &&
+	    why == TEXT_BAD_NONCHAR);
+	buf m;
+	buf_init(&m, 0);
+	buf_putc(&m, 'a');
+	for (int i = 0; i < 31; i++)
+		buf_puts(&m, i % 2 ? "\xcc\x96" : "\xcc\x81");
+	T_CHECK(screen_text(a, buf_cstr(&m), true, &why) == NULL &&
+	    why == TEXT_BAD_MARKS);
+	buf_free(&m);
 	arena_free(a);
 }
 
