@@ -361,6 +361,157 @@ test_clean(void)
 	T_CHECK(!text_clean("ok\xFF", 3));
 }
 
+/* Issue 13: DEL, C1 controls and noncharacters are refused like C0. */
+static void
+test_check(void)
+{
+	T_CHECK(text_check("a\x7F", 2) == TEXT_BAD_CONTROL);
+	T_CHECK(text_check("\xC2\x80", 2) == TEXT_BAD_CONTROL);  /* U+0080 */
+	T_CHECK(text_check("\xC2\x9F", 2) == TEXT_BAD_CONTROL);  /* U+009F */
+	T_CHECK(text_check("\xC2\xA0", 2) == TEXT_GOOD);         /* NBSP */
+	T_CHECK(text_check("\xEF\xB7\x90", 3) == TEXT_BAD_NONCHAR); /* FDD0 */
+	T_CHECK(text_check("\xEF\xB7\xAF", 3) == TEXT_BAD_NONCHAR); /* FDEF */
+	T_CHECK(text_check("\xEF\xB7\xB0", 3) == TEXT_GOOD);        /* FDF0 */
+	T_CHECK(text_check("\xEF\xBF\xBE", 3) == TEXT_BAD_NONCHAR); /* FFFE */
+	T_CHECK(text_check("\xEF\xBF\xBF", 3) == TEXT_BAD_NONCHAR); /* FFFF */
+	T_CHECK(text_check("\xEF\xBF\xBD", 3) == TEXT_GOOD);        /* FFFD */
+	T_CHECK(text_check("\xF0\x9F\xBF\xBF", 4) == TEXT_BAD_NONCHAR); /* 1FFFF */
+	T_CHECK(text_check("\xF4\x8F\xBF\xBF", 4) == TEXT_BAD_NONCHAR); /* 10FFFF */
+	T_CHECK(text_check("\xFF", 1) == TEXT_BAD_UTF8);
+	T_CHECK(text_check("a\0", 2) == TEXT_BAD_CONTROL);
+	T_CHECK(!text_clean("x\x7Fy", 3));
+	/* the first problem in input order wins */
+	T_CHECK(text_check("\x01\xFF", 2) == TEXT_BAD_CONTROL);
+	T_CHECK(text_check("\xFF\x01", 2) == TEXT_BAD_UTF8);
+}
+
+/* s = base + n marks (alternating U+0301 U+0316 when alt). */
+static void
+marks(buf *b, const char *base, size_t n, bool alt)
+{
+	buf_puts(b, base);
+	for (size_t i = 0; i < n; i++)
+		buf_puts(b, alt && i % 2 ? "\xCC\x96" : "\xCC\x81");
+}
+
+/* Issue 13: a run of more than 30 non-starters is refused before
+ * normalising (utf8proc reorders a run in time quadratic in its length),
+ * by every normalising entry point. */
+static void
+test_stream_safe(void)
+{
+	buf s, out;
+	buf_init(&s, 0);
+	buf_init(&out, 0);
+	marks(&s, "a", 30, true);
+	T_CHECK(text_stream_safe(s.ptr, s.len) && text_clean(s.ptr, s.len));
+	T_CHECK(text_nfc(&out, s.ptr, s.len) && out.len > 0);
+	buf_reset(&s);
+	marks(&s, "a", 31, true);
+	T_CHECK(!text_stream_safe(s.ptr, s.len));
+	T_CHECK(text_check(s.ptr, s.len) == TEXT_BAD_MARKS);
+	buf_reset(&out);
+	T_CHECK(!text_nfc(&out, s.ptr, s.len) && out.len == 0 && !out.err);
+	T_CHECK(!text_nfkc_fold(&out, s.ptr, s.len) && out.len == 0);
+	/* the reported attack: 'a' + U+0301 U+0316 x 64k; refused, not
+	 * reordered (with the check gone this takes seconds) */
+	buf_reset(&s);
+	marks(&s, "a", 128 * 1024, true);
+	T_CHECK(!text_clean(s.ptr, s.len));
+	T_CHECK(!text_nfc(&out, s.ptr, s.len) && out.len == 0);
+	T_CHECK(!text_fold(&out, s.ptr, s.len, TEXT_FOLD_SEPARATORS));
+	/* 'a' + 100,000 U+0301 is not one harmless character */
+	buf_reset(&s);
+	marks(&s, "a", 100000, false);
+	T_CHECK(text_check(s.ptr, s.len) == TEXT_BAD_MARKS);
+	/* a starter ends a run; a default-ignorable does not (NFKC_Casefold
+	 * drops it, joining the runs) */
+	buf_reset(&s);
+	marks(&s, "a", 30, true);
+	marks(&s, "b", 30, true);
+	T_CHECK(text_stream_safe(s.ptr, s.len));
+	buf_reset(&s);
+	marks(&s, "a", 30, true);
+	marks(&s, "\xE2\x80\x8B", 30, true); /* ZWSP */
+	T_CHECK(!text_stream_safe(s.ptr, s.len));
+	/* counted over NFKD: U+0344 is two marks, U+00A8 ends in one */
+	buf_reset(&s);
+	marks(&s, "a", 29, false);
+	buf_puts(&s, "\xCD\x84");
+	T_CHECK(!text_stream_safe(s.ptr, s.len));
+	buf_reset(&s);
+	buf_puts(&s, "\xC2\xA8");
+	marks(&s, "", 30, false);
+	T_CHECK(!text_stream_safe(s.ptr, s.len));
+	/* ordinary text: Japanese with voiced marks, Hangul, emoji ZWJ */
+	const char *ok = "\xE3\x81\xAF\xE3\x82\x99\xE3\x81\x8B \xED\x95\x9C "
+	    "\xF0\x9F\x91\xA8\xE2\x80\x8D\xF0\x9F\x91\xA9";
+	T_CHECK(text_clean(ok, strlen(ok)));
+	buf_free(&s);
+	buf_free(&out);
+}
+
+/* text_fold's key, text_confusable, text_invisible, text_has_bidi. */
+static void
+test_fold(void)
+{
+	buf k;
+	buf_init(&k, 0);
+	T_CHECK(text_fold(&k, "Ｂａ・Ｋａ", strlen("Ｂａ・Ｋａ"),
+	    TEXT_FOLD_SEPARATORS));
+	T_STREQ(buf_cstr(&k), "baka");
+	buf_reset(&k);
+	T_CHECK(text_fold(&k, "バカ", strlen("バカ"), TEXT_FOLD_KANA));
+	T_STREQ(buf_cstr(&k), "ばか");
+	buf_reset(&k);
+	T_CHECK(text_fold(&k, "バカ", strlen("バカ"), 0));
+	T_CHECK(strcmp(buf_cstr(&k), "ばか") != 0); /* kana kept apart */
+	buf_reset(&k);
+	T_CHECK(!text_fold(&k, "\xFF", 1, 0));
+	buf_free(&k);
+
+	const char *dflt = "名無しさん";
+	T_CHECK(text_confusable(dflt, strlen(dflt), dflt, strlen(dflt)));
+	/* + ZWSP, + a space inside, full-width space at the end */
+	T_CHECK(text_confusable("名無しさん\xE2\x80\x8B", 18, dflt, strlen(dflt)));
+	T_CHECK(text_confusable("名無し さん", strlen("名無し さん"), dflt,
+	    strlen(dflt)));
+	T_CHECK(!text_confusable("名無しさん2", strlen("名無しさん2"), dflt,
+	    strlen(dflt)));
+	/* Cyrillic А and о in "Admin Tarо", case and spacing */
+	T_CHECK(text_confusable("\xD0\x90" "dmin Tar\xD0\xBE",
+	    strlen("\xD0\x90" "dmin Tar\xD0\xBE"), "admintaro", 9));
+	T_CHECK(text_confusable("rn", 2, "m", 1)); /* UTS #39 */
+	T_CHECK(!text_confusable("", 0, "", 0));
+	T_CHECK(!text_confusable("...", 3, "・", 3)); /* empty keys */
+
+	T_CHECK(text_invisible("", 0));
+	static const char *const blank[] = {"\xE2\x80\x8B", "\xE3\x85\xA4",
+	    "\xE2\xA0\x80", "\xC2\xA0", "\xE1\x85\x9F", "\xE1\x85\xA0",
+	    "\xEF\xBE\xA0", "\xE3\x80\x80\xE2\x80\x8B", "\xCC\x81",
+	    "\xE2\x80\x8D\xEF\xB8\x8F", "\xE2\x81\xA0", "\xC2\xAD"};
+	for (size_t i = 0; i < sizeof blank / sizeof *blank; i++) {
+		if (!text_invisible(blank[i], strlen(blank[i])))
+			printf("  visible: %zu\n", i);
+		T_CHECK(text_invisible(blank[i], strlen(blank[i])));
+	}
+	T_CHECK(!text_invisible("\xE2\x80\x8B" "a", 4));
+	T_CHECK(!text_invisible("・", strlen("・")));
+
+	static const char *const bidi[] = {"\xE2\x80\xAA", "\xE2\x80\xAE",
+	    "\xE2\x81\xA6", "\xE2\x81\xA9", "\xE2\x80\x8E", "\xE2\x80\x8F",
+	    "\xD8\x9C"};
+	for (size_t i = 0; i < sizeof bidi / sizeof *bidi; i++) {
+		buf b;
+		buf_init(&b, 0);
+		buf_printf(&b, "x%sy", bidi[i]);
+		T_CHECK(text_has_bidi(b.ptr, b.len));
+		buf_free(&b);
+	}
+	T_CHECK(!text_has_bidi("名無しさん", strlen("名無しさん")));
+	T_CHECK(!text_has_bidi("\xD7\xA9\xD7\x9C", 4)); /* Hebrew letters */
+}
+
 /* ---- normalisation ------------------------------------------------- */
 
 static void
@@ -799,6 +950,9 @@ main(void)
 	T_RUN(test_utf8_valid);
 	T_RUN(test_utf8_exhaustive);
 	T_RUN(test_clean);
+	T_RUN(test_check);
+	T_RUN(test_stream_safe);
+	T_RUN(test_fold);
 	T_RUN(test_nfc);
 	T_RUN(test_nfkc_fold);
 	T_RUN(test_graphemes);
