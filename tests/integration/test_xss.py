@@ -43,8 +43,17 @@ def the_article():
     return _cache["aid"]
 
 
+BIDI = re.compile("[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
+
+
+def nick_sent(p):
+    """The payload as a nickname: bidi controls are refused in nicknames
+    (issue 13; posted() checks the 422), so the nickname goes without them."""
+    return BIDI.sub("", p)
+
+
 def nick_of(p):
-    return tc.nfc_clean(p, multiline=False)
+    return tc.nfc_clean(nick_sent(p), multiline=False)
 
 
 def body_of(p):
@@ -121,12 +130,15 @@ def posted():
     # the token from the API, so a page broken by one payload cannot stop the rest
     tok = tc.api_get(visitor(), aid)["token"]
     for i, p in enumerate(CORPUS):
-        r = tc.post(visitor(), aid, p, nickname=p, token=tok)
+        if nick_sent(p) != p:
+            r = tc.post(visitor(), aid, p, nickname=p, token=tok)
+            assert r.status == 422, "payload %d: bidi nickname %d, want 422" % (i, r.status)
+        r = tc.post(visitor(), aid, p, nickname=nick_sent(p), token=tok)
         assert r.status == 303, "payload %d %r as a form post: %d\n%s" % (
             i, p[:60], r.status, tc._err_text(r))
         out["form"][i] = tc.posted(r, aid)
         v = visitor()
-        r = tc.api_post(v, aid, {"nickname": p, "body": p, "parent": 0, "token": tok,
+        r = tc.api_post(v, aid, {"nickname": nick_sent(p), "body": p, "parent": 0, "token": tok,
                                  "url": "", "opened": ""})
         assert r.status == 201, "payload %d %r through the API: %d %s" % (i, p[:60], r.status, r.text[:200])
         j = json.loads(r.text)
