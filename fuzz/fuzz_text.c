@@ -3,7 +3,11 @@
  * validator (cross-checked against utf8proc's own strict decoder); valid
  * input goes through NFC, NFKC+casefold, truncation and squashing, whose
  * invariants are checked; any input goes through the scanners, which must
- * stay total and emit valid UTF-8 even outside their contract.
+ * stay total and emit valid UTF-8 even outside their contract. Issue 13:
+ * text_check against a reference (controls, noncharacters, the
+ * stream-safe run of non-starters), normalisation refused exactly when
+ * the input is not stream-safe, and text_fold's keys (valid, stable,
+ * case-free) with text_confusable, text_invisible and text_has_bidi.
  */
 #include "../src/text/text.h"
 
@@ -104,6 +108,50 @@ check_norm(bool (*f)(buf *, const char *, size_t), const char *s, size_t n)
 	buf_free(&b);
 }
 
+/* Reference for text_has_bidi. */
+static bool
+ref_bidi(const uint8_t *s, size_t n)
+{
+	size_t i = 0;
+	utf8proc_int32_t c;
+
+	while (i < n) {
+		utf8proc_ssize_t k = utf8proc_iterate(s + i,
+		    (utf8proc_ssize_t)(n - i), &c);
+		if (k <= 0)
+			return false;
+		i += (size_t)k;
+		if ((c >= 0x202A && c <= 0x202E) || (c >= 0x2066 && c <= 0x2069) ||
+		    c == 0x200E || c == 0x200F || c == 0x061C)
+			return true;
+	}
+	return false;
+}
+
+/* text_fold of stream-safe s: valid UTF-8, no ASCII capitals, no white
+ * space with separators dropped, and s is confusable with itself exactly
+ * when its key is not empty. */
+static void
+check_fold(const char *s, size_t n)
+{
+	static const unsigned flags[] = {0, TEXT_FOLD_SEPARATORS,
+	    TEXT_FOLD_KANA, TEXT_FOLD_SEPARATORS | TEXT_FOLD_KANA};
+	for (size_t f = 0; f < sizeof flags / sizeof *flags; f++) {
+		buf k;
+		buf_init(&k, 0);
+		CHECK(text_fold(&k, s, n, flags[f]));
+		CHECK(!k.err && text_utf8_valid(k.ptr, k.len));
+		for (size_t i = 0; i < k.len; i++) {
+			CHECK(k.ptr[i] < 'A' || k.ptr[i] > 'Z');
+			if (flags[f] & TEXT_FOLD_SEPARATORS)
+				CHECK(k.ptr[i] != ' ' && k.ptr[i] != '\n');
+		}
+		if (flags[f] == TEXT_FOLD_SEPARATORS)
+			CHECK(text_confusable(s, n, s, n) == (k.len > 0));
+		buf_free(&k);
+	}
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -114,7 +162,34 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (text_clean(s, size))
 		CHECK(v && memchr(s, '\0', size) == NULL);
 
-	if (v) {
+	enum text_bad tb = text_check(s, size);
+	CHECK(tb <= TEXT_BAD_MARKS);
+	if (tb == TEXT_BAD_UTF8)
+		CHECK(!v);
+	if (v)
+		CHECK(tb != TEXT_BAD_UTF8);
+	else
+		CHECK(tb != TEXT_GOOD);
+	if (tb == TEXT_GOOD)
+		CHECK(text_clean(s, size) && text_stream_safe(s, size));
+	if (!v)
+		CHECK(!text_stream_safe(s, size));
+	if (v && !text_stream_safe(s, size)) {
+		/* refused before any work: nothing appended, no error */
+		buf b;
+		buf_init(&b, 0);
+		CHECK(!text_nfc(&b, s, size) && b.len == 0 && !b.err);
+		CHECK(!text_nfkc_fold(&b, s, size) && b.len == 0 && !b.err);
+		CHECK(!text_fold(&b, s, size, TEXT_FOLD_SEPARATORS) && b.len == 0);
+		buf_free(&b);
+	} else if (v) {
+		check_fold(s, size);
+	}
+	if (v)
+		CHECK(text_has_bidi(s, size) == ref_bidi(data, size));
+	(void)text_invisible(s, size);
+
+	if (v && text_stream_safe(s, size)) {
 		buf b;
 		check_norm(text_nfc, s, size);
 		check_norm(text_nfkc_fold, s, size);
