@@ -626,7 +626,10 @@ wxr_comment_save(struct wxr *w, int64_t article, struct wxr_comment *c,
 		return;
 	}
 	const char *body = wxr_norm(a, c->content, false);
-	if (strlen(body) > WXR_COMMENT_MAX || !text_clean(body, strlen(body))) {
+	/* "" from text that was not: invalid, or a run of marks past the
+	 * stream-safe limit (refused, not imported empty) */
+	if (strlen(body) > WXR_COMMENT_MAX || !text_clean(body, strlen(body)) ||
+	    (*body == '\0' && *nz(c->content) != '\0')) {
 		s->comments.failed++;
 		wxr_reason(w, "comment %s: text too long or not text", nz(c->id));
 		return;
