@@ -135,7 +135,8 @@ throttle_wait(struct admin_req *q, const char *key, int64_t threshold)
 }
 
 /* The throttle's keys: account+address (the name folded to lower case
- * and cut, as login names are) and the address alone. */
+ * and cut, as login names are) and the address alone; the address as
+ * every rate limit takes it (http_ip_key: an IPv6 /64 is one address). */
 static void
 throttle_keys(struct admin_req *q, const char *name, const char **ka,
     const char **ki)
@@ -146,8 +147,10 @@ throttle_keys(struct admin_req *q, const char *name, const char **ka,
 		low[n] = (name[n] >= 'A' && name[n] <= 'Z') ? (char)(name[n] + 32) :
 		    name[n];
 	low[n] = '\0';
-	*ka = arena_printf(q->a, "a:%s|%s", low, q->r->ip);
-	*ki = arena_printf(q->a, "i:%s", q->r->ip);
+	char key[HTTP_IP_KEY_MAX];
+	http_ip_key(q->r->ip, key);
+	*ka = arena_printf(q->a, "a:%s|%s", low, key);
+	*ki = arena_printf(q->a, "i:%s", key);
 }
 
 /* ---- pages ---------------------------------------------------------------------- */

@@ -6,6 +6,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -288,4 +289,32 @@ http_ip_in_cidr(const char *ip, const char *cidr)
 		bits -= take;
 	}
 	return true;
+}
+
+/* ---- rate-limit keys ------------------------------------------------------- */
+
+const char *
+http_ip_key(const char *ip, char out[HTTP_IP_KEY_MAX])
+{
+	static const uint8_t v4pre[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+		0xff, 0xff };
+	char tmp[INET6_ADDRSTRLEN];
+	struct http_ip a;
+	size_t n = ip ? strnlen(ip, HTTP_IP_KEY_MAX - 1) : 0;
+
+	if (n == 0 || !http_ip_parse(ip, n, &a) || ip[n] != '\0') {
+		/* not an address: a key as it is (never shown, so a cut
+		 * inside a character does no harm) */
+		memcpy(out, ip ? ip : "", n);
+		out[n] = '\0';
+		return out;
+	}
+	if (memcmp(a.b, v4pre, 12) == 0) {
+		inet_ntop(AF_INET, a.b + 12, out, HTTP_IP_KEY_MAX);
+		return out;
+	}
+	memset(a.b + 8, 0, 8);
+	inet_ntop(AF_INET6, a.b, tmp, sizeof(tmp));
+	snprintf(out, HTTP_IP_KEY_MAX, "%s/64", tmp);
+	return out;
 }

@@ -335,5 +335,14 @@ bool http_cidr_ok(const char *s);
 /* Whether address ip lies in cidr (a range or a single address);
  * false when either does not parse. */
 bool http_ip_in_cidr(const char *ip, const char *cidr);
+/*
+ * The rate-limit key of client address ip, the one every per-address limit
+ * uses: an IPv4 address (also written IPv4-mapped, ::ffff:a.b.c.d) as
+ * itself, an IPv6 address as its /64 ("2001:db8:1:2::/64"), since one
+ * subscriber holds a whole /64 and may send from any address in it. Text
+ * that is no address is kept as it is, cut to fit. Returns out.
+ */
+#define HTTP_IP_KEY_MAX 64
+const char *http_ip_key(const char *ip, char out[HTTP_IP_KEY_MAX]);
 
 #endif

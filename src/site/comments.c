@@ -108,25 +108,37 @@ static void api_comment_done(struct post *p, enum cerr e);
 static void like_finish(void *ctx);
 
 /*
- * The visitor id from the signed cookie, or a new one (its cookie is then
- * set on the response). Returns the id part, arena-allocated.
+ * Who the reader is, for likes, pending comments and "first comment"
+ * moderation: the id of the signed kiji_v cookie; without one, when issue
+ * is set and the address may still be handed new ids (visitors.rate_*,
+ * per http_ip_key), a new id whose cookie goes on this response; else the
+ * address's own id (guard_address_id), so that every request without a
+ * cookie from one address (an IPv6 /64) is one visitor, and a fresh
+ * identity per request is not to be had. Ids are handed out by the view
+ * beacon and the comment post, never by a like: a like is a write that
+ * must find its visitor already known. Never NULL; arena-allocated.
  */
 const char *
-visitor_get(struct req *q, bool create)
+visitor_get(struct req *q, bool issue)
 {
-	char id[33];
+	char id[33], key[HTTP_IP_KEY_MAX];
 	const char *ck = http_req_cookie(q->r, VISITOR_COOKIE);
 	if (ck && guard_visitor_check(q->s->key, ck, id))
 		return arena_strdup(q->r->a, id);
-	if (!create)
-		return NULL;
-	buf b;
-	buf_init(&b, 256);
-	guard_visitor_new(q->s->key, &b);
-	http_resp_cookie(q->r, q->w, VISITOR_COOKIE, buf_cstr(&b), VISITOR_MAX_AGE);
-	bool ok = guard_visitor_check(q->s->key, buf_cstr(&b), id);
-	buf_free(&b);
-	return ok ? arena_strdup(q->r->a, id) : NULL;
+	if (issue && screen_take(q->s->lim_visitor, q->r->ip, NULL)) {
+		buf b;
+		buf_init(&b, 256);
+		guard_visitor_new(q->s->key, &b);
+		bool ok = guard_visitor_check(q->s->key, buf_cstr(&b), id);
+		if (ok)
+			http_resp_cookie(q->r, q->w, VISITOR_COOKIE, buf_cstr(&b),
+			    VISITOR_MAX_AGE);
+		buf_free(&b);
+		if (ok)
+			return arena_strdup(q->r->a, id);
+	}
+	guard_address_id(q->s->key, http_ip_key(q->r->ip, key), id);
+	return arena_strdup(q->r->a, id);
 }
 
 /* True when the pending-marker cookie lists this article: the visitor has
@@ -271,7 +283,7 @@ comment_check(struct req *q, const struct store_article *art,
 		.email = "",
 		.url = "",
 		.ip = q->r->ip,
-		.visitor_id = visitor ? visitor : "",
+		.visitor_id = visitor,
 		.body = body,
 		.created_at = q->r->now,
 		.status = st,
@@ -416,19 +428,15 @@ site_post_like(struct req *q, int64_t cid, bool like)
 			site_error(q, 429);
 		return;
 	}
-	const char *visitor = visitor_get(q, true);
+	/* No id is handed out here: likes sent at once by a reader whose
+	 * page has not yet got its cookie all count as the address's one. */
 	struct post *p = arena_alloc(q->r->a, sizeof(*p));
 	p->q = *q;
 	p->kind = like ? POST_LIKE : POST_UNLIKE;
 	p->api = json;
 	p->cm = cm;
-	p->visitor = visitor;
+	p->visitor = visitor_get(q, false);
 	p->count = cm.like_count;
-	if (visitor == NULL) {
-		p->err = STORE_ERROR;
-		like_finish(p);
-		return;
-	}
 	/* Likes ride the same group commit as comments: one fsync a batch. */
 	if (q->s->writer && writer_submit(q->s->writer, p, like_finish))
 		return;

@@ -59,7 +59,7 @@ guard_init(void)
 /* ---- helpers ---------------------------------------------------------------- */
 
 /* Starts a MAC over a NUL-terminated purpose tag. The tags ("visitor",
- * "form", "daily") are prefix-free, so inputs of different purposes can
+ * "address", "form", "daily") are prefix-free, so inputs of different purposes can
  * never collide whatever follows them. */
 static void
 guard_mac_begin(crypto_generichash_state *st,
@@ -463,6 +463,25 @@ guard_visitor_check(const unsigned char key[GUARD_KEY_BYTES],
 		id_out[2 * GUARD_ID_BYTES] = '\0';
 	}
 	return true;
+}
+
+/* MAC(key, "address", addr_key): the tag keeps it apart from the MACs of
+ * cookies, and no cookie id can be made to equal it (ids are signed). */
+void
+guard_address_id(const unsigned char key[GUARD_KEY_BYTES],
+    const char *addr_key, char out[33])
+{
+	crypto_generichash_state st;
+	unsigned char mac[GUARD_MAC_BYTES];
+
+	_Static_assert(GUARD_MAC_BYTES == GUARD_ID_BYTES,
+	    "an address id is shaped like a cookie's id");
+	addr_key = addr_key ? addr_key : "";
+	guard_mac_begin(&st, key, "address");
+	crypto_generichash_update(&st, (const unsigned char *)addr_key,
+	    strlen(addr_key) + 1);
+	crypto_generichash_final(&st, mac, GUARD_MAC_BYTES);
+	sodium_bin2hex(out, 33, mac, sizeof mac);
 }
 
 /* ---- form tokens -------------------------------------------------------------- */

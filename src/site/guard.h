@@ -50,6 +50,13 @@ void guard_visitor_new(const unsigned char key[GUARD_KEY_BYTES], buf *out);
 bool guard_visitor_check(const unsigned char key[GUARD_KEY_BYTES],
     const char *cookie, char id_out[33]);
 
+/* The visitor id of an address (its rate-limit key, http_ip_key) for
+ * requests that bring no visitor cookie: 32 hex digits like a cookie's id,
+ * a MAC so it reveals nothing of the address and cannot be aimed at a
+ * cookie's id. out holds 33 bytes with the NUL. */
+void guard_address_id(const unsigned char key[GUARD_KEY_BYTES],
+    const char *addr_key, char out[33]);
+
 /* ---- form tokens ----------------------------------------------------------- */
 
 /*

@@ -878,11 +878,7 @@ void
 site_page_ranking(struct req *q)
 {
 	arena *a = q->r->a;
-	if (http_req_arg(q->r, "page") != NULL) {
-		site_error(q, 404); /* one page only */
-		return;
-	}
-	int64_t days = ranking_days(q->c);
+	int64_t days = ranking_days(q->c); /* one page (?page= is a 404) */
 	enum msg_id what = days == 1 ? MSG_RANKING_DAY : days == 30 ?
 	    MSG_RANKING_MONTH : MSG_RANKING_WEEK;
 	site_view_base(q, site_msg(q, MSG_RANKING), "/ranking");

@@ -165,11 +165,25 @@ const size_t site_nroutes = sizeof(site_routes) / sizeof(site_routes[0]);
 
 /* ---- page cache ------------------------------------------------------------ */
 
+/* Whether the route is a listing with pages (?page=N). Anywhere else a
+ * page argument would only make copies of one answer (under as many cache
+ * keys as an attacker cares to send), so it is a 404. */
+static bool
+site_route_paged(int id)
+{
+	return id == R_FRONT || id == R_CATEGORY || id == R_TAG ||
+	    id == R_ARCHIVE_MONTH || id == R_SEARCH;
+}
+
 /*
- * The cache key of a GET: the path, plus ?page=N when N > 1. Tracking
- * parameters are ignored (they would only multiply entries); any other
- * query argument makes the answer uncacheable (e.g. ?replytocom=). NULL
- * when this request must not use the cache.
+ * The cache key of a GET: the path, plus ?page=N when N > 1 (listings
+ * only: site_handle refuses a page elsewhere, and the listing a page past
+ * its last or a page not spelled canonically, so only pages that exist
+ * are kept). Tracking parameters are ignored (they would only multiply
+ * entries); any other query argument, or the reader's own state, makes
+ * the answer uncacheable (e.g. ?replytocom=): rendered for that request,
+ * never admitted, so it neither adds an entry nor evicts one. NULL when
+ * this request must not use the cache.
  */
 static const char *
 site_cache_key(struct req *q, const struct http_match *m)
@@ -300,10 +314,27 @@ site_handle(void *ctx, struct http_req *r, struct http_resp *w)
 	/* WordPress's /?p=ID and friends, never the (cached) front page */
 	if (m->id == R_FRONT && r->nargs > 0 && site_legacy_query(&q))
 		return;
+	if (r->route->method == HTTP_GET && !site_route_paged(m->id) &&
+	    http_req_arg(r, "page") != NULL) {
+		site_error(&q, 404);
+		return;
+	}
 	const char *key = site_cache_key(&q, m);
 	if (key && site_cache_serve(&q, key))
 		return;
 	q.cached = key != NULL && q.c->num[CONF_CACHE_BYTES] > 0;
 	r->route->fn(&q, m);
 	site_cache_store(&q, key);
+#ifdef KIJI_TEST_HOOKS
+	/* Test builds: the page cache's counters, for tests that check an
+	 * attack adds and evicts nothing (never in a release build). */
+	if (m->id == R_ROBOTS) {
+		struct cache_stats cs;
+		cache_stats(q.s->cache, &cs);
+		http_resp_header(r, w, "X-Test-Cache", arena_printf(r->a,
+		    "entries=%zu puts=%llu evictions=%llu", cs.entries,
+		    (unsigned long long)cs.puts,
+		    (unsigned long long)cs.evictions));
+	}
+#endif
 }

@@ -1,7 +1,8 @@
 /*
  * What every reader submission passes, whichever door it came through: a
  * comment (form or JSON) or a ping (TrackBack, Pingback, Webmention).
- * Text is normalised the one way, the per-IP rate is one limiter, and the
+ * Text is normalised the one way, the per-address rate is one limiter
+ * (keyed by http_ip_key: an IPv4 address, an IPv6 /64), and the
  * moderation setting, NG words and bans decide the status the same way,
  * so a spammer gains nothing by switching from the comment form to pings.
  */
@@ -22,7 +23,9 @@ screen_mono(void)
 bool
 screen_take(guard_limiter *l, const char *ip, int *retry_after)
 {
-	return guard_limiter_take(l, ip, screen_mono(), retry_after);
+	char key[HTTP_IP_KEY_MAX];
+	return guard_limiter_take(l, http_ip_key(ip, key), screen_mono(),
+	    retry_after);
 }
 
 /* Whether c is white space screen_text trims (ASCII, or U+3000 when

@@ -150,6 +150,10 @@ site_conf_refresh(site *s)
 	    (double)c->num[CONF_COMMENT_BURST]);
 	guard_limiter_set(s->lim_like, (double)c->num[CONF_LIKE_RATE],
 	    (double)c->num[CONF_LIKE_BURST]);
+	guard_limiter_set(s->lim_view, (double)c->num[CONF_VIEW_RATE],
+	    (double)c->num[CONF_VIEW_BURST]);
+	guard_limiter_set(s->lim_visitor, (double)c->num[CONF_VISITOR_RATE],
+	    (double)c->num[CONF_VISITOR_BURST]);
 	if (!text_tz_set(c->str[CONF_TIMEZONE]))
 		fprintf(stderr, "kiji: unknown time zone %s, keeping the old one\n",
 		    c->str[CONF_TIMEZONE]);
@@ -307,6 +311,8 @@ site_new(store *st, const char *theme_dir, buf *err)
 	/* Rates are set from the settings in site_conf_refresh. */
 	s->lim_comment = guard_limiter_new(0, 1, 65536);
 	s->lim_like = guard_limiter_new(0, 1, 65536);
+	s->lim_view = guard_limiter_new(0, 1, 65536);
+	s->lim_visitor = guard_limiter_new(0, 1, 65536);
 	pthread_mutex_init(&s->sync_mu, NULL);
 	s->cache = cache_new(0); /* budget from the settings below */
 	s->purger = cache_purger_new();
@@ -378,6 +384,8 @@ site_free(site *s)
 	pthread_mutex_destroy(&s->sync_mu);
 	guard_limiter_free(s->lim_comment);
 	guard_limiter_free(s->lim_like);
+	guard_limiter_free(s->lim_view);
+	guard_limiter_free(s->lim_visitor);
 	pthread_mutex_destroy(&s->mu);
 	free(s);
 }

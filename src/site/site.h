@@ -45,7 +45,7 @@ enum conf_key {
 	CONF_TOKEN_HOURS,    /* comments.token_hours: form token lifetime */
 	CONF_MIN_FILL,       /* comments.min_fill_seconds (when JS stamps) */
 	CONF_DAILY_ID,       /* comments.daily_id: 0 | 1 */
-	CONF_LIKE_RATE,      /* likes.rate_per_minute per IP; 0 = off */
+	CONF_LIKE_RATE,      /* likes.rate_per_minute per address; 0 = off */
 	CONF_LIKE_BURST,     /* likes.rate_burst */
 	CONF_CACHE_BYTES,    /* cache.max_bytes: page cache budget, 0 = off */
 	CONF_CACHE_TTL,      /* cache.ttl: seconds a cached page lives */
@@ -66,6 +66,10 @@ enum conf_key {
 	CONF_FEED_FULL,      /* feed.full_content: 0 | 1 (else excerpts only) */
 	CONF_FEED_ITEMS,     /* feed.items: entries per feed */
 	CONF_VIEWS_FLUSH,    /* views.flush_seconds: view counts to the store */
+	CONF_VIEW_RATE,      /* views.rate_per_minute: beacons per address */
+	CONF_VIEW_BURST,     /* views.rate_burst */
+	CONF_VISITOR_RATE,   /* visitors.rate_per_minute: new ids per address */
+	CONF_VISITOR_BURST,  /* visitors.rate_burst */
 	CONF_SITEMAP_URLS,   /* sitemap.urls_per_file: more → a sitemap index */
 	CONF_SESSION_IDLE,   /* admin.session_idle_minutes: idle logout */
 	CONF_SESSION_MAX,    /* admin.session_max_hours: absolute logout */

@@ -84,6 +84,8 @@ struct site {
 	unsigned char key[GUARD_KEY_BYTES]; /* site secret: cookies, tokens */
 	guard_limiter *lim_comment;
 	guard_limiter *lim_like;
+	guard_limiter *lim_view;    /* view beacons counted per address */
+	guard_limiter *lim_visitor; /* new visitor ids per address */
 	struct site_ranked *ranking;
 	size_t nranking;
 	struct site_views *views; /* view counter (views.c) */
@@ -281,7 +283,9 @@ int cerr_status(enum cerr e);
 /* The refusal a store error on a write means (CE_OK for STORE_OK). */
 enum cerr cerr_from_store(enum store_err e);
 const char *cerr_message(struct req *q, enum cerr e);
-const char *visitor_get(struct req *q, bool create);
+/* The reader's visitor id: the kiji_v cookie's, a new one (issue, within
+ * the address's visitors.rate_*), or the address's (comments.c). */
+const char *visitor_get(struct req *q, bool issue);
 /* Whether the visitor has their own state (a pending comment, likes) on
  * article_id, or on any article when article_id is 0. */
 bool visitor_has_pending(struct req *q, int64_t article_id);
@@ -301,7 +305,8 @@ void site_comment_feed(struct req *q, int64_t article_id);
 
 /* ---- screen.c: what comments and pings both pass ----------------------------- */
 
-/* Takes one token of limiter l for ip (the monotonic clock); false with
+/* Takes one token of limiter l for ip's rate-limit key (http_ip_key: the
+ * IPv4 address, the IPv6 /64) on the monotonic clock; false with
  * *retry_after (seconds) when the bucket is empty. */
 bool screen_take(guard_limiter *l, const char *ip, int *retry_after);
 /* s NFC-normalised into a (CRLF → LF, single line when !multiline, white

@@ -4,10 +4,11 @@
  * the beacon is never cached, so a view counts even when the page itself
  * came from kiji's page cache or a CDN.
  *
- * A view counts once per visitor, article and UTC day (the store keeps
- * views per UTC day). The visitor is the signed kiji_v cookie when the
- * reader has one, else a hash of IP address and User-Agent. Bots are told
- * by User-Agent (see views_is_bot). Counts wait in memory; a thread adds
+ * A view counts once per address, article and UTC day (the store keeps
+ * views per UTC day); the address is its rate-limit key (http_ip_key: an
+ * IPv6 /64 is one), and each address has a budget of counted beacons
+ * (views.rate_*). Cookies and User-Agents are the client's to choose, so
+ * they make no other viewer. Bots are told by User-Agent (views_is_bot). Counts wait in memory; a thread adds
  * them to the store every views.flush_seconds, and site_free writes the
  * rest at shutdown: no database write per view.
  */
@@ -298,54 +299,47 @@ site_views_free(struct site_views *v)
 
 /* ---- the beacon ------------------------------------------------------------------ */
 
-/* Keyed hash of (visitor, article, day); never 0 (the empty slot). */
+/* Keyed hash of (address, article, day); never 0 (the empty slot). The
+ * address is its rate-limit key, so an IPv6 /64 is one address. */
 static uint64_t
-views_key(const struct site_views *v, const char *visitor, const char *ip,
-    const char *ua, int64_t id, int64_t day)
+views_key(const struct site_views *v, const char *addr, int64_t id,
+    int64_t day)
 {
-	buf b;
-	buf_init(&b, 8192);
-	if (visitor != NULL) {
-		buf_puts(&b, "v:");
-		buf_puts(&b, visitor);
-	} else {
-		buf_puts(&b, "a:");
-		buf_puts(&b, ip ? ip : "");
-		buf_putc(&b, '\n');
-		buf_puts(&b, ua ? ua : "");
-	}
-	buf_putc(&b, '\0');
-	buf_put(&b, &id, sizeof(id));
-	buf_put(&b, &day, sizeof(day));
+	unsigned char in[HTTP_IP_KEY_MAX + 2 * sizeof(int64_t)];
+	size_t n = strlen(addr);
+	memcpy(in, addr, n);
+	memcpy(in + n, &id, sizeof(id));
+	memcpy(in + n + sizeof(id), &day, sizeof(day));
 	unsigned char out[crypto_shorthash_BYTES];
-	/* An oversized User-Agent fails the bounded append: hash what fits. */
-	crypto_shorthash(out, (const unsigned char *)b.ptr, b.len, v->key);
-	buf_free(&b);
+	crypto_shorthash(out, in, n + 2 * sizeof(int64_t), v->key);
 	uint64_t h;
 	memcpy(&h, out, sizeof(h));
 	return h ? h : 1;
 }
 
-/* Counts one view of article id when it is a reader's first today. */
+/*
+ * Counts one view of article id when it is the address's first today.
+ * Neither the cookie nor the User-Agent makes another viewer: both are the
+ * client's to choose, and the ranking is not to be bought with them. An
+ * address sending beacons past views.rate_* is not counted at all (nor
+ * does it cost a store read).
+ */
 static void
 views_count(struct req *q, int64_t id)
 {
 	struct site_views *v = q->s->views;
 	if (v == NULL || (q->r->method != HTTP_GET && q->r->method != HTTP_POST))
 		return;
-	const char *ua = http_req_header(q->r, "User-Agent");
-	if (views_is_bot(ua))
+	if (views_is_bot(http_req_header(q->r, "User-Agent")))
 		return;
-	/* Our page sends it same-origin; another site embedding the beacon
-	 * would only inflate counts (browsers say so in Sec-Fetch-Site). */
-	const char *fetch = http_req_header(q->r, "Sec-Fetch-Site");
-	if (fetch != NULL && strcmp(fetch, "cross-site") == 0)
+	char addr[HTTP_IP_KEY_MAX];
+	http_ip_key(q->r->ip, addr);
+	if (!screen_take(q->s->lim_view, q->r->ip, NULL))
 		return;
 	int64_t now = q->r->now;
 	int64_t day = now >= 0 ? now / VIEWS_DAY : -((-now + VIEWS_DAY - 1) /
 	    VIEWS_DAY);
-	const char *visitor = visitor_get(q, false);
-	uint64_t h = views_key(v, visitor, q->r->ip, ua, id, day);
+	uint64_t h = views_key(v, addr, id, day);
 
 	pthread_mutex_lock(&v->mu);
 	bool seen = seen_has(v->seen[0], h) || seen_has(v->seen[1], h);
@@ -364,11 +358,20 @@ views_count(struct req *q, int64_t id)
 	pthread_mutex_unlock(&v->mu);
 }
 
+/* The beacon also hands the reader a visitor id (within the address's
+ * visitors.rate_*), so the page's likes and comment find one already:
+ * the article page itself is cached and sets no cookie. Another site
+ * embedding the beacon neither counts a view nor gets ids (browsers say
+ * so in Sec-Fetch-Site). */
 void
 site_view_beacon(struct req *q, int64_t article_id, bool gif)
 {
 	q->nocache = true;
-	views_count(q, article_id);
+	const char *fetch = http_req_header(q->r, "Sec-Fetch-Site");
+	if (fetch == NULL || strcmp(fetch, "cross-site") != 0) {
+		views_count(q, article_id);
+		visitor_get(q, true);
+	}
 	http_resp_header(q->r, q->w, "Cache-Control", "no-store");
 	if (gif) {
 		q->w->status = 200;

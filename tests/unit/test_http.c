@@ -2788,6 +2788,38 @@ test_conn_budget(void)
 	budget_run(2);
 }
 
+/* One rate-limit key per IPv4 address and per IPv6 /64; v4-mapped is v4. */
+static void
+test_ip_key(void)
+{
+	char k[HTTP_IP_KEY_MAX], k2[HTTP_IP_KEY_MAX];
+
+	T_STREQ(http_ip_key("192.0.2.7", k), "192.0.2.7");
+	T_STREQ(http_ip_key("::ffff:192.0.2.7", k), "192.0.2.7");
+	T_STREQ(http_ip_key("::FFFF:c000:0207", k), "192.0.2.7");
+	T_STREQ(http_ip_key("2001:db8:1:2::1", k), "2001:db8:1:2::/64");
+	T_STREQ(http_ip_key("2001:db8:1:2:ffff:ffff:ffff:ffff", k),
+	    "2001:db8:1:2::/64");
+	T_STREQ(http_ip_key("[2001:DB8:1:2:a::b]", k), "2001:db8:1:2::/64");
+	/* the next /64 is another key */
+	T_CHECK(strcmp(http_ip_key("2001:db8:1:3::1", k),
+	    http_ip_key("2001:db8:1:2::1", k2)) != 0);
+	T_STREQ(http_ip_key("::1", k), "::/64");
+	T_STREQ(http_ip_key("fe80::1:2:3:4", k), "fe80::/64");
+	/* not addresses: kept as they are, cut to fit */
+	T_STREQ(http_ip_key("unknown", k), "unknown");
+	T_STREQ(http_ip_key("", k), "");
+	T_STREQ(http_ip_key(NULL, k), "");
+	T_STREQ(http_ip_key("1.2.3.4.5", k), "1.2.3.4.5");
+	char longer[200];
+	memset(longer, 'x', sizeof(longer) - 1);
+	longer[sizeof(longer) - 1] = '\0';
+	T_CHECK(strlen(http_ip_key(longer, k)) == HTTP_IP_KEY_MAX - 1);
+	/* an address followed by more text is not that address */
+	memcpy(longer, "10.0.0.1", 8);
+	T_CHECK(strncmp(http_ip_key(longer, k), "10.0.0.1x", 9) == 0);
+}
+
 int
 main(void)
 {
@@ -2801,6 +2833,7 @@ main(void)
 	T_RUN(test_urlencoded_bad);
 	T_RUN(test_cookies);
 	T_RUN(test_url_encode);
+	T_RUN(test_ip_key);
 	T_RUN(test_resp_helpers);
 	T_RUN(test_start_errors);
 	T_RUN(test_ipv6_listen);
