@@ -161,6 +161,23 @@ def test_throttle_per_address_across_accounts():
     Editor(s).login(name, pw)
 
 
+def test_throttle_keys_an_ipv6_64_as_one_address():
+    """Issue 13 item 7: the addresses of one /64 are one subscriber's, so
+    guesses spread over them are throttled together; the next /64 is not."""
+    s = srv()
+    name, pw = user(s, "editor", "thr6")
+    for i in range(5):
+        r = Editor(s, ip="2001:db8:6:4::%x" % (i + 1)).post(
+            "/admin/login", {"name": name, "password": "guess%d" % i})
+        assert r.status == 200, "failure %d answered %d" % (i + 1, r.status)
+    r = Editor(s, ip="2001:db8:6:4:ffff::9").post("/admin/login", {"name": name, "password": pw})
+    assert r.status == 429, "6th attempt from the same /64: %d, want 429" % r.status
+    rows = s.sql("SELECT failures FROM login_failures WHERE key = ?",
+                 ("a:%s|2001:db8:6:4::/64" % name,))
+    assert rows and rows[0][0] == 5, "failures of the /64: %r" % rows
+    Editor(s, ip="2001:db8:6:5::1").login(name, pw)
+
+
 def test_success_clears_account_failures():
     s = srv()
     name, pw = user(s, "editor", "clr")

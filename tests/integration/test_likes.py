@@ -1,6 +1,8 @@
 """Likes (issue 3, item 4): POST /comments/<cid>/like and /unlike are
 idempotent per visitor, the visitor is the signed kiji_v cookie (not the
-address), and counts stay exact when many visitors like and unlike at once.
+address) that the article page's view beacon hands out, a request without
+one is its address's visitor (issue 13), and counts stay exact when many
+visitors like and unlike at once.
 
 Own server "likes": shipped defaults except http.trusted_proxies=127.0.0.1,
 so each visitor can have its own address (X-Forwarded-For) and the per-IP
@@ -28,6 +30,28 @@ def fresh_comment(text="いいねの的"):
     aid = ids[0]
     cid = tc.new_comment(Visitor(s, ip=next_ip()), aid, "%s %s" % (text, tc.mark()))
     return aid, cid
+
+
+BROWSER = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
+
+
+def reader(aid, ip=None):
+    """A reader who has opened /articles/<aid>: the page's script sent the
+    view beacon, which handed out the kiji_v cookie."""
+    v = Visitor(srv(), ip=ip or next_ip())
+    r = v.request("POST", "/views/%d" % aid, body=b"", headers={"User-Agent": BROWSER})
+    assert r.status == 204, "view beacon: %d" % r.status
+    assert "kiji_v" in v.cookies, "the view beacon handed out no kiji_v cookie"
+    return v
+
+
+def address_vid(ip):
+    """The visitor id the server gives requests without a cookie from ip."""
+    aid, cid = fresh_comment("住所の的")
+    like(Visitor(srv(), ip=ip), cid)
+    rows = srv().sql("SELECT visitor_id FROM likes WHERE comment_id = ?", (cid,))
+    assert len(rows) == 1, "one cookieless like made %d rows" % len(rows)
+    return rows[0][0]
 
 
 def like(v, cid, verb="like", as_json=True):
@@ -70,7 +94,7 @@ def vid(v):
 
 def test_like_twice_counts_once():
     aid, cid = fresh_comment()
-    v = Visitor(srv(), ip=next_ip())
+    v = reader(aid)
     assert like(v, cid)["count"] == 1
     assert like(v, cid)["count"] == 1, "a second like counted"
     like(v, cid, as_json=False)  # the form, too
@@ -81,12 +105,12 @@ def test_like_twice_counts_once():
 
 def test_unlike_twice_and_unlike_without_like():
     aid, cid = fresh_comment()
-    v = Visitor(srv(), ip=next_ip())
+    v = reader(aid)
     like(v, cid)
     assert like(v, cid, "unlike")["count"] == 0
     assert like(v, cid, "unlike")["count"] == 0, "a second unlike went below zero or changed it"
-    other = Visitor(srv(), ip=next_ip())
-    like(Visitor(srv(), ip=next_ip()), cid)
+    other = reader(aid)
+    like(reader(aid), cid)
     assert like(other, cid, "unlike")["count"] == 1, "unlike by a visitor who never liked"
     assert db_state(cid)[0] == 1
     assert page_count(aid, cid)[0] == 1
@@ -94,45 +118,52 @@ def test_unlike_twice_and_unlike_without_like():
 
 def test_the_visitor_is_the_cookie_not_the_address():
     aid, cid = fresh_comment()
-    s = srv()
-    a = Visitor(s, ip=next_ip())
+    a = reader(aid)
     like(a, cid)
     for _ in range(3):  # the same reader from other addresses (phone, wifi, ...)
         a.ip = next_ip()
         assert like(a, cid)["count"] == 1, "the same cookie from another address counted again"
-    shared = next_ip()  # readers behind one carrier NAT
-    others = [Visitor(s, ip=shared) for _ in range(3)]
+    shared = next_ip()  # readers behind one carrier NAT, each having opened the page
+    others = [reader(aid, ip=shared) for _ in range(3)]
     for i, o in enumerate(others):
         assert like(o, cid)["count"] == 2 + i, "readers sharing an address are counted as one"
     assert db_state(cid) == (4, {vid(a)} | {vid(o) for o in others})
 
 
-def test_request_without_cookie_gets_a_new_visitor():
+def test_requests_without_cookie_are_their_address():
+    """A like mints no visitor: without a cookie the address is the
+    visitor, so cookie-less likes count once per address however many
+    are sent, and a cookie-less unlike only undoes the address's own."""
     aid, cid = fresh_comment()
     s = srv()
-    cookies = set()
-    for i in range(2):
+    for i in range(2):  # two addresses: two visitors
         v = Visitor(s, ip=next_ip())
         r = v.post("/comments/%d/like" % cid, body=b"", headers=JSON)
-        assert r.status == 200 and json.loads(r.text)["count"] == 1 + i
-        assert "kiji_v" in v.cookies, "a like without a cookie set none"
-        cookies.add(v.cookies["kiji_v"])
-    assert len(cookies) == 2, "two cookie-less likes got the same visitor"
-    v = Visitor(s, ip=next_ip())
-    assert like(v, cid, "unlike")["count"] == 2, "a cookie-less unlike removed someone's like"
-    assert db_state(cid)[0] == 2
+        assert r.status == 200 and json.loads(r.text)["count"] == 1 + i, "%d %s" % (r.status, r.text)
+        assert "kiji_v" not in v.cookies, "a like handed out a visitor cookie"
+    ip = next_ip()
+    for _ in range(30):
+        r = Visitor(s, ip=ip).post("/comments/%d/like" % cid, body=b"", headers=JSON)
+        assert r.status == 200, "cookie-less like: %d" % r.status
+    assert db_state(cid)[0] == 3, "30 cookie-less likes from one address: %r" % (db_state(cid),)
+    assert like(Visitor(s, ip=next_ip()), cid, "unlike")["count"] == 3, \
+        "a cookie-less unlike from another address removed someone's like"
+    assert like(Visitor(s, ip=ip), cid, "unlike")["count"] == 2, "the address's unlike did nothing"
 
 
 def test_forged_cookie_is_not_a_visitor():
     aid, cid = fresh_comment()
     s = srv()
     forged = "ab" * 16 + "." + "cd" * 16
-    v = Visitor(s, ip=next_ip())
+    ip = next_ip()
+    v = Visitor(s, ip=ip)
     v.cookies["kiji_v"] = forged
     assert like(v, cid)["count"] == 1
-    assert v.cookies["kiji_v"] != forged, "the forged kiji_v was kept (no new cookie issued)"
     count, vids = db_state(cid)
     assert "ab" * 16 not in vids, "a like was stored under the forged visitor id"
+    # the forged cookie was worth exactly what no cookie is: the address
+    assert like(Visitor(s, ip=ip), cid)["count"] == 1, "the forged cookie made a second visitor"
+    assert vids == {address_vid(ip)}, "the forged cookie's like is not the address's"
 
 
 # ---- concurrency ------------------------------------------------------------------------
@@ -161,9 +192,7 @@ def _run_threads(fns, timeout=60):
 def test_one_visitor_liking_concurrently_counts_once():
     aid, cid = fresh_comment()
     s = srv()
-    v = Visitor(s, ip=next_ip())
-    _, warm = fresh_comment("クッキー用")
-    like(v, warm)  # v now has its cookie
+    v = reader(aid)  # v now has its cookie
     cookie = dict(v.cookies)
 
     def one(verb):
@@ -185,7 +214,7 @@ def test_20_visitors_like_and_unlike_concurrently_end_exact():
     aid, a = fresh_comment("A")
     _, b = fresh_comment("B")
     s = srv()
-    visitors = [Visitor(s, ip=next_ip()) for _ in range(20)]
+    visitors = [reader(aid) for _ in range(20)]
     final = {a: set(range(13)), b: set(range(13, 20))}
     answers = {}
 
