@@ -1364,15 +1364,23 @@ def test_api_unknown_article_get_404():
 
 # ---- likes (the basics; concurrency is in test_likes) -------------------------------------------
 
+def opened(v, aid):
+    """The reader v opens /articles/<aid>: the page's view beacon hands out
+    the kiji_v cookie (the GIF one without JavaScript; a like never does)."""
+    r = v.get("/views/%d.gif" % aid, headers={"User-Agent": "Mozilla/5.0 (X11; rv:128.0) Firefox/128.0"})
+    assert r.status == 200, "view beacon: %d" % r.status
+    assert "kiji_v" in v.cookies, "the view beacon handed out no kiji_v"
+    return v
+
+
 def test_like_without_js_303_and_toggle_shown():
     s = srv()
     aid = article()
     cid = new_comment(visitor(), aid, "いいね対象 " + mark())
-    v = visitor()
+    v = opened(visitor(), aid)
     r = v.post("/comments/%d/like" % cid, body=b"")
     assert r.status == 303, "like: %d" % r.status
     assert r.header("location") == "/articles/%d#comment-%d" % (aid, cid), r.header("location")
-    assert "kiji_v" in v.cookies, "a like without a cookie got no kiji_v"
     li = li_of(v.page("/articles/%d" % aid).doc, cid)
     f = own(li, "form.like-form")[0]
     assert f.get("action") == "/comments/%d/unlike" % cid, "liker's form action %r" % f.get("action")
@@ -1394,7 +1402,7 @@ def test_like_json_answer():
     s = srv()
     aid = article()
     cid = new_comment(visitor(), aid, "JSONいいね " + mark())
-    v = visitor()
+    v = opened(visitor(), aid)
     h = {"Accept": "application/json"}
     r = v.post("/comments/%d/like" % cid, body=b"", headers=h)
     assert r.status == 200 and r.content_type == "application/json", "%d %s" % (r.status, r.content_type)

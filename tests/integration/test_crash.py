@@ -93,7 +93,8 @@ int fsync(int fd)
 def crash_server():
     return kiji.server("crash", articles=6, comments=1, seed=13,
                        settings={"comments.rate_per_minute": "0",
-                                 "likes.rate_per_minute": "0"})
+                                 "likes.rate_per_minute": "0",
+                                 "visitors.rate_per_minute": "0"})
 
 
 class Log:
@@ -140,6 +141,8 @@ def _liker(s, i, cids, log):
         cid = cids[(i * 7 + seq) % len(cids)]
         v = Visitor(s)
         try:
+            # a new reader: the page's view beacon hands out its kiji_v
+            v.request("POST", "/views/1", body=b"", headers={"User-Agent": "Mozilla/5.0"})
             r = v.post("/comments/%d/like" % cid, body=b"", headers={"Accept": "application/json"})
         except OSError:
             if log.killed.is_set():

@@ -583,6 +583,29 @@ test_daily_id(void)
 	T_CHECK(strlen(f) == 8);
 }
 
+/* An address's visitor id: stable, per address and key, shaped like a
+ * cookie's id, and never a valid cookie by itself. */
+static void
+test_address_id(void)
+{
+	char a[33], b[33], c[33], d[33], ck[100];
+
+	guard_address_id(key1, "2001:db8:1:2::/64", a);
+	guard_address_id(key1, "2001:db8:1:2::/64", b);
+	guard_address_id(key1, "2001:db8:1:3::/64", c);
+	guard_address_id(key2, "2001:db8:1:2::/64", d);
+	T_STREQ(a, b);
+	T_CHECK(strcmp(a, c) != 0);
+	T_CHECK(strcmp(a, d) != 0);
+	T_CHECK(strlen(a) == 32 && strspn(a, "0123456789abcdef") == 32);
+	/* the address id with any MAC part is no visitor cookie */
+	snprintf(ck, sizeof ck, "%s.%s", a, a);
+	T_CHECK(!guard_visitor_check(key1, ck, NULL));
+	guard_address_id(key1, NULL, c);
+	guard_address_id(key1, "", d);
+	T_STREQ(c, d);
+}
+
 /* ---- secret --------------------------------------------------------------------- */
 
 static void
@@ -673,6 +696,7 @@ main(void)
 	T_RUN(test_ngwords);
 	T_RUN(test_ngwords_folded);
 	T_RUN(test_daily_id);
+	T_RUN(test_address_id);
 	T_RUN(test_secret_load);
 	T_DONE();
 }
