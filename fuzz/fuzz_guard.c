@@ -6,13 +6,15 @@
  * The first byte picks a mode: raw input, or the input XORed onto a
  * genuine cookie / token (tampering), which must then fail unless the
  * XOR changed nothing. The input also goes through the NG-word filter
- * (as list and as text) and the limiter (as key) for crashes.
+ * (as list and as text), the limiter (as key) and the rate-limit key of
+ * an address (http_ip_key) for crashes.
  *
  * fuzz/Makefile links only the layers below site/, so guard.c (which
  * needs just text/ and store/) is compiled in here; drop this include if
  * src/site/guard.c is ever added to that SRC list.
  */
 #include "../src/site/guard.c"
+#include "../src/http/http.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -161,6 +163,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int ra;
 	if (!guard_limiter_take(fz_lim, s, (double)FZ_NOW, &ra))
 		CHECK(ra >= 1);
+
+	/* the rate-limit key of an address (http/addr.c): bounded, and a key
+	 * is its own key (an IPv6 key "…::/64" is no address, so it stays) */
+	char key[HTTP_IP_KEY_MAX], key2[HTTP_IP_KEY_MAX], aid[33];
+	http_ip_key(s, key);
+	CHECK(strlen(key) < HTTP_IP_KEY_MAX);
+	CHECK(strcmp(http_ip_key(key, key2), key) == 0);
+	guard_address_id(fz_key, key, aid);
+	CHECK(strlen(aid) == 32);
 	free(s);
 	return 0;
 }
