@@ -8,9 +8,10 @@
  * views per UTC day); the address is its rate-limit key (http_ip_key: an
  * IPv6 /64 is one), and each address has a budget of counted beacons
  * (views.rate_*). Cookies and User-Agents are the client's to choose, so
- * they make no other viewer. Bots are told by User-Agent (views_is_bot). Counts wait in memory; a thread adds
- * them to the store every views.flush_seconds, and site_free writes the
- * rest at shutdown: no database write per view.
+ * they make no other viewer. Bots are told by User-Agent (views_is_bot).
+ * Counts wait in memory; a thread adds them to the store every
+ * views.flush_seconds, and site_free writes the rest at shutdown: no
+ * database write per view.
  */
 #include "site_int.h"
 
@@ -332,10 +333,10 @@ views_count(struct req *q, int64_t id)
 		return;
 	if (views_is_bot(http_req_header(q->r, "User-Agent")))
 		return;
-	char addr[HTTP_IP_KEY_MAX];
-	http_ip_key(q->r->ip, addr);
 	if (!screen_take(q->s->lim_view, q->r->ip, NULL))
 		return;
+	char addr[HTTP_IP_KEY_MAX];
+	http_ip_key(q->r->ip, addr);
 	int64_t now = q->r->now;
 	int64_t day = now >= 0 ? now / VIEWS_DAY : -((-now + VIEWS_DAY - 1) /
 	    VIEWS_DAY);
