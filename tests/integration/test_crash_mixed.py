@@ -33,6 +33,7 @@ def mixed_server():
     return kiji.server("crash-mixed", articles=8, comments=2, seed=31,
                        settings={"comments.rate_per_minute": "0",
                                  "likes.rate_per_minute": "0",
+                                 "visitors.rate_per_minute": "0",
                                  "comments.moderation": "none",
                                  "http.trusted_proxies": "127.0.0.1"})
 
@@ -89,6 +90,8 @@ def _liker(s, rd, i, cids):
         cid = cids[(i * 5 + seq) % len(cids)]
         v = Visitor(s, ip=kiji.next_ip())
         try:
+            # a new reader: the page's view beacon hands out its kiji_v
+            v.request("POST", "/views/1", body=b"", headers={"User-Agent": "Mozilla/5.0"})
             r = v.post("/comments/%d/like" % cid, body=b"",
                        headers={"Accept": "application/json", "Origin": s.origin})
         except OSError:
