@@ -78,7 +78,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	const char *title, *excerpt;
 	net_source_summary(body, len, BASE, target, a, &title, &excerpt);
-	clean_text(title, 201);
+	clean_text(title, 200);
 	clean_text(excerpt, 300);
 	arena_free(a);
 	return 0;

@@ -846,7 +846,8 @@ net_source_summary(const char *body, size_t len, const char *base,
 	nd_squash(&sq, &t);
 	buf_reset(&t);
 	if (sq.len > 0 && !sq.err) {
-		text_truncate(&t, sq.ptr, sq.len, ND_TITLE_MAX);
+		/* "…" comes on top of the count */
+		text_truncate(&t, sq.ptr, sq.len, ND_TITLE_MAX - 1);
 		if (!t.err && t.len > 0)
 			*title = arena_strndup(a, t.ptr, t.len);
 	}
@@ -897,6 +898,16 @@ net_source_summary(const char *body, size_t len, const char *base,
 			if (nd_space(b2.ptr[0]))
 				buf_putc(&e, ' ');
 			text_truncate(&e, s2.ptr, s2.len, want2);
+		}
+		/* the parts' marks ("…", spaces) can take it past the
+		 * bound when the link's text fills it: cut the whole */
+		if (!e.err && e.len > 0 &&
+		    text_graphemes(e.ptr, e.len) > ND_EXCERPT_MAX) {
+			buf_reset(&s0);
+			/* "…" comes on top of the count */
+			text_truncate(&s0, e.ptr, e.len, ND_EXCERPT_MAX - 1);
+			buf_reset(&e);
+			buf_put(&e, s0.ptr ? s0.ptr : "", s0.len);
 		}
 		if (!e.err && e.len > 0 && text_utf8_valid(e.ptr, e.len))
 			*excerpt = arena_strndup(a, e.ptr, e.len);
