@@ -228,6 +228,9 @@ struct http_config {
 	const char *csp_frame_src;   /* extra frame-src sources, or "" (none:
 	                              * frames only from 'self', the default) */
 	const char *tmp_dir;         /* upload spool directory; NULL: /tmp */
+	int listen_fd;               /* a socket from http_bind, which
+	                              * http_start then owns; 0: it binds
+	                              * listen itself */
 	const struct http_route *routes; /* matched before the body */
 	size_t nroutes;
 };
@@ -238,6 +241,10 @@ typedef struct http_server http_server;
  * r->route matched. NULL on failure, with a message in err. */
 http_server *http_start(const struct http_config *cfg, http_handler h,
     void *ctx, buf *err);
+/* Binds and listens on "host:port" or "[v6]:port"; the descriptor
+ * (close-on-exec, above 2) or -1 with a message in err. For binding before
+ * giving up root (kiji serve --user): pass it as http_config.listen_fd. */
+int http_bind(const char *addr, buf *err);
 /* The port actually bound (useful with port 0). */
 unsigned http_port(const http_server *s);
 void http_stop(http_server *s); /* NULL-safe */

@@ -1244,6 +1244,36 @@ http_fd_budget(void)
 	    (unsigned)n / 2;
 }
 
+/* See http.h. The descriptor is kept above 2, so that 0 in
+ * http_config.listen_fd can mean "none". */
+int
+http_bind(const char *addr, buf *err)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = 0;
+	int one = 1;
+
+	if (!http_listen_parse(addr, &ss, &sl, err))
+		return -1;
+	int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    0);
+	if (fd >= 0 && fd <= 2) {
+		int high = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+		close(fd);
+		fd = high;
+	}
+	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one,
+	    sizeof(one)) != 0 || bind(fd, (struct sockaddr *)&ss, sl) != 0 ||
+	    listen(fd, 4096) != 0) {
+		buf_printf(err, "cannot listen on %s: %s", addr,
+		    strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 static void
 http_free(http_server *s)
 {
@@ -1276,7 +1306,7 @@ http_start(const struct http_config *cfg, http_handler h, void *ctx, buf *err)
 	http_server *s = xcalloc(1, sizeof(*s));
 	unsigned started = 0;
 
-	s->lfd = -1;
+	s->lfd = cfg->listen_fd > 2 ? cfg->listen_fd : -1; /* ours now */
 	s->h = h;
 	s->ctx = ctx;
 	s->cfg = *cfg;
@@ -1314,18 +1344,8 @@ http_start(const struct http_config *cfg, http_handler h, void *ctx, buf *err)
 		buf_puts(err, "bad extra CSP sources");
 		goto err;
 	}
-	if (!http_listen_parse(cfg->listen, &ss, &sl, err))
+	if (s->lfd < 0 && (s->lfd = http_bind(cfg->listen, err)) < 0)
 		goto err;
-	s->lfd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-	    0);
-	int one = 1;
-	if (s->lfd < 0 || setsockopt(s->lfd, SOL_SOCKET, SO_REUSEADDR, &one,
-	    sizeof(one)) != 0 || bind(s->lfd, (struct sockaddr *)&ss, sl) != 0 ||
-	    listen(s->lfd, 4096) != 0) {
-		buf_printf(err, "cannot listen on %s: %s", cfg->listen,
-		    strerror(errno));
-		goto err;
-	}
 	sl = sizeof(ss);
 	getsockname(s->lfd, (struct sockaddr *)&ss, &sl);
 	s->port = ntohs(ss.ss_family == AF_INET6 ?

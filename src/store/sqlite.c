@@ -16,6 +16,7 @@
 #include <libgen.h>
 #include <limits.h>
 #include <pthread.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -494,15 +495,41 @@ mono_s(void)
 	return (int64_t)ts.tv_sec;
 }
 
-/* The advice for a database this user cannot write, appended to err. */
+/* The name of the user this process runs as ("uid N" when it has none),
+ * for advice that must say whom to give the files to. */
+static void
+run_as(char *name, size_t size)
+{
+	struct passwd pw, *res = NULL;
+	char tmp[1024];
+	if (getpwuid_r(geteuid(), &pw, tmp, sizeof tmp, &res) == 0 &&
+	    res != NULL && strlen(pw.pw_name) < size)
+		snprintf(name, size, "%s", pw.pw_name);
+	else
+		snprintf(name, size, "%u", (unsigned)geteuid());
+}
+
+/* The advice for a database this user cannot write, appended to err: the
+ * chown and chmod that fix it, naming the files that exist. */
 static void
 readonly_advice(const char *path, buf *err)
 {
-	errf(err, "cannot be written by this user (uid %u): kiji needs to "
+	char user[64], side[PATH_MAX];
+	char *copy = xstrdup(path);
+	run_as(user, sizeof user);
+	errf(err, "cannot be written by this user (%s, uid %u): kiji needs to "
 	    "write the database, its -wal and -shm files and their directory; "
-	    "give them to the user kiji runs as (chown USER %s %s-wal %s-shm "
-	    "and the directory) or run kiji as their owner", (unsigned)geteuid(),
-	    path, path, path);
+	    "give them to the user kiji runs as (chown %s", user,
+	    (unsigned)geteuid(), user);
+	for (int i = 0; i < 3; i++) {
+		snprintf(side, sizeof side, "%s%s", path,
+		    i == 0 ? "" : i == 1 ? "-wal" : "-shm");
+		if (i == 0 || access(side, F_OK) == 0)
+			errf(err, " %s", side);
+	}
+	errf(err, " %s && chmod u+rw %s) or run kiji as their owner",
+	    dirname(copy), path);
+	free(copy);
 }
 
 /* Opens this thread's connection, sets it up and registers it in TLS and
@@ -864,32 +891,39 @@ sq_file_create(const char *path, buf *err)
 }
 
 /*
- * Whether this user may write what SQLite needs: the directory (the -wal
- * and -shm files are made there, uploads are spooled there) and the files
- * that exist. Said plainly here, because SQLite itself would open an
- * unwritable file read-only and fail only at the first write.
+ * See store.h. Whether this user may write what SQLite needs: the
+ * directory (the -wal and -shm files are made there, uploads are spooled
+ * there) and the files that exist. Said plainly here, because SQLite
+ * itself would open an unwritable file read-only and fail only at the
+ * first write. access(2) checks the real ids: right after kiji serve
+ * --user has dropped root, both are the target user's.
  */
-static bool
-files_writable(const char *path, buf *err)
+bool
+store_writable(const char *path, buf *err)
 {
 	char *copy = xstrdup(path);
 	const char *dir = dirname(copy);
 	char side[PATH_MAX];
 	bool ok = true;
 	if (access(dir, W_OK | X_OK) != 0) {
-		errf(err, "the directory %s cannot be written by this user (uid "
-		    "%u): %s; SQLite keeps the database's -wal and -shm files "
-		    "beside it, so give the directory to the user kiji runs as "
-		    "(chown USER %s)", dir, (unsigned)geteuid(), strerror(errno),
-		    dir);
+		const char *why = strerror(errno);
+		char user[64];
+		run_as(user, sizeof user);
+		errf(err, "the directory %s cannot be written by this user (%s, "
+		    "uid %u): %s; SQLite keeps the database's -wal and -shm "
+		    "files beside it, so give the directory to the user kiji "
+		    "runs as (chown %s %s && chmod u+rwx %s; every directory "
+		    "above it must be searchable by %s)", dir, user,
+		    (unsigned)geteuid(), why, user, dir, dir, user);
 		ok = false;
 	}
 	for (int i = 0; ok && i < 3; i++) {
 		snprintf(side, sizeof side, "%s%s", path,
 		    i == 0 ? "" : i == 1 ? "-wal" : "-shm");
 		if (access(side, F_OK) == 0 && access(side, W_OK) != 0) {
+			int saved = errno;
 			readonly_advice(path, err);
-			errf(err, " (%s: %s)", side, strerror(errno));
+			errf(err, " (%s: %s)", side, strerror(saved));
 			ok = false;
 		}
 	}
@@ -1020,7 +1054,7 @@ store_open(const char *path, buf *err)
 		errf(err, "SQLite was built without thread support");
 		return NULL;
 	}
-	if (!files_writable(path, err) || !sq_file_create(path, err))
+	if (!store_writable(path, err) || !sq_file_create(path, err))
 		return NULL;
 	s = xcalloc(1, sizeof(*s));
 	s->path = xstrdup(path);

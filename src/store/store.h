@@ -40,6 +40,11 @@ typedef struct store store;
  * it read-only). Holds a shared flock(2) on the file until store_close,
  * which kiji restore's exclusive one waits for (see store_restore). */
 store *store_open(const char *path, buf *err);
+/* The check store_open makes first: false, with the chown and chmod that
+ * would fix it in err, when this process's user cannot write the database,
+ * its existing -wal or -shm file or their directory (kiji serve --user
+ * calls it as the target user, to refuse to start with exit 2). */
+bool store_writable(const char *path, buf *err);
 /* NULL-safe; closes every thread's connection, so call it once the other
  * threads are done with the store (joined, or at least idle). */
 void store_close(store *s);

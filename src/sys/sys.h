@@ -1,0 +1,104 @@
+/*
+ * The process's own protection for kiji serve (src/sys/): giving up root
+ * once the listening socket is bound (user.c) and the Landlock sandbox
+ * (landlock.c). Nothing here knows about sites; it speaks to the kernel.
+ */
+#ifndef KIJI_SYS_H
+#define KIJI_SYS_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "../text/text.h"
+
+enum sys_err {
+	SYS_OK,
+	SYS_USAGE,       /* the caller's mistake (not root, no such user):
+	                  * exit 2 */
+	SYS_UNSUPPORTED, /* the kernel has no Landlock: warn and go on */
+	SYS_ERROR,       /* the system refused: exit 1 */
+};
+
+/* ---- the user to run as (user.c) --------------------------------------------------- */
+
+struct sys_user {
+	char name[64];
+	uid_t uid;
+	gid_t gid; /* the user's primary group */
+};
+
+/* Looks name up in the user database (before giving up root: after it
+ * /etc/passwd may be out of reach). SYS_USAGE when this process is not
+ * root, the user does not exist or is root itself. */
+enum sys_err sys_user_find(const char *name, struct sys_user *u, buf *err);
+/* Becomes u for good: supplementary groups (initgroups), then the group,
+ * then the user (real, effective and saved ids), and checks that root
+ * cannot be taken back. SYS_ERROR when any step fails: the caller must
+ * exit, as the process may be half-dropped. */
+enum sys_err sys_user_become(const struct sys_user *u, buf *err);
+
+/* ---- the Landlock sandbox (landlock.c) --------------------------------------------- */
+
+/* What a rule grants beneath its path. */
+enum {
+	SYS_READ = 1 << 0,   /* read files, list directories */
+	SYS_WRITE = 1 << 1,  /* write and truncate existing files */
+	SYS_CREATE = 1 << 2, /* make and remove regular files (directories) */
+};
+
+struct sys_rule {
+	char path[PATH_MAX];
+	unsigned access;   /* SYS_READ | SYS_WRITE | SYS_CREATE */
+	bool required;     /* a missing path is an error, not skipped */
+};
+
+struct sys_sandbox {
+	const char *db;    /* the database: its directory is the one place
+	                    * written (-wal, -shm, uploads spooled beside it) */
+	const char *theme; /* --theme DIR, read; NULL for none */
+};
+
+#define SYS_RULES_MAX 40
+
+/* The rules for sb into out (at most max), in order: the database's
+ * directory first (required), then what libraries read (TLS trust, name
+ * resolution, time zones, shared libraries, /dev/null and /dev/urandom,
+ * /proc/self, the CPU list, our own executable), then the theme.
+ * Returns how many. Pure: nothing is opened. */
+size_t sys_sandbox_rules(const struct sys_sandbox *sb, struct sys_rule *out,
+    size_t max);
+/* The Landlock file system rights handled at ABI version abi (all that
+ * version knows, so everything not granted is denied). */
+uint64_t sys_landlock_handled(int abi);
+/* The Landlock rights a rule with access grants on a directory (dir) or a
+ * file at ABI abi; never execute. */
+uint64_t sys_landlock_rights(int abi, unsigned access, bool dir);
+/* The size of struct landlock_ruleset_attr at ABI abi: the fields it has
+ * grown (net rights at 4, scopes at 6) are passed only when known. */
+size_t sys_landlock_attr_size(int abi);
+
+/*
+ * Enters the sandbox for the rest of the process's life: no new
+ * privileges, then Landlock with the rules above (writes only in the
+ * database's directory, reads only where listed, no execution, no new
+ * listening sockets, no signals or abstract sockets outside). Call it
+ * before any thread starts: Landlock applies to the calling thread and
+ * the threads it starts afterwards (the kernel here has no flag to reach
+ * threads already running), so it refuses (SYS_ERROR) when the process
+ * has more than one. *abi is the Landlock ABI version used; SYS_UNSUPPORTED
+ * (err says why) when the kernel has none.
+ */
+enum sys_err sys_sandbox_enter(const struct sys_sandbox *sb, int *abi,
+    buf *err);
+
+#ifdef KIJI_TEST_HOOKS
+/* Test builds: opens $KIJI_TEST_PROBE_READ for reading and creates
+ * $KIJI_TEST_PROBE_WRITE, from a new thread (as a worker would), and says
+ * on stderr "kiji: test probe: read|write PATH: ok|<error>". */
+void sys_test_probe(void);
+#endif
+
+#endif
