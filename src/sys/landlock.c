@@ -18,6 +18,7 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <linux/landlock.h>
+#include <netdb.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -290,16 +291,41 @@ probe_one(const char *what, const char *path, int flags)
 		close(fd);
 }
 
+/* Resolves name as libcurl would (getaddrinfo: nsswitch.conf, hosts,
+ * resolv.conf) and says how it went. */
+static void
+probe_resolve(const char *name)
+{
+	struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *res = NULL;
+	int e = getaddrinfo(name, "80", &hints, &res);
+	fprintf(stderr, "kiji: test probe: resolve %s: %s\n", name,
+	    e == 0 ? "ok" : gai_strerror(e));
+	if (res != NULL)
+		freeaddrinfo(res);
+}
+
 static void *
 probe_main(void *arg)
 {
 	(void)arg;
 	const char *r = getenv("KIJI_TEST_PROBE_READ");
 	const char *w = getenv("KIJI_TEST_PROBE_WRITE");
-	if (r != NULL)
-		probe_one("read", r, O_RDONLY);
+	const char *n = getenv("KIJI_TEST_PROBE_RESOLVE");
+	for (const char *p = r; p != NULL && *p != '\0';) {
+		/* colon-separated list */
+		char one[PATH_MAX];
+		size_t len = strcspn(p, ":");
+		if (len < sizeof one) {
+			memcpy(one, p, len);
+			one[len] = '\0';
+			probe_one("read", one, O_RDONLY);
+		}
+		p += len + (p[len] == ':');
+	}
 	if (w != NULL)
 		probe_one("write", w, O_WRONLY | O_CREAT | O_EXCL);
+	if (n != NULL)
+		probe_resolve(n);
 	return NULL;
 }
 
@@ -309,7 +335,8 @@ sys_test_probe(void)
 {
 	pthread_t th;
 	if (getenv("KIJI_TEST_PROBE_READ") == NULL &&
-	    getenv("KIJI_TEST_PROBE_WRITE") == NULL)
+	    getenv("KIJI_TEST_PROBE_WRITE") == NULL &&
+	    getenv("KIJI_TEST_PROBE_RESOLVE") == NULL)
 		return;
 	if (pthread_create(&th, NULL, probe_main, NULL) == 0)
 		pthread_join(th, NULL);

@@ -95,9 +95,10 @@ enum sys_err sys_sandbox_enter(const struct sys_sandbox *sb, int *abi,
     buf *err);
 
 #ifdef KIJI_TEST_HOOKS
-/* Test builds: opens $KIJI_TEST_PROBE_READ for reading and creates
- * $KIJI_TEST_PROBE_WRITE, from a new thread (as a worker would), and says
- * on stderr "kiji: test probe: read|write PATH: ok|<error>". */
+/* Test builds: from a new thread (as a worker would), opens each path in
+ * $KIJI_TEST_PROBE_READ (colon-separated) for reading, creates
+ * $KIJI_TEST_PROBE_WRITE and resolves the host $KIJI_TEST_PROBE_RESOLVE,
+ * saying on stderr "kiji: test probe: read|write|resolve X: ok|<error>". */
 void sys_test_probe(void);
 #endif
 
