@@ -1112,6 +1112,32 @@ test_start_errors(void)
 	T_CHECK(http_stream_count(NULL) == 0);
 }
 
+/* http_bind first (kiji serve --user binds as root), then http_start on
+ * that socket: the server answers on it and owns it. */
+static void
+test_bind_first(void)
+{
+	buf err;
+	buf_init(&err, 0);
+	T_CHECK(http_bind("127.0.0.1", &err) < 0 && err.len > 0);
+	buf_reset(&err);
+	int fd = http_bind("127.0.0.1:0", &err);
+	T_CHECK(fd > 2);
+	struct sockaddr_in a;
+	socklen_t al = sizeof a;
+	T_CHECK(getsockname(fd, (struct sockaddr *)&a, &al) == 0);
+	struct http_config cfg = { .listen_fd = fd, .threads = 1 };
+	http_server *s = start_cfg(&cfg);
+	T_CHECK(s != NULL && http_port(s) == ntohs(a.sin_port));
+	if (s != NULL) {
+		struct resp r;
+		T_CHECK(get(http_port(s), "/", &r) == 200);
+		buf_free(&r.body);
+	}
+	http_stop(s); /* closes fd too */
+	buf_free(&err);
+}
+
 static void
 test_ipv6_listen(void)
 {
@@ -2836,6 +2862,7 @@ main(void)
 	T_RUN(test_ip_key);
 	T_RUN(test_resp_helpers);
 	T_RUN(test_start_errors);
+	T_RUN(test_bind_first);
 	T_RUN(test_ipv6_listen);
 	T_RUN(test_stream_after_stop);
 
