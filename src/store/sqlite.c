@@ -495,8 +495,9 @@ mono_s(void)
 	return (int64_t)ts.tv_sec;
 }
 
-/* The name of the user this process runs as ("uid N" when it has none),
- * for advice that must say whom to give the files to. */
+/* The name of the user this process runs as, for advice that must say
+ * whom to give the files to; its number when the name cannot be looked
+ * up (kiji serve's sandbox keeps /etc/passwd out of reach). */
 static void
 run_as(char *name, size_t size)
 {
