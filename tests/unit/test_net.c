@@ -870,7 +870,7 @@ test_source_summary(void)
 	buf_puts(&b, "</p>");
 	net_source_summary(b.ptr, b.len, "https://src.example/",
 	    "https://our.example/articles/3", a, &title, &ex);
-	T_CHECK(text_graphemes(title, strlen(title)) == 201); /* + "…" */
+	T_CHECK(text_graphemes(title, strlen(title)) == 200); /* "…" included */
 	size_t g = text_graphemes(ex, strlen(ex));
 	if (!(g >= 250 && g <= 300))
 		printf("  excerpt %zu: %s\n", g, ex);
@@ -878,6 +878,18 @@ test_source_summary(void)
 	T_CHECK(strstr(ex, "LINK") != NULL);
 	T_CHECK(strncmp(ex, "\xE2\x80\xA6", 3) == 0);
 	T_CHECK(strstr(ex, "a LINK z") != NULL);
+
+	/* the link's own text fills the excerpt: the text around it and its
+	 * "…" marks must not take it past 300 (found by fuzz_links_to) */
+	buf_reset(&b);
+	buf_puts(&b, "<p>before <a href='https://our.example/articles/3'>");
+	for (int i = 0; i < 400; i++)
+		buf_puts(&b, "\xE8\xA8\x98");
+	buf_puts(&b, "</a> after</p>");
+	net_source_summary(b.ptr, b.len, "https://src.example/",
+	    "https://our.example/articles/3", a, &title, &ex);
+	T_CHECK(*ex != '\0');
+	T_CHECK(text_graphemes(ex, strlen(ex)) <= 300);
 	buf_free(&b);
 	arena_free(a);
 }
