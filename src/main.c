@@ -155,8 +155,8 @@ open_store_new(const char *path)
 
 /* Every command but init and demo works on an existing site: a typo in
  * --db must not quietly create an empty one (exit 2). */
-static store *
-open_store(const char *path)
+static void
+require_site(const char *path)
 {
 	struct stat sb;
 	if (stat(path, &sb) != 0 && errno == ENOENT) {
@@ -164,6 +164,12 @@ open_store(const char *path)
 		    "'kiji init --db %s')\n", cli_cmd, path, path);
 		exit(EXIT_USAGE);
 	}
+}
+
+static store *
+open_store(const char *path)
+{
+	require_site(path);
 	return open_store_new(path);
 }
 
@@ -266,6 +272,7 @@ cmd_serve(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
+	require_site(db); /* before binding, dropping root and the sandbox */
 	buf err;
 	buf_init(&err, 4096);
 	int lfd = -1, rc = serve_harden(user, db, theme, sandbox, listen, &lfd,
