@@ -358,16 +358,24 @@ san_url_clean(buf *dst, const char *s, size_t n)
 		b++;
 	while (e > b && ((unsigned char)s[e - 1] <= 0x20 || s[e - 1] == 0x7F))
 		e--;
-	while (b + slashes < e &&
-	    (s[b + slashes] == '/' || s[b + slashes] == '\\'))
+	/* the leading run of slashes as a browser counts it: tab and
+	 * newlines are dropped before it parses, so "/\r/host" is "//host"
+	 * (found by fuzz_sanitize) */
+	size_t i = b;
+	for (; i < e; i++) {
+		if (s[i] == '\t' || s[i] == '\n' || s[i] == '\r')
+			continue;
+		if (s[i] != '/' && s[i] != '\\')
+			break;
 		slashes++;
+	}
 	if (slashes >= 2) {
 		buf_puts(dst, "https://");
-		b += slashes;
+		b = i;
 	}
-	for (size_t i = b; i < e; i++)
-		if (s[i] != '\t' && s[i] != '\n' && s[i] != '\r')
-			buf_putc(dst, s[i]);
+	for (size_t j = b; j < e; j++)
+		if (s[j] != '\t' && s[j] != '\n' && s[j] != '\r')
+			buf_putc(dst, s[j]);
 	if (dst->err || dst->len == 0 || (slashes >= 2 && dst->len == 8))
 		return SAN_URL_BAD;
 	if (slashes >= 2)

@@ -294,6 +294,10 @@ test_urls(void)
 	    "<p><a href=\"https://e.example/x\" rel=\"nofollow noopener\">a</a>"
 	    "<a href=\"https://e.example/y\" rel=\"nofollow noopener\">b</a>"
 	    "<a href=\"http://e.example/\" rel=\"nofollow noopener\">c</a></p>");
+	/* a newline inside the slashes: a browser drops it first, so this
+	 * is //host (found by fuzz_sanitize: the output was not stable) */
+	T_STREQ(san("<p><a href=\"/&#13;/e.example/z\">n</a></p>"),
+	    "<p><a href=\"https://e.example/z\" rel=\"nofollow noopener\">n</a></p>");
 	T_STREQ(san("<p><a href=\"mailto:desk@e.example\">m</a></p>"),
 	    "<p><a href=\"mailto:desk@e.example\" rel=\"nofollow noopener\">m</a></p>");
 	/* mailto is a link, not an image or a citation */
