@@ -1,0 +1,198 @@
+/*
+ * kiji serve: bind, harden (src/sys/), start the site, the HTTP server
+ * and the jobs runner, and stop on SIGINT or SIGTERM.
+ */
+#include <getopt.h>
+#include <libgen.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "../net/send.h"
+#include "../site/site.h"
+#include "../sys/sys.h"
+#include "cli.h"
+
+static const char usage_serve[] =
+    "usage: kiji serve --db FILE [--listen ADDR:PORT] [--theme DIR]\n"
+    "                  [--user NAME] [--no-sandbox]\n"
+    "\n"
+    "Serves the site stored in FILE (an SQLite database made by 'kiji init'\n"
+    "or 'kiji demo') until SIGINT or SIGTERM. A background thread runs due jobs\n"
+    "(scheduled articles go live on time; the links of a published\n"
+    "article are notified by Webmention, Pingback or TrackBack; received\n"
+    "Webmentions are checked). TrackBacks and Pingbacks are received and\n"
+    "checked as they come.\n"
+    "\n"
+    "  --db FILE           the site's database (required)\n"
+    "  --listen ADDR:PORT  address to bind (default 127.0.0.1:8080;\n"
+    "                      IPv6 as [::1]:8080)\n"
+    "  --theme DIR         read templates/ and static/ from DIR instead of\n"
+    "                      the theme compiled into the binary\n"
+    "  --user NAME         started as root: bind, then run as NAME for good\n"
+    "                      (refused, exit 2, when NAME cannot write FILE,\n"
+    "                      its -wal/-shm files or their directory)\n"
+    "  --no-sandbox        no Landlock sandbox (for debugging); by default\n"
+    "                      writes go only to FILE's directory and reads only\n"
+    "                      to what kiji needs (see README, Security)\n"
+    "  -h, --help          this help\n";
+
+/* The background jobs `kiji serve` runs: the runner's own kinds plus the
+ * ones layers above it define (pings out and in). */
+static const struct jobs_kind_def serve_jobs[] = {
+	{"publish", jobs_publish},
+	{"pings", net_send_pings}, /* an article's links → one "ping" each */
+	{"ping", net_send_ping},   /* notify one link target */
+	{"webmention", site_job_webmention}, /* verify one received */
+	{"privacy", site_job_privacy}, /* daily: old commenters' IPs erased */
+};
+
+/*
+ * The start of kiji serve that makes it hard to misuse (src/sys/): bind
+ * while still root, give root up for good (--user), check the database as
+ * that user, then the Landlock sandbox, all before the store and the site
+ * start their threads (Landlock confines the threads started after it).
+ * 0 with the bound socket in *lfd, or the exit status after saying why.
+ */
+static int
+serve_harden(const char *user, const char *db, const char *theme,
+    bool sandbox, const char *listen, int *lfd, buf *err)
+{
+	struct sys_user su;
+	int abi = 0;
+	if (user != NULL && sys_user_find(user, &su, err) != SYS_OK)
+		die_usage("serve", "%s", buf_cstr(err));
+	if ((*lfd = http_bind(listen, err)) < 0) {
+		fprintf(stderr, "kiji: %s\n", buf_cstr(err));
+		return 1;
+	}
+	if (user != NULL && sys_user_become(&su, err) != SYS_OK) {
+		fprintf(stderr, "kiji serve: --user %s: %s\n", user,
+		    buf_cstr(err));
+		return 1;
+	}
+	if (user != NULL && !store_writable(db, err)) {
+		fprintf(stderr, "kiji serve: %s: %s\n", db, buf_cstr(err));
+		return EXIT_USAGE;
+	}
+	enum sys_err e = !sandbox ? SYS_OK : sys_sandbox_enter(
+	    &(struct sys_sandbox){.db = db, .theme = theme}, &abi, err);
+	if (e == SYS_UNSUPPORTED) {
+		fprintf(stderr, "kiji: warning: no sandbox: %s\n", buf_cstr(err));
+	} else if (e != SYS_OK) {
+		fprintf(stderr, "kiji: sandbox: %s (--no-sandbox runs without "
+		    "it)\n", buf_cstr(err));
+		return 1;
+	} else if (sandbox) {
+		fprintf(stderr, "kiji: sandbox: Landlock ABI %d; writes only "
+		    "beside %s\n", abi, db);
+	}
+	buf_reset(err);
+#ifdef KIJI_TEST_HOOKS
+	sys_test_probe();
+#endif
+	return 0;
+}
+
+int
+cmd_serve(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"db", required_argument, NULL, 'd'},
+		{"listen", required_argument, NULL, 'l'},
+		{"theme", required_argument, NULL, 't'},
+		{"user", required_argument, NULL, 'u'},
+		{"no-sandbox", no_argument, NULL, 'S'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *db = NULL, *listen = "127.0.0.1:8080", *theme = NULL;
+	const char *user = NULL;
+	bool sandbox = true;
+	int c;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd': db = optarg; break;
+		case 'l': listen = optarg; break;
+		case 't': theme = optarg; break;
+		case 'u': user = optarg; break;
+		case 'S': sandbox = false; break;
+		case 'h': fputs(usage_serve, stdout); return 0;
+		default: die_getopt("serve", c, argv);
+		}
+	}
+	if (optind < argc)
+		die_usage("serve", "unexpected argument %s", argv[optind]);
+	need_db("serve", db);
+
+	/* Block the stop signals in every thread; main waits for them. */
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	require_site(db); /* before binding, dropping root and the sandbox */
+	buf err;
+	buf_init(&err, 4096);
+	int lfd = -1, rc = serve_harden(user, db, theme, sandbox, listen, &lfd,
+	    &err);
+	store *st = rc == 0 ? open_store(db) : NULL;
+	if (st == NULL) {
+		if (lfd >= 0)
+			close(lfd);
+		buf_free(&err);
+		return rc ? rc : 1;
+	}
+	rc = 1;
+	http_server *srv = NULL;
+	jobs_runner *jobs = NULL;
+	site *s = site_new(st, theme, &err);
+	if (s == NULL) {
+		fprintf(stderr, "kiji: theme: %s\n", buf_cstr(&err));
+		goto out;
+	}
+	struct http_config cfg = {0};
+	site_http_config(s, &cfg);
+	cfg.listen = listen;
+	cfg.listen_fd = lfd; /* bound above; the server owns it now */
+	lfd = -1;
+	/* Uploads are spooled beside the database (same disk, same owner). */
+	char *dbcopy = xstrdup(db);
+	cfg.tmp_dir = dirname(dbcopy);
+	srv = http_start(&cfg, site_handle, s, &err);
+	free(dbcopy);
+	if (srv == NULL) {
+		fprintf(stderr, "kiji: %s: %s\n", listen, buf_cstr(&err));
+		goto out;
+	}
+	/* Scheduled publishing and other background work, on the clock the
+	 * requests use (text_now). */
+	jobs = jobs_start(st, &(struct jobs_config){.kinds = serve_jobs,
+	    .nkinds = sizeof serve_jobs / sizeof serve_jobs[0]}, &err);
+	if (jobs == NULL) {
+		fprintf(stderr, "kiji: %s\n", buf_cstr(&err));
+		goto out;
+	}
+	if (site_privacy_schedule(st, text_now()) != STORE_OK)
+		fprintf(stderr, "kiji: privacy: cannot schedule the daily job; "
+		    "old IP addresses stay until the next start\n");
+	fprintf(stderr, "kiji: serving %s on http://%s (Ctrl-C stops)\n", db,
+	    listen);
+	int sig = 0;
+	sigwait(&set, &sig);
+	fprintf(stderr, "kiji: %s, stopping\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
+	rc = 0;
+out:
+	if (lfd >= 0)
+		close(lfd);
+	site_quiesce(s);
+	http_stop(srv);
+	jobs_stop(jobs); /* after the job in hand; before the store closes */
+	site_free(s);
+	store_close(st);
+	buf_free(&err);
+	return rc;
+}
