@@ -308,7 +308,7 @@ void
 admin_changed(struct admin_req *q)
 {
 	if (q->ad->hooks.changed)
-		q->ad->hooks.changed(q->ad->hooks.ctx);
+		q->ad->hooks.changed(q->ad->hooks.ctx, q->r, q->w);
 }
 
 /* ---- form values ------------------------------------------------------------- */

@@ -199,7 +199,7 @@ struct admin_hooks {
 	void *ctx;
 	/* Something the public site shows changed (moderation, taxonomy,
 	 * settings): read the change log and drop cached pages now. */
-	void (*changed)(void *ctx);
+	void (*changed)(void *ctx, struct http_req *r, struct http_resp *w);
 	/* The current settings the admin reads. */
 	void (*conf)(void *ctx, struct admin_conf *out);
 	/* Setting i (0..) with its current value; false past the last. */

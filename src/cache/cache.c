@@ -1,9 +1,26 @@
 /*
- * The page cache. A hash of key → entry, an LRU list for the byte budget,
- * and a tag index (tag → entries) for precise invalidation. An entry is
- * reference-counted: the cache holds one reference while it is linked and
- * every request serving it holds one until its response is queued; MHD
- * then keeps its own references to the shared responses.
+ * The page cache. A hash of key → entry, a segmented LRU for the byte
+ * budget, and a tag index (tag → entries) for precise invalidation. An
+ * entry is reference-counted: the cache holds one reference while it is
+ * linked and every request serving it holds one until its response is
+ * queued; the HTTP core then keeps its own references to the shared
+ * responses.
+ *
+ * Admission (segmented LRU): a new entry joins the probation segment and
+ * moves to the protected one on its first hit; eviction takes probation's
+ * least recently used first, and protected is held to 80% of the budget
+ * (its tail is demoted to probation). A flood of URLs asked for once
+ * churns probation only: the pages readers keep asking for stay.
+ * Probation entries are kept uncompressed; gzip is made at promotion, by
+ * the request that promotes (a crawler's one-off page costs no deflate).
+ *
+ * Stale-while-revalidate: cache_stale marks an entry stale instead of
+ * dropping it. The first reader after that gets a miss and renders (the
+ * refresh); readers arriving while that refresh is in flight get the
+ * previous bytes, for at most stale_ms; a reader whose own write is newer
+ * than the entry (min_seq) never gets stale bytes. A page rendered from a
+ * state older than an invalidation of one of its tags is put stale, so a
+ * render racing a write never hides the write.
  */
 #include "cache.h"
 
@@ -12,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <zlib.h>
 
 #include "../http/http.h"
@@ -26,20 +44,32 @@ struct tagnode {
 	struct tagnode *next;
 };
 
+#define PROTECTED_SHARE 80 /* percent of the budget */
+
 struct cache_entry {
 	char *key;
 	uint64_t hash;
 	cache_entry *hnext;       /* key bucket chain */
-	cache_entry *prev, *next; /* LRU: head is most recent */
-	void *resp[CACHE_VARIANT__MAX];
+	cache_entry *prev, *next; /* its segment's LRU list: head most recent */
+	/* set once (NULL → response) under the mutex, read without it */
+	void *_Atomic resp[CACHE_VARIANT__MAX];
 	char etag[24];
 	char etag_gz[28];
+	char *body;               /* type, headers, body: kept until gzip */
+	size_t len, nextra;
 	int64_t *tags;
 	size_t ntags;
 	int64_t expires;
+	uint64_t seq;             /* the change the render had seen */
+	int64_t refresh_ms;       /* a refresh claimed then (0: none) */
 	size_t bytes;
 	int refs;
-	bool linked;
+	bool linked, prot, stale, gzipping;
+};
+
+struct lru {
+	cache_entry *head, *tail;
+	size_t bytes;
 };
 
 struct cache {
@@ -47,7 +77,10 @@ struct cache {
 	size_t max_bytes, bytes, entries;
 	cache_entry *keys[KEY_BUCKETS];
 	struct tagnode *tagidx[TAG_BUCKETS];
-	cache_entry *head, *tail;
+	uint64_t tag_seq[TAG_BUCKETS]; /* newest cache_stale seq per bucket */
+	uint64_t all_seq;              /* newest cache_stale_all seq */
+	struct lru seg[2];             /* [0] probation, [1] protected */
+	int64_t stale_ms;
 	struct cache_stats st;
 	cache_purger *purger;
 };
@@ -88,7 +121,16 @@ cache_new(size_t max_bytes)
 	cache *c = xcalloc(1, sizeof(*c));
 	pthread_mutex_init(&c->mu, NULL);
 	c->max_bytes = max_bytes;
+	c->stale_ms = CACHE_STALE_MS;
 	return c;
+}
+
+static int64_t
+mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static void
@@ -97,6 +139,7 @@ entry_destroy(cache_entry *e)
 	for (int v = 0; v < CACHE_VARIANT__MAX; v++)
 		http_shared_free(e->resp[v]);
 	free(e->key);
+	free(e->body);
 	free(e->tags);
 	free(e);
 }
@@ -109,7 +152,35 @@ entry_unref(cache_entry *e)
 		entry_destroy(e);
 }
 
-/* Takes e out of the key table, the LRU list and the tag index, and drops
+static void
+lru_remove(struct lru *l, cache_entry *e)
+{
+	if (e->prev)
+		e->prev->next = e->next;
+	else
+		l->head = e->next;
+	if (e->next)
+		e->next->prev = e->prev;
+	else
+		l->tail = e->prev;
+	e->prev = e->next = NULL;
+	l->bytes -= e->bytes;
+}
+
+static void
+lru_push(struct lru *l, cache_entry *e)
+{
+	e->prev = NULL;
+	e->next = l->head;
+	if (l->head)
+		l->head->prev = e;
+	l->head = e;
+	if (l->tail == NULL)
+		l->tail = e;
+	l->bytes += e->bytes;
+}
+
+/* Takes e out of the key table, its segment and the tag index, and drops
  * the cache's reference. Caller holds the mutex. */
 static void
 entry_unlink(cache *c, cache_entry *e)
@@ -121,14 +192,7 @@ entry_unlink(cache *c, cache_entry *e)
 		pp = &(*pp)->hnext;
 	if (*pp)
 		*pp = e->hnext;
-	if (e->prev)
-		e->prev->next = e->next;
-	else
-		c->head = e->next;
-	if (e->next)
-		e->next->prev = e->prev;
-	else
-		c->tail = e->prev;
+	lru_remove(&c->seg[e->prot], e);
 	for (size_t i = 0; i < e->ntags; i++) {
 		struct tagnode **tp = &c->tagidx[tag_bucket(e->tags[i])];
 		while (*tp) {
@@ -153,8 +217,9 @@ cache_clear(cache *c)
 	if (c == NULL)
 		return;
 	pthread_mutex_lock(&c->mu);
-	while (c->head)
-		entry_unlink(c, c->head);
+	for (int s = 0; s < 2; s++)
+		while (c->seg[s].head)
+			entry_unlink(c, c->seg[s].head);
 	pthread_mutex_unlock(&c->mu);
 }
 
@@ -168,12 +233,22 @@ cache_free(cache *c)
 	free(c);
 }
 
-/* Evicts least recently used entries until bytes fit the budget. */
+/* Holds protected to its share (its tail goes back to probation), then
+ * evicts probation's least recently used, then protected's, until the
+ * bytes fit the budget. */
 static void
 cache_trim(cache *c)
 {
-	while (c->tail && c->bytes > c->max_bytes) {
-		entry_unlink(c, c->tail);
+	struct lru *pro = &c->seg[0], *prot = &c->seg[1];
+	size_t share = c->max_bytes / 100 * PROTECTED_SHARE;
+	while (prot->tail && prot->bytes > share) {
+		cache_entry *e = prot->tail;
+		lru_remove(prot, e);
+		e->prot = false;
+		lru_push(pro, e);
+	}
+	while (c->bytes > c->max_bytes && (pro->tail || prot->tail)) {
+		entry_unlink(c, pro->tail ? pro->tail : prot->tail);
 		c->st.evictions++;
 	}
 }
@@ -188,6 +263,14 @@ cache_set_budget(cache *c, size_t max_bytes)
 }
 
 void
+cache_set_stale_ms(cache *c, int64_t ms)
+{
+	pthread_mutex_lock(&c->mu);
+	c->stale_ms = ms;
+	pthread_mutex_unlock(&c->mu);
+}
+
+void
 cache_stats(cache *c, struct cache_stats *out)
 {
 	pthread_mutex_lock(&c->mu);
@@ -195,6 +278,7 @@ cache_stats(cache *c, struct cache_stats *out)
 	out->entries = c->entries;
 	out->bytes = c->bytes;
 	out->max_bytes = c->max_bytes;
+	out->protected_bytes = c->seg[1].bytes;
 	pthread_mutex_unlock(&c->mu);
 }
 
@@ -207,8 +291,10 @@ cache_find(cache *c, const char *key, uint64_t h)
 	return NULL;
 }
 
+static bool entry_gzip(cache *c, cache_entry *e);
+
 cache_entry *
-cache_get(cache *c, const char *key, int64_t now)
+cache_get(cache *c, const char *key, int64_t now, uint64_t min_seq)
 {
 	if (c == NULL)
 		return NULL;
@@ -219,26 +305,41 @@ cache_get(cache *c, const char *key, int64_t now)
 		entry_unlink(c, e);
 		e = NULL;
 	}
+	if (e && e->stale) {
+		int64_t ms = mono_ms();
+		if (min_seq <= e->seq && e->refresh_ms != 0 &&
+		    ms - e->refresh_ms < c->stale_ms) {
+			c->st.stale_hits++; /* a refresh is on its way */
+		} else {
+			/* This reader renders; the others wait on its put. */
+			e->refresh_ms = ms;
+			c->st.refreshes++;
+			e = NULL;
+		}
+	}
 	if (e == NULL) {
 		c->st.misses++;
 		pthread_mutex_unlock(&c->mu);
 		return NULL;
 	}
-	/* Most recently used moves to the head. */
-	if (c->head != e) {
-		e->prev->next = e->next;
-		if (e->next)
-			e->next->prev = e->prev;
-		else
-			c->tail = e->prev;
-		e->prev = NULL;
-		e->next = c->head;
-		c->head->prev = e;
-		c->head = e;
+	/* Most recently used moves to the head of the protected segment. */
+	bool promoted = !e->prot;
+	lru_remove(&c->seg[e->prot], e);
+	e->prot = true;
+	lru_push(&c->seg[1], e);
+	if (promoted) {
+		c->st.promotions++;
+		cache_trim(c);
 	}
+	bool zip = e->body != NULL && !e->gzipping;
+	e->gzipping = e->gzipping || zip;
 	e->refs++;
 	c->st.hits++;
 	pthread_mutex_unlock(&c->mu);
+	/* Asked for twice: worth compressing now, outside the lock (this
+	 * answer goes out plain; the next ones may be gzip). */
+	if (zip)
+		entry_gzip(c, e);
 	return e;
 }
 
@@ -256,6 +357,12 @@ void *
 cache_response(const cache_entry *e, enum cache_variant v)
 {
 	return e->resp[v];
+}
+
+bool
+cache_has_gzip(const cache_entry *e)
+{
+	return e->resp[CACHE_GZIP_304] != NULL;
 }
 
 const char *
@@ -293,39 +400,112 @@ gzip_bytes(const char *body, size_t n, size_t *outn)
 	return out;
 }
 
-/* Builds the four shared responses of an entry. */
+/* The headers every variant carries; nh set to their count. hdr[0] is
+ * the ETag line (the caller swaps it for gzip). */
+static void
+entry_headers(const cache_entry *e, const char **hdr, size_t *nh,
+    const char *const *extra, size_t nextra, char etag_h[64])
+{
+	snprintf(etag_h, 64, "ETag: %s", e->etag);
+	*nh = 0;
+	hdr[(*nh)++] = etag_h;
+	hdr[(*nh)++] = "Vary: Accept-Encoding";
+	hdr[(*nh)++] = "X-Cache: hit";
+	for (size_t i = 0; i < nextra && *nh < 36; i++)
+		hdr[(*nh)++] = extra[i];
+}
+
+/* Builds the plain responses of a new entry and keeps the page's bytes
+ * and headers for the gzip ones (made at promotion). */
 static bool
 entry_build(cache_entry *e, const struct cache_page *p)
 {
 	const char *hdr[40];
-	size_t nh = 0;
-	char etag_h[64], etag_gz_h[64];
-	snprintf(etag_h, sizeof(etag_h), "ETag: %s", e->etag);
-	snprintf(etag_gz_h, sizeof(etag_gz_h), "ETag: %s", e->etag_gz);
-	hdr[nh++] = etag_h;
-	hdr[nh++] = "Vary: Accept-Encoding";
-	hdr[nh++] = "X-Cache: hit";
-	for (size_t i = 0; i < p->nheaders && nh < 36; i++)
-		hdr[nh++] = p->headers[i];
-
-	size_t gzn = 0;
-	unsigned char *gz = gzip_bytes(p->body, p->len, &gzn);
-	if (gz == NULL)
-		return false;
+	size_t nh;
+	char etag_h[64];
+	entry_headers(e, hdr, &nh, p->headers, p->nheaders, etag_h);
 	e->resp[CACHE_PLAIN] = http_shared_new(200, p->content_type, p->body,
 	    p->len, hdr, nh);
 	e->resp[CACHE_PLAIN_304] = http_shared_new(304, NULL, NULL, 0, hdr, nh);
-	hdr[0] = etag_gz_h;
-	hdr[nh++] = "Content-Encoding: gzip";
-	e->resp[CACHE_GZIP] = http_shared_new(200, p->content_type, gz, gzn, hdr,
-	    nh);
-	e->resp[CACHE_GZIP_304] = http_shared_new(304, NULL, NULL, 0, hdr, nh);
-	free(gz);
-	e->bytes = p->len + gzn + strlen(e->key) + sizeof(*e) + 1024;
-	for (int v = 0; v < CACHE_VARIANT__MAX; v++)
-		if (e->resp[v] == NULL)
-			return false;
-	return true;
+	/* What entry_gzip needs later, in one block: the content type,
+	 * the extra headers, then the body. */
+	size_t need = strlen(p->content_type) + 1 + p->len;
+	for (size_t i = 0; i < p->nheaders; i++)
+		need += strlen(p->headers[i]) + 1;
+	e->body = xmalloc(need);
+	char *w = e->body;
+	w = stpcpy(w, p->content_type) + 1;
+	for (size_t i = 0; i < p->nheaders; i++)
+		w = stpcpy(w, p->headers[i]) + 1;
+	memcpy(w, p->body, p->len);
+	e->len = need;
+	e->nextra = p->nheaders;
+	e->bytes = p->len + need + strlen(e->key) + sizeof(*e) + 1024;
+	return e->resp[CACHE_PLAIN] != NULL && e->resp[CACHE_PLAIN_304] != NULL;
+}
+
+/* Makes the gzip responses of an entry promoted to protected, outside the
+ * lock; the entry is referenced by the caller. */
+static bool
+entry_gzip(cache *c, cache_entry *e)
+{
+	const char *ct = e->body;
+	const char *extra[32];
+	const char *r = ct + strlen(ct) + 1;
+	for (size_t i = 0; i < e->nextra && i < 32; i++) {
+		extra[i] = r;
+		r += strlen(r) + 1;
+	}
+	size_t blen = e->len - (size_t)(r - e->body);
+	size_t gzn = 0;
+	unsigned char *gz = gzip_bytes(r, blen, &gzn);
+	void *g = NULL, *g304 = NULL;
+	if (gz) {
+		const char *hdr[40];
+		size_t nh;
+		char etag_h[64], etag_gz_h[64];
+		entry_headers(e, hdr, &nh, extra, e->nextra < 32 ? e->nextra : 32,
+		    etag_h);
+		snprintf(etag_gz_h, sizeof(etag_gz_h), "ETag: %s", e->etag_gz);
+		hdr[0] = etag_gz_h;
+		hdr[nh++] = "Content-Encoding: gzip";
+		g = http_shared_new(200, ct, gz, gzn, hdr, nh);
+		g304 = http_shared_new(304, NULL, NULL, 0, hdr, nh);
+		free(gz);
+	}
+	pthread_mutex_lock(&c->mu);
+	bool ok = g != NULL && g304 != NULL;
+	if (ok) {
+		e->resp[CACHE_GZIP] = g;
+		e->resp[CACHE_GZIP_304] = g304; /* last: cache_has_gzip */
+		size_t was = e->bytes;
+		e->bytes = e->bytes - e->len + gzn;
+		if (e->linked) {
+			c->bytes = c->bytes - was + e->bytes;
+			c->seg[e->prot].bytes = c->seg[e->prot].bytes - was +
+			    e->bytes;
+		}
+		free(e->body);
+		e->body = NULL;
+		e->len = 0;
+	} else {
+		http_shared_free(g);
+		http_shared_free(g304);
+	}
+	e->gzipping = false;
+	pthread_mutex_unlock(&c->mu);
+	return ok;
+}
+
+/* The newest invalidation seq that applies to a page with these tags. */
+static uint64_t
+tags_seq(const cache *c, const int64_t *tags, size_t n)
+{
+	uint64_t s = c->all_seq;
+	for (size_t i = 0; i < n; i++)
+		if (c->tag_seq[tag_bucket(tags[i])] > s)
+			s = c->tag_seq[tag_bucket(tags[i])];
+	return s;
 }
 
 bool
@@ -341,11 +521,12 @@ cache_put(cache *c, const char *key, const struct cache_page *p, char etag[24])
 	if (budget == 0 || p->len > budget / 8)
 		return false;
 
-	/* Compress and build outside the lock: this is the slow part. */
+	/* Build outside the lock. */
 	cache_entry *e = xcalloc(1, sizeof(*e));
 	e->key = xstrdup(key);
 	e->hash = cache_hash(key, strlen(key));
 	e->expires = p->expires;
+	e->seq = p->seq;
 	memcpy(e->etag, etag, strlen(etag) + 1);
 	snprintf(e->etag_gz, sizeof(e->etag_gz), "\"k%016llx-gz\"",
 	    (unsigned long long)body_hash);
@@ -361,18 +542,18 @@ cache_put(cache *c, const char *key, const struct cache_page *p, char etag[24])
 
 	pthread_mutex_lock(&c->mu);
 	cache_entry *old = cache_find(c, key, e->hash);
+	/* A refresh keeps its page's place: a hot page stays protected. */
+	e->prot = old != NULL && old->prot;
 	if (old)
 		entry_unlink(c, old);
+	/* Rendered from a state some write has since changed: keep it for
+	 * readers while a newer render comes, but as stale. */
+	e->stale = tags_seq(c, e->tags, e->ntags) > e->seq;
 	e->refs = 1;
 	e->linked = true;
 	e->hnext = c->keys[e->hash % KEY_BUCKETS];
 	c->keys[e->hash % KEY_BUCKETS] = e;
-	e->next = c->head;
-	if (c->head)
-		c->head->prev = e;
-	c->head = e;
-	if (c->tail == NULL)
-		c->tail = e;
+	lru_push(&c->seg[e->prot], e);
 	for (size_t i = 0; i < e->ntags; i++) {
 		struct tagnode *t = xmalloc(sizeof(*t));
 		t->tag = e->tags[i];
@@ -385,7 +566,17 @@ cache_put(cache *c, const char *key, const struct cache_page *p, char etag[24])
 	c->entries++;
 	c->st.puts++;
 	cache_trim(c);
+	bool zip = e->prot && e->linked;
+	e->gzipping = zip;
+	if (zip)
+		e->refs++;
 	pthread_mutex_unlock(&c->mu);
+	/* A page readers already asked for more than once (a refresh of a
+	 * protected page) gets its gzip at once. */
+	if (zip) {
+		entry_gzip(c, e);
+		cache_release(c, e);
+	}
 	return true;
 }
 
@@ -409,6 +600,53 @@ cache_invalidate(cache *c, int64_t tag)
 		entry_unlink(c, hit);
 		n++;
 	}
+	c->st.invalidations += n;
+	pthread_mutex_unlock(&c->mu);
+	return n;
+}
+
+/* Marks e stale (caller holds the mutex); true when it was fresh. */
+static bool
+entry_stale(cache *c, cache_entry *e)
+{
+	if (e->stale)
+		return false;
+	e->stale = true;
+	e->refresh_ms = 0;
+	cache_purger_add(c->purger, e->key);
+	return true;
+}
+
+size_t
+cache_stale(cache *c, int64_t tag, uint64_t seq)
+{
+	if (c == NULL)
+		return 0;
+	size_t n = 0, b = tag_bucket(tag);
+	pthread_mutex_lock(&c->mu);
+	if (seq > c->tag_seq[b])
+		c->tag_seq[b] = seq;
+	for (struct tagnode *t = c->tagidx[b]; t; t = t->next)
+		if (t->tag == tag && t->e->seq < seq && entry_stale(c, t->e))
+			n++;
+	c->st.invalidations += n;
+	pthread_mutex_unlock(&c->mu);
+	return n;
+}
+
+size_t
+cache_stale_all(cache *c, uint64_t seq)
+{
+	if (c == NULL)
+		return 0;
+	size_t n = 0;
+	pthread_mutex_lock(&c->mu);
+	if (seq > c->all_seq)
+		c->all_seq = seq;
+	for (int s = 0; s < 2; s++)
+		for (cache_entry *e = c->seg[s].head; e; e = e->next)
+			if (e->seq < seq && entry_stale(c, e))
+				n++;
 	c->st.invalidations += n;
 	pthread_mutex_unlock(&c->mu);
 	return n;

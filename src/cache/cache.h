@@ -1,9 +1,13 @@
 /*
- * cache: rendered pages kept in memory under a byte budget, LRU-evicted,
- * each stored once as ready-to-queue shared HTTP responses (plain, gzip,
- * and their 304s) with a strong ETag. Entries carry tags (numbers the site
- * chooses, e.g. "shows article 42's comments") so a write invalidates
- * exactly the pages it changes. Thread-safe; one mutex, held briefly.
+ * cache: rendered pages kept in memory under a byte budget (segmented LRU:
+ * a page enters on probation and is protected from its second request on),
+ * each stored once as ready-to-queue shared HTTP responses (plain, gzip
+ * once it is asked for twice, and their 304s) with a strong ETag. Entries
+ * carry tags (numbers the site chooses, e.g. "shows article 42's
+ * comments") so a write invalidates exactly the pages it changes: marks
+ * them stale, and one reader renders while the others get the previous
+ * bytes for a bounded time (see cache.c). Thread-safe; one mutex, held
+ * briefly.
  */
 #ifndef KIJI_CACHE_H
 #define KIJI_CACHE_H
@@ -23,23 +27,40 @@ enum cache_variant {
 typedef struct cache cache;
 typedef struct cache_entry cache_entry;
 
+/* How long readers may be given a stale page while one of them renders
+ * its refresh (from the moment that render began). */
+#define CACHE_STALE_MS 100
+
 /* max_bytes 0 disables the cache (every get misses, put does nothing). */
 cache *cache_new(size_t max_bytes);
 void cache_free(cache *c); /* NULL-safe */
 void cache_set_budget(cache *c, size_t max_bytes);
+void cache_set_stale_ms(cache *c, int64_t ms);
 
 struct cache_stats {
 	uint64_t hits, misses, puts, evictions, invalidations;
-	size_t entries, bytes, max_bytes;
+	uint64_t stale_hits; /* previous bytes served during a refresh */
+	uint64_t refreshes;  /* misses that re-render a stale page */
+	uint64_t promotions; /* probation → protected (second request) */
+	size_t entries, bytes, max_bytes, protected_bytes;
 };
 void cache_stats(cache *c, struct cache_stats *out);
 
-/* The entry for key if present and not expired at now, with a reference
- * taken (give it back with cache_release); NULL on a miss. */
-cache_entry *cache_get(cache *c, const char *key, int64_t now);
+/*
+ * The entry for key if present and not expired at now, with a reference
+ * taken (give it back with cache_release); NULL on a miss. A stale entry
+ * is returned only while another reader's refresh is in flight and only
+ * to readers whose own newest write (min_seq, 0 for none) it already
+ * shows; otherwise NULL, and this caller is the one expected to render
+ * and cache_put.
+ */
+cache_entry *cache_get(cache *c, const char *key, int64_t now,
+    uint64_t min_seq);
 void cache_release(cache *c, cache_entry *e);
-/* The shared response of a variant (see http_shared_new). */
+/* The shared response of a variant (see http_shared_new); the gzip ones
+ * are NULL until the page has been asked for twice. */
 void *cache_response(const cache_entry *e, enum cache_variant v);
+bool cache_has_gzip(const cache_entry *e);
 /* Strong ETag of the plain variant, quoted: "\"k1a2b...\"". gzip: +"-gz". */
 const char *cache_etag(const cache_entry *e, bool gzip);
 
@@ -52,6 +73,8 @@ struct cache_page {
 	const int64_t *tags;
 	size_t ntags;
 	int64_t expires; /* epoch seconds */
+	uint64_t seq;    /* the newest change the render had seen (see
+	                  * cache_stale); 0 when the caller tracks none */
 };
 /*
  * Stores (or replaces) the page under key: gzips it once, builds the shared
@@ -65,6 +88,12 @@ bool cache_put(cache *c, const char *key, const struct cache_page *p,
 /* Drops every entry carrying tag; returns how many. */
 size_t cache_invalidate(cache *c, int64_t tag);
 void cache_clear(cache *c);
+/* Change seq changed what pages with tag show: marks those rendered
+ * before it stale (the next reader refreshes), and makes a later put of
+ * a page rendered before it stale too. Returns how many were marked. */
+size_t cache_stale(cache *c, int64_t tag, uint64_t seq);
+/* The same for every page (titles, order, settings). */
+size_t cache_stale_all(cache *c, uint64_t seq);
 
 /* 64-bit content hash (keys, ETags; not for security). */
 uint64_t cache_hash(const void *p, size_t n);

@@ -303,6 +303,7 @@ post_finish(void *ctx)
 	enum cerr e = cerr_from_store(p->err);
 	if (e == CE_OK) {
 		site_sync(q->s, true); /* the next request must show it */
+		site_mark_write(q->s, q->r, q->w);
 		if (p->cm.status == CSTATUS_PENDING)
 			personal_mark(q, p->art.id);
 	}
@@ -460,8 +461,10 @@ like_finish(void *ctx)
 			site_error(q, 503);
 		return;
 	}
-	if (e == STORE_OK)
+	if (e == STORE_OK) {
 		site_sync(q->s, true);
+		site_mark_write(q->s, q->r, q->w);
+	}
 	if (like)
 		personal_mark(q, p->cm.article_id);
 	if (p->api) {

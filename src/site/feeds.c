@@ -243,6 +243,7 @@ site_sitemap(struct req *q, int64_t file)
 		site_error(q, 503);
 		return;
 	}
+	site_tag(q, TAG_SITEMAP); /* every article's date shows here */
 	int64_t ncat = 1 + (int64_t)ncats;  /* front + categories */
 	int64_t head = ncat + npages;       /* ... + pages */
 	int64_t total = head + nart;

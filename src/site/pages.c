@@ -102,6 +102,7 @@ card(struct req *q, const struct store_article *art)
 {
 	arena *a = q->r->a;
 	tv *d = tv_dict(a);
+	site_tag(q, TAG_CARD(art->id));
 	tv_set_int(a, d, "id", art->id);
 	put(q, d, "url", site_article_url(q, art));
 	put(q, d, "title", art->title);

@@ -217,6 +217,35 @@ site_cache_key(struct req *q, const struct http_match *m)
 	return arena_printf(r->a, "%s?page=%s", r->path, page);
 }
 
+/* The reader's-own-write cookie: the change seq of their last comment or
+ * like, for two minutes (long enough to follow the 303 and reload). */
+#define SEQ_COOKIE "kiji_w"
+#define SEQ_MAX_AGE 120
+
+void
+site_mark_write(site *s, struct http_req *r, struct http_resp *w)
+{
+	http_resp_cookie(r, w, SEQ_COOKIE, arena_printf(r->a, "%llu",
+	    (unsigned long long)site_seq(s)), SEQ_MAX_AGE);
+}
+
+uint64_t
+site_reader_seq(struct req *q)
+{
+	const char *v = http_req_cookie(q->r, SEQ_COOKIE);
+	uint64_t n = 0;
+	if (v == NULL || *v == '\0' || strlen(v) > 19)
+		return 0;
+	for (const char *p = v; *p; p++) {
+		if (*p < '0' || *p > '9')
+			return 0;
+		n = n * 10 + (uint64_t)(*p - '0');
+	}
+	/* A seq the site has not reached yet is forged (or from another
+	 * database): it would only force renders, so it counts for nothing. */
+	return n <= q->seq ? n : 0;
+}
+
 struct site_hold {
 	cache *c;
 	cache_entry *e;
@@ -234,10 +263,13 @@ site_cache_done(void *ctx)
 static bool
 site_cache_serve(struct req *q, const char *key)
 {
-	cache_entry *e = cache_get(q->s->cache, key, q->r->now);
+	cache_entry *e = cache_get(q->s->cache, key, q->r->now,
+	    site_reader_seq(q));
 	if (e == NULL)
 		return false;
-	bool gz = cache_accepts_gzip(http_req_header(q->r, "Accept-Encoding"));
+	/* gzip once the page has been asked for twice (cache.c) */
+	bool gz = cache_has_gzip(e) &&
+	    cache_accepts_gzip(http_req_header(q->r, "Accept-Encoding"));
 	bool fresh = cache_etag_match(http_req_header(q->r, "If-None-Match"),
 	    cache_etag(e, gz));
 	enum cache_variant v = fresh ? (gz ? CACHE_GZIP_304 : CACHE_PLAIN_304) :
@@ -274,6 +306,7 @@ site_cache_store(struct req *q, const char *key)
 		.tags = q->tags,
 		.ntags = q->ntags,
 		.expires = expires,
+		.seq = q->seq,
 	};
 	char etag[24];
 	cache_put(q->s->cache, key, &p, etag);
@@ -290,6 +323,7 @@ site_handle(void *ctx, struct http_req *r, struct http_resp *w)
 {
 	struct req q = {.s = ctx, .r = r, .w = w};
 	q.c = site_conf(q.s);
+	q.seq = site_seq(q.s); /* after site_conf's sync: what this render sees */
 	q.lang = msg_lang_of(q.c->str[CONF_LANG]);
 	const struct http_match *m = &r->match;
 	if (r->route == NULL) {

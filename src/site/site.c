@@ -166,10 +166,13 @@ site_conf_refresh(site *s)
 
 /* ---- the editor area's hooks: what admin/ needs from the site ---------- */
 
+/* The editor then sees their change on the public pages at once (never
+ * a stale copy while another reader's refresh is in flight). */
 static void
-site_admin_changed(void *ctx)
+site_admin_changed(void *ctx, struct http_req *r, struct http_resp *w)
 {
 	site_sync(ctx, true);
+	site_mark_write(ctx, r, w);
 }
 
 static void
@@ -461,12 +464,26 @@ site_sync(site *s, bool force)
 		for (size_t i = 0; i < n; i++) {
 			switch (ch[i].kind) {
 			case CHANGE_COMMENT:
-				cache_invalidate(s->cache, TAG_ARTICLE(ch[i].article_id));
-				cache_invalidate(s->cache, TAG_LISTED(ch[i].article_id));
+				cache_stale(s->cache, TAG_ARTICLE(ch[i].article_id),
+				    (uint64_t)ch[i].seq);
+				cache_stale(s->cache, TAG_LISTED(ch[i].article_id),
+				    (uint64_t)ch[i].seq);
 				break;
 			case CHANGE_LIKE:
-				cache_invalidate(s->cache, TAG_ARTICLE(ch[i].article_id));
+				cache_stale(s->cache, TAG_ARTICLE(ch[i].article_id),
+				    (uint64_t)ch[i].seq);
 				break;
+			case CHANGE_ARTICLE_TEXT: {
+				/* e.g. 追記 appended to a breaking story: the
+				 * pages showing it, not every page */
+				int64_t id = ch[i].article_id;
+				uint64_t seq = (uint64_t)ch[i].seq;
+				cache_stale(s->cache, TAG_ARTICLE(id), seq);
+				cache_stale(s->cache, TAG_LISTED(id), seq);
+				cache_stale(s->cache, TAG_CARD(id), seq);
+				cache_stale(s->cache, TAG_SITEMAP, seq);
+				break;
+			}
 			case CHANGE_SETTINGS:
 				settings = true;
 				/* fall through */
@@ -475,13 +492,13 @@ site_sync(site *s, bool force)
 			case CHANGE__MAX:
 				/* Titles, order and visibility show on every page
 				 * (prev/next, related, ranking, listings). */
-				cache_clear(s->cache);
+				cache_stale_all(s->cache, (uint64_t)ch[i].seq);
 				cache_purger_all(s->purger);
 				s->next_publish = -1;
 				break;
 			}
 		}
-		s->change_seq = ch[n - 1].seq;
+		__atomic_store_n(&s->change_seq, ch[n - 1].seq, __ATOMIC_RELEASE);
 		arena_reset(a);
 		if (n < 1024)
 			break;
@@ -494,6 +511,12 @@ site_sync(site *s, bool force)
 	arena_free(a);
 	if (settings)
 		site_conf_refresh(s);
+}
+
+uint64_t
+site_seq(site *s)
+{
+	return (uint64_t)__atomic_load_n(&s->change_seq, __ATOMIC_ACQUIRE);
 }
 
 /* The current settings snapshot (rebuilt by site_sync on change). */

@@ -115,19 +115,31 @@ struct req {
 	bool nocache;         /* a handler says: this answer must not be cached */
 	bool cached;          /* the page cache will keep it (and does ETags) */
 	int64_t tags[96];     /* cache tags of the page being built */
+	uint64_t seq;         /* the change log as far as this render sees */
 	size_t ntags;
 	const char **moved_to; /* legacy.c: when set, where an old URL leads is
 	                        * put here instead of answering 301 (pings ask
 	                        * which article a target URL names) */
 };
 
-/* Cache tags: a page showing article X's comments or likes, and a listing
- * or feed showing X (its comment count). */
-#define TAG_ARTICLE(x) ((int64_t)(x) * 2)
-#define TAG_LISTED(x) ((int64_t)(x) * 2 + 1)
+/* Cache tags: a page showing article X's comments or likes; a listing or
+ * feed showing X (its comment count); a page showing X's card (title,
+ * excerpt, eyecatch: related articles); the sitemaps (every article's
+ * date). */
+#define TAG_ARTICLE(x) ((int64_t)(x) * 4)
+#define TAG_LISTED(x) ((int64_t)(x) * 4 + 1)
+#define TAG_CARD(x) ((int64_t)(x) * 4 + 2)
+#define TAG_SITEMAP ((int64_t)-1)
 void site_tag(struct req *q, int64_t tag);
 /* Acts on the change log now (after this thread's own writes). */
 void site_sync(site *s, bool force);
+/* The last change acted on: what a render starting now shows at least. */
+uint64_t site_seq(site *s);
+/* After a reader's own write: a short-lived cookie with site_seq, so the
+ * pages they read next are never stale copies older than their write. */
+void site_mark_write(site *s, struct http_req *r, struct http_resp *w);
+/* That cookie's seq (0: none, or one from the future: forged). */
+uint64_t site_reader_seq(struct req *q);
 
 /* LIST_MONTH's slug is "<yyyy>/<mm>" as the URL has it. */
 enum list_kind { LIST_FRONT, LIST_CATEGORY, LIST_TAG, LIST_MONTH, LIST__MAX };

@@ -368,12 +368,51 @@ static const char schema_v5[] =
     "CREATE INDEX comments_legacy ON comments(article_id, legacy_id)"
     "  WHERE legacy_id <> '';";
 
+/*
+ * v6: an edit that changes only an article's text (body, excerpt, eyecatch,
+ * updated date, comments open) is logged with scope 'text': servers then
+ * refresh the pages that show that article (its page, listings and feeds
+ * showing it, related cards, sitemaps) instead of every page. Title, slug,
+ * dates, status, kind, author, category, parent and order change other
+ * pages' order and links: those stay site-wide. The triggers log real
+ * changes only; the save path logs its tags (site-wide) and sources.
+ */
+static const char schema_v6[] =
+    "ALTER TABLE change_log ADD COLUMN scope TEXT NOT NULL DEFAULT '';"
+    "DROP TRIGGER change_article_edit;"
+    "CREATE TRIGGER change_article_edit AFTER UPDATE OF kind, status, "
+    "  published_at, author_id, category_id, parent_id, menu_order, "
+    "  title, slug, body_html, excerpt, updated_at, eyecatch, "
+    "  eyecatch_credit, comments_open ON articles WHEN OLD.kind IS NOT "
+    "  NEW.kind OR OLD.status IS NOT NEW.status OR OLD.published_at IS "
+    "  NOT NEW.published_at OR OLD.author_id IS NOT NEW.author_id OR "
+    "  OLD.category_id IS NOT NEW.category_id OR OLD.parent_id IS NOT "
+    "  NEW.parent_id OR OLD.menu_order IS NOT NEW.menu_order OR "
+    "  OLD.title IS NOT NEW.title OR OLD.slug IS NOT NEW.slug BEGIN "
+    "  INSERT INTO change_log(kind, article_id) VALUES ('article', "
+    "  NEW.id); END;"
+    "CREATE TRIGGER change_article_text AFTER UPDATE OF body_html, "
+    "  excerpt, updated_at, eyecatch, eyecatch_credit, comments_open ON "
+    "  articles WHEN NOT (OLD.kind IS NOT NEW.kind OR OLD.status IS NOT "
+    "  NEW.status OR OLD.published_at IS NOT NEW.published_at OR "
+    "  OLD.author_id IS NOT NEW.author_id OR OLD.category_id IS NOT "
+    "  NEW.category_id OR OLD.parent_id IS NOT NEW.parent_id OR "
+    "  OLD.menu_order IS NOT NEW.menu_order OR OLD.title IS NOT "
+    "  NEW.title OR OLD.slug IS NOT NEW.slug) AND (OLD.body_html IS NOT "
+    "  NEW.body_html OR OLD.excerpt IS NOT NEW.excerpt OR "
+    "  OLD.updated_at IS NOT NEW.updated_at OR OLD.eyecatch IS NOT "
+    "  NEW.eyecatch OR OLD.eyecatch_credit IS NOT NEW.eyecatch_credit "
+    "  OR OLD.comments_open IS NOT NEW.comments_open) BEGIN INSERT INTO "
+    "  change_log(kind, article_id, scope) VALUES ('article', NEW.id, "
+    "  'text'); END;";
+
 static const char *const schema_migrations[] = {
 	schema_v1,
 	schema_v2,
 	schema_v3,
 	schema_v4,
 	schema_v5,
+	schema_v6,
 };
 
 #define SCHEMA_N ((int)(sizeof(schema_migrations) / sizeof(schema_migrations[0])))

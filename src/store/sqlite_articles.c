@@ -69,6 +69,38 @@ article_bind(struct q *q, const struct store_article *a, const char *guid)
 	sq_int(q, ":order", a->menu_order);
 }
 
+/* True in *same when the article's stored tags are a's (as sets). */
+static enum store_err
+tags_same(struct conn *c, int64_t id, const struct store_article *a,
+    bool *same)
+{
+	struct q q = {0};
+	enum store_err e;
+	size_t n = 0;
+	*same = true;
+	if ((e = sq_open(&q, c, STMT_ARTICLE_TAG_IDS)) != STORE_OK)
+		return e;
+	sq_int(&q, ":id", id);
+	while (sq_row(&q, &e)) {
+		int64_t t = sqlite3_column_int64(q.st, 0);
+		bool found = false;
+		for (size_t i = 0; i < a->ntags && !found; i++)
+			found = a->tags[i].id == t;
+		*same = *same && found;
+		n++;
+	}
+	sq_close(&q);
+	/* a's list may repeat a tag (the insert ignores repeats) */
+	for (size_t i = 0; i < a->ntags && *same; i++) {
+		size_t k = 0;
+		while (k < i && a->tags[k].id != a->tags[i].id)
+			k++;
+		n -= k == i; /* each distinct tag of a must be stored */
+	}
+	*same = *same && n == 0;
+	return e;
+}
+
 /* Writes an article's sources and tags, replacing what was there (the
  * revision is content/'s: store_revision_add). Runs inside the caller's
  * transaction. */
@@ -80,6 +112,19 @@ article_children(struct conn *c, int64_t id, const struct store_article *a,
 	enum store_err e = STORE_OK;
 
 	if (replace) {
+		/* Its tags place it on tag pages and among related articles
+		 * (site-wide); its sources show on its page only. The row
+		 * triggers cover the article's own columns. */
+		bool same = true;
+		if ((e = tags_same(c, id, a, &same)) != STORE_OK)
+			goto err;
+		if ((e = sq_open(&q, c, same ? STMT_CHANGE_ARTICLE_TEXT :
+		    STMT_CHANGE_ARTICLE)) != STORE_OK)
+			goto err;
+		sq_int(&q, ":id", id);
+		if ((e = sq_exec(&q)) != STORE_OK)
+			goto err;
+		sq_close(&q);
 		if ((e = sq_open(&q, c, STMT_SOURCES_DELETE)) != STORE_OK)
 			goto err;
 		sq_int(&q, ":id", id);

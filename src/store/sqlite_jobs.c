@@ -245,7 +245,7 @@ err:
 
 /* ---- the change log ------------------------------------------------ */
 
-static const char *const change_names[CHANGE__MAX] = {
+static const char *const change_names[CHANGE_ARTICLE_TEXT] = {
 	[CHANGE_COMMENT] = "comment",
 	[CHANGE_LIKE] = "like",
 	[CHANGE_ARTICLE] = "article",
@@ -276,10 +276,14 @@ store_changes_since(store *s, int64_t after, size_t limit, arena *a,
 		v[cnt].seq = sqlite3_column_int64(q.st, 0);
 		const char *k = (const char *)sqlite3_column_text(q.st, 1);
 		v[cnt].kind = CHANGE_ALL;
-		for (int i = 0; k && i < CHANGE__MAX; i++)
+		for (int i = 0; k && i < CHANGE_ARTICLE_TEXT; i++)
 			if (strcmp(k, change_names[i]) == 0)
 				v[cnt].kind = (enum store_change_kind)i;
 		v[cnt].article_id = sqlite3_column_int64(q.st, 2);
+		const char *scope = (const char *)sqlite3_column_text(q.st, 3);
+		if (v[cnt].kind == CHANGE_ARTICLE && scope &&
+		    strcmp(scope, "text") == 0)
+			v[cnt].kind = CHANGE_ARTICLE_TEXT;
 		cnt++;
 	}
 	if (e == STORE_OK) {

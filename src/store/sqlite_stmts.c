@@ -433,7 +433,7 @@ const struct sq_stmt sq_stmts[STMT__MAX] = {
 	    " ORDER BY created_at, id"),
 	S(COMMENT_SET_STATUS, "UPDATE comments SET status = :status WHERE id = :id"),
 	S(CHANGES_SINCE,
-	    "SELECT seq, kind, article_id FROM change_log WHERE seq > :after"
+	    "SELECT seq, kind, article_id, scope FROM change_log WHERE seq > :after"
 	    " ORDER BY seq LIMIT :limit"),
 	S(CHANGES_LAST, "SELECT COALESCE(MAX(seq), 0) FROM change_log"),
 	S(CHANGES_PRUNE, "DELETE FROM change_log WHERE seq <= :upto"),
@@ -569,6 +569,13 @@ const struct sq_stmt sq_stmts[STMT__MAX] = {
 	    " WHERE category_id IS NOT NULL GROUP BY category_id"),
 	/* deletes of categories and tags have no trigger: say it here */
 	S(CHANGE_ALL, "INSERT INTO change_log(kind) VALUES ('all')"),
+	S(CHANGE_ARTICLE,
+	    "INSERT INTO change_log(kind, article_id) VALUES ('article', :id)"),
+	S(CHANGE_ARTICLE_TEXT,
+	    "INSERT INTO change_log(kind, article_id, scope)"
+	    " VALUES ('article', :id, 'text')"),
+	S(ARTICLE_TAG_IDS,
+	    "SELECT tag_id FROM article_tags WHERE article_id = :id ORDER BY tag_id"),
 	S(TAG_GET, "SELECT id, slug, name FROM tags WHERE id = :id"),
 	S(TAG_UPDATE, "UPDATE tags SET slug = :slug, name = :name WHERE id = :id"),
 	S(TAG_REASSIGN,

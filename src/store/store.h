@@ -682,6 +682,9 @@ enum store_change_kind {
 	CHANGE_ARTICLE,  /* article_id added, edited, (un)published, deleted */
 	CHANGE_SETTINGS, /* any setting */
 	CHANGE_ALL,      /* categories and the like: everything may show it */
+	CHANGE_ARTICLE_TEXT, /* only article_id's text: body, excerpt, eyecatch,
+	                      * sources, updated date (not its title, place
+	                      * or visibility): the pages showing it */
 	CHANGE__MAX
 };
 struct store_change {

@@ -1,6 +1,8 @@
-/* Unit tests for src/cache: budget, LRU, expiry, tags, ETags, encodings. */
+/* Unit tests for src/cache: budget, segmented LRU, expiry, tags, stale
+ * pages and their refresh, ETags, encodings. */
 #include "t.h"
 
+#include <unistd.h>
 #include <zlib.h>
 
 #include "../../src/cache/cache.h"
@@ -30,7 +32,7 @@ test_put_get(void)
 	struct cache_page p = page("<p>hello</p>", NULL, 0, 100);
 	T_CHECK(cache_put(c, "/a", &p, etag));
 	T_CHECK(etag[0] == '"');
-	cache_entry *e = cache_get(c, "/a", 50);
+	cache_entry *e = cache_get(c, "/a", 50, 0);
 	T_CHECK(e != NULL);
 	if (e) {
 		T_STREQ(cache_etag(e, false), etag);
@@ -39,7 +41,7 @@ test_put_get(void)
 			T_CHECK(cache_response(e, (enum cache_variant)v) != NULL);
 		cache_release(c, e);
 	}
-	T_CHECK(cache_get(c, "/b", 50) == NULL);
+	T_CHECK(cache_get(c, "/b", 50, 0) == NULL);
 	/* Same bytes, same ETag; other bytes, other ETag. */
 	char etag2[24], etag3[24];
 	cache_put(c, "/a2", &p, etag2);
@@ -57,8 +59,8 @@ test_expiry(void)
 	char etag[24];
 	struct cache_page p = page("x", NULL, 0, 100);
 	cache_put(c, "/a", &p, etag);
-	T_CHECK(cache_get(c, "/a", 100) == NULL); /* expires is exclusive */
-	T_CHECK(cache_get(c, "/a", 99) == NULL);  /* and the entry is gone */
+	T_CHECK(cache_get(c, "/a", 100, 0) == NULL); /* expires is exclusive */
+	T_CHECK(cache_get(c, "/a", 99, 0) == NULL);  /* and the entry is gone */
 	cache_free(c);
 }
 
@@ -74,9 +76,9 @@ test_tags(void)
 	cache_put(c, "/b", &b, etag);
 	cache_put(c, "/d", &d, etag);
 	T_CHECK(cache_invalidate(c, 2) == 2);
-	T_CHECK(cache_get(c, "/a", 1) == NULL);
-	T_CHECK(cache_get(c, "/b", 1) == NULL);
-	cache_entry *e = cache_get(c, "/d", 1);
+	T_CHECK(cache_get(c, "/a", 1, 0) == NULL);
+	T_CHECK(cache_get(c, "/b", 1, 0) == NULL);
+	cache_entry *e = cache_get(c, "/d", 1, 0);
 	T_CHECK(e != NULL);
 	cache_release(c, e);
 	T_CHECK(cache_invalidate(c, 2) == 0);
@@ -101,7 +103,7 @@ test_lru_budget(void)
 		snprintf(key, sizeof(key), "/p%d", i);
 		cache_put(c, key, &p, etag);
 		/* Keep /p0 hot: it must survive. */
-		cache_entry *e = cache_get(c, "/p0", 1);
+		cache_entry *e = cache_get(c, "/p0", 1, 0);
 		T_CHECK(e != NULL);
 		cache_release(c, e);
 	}
@@ -109,8 +111,8 @@ test_lru_budget(void)
 	cache_stats(c, &st);
 	T_CHECK(st.bytes <= 40000);
 	T_CHECK(st.evictions > 0);
-	T_CHECK(cache_get(c, "/p1", 1) == NULL);
-	cache_entry *e = cache_get(c, "/p49", 1);
+	T_CHECK(cache_get(c, "/p1", 1, 0) == NULL);
+	cache_entry *e = cache_get(c, "/p49", 1, 0);
 	T_CHECK(e != NULL);
 	cache_release(c, e);
 	/* Too large for the budget: refused. */
@@ -121,7 +123,7 @@ test_lru_budget(void)
 	T_CHECK(!cache_put(c, "/big", &pb, etag));
 	/* Budget 0 disables. */
 	cache_set_budget(c, 0);
-	T_CHECK(cache_get(c, "/p0", 1) == NULL);
+	T_CHECK(cache_get(c, "/p0", 1, 0) == NULL);
 	T_CHECK(!cache_put(c, "/x", &p, etag));
 	cache_free(c);
 }
@@ -133,7 +135,7 @@ test_held_entry_survives_eviction(void)
 	char etag[24];
 	struct cache_page p = page("held", NULL, 0, 1000);
 	cache_put(c, "/h", &p, etag);
-	cache_entry *e = cache_get(c, "/h", 1);
+	cache_entry *e = cache_get(c, "/h", 1, 0);
 	T_CHECK(e != NULL);
 	cache_clear(c);
 	/* Still usable: the reference keeps it alive (ASan would see a
@@ -151,7 +153,7 @@ test_replace(void)
 	struct cache_page p1 = page("one", NULL, 0, 1000), p2 = page("two", NULL, 0, 1000);
 	cache_put(c, "/k", &p1, e1);
 	cache_put(c, "/k", &p2, e2);
-	cache_entry *e = cache_get(c, "/k", 1);
+	cache_entry *e = cache_get(c, "/k", 1, 0);
 	T_CHECK(e != NULL);
 	if (e) {
 		T_STREQ(cache_etag(e, false), e2);
@@ -212,6 +214,142 @@ test_many_tags_index(void)
 	cache_free(c);
 }
 
+/* Hit once more: cache_get then cache_release; true when it hit. */
+static bool
+hit(cache *c, const char *key, uint64_t min_seq)
+{
+	cache_entry *e = cache_get(c, key, 1, min_seq);
+	cache_release(c, e);
+	return e != NULL;
+}
+
+static void
+test_admission_flood(void)
+{
+	/* 20 pages readers keep asking for, then 2,000 URLs asked for once
+	 * (a crawler, or random query strings): the 20 stay. */
+	cache *c = cache_new(400000);
+	char etag[24], key[32], body[2000];
+	memset(body, 'h', sizeof(body) - 1);
+	body[sizeof(body) - 1] = '\0';
+	struct cache_page p = page(body, NULL, 0, 1000);
+	for (int i = 0; i < 20; i++) {
+		snprintf(key, sizeof(key), "/hot%d", i);
+		T_CHECK(cache_put(c, key, &p, etag));
+		T_CHECK(hit(c, key, 0)); /* second request: protected */
+	}
+	for (int i = 0; i < 2000; i++) {
+		snprintf(key, sizeof(key), "/once%d", i);
+		cache_put(c, key, &p, etag);
+	}
+	struct cache_stats st;
+	cache_stats(c, &st);
+	T_CHECK(st.evictions > 1500);
+	T_CHECK(st.bytes <= 400000);
+	T_CHECK(st.protected_bytes <= 400000 / 100 * 80);
+	for (int i = 0; i < 20; i++) {
+		snprintf(key, sizeof(key), "/hot%d", i);
+		T_CHECK(hit(c, key, 0));
+	}
+	T_CHECK(!hit(c, "/once0", 0));
+	T_CHECK(hit(c, "/once1999", 0)); /* probation keeps the newest */
+	cache_free(c);
+}
+
+static void
+test_gzip_on_second_request(void)
+{
+	cache *c = cache_new(1 << 20);
+	char etag[24], body[4000];
+	for (size_t i = 0; i < sizeof(body) - 1; i++)
+		body[i] = "<p>news</p>\n"[i % 12];
+	body[sizeof(body) - 1] = '\0';
+	struct cache_page p = page(body, NULL, 0, 100);
+	T_CHECK(cache_put(c, "/g", &p, etag));
+	struct cache_stats st0, st1;
+	cache_stats(c, &st0);
+	cache_entry *e = cache_get(c, "/g", 1, 0);
+	T_CHECK(e != NULL);
+	if (e) {
+		/* made by this get (outside the lock), smaller than the page */
+		T_CHECK(cache_has_gzip(e));
+		T_CHECK(cache_response(e, CACHE_GZIP) != NULL);
+		cache_release(c, e);
+	}
+	cache_stats(c, &st1);
+	T_CHECK(st1.bytes < st0.bytes); /* the kept plain copy is gone */
+	T_CHECK(st1.promotions == 1);
+	cache_free(c);
+}
+
+static void
+test_stale_refresh(void)
+{
+	cache *c = cache_new(1 << 20);
+	cache_set_stale_ms(c, 30);
+	char etag[24];
+	int64_t tags[] = {5};
+	struct cache_page p = page("v1", tags, 1, 1000);
+	p.seq = 1;
+	cache_put(c, "/s", &p, etag);
+	T_CHECK(hit(c, "/s", 0));
+	T_CHECK(cache_stale(c, 5, 2) == 1);
+	T_CHECK(cache_stale(c, 5, 2) == 0); /* already stale */
+	/* The first reader refreshes; the next get the old bytes meanwhile,
+	 * except a reader whose own write (seq 2) it does not show. */
+	T_CHECK(!hit(c, "/s", 0));
+	T_CHECK(hit(c, "/s", 0));
+	T_CHECK(hit(c, "/s", 1));
+	T_CHECK(!hit(c, "/s", 2));
+	/* The refresh never came (its render was not cacheable): after
+	 * stale_ms the next reader refreshes. */
+	usleep(60 * 1000);
+	T_CHECK(!hit(c, "/s", 0));
+	struct cache_page p2 = page("v2", tags, 1, 1000);
+	p2.seq = 2;
+	cache_put(c, "/s", &p2, etag);
+	cache_entry *e = cache_get(c, "/s", 1, 2);
+	T_CHECK(e != NULL);
+	if (e) {
+		T_CHECK(strcmp(cache_etag(e, false), etag) == 0);
+		cache_release(c, e);
+	}
+	struct cache_stats st;
+	cache_stats(c, &st);
+	T_CHECK(st.stale_hits == 2);
+	T_CHECK(st.refreshes == 3);
+	/* a refresh keeps a protected page protected */
+	T_CHECK(st.protected_bytes > 0);
+	cache_free(c);
+}
+
+static void
+test_put_after_write_is_stale(void)
+{
+	/* A render began at seq 5; a write (seq 9) changed its article
+	 * before it was put: it goes in stale, so it never hides the write. */
+	cache *c = cache_new(1 << 20);
+	char etag[24];
+	int64_t tags[] = {42, 43};
+	cache_stale(c, 43, 9);
+	struct cache_page p = page("old", tags, 2, 1000);
+	p.seq = 5;
+	cache_put(c, "/r", &p, etag);
+	T_CHECK(!hit(c, "/r", 0));
+	p.seq = 9;
+	cache_put(c, "/r", &p, etag);
+	T_CHECK(hit(c, "/r", 0));
+	/* every page, e.g. an article's title changed */
+	int64_t other[] = {7};
+	struct cache_page q = page("front", other, 1, 1000);
+	q.seq = 9;
+	cache_put(c, "/", &q, etag);
+	T_CHECK(cache_stale_all(c, 10) == 2);
+	T_CHECK(!hit(c, "/", 0));
+	T_CHECK(!hit(c, "/r", 0));
+	cache_free(c);
+}
+
 int
 main(void)
 {
@@ -224,5 +362,9 @@ main(void)
 	T_RUN(test_accepts_gzip);
 	T_RUN(test_etag_match);
 	T_RUN(test_many_tags_index);
+	T_RUN(test_admission_flood);
+	T_RUN(test_gzip_on_second_request);
+	T_RUN(test_stale_refresh);
+	T_RUN(test_put_after_write_is_stale);
 	T_DONE();
 }

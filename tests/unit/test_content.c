@@ -1145,6 +1145,64 @@ test_page_tree(void)
 	store_close(s);
 }
 
+/* The change kinds logged for article id since seq *after (which moves
+ * on): bit 1 << kind. */
+static unsigned
+changes_of(store *s, int64_t id, int64_t *after, arena *a)
+{
+	struct store_change *ch = NULL;
+	size_t n = 0;
+	unsigned kinds = 0;
+	T_CHECK(store_changes_since(s, *after, 1000, a, &ch, &n) == STORE_OK);
+	for (size_t i = 0; i < n; i++) {
+		if (ch[i].article_id == id || ch[i].article_id == 0)
+			kinds |= 1u << ch[i].kind;
+		*after = ch[i].seq;
+	}
+	return kinds;
+}
+
+static void
+test_change_scope(void)
+{
+	/* Appending to the body (追記) logs a text change: servers refresh the
+	 * pages showing the article, not the whole site. A new title, date or
+	 * tag set moves it in other pages: site-wide. */
+	store *s = db_open();
+	arena *a = arena_new(0);
+	if (s == NULL)
+		return;
+	int64_t seq = 0;
+	const char *tags1[] = {"政治"}, *tags2[] = {"政治", "経済"};
+	struct content_input in = post("速報", "本文。");
+	in.tags = tags1;
+	in.ntags = 1;
+	int64_t id = save(s, &in, a, CONTENT_OK, NULL);
+	T_CHECK(changes_of(s, id, &seq, a) & (1u << CHANGE_ARTICLE));
+	in.id = id;
+	in.body = "本文。\n\n追記: 続報。";
+	save(s, &in, a, CONTENT_OK, NULL);
+	unsigned k = changes_of(s, id, &seq, a);
+	T_CHECK(k == 1u << CHANGE_ARTICLE_TEXT);
+	struct store_source src = {.title = "通信社", .url = "https://example.com/a"};
+	in.sources = &src;
+	in.nsources = 1;
+	save(s, &in, a, CONTENT_OK, NULL);
+	T_CHECK(changes_of(s, id, &seq, a) == 1u << CHANGE_ARTICLE_TEXT);
+	in.tags = tags2;
+	in.ntags = 2;
+	save(s, &in, a, CONTENT_OK, NULL);
+	T_CHECK(changes_of(s, id, &seq, a) & (1u << CHANGE_ARTICLE));
+	in.title = "速報: 続報";
+	save(s, &in, a, CONTENT_OK, NULL);
+	T_CHECK(changes_of(s, id, &seq, a) & (1u << CHANGE_ARTICLE));
+	in.published_at = NOW - 60;
+	save(s, &in, a, CONTENT_OK, NULL);
+	T_CHECK(changes_of(s, id, &seq, a) & (1u << CHANGE_ARTICLE));
+	arena_free(a);
+	store_close(s);
+}
+
 int
 main(void)
 {
@@ -1166,6 +1224,7 @@ main(void)
 	T_RUN(test_search_in_step);
 	T_RUN(test_batch);
 	T_RUN(test_page_tree);
+	T_RUN(test_change_scope);
 	T_RUN(test_fm_parse);
 	T_RUN(test_fm_errors);
 	T_RUN(test_fm_roundtrip);
