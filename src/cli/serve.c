@@ -1,6 +1,7 @@
 /*
- * kiji serve: bind, harden (src/sys/), start the site, the HTTP server
- * and the jobs runner, and stop on SIGINT or SIGTERM.
+ * kiji serve: bind (or take systemd's socket), harden (src/sys/), start the
+ * site, the HTTP server and the jobs runner; at SIGINT or SIGTERM drain
+ * gracefully (serve_life.c) and stop.
  */
 #include <getopt.h>
 #include <libgen.h>
@@ -12,13 +13,18 @@
 #include "../site/site.h"
 #include "../sys/sys.h"
 #include "cli.h"
+#include "serve_life.h"
 
 static const char usage_serve[] =
     "usage: kiji serve --db FILE [--listen ADDR:PORT] [--theme DIR]\n"
-    "                  [--user NAME] [--no-sandbox]\n"
+    "                  [--user NAME] [--no-sandbox] [--drain-timeout S]\n"
+    "                  [--takeover]\n"
     "\n"
     "Serves the site stored in FILE (an SQLite database made by 'kiji init'\n"
-    "or 'kiji demo') until SIGINT or SIGTERM. A background thread runs due jobs\n"
+    "or 'kiji demo') until SIGINT or SIGTERM, then stops gracefully: no new\n"
+    "connections, idle ones closed, requests in flight answered (with\n"
+    "Connection: close), event streams ended with a retry hint, comments\n"
+    "written, then exit 0. A background thread runs due jobs\n"
     "(scheduled articles go live on time; the links of a published\n"
     "article are notified by Webmention, Pingback or TrackBack; received\n"
     "Webmentions are checked). TrackBacks and Pingbacks are received and\n"
@@ -35,7 +41,18 @@ static const char usage_serve[] =
     "  --no-sandbox        no Landlock sandbox (for debugging); by default\n"
     "                      writes go only to FILE's directory and reads only\n"
     "                      to what kiji needs (see README, Security)\n"
-    "  -h, --help          this help\n";
+    "  --drain-timeout S   at a stop, wait at most S seconds for requests\n"
+    "                      in flight (default 10, 0..3600)\n"
+    "  --takeover          bind ADDR:PORT even though a server listens\n"
+    "                      there: a kiji about to be stopped, which drains\n"
+    "                      while this one takes the new connections\n"
+    "                      (SO_REUSEPORT)\n"
+    "  -h, --help          this help\n"
+    "\n"
+    "Under systemd: a socket passed by socket activation (LISTEN_FDS, one\n"
+    "TCP listening socket) is served instead of --listen; with\n"
+    "NOTIFY_SOCKET set, READY=1, STOPPING=1 and (WatchdogSec=) WATCHDOG=1\n"
+    "are sent, the last only while the event loops are seen turning.\n";
 
 /* The background jobs `kiji serve` runs: the runner's own kinds plus the
  * ones layers above it define (pings out and in). */
@@ -56,16 +73,17 @@ static const struct jobs_kind_def serve_jobs[] = {
  */
 static int
 serve_harden(const char *user, const char *db, const char *theme,
-    bool sandbox, const char *listen, int *lfd, buf *err)
+    bool sandbox, const char *listen, bool takeover, int *lfd, char *name,
+    buf *err)
 {
 	struct sys_user su;
 	int abi = 0;
 	if (user != NULL && sys_user_find(user, &su, err) != SYS_OK)
 		die_usage("serve", "%s", buf_cstr(err));
-	if ((*lfd = http_bind(listen, err)) < 0) {
-		fprintf(stderr, "kiji: %s\n", buf_cstr(err));
-		return 1;
-	}
+	int rc = serve_listen(listen, takeover, lfd, name, SERVE_LISTEN_NAME,
+	    err);
+	if (rc != 0)
+		return rc;
 	if (user != NULL && sys_user_become(&su, err) != SYS_OK) {
 		fprintf(stderr, "kiji serve: --user %s: %s\n", user,
 		    buf_cstr(err));
@@ -103,12 +121,16 @@ cmd_serve(int argc, char **argv)
 		{"theme", required_argument, NULL, 't'},
 		{"user", required_argument, NULL, 'u'},
 		{"no-sandbox", no_argument, NULL, 'S'},
+		{"drain-timeout", required_argument, NULL, 'D'},
+		{"takeover", no_argument, NULL, 'T'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	const char *db = NULL, *listen = "127.0.0.1:8080", *theme = NULL;
 	const char *user = NULL;
-	bool sandbox = true;
+	bool sandbox = true, takeover = false;
+	long long drain_s = SERVE_DRAIN_DEFAULT;
+	char name[SERVE_LISTEN_NAME];
 	int c;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
@@ -118,6 +140,12 @@ cmd_serve(int argc, char **argv)
 		case 't': theme = optarg; break;
 		case 'u': user = optarg; break;
 		case 'S': sandbox = false; break;
+		case 'T': takeover = true; break;
+		case 'D':
+			if (!parse_num(optarg, 0, 3600, &drain_s))
+				die_usage("serve", "--drain-timeout: want 0..3600 "
+				    "seconds, not '%s'", optarg);
+			break;
 		case 'h': fputs(usage_serve, stdout); return 0;
 		default: die_getopt("serve", c, argv);
 		}
@@ -137,8 +165,8 @@ cmd_serve(int argc, char **argv)
 	require_site(db); /* before binding, dropping root and the sandbox */
 	buf err;
 	buf_init(&err, 4096);
-	int lfd = -1, rc = serve_harden(user, db, theme, sandbox, listen, &lfd,
-	    &err);
+	int lfd = -1, rc = serve_harden(user, db, theme, sandbox, listen,
+	    takeover, &lfd, name, &err);
 	store *st = rc == 0 ? open_store(db) : NULL;
 	if (st == NULL) {
 		if (lfd >= 0)
@@ -149,6 +177,7 @@ cmd_serve(int argc, char **argv)
 	rc = 1;
 	http_server *srv = NULL;
 	jobs_runner *jobs = NULL;
+	sys_watchdog *wd = NULL;
 	site *s = site_new(st, theme, &err);
 	if (s == NULL) {
 		fprintf(stderr, "kiji: theme: %s\n", buf_cstr(&err));
@@ -156,7 +185,7 @@ cmd_serve(int argc, char **argv)
 	}
 	struct http_config cfg = {0};
 	site_http_config(s, &cfg);
-	cfg.listen = listen;
+	cfg.listen = name; /* --listen, or systemd's socket */
 	cfg.listen_fd = lfd; /* bound above; the server owns it now */
 	lfd = -1;
 	/* Uploads are spooled beside the database (same disk, same owner). */
@@ -165,7 +194,7 @@ cmd_serve(int argc, char **argv)
 	srv = http_start(&cfg, site_handle, s, &err);
 	free(dbcopy);
 	if (srv == NULL) {
-		fprintf(stderr, "kiji: %s: %s\n", listen, buf_cstr(&err));
+		fprintf(stderr, "kiji: %s: %s\n", name, buf_cstr(&err));
 		goto out;
 	}
 	/* Scheduled publishing and other background work, on the clock the
@@ -180,14 +209,16 @@ cmd_serve(int argc, char **argv)
 		fprintf(stderr, "kiji: privacy: cannot schedule the daily job; "
 		    "old IP addresses stay until the next start\n");
 	fprintf(stderr, "kiji: serving %s on http://%s (Ctrl-C stops)\n", db,
-	    listen);
+	    name);
+	wd = serve_ready(srv, db, name);
 	int sig = 0;
 	sigwait(&set, &sig);
-	fprintf(stderr, "kiji: %s, stopping\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
+	serve_drain(srv, sig, (unsigned)drain_s);
 	rc = 0;
 out:
 	if (lfd >= 0)
 		close(lfd);
+	sys_watchdog_stop(wd);
 	site_quiesce(s);
 	http_stop(srv);
 	jobs_stop(jobs); /* after the job in hand; before the store closes */

@@ -245,8 +245,30 @@ http_server *http_start(const struct http_config *cfg, http_handler h,
  * (close-on-exec, above 2) or -1 with a message in err. For binding before
  * giving up root (kiji serve --user): pass it as http_config.listen_fd. */
 int http_bind(const char *addr, buf *err);
+/* Whether something accepts connections at "host:port" now (a wildcard
+ * host is tried on loopback): another server, maybe a kiji that a new
+ * one would share the port with (http_bind sets SO_REUSEPORT). */
+bool http_listening(const char *addr);
+/* "host:port" or "[v6]:port" of a listening TCP socket (one handed over
+ * by systemd); false for anything else. */
+bool http_listen_name(int fd, char *out, size_t n);
 /* The port actually bound (useful with port 0). */
 unsigned http_port(const http_server *s);
+/*
+ * A graceful stop, before http_stop: takes what waits on the listening
+ * socket and closes it (a successor on the same port, or systemd's
+ * socket, gets the new connections), lets idle keep-alive connections go,
+ * ends streams (an SSE stream with a "retry:" hint) and answers requests
+ * under way with Connection: close, including those deferred (the group
+ * commit still runs). Waits until no connection is left; false when
+ * timeout_ms passed first. NULL-safe.
+ */
+bool http_drain(http_server *s, unsigned timeout_ms);
+/* Open connections now (drain progress, metrics). */
+unsigned http_conn_count(const http_server *s);
+/* Whether every event loop has turned within the last within_ms (the
+ * systemd watchdog: a loop stuck in a handler stops the pings). */
+bool http_alive(const http_server *s, unsigned within_ms);
 void http_stop(http_server *s); /* NULL-safe */
 
 /*

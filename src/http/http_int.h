@@ -148,6 +148,8 @@ struct http_server {
 	atomic_uint shed_debt;
 	unsigned max_conns;
 	atomic_bool stopping;
+	atomic_bool draining;   /* http_drain: finishing, taking no more */
+	atomic_uint drain_acks; /* loops that have begun the drain */
 };
 
 /* ---- answers (response.c) ------------------------------------------------- */

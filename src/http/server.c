@@ -52,6 +52,14 @@
 #define HTTP_SPARE_ARENAS 32
 #define HTTP_SWEEP_MS 250
 #define HTTP_EVENTS 256
+#define HTTP_DRAIN_LINGER_MS 500   /* an idle keep-alive connection told
+                                    * to go at a drain */
+#define HTTP_DRAIN_FRESH_MS 1000   /* a connection accepted but silent when
+                                    * a drain starts: its request is due */
+#define HTTP_RETRY_MIN_MS 1000     /* the SSE retry hint at a drain, spread
+                                    * over this much more so readers do not
+                                    * all come back at once */
+#define HTTP_RETRY_SPREAD_MS 2000
 
 enum conn_state {
 	CS_IDLE,   /* between requests, nothing buffered: may be shed */
@@ -96,6 +104,10 @@ struct http_conn {
 	bool idle_listed;
 	struct http_conn *rnext;         /* resume queue */
 	bool dead;                       /* closed; freed after this turn */
+	bool reused;                     /* an answer was sent on it: a
+	                                  * client may send the next request
+	                                  * at any time, and retries it if
+	                                  * the connection closes first */
 };
 
 struct http_stream {
@@ -113,6 +125,8 @@ struct http_stream {
 	int64_t hb_ms, last_ms;
 	struct http_ip ip;
 	bool ip_counted;
+	char farewell[32];      /* sent before the end at a drain (an SSE
+	                         * retry hint), or "" */
 };
 
 struct http_worker {
@@ -132,6 +146,8 @@ struct http_worker {
 	char scratch[65536];
 	int spare_fd;           /* closed to accept-and-close at EMFILE */
 	int64_t now;            /* ms, monotonic, per loop turn */
+	atomic_int_least64_t beat; /* now, for http_alive (other threads) */
+	bool drained;           /* this loop has begun the drain */
 };
 
 /* Markers in epoll data for the two non-connection descriptors. */
@@ -222,6 +238,7 @@ conn_end_request(struct http_conn *c)
 }
 
 static void stream_unref(http_stream *st);
+static void conn_stream_end(struct http_conn *c);
 
 static void
 conn_close(struct http_conn *c)
@@ -402,7 +419,7 @@ static void
 conn_respond(struct http_conn *c, enum http_fail f)
 {
 	http_server *s = c->w->s;
-	bool stop = atomic_load(&s->stopping);
+	bool stop = atomic_load(&s->stopping) || atomic_load(&s->draining);
 
 	if (f != HTTP_FAIL_NONE || !c->keep_alive || stop)
 		c->close_after = true;
@@ -448,6 +465,10 @@ conn_dispatch(struct http_conn *c)
 	if (q->stream != NULL) {
 		c->st = CS_STREAM;
 		c->deadline = 0;
+		/* Opened while draining: the head, the retry hint, the end
+		 * (a 503 would make an EventSource give up for good). */
+		if (atomic_load(&s->draining))
+			conn_stream_end(c);
 		return;
 	}
 	if (q->resp.status < 0 || q->resp.status > 599 ||
@@ -583,6 +604,7 @@ conn_next(struct http_conn *c)
 	http_server *s = c->w->s;
 
 	conn_end_request(c);
+	c->reused = true;
 	if (c->close_after) {
 		shutdown(c->fd, SHUT_WR);
 		c->st = CS_LINGER;
@@ -784,6 +806,13 @@ http_stream_open(struct http_req *r, struct http_resp *w, const char *heartbeat,
 	st->heartbeat = xstrdup(heartbeat ? heartbeat : "");
 	st->hb_ms = (int64_t)(heartbeat_s ? heartbeat_s : 15) * 1000;
 	st->last_ms = c->w->now;
+	/* Server-sent events hear at a drain when to come back: a second or
+	 * more, spread so that a restart's readers do not return at once. */
+	if (w->content_type != NULL &&
+	    strncmp(w->content_type, "text/event-stream", 17) == 0)
+		snprintf(st->farewell, sizeof(st->farewell), "retry: %u\n\n",
+		    HTTP_RETRY_MIN_MS + (unsigned)((uint64_t)c->w->now * 2654435761u +
+		    (unsigned)c->fd) % HTTP_RETRY_SPREAD_MS);
 	q->stream = st;
 	c->stream = st;
 
@@ -850,6 +879,25 @@ unsigned
 http_stream_count(const http_server *s)
 {
 	return s ? atomic_load(&((http_server *)s)->nstreams) : 0;
+}
+
+/* Ends an open stream at a drain: its farewell (an SSE retry hint), the
+ * end of the response, and the connection once that is sent. The
+ * handler's next http_stream_send says false, as for a client gone. */
+static void
+conn_stream_end(struct http_conn *c)
+{
+	http_stream *st = c->stream;
+
+	pthread_mutex_lock(&st->mu);
+	if (!st->closing && !st->dead) {
+		stream_frame(st, st->farewell, strlen(st->farewell));
+		if (st->chunked)
+			buf_puts(&st->pending, "0\r\n\r\n");
+		st->closing = true;
+	}
+	pthread_mutex_unlock(&st->mu);
+	conn_run(c);
 }
 
 /* Moves the stream's pending bytes to the socket; ends the connection
@@ -948,8 +996,9 @@ http_resume(void *deferred)
 
 /* Accepts what is pending on the listening socket: the per-IP limit
  * (trusted proxies exempt) and the global budget, shedding the oldest
- * idle connections when it is reached. */
-static void
+ * idle connections when it is reached. true when it stopped at its batch
+ * size (more may be waiting). */
+static bool
 worker_accept(struct http_worker *w)
 {
 	http_server *s = w->s;
@@ -973,7 +1022,7 @@ worker_accept(struct http_worker *w)
 				w->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 				continue;
 			}
-			return;
+			return false;
 		}
 		struct http_ip ip;
 		bool counted = false;
@@ -1026,6 +1075,7 @@ worker_accept(struct http_worker *w)
 		}
 		conn_run(c);
 	}
+	return true;
 }
 
 /* Work handed over by other threads: resumed answers, stream bytes, and
@@ -1119,6 +1169,67 @@ worker_sweep(struct http_worker *w)
 	}
 }
 
+/* An idle connection at a drain. One that has had an answer is told to
+ * go (its client retries the next request on a new connection, as
+ * HTTP/1.1 clients do when a kept-alive connection closes before any
+ * answer), after a last look for a request already sent; a new one that
+ * has sent nothing yet gets a short grace for its first request. */
+static void
+drain_idle(struct http_conn *c)
+{
+	struct http_worker *w = c->w;
+
+	if (!c->reused) {
+		int64_t d = w->now + HTTP_DRAIN_FRESH_MS;
+		if (c->deadline == 0 || c->deadline > d)
+			c->deadline = d;
+		return;
+	}
+	c->wait_event = false;
+	conn_run(c); /* answered with Connection: close if bytes came */
+	if (c->dead || c->st != CS_IDLE)
+		return;
+	/* FIN, then read until the client closes: a request crossing it on
+	 * the wire is read and dropped, not answered with a reset. */
+	conn_idle_del(c);
+	shutdown(c->fd, SHUT_WR);
+	c->st = CS_LINGER;
+	c->lingered = 0;
+	c->deadline = w->now + HTTP_DRAIN_LINGER_MS;
+}
+
+/* This loop's part of a drain (http_drain): take what waits on the
+ * listening socket and stop listening, let idle connections go and end
+ * streams; requests under way go on, answered with Connection: close.
+ * The last loop closes the listening socket, after one more look at its
+ * queue: a connection left there would be reset (a successor sharing the
+ * port with SO_REUSEPORT gets the new ones; with socket activation the
+ * socket stays open in systemd). */
+static void
+worker_drain(struct http_worker *w)
+{
+	http_server *s = w->s;
+	struct http_conn *c, *next;
+
+	w->drained = true;
+	while (worker_accept(w))
+		;
+	epoll_ctl(w->ep, EPOLL_CTL_DEL, s->lfd, NULL);
+	if (atomic_fetch_add(&s->drain_acks, 1) + 1 == s->nworkers) {
+		while (worker_accept(w))
+			;
+		close(s->lfd);
+		s->lfd = -1;
+	}
+	for (c = w->all; c != NULL; c = next) {
+		next = c->next;
+		if (c->st == CS_IDLE)
+			drain_idle(c);
+		else if (c->st == CS_STREAM)
+			conn_stream_end(c);
+	}
+}
+
 /* Frees the connections closed during this turn of the loop. */
 static void
 worker_bury(struct http_worker *w)
@@ -1141,6 +1252,7 @@ worker_main(void *arg)
 	while (!atomic_load(&s->stopping)) {
 		int n = epoll_wait(w->ep, evs, HTTP_EVENTS, HTTP_SWEEP_MS);
 		w->now = http_mono_ms();
+		atomic_store(&w->beat, w->now);
 		for (int i = 0; i < n; i++) {
 			void *p = evs[i].data.ptr;
 			if (p == &http_tag_listen)
@@ -1154,6 +1266,8 @@ worker_main(void *arg)
 			worker_sweep(w);
 			next_sweep = w->now + HTTP_SWEEP_MS;
 		}
+		if (!w->drained && atomic_load(&s->draining))
+			worker_drain(w);
 		worker_bury(w);
 	}
 	while (w->all != NULL)
@@ -1262,7 +1376,10 @@ http_bind(const char *addr, buf *err)
 		close(fd);
 		fd = high;
 	}
+	/* SO_REUSEPORT: a new kiji may bind the port while this one drains
+	 * (a takeover; the kernel lets only the same user join). */
 	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one,
+	    sizeof(one)) != 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one,
 	    sizeof(one)) != 0 || bind(fd, (struct sockaddr *)&ss, sl) != 0 ||
 	    listen(fd, 4096) != 0) {
 		buf_printf(err, "cannot listen on %s: %s", addr,
@@ -1272,6 +1389,64 @@ http_bind(const char *addr, buf *err)
 		return -1;
 	}
 	return fd;
+}
+
+/* See http.h. A wildcard address is tried on the loopback address of its
+ * family; the connection is closed unused. */
+bool
+http_listening(const char *addr)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = 0;
+	buf err;
+	bool yes = false;
+
+	buf_init(&err, 512);
+	bool ok = http_listen_parse(addr, &ss, &sl, &err);
+	buf_free(&err);
+	if (!ok)
+		return false;
+	if (ss.ss_family == AF_INET) {
+		struct sockaddr_in *in = (struct sockaddr_in *)&ss;
+		if (in->sin_addr.s_addr == htonl(INADDR_ANY))
+			in->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	} else if (ss.ss_family == AF_INET6) {
+		struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+		if (IN6_IS_ADDR_UNSPECIFIED(&in6->sin6_addr))
+			in6->sin6_addr = in6addr_loopback;
+	}
+	int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd >= 0) {
+		/* loopback or a local address: refused or accepted at once */
+		struct timeval tv = { .tv_sec = 1 };
+		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+		yes = connect(fd, (struct sockaddr *)&ss, sl) == 0;
+		close(fd);
+	}
+	return yes;
+}
+
+/* See http.h. */
+bool
+http_listen_name(int fd, char *out, size_t n)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	char host[INET6_ADDRSTRLEN], port[8];
+	int v = 0;
+	socklen_t vl = sizeof(v);
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &sl) != 0 ||
+	    (ss.ss_family != AF_INET && ss.ss_family != AF_INET6) ||
+	    getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &v, &vl) != 0 || !v ||
+	    getsockopt(fd, SOL_SOCKET, SO_TYPE, &v, &vl) != 0 ||
+	    v != SOCK_STREAM ||
+	    getnameinfo((struct sockaddr *)&ss, sl, host, sizeof(host), port,
+	    sizeof(port), NI_NUMERICHOST | NI_NUMERICSERV) != 0)
+		return false;
+	int k = snprintf(out, n, ss.ss_family == AF_INET6 ? "[%s]:%s" : "%s:%s",
+	    host, port);
+	return k > 0 && (size_t)k < n;
 }
 
 static void
@@ -1375,6 +1550,7 @@ http_start(const struct http_config *cfg, http_handler h, void *ctx, buf *err)
 		w->ep = epoll_create1(EPOLL_CLOEXEC);
 		w->evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 		w->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		atomic_init(&w->beat, http_mono_ms());
 		pthread_mutex_init(&w->mu, NULL);
 		struct epoll_event le = { .events = EPOLLIN | EPOLLEXCLUSIVE,
 			.data.ptr = &http_tag_listen };
@@ -1409,6 +1585,47 @@ unsigned
 http_port(const http_server *s)
 {
 	return s ? s->port : 0;
+}
+
+/* See http.h. Each loop takes its part at its next turn (worker_drain);
+ * this thread only watches the count of connections fall. */
+bool
+http_drain(http_server *s, unsigned timeout_ms)
+{
+	if (s == NULL)
+		return true;
+	atomic_store(&s->draining, true);
+	for (unsigned i = 0; i < s->nworkers; i++)
+		http_wake(&s->workers[i]);
+	int64_t end = http_mono_ms() + timeout_ms;
+	while (atomic_load(&s->nconns) > 0 ||
+	    atomic_load(&s->drain_acks) < s->nworkers) {
+		if (http_mono_ms() >= end)
+			return false;
+		nanosleep(&(struct timespec){ .tv_nsec = 10 * 1000000 }, NULL);
+	}
+	return true;
+}
+
+/* See http.h. */
+unsigned
+http_conn_count(const http_server *s)
+{
+	return s ? atomic_load(&((http_server *)s)->nconns) : 0;
+}
+
+/* See http.h. A loop turns at least every HTTP_SWEEP_MS when all is
+ * quiet, so a beat older than that is a loop held up. */
+bool
+http_alive(const http_server *s, unsigned within_ms)
+{
+	if (s == NULL)
+		return false;
+	int64_t now = http_mono_ms();
+	for (unsigned i = 0; i < s->nworkers; i++)
+		if (now - atomic_load(&s->workers[i].beat) > (int64_t)within_ms)
+			return false;
+	return true;
 }
 
 /* Stops accepting, wakes every loop, which closes its connections

@@ -1,7 +1,8 @@
 /*
  * The process's own protection for kiji serve (src/sys/): giving up root
  * once the listening socket is bound (user.c) and the Landlock sandbox
- * (landlock.c). Nothing here knows about sites; it speaks to the kernel.
+ * (landlock.c); and its life under systemd (systemd.c). Nothing here
+ * knows about sites; it speaks to the kernel and the service manager.
  */
 #ifndef KIJI_SYS_H
 #define KIJI_SYS_H
@@ -93,6 +94,31 @@ size_t sys_landlock_attr_size(int abi);
  */
 enum sys_err sys_sandbox_enter(const struct sys_sandbox *sb, int *abi,
     buf *err);
+
+/* ---- systemd (systemd.c) ------------------------------------------------------------ */
+
+/* The listening socket systemd passed (socket activation: $LISTEN_FDS and
+ * $LISTEN_PID name this process; the variables are then unset): its
+ * descriptor, made non-blocking and close-on-exec; 0 when none was passed;
+ * -1 with a message in err when what was passed is not exactly one
+ * listening TCP socket (those passed are closed). */
+int sys_listen_fd(buf *err);
+/* Before the sandbox: connects an abstract $NOTIFY_SOCKET ("@name"),
+ * which the sandbox would keep out of reach. */
+void sys_notify_init(void);
+/* Sends one notification to the service manager, e.g. "READY=1\nSTATUS=..."
+ * (printf format, at most 511 bytes); a no-op without $NOTIFY_SOCKET. */
+void sys_notify(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+typedef struct sys_watchdog sys_watchdog;
+/* When systemd asked for a watchdog ($WATCHDOG_USEC for this process):
+ * a thread that sends WATCHDOG=1 every half period, but only when
+ * alive(ctx, ms) says the work was seen done within ms (so a stuck event
+ * loop gets the service restarted, not a timer that still ticks). NULL
+ * when no watchdog was asked for (or its thread could not start). */
+sys_watchdog *sys_watchdog_start(bool (*alive)(void *ctx, unsigned within_ms),
+    void *ctx);
+void sys_watchdog_stop(sys_watchdog *wd); /* NULL-safe */
 
 #ifdef KIJI_TEST_HOOKS
 /* Test builds: from a new thread (as a worker would), opens each path in

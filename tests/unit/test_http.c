@@ -441,7 +441,7 @@ now_ms(void)
  * server before the body. One handler answers them all by route id. */
 enum {
 	E_ANY, E_FORM, E_RAW, E_UPLOAD, E_DECL, E_NOBODY, E_RANGE, E_EVENTS,
-	E_DEFER, E_CHARSET,
+	E_DEFER, E_CHARSET, E_SLEEP,
 };
 
 static const struct http_field upload_fields[] = {
@@ -475,6 +475,7 @@ static const struct http_route srv_routes[] = {
 	{ .method = HTTP_GET, .pattern = "/events", .id = E_EVENTS,
 	  .stream = true },
 	{ .method = HTTP_GET, .pattern = "/deferred", .id = E_DEFER },
+	{ .method = HTTP_GET, .pattern = "/sleep", .id = E_SLEEP },
 	{ .method = HTTP_GET, .pattern = "/{*}", .id = E_ANY },
 	{ .method = HTTP_POST, .pattern = "/{*}", .id = E_FORM,
 	  .body = HTTP_BODY_FORM },
@@ -697,6 +698,10 @@ echo_handler(void *ctx, struct http_req *r, struct http_resp *w)
 		return;
 	case E_DEFER:
 		defer_start(r, w);
+		return;
+	case E_SLEEP: /* a handler that holds its event loop */
+		sleep_ms(1500);
+		buf_puts(&w->body, "slept\n");
 		return;
 	case E_CHARSET:
 		/* what a charset route's handler is told */
@@ -1135,6 +1140,38 @@ test_bind_first(void)
 		buf_free(&r.body);
 	}
 	http_stop(s); /* closes fd too */
+	buf_free(&err);
+}
+
+/* Two kiji on one port while one drains (SO_REUSEPORT); the check that
+ * refuses to share a port by mistake; the name of a passed socket. */
+static void
+test_bind_takeover(void)
+{
+	buf err;
+	char name[80];
+	buf_init(&err, 0);
+	int a = http_bind("127.0.0.1:0", &err);
+	T_CHECK(a > 2 && http_listen_name(a, name, sizeof(name)));
+	T_CHECK(strncmp(name, "127.0.0.1:", 10) == 0);
+	T_CHECK(http_listening(name));
+	int b = http_bind(name, &err);
+	T_CHECK(b > 2);
+	close(a);
+	close(b);
+	T_CHECK(!http_listening(name));
+	T_CHECK(!http_listening("not an address"));
+	/* bound but not listening, or not TCP: no name */
+	int u = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	T_CHECK(u >= 0 && bind(u, (struct sockaddr *)&sin, sizeof(sin)) == 0);
+	T_CHECK(!http_listen_name(u, name, sizeof(name)));
+	close(u);
+	int t = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	T_CHECK(t >= 0 && bind(t, (struct sockaddr *)&sin, sizeof(sin)) == 0);
+	T_CHECK(!http_listen_name(t, name, sizeof(name)));
+	close(t);
 	buf_free(&err);
 }
 
@@ -2644,6 +2681,139 @@ test_defer(void)
 	defer_started = false;
 }
 
+struct drain_arg {
+	http_server *s;
+	unsigned ms;
+	bool done;
+};
+
+static void *
+drain_main(void *arg)
+{
+	struct drain_arg *d = arg;
+	d->done = http_drain(d->s, d->ms);
+	return NULL;
+}
+
+/*
+ * A graceful stop: an idle kept-alive connection is let go, a request
+ * half sent and a deferred one are still answered (Connection: close),
+ * a stream gets its retry hint and its end, the listening socket is
+ * closed, and http_drain returns once nothing is left. Then a request
+ * that never completes: http_drain gives up at its timeout.
+ */
+static void
+test_drain(void)
+{
+	struct http_config cfg = { .threads = 2 };
+	http_server *s = start_cfg(&cfg);
+	unsigned port = http_port(s);
+	struct resp r;
+	buf ch;
+
+	buf_init(&ch, 0);
+	T_CHECK(s != NULL && http_alive(s, 1000));
+	int idle = tcp_connect(port);
+	T_CHECK(send_str(idle, "GET /a HTTP/1.1\r\nHost: t\r\n\r\n"));
+	T_CHECK(read_resp(idle, &r, false) == 200);
+	buf_free(&r.body);
+	int half = tcp_connect(port);
+	T_CHECK(send_str(half, "GET /half HTTP/1.1\r\nHost: t\r\n"));
+	atomic_store(&defer_gate, false);
+	atomic_store(&defer_finished, 0);
+	defer_started = false;
+	int def = tcp_connect(port);
+	T_CHECK(send_str(def, "GET /deferred HTTP/1.1\r\nHost: t\r\n\r\n"));
+	int ev = stream_start(port, "until_dead", &r);
+	T_CHECK(ev >= 0 && r.status == 200);
+	T_CHECK(!readable(def, 200)); /* every request has reached its loop */
+
+	pthread_t th;
+	struct drain_arg d = { .s = s, .ms = 5000 };
+	T_CHECK(pthread_create(&th, NULL, drain_main, &d) == 0);
+	T_CHECK(closes_soon(idle, 3000));
+	/* the stream: ticks, then the hint, then its end */
+	long n = 0;
+	for (int i = 0; i < 200; i++) {
+		n = read_chunk(ev, &ch, 3000);
+		if (n <= 0 || (ch.len > 7 && memcmp(ch.ptr, "retry: ", 7) == 0))
+			break;
+		T_CHECK(chunk_is(&ch, "data: tick\n\n"));
+	}
+	unsigned retry = 0;
+	char tail[8] = "";
+	T_CHECK(n > 0 && sscanf(buf_cstr(&ch), "retry: %u%7[\n]", &retry,
+	    tail) == 2 && strcmp(tail, "\n\n") == 0);
+	T_CHECK(retry >= 1000 && retry < 3000);
+	T_CHECK(read_chunk(ev, &ch, 3000) == 0 && closes_soon(ev, 3000));
+	/* no new connection is taken once the loops have let go */
+	int refused = 0;
+	for (int i = 0; i < 100 && !refused; i++) {
+		int fd = tcp_connect(port);
+		refused = fd < 0;
+		if (fd >= 0)
+			close(fd);
+		else
+			break;
+		sleep_ms(10);
+	}
+	T_CHECK(refused);
+	/* under way: answered, told the connection ends */
+	T_CHECK(send_str(half, "\r\n"));
+	T_CHECK(read_resp(half, &r, false) == 200 && has(&r, "path=/half\n"));
+	T_CHECK(head_has(&r, "\r\nConnection: close\r\n"));
+	T_CHECK(closes_soon(half, 3000));
+	buf_free(&r.body);
+	T_CHECK(!readable(def, 100));
+	atomic_store(&defer_gate, true);
+	T_CHECK(read_resp(def, &r, false) == 200 && has(&r, "deferred done\n"));
+	T_CHECK(head_has(&r, "\r\nConnection: close\r\n"));
+	T_CHECK(closes_soon(def, 3000));
+	buf_free(&r.body);
+	pthread_join(th, NULL);
+	T_CHECK(d.done && http_conn_count(s) == 0);
+	if (defer_started)
+		pthread_join(defer_th, NULL);
+	defer_started = false;
+	join_producers();
+	http_stop(s);
+	close(idle);
+	close(half);
+	close(def);
+	close(ev);
+
+	/* bounded: a head that never ends holds the drain only so long */
+	s = start_cfg(&(struct http_config){ .threads = 1 });
+	half = s ? tcp_connect(http_port(s)) : -1;
+	T_CHECK(half >= 0 && send_str(half, "GET /never HTTP/1.1\r\n"));
+	sleep_ms(100);
+	T_CHECK(!http_drain(s, 300) && http_conn_count(s) == 1);
+	http_stop(s);
+	T_CHECK(closes_soon(half, 3000));
+	close(half);
+	buf_free(&ch);
+}
+
+/* http_alive: a loop held up by its handler is seen as such. */
+static void
+test_alive(void)
+{
+	http_server *s = start_cfg(&(struct http_config){ .threads = 1 });
+	struct resp r;
+	int fd = s ? tcp_connect(http_port(s)) : -1;
+
+	T_CHECK(fd >= 0 && http_alive(s, 1000));
+	T_CHECK(send_str(fd, "GET /sleep HTTP/1.1\r\nHost: t\r\n\r\n"));
+	sleep_ms(1200);
+	T_CHECK(!http_alive(s, 1000));
+	T_CHECK(read_resp(fd, &r, false) == 200 && has(&r, "slept\n"));
+	buf_free(&r.body);
+	sleep_ms(300);
+	T_CHECK(http_alive(s, 1000));
+	close(fd);
+	http_stop(s);
+}
+
 static void
 test_forwarded_for(void)
 {
@@ -2863,6 +3033,7 @@ main(void)
 	T_RUN(test_resp_helpers);
 	T_RUN(test_start_errors);
 	T_RUN(test_bind_first);
+	T_RUN(test_bind_takeover);
 	T_RUN(test_ipv6_listen);
 	T_RUN(test_stream_after_stop);
 
@@ -2907,6 +3078,8 @@ main(void)
 		T_RUN(test_stream_cap_with_conn_limit);
 		T_RUN(test_stream_cap_without_conn_limit);
 		T_RUN(test_defer);
+		T_RUN(test_drain);
+		T_RUN(test_alive);
 		T_RUN(test_forwarded_for);
 		T_RUN(test_per_ip_limit);
 		T_RUN(test_timeouts);
