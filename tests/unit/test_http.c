@@ -700,7 +700,7 @@ echo_handler(void *ctx, struct http_req *r, struct http_resp *w)
 		defer_start(r, w);
 		return;
 	case E_SLEEP: /* a handler that holds its event loop */
-		sleep_ms(1500);
+		sleep_ms(2000);
 		buf_puts(&w->body, "slept\n");
 		return;
 	case E_CHARSET:
@@ -2804,7 +2804,7 @@ test_alive(void)
 
 	T_CHECK(fd >= 0 && http_alive(s, 1000));
 	T_CHECK(send_str(fd, "GET /sleep HTTP/1.1\r\nHost: t\r\n\r\n"));
-	sleep_ms(1200);
+	sleep_ms(1500);
 	T_CHECK(!http_alive(s, 1000));
 	T_CHECK(read_resp(fd, &r, false) == 200 && has(&r, "slept\n"));
 	buf_free(&r.body);
