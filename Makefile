@@ -59,7 +59,7 @@ $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -c -o $@ $<
 
-$(BUILD)/tests/%: tests/unit/%.c tests/unit/t.h $(BUILD)/libkiji.a
+$(BUILD)/tests/%: tests/unit/%.c $(wildcard tests/unit/t*.h) $(BUILD)/libkiji.a
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libkiji.a $(LDFLAGS) $(LDLIBS)
 

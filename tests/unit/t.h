@@ -2,10 +2,15 @@
  * Minimal unit-test harness: each test_*.c is one binary; main() calls
  * T_RUN(fn) per case. Prints "ok name" / "FAIL name: file:line: expr"
  * and, last, "unit <file>: N passed, N failed"; exits 1 on any failure.
+ * Also temporary directories (t_tmpdir, t_tmpdir_remove); the tests that
+ * need a store include t_db.h as well.
  */
 #ifndef KIJI_T_H
 #define KIJI_T_H
 
+#include <errno.h>
+#include <ftw.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,5 +57,42 @@ static const char *t_cur;
 		    t_fail);                                                \
 		return t_fail ? 1 : 0;                                      \
 	} while (0)
+
+/* Makes a fresh private directory /tmp/kiji-<name>-XXXXXX into dir (n
+ * bytes); false, with the reason printed, when it cannot. */
+static inline bool
+t_tmpdir(char *dir, size_t n, const char *name)
+{
+	int len = snprintf(dir, n, "/tmp/kiji-%s-XXXXXX", name);
+	if (len < 0 || (size_t)len >= n) {
+		printf("t_tmpdir: name too long: %s\n", name);
+		return false;
+	}
+	if (mkdtemp(dir) == NULL) {
+		printf("mkdtemp /tmp/kiji-%s-XXXXXX: %s\n", name, strerror(errno));
+		return false;
+	}
+	return true;
+}
+
+/* nftw's callback for t_tmpdir_remove: children come before their
+ * directory (FTW_DEPTH), so remove() sees each directory empty. */
+static inline int
+t_tmpdir_rm1(const char *path, const struct stat *sb, int flag,
+    struct FTW *ftw)
+{
+	(void)sb;
+	(void)flag;
+	(void)ftw;
+	remove(path);
+	return 0;
+}
+
+/* Removes dir and everything below it (links are not followed). */
+static inline void
+t_tmpdir_remove(const char *dir)
+{
+	nftw(dir, t_tmpdir_rm1, 16, FTW_DEPTH | FTW_PHYS);
+}
 
 #endif

@@ -5,46 +5,10 @@
  * the process-wide limit of two concurrent hashes.
  */
 #include "../../src/admin/admin.h"
-#include "t.h"
+#include "t_db.h"
 
-#include <dirent.h>
 #include <pthread.h>
 #include <unistd.h>
-
-static char t_dir[64];
-static int t_seq;
-
-static store *
-db_open(void)
-{
-	char path[128];
-	buf err;
-	buf_init(&err, 0);
-	snprintf(path, sizeof(path), "%s/a%d.db", t_dir, ++t_seq);
-	store *s = store_open(path, &err);
-	if (s == NULL)
-		printf("store_open: %s\n", buf_cstr(&err));
-	buf_free(&err);
-	return s;
-}
-
-static void
-dir_cleanup(void)
-{
-	DIR *d = opendir(t_dir);
-	struct dirent *de;
-	char p[512];
-	if (d == NULL)
-		return;
-	while ((de = readdir(d)) != NULL) {
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(p, sizeof(p), "%s/%s", t_dir, de->d_name);
-		unlink(p);
-	}
-	closedir(d);
-	rmdir(t_dir);
-}
 
 static void
 test_names(void)
@@ -142,7 +106,7 @@ test_hash_verify(void)
 static void
 test_add_verify(void)
 {
-	store *s = db_open();
+	store *s = t_db_open();
 	arena *a = arena_new(0);
 	struct store_user u;
 	int64_t id = 0;
@@ -224,7 +188,7 @@ test_add_verify(void)
 static void
 test_password_epoch_disable(void)
 {
-	store *s = db_open();
+	store *s = t_db_open();
 	arena *a = arena_new(0);
 	struct store_user u;
 	int64_t id = 0;
@@ -343,11 +307,8 @@ test_hash_slots(void)
 int
 main(void)
 {
-	snprintf(t_dir, sizeof(t_dir), "/tmp/kiji-accounts-XXXXXX");
-	if (mkdtemp(t_dir) == NULL) {
-		perror("mkdtemp");
+	if (!t_tmpdir(t_dir, sizeof(t_dir), "accounts"))
 		return 1;
-	}
 	T_RUN(test_names);
 	T_RUN(test_emails_roles);
 	T_RUN(test_hash_verify);
@@ -355,6 +316,6 @@ main(void)
 	T_RUN(test_password_epoch_disable);
 	T_RUN(test_random_password);
 	T_RUN(test_hash_slots);
-	dir_cleanup();
+	t_tmpdir_remove(t_dir);
 	T_DONE();
 }

@@ -8,47 +8,11 @@
 #include "../../src/admin/admin_int.h"
 #include "../../src/http/http.h"
 #include "../../src/store/store.h"
-#include "t.h"
+#include "t_db.h"
 
-#include <dirent.h>
 #include <unistd.h>
 
 #define NOW ((int64_t)1700000000)
-
-static char t_dir[64];
-static int t_seq;
-
-static store *
-db_open(void)
-{
-	char path[128];
-	buf err;
-	buf_init(&err, 0);
-	snprintf(path, sizeof(path), "%s/t%d.db", t_dir, ++t_seq);
-	store *s = store_open(path, &err);
-	if (s == NULL)
-		printf("store_open: %s\n", buf_cstr(&err));
-	buf_free(&err);
-	return s;
-}
-
-static void
-dir_cleanup(void)
-{
-	DIR *d = opendir(t_dir);
-	struct dirent *de;
-	char p[512];
-	if (d == NULL)
-		return;
-	while ((de = readdir(d)) != NULL) {
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(p, sizeof(p), "%s/%s", t_dir, de->d_name);
-		unlink(p);
-	}
-	closedir(d);
-	rmdir(t_dir);
-}
 
 static int64_t
 add_user(store *s, const char *name, enum store_role role)
@@ -92,7 +56,7 @@ add_comment(store *s, int64_t art, int64_t parent, enum store_cstatus st,
 static void
 test_sessions(void)
 {
-	store *s = db_open();
+	store *s = t_db_open();
 	arena *a = arena_new(0);
 	int64_t uid = add_user(s, "ed", ROLE_EDITOR);
 	struct store_session ss;
@@ -131,7 +95,7 @@ test_sessions(void)
 static void
 test_login_failures(void)
 {
-	store *s = db_open();
+	store *s = t_db_open();
 	int64_t f, t;
 	T_CHECK(store_login_failures(s, "a:x|1", &f, &t) == STORE_OK && f == 0 &&
 	    t == 0);
@@ -155,7 +119,7 @@ test_login_failures(void)
 static void
 test_queue_and_counts(void)
 {
-	store *s = db_open();
+	store *s = t_db_open();
 	arena *a = arena_new(0);
 	int64_t a1 = add_post(s, "記事ひとつ", 0), a2 = add_post(s, "記事ふたつ", 0);
 	int64_t c1 = add_comment(s, a1, 0, CSTATUS_PENDING, "p1", "first", NOW);
@@ -199,7 +163,7 @@ test_queue_and_counts(void)
 static void
 test_placeholders(void)
 {
-	store *s = db_open();
+	store *s = t_db_open();
 	arena *a = arena_new(0);
 	int64_t art = add_post(s, "t", 0);
 	int64_t p = add_comment(s, art, 0, CSTATUS_APPROVED, "親", "", NOW);
@@ -237,7 +201,7 @@ test_placeholders(void)
 static void
 test_bans(void)
 {
-	store *s = db_open();
+	store *s = t_db_open();
 	arena *a = arena_new(0);
 	struct store_ban b = {.kind = BAN_IP, .value = "198.51.100.7",
 	    .note = "n", .created_at = NOW};
@@ -299,7 +263,7 @@ test_cidr(void)
 static void
 test_categories_tags(void)
 {
-	store *s = db_open();
+	store *s = t_db_open();
 	arena *a = arena_new(0);
 	struct store_category c = {.slug = "top", .name = "Top"};
 	int64_t top = 0, kid = 0, other = 0;
@@ -375,7 +339,7 @@ test_categories_tags(void)
 static void
 test_redirects(void)
 {
-	store *s = db_open();
+	store *s = t_db_open();
 	arena *a = arena_new(0);
 	const char *to;
 	T_CHECK(store_redirect_set(s, "/a", "/b") == STORE_OK);
@@ -446,11 +410,8 @@ test_route_table(void)
 int
 main(void)
 {
-	snprintf(t_dir, sizeof(t_dir), "/tmp/kiji-admin-XXXXXX");
-	if (mkdtemp(t_dir) == NULL) {
-		perror("mkdtemp");
+	if (!t_tmpdir(t_dir, sizeof(t_dir), "admin"))
 		return 1;
-	}
 	T_RUN(test_sessions);
 	T_RUN(test_login_failures);
 	T_RUN(test_queue_and_counts);
@@ -461,6 +422,6 @@ main(void)
 	T_RUN(test_redirects);
 	T_RUN(test_slug_and_messages);
 	T_RUN(test_route_table);
-	dir_cleanup();
+	t_tmpdir_remove(t_dir);
 	T_DONE();
 }

@@ -6,9 +6,7 @@
  * with their sizes, a second upload of the same bytes).
  */
 #include "../../src/admin/admin_int.h"
-#include "t.h"
-
-#include <unistd.h>
+#include "t_db.h"
 
 /* The diff as "+x -y  z" lines joined by '|', for comparing. */
 static const char *
@@ -97,32 +95,6 @@ test_diff_bounds(void)
 
 /* ---- store: the article list and the media library ---------------------- */
 
-static store *
-db_open(char *dir)
-{
-	char path[160];
-	buf err;
-	buf_init(&err, 0);
-	snprintf(path, sizeof(path), "%s/e.db", dir);
-	store *s = store_open(path, &err);
-	if (s == NULL)
-		printf("store_open: %s\n", buf_cstr(&err));
-	buf_free(&err);
-	return s;
-}
-
-static void
-db_remove(const char *dir)
-{
-	static const char *const files[] = {"e.db", "e.db-wal", "e.db-shm"};
-	char p[192];
-	for (size_t i = 0; i < 3; i++) {
-		snprintf(p, sizeof(p), "%s/%s", dir, files[i]);
-		unlink(p);
-	}
-	rmdir(dir);
-}
-
 /* Adds an article straight through the store (the list only reads). */
 static int64_t
 add_article(store *s, const char *title, const char *slug,
@@ -141,9 +113,7 @@ add_article(store *s, const char *title, const char *slug,
 static void
 test_store_article_list(void)
 {
-	char dir[] = "/tmp/kiji-editor-XXXXXX";
-	T_CHECK(mkdtemp(dir) != NULL);
-	store *s = db_open(dir);
+	store *s = t_db_open();
 	T_CHECK(s != NULL);
 	if (s == NULL)
 		return;
@@ -251,15 +221,17 @@ test_store_article_list(void)
 
 	arena_free(a);
 	store_close(s);
-	db_remove(dir);
 }
 
 int
 main(void)
 {
+	if (!t_tmpdir(t_dir, sizeof(t_dir), "editor"))
+		return 1;
 	T_RUN(test_diff_basic);
 	T_RUN(test_diff_line_numbers);
 	T_RUN(test_diff_bounds);
 	T_RUN(test_store_article_list);
+	t_tmpdir_remove(t_dir);
 	T_DONE();
 }

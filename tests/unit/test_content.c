@@ -8,56 +8,28 @@
  */
 #include "../../src/content/content.h"
 #include "../../src/content/frontmatter.h"
-#include "t.h"
+#include "t_db.h"
 
-#include <dirent.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #define NOW ((int64_t)1700000000) /* 2023-11-14 22:13:20 UTC, 11-15 JST */
 
-static char t_dir[64];
-static int t_seq;
 static int64_t t_user, t_cat;
 
 /* A fresh site with one user ("ed") and one category ("world"). */
 static store *
 db_open(void)
 {
-	char path[128];
-	buf err;
-	buf_init(&err, 0);
-	snprintf(path, sizeof(path), "%s/t%d.db", t_dir, ++t_seq);
-	store *s = store_open(path, &err);
-	if (s == NULL) {
-		printf("store_open: %s\n", buf_cstr(&err));
-	} else {
+	store *s = t_db_open();
+	if (s != NULL) {
 		struct store_user u = {.name = "ed", .display_name = "Ed",
 		    .role = ROLE_EDITOR};
 		struct store_category c = {.slug = "world", .name = "世界"};
 		T_CHECK(store_user_add(s, &u, &t_user) == STORE_OK);
 		T_CHECK(store_category_add(s, &c, &t_cat) == STORE_OK);
 	}
-	buf_free(&err);
 	return s;
-}
-
-static void
-dir_cleanup(void)
-{
-	DIR *d = opendir(t_dir);
-	struct dirent *de;
-	char p[512];
-	if (d == NULL)
-		return;
-	while ((de = readdir(d)) != NULL) {
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(p, sizeof(p), "%s/%s", t_dir, de->d_name);
-		unlink(p);
-	}
-	closedir(d);
-	rmdir(t_dir);
 }
 
 /* A valid published post to vary. */
@@ -1206,11 +1178,8 @@ test_change_scope(void)
 int
 main(void)
 {
-	snprintf(t_dir, sizeof(t_dir), "/tmp/kiji-test-content-%d", (int)getpid());
-	if (mkdir(t_dir, 0700) != 0) {
-		printf("mkdir %s failed\n", t_dir);
+	if (!t_tmpdir(t_dir, sizeof(t_dir), "content"))
 		return 1;
-	}
 	T_RUN(test_refusals);
 	T_RUN(test_normalised);
 	T_RUN(test_slugify);
@@ -1228,6 +1197,6 @@ main(void)
 	T_RUN(test_fm_parse);
 	T_RUN(test_fm_errors);
 	T_RUN(test_fm_roundtrip);
-	dir_cleanup();
+	t_tmpdir_remove(t_dir);
 	T_DONE();
 }

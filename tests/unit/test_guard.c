@@ -5,7 +5,7 @@
  * site secret kept in the store.
  */
 #include "../../src/site/guard.h"
-#include "t.h"
+#include "t_db.h"
 
 #include <pthread.h>
 #include <sodium.h>
@@ -611,18 +611,20 @@ test_address_id(void)
 static void
 test_secret_load(void)
 {
-	char dir[] = "/tmp/kiji-test-guard-XXXXXX";
-	char path[64], p2[64];
+	char path[T_PATH_MAX], p2[T_PATH_MAX];
 	unsigned char k1[GUARD_KEY_BYTES], k2[GUARD_KEY_BYTES];
 	unsigned char zero[GUARD_KEY_BYTES] = {0};
 	char hex[2 * GUARD_KEY_BYTES + 1];
 	buf err, v;
 
+	bool made = t_tmpdir(t_dir, sizeof(t_dir), "test-guard");
+	T_CHECK(made);
+	if (!made)
+		return;
 	buf_init(&err, 0);
 	buf_init(&v, 0);
-	T_CHECK(mkdtemp(dir) != NULL);
-	snprintf(path, sizeof(path), "%s/a.db", dir);
-	snprintf(p2, sizeof(p2), "%s/b.db", dir);
+	t_db_path(path, sizeof(path));
+	t_db_path(p2, sizeof(p2));
 
 	store *st = store_open(path, &err);
 	T_CHECK(st != NULL);
@@ -664,15 +666,7 @@ test_secret_load(void)
 	store_close(st2);
 	store_close(st);
 out:
-	for (size_t i = 0; i < 3; i++) {
-		static const char *sfx[] = {"", "-wal", "-shm"};
-		char p[80];
-		snprintf(p, sizeof(p), "%s%s", path, sfx[i]);
-		unlink(p);
-		snprintf(p, sizeof(p), "%s%s", p2, sfx[i]);
-		unlink(p);
-	}
-	rmdir(dir);
+	t_tmpdir_remove(t_dir);
 	buf_free(&err);
 	buf_free(&v);
 }

@@ -2557,11 +2557,11 @@ test_pipelined_bodies(void)
 static void
 test_upload_tmp_dir(void)
 {
-	char dir[] = "/tmp/kiji-test-XXXXXX";
+	char dir[64];
 	struct resp r;
 	buf b;
 
-	T_CHECK(mkdtemp(dir) != NULL);
+	T_CHECK(t_tmpdir(dir, sizeof dir, "test"));
 	struct http_config cfg = { .threads = 1, .tmp_dir = dir };
 	http_server *s = start_cfg(&cfg);
 	T_CHECK(s != NULL);
@@ -2579,7 +2579,7 @@ test_upload_tmp_dir(void)
 	if (d)
 		closedir(d);
 	T_CHECK(left == 0);
-	rmdir(dir);
+	t_tmpdir_remove(dir);
 
 	struct http_config bad = { .threads = 1,
 		.tmp_dir = "/nonexistent/kiji-spool" };

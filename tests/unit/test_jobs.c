@@ -7,56 +7,13 @@
  * injectable clock of test builds.
  */
 #include "../../src/jobs/jobs.h"
-#include "t.h"
+#include "t_db.h"
 
-#include <dirent.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <unistd.h>
 
 #define NOW ((int64_t)1700000000)
-
-static char t_dir[64];
-static int t_seq;
-static char t_last[128];
-
-static store *
-db_open_path(const char *path)
-{
-	buf err;
-	buf_init(&err, 0);
-	store *s = store_open(path, &err);
-	if (s == NULL)
-		printf("store_open: %s\n", buf_cstr(&err));
-	buf_free(&err);
-	return s;
-}
-
-/* A fresh database; its path stays in t_last for a second handle. */
-static store *
-db_open(void)
-{
-	snprintf(t_last, sizeof(t_last), "%s/j%d.db", t_dir, ++t_seq);
-	return db_open_path(t_last);
-}
-
-static void
-dir_cleanup(void)
-{
-	DIR *d = opendir(t_dir);
-	struct dirent *de;
-	char p[512];
-	if (d == NULL)
-		return;
-	while ((de = readdir(d)) != NULL) {
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(p, sizeof(p), "%s/%s", t_dir, de->d_name);
-		unlink(p);
-	}
-	closedir(d);
-	rmdir(t_dir);
-}
 
 /* ---- fake handlers ------------------------------------------------------------ */
 
@@ -125,7 +82,7 @@ job1(store *s, arena *a)
 static void
 test_claim_lease_done(void)
 {
-	store *s = db_open();
+	store *s = t_db_open();
 	arena *a = arena_new(0);
 	struct store_job j, j2;
 	bool due = true;
@@ -161,7 +118,7 @@ test_claim_lease_done(void)
 static void
 test_lease_expiry(void)
 {
-	store *s = db_open();
+	store *s = t_db_open();
 	arena *a = arena_new(0);
 	struct store_job j, again, other;
 	T_CHECK(store_job_add(s, "count", "1", NOW - 5) == STORE_OK);
@@ -220,7 +177,7 @@ fixed_clock(void)
 static void
 test_retry_then_done(void)
 {
-	store *s = db_open();
+	store *s = t_db_open();
 	arena *a = arena_new(0);
 	struct jobs_config c = fake_config();
 	struct store_job j;
@@ -263,7 +220,7 @@ test_retry_then_done(void)
 static void
 test_give_up(void)
 {
-	store *s = db_open();
+	store *s = t_db_open();
 	arena *a = arena_new(0);
 	struct jobs_config c = fake_config();
 	struct store_job j;
@@ -320,7 +277,7 @@ count_hook(void *ctx)
 static void
 test_schedule_key_hook(void)
 {
-	store *s = db_open();
+	store *s = t_db_open();
 	arena *a = arena_new(0);
 	struct store_job j, row;
 	int64_t id1 = 0, id2 = 0;
@@ -397,8 +354,8 @@ racer_main(void *arg)
 static void
 test_claim_race(void)
 {
-	store *s1 = db_open();
-	store *s2 = db_open_path(t_last);
+	store *s1 = t_db_open();
+	store *s2 = t_db_open_at(t_db_last);
 	struct racer r[4] = {{s1, 0}, {s2, 0}, {s1, 0}, {s2, 0}};
 	pthread_t th[4];
 	char p[16];
@@ -435,8 +392,8 @@ test_claim_race(void)
 static void
 test_two_runners(void)
 {
-	store *s1 = db_open();
-	store *s2 = db_open_path(t_last);
+	store *s1 = t_db_open();
+	store *s2 = t_db_open_at(t_db_last);
 	struct jobs_config c = fake_config();
 	char p[16];
 	buf err;
@@ -480,7 +437,7 @@ test_two_runners(void)
 static void
 test_publish_kind(void)
 {
-	store *s = db_open();
+	store *s = t_db_open();
 	arena *a = arena_new(0);
 	struct store_article art = {.kind = KIND_POST, .title = "予定の記事",
 	    .body = "本文", .body_format = FORMAT_MARKDOWN,
@@ -537,8 +494,8 @@ test_publish_kind(void)
 static void
 test_clock(void)
 {
-	char path[128];
-	snprintf(path, sizeof(path), "%s/clock", t_dir);
+	char path[T_PATH_MAX];
+	t_path(path, sizeof(path), "clock");
 	FILE *f = fopen(path, "w");
 	T_CHECK(f != NULL);
 	if (f == NULL)
@@ -578,11 +535,8 @@ test_clock(void)
 int
 main(void)
 {
-	snprintf(t_dir, sizeof(t_dir), "/tmp/kiji-jobs-XXXXXX");
-	if (mkdtemp(t_dir) == NULL) {
-		perror("mkdtemp");
+	if (!t_tmpdir(t_dir, sizeof(t_dir), "jobs"))
 		return 1;
-	}
 	T_RUN(test_claim_lease_done);
 	T_RUN(test_lease_expiry);
 	T_RUN(test_backoff_values);
@@ -593,6 +547,6 @@ main(void)
 	T_RUN(test_two_runners);
 	T_RUN(test_publish_kind);
 	T_RUN(test_clock);
-	dir_cleanup();
+	t_tmpdir_remove(t_dir);
 	T_DONE();
 }

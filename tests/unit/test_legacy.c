@@ -4,14 +4,10 @@
  * articles only, pages before posts.
  */
 #include "../../src/store/store.h"
-#include "t.h"
-
-#include <unistd.h>
+#include "t_db.h"
 
 #define NOW ((int64_t)1700000000)
 #define DAY ((int64_t)86400)
-
-static char t_dir[64];
 
 static int64_t
 add(store *s, enum store_kind kind, const char *slug, const char *legacy,
@@ -30,12 +26,7 @@ add(store *s, enum store_kind kind, const char *slug, const char *legacy,
 static void
 test_legacy_lookups(void)
 {
-	char path[128];
-	buf err;
-	buf_init(&err, 0);
-	snprintf(path, sizeof(path), "%s/legacy.db", t_dir);
-	store *s = store_open(path, &err);
-	buf_free(&err);
+	store *s = t_db_open();
 	T_CHECK(s != NULL);
 	if (s == NULL)
 		return;
@@ -75,24 +66,14 @@ test_legacy_lookups(void)
 	T_CHECK(store_legacy_by_slug(s, sp, 0, NOW, h, 4, &n) == STORE_INVALID);
 	T_CHECK(store_legacy_by_slug(s, sp, 4, NOW, h, 4, &n) == STORE_INVALID);
 	store_close(s);
-	unlink(path);
 }
 
 int
 main(void)
 {
-	snprintf(t_dir, sizeof(t_dir), "/tmp/kiji-legacy-XXXXXX");
-	if (mkdtemp(t_dir) == NULL) {
-		perror("mkdtemp");
+	if (!t_tmpdir(t_dir, sizeof(t_dir), "legacy"))
 		return 1;
-	}
 	T_RUN(test_legacy_lookups);
-	static const char *const leftovers[] = {"-wal", "-shm", "-journal"};
-	char p[128];
-	for (size_t i = 0; i < sizeof(leftovers) / sizeof(leftovers[0]); i++) {
-		snprintf(p, sizeof(p), "%s/legacy.db%s", t_dir, leftovers[i]);
-		unlink(p);
-	}
-	rmdir(t_dir);
+	t_tmpdir_remove(t_dir);
 	T_DONE();
 }

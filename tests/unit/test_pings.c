@@ -14,52 +14,15 @@
 #include "../../src/content/content.h"
 #include "../../src/net/net.h"
 #include "../../src/net/send.h"
-#include "t.h"
+#include "t_db.h"
 
 #include <arpa/inet.h>
-#include <dirent.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #define NOW ((int64_t)1700000000) /* 2023-11-14 22:13:20 UTC */
-
-static char t_dir[64];
-static int t_seq;
-
-/* A fresh, empty site. */
-static store *
-db_open(void)
-{
-	char path[128];
-	buf err;
-	buf_init(&err, 0);
-	snprintf(path, sizeof(path), "%s/p%d.db", t_dir, ++t_seq);
-	store *s = store_open(path, &err);
-	if (s == NULL)
-		printf("store_open: %s\n", buf_cstr(&err));
-	buf_free(&err);
-	return s;
-}
-
-static void
-dir_cleanup(void)
-{
-	DIR *d = opendir(t_dir);
-	struct dirent *de;
-	char p[512];
-	if (d == NULL)
-		return;
-	while ((de = readdir(d)) != NULL) {
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(p, sizeof(p), "%s/%s", t_dir, de->d_name);
-		unlink(p);
-	}
-	closedir(d);
-	rmdir(t_dir);
-}
 
 /* Saves a Markdown post through content_save (a new one when id is 0,
  * else an edit of id); returns its id (0 when refused). */
@@ -132,7 +95,7 @@ closed_port(void)
 static void
 test_store_rows(void)
 {
-	store *s = db_open();
+	store *s = t_db_open();
 	arena *a = arena_new(0);
 	struct store_ping p, q, *list;
 	size_t n;
@@ -290,7 +253,7 @@ test_store_rows(void)
 static void
 test_job_add_key(void)
 {
-	store *s = db_open();
+	store *s = t_db_open();
 	arena *a = arena_new(0);
 	struct store_job j[4], c;
 	bool added = false;
@@ -347,7 +310,7 @@ test_job_add_key(void)
 static void
 test_pings_handler(void)
 {
-	store *s = db_open();
+	store *s = t_db_open();
 	arena *a = arena_new(0);
 	struct store_ping *list, p;
 	struct store_job j[8];
@@ -510,7 +473,7 @@ test_pings_handler(void)
 static void
 test_pings_links_max(void)
 {
-	store *s = db_open();
+	store *s = t_db_open();
 	arena *a = arena_new(0);
 	struct store_ping *list, p;
 	struct store_job j[1];
@@ -551,7 +514,7 @@ out:
 static void
 test_ping_failures(void)
 {
-	store *s = db_open();
+	store *s = t_db_open();
 	arena *a = arena_new(0);
 	buf err;
 	struct store_ping p;
@@ -648,11 +611,8 @@ out:
 int
 main(void)
 {
-	snprintf(t_dir, sizeof(t_dir), "/tmp/kiji-test-pings-%d", (int)getpid());
-	if (mkdir(t_dir, 0700) != 0) {
-		printf("mkdir %s failed\n", t_dir);
+	if (!t_tmpdir(t_dir, sizeof(t_dir), "pings"))
 		return 1;
-	}
 	if (!net_init()) {
 		printf("net_init failed\n");
 		rmdir(t_dir);
@@ -664,6 +624,6 @@ main(void)
 	T_RUN(test_pings_links_max);
 	T_RUN(test_ping_failures);
 	net_cleanup();
-	dir_cleanup();
+	t_tmpdir_remove(t_dir);
 	T_DONE();
 }

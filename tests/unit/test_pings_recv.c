@@ -6,13 +6,9 @@
  * hang below), comment_count kept exact.
  */
 #include "../../src/site/site_int.h"
-#include "t.h"
-
-#include <unistd.h>
+#include "t_db.h"
 
 #define NOW ((int64_t)1700000000)
-
-static char t_dir[64];
 
 static void
 test_url_parse(void)
@@ -141,12 +137,7 @@ ping(int64_t article, enum store_ctype type, const char *url,
 static void
 test_store_pings(void)
 {
-	char path[128];
-	buf err;
-	buf_init(&err, 0);
-	snprintf(path, sizeof(path), "%s/pings.db", t_dir);
-	store *s = store_open(path, &err);
-	buf_free(&err);
+	store *s = t_db_open();
 	T_CHECK(s != NULL);
 	if (s == NULL)
 		return;
@@ -216,26 +207,16 @@ test_store_pings(void)
 
 	arena_free(a);
 	store_close(s);
-	unlink(path);
 }
 
 int
 main(void)
 {
-	snprintf(t_dir, sizeof(t_dir), "/tmp/kiji-pingsrecv-XXXXXX");
-	if (mkdtemp(t_dir) == NULL) {
-		perror("mkdtemp");
+	if (!t_tmpdir(t_dir, sizeof(t_dir), "pingsrecv"))
 		return 1;
-	}
 	T_RUN(test_url_parse);
 	T_RUN(test_screen_text);
 	T_RUN(test_store_pings);
-	static const char *const leftovers[] = {"-wal", "-shm", "-journal"};
-	char p[128];
-	for (size_t i = 0; i < sizeof(leftovers) / sizeof(leftovers[0]); i++) {
-		snprintf(p, sizeof(p), "%s/pings.db%s", t_dir, leftovers[i]);
-		unlink(p);
-	}
-	rmdir(t_dir);
+	t_tmpdir_remove(t_dir);
 	T_DONE();
 }

@@ -12,9 +12,7 @@
 #include "src/port/port.h"
 #include "src/render/render.h"
 #include "src/store/store.h"
-#include "t.h"
-
-static char t_dir[64];
+#include "t_db.h"
 
 static const char *
 autop(buf *b, const char *s)
@@ -52,11 +50,7 @@ test_wpautop(void)
 static void
 test_legacy_lookups(void)
 {
-	char path[128];
-	buf err;
-	buf_init(&err, 1024);
-	snprintf(path, sizeof(path), "%s/p.db", t_dir);
-	store *s = store_open(path, &err);
+	store *s = t_db_open();
 	T_CHECK(s != NULL);
 	if (s == NULL)
 		return;
@@ -98,7 +92,6 @@ test_legacy_lookups(void)
 	T_CHECK(store_comment_by_legacy(s, a.id, "98", &id) == STORE_OK);
 	T_CHECK(id == 0);
 	store_close(s);
-	buf_free(&err);
 }
 
 /* ---- shortcodes ---- */
@@ -417,17 +410,13 @@ test_links_rewrite(void)
 int
 main(void)
 {
-	snprintf(t_dir, sizeof(t_dir), "/tmp/kiji-port-XXXXXX");
-	if (mkdtemp(t_dir) == NULL)
+	if (!t_tmpdir(t_dir, sizeof(t_dir), "port"))
 		return 1;
 	T_RUN(test_wpautop);
 	T_RUN(test_legacy_lookups);
 	T_RUN(test_shortcodes);
 	T_RUN(test_links);
 	T_RUN(test_links_rewrite);
-	char cmd[128];
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", t_dir);
-	if (system(cmd) != 0)
-		return 1;
+	t_tmpdir_remove(t_dir);
 	T_DONE();
 }

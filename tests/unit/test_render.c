@@ -648,11 +648,11 @@ put_file(const char *dir, const char *name, const char *s)
 static void
 test_tmpl_load_dir(void)
 {
-	char dir[] = "/tmp/kiji-tmpl-XXXXXX";
+	char dir[64];
 	buf err, out;
 	buf_init(&err, 0);
 	buf_init(&out, 0);
-	T_CHECK(mkdtemp(dir) != NULL);
+	T_CHECK(t_tmpdir(dir, sizeof dir, "tmpl"));
 	put_file(dir, "page.html", "<h1>{{title}}</h1>\n{{> foot}}");
 	put_file(dir, "foot.html", "<footer>{{site}}</footer>\n");
 	put_file(dir, "feed.xml", "<title>{{title}}</title>");
@@ -683,13 +683,7 @@ test_tmpl_load_dir(void)
 	put_file(dir, "page.xml", "<x/>");
 	T_CHECK(tmpl_load_dir(dir, &err) == NULL);
 	T_CHECK(strstr(buf_cstr(&err), "exists already") != NULL);
-	const char *files[] = {"page.html", "foot.html", "feed.xml", "notes.txt",
-		".hidden.html", "page.xml"};
-	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
-		snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
-		unlink(path);
-	}
-	rmdir(dir);
+	t_tmpdir_remove(dir);
 	T_CHECK(tmpl_load_dir("/nonexistent-kiji-dir", &err) == NULL);
 	T_CHECK(strstr(buf_cstr(&err), "/nonexistent-kiji-dir: ") != NULL);
 	buf_free(&err);

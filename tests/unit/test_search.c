@@ -10,7 +10,7 @@
 #include "../../src/site/site.h"
 #include "../../src/store/fts.h"
 #include "../../src/store/store.h"
-#include "t.h"
+#include "t_db.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -23,40 +23,12 @@
 #define RECALL_ARTICLES 240
 #define RECALL_SEED 4242
 
-static char t_path[128];
-
-static void
-rm_db(const char *path)
-{
-	char p[160];
-	unlink(path);
-	snprintf(p, sizeof(p), "%s-wal", path);
-	unlink(p);
-	snprintf(p, sizeof(p), "%s-shm", path);
-	unlink(p);
-}
-
-/* A fresh database file. */
-static store *
-db_open(const char *tag)
-{
-	buf err;
-	snprintf(t_path, sizeof(t_path), "/tmp/kiji-test-search-%d-%s.db",
-	    (int)getpid(), tag);
-	rm_db(t_path);
-	buf_init(&err, 0);
-	store *s = store_open(t_path, &err);
-	if (s == NULL)
-		printf("store_open: %s\n", buf_cstr(&err));
-	buf_free(&err);
-	return s;
-}
-
+/* Closes the store t_db_open opened last and removes its files. */
 static void
 db_close(store *s)
 {
 	store_close(s);
-	rm_db(t_path);
+	t_db_remove(t_db_last);
 }
 
 /* Adds a published post (or with the given status and time). */
@@ -119,7 +91,7 @@ one(int64_t id)
 static void
 test_index_follows_writes(void)
 {
-	store *s = db_open("upkeep");
+	store *s = t_db_open();
 	if (s == NULL)
 		return;
 	int64_t id = add(s, "米国の新型戦闘機", "ノルヴィアはF-35Aを導入する。",
@@ -178,7 +150,7 @@ test_index_follows_writes(void)
 static void
 test_index_integrity(void)
 {
-	store *s = db_open("integrity");
+	store *s = t_db_open();
 	if (s == NULL)
 		return;
 	arena *ar = arena_new(0);
@@ -199,7 +171,7 @@ test_index_integrity(void)
 	store_close(s);
 
 	sqlite3 *db = NULL;
-	T_CHECK(sqlite3_open(t_path, &db) == SQLITE_OK);
+	T_CHECK(sqlite3_open(t_db_last, &db) == SQLITE_OK);
 	T_CHECK(store_fts_register(db) == SQLITE_OK);
 	char *msg = NULL;
 	int rc = sqlite3_exec(db, "INSERT INTO articles_fts(articles_fts, rank)"
@@ -209,7 +181,7 @@ test_index_integrity(void)
 	T_CHECK(rc == SQLITE_OK);
 	sqlite3_free(msg);
 	sqlite3_close(db);
-	rm_db(t_path);
+	t_db_remove(t_db_last);
 	arena_free(ar);
 }
 
@@ -218,14 +190,14 @@ test_index_integrity(void)
 static void
 test_migration_rebuilds(void)
 {
-	store *s = db_open("rebuild");
+	store *s = t_db_open();
 	if (s == NULL)
 		return;
 	int64_t id = add(s, "古い記事", "移行前に書かれた本文", STATUS_PUBLISHED,
 	    NOW - DAY);
 	store_close(s);
 	sqlite3 *db = NULL;
-	T_CHECK(sqlite3_open(t_path, &db) == SQLITE_OK);
+	T_CHECK(sqlite3_open(t_db_last, &db) == SQLITE_OK);
 	T_CHECK(store_fts_register(db) == SQLITE_OK);
 	T_CHECK(sqlite3_exec(db, "DROP TABLE articles_fts;"
 	    "DROP VIEW articles_fts_source;"
@@ -233,15 +205,10 @@ test_migration_rebuilds(void)
 	    "DELETE FROM schema_migrations WHERE version = 3;", NULL, NULL,
 	    NULL) == SQLITE_OK);
 	sqlite3_close(db);
-	buf err;
-	buf_init(&err, 0);
-	s = store_open(t_path, &err);
-	if (s == NULL)
-		printf("store_open after the rollback: %s\n", buf_cstr(&err));
-	buf_free(&err);
+	s = t_db_open_at(t_db_last);
 	T_CHECK(s != NULL);
 	if (s == NULL) {
-		rm_db(t_path);
+		t_db_remove(t_db_last);
 		return;
 	}
 	T_STREQ(found(s, "移行", NOW), one(id));
@@ -253,7 +220,7 @@ test_migration_rebuilds(void)
 static void
 test_scheduled_never_found(void)
 {
-	store *s = db_open("sched");
+	store *s = t_db_open();
 	if (s == NULL)
 		return;
 	int64_t past = add(s, "公開済みの記事", "空母の話", STATUS_PUBLISHED,
@@ -282,7 +249,7 @@ test_scheduled_never_found(void)
 static void
 test_rank_and_pages(void)
 {
-	store *s = db_open("rank");
+	store *s = t_db_open();
 	if (s == NULL)
 		return;
 	/* body-only match, recent */
@@ -354,7 +321,7 @@ mark(const struct store_hit *h, size_t i)
 static void
 test_snippets(void)
 {
-	store *s = db_open("snip");
+	store *s = t_db_open();
 	if (s == NULL)
 		return;
 	char body[4096] = "";
@@ -436,7 +403,7 @@ test_snippets(void)
 static void
 test_odd_queries(void)
 {
-	store *s = db_open("odd");
+	store *s = t_db_open();
 	if (s == NULL)
 		return;
 	add(s, "記事", "本文 (括弧) \"引用\" OR AND NOT NEAR * ^", STATUS_PUBLISHED,
@@ -646,7 +613,7 @@ r_compare(store *s, const struct r_doc *docs, size_t ndocs, char **terms,
 static void
 test_recall(void)
 {
-	store *s = db_open("recall");
+	store *s = t_db_open();
 	if (s == NULL)
 		return;
 	buf err;
@@ -750,6 +717,8 @@ test_recall(void)
 int
 main(void)
 {
+	if (!t_tmpdir(t_dir, sizeof(t_dir), "search"))
+		return 1;
 	T_RUN(test_index_follows_writes);
 	T_RUN(test_index_integrity);
 	T_RUN(test_migration_rebuilds);
@@ -758,5 +727,6 @@ main(void)
 	T_RUN(test_snippets);
 	T_RUN(test_odd_queries);
 	T_RUN(test_recall);
+	t_tmpdir_remove(t_dir);
 	T_DONE();
 }

@@ -5,7 +5,7 @@
  * thread-local connections.
  */
 #include "../../src/store/store.h"
-#include "t.h"
+#include "t_db.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -16,50 +16,6 @@
 #define NOW ((int64_t)1700000000) /* 2023-11-14 22:13:20 UTC */
 #define HOUR ((int64_t)3600)
 #define DAY ((int64_t)86400)
-
-static char t_dir[64];
-static int t_seq;
-
-/* A fresh database path in the test directory. */
-static void
-db_path(char *out, size_t n)
-{
-	snprintf(out, n, "%s/t%d.db", t_dir, ++t_seq);
-}
-
-/* Opens a fresh database; every test starts from an empty site. */
-static store *
-db_open(void)
-{
-	char path[128];
-	buf err;
-	buf_init(&err, 0);
-	db_path(path, sizeof(path));
-	store *s = store_open(path, &err);
-	if (s == NULL)
-		printf("store_open: %s\n", buf_cstr(&err));
-	buf_free(&err);
-	return s;
-}
-
-/* Removes the test directory and everything in it. */
-static void
-dir_cleanup(void)
-{
-	DIR *d = opendir(t_dir);
-	struct dirent *de;
-	char p[512];
-	if (d == NULL)
-		return;
-	while ((de = readdir(d)) != NULL) {
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(p, sizeof(p), "%s/%s", t_dir, de->d_name);
-		unlink(p);
-	}
-	closedir(d);
-	rmdir(t_dir);
-}
 
 static int64_t
 add_category(store *s, const char *slug, const char *name)
@@ -143,7 +99,7 @@ test_open_migrate_twice(void)
 	buf err, v;
 	buf_init(&err, 0);
 	buf_init(&v, 0);
-	db_path(path, sizeof(path));
+	t_db_path(path, sizeof(path));
 	mode_t old = umask(0); /* mode must not depend on the umask */
 	store *s = store_open(path, &err);
 	umask(old);
@@ -180,7 +136,7 @@ test_open_existing_empty_and_garbage(void)
 	buf_init(&err, 0);
 
 	/* an empty file someone pre-created is a new database: mode 0600 */
-	db_path(path, sizeof(path));
+	t_db_path(path, sizeof(path));
 	int fd = open(path, O_CREAT | O_WRONLY, 0644);
 	T_CHECK(fd >= 0);
 	fchmod(fd, 0644);
@@ -191,7 +147,7 @@ test_open_existing_empty_and_garbage(void)
 	store_close(s);
 
 	/* not a database: a clear error, no crash */
-	db_path(path, sizeof(path));
+	t_db_path(path, sizeof(path));
 	fd = open(path, O_CREAT | O_WRONLY, 0600);
 	T_CHECK(write(fd, "this is not a database, not at all, no.......",
 	    46) == 46);
@@ -211,7 +167,7 @@ test_open_existing_empty_and_garbage(void)
 static void
 test_durability(void)
 {
-	store *s = db_open();
+	store *s = t_db_open();
 	buf jm;
 	int sync = -1;
 	buf_init(&jm, 0);
@@ -228,7 +184,7 @@ test_data_version(void)
 	char path[128];
 	buf err;
 	buf_init(&err, 0);
-	db_path(path, sizeof(path));
+	t_db_path(path, sizeof(path));
 	store *a = store_open(path, &err), *b = store_open(path, &err);
 	T_CHECK(a != NULL && b != NULL);
 	int64_t v1 = store_data_version(a);
@@ -251,7 +207,7 @@ collect(void *ctx, const char *k, const char *v)
 static void
 test_settings(void)
 {
-	store *s = db_open();
+	store *s = t_db_open();
 	buf v, all;
 	buf_init(&v, 0);
 	buf_init(&all, 0);
@@ -275,7 +231,7 @@ test_settings(void)
 static void
 test_users_categories_tags(void)
 {
-	store *s = db_open();
+	store *s = t_db_open();
 	arena *a = arena_new(0);
 	struct store_user u = {.name = "editor", .display_name = "編集部",
 	    .role = ROLE_EDITOR, .pass_hash = "$argon2id$x"}, got;
@@ -331,7 +287,7 @@ test_users_categories_tags(void)
 static void
 test_article_roundtrip(void)
 {
-	store *s = db_open();
+	store *s = t_db_open();
 	arena *a = arena_new(0);
 	struct store_user u = {.name = "kiji", .display_name = "管理人",
 	    .role = ROLE_AUTHOR, .pass_hash = ""};
@@ -435,7 +391,7 @@ test_article_roundtrip(void)
 static void
 test_visibility(void)
 {
-	store *s = db_open();
+	store *s = t_db_open();
 	arena *a = arena_new(0);
 	struct store_article out;
 	int64_t pub = add_post(s, "公開", STATUS_PUBLISHED, NOW - HOUR, 0, NULL, 0);
@@ -473,7 +429,7 @@ test_visibility(void)
 static void
 test_list(void)
 {
-	store *s = db_open();
+	store *s = t_db_open();
 	arena *a = arena_new(0);
 	int64_t c1 = add_category(s, "c1", "一"), c2 = add_category(s, "c2", "二");
 	int64_t tg = add_tag(s, "tg");
@@ -557,7 +513,7 @@ test_list(void)
 static void
 test_adjacent(void)
 {
-	store *s = db_open();
+	store *s = t_db_open();
 	arena *a = arena_new(0);
 	int64_t p1 = add_post(s, "一", STATUS_PUBLISHED, NOW - 3 * HOUR, 0, NULL, 0);
 	int64_t p2 = add_post(s, "二", STATUS_PUBLISHED, NOW - 2 * HOUR, 0, NULL, 0);
@@ -595,7 +551,7 @@ test_adjacent(void)
 static void
 test_related(void)
 {
-	store *s = db_open();
+	store *s = t_db_open();
 	arena *a = arena_new(0);
 	int64_t cat = add_category(s, "c", "c"), other = add_category(s, "o", "o");
 	int64_t t[3] = {add_tag(s, "t1"), add_tag(s, "t2"), add_tag(s, "t3")};
@@ -643,7 +599,7 @@ test_related(void)
 static void
 test_popular(void)
 {
-	store *s = db_open();
+	store *s = t_db_open();
 	arena *a = arena_new(0);
 	int64_t p1 = add_post(s, "1", STATUS_PUBLISHED, NOW - 9 * DAY, 0, NULL, 0);
 	int64_t p2 = add_post(s, "2", STATUS_PUBLISHED, NOW - 8 * DAY, 0, NULL, 0);
@@ -681,7 +637,7 @@ test_popular(void)
 static void
 test_crawler_reads(void)
 {
-	store *s = db_open();
+	store *s = t_db_open();
 	arena *a = arena_new(0);
 	int64_t c1 = add_category(s, "c1", "C1");
 	int64_t c2 = add_category(s, "c2", "C2");
@@ -756,7 +712,7 @@ add_page(store *s, const char *slug, int64_t parent, enum store_status st,
 static void
 test_pages(void)
 {
-	store *s = db_open();
+	store *s = t_db_open();
 	arena *a = arena_new(0);
 	struct store_page *v;
 	struct store_article g;
@@ -828,7 +784,7 @@ test_pages(void)
 static void
 test_comments(void)
 {
-	store *s = db_open();
+	store *s = t_db_open();
 	arena *a = arena_new(0);
 	int64_t art = add_post(s, "a", STATUS_PUBLISHED, NOW - DAY, 0, NULL, 0);
 	int64_t art2 = add_post(s, "b", STATUS_PUBLISHED, NOW - DAY, 0, NULL, 0);
@@ -910,7 +866,7 @@ count_of(store *s, int64_t art)
 static void
 test_comment_count(void)
 {
-	store *s = db_open();
+	store *s = t_db_open();
 	int64_t art = add_post(s, "a", STATUS_PUBLISHED, NOW - DAY, 0, NULL, 0);
 	int64_t c1 = add_comment(s, art, 0, CSTATUS_APPROVED, "v", NOW);
 	T_CHECK(count_of(s, art) == 1);
@@ -941,7 +897,7 @@ test_comment_count(void)
 static void
 test_likes(void)
 {
-	store *s = db_open();
+	store *s = t_db_open();
 	int64_t art = add_post(s, "a", STATUS_PUBLISHED, NOW - DAY, 0, NULL, 0);
 	int64_t cid = add_comment(s, art, 0, CSTATUS_APPROVED, "v", NOW);
 	int64_t n = -1;
@@ -996,7 +952,7 @@ like_worker(void *p)
 static void
 test_likes_concurrent(void)
 {
-	store *s = db_open();
+	store *s = t_db_open();
 	int64_t art = add_post(s, "a", STATUS_PUBLISHED, NOW - DAY, 0, NULL, 0);
 	int64_t cid = add_comment(s, art, 0, CSTATUS_APPROVED, "v", NOW);
 	pthread_t th[LIKE_THREADS];
@@ -1029,7 +985,7 @@ test_likes_concurrent(void)
 static void
 test_media(void)
 {
-	store *s = db_open();
+	store *s = t_db_open();
 	arena *a = arena_new(0);
 	const char png[] = "\x89PNG\r\n\x1a\n\0\0\0\rIHDR";
 	const char *type;
@@ -1069,7 +1025,7 @@ test_media(void)
 static void
 test_redirects_jobs(void)
 {
-	store *s = db_open();
+	store *s = t_db_open();
 	arena *a = arena_new(0);
 	const char *to = NULL;
 	T_CHECK(store_redirect_add(s, "/2022/01/09/old-post/", "/articles/1") == STORE_OK);
@@ -1087,7 +1043,7 @@ test_redirects_jobs(void)
 static void
 test_transactions(void)
 {
-	store *s = db_open();
+	store *s = t_db_open();
 	int64_t n = 0;
 	T_CHECK(store_begin(s) == STORE_OK);
 	T_CHECK(store_begin(s) == STORE_ERROR); /* not nested */
@@ -1176,7 +1132,7 @@ fd_count(void)
 static void
 test_threads(void)
 {
-	store *s = db_open();
+	store *s = t_db_open();
 	pthread_t th[THREADS];
 	struct thread_job jobs[THREADS];
 	int64_t cat = add_category(s, "c", "c"), n = 0;
@@ -1212,11 +1168,8 @@ test_threads(void)
 int
 main(void)
 {
-	snprintf(t_dir, sizeof(t_dir), "/tmp/kiji-store-XXXXXX");
-	if (mkdtemp(t_dir) == NULL) {
-		perror("mkdtemp");
+	if (!t_tmpdir(t_dir, sizeof(t_dir), "store"))
 		return 1;
-	}
 	T_RUN(test_open_migrate_twice);
 	T_RUN(test_open_existing_empty_and_garbage);
 	T_RUN(test_durability);
@@ -1239,6 +1192,6 @@ main(void)
 	T_RUN(test_redirects_jobs);
 	T_RUN(test_transactions);
 	T_RUN(test_threads);
-	dir_cleanup();
+	t_tmpdir_remove(t_dir);
 	T_DONE();
 }

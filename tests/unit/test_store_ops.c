@@ -4,7 +4,7 @@
  * IP addresses, and transaction endings that are not errors.
  */
 #include "../../src/store/store.h"
-#include "t.h"
+#include "t_db.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -15,23 +15,6 @@
 
 #define NOW ((int64_t)1700000000)
 #define DAY ((int64_t)86400)
-
-static char t_dir[64];
-
-static void
-path_of(char *out, size_t n, const char *name)
-{
-	snprintf(out, n, "%s/%s", t_dir, name);
-}
-
-static store *
-open_at(const char *name, buf *err)
-{
-	char p[128];
-	path_of(p, sizeof p, name);
-	buf_reset(err);
-	return store_open(p, err);
-}
 
 /* One article with one comment from ip and email at time at; its id. */
 static int64_t
@@ -66,9 +49,7 @@ comment_ip(store *s, int64_t id, arena *a)
 static void
 test_rollback_without_transaction(void)
 {
-	buf err;
-	buf_init(&err, 0);
-	store *s = open_at("tx.db", &err);
+	store *s = t_db_open();
 	T_CHECK(s != NULL);
 	T_CHECK(store_rollback(s) == STORE_OK);
 	T_CHECK(store_begin(s) == STORE_OK);
@@ -77,16 +58,13 @@ test_rollback_without_transaction(void)
 	T_CHECK(store_begin(s) == STORE_OK); /* usable again */
 	T_CHECK(store_commit(s) == STORE_OK);
 	store_close(s);
-	buf_free(&err);
 }
 
 static void
 test_ip_days(void)
 {
-	buf err;
-	buf_init(&err, 0);
 	arena *a = arena_new(0);
-	store *s = open_at("ips.db", &err);
+	store *s = t_db_open();
 	T_CHECK(s != NULL);
 	int64_t old = add_commented(s, "192.0.2.1", "", NOW - 91 * DAY);
 	int64_t young = add_commented(s, "192.0.2.2", "", NOW - 89 * DAY);
@@ -99,7 +77,6 @@ test_ip_days(void)
 	T_CHECK(n == 0); /* idempotent */
 	store_close(s);
 	arena_free(a);
-	buf_free(&err);
 }
 
 /* The count of rows of one query on a file (sqlite3 directly). */
@@ -121,13 +98,13 @@ count_in(const char *path, const char *sql)
 static void
 test_backup_restore(void)
 {
-	char db[128], out[128], out2[128], other[128];
+	char db[T_PATH_MAX], out[T_PATH_MAX], out2[T_PATH_MAX], other[T_PATH_MAX];
 	buf err;
 	buf_init(&err, 0);
-	path_of(db, sizeof db, "site.db");
-	path_of(out, sizeof out, "copy.db");
-	path_of(out2, sizeof out2, "noaddr.db");
-	path_of(other, sizeof other, "other.db");
+	t_path(db, sizeof db, "site.db");
+	t_path(out, sizeof out, "copy.db");
+	t_path(out2, sizeof out2, "noaddr.db");
+	t_path(other, sizeof other, "other.db");
 	store *s = store_open(db, &err);
 	T_CHECK(s != NULL);
 	add_commented(s, "192.0.2.7", "a@example.org", NOW);
@@ -186,13 +163,12 @@ test_backup_restore(void)
 static void
 test_open_waits_for_restore(void)
 {
-	char db[128];
+	char db[T_PATH_MAX];
 	buf err;
 	buf_init(&err, 0);
-	store *s = open_at("lock.db", &err);
+	store *s = t_db_open_at(t_db_path(db, sizeof db));
 	T_CHECK(s != NULL);
 	store_close(s);
-	path_of(db, sizeof db, "lock.db");
 	int fd = open(db, O_RDONLY | O_CLOEXEC);
 	T_CHECK(fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) == 0);
 	buf_reset(&err);
@@ -206,36 +182,15 @@ test_open_waits_for_restore(void)
 	buf_free(&err);
 }
 
-static void
-dir_cleanup(void)
-{
-	DIR *d = opendir(t_dir);
-	struct dirent *de;
-	char p[512];
-	if (d == NULL)
-		return;
-	while ((de = readdir(d)) != NULL) {
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(p, sizeof(p), "%s/%s", t_dir, de->d_name);
-		unlink(p);
-	}
-	closedir(d);
-	rmdir(t_dir);
-}
-
 int
 main(void)
 {
-	snprintf(t_dir, sizeof(t_dir), "/tmp/kiji-store-ops-XXXXXX");
-	if (mkdtemp(t_dir) == NULL) {
-		perror("mkdtemp");
+	if (!t_tmpdir(t_dir, sizeof(t_dir), "store-ops"))
 		return 1;
-	}
 	T_RUN(test_rollback_without_transaction);
 	T_RUN(test_ip_days);
 	T_RUN(test_backup_restore);
 	T_RUN(test_open_waits_for_restore);
-	dir_cleanup();
+	t_tmpdir_remove(t_dir);
 	T_DONE();
 }

@@ -207,8 +207,9 @@ test_sandbox_in_child(void)
 		    strerror(errno));
 		return;
 	}
-	char dir[] = "/tmp/kiji-sys-XXXXXX", out[] = "/tmp/kiji-sys-out-XXXXXX";
-	T_CHECK(mkdtemp(dir) != NULL && mkdtemp(out) != NULL);
+	char dir[64] = "", out[64] = "";
+	T_CHECK(t_tmpdir(dir, sizeof dir, "sys") &&
+	    t_tmpdir(out, sizeof out, "sys-out"));
 	char db[PATH_MAX];
 	snprintf(db, sizeof db, "%s/site.db", dir);
 	fflush(stdout);
@@ -231,8 +232,8 @@ test_sandbox_in_child(void)
 	if (WEXITSTATUS(st) != 0)
 		printf("  child check %d failed\n", WEXITSTATUS(st));
 	T_CHECK(WEXITSTATUS(st) == 0);
-	rmdir(dir);
-	rmdir(out);
+	t_tmpdir_remove(dir);
+	t_tmpdir_remove(out);
 }
 
 int

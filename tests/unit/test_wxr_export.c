@@ -14,21 +14,7 @@
 #include "src/content/content.h"
 #include "src/port/port.h"
 #include "src/store/store.h"
-#include "t.h"
-
-static char t_dir[64];
-
-static store *
-open_db(const char *name)
-{
-	char path[128];
-	buf err;
-	buf_init(&err, 1024);
-	snprintf(path, sizeof(path), "%s/%s", t_dir, name);
-	store *s = store_open(path, &err);
-	buf_free(&err);
-	return s;
-}
+#include "t_db.h"
 
 static int64_t
 article(store *s, arena *a, const char *title, const char *body,
@@ -108,7 +94,7 @@ export(store *s, bool emails, size_t *n)
 static void
 test_export_values(void)
 {
-	store *s = open_db("a.db");
+	store *s = t_db_open();
 	arena *a = arena_new(0);
 	size_t n;
 	T_CHECK(s != NULL);
@@ -140,13 +126,13 @@ test_export_values(void)
 	x = export(s, true, &n);
 	T_CHECK(strstr(x, "x@mail.example") && strstr(x, "192.0.2.44"));
 	/* back in through the importer, into an empty store */
-	char path[128];
-	snprintf(path, sizeof(path), "%s/x.xml", t_dir);
+	char path[T_PATH_MAX];
+	t_path(path, sizeof(path), "x.xml");
 	FILE *f = fopen(path, "w");
 	T_CHECK(f != NULL && fwrite(x, 1, n, f) == n);
 	fclose(f);
 	free(x);
-	store *b = open_db("b.db");
+	store *b = t_db_open();
 	struct port_wxr_opts io = {.path = path, .now = 1700000500};
 	struct port_wxr_stats ist;
 	buf err;
@@ -222,14 +208,10 @@ test_kiji_meta(void)
 int
 main(void)
 {
-	snprintf(t_dir, sizeof(t_dir), "/tmp/kiji-wxrx-XXXXXX");
-	if (mkdtemp(t_dir) == NULL)
+	if (!t_tmpdir(t_dir, sizeof(t_dir), "wxrx"))
 		return 1;
 	T_RUN(test_export_values);
 	T_RUN(test_kiji_meta);
-	char cmd[128];
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", t_dir);
-	if (system(cmd) != 0)
-		return 1;
+	t_tmpdir_remove(t_dir);
 	T_DONE();
 }
