@@ -366,6 +366,56 @@ sq_grow(arena *a, void *p, size_t n, size_t *cap, size_t size)
 	return np;
 }
 
+/* Steps q through its remaining rows into an arena array of size-byte
+ * elements, read filling each (arena memory: fields it leaves are zero).
+ * The array and its length in *n; on an error NULL and 0, the error in
+ * *e (STORE_OK otherwise). */
+void *
+sq_rows(struct q *q, arena *a, size_t size, sq_read_fn *read, size_t *n,
+    enum store_err *e)
+{
+	char *v = NULL;
+	size_t cnt = 0, cap = 0;
+	while (sq_row(q, e)) {
+		v = sq_grow(a, v, cnt, &cap, size);
+		read(q->st, a, v + cnt++ * size);
+	}
+	if (*e != STORE_OK) {
+		v = NULL;
+		cnt = 0;
+	}
+	*n = cnt;
+	return v;
+}
+
+/* Column 0 as an int64_t: the reader of a list of ids. */
+void
+sq_id_row(sqlite3_stmt *st, arena *a, void *row)
+{
+	(void)a;
+	*(int64_t *)row = sqlite3_column_int64(st, 0);
+}
+
+/* (id, t) as a struct store_stamp: the sitemap's rows. */
+void
+sq_stamp_row(sqlite3_stmt *st, arena *a, void *row)
+{
+	struct store_stamp *o = row;
+	(void)a;
+	o->id = sqlite3_column_int64(st, 0);
+	o->t = sqlite3_column_int64(st, 1);
+}
+
+/* (id, slug, name) as a struct store_tag. */
+void
+sq_tag_row(sqlite3_stmt *st, arena *a, void *row)
+{
+	struct store_tag *o = row;
+	o->id = sqlite3_column_int64(st, 0);
+	o->slug = sq_col_str(a, st, 1);
+	o->name = sq_col_str(a, st, 2);
+}
+
 /* One integer from a one-row statement with an optional :now. */
 enum store_err
 sq_one_int(store *s, enum stmt id, const char *param, int64_t arg,

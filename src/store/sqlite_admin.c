@@ -122,10 +122,11 @@ err:
 	return e;
 }
 
-/* One users row in USER_COLS order. */
+/* One users row in USER_COLS order into a struct store_user. */
 static void
-user_read(sqlite3_stmt *st, arena *a, struct store_user *out)
+user_read(sqlite3_stmt *st, arena *a, void *row)
 {
+	struct store_user *out = row;
 	out->id = sqlite3_column_int64(st, 0);
 	out->name = sq_col_str(a, st, 1);
 	out->display_name = sq_col_str(a, st, 2);
@@ -184,8 +185,6 @@ store_user_list(store *s, arena *a, struct store_user **out, size_t *n)
 	struct conn *c = sq_conn_get(s);
 	struct q q = {0};
 	enum store_err e;
-	struct store_user *v = NULL;
-	size_t cnt = 0, cap = 0;
 
 	*out = NULL;
 	*n = 0;
@@ -193,14 +192,7 @@ store_user_list(store *s, arena *a, struct store_user **out, size_t *n)
 		return STORE_ERROR;
 	if ((e = sq_open(&q, c, STMT_USER_LIST)) != STORE_OK)
 		goto err;
-	while (sq_row(&q, &e)) {
-		v = sq_grow(a, v, cnt, &cap, sizeof(*v));
-		user_read(q.st, a, &v[cnt++]);
-	}
-	if (e == STORE_OK) {
-		*out = v;
-		*n = cnt;
-	}
+	*out = sq_rows(&q, a, sizeof(**out), user_read, n, &e);
 err:
 	sq_close(&q);
 	return e;
@@ -344,6 +336,15 @@ store_redirect_delete(store *s, const char *from)
 	return sq_exec_text(s, STMT_REDIRECT_DELETE, ":from", from);
 }
 
+/* (from, to) into a struct store_redirect. */
+static void
+redirect_read(sqlite3_stmt *st, arena *a, void *row)
+{
+	struct store_redirect *o = row;
+	o->from = sq_col_str(a, st, 0);
+	o->to = sq_col_str(a, st, 1);
+}
+
 /* Count and page in one read transaction, so they agree. */
 enum store_err
 store_redirects(store *s, int64_t offset, int64_t limit, arena *a,
@@ -353,8 +354,6 @@ store_redirects(store *s, int64_t offset, int64_t limit, arena *a,
 	struct q q = {0};
 	struct tx t = {0};
 	enum store_err e;
-	struct store_redirect *v = NULL;
-	size_t cnt = 0, cap = 0;
 	*out = NULL;
 	*n = 0;
 	*total = 0;
@@ -371,16 +370,7 @@ store_redirects(store *s, int64_t offset, int64_t limit, arena *a,
 		goto err;
 	sq_int(&q, ":limit", limit);
 	sq_int(&q, ":offset", offset);
-	while (sq_row(&q, &e)) {
-		v = sq_grow(a, v, cnt, &cap, sizeof(*v));
-		v[cnt].from = sq_col_str(a, q.st, 0);
-		v[cnt].to = sq_col_str(a, q.st, 1);
-		cnt++;
-	}
-	if (e == STORE_OK) {
-		*out = v;
-		*n = cnt;
-	}
+	*out = sq_rows(&q, a, sizeof(**out), redirect_read, n, &e);
 err:
 	sq_close(&q);
 	return sq_tx_end(c, &t, e);
@@ -623,10 +613,11 @@ err:
 	return e;
 }
 
-/* One row of MEDIA_COLS. */
+/* One row of MEDIA_COLS into a struct store_media. */
 static void
-media_read(sqlite3_stmt *st, arena *a, struct store_media *o)
+media_read(sqlite3_stmt *st, arena *a, void *row)
 {
+	struct store_media *o = row;
 	o->name = sq_col_str(a, st, 0);
 	o->type = sq_col_str(a, st, 1);
 	o->width = sqlite3_column_int64(st, 2);
@@ -694,8 +685,6 @@ store_media_list(store *s, int64_t offset, int64_t limit, arena *a,
 	struct conn *c = sq_conn_get(s);
 	struct q q = {0};
 	struct tx t = {0};
-	struct store_media *v = NULL;
-	size_t cnt = 0, cap = 0;
 	enum store_err e;
 
 	*out = NULL;
@@ -719,14 +708,7 @@ store_media_list(store *s, int64_t offset, int64_t limit, arena *a,
 		goto err;
 	sq_int(&q, ":limit", limit);
 	sq_int(&q, ":offset", offset > 0 ? offset : 0);
-	while (sq_row(&q, &e)) {
-		v = sq_grow(a, v, cnt, &cap, sizeof(*v));
-		media_read(q.st, a, &v[cnt++]);
-	}
-	if (e == STORE_OK) {
-		*out = v;
-		*n = cnt;
-	}
+	*out = sq_rows(&q, a, sizeof(**out), media_read, n, &e);
 err:
 	sq_close(&q);
 	return sq_tx_end(c, &t, e);

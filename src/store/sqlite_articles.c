@@ -319,6 +319,15 @@ sq_article_read(sqlite3_stmt *st, arena *a, struct store_article *o,
 	o->comment_count = sqlite3_column_int64(st, AC_COMMENTS);
 }
 
+/* (title, url) into a struct store_source. */
+static void
+source_read(sqlite3_stmt *st, arena *a, void *row)
+{
+	struct store_source *o = row;
+	o->title = sq_col_str(a, st, 0);
+	o->url = sq_col_str(a, st, 1);
+}
+
 /* get and get_any: the article row, its sources and tags, read in one
  * transaction so they agree. out is written only on success. */
 static enum store_err
@@ -329,7 +338,6 @@ article_get(store *s, enum stmt id, int64_t aid, int64_t now, arena *a,
 	struct q q = {0};
 	struct tx t = {0};
 	struct store_article art;
-	size_t cap;
 	enum store_err e;
 
 	if (c == NULL)
@@ -352,14 +360,8 @@ article_get(store *s, enum stmt id, int64_t aid, int64_t now, arena *a,
 	if ((e = sq_open(&q, c, STMT_ARTICLE_SOURCES)) != STORE_OK)
 		goto err;
 	sq_int(&q, ":id", aid);
-	cap = 0;
-	while (sq_row(&q, &e)) {
-		art.sources = sq_grow(a, art.sources, art.nsources, &cap,
-		    sizeof(*art.sources));
-		art.sources[art.nsources].title = sq_col_str(a, q.st, 0);
-		art.sources[art.nsources].url = sq_col_str(a, q.st, 1);
-		art.nsources++;
-	}
+	art.sources = sq_rows(&q, a, sizeof(*art.sources), source_read,
+	    &art.nsources, &e);
 	if (e != STORE_OK)
 		goto err;
 	sq_close(&q);
@@ -367,14 +369,7 @@ article_get(store *s, enum stmt id, int64_t aid, int64_t now, arena *a,
 	if ((e = sq_open(&q, c, STMT_ARTICLE_TAGS)) != STORE_OK)
 		goto err;
 	sq_int(&q, ":id", aid);
-	cap = 0;
-	while (sq_row(&q, &e)) {
-		art.tags = sq_grow(a, art.tags, art.ntags, &cap, sizeof(*art.tags));
-		art.tags[art.ntags].id = sqlite3_column_int64(q.st, 0);
-		art.tags[art.ntags].slug = sq_col_str(a, q.st, 1);
-		art.tags[art.ntags].name = sq_col_str(a, q.st, 2);
-		art.ntags++;
-	}
+	art.tags = sq_rows(&q, a, sizeof(*art.tags), sq_tag_row, &art.ntags, &e);
 err:
 	sq_close(&q);
 	e = sq_tx_end(c, &t, e);
@@ -402,8 +397,9 @@ store_article_get_any(store *s, int64_t id, arena *a, struct store_article *out)
 
 /* One row of REV_COLS. */
 static void
-rev_read(sqlite3_stmt *st, arena *a, struct store_revision *o)
+rev_read(sqlite3_stmt *st, arena *a, void *row)
 {
+	struct store_revision *o = row;
 	memset(o, 0, sizeof(*o));
 	o->id = sqlite3_column_int64(st, 0);
 	o->article_id = sqlite3_column_int64(st, 1);
@@ -461,7 +457,7 @@ store_revisions(store *s, int64_t article_id, int64_t offset, int64_t limit,
 	struct q q = {0};
 	struct tx t = {0};
 	struct store_revision *v = NULL;
-	size_t cnt = 0, cap = 0;
+	size_t cnt = 0;
 	enum store_err e;
 
 	*out = NULL;
@@ -487,10 +483,7 @@ store_revisions(store *s, int64_t article_id, int64_t offset, int64_t limit,
 	sq_int(&q, ":id", article_id);
 	sq_int(&q, ":limit", limit);
 	sq_int(&q, ":offset", offset > 0 ? offset : 0);
-	while (sq_row(&q, &e)) {
-		v = sq_grow(a, v, cnt, &cap, sizeof(*v));
-		rev_read(q.st, a, &v[cnt++]);
-	}
+	v = sq_rows(&q, a, sizeof(*v), rev_read, &cnt, &e);
 err:
 	sq_close(&q);
 	e = sq_tx_end(c, &t, e);

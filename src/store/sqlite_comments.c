@@ -9,10 +9,11 @@
 
 /* ---- comments ------------------------------------------------------------------------ */
 
-/* One row of COMMENT_COLS. */
+/* One row of COMMENT_COLS into a struct store_comment. */
 static void
-comment_read(sqlite3_stmt *st, arena *a, struct store_comment *o)
+comment_read(sqlite3_stmt *st, arena *a, void *row)
 {
+	struct store_comment *o = row;
 	o->id = sqlite3_column_int64(st, 0);
 	o->article_id = sqlite3_column_int64(st, 1);
 	o->parent_id = sqlite3_column_int64(st, 2);
@@ -31,6 +32,25 @@ comment_read(sqlite3_stmt *st, arena *a, struct store_comment *o)
 	o->pending_reason = sq_col_str(a, st, 14);
 	o->placeholder = false;
 	o->article_title = "";
+}
+
+/* COMMENT_COLS and then whether the row stands in for a comment that is
+ * not shown but has replies that are. */
+static void
+comment_read_placeholder(sqlite3_stmt *st, arena *a, void *row)
+{
+	struct store_comment *o = row;
+	comment_read(st, a, o);
+	o->placeholder = sqlite3_column_int(st, 15) != 0;
+}
+
+/* COMMENT_COLS and then the article's title (the moderation queue). */
+static void
+comment_read_titled(sqlite3_stmt *st, arena *a, void *row)
+{
+	struct store_comment *o = row;
+	comment_read(st, a, o);
+	o->article_title = sq_col_str(a, st, 15);
 }
 
 /* Looks up a comment's article and status inside the caller's
@@ -163,8 +183,6 @@ store_comments_for_article(store *s, int64_t article_id, enum store_ctype type,
 	struct conn *c = sq_conn_get(s);
 	struct q q = {0};
 	enum store_err e;
-	struct store_comment *v = NULL;
-	size_t cnt = 0, cap = 0;
 	const char *tname = NULL;
 
 	*out = NULL;
@@ -179,15 +197,7 @@ store_comments_for_article(store *s, int64_t article_id, enum store_ctype type,
 	sq_int(&q, ":article", article_id);
 	sq_text_null(&q, ":visitor", visitor);
 	sq_text_null(&q, ":type", tname);
-	while (sq_row(&q, &e)) {
-		v = sq_grow(a, v, cnt, &cap, sizeof(*v));
-		comment_read(q.st, a, &v[cnt]);
-		v[cnt++].placeholder = sqlite3_column_int(q.st, 15) != 0;
-	}
-	if (e == STORE_OK) {
-		*out = v;
-		*n = cnt;
-	}
+	*out = sq_rows(&q, a, sizeof(**out), comment_read_placeholder, n, &e);
 err:
 	sq_close(&q);
 	return e;
@@ -201,8 +211,6 @@ store_comments_by_status(store *s, enum store_cstatus st, size_t limit,
 	struct conn *c = sq_conn_get(s);
 	struct q q = {0};
 	enum store_err e;
-	struct store_comment *v = NULL;
-	size_t cnt = 0, cap = 0;
 	const char *name = NULL;
 
 	*out = NULL;
@@ -216,14 +224,7 @@ store_comments_by_status(store *s, enum store_cstatus st, size_t limit,
 		goto err;
 	sq_text_null(&q, ":status", name);
 	sq_int(&q, ":limit", (int64_t)limit);
-	while (sq_row(&q, &e)) {
-		v = sq_grow(a, v, cnt, &cap, sizeof(*v));
-		comment_read(q.st, a, &v[cnt++]);
-	}
-	if (e == STORE_OK) {
-		*out = v;
-		*n = cnt;
-	}
+	*out = sq_rows(&q, a, sizeof(**out), comment_read, n, &e);
 err:
 	sq_close(&q);
 	return e;
@@ -260,8 +261,6 @@ store_visitor_likes(store *s, int64_t article_id, const char *visitor,
 	struct conn *c = sq_conn_get(s);
 	struct q q = {0};
 	enum store_err e;
-	int64_t *v = NULL;
-	size_t cnt = 0, cap = 0;
 
 	*ids = NULL;
 	*n = 0;
@@ -271,14 +270,7 @@ store_visitor_likes(store *s, int64_t article_id, const char *visitor,
 		goto err;
 	sq_text(&q, ":visitor", visitor);
 	sq_int(&q, ":article", article_id);
-	while (sq_row(&q, &e)) {
-		v = sq_grow(a, v, cnt, &cap, sizeof(*v));
-		v[cnt++] = sqlite3_column_int64(q.st, 0);
-	}
-	if (e == STORE_OK) {
-		*ids = v;
-		*n = cnt;
-	}
+	*ids = sq_rows(&q, a, sizeof(**ids), sq_id_row, n, &e);
 err:
 	sq_close(&q);
 	return e;
@@ -569,8 +561,6 @@ store_comments_queue(store *s, enum store_cstatus st, int64_t article_id,
 	struct q q = {0};
 	struct tx t = {0};
 	enum store_err e;
-	struct store_comment *v = NULL;
-	size_t cnt = 0, cap = 0;
 	const char *name = NULL;
 
 	*out = NULL;
@@ -596,15 +586,7 @@ store_comments_queue(store *s, enum store_cstatus st, int64_t article_id,
 	sq_int(&q, ":article", article_id);
 	sq_int(&q, ":limit", limit);
 	sq_int(&q, ":offset", offset);
-	while (sq_row(&q, &e)) {
-		v = sq_grow(a, v, cnt, &cap, sizeof(*v));
-		comment_read(q.st, a, &v[cnt]);
-		v[cnt++].article_title = sq_col_str(a, q.st, 15);
-	}
-	if (e == STORE_OK) {
-		*out = v;
-		*n = cnt;
-	}
+	*out = sq_rows(&q, a, sizeof(**out), comment_read_titled, n, &e);
 err:
 	sq_close(&q);
 	return sq_tx_end(c, &t, e);
@@ -689,14 +671,24 @@ store_ban_delete(store *s, int64_t id)
 	return sq_exec_int(s, STMT_BAN_DELETE, ":id", id);
 }
 
+/* One bans row into a struct store_ban. */
+static void
+ban_read(sqlite3_stmt *st, arena *a, void *row)
+{
+	struct store_ban *o = row;
+	o->id = sqlite3_column_int64(st, 0);
+	o->kind = (enum store_ban_kind)sq_enum_col(ban_names, BAN__MAX, st, 1);
+	o->value = sq_col_str(a, st, 2);
+	o->note = sq_col_str(a, st, 3);
+	o->created_at = sqlite3_column_int64(st, 4);
+}
+
 enum store_err
 store_bans(store *s, size_t limit, arena *a, struct store_ban **out, size_t *n)
 {
 	struct conn *c = sq_conn_get(s);
 	struct q q = {0};
 	enum store_err e;
-	struct store_ban *v = NULL;
-	size_t cnt = 0, cap = 0;
 	*out = NULL;
 	*n = 0;
 	if (c == NULL)
@@ -704,20 +696,7 @@ store_bans(store *s, size_t limit, arena *a, struct store_ban **out, size_t *n)
 	if ((e = sq_open(&q, c, STMT_BANS)) != STORE_OK)
 		goto err;
 	sq_int(&q, ":limit", (int64_t)limit);
-	while (sq_row(&q, &e)) {
-		v = sq_grow(a, v, cnt, &cap, sizeof(*v));
-		v[cnt].id = sqlite3_column_int64(q.st, 0);
-		v[cnt].kind = (enum store_ban_kind)sq_enum_col(ban_names, BAN__MAX,
-		    q.st, 1);
-		v[cnt].value = sq_col_str(a, q.st, 2);
-		v[cnt].note = sq_col_str(a, q.st, 3);
-		v[cnt].created_at = sqlite3_column_int64(q.st, 4);
-		cnt++;
-	}
-	if (e == STORE_OK) {
-		*out = v;
-		*n = cnt;
-	}
+	*out = sq_rows(&q, a, sizeof(**out), ban_read, n, &e);
 err:
 	sq_close(&q);
 	return e;
@@ -776,8 +755,6 @@ store_export_comments(store *s, int64_t article_id, int64_t after,
 	struct conn *c = sq_conn_get(s);
 	struct q q = {0};
 	enum store_err e;
-	struct store_comment *v = NULL;
-	size_t cnt = 0, cap = 0;
 	*out = NULL;
 	*n = 0;
 	if (c == NULL)
@@ -787,14 +764,7 @@ store_export_comments(store *s, int64_t article_id, int64_t after,
 	sq_int(&q, ":article", article_id);
 	sq_int(&q, ":after", after);
 	sq_int(&q, ":limit", limit);
-	while (sq_row(&q, &e)) {
-		v = sq_grow(a, v, cnt, &cap, sizeof(*v));
-		comment_read(q.st, a, &v[cnt++]);
-	}
-	if (e == STORE_OK) {
-		*out = v;
-		*n = cnt;
-	}
+	*out = sq_rows(&q, a, sizeof(**out), comment_read, n, &e);
 err:
 	sq_close(&q);
 	return e;

@@ -16,8 +16,6 @@ store_export_article_ids(store *s, int64_t after, int64_t limit, arena *a,
 	struct conn *c = sq_conn_get(s);
 	struct q q = {0};
 	enum store_err e;
-	int64_t *v = NULL;
-	size_t cnt = 0, cap = 0;
 	*ids = NULL;
 	*n = 0;
 	if (c == NULL)
@@ -26,14 +24,7 @@ store_export_article_ids(store *s, int64_t after, int64_t limit, arena *a,
 		goto err;
 	sq_int(&q, ":after", after);
 	sq_int(&q, ":limit", limit);
-	while (sq_row(&q, &e)) {
-		v = sq_grow(a, v, cnt, &cap, sizeof(*v));
-		v[cnt++] = sqlite3_column_int64(q.st, 0);
-	}
-	if (e == STORE_OK) {
-		*ids = v;
-		*n = cnt;
-	}
+	*ids = sq_rows(&q, a, sizeof(**ids), sq_id_row, n, &e);
 err:
 	sq_close(&q);
 	return e;
@@ -46,8 +37,6 @@ store_export_tags(store *s, int64_t after, int64_t limit, arena *a,
 	struct conn *c = sq_conn_get(s);
 	struct q q = {0};
 	enum store_err e;
-	struct store_tag *v = NULL;
-	size_t cnt = 0, cap = 0;
 	*out = NULL;
 	*n = 0;
 	if (c == NULL)
@@ -56,16 +45,7 @@ store_export_tags(store *s, int64_t after, int64_t limit, arena *a,
 		goto err;
 	sq_int(&q, ":after", after);
 	sq_int(&q, ":limit", limit);
-	while (sq_row(&q, &e)) {
-		v = sq_grow(a, v, cnt, &cap, sizeof(*v));
-		v[cnt].id = sqlite3_column_int64(q.st, 0);
-		v[cnt].slug = sq_col_str(a, q.st, 1);
-		v[cnt++].name = sq_col_str(a, q.st, 2);
-	}
-	if (e == STORE_OK) {
-		*out = v;
-		*n = cnt;
-	}
+	*out = sq_rows(&q, a, sizeof(**out), sq_tag_row, n, &e);
 err:
 	sq_close(&q);
 	return e;
@@ -103,22 +83,13 @@ store_export_author_ids(store *s, arena *a, int64_t **ids, size_t *n)
 	struct conn *c = sq_conn_get(s);
 	struct q q = {0};
 	enum store_err e;
-	int64_t *v = NULL;
-	size_t cnt = 0, cap = 0;
 	*ids = NULL;
 	*n = 0;
 	if (c == NULL)
 		return STORE_ERROR;
 	if ((e = sq_open(&q, c, STMT_EXPORT_AUTHOR_IDS)) != STORE_OK)
 		goto err;
-	while (sq_row(&q, &e)) {
-		v = sq_grow(a, v, cnt, &cap, sizeof(*v));
-		v[cnt++] = sqlite3_column_int64(q.st, 0);
-	}
-	if (e == STORE_OK) {
-		*ids = v;
-		*n = cnt;
-	}
+	*ids = sq_rows(&q, a, sizeof(**ids), sq_id_row, n, &e);
 err:
 	sq_close(&q);
 	return e;

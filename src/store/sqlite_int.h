@@ -296,6 +296,14 @@ enum store_err sq_exec(struct q *q);
 const char *sq_col_str(arena *a, sqlite3_stmt *st, int i);
 const char *sq_col_str_cut(arena *a, sqlite3_stmt *st, int i, size_t max);
 void *sq_grow(arena *a, void *p, size_t n, size_t *cap, size_t size);
+/* Reads the current row of st into *row, a struct of the caller's type;
+ * text goes to a. One reader per struct, shared by its queries. */
+typedef void sq_read_fn(sqlite3_stmt *st, arena *a, void *row);
+void *sq_rows(struct q *q, arena *a, size_t size, sq_read_fn *read, size_t *n,
+    enum store_err *e);
+void sq_id_row(sqlite3_stmt *st, arena *a, void *row);
+void sq_stamp_row(sqlite3_stmt *st, arena *a, void *row);
+void sq_tag_row(sqlite3_stmt *st, arena *a, void *row);
 enum store_err sq_one_int(store *s, enum stmt id, const char *param,
     int64_t arg, int64_t *out);
 enum store_err sq_exec_text(store *s, enum stmt id, const char *param,

@@ -253,6 +253,25 @@ static const char *const change_names[CHANGE_ARTICLE_TEXT] = {
 	[CHANGE_ALL] = "all",
 };
 
+/* (seq, kind, article) into a struct store_change; a kind this build
+ * does not know is read as CHANGE_ALL. */
+static void
+change_read(sqlite3_stmt *st, arena *a, void *row)
+{
+	struct store_change *o = row;
+	const char *k = (const char *)sqlite3_column_text(st, 1);
+	(void)a;
+	o->seq = sqlite3_column_int64(st, 0);
+	o->kind = CHANGE_ALL;
+	for (int i = 0; k && i < CHANGE_ARTICLE_TEXT; i++)
+		if (strcmp(k, change_names[i]) == 0)
+			o->kind = (enum store_change_kind)i;
+	o->article_id = sqlite3_column_int64(st, 2);
+	const char *scope = (const char *)sqlite3_column_text(st, 3);
+	if (o->kind == CHANGE_ARTICLE && scope && strcmp(scope, "text") == 0)
+		o->kind = CHANGE_ARTICLE_TEXT;
+}
+
 enum store_err
 store_changes_since(store *s, int64_t after, size_t limit, arena *a,
     struct store_change **out, size_t *n)
@@ -260,8 +279,6 @@ store_changes_since(store *s, int64_t after, size_t limit, arena *a,
 	struct conn *c = sq_conn_get(s);
 	struct q q = {0};
 	enum store_err e;
-	struct store_change *v = NULL;
-	size_t cnt = 0, cap = 0;
 
 	*out = NULL;
 	*n = 0;
@@ -271,25 +288,7 @@ store_changes_since(store *s, int64_t after, size_t limit, arena *a,
 		goto err;
 	sq_int(&q, ":after", after);
 	sq_int(&q, ":limit", (int64_t)limit);
-	while (sq_row(&q, &e)) {
-		v = sq_grow(a, v, cnt, &cap, sizeof(*v));
-		v[cnt].seq = sqlite3_column_int64(q.st, 0);
-		const char *k = (const char *)sqlite3_column_text(q.st, 1);
-		v[cnt].kind = CHANGE_ALL;
-		for (int i = 0; k && i < CHANGE_ARTICLE_TEXT; i++)
-			if (strcmp(k, change_names[i]) == 0)
-				v[cnt].kind = (enum store_change_kind)i;
-		v[cnt].article_id = sqlite3_column_int64(q.st, 2);
-		const char *scope = (const char *)sqlite3_column_text(q.st, 3);
-		if (v[cnt].kind == CHANGE_ARTICLE && scope &&
-		    strcmp(scope, "text") == 0)
-			v[cnt].kind = CHANGE_ARTICLE_TEXT;
-		cnt++;
-	}
-	if (e == STORE_OK) {
-		*out = v;
-		*n = cnt;
-	}
+	*out = sq_rows(&q, a, sizeof(**out), change_read, n, &e);
 err:
 	sq_close(&q);
 	return e;

@@ -6,28 +6,43 @@
 #include "sqlite_int.h"
 
 #include <stdint.h>
-#include <string.h>
 
 #define STORE_DAY 86400         /* views_daily.day = UTC epoch day */
 
 /* ---- listings ------------------------------------------------------ */
 
-/* Reads every remaining row of q as a light article into an arena array. */
-static enum store_err
-article_rows(struct q *q, arena *a, struct store_article **out, size_t *n)
+/* An ART_COLS row as a light article (listings) into a struct
+ * store_article. */
+static void
+article_read_light(sqlite3_stmt *st, arena *a, void *row)
 {
-	struct store_article *v = NULL;
-	size_t cnt = 0, cap = 0;
-	enum store_err e;
-	while (sq_row(q, &e)) {
-		v = sq_grow(a, v, cnt, &cap, sizeof(*v));
-		sq_article_read(q->st, a, &v[cnt++], true);
-	}
-	if (e == STORE_OK) {
-		*out = v;
-		*n = cnt;
-	}
-	return e;
+	sq_article_read(st, a, row, true);
+}
+
+/* An ART_COLS row with the whole body (feeds). */
+static void
+article_read_full(sqlite3_stmt *st, arena *a, void *row)
+{
+	sq_article_read(st, a, row, false);
+}
+
+/* A light article and then its views (the popular list). */
+static void
+article_read_views(sqlite3_stmt *st, arena *a, void *row)
+{
+	struct store_article *o = row;
+	sq_article_read(st, a, o, true);
+	o->views = sqlite3_column_int64(st, AC_COMMENTS + 1);
+}
+
+/* A search hit: a light article with its body text, then the score. */
+static void
+hit_read(sqlite3_stmt *st, arena *a, void *row)
+{
+	struct store_hit *h = row;
+	sq_article_read(st, a, &h->article, true);
+	h->article.body_text = sq_col_str(a, st, AC_TEXT);
+	h->score = sqlite3_column_double(st, AC_COMMENTS + 1);
 }
 
 /* Binds a listing's filter; tag takes precedence in choosing the
@@ -102,7 +117,7 @@ store_articles_list(store *s, const struct store_filter *f, int64_t now,
 	filter_bind(&q, f, now);
 	sq_int(&q, ":limit", limit);
 	sq_int(&q, ":offset", offset > 0 ? offset : 0);
-	e = article_rows(&q, a, out, n);
+	*out = sq_rows(&q, a, sizeof(**out), article_read_light, n, &e);
 err:
 	sq_close(&q);
 	return sq_tx_end(c, &t, e);
@@ -173,7 +188,7 @@ store_related(store *s, const struct store_article *art, int64_t now,
 	sq_int(&q, ":cat", art->category_id);
 	sq_int(&q, ":now", now);
 	sq_int(&q, ":lim", limit > INT64_MAX ? INT64_MAX : (int64_t)limit);
-	e = article_rows(&q, a, out, n);
+	*out = sq_rows(&q, a, sizeof(**out), article_read_light, n, &e);
 err:
 	sq_close(&q);
 	return e;
@@ -207,18 +222,7 @@ store_popular(store *s, int64_t since, int64_t now, size_t limit, arena *a,
 	sq_int(&q, ":until", day_of(now - 1) + 1);
 	sq_int(&q, ":now", now);
 	sq_int(&q, ":lim", limit > INT64_MAX ? INT64_MAX : (int64_t)limit);
-	/* as article_rows, plus the views column after the article's */
-	struct store_article *v = NULL;
-	size_t cnt = 0, cap = 0;
-	while (sq_row(&q, &e)) {
-		v = sq_grow(a, v, cnt, &cap, sizeof(*v));
-		sq_article_read(q.st, a, &v[cnt], true);
-		v[cnt++].views = sqlite3_column_int64(q.st, AC_COMMENTS + 1);
-	}
-	if (e == STORE_OK) {
-		*out = v;
-		*n = cnt;
-	}
+	*out = sq_rows(&q, a, sizeof(**out), article_read_views, n, &e);
 err:
 	sq_close(&q);
 	return e;
@@ -294,8 +298,6 @@ store_articles_feed(store *s, int64_t category_id, int64_t now, int64_t limit,
 {
 	struct conn *c = sq_conn_get(s);
 	struct q q = {0};
-	struct store_article *v = NULL;
-	size_t cnt = 0, cap = 0;
 	enum store_err e;
 	*out = NULL;
 	*n = 0;
@@ -310,35 +312,9 @@ store_articles_feed(store *s, int64_t category_id, int64_t now, int64_t limit,
 		sq_int(&q, ":cat", category_id);
 	sq_int(&q, ":now", now);
 	sq_int(&q, ":limit", limit);
-	while (sq_row(&q, &e)) {
-		v = sq_grow(a, v, cnt, &cap, sizeof(*v));
-		sq_article_read(q.st, a, &v[cnt++], false);
-	}
-	if (e == STORE_OK) {
-		*out = v;
-		*n = cnt;
-	}
+	*out = sq_rows(&q, a, sizeof(**out), article_read_full, n, &e);
 err:
 	sq_close(&q);
-	return e;
-}
-
-/* Reads (integer, integer) rows of q into an arena array of stamps. */
-static enum store_err
-stamp_rows(struct q *q, arena *a, struct store_stamp **out, size_t *n)
-{
-	struct store_stamp *v = NULL;
-	size_t cnt = 0, cap = 0;
-	enum store_err e;
-	while (sq_row(q, &e)) {
-		v = sq_grow(a, v, cnt, &cap, sizeof(*v));
-		v[cnt].id = sqlite3_column_int64(q->st, 0);
-		v[cnt++].t = sqlite3_column_int64(q->st, 1);
-	}
-	if (e == STORE_OK) {
-		*out = v;
-		*n = cnt;
-	}
 	return e;
 }
 
@@ -361,7 +337,7 @@ store_article_stamps(store *s, int64_t now, int64_t offset, int64_t limit,
 	sq_int(&q, ":now", now);
 	sq_int(&q, ":limit", limit);
 	sq_int(&q, ":offset", offset > 0 ? offset : 0);
-	e = stamp_rows(&q, a, out, n);
+	*out = sq_rows(&q, a, sizeof(**out), sq_stamp_row, n, &e);
 err:
 	sq_close(&q);
 	return e;
@@ -381,7 +357,7 @@ store_category_stamps(store *s, int64_t now, arena *a, struct store_stamp **out,
 	if ((e = sq_open(&q, c, STMT_STAMPS_CATEGORIES)) != STORE_OK)
 		goto err;
 	sq_int(&q, ":now", now);
-	e = stamp_rows(&q, a, out, n);
+	*out = sq_rows(&q, a, sizeof(**out), sq_stamp_row, n, &e);
 err:
 	sq_close(&q);
 	return e;
@@ -407,7 +383,7 @@ store_article_chunks(store *s, int64_t now, int64_t skip, int64_t per,
 	sq_int(&q, ":now", now);
 	sq_int(&q, ":skip", skip);
 	sq_int(&q, ":per", per);
-	e = stamp_rows(&q, a, out, n);
+	*out = sq_rows(&q, a, sizeof(**out), sq_stamp_row, n, &e);
 err:
 	sq_close(&q);
 	return e;
@@ -459,7 +435,7 @@ store_articles_admin(store *s, const struct store_article_query *f,
 	admin_list_bind(&q, f);
 	sq_int(&q, ":limit", limit);
 	sq_int(&q, ":offset", offset > 0 ? offset : 0);
-	e = article_rows(&q, a, out, n);
+	*out = sq_rows(&q, a, sizeof(**out), article_read_light, n, &e);
 err:
 	sq_close(&q);
 	return sq_tx_end(c, &t, e);
@@ -499,7 +475,7 @@ store_articles_any(store *s, enum store_status status, enum store_kind kind,
 	any_bind(&q, status, kind);
 	sq_int(&q, ":limit", limit);
 	sq_int(&q, ":offset", offset > 0 ? offset : 0);
-	e = article_rows(&q, a, out, n);
+	*out = sq_rows(&q, a, sizeof(**out), article_read_light, n, &e);
 err:
 	sq_close(&q);
 	return sq_tx_end(c, &t, e);
@@ -534,7 +510,7 @@ store_fts_page(store *s, const char *expr, int64_t now, int64_t offset,
 	struct q q = {0};
 	struct tx t = {0};
 	struct store_hit *v = NULL;
-	size_t cnt = 0, cap = 0;
+	size_t cnt = 0;
 	enum store_err e;
 
 	*out = NULL;
@@ -564,14 +540,7 @@ store_fts_page(store *s, const char *expr, int64_t now, int64_t offset,
 	sq_int(&q, ":now", now);
 	sq_int(&q, ":limit", limit);
 	sq_int(&q, ":offset", offset > 0 ? offset : 0);
-	while (sq_row(&q, &e)) {
-		v = sq_grow(a, v, cnt, &cap, sizeof(*v));
-		struct store_hit *h = &v[cnt++];
-		memset(h, 0, sizeof(*h));
-		sq_article_read(q.st, a, &h->article, true);
-		h->article.body_text = sq_col_str(a, q.st, AC_TEXT);
-		h->score = sqlite3_column_double(q.st, AC_COMMENTS + 1);
-	}
+	v = sq_rows(&q, a, sizeof(*v), hit_read, &cnt, &e);
 err:
 	sq_close(&q);
 	e = sq_tx_end(c, &t, e);

@@ -197,8 +197,6 @@ store_page_stamps(store *s, int64_t now, int64_t offset, int64_t limit,
 	struct conn *c = sq_conn_get(s);
 	struct q q = {0};
 	enum store_err e;
-	struct store_stamp *v = NULL;
-	size_t cnt = 0, cap = 0;
 	*out = NULL;
 	*n = 0;
 	if (c == NULL)
@@ -210,15 +208,7 @@ store_page_stamps(store *s, int64_t now, int64_t offset, int64_t limit,
 	sq_int(&q, ":now", now);
 	sq_int(&q, ":limit", limit);
 	sq_int(&q, ":offset", offset > 0 ? offset : 0);
-	while (sq_row(&q, &e)) {
-		v = sq_grow(a, v, cnt, &cap, sizeof(*v));
-		v[cnt].id = sqlite3_column_int64(q.st, 0);
-		v[cnt++].t = sqlite3_column_int64(q.st, 1);
-	}
-	if (e == STORE_OK) {
-		*out = v;
-		*n = cnt;
-	}
+	*out = sq_rows(&q, a, sizeof(**out), sq_stamp_row, n, &e);
 err:
 	sq_close(&q);
 	return e;

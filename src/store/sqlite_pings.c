@@ -36,8 +36,9 @@ store_ping_status_name(enum store_ping_status st)
 
 /* One row in PING_COLS order, then the article's title. */
 static void
-ping_read(sqlite3_stmt *st, arena *a, struct store_ping *out)
+ping_read(sqlite3_stmt *st, arena *a, void *row)
 {
+	struct store_ping *out = row;
 	out->id = sqlite3_column_int64(st, 0);
 	out->article_id = sqlite3_column_int64(st, 1);
 	out->target = sq_col_str(a, st, 2);
@@ -146,8 +147,6 @@ store_pings_list(store *s, int64_t article_id, int64_t offset, int64_t limit,
 	struct q q = {0};
 	struct tx t;
 	enum store_err e;
-	struct store_ping *v = NULL;
-	size_t cnt = 0, cap = 0;
 
 	*out = NULL;
 	*n = 0;
@@ -171,15 +170,7 @@ store_pings_list(store *s, int64_t article_id, int64_t offset, int64_t limit,
 	sq_int(&q, ":article", article_id);
 	sq_int(&q, ":offset", offset);
 	sq_int(&q, ":limit", limit);
-	while (sq_row(&q, &e)) {
-		v = sq_grow(a, v, cnt, &cap, sizeof(*v));
-		ping_read(q.st, a, &v[cnt]);
-		cnt++;
-	}
-	if (e == STORE_OK) {
-		*out = v;
-		*n = cnt;
-	}
+	*out = sq_rows(&q, a, sizeof(**out), ping_read, n, &e);
 err:
 	sq_close(&q);
 	return sq_tx_end(c, &t, e);

@@ -34,8 +34,9 @@ err:
 
 /* One row of CATEGORY_COLS. */
 static void
-category_read(sqlite3_stmt *st, arena *a, struct store_category *out)
+category_read(sqlite3_stmt *st, arena *a, void *row)
 {
+	struct store_category *out = row;
 	out->id = sqlite3_column_int64(st, 0);
 	out->parent_id = sqlite3_column_int64(st, 1);
 	out->slug = sq_col_str(a, st, 2);
@@ -92,22 +93,13 @@ store_categories(store *s, arena *a, struct store_category **out, size_t *n)
 	struct conn *c = sq_conn_get(s);
 	struct q q = {0};
 	enum store_err e;
-	struct store_category *v = NULL;
-	size_t cnt = 0, cap = 0;
 	*out = NULL;
 	*n = 0;
 	if (c == NULL)
 		return STORE_ERROR;
 	if ((e = sq_open(&q, c, STMT_CATEGORIES)) != STORE_OK)
 		goto err;
-	while (sq_row(&q, &e)) {
-		v = sq_grow(a, v, cnt, &cap, sizeof(*v));
-		category_read(q.st, a, &v[cnt++]);
-	}
-	if (e == STORE_OK) {
-		*out = v;
-		*n = cnt;
-	}
+	*out = sq_rows(&q, a, sizeof(**out), category_read, n, &e);
 err:
 	sq_close(&q);
 	return e;
