@@ -388,6 +388,19 @@ sq_rows(struct q *q, arena *a, size_t size, sq_read_fn *read, size_t *n,
 	return v;
 }
 
+/* Reads q's one row into *row with read: STORE_NOTFOUND when there is
+ * none, q's error when stepping fails. */
+enum store_err
+sq_one(struct q *q, arena *a, sq_read_fn *read, void *row)
+{
+	enum store_err e;
+	if (sq_row(q, &e))
+		read(q->st, a, row);
+	else if (e == STORE_OK)
+		e = STORE_NOTFOUND;
+	return e;
+}
+
 /* Column 0 as an int64_t: the reader of a list of ids. */
 void
 sq_id_row(sqlite3_stmt *st, arena *a, void *row)

@@ -154,10 +154,7 @@ user_one(store *s, enum stmt id, int64_t uid, const char *name, arena *a,
 		sq_text(&q, ":name", name);
 	else
 		sq_int(&q, ":id", uid);
-	if (sq_row(&q, &e))
-		user_read(q.st, a, out);
-	else if (e == STORE_OK)
-		e = STORE_NOTFOUND;
+	e = sq_one(&q, a, user_read, out);
 err:
 	sq_close(&q);
 	return e;
@@ -669,10 +666,7 @@ store_media_meta(store *s, const char *name, arena *a, struct store_media *out)
 	if ((e = sq_open(&q, c, STMT_MEDIA_META)) != STORE_OK)
 		goto err;
 	sq_text(&q, ":name", name);
-	if (sq_row(&q, &e))
-		media_read(q.st, a, out);
-	else if (e == STORE_OK)
-		e = STORE_NOTFOUND;
+	e = sq_one(&q, a, media_read, out);
 err:
 	sq_close(&q);
 	return e;

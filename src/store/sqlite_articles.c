@@ -506,10 +506,7 @@ store_revision_get(store *s, int64_t id, arena *a, struct store_revision *out)
 	if ((e = sq_open(&q, c, STMT_REVISION_GET)) != STORE_OK)
 		goto err;
 	sq_int(&q, ":id", id);
-	if (sq_row(&q, &e))
-		rev_read(q.st, a, out);
-	else if (e == STORE_OK)
-		e = STORE_NOTFOUND;
+	e = sq_one(&q, a, rev_read, out);
 err:
 	sq_close(&q);
 	return e;

@@ -165,10 +165,7 @@ store_comment_get(store *s, int64_t id, arena *a, struct store_comment *out)
 	if ((e = sq_open(&q, c, STMT_COMMENT_GET)) != STORE_OK)
 		goto err;
 	sq_int(&q, ":id", id);
-	if (sq_row(&q, &e))
-		comment_read(q.st, a, out);
-	else if (e == STORE_OK)
-		e = STORE_NOTFOUND;
+	e = sq_one(&q, a, comment_read, out);
 err:
 	sq_close(&q);
 	return e;
@@ -411,10 +408,7 @@ ping_find(struct conn *c, int64_t article, const char *url, arena *a,
 		goto err;
 	sq_int(&q, ":article", article);
 	sq_text(&q, ":url", url);
-	if (sq_row(&q, &e))
-		comment_read(q.st, a, out);
-	else if (e == STORE_OK)
-		e = STORE_NOTFOUND;
+	e = sq_one(&q, a, comment_read, out);
 err:
 	sq_close(&q);
 	return e;
@@ -498,10 +492,7 @@ store_comment_ping_delete(store *s, int64_t id)
 	if ((e = sq_open(&q, c, STMT_COMMENT_GET)) != STORE_OK)
 		goto err;
 	sq_int(&q, ":id", id);
-	if (sq_row(&q, &e))
-		comment_read(q.st, a, &cm);
-	else if (e == STORE_OK)
-		e = STORE_NOTFOUND;
+	e = sq_one(&q, a, comment_read, &cm);
 	sq_close(&q);
 	if (e == STORE_OK && cm.type == CTYPE_COMMENT)
 		e = STORE_NOTFOUND;

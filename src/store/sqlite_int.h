@@ -301,6 +301,7 @@ void *sq_grow(arena *a, void *p, size_t n, size_t *cap, size_t size);
 typedef void sq_read_fn(sqlite3_stmt *st, arena *a, void *row);
 void *sq_rows(struct q *q, arena *a, size_t size, sq_read_fn *read, size_t *n,
     enum store_err *e);
+enum store_err sq_one(struct q *q, arena *a, sq_read_fn *read, void *row);
 void sq_id_row(sqlite3_stmt *st, arena *a, void *row);
 void sq_stamp_row(sqlite3_stmt *st, arena *a, void *row);
 void sq_tag_row(sqlite3_stmt *st, arena *a, void *row);

@@ -117,8 +117,9 @@ err:
 
 /* One jobs row in JOB_COLS order. */
 static void
-job_read(sqlite3_stmt *st, arena *a, struct store_job *out)
+job_read(sqlite3_stmt *st, arena *a, void *row)
 {
+	struct store_job *out = row;
 	out->id = sqlite3_column_int64(st, 0);
 	out->kind = sq_col_str(a, st, 1);
 	out->payload = sq_col_str(a, st, 2);
@@ -234,10 +235,7 @@ store_job_get(store *s, int64_t id, arena *a, struct store_job *out)
 	if ((e = sq_open(&q, c, STMT_JOB_GET)) != STORE_OK)
 		goto err;
 	sq_int(&q, ":id", id);
-	if (sq_row(&q, &e))
-		job_read(q.st, a, out);
-	else if (e == STORE_OK)
-		e = STORE_NOTFOUND;
+	e = sq_one(&q, a, job_read, out);
 err:
 	sq_close(&q);
 	return e;

@@ -67,10 +67,7 @@ store_ping_get(store *s, int64_t article_id, const char *target, arena *a,
 		goto err;
 	sq_int(&q, ":article", article_id);
 	sq_text(&q, ":target", target);
-	if (sq_row(&q, &e))
-		ping_read(q.st, a, out);
-	else if (e == STORE_OK)
-		e = STORE_NOTFOUND;
+	e = sq_one(&q, a, ping_read, out);
 err:
 	sq_close(&q);
 	return e;

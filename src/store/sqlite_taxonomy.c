@@ -60,10 +60,7 @@ category_one(store *s, enum stmt id, const char *slug, int64_t cid, arena *a,
 		sq_text(&q, ":slug", slug);
 	else
 		sq_int(&q, ":id", cid);
-	if (sq_row(&q, &e))
-		category_read(q.st, a, out);
-	else if (e == STORE_OK)
-		e = STORE_NOTFOUND;
+	e = sq_one(&q, a, category_read, out);
 err:
 	sq_close(&q);
 	return e;
@@ -139,13 +136,7 @@ store_tag_by_slug(store *s, const char *slug, arena *a, struct store_tag *out)
 	if ((e = sq_open(&q, c, STMT_TAG_BY_SLUG)) != STORE_OK)
 		goto err;
 	sq_text(&q, ":slug", slug);
-	if (sq_row(&q, &e)) {
-		out->id = sqlite3_column_int64(q.st, 0);
-		out->slug = sq_col_str(a, q.st, 1);
-		out->name = sq_col_str(a, q.st, 2);
-	} else if (e == STORE_OK) {
-		e = STORE_NOTFOUND;
-	}
+	e = sq_one(&q, a, sq_tag_row, out);
 err:
 	sq_close(&q);
 	return e;
@@ -163,13 +154,7 @@ store_tag_by_name(store *s, const char *name, arena *a, struct store_tag *out)
 	if ((e = sq_open(&q, c, STMT_TAG_BY_NAME)) != STORE_OK)
 		goto err;
 	sq_text(&q, ":name", name);
-	if (sq_row(&q, &e)) {
-		out->id = sqlite3_column_int64(q.st, 0);
-		out->slug = sq_col_str(a, q.st, 1);
-		out->name = sq_col_str(a, q.st, 2);
-	} else if (e == STORE_OK) {
-		e = STORE_NOTFOUND;
-	}
+	e = sq_one(&q, a, sq_tag_row, out);
 err:
 	sq_close(&q);
 	return e;
@@ -326,13 +311,7 @@ store_tag_get(store *s, int64_t id, arena *a, struct store_tag *out)
 	if ((e = sq_open(&q, c, STMT_TAG_GET)) != STORE_OK)
 		goto err;
 	sq_int(&q, ":id", id);
-	if (sq_row(&q, &e)) {
-		out->id = sqlite3_column_int64(q.st, 0);
-		out->slug = sq_col_str(a, q.st, 1);
-		out->name = sq_col_str(a, q.st, 2);
-	} else if (e == STORE_OK) {
-		e = STORE_NOTFOUND;
-	}
+	e = sq_one(&q, a, sq_tag_row, out);
 err:
 	sq_close(&q);
 	return e;
