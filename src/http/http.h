@@ -148,6 +148,9 @@ struct http_req {
 	const char *ip;       /* client address (X-Forwarded-For honoured only
 	                       * from a trusted proxy) */
 	const char *peer_ip;  /* the TCP peer */
+	bool https;           /* reached the front end over TLS: a trusted
+	                       * proxy sent one X-Forwarded-Proto: https
+	                       * (cookies then get Secure) */
 	int64_t now;          /* request time, epoch seconds */
 	arena *a;             /* dies with the request */
 	void *conn;           /* opaque, for http_req_header */
@@ -195,7 +198,8 @@ void http_shared_free(void *shared); /* NULL-safe */
 
 void http_resp_header(struct http_req *r, struct http_resp *w,
     const char *name, const char *value);
-/* Set-Cookie with Path=/, HttpOnly, SameSite=Lax, Max-Age (0: session). */
+/* Set-Cookie with Path=/, HttpOnly, SameSite=Lax, Max-Age (0: session),
+ * and Secure when the request came over https (r->https). */
 void http_resp_cookie(struct http_req *r, struct http_resp *w,
     const char *name, const char *value, int64_t max_age);
 /* The same with Secure added when secure (an https site). */

@@ -301,7 +301,8 @@ http_rq_begin(struct http_rq *q, const struct wire_head *h,
 	http_server *s = q->s;
 	struct http_req *r = &q->req;
 	const char *xff[HTTP_MAX_REPEAT];
-	int nxff = 0;
+	const char *xfp = NULL;
+	int nxff = 0, nxfp = 0;
 
 	r->method = h->method;
 	r->minor = h->minor;
@@ -319,10 +320,18 @@ http_rq_begin(struct http_rq *q, const struct wire_head *h,
 				nxff--;
 			}
 			xff[nxff++] = kv->value;
+		} else if (strcasecmp(kv->name, "X-Forwarded-Proto") == 0) {
+			xfp = kv->value;
+			nxfp++;
 		}
 	}
 	r->peer_ip = http_ip_str(q->a, peer);
 	r->ip = http_client_ip(&s->addrs, q->a, peer, r->peer_ip, xff, nxff);
+	/* The scheme the client used, as the front end says: believed only
+	 * from a trusted proxy, and only one exact value (a list or a
+	 * repeated header is ambiguous: treated as plain http). */
+	r->https = nxfp == 1 && strcasecmp(xfp, "https") == 0 &&
+	    http_ip_trusted(&s->addrs, peer);
 	const char *ct = http_req_header(r, "Content-Type");
 	r->content_type = ct ? ct : "";
 

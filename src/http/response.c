@@ -536,13 +536,18 @@ http_cookie_value_ok(const char *s)
 }
 
 /* Set-Cookie with kiji's fixed attributes. max_age > 0 persists that many
- * seconds, 0 makes a session cookie, < 0 deletes (Max-Age=0). */
+ * seconds, 0 makes a session cookie, < 0 deletes (Max-Age=0). A request
+ * that reached the front end over https gets Secure cookies. */
 void
 http_resp_cookie(struct http_req *r, struct http_resp *w, const char *name,
     const char *value, int64_t max_age)
 {
 	const char *v;
 
+	if (r->https) {
+		http_resp_cookie_secure(r, w, name, value, max_age, true);
+		return;
+	}
 	if (name == NULL || value == NULL || !http_token_ok(name) ||
 	    !http_cookie_value_ok(value)) {
 		fprintf(stderr, "kiji: http: invalid cookie dropped\n");
