@@ -6,6 +6,8 @@ PKGS    := sqlite3 md4c libutf8proc libsodium zlib jansson libcurl libxml-2.0 ya
 CSTD    := -std=c17 -D_GNU_SOURCE
 WARN    := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter
 PREFIX  ?= /usr/local
+UNITDIR ?= /lib/systemd/system
+DOCDIR  ?= $(PREFIX)/share/doc/kiji
 DB      ?= kiji.db
 LISTEN  ?= 127.0.0.1:8080
 
@@ -114,6 +116,12 @@ lint:
 install: kiji
 	install -D -m 0755 $(BUILD)/kiji $(DESTDIR)$(PREFIX)/bin/kiji
 	install -D -m 0644 man/kiji.1 $(DESTDIR)$(PREFIX)/share/man/man1/kiji.1
+	@mkdir -p $(DESTDIR)$(UNITDIR) $(DESTDIR)$(DOCDIR)/examples
+	sed 's|/usr/bin/kiji|$(PREFIX)/bin/kiji|' contrib/kiji.service >$(DESTDIR)$(UNITDIR)/kiji.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/kiji.service
+	install -m 0644 contrib/kiji.socket $(DESTDIR)$(UNITDIR)/kiji.socket
+	install -m 0644 contrib/kiji-socket.conf contrib/nginx.conf contrib/Caddyfile \
+		$(DESTDIR)$(DOCDIR)/examples/
 
 clean:
 	rm -rf build kiji
