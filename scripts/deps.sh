@@ -7,7 +7,7 @@ libutf8proc-dev libsodium-dev zlib1g-dev libjansson-dev libxml2-dev libcurl4-ope
 libicu-dev libsystemd-dev tzdata"
 case "${1:-build}" in
 test) want="$want clang libclang-rt-14-dev libxml2-utils python3-feedparser
-  chromium fonts-ipafont-gothic sqlite3 ca-certificates"
+  chromium fonts-ipafont-gothic sqlite3 ca-certificates nginx-light caddy openssl"
   # The machine image may ship Node.js from elsewhere with npm inside; Debian's
   # npm would conflict with it, so ask for Debian's only when there is none.
   command -v npm >/dev/null 2>&1 || want="$want nodejs npm" ;;
