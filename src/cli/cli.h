@@ -52,5 +52,7 @@ int cmd_post(int argc, char **argv);
 int cmd_import_wxr(int argc, char **argv);
 int cmd_export_wxr(int argc, char **argv);
 int cmd_backup_restore(int argc, char **argv, bool restore);
+/* kiji doctor --db FILE: checks an installation (doctor.c). */
+int cmd_doctor(int argc, char **argv);
 
 #endif

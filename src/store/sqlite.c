@@ -38,13 +38,7 @@
  * in kiji's RSS (up to the mmap size per thread) and a big site would
  * look hundreds of MB large. */
 static const char store_pragmas[] =
-    "PRAGMA journal_mode = WAL;"
-    "PRAGMA synchronous = FULL;"
-    "PRAGMA foreign_keys = ON;"
-    "PRAGMA cache_size = -4096;"
-    "PRAGMA mmap_size = 0;"
-    "PRAGMA temp_store = MEMORY;"
-    "PRAGMA journal_size_limit = 67108864;";
+    "PRAGMA journal_mode = WAL;" SQ_CONN_PRAGMAS;
 
 /* ---- enums as the TEXT values the schema checks ----------------------- */
 

@@ -217,6 +217,10 @@ enum stmt {
 	STMT_JOURNAL_MEMORY,
 	STMT_FORGET_ADDRESSES,
 	STMT_COMMENTS_FORGET_IPS,
+	/* kiji doctor (sqlite_doctor.c) */
+	STMT_QUICK_CHECK,
+	STMT_DOCTOR_SETTING,
+	STMT_DOCTOR_RECENT_IPS,
 	STMT__MAX
 };
 
@@ -320,6 +324,17 @@ struct conn *sq_conn_get(store *s);
 enum store_err sq_conn_run(struct conn *c, enum stmt id);
 enum store_err sq_tx_begin(struct conn *c, bool write, struct tx *t);
 enum store_err sq_tx_end(struct conn *c, struct tx *t, enum store_err e);
+
+/* The per-connection settings every kiji connection runs after WAL (which
+ * lives in the file): sqlite.c's connections and kiji doctor's read-only
+ * look at the same values. */
+#define SQ_CONN_PRAGMAS                                                      \
+	"PRAGMA synchronous = FULL;"                                         \
+	"PRAGMA foreign_keys = ON;"                                          \
+	"PRAGMA cache_size = -4096;"                                         \
+	"PRAGMA mmap_size = 0;"                                              \
+	"PRAGMA temp_store = MEMORY;"                                        \
+	"PRAGMA journal_size_limit = 67108864;"
 
 /* ---- files (sqlite.c) ----------------------------------------------------------- */
 

@@ -126,6 +126,15 @@ const struct sq_stmt sq_stmts[STMT__MAX] = {
 	/* privacy.ip_days: commenters' addresses kept only so long */
 	S(COMMENTS_FORGET_IPS,
 	    "UPDATE comments SET ip = '' WHERE ip <> '' AND created_at < :before"),
+	/* kiji doctor: a read-only look (sqlite_doctor.c) */
+	S(QUICK_CHECK, "PRAGMA quick_check(20)"),
+	S(DOCTOR_SETTING, "SELECT value FROM settings WHERE key = :key"),
+	/* the newest comments with an address, and how many of them came
+	 * from this machine (a proxy in front that kiji does not trust) */
+	S(DOCTOR_RECENT_IPS,
+	    "SELECT COUNT(*), COALESCE(SUM(ip LIKE '127.%' OR ip = '::1'), 0)"
+	    " FROM (SELECT ip FROM comments WHERE ip <> ''"
+	    " ORDER BY id DESC LIMIT :n)"),
 	S(MIGRATION_HAS, "SELECT 1 FROM schema_migrations WHERE version = :v"),
 	S(MIGRATION_RECORD,
 	    "INSERT INTO schema_migrations(version, applied_at) VALUES (:v, :now)"),

@@ -93,6 +93,29 @@ enum store_err store_backup(const char *path, const char *out,
  */
 enum store_err store_restore(const char *path, const char *backup, buf *err);
 
+/* ---- kiji doctor (sqlite_doctor.c) ------------------------------------------ */
+
+/* A database opened read-only for inspection: never created, never
+ * migrated, nothing written (kiji doctor may run beside a live server). */
+typedef struct store_ro store_ro;
+/* NULL with the reason in err (missing, unreadable, not a database). */
+store_ro *store_ro_open(const char *path, buf *err);
+void store_ro_close(store_ro *r); /* NULL-safe */
+/* SQLite's quick_check: STORE_OK when it says "ok", STORE_INVALID with
+ * its first problems ("; "-joined) in problems, or the error. */
+enum store_err store_ro_check(store_ro *r, buf *problems);
+/* The journal mode in the file ("wal" once kiji has opened it, else
+ * "rollback journal") and the synchronous level a kiji connection runs
+ * with (2 = FULL). */
+enum store_err store_ro_durability(store_ro *r, buf *journal_mode,
+    int *synchronous);
+/* A setting's stored value; STORE_NOTFOUND when it was never set. */
+enum store_err store_ro_setting(store_ro *r, const char *key, buf *value);
+/* Of the newest limit comments with an address, how many there are (*n)
+ * and how many came from this machine (127.0.0.0/8, ::1). */
+enum store_err store_ro_recent_ips(store_ro *r, int limit, int64_t *n,
+    int64_t *loopback);
+
 /* Blanks the IP address of every comment created before `before`; *n
  * (when not NULL) is how many were blanked. */
 enum store_err store_comments_forget_ips(store *s, int64_t before,
