@@ -1,5 +1,6 @@
 #!/bin/sh
-# Install the Debian packages kiji needs. Usage: scripts/deps.sh [build|test|bench]
+# Install the Debian packages kiji needs.
+# Usage: scripts/deps.sh [build|test|bench|deb|deb-test]
 # Prints what it installs; installs nothing when everything is present.
 set -eu
 want="build-essential pkg-config libsqlite3-dev libmd4c-dev
@@ -7,11 +8,14 @@ libutf8proc-dev libsodium-dev zlib1g-dev libjansson-dev libxml2-dev libcurl4-ope
 libicu-dev libsystemd-dev tzdata"
 case "${1:-build}" in
 test) want="$want clang libclang-rt-14-dev libxml2-utils python3-feedparser
-  chromium fonts-ipafont-gothic sqlite3 ca-certificates nginx-light caddy openssl"
+  chromium fonts-ipafont-gothic sqlite3 ca-certificates nginx-light caddy openssl
+  libsystemd-dev debhelper dpkg-dev fakeroot lintian"
   # The machine image may ship Node.js from elsewhere with npm inside; Debian's
   # npm would conflict with it, so ask for Debian's only when there is none.
   command -v npm >/dev/null 2>&1 || want="$want nodejs npm" ;;
 bench) want="$want wrk nginx-light sqlite3 libxml2-utils time" ;;
+deb) want="$want libsystemd-dev debhelper dpkg-dev fakeroot lintian" ;;
+deb-test) want="$want debootstrap curl" ;;
 esac
 missing=""
 for p in $want; do

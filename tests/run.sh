@@ -1,6 +1,6 @@
 #!/bin/bash
 # Runs every suite: unit (ASan+UBSan), integration (real server over HTTP),
-# browser (Chromium via playwright-core). Each suite's last line is
+# the Debian package, browser (Chromium via playwright-core). Each suite's last line is
 # "<suite>: N passed, N failed"; this script adds them up and prints the
 # total as its own last line.
 set -u
@@ -66,6 +66,15 @@ if [ -z "${KIJI_SKIP_INTEGRATION:-}" ]; then
 	grep -E '^(FAIL|ERROR)|Traceback|runtime error|AddressSanitizer' -A8 "$out/integration" | head -80
 	tally integration "$out/integration" $rc
 	tail -n 1 "$out/integration"
+fi
+
+if [ -z "${KIJI_SKIP_PACKAGE:-}" ]; then
+	echo "== Debian package (make deb, dpkg-deb, lintian)"
+	tests/package/run.sh >"$out/package" 2>&1
+	rc=$?
+	grep -E '^FAIL' -A8 "$out/package" | head -40
+	tally package "$out/package" $rc
+	tail -n 1 "$out/package"
 fi
 
 if [ -z "${KIJI_SKIP_BROWSER:-}" ]; then
