@@ -5,6 +5,7 @@
  * with flash messages, error pages; form value helpers.
  */
 #include "admin_int.h"
+#include "../obs/obs.h"
 
 #include <sodium.h>
 #include <stdio.h>
@@ -240,8 +241,11 @@ admin_render(struct admin_req *q, const char *name, int status)
 	w->status = status;
 	w->content_type = "text/html; charset=utf-8";
 	buf_reset(&w->body);
-	if (!tmpl_render(q->ad->tmpl, name, q->root, &w->body) || w->body.err) {
-		fprintf(stderr, "kiji: admin: rendering %s failed\n", name);
+	const struct admin_hooks *h = &q->ad->hooks;
+	bool ok = h->render ? h->render(h->ctx, name, q->root, &w->body) :
+	    tmpl_render(q->ad->tmpl, name, q->root, &w->body);
+	if (!ok || w->body.err) {
+		obs_error("admin: rendering %s failed", name);
 		buf_reset(&w->body);
 		w->status = 500;
 		w->content_type = "text/plain; charset=utf-8";

@@ -217,6 +217,9 @@ struct admin_hooks {
 	 * cached, noindex. art's strings are the caller's. */
 	void (*preview)(void *ctx, const struct store_article *art,
 	    struct http_req *r, struct http_resp *w);
+	/* Renders template name with the site's current theme (which
+	 * SIGHUP may replace); NULL: the t given to admin_new. */
+	bool (*render)(void *ctx, const char *name, const tv *root, buf *out);
 };
 
 /* The editor area over st, rendering with the site's templates t (which

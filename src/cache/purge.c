@@ -16,6 +16,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "../obs/obs.h"
 #include "../text/text.h"
 
 #define PURGE_MAX_QUEUE 4096 /* past this, one purge-all replaces the list */
@@ -64,7 +65,7 @@ purge_post(const char *url, char **paths, size_t n, bool all)
 		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
 		ok = rc == CURLE_OK && status >= 200 && status < 300;
 		if (!ok)
-			fprintf(stderr, "kiji: purge %s: %s (HTTP %ld)\n", url,
+			obs_error("purge %s: %s (HTTP %ld)", url,
 			    curl_easy_strerror(rc), status);
 		curl_slist_free_all(hdr);
 		curl_easy_cleanup(h);

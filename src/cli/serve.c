@@ -18,7 +18,7 @@
 static const char usage_serve[] =
     "usage: kiji serve --db FILE [--listen ADDR:PORT] [--theme DIR]\n"
     "                  [--user NAME] [--no-sandbox] [--drain-timeout S]\n"
-    "                  [--takeover]\n"
+    "                  [--takeover] [--metrics-listen ADDR:PORT]\n"
     "\n"
     "Serves the site stored in FILE (an SQLite database made by 'kiji init'\n"
     "or 'kiji demo') until SIGINT or SIGTERM, then stops gracefully: no new\n"
@@ -28,7 +28,8 @@ static const char usage_serve[] =
     "(scheduled articles go live on time; the links of a published\n"
     "article are notified by Webmention, Pingback or TrackBack; received\n"
     "Webmentions are checked). TrackBacks and Pingbacks are received and\n"
-    "checked as they come.\n"
+    "checked as they come. SIGHUP reopens the access log (log.access_file)\n"
+    "and reads the --theme directory again.\n"
     "\n"
     "  --db FILE           the site's database (required)\n"
     "  --listen ADDR:PORT  address to bind (default 127.0.0.1:8080;\n"
@@ -47,6 +48,9 @@ static const char usage_serve[] =
     "                      there: a kiji about to be stopped, which drains\n"
     "                      while this one takes the new connections\n"
     "                      (SO_REUSEPORT)\n"
+    "  --metrics-listen ADDR:PORT  also serve /metrics, /healthz and /readyz\n"
+    "                      (and nothing else) on this address, to anyone\n"
+    "                      who reaches it (metrics.allow is not applied)\n"
     "  -h, --help          this help\n"
     "\n"
     "Under systemd: a socket passed by socket activation (LISTEN_FDS, one\n"
@@ -93,8 +97,11 @@ serve_harden(const char *user, const char *db, const char *theme,
 		fprintf(stderr, "kiji serve: %s: %s\n", db, buf_cstr(err));
 		return EXIT_USAGE;
 	}
+	char *logf = sandbox ? site_access_log_file(db) : NULL;
 	enum sys_err e = !sandbox ? SYS_OK : sys_sandbox_enter(
-	    &(struct sys_sandbox){.db = db, .theme = theme}, &abi, err);
+	    &(struct sys_sandbox){.db = db, .theme = theme, .log_file = logf},
+	    &abi, err);
+	free(logf);
 	if (e == SYS_UNSUPPORTED) {
 		fprintf(stderr, "kiji: warning: no sandbox: %s\n", buf_cstr(err));
 	} else if (e != SYS_OK) {
@@ -123,11 +130,12 @@ cmd_serve(int argc, char **argv)
 		{"no-sandbox", no_argument, NULL, 'S'},
 		{"drain-timeout", required_argument, NULL, 'D'},
 		{"takeover", no_argument, NULL, 'T'},
+		{"metrics-listen", required_argument, NULL, 'm'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	const char *db = NULL, *listen = "127.0.0.1:8080", *theme = NULL;
-	const char *user = NULL;
+	const char *user = NULL, *mlisten = NULL;
 	bool sandbox = true, takeover = false;
 	long long drain_s = SERVE_DRAIN_DEFAULT;
 	char name[SERVE_LISTEN_NAME];
@@ -141,6 +149,7 @@ cmd_serve(int argc, char **argv)
 		case 'u': user = optarg; break;
 		case 'S': sandbox = false; break;
 		case 'T': takeover = true; break;
+		case 'm': mlisten = optarg; break;
 		case 'D':
 			if (!parse_num(optarg, 0, 3600, &drain_s))
 				die_usage("serve", "--drain-timeout: want 0..3600 "
@@ -159,28 +168,41 @@ cmd_serve(int argc, char **argv)
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP); /* reopen logs, re-read the theme */
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
 	require_site(db); /* before binding, dropping root and the sandbox */
 	buf err;
 	buf_init(&err, 4096);
+	int mfd = mlisten ? http_bind(mlisten, &err) : -1;
+	if (mlisten && mfd < 0) {
+		fprintf(stderr, "kiji: --metrics-listen: %s\n", buf_cstr(&err));
+		buf_free(&err);
+		return 1;
+	}
 	int lfd = -1, rc = serve_harden(user, db, theme, sandbox, listen,
 	    takeover, &lfd, name, &err);
 	store *st = rc == 0 ? open_store(db) : NULL;
 	if (st == NULL) {
 		if (lfd >= 0)
 			close(lfd);
+		if (mfd >= 0)
+			close(mfd);
 		buf_free(&err);
 		return rc ? rc : 1;
 	}
 	rc = 1;
-	http_server *srv = NULL;
+	http_server *srv = NULL, *msrv = NULL;
 	jobs_runner *jobs = NULL;
 	sys_watchdog *wd = NULL;
 	site *s = site_new(st, theme, &err);
 	if (s == NULL) {
 		fprintf(stderr, "kiji: theme: %s\n", buf_cstr(&err));
+		goto out;
+	}
+	if (!site_observe_start(s, &err)) {
+		fprintf(stderr, "kiji: access log: %s\n", buf_cstr(&err));
 		goto out;
 	}
 	struct http_config cfg = {0};
@@ -197,6 +219,13 @@ cmd_serve(int argc, char **argv)
 		fprintf(stderr, "kiji: %s: %s\n", name, buf_cstr(&err));
 		goto out;
 	}
+	if (mfd >= 0 && (msrv = site_metrics_start(s, mlisten, mfd, &err)) ==
+	    NULL) {
+		mfd = -1; /* the server closed it */
+		fprintf(stderr, "kiji: %s: %s\n", mlisten, buf_cstr(&err));
+		goto out;
+	}
+	mfd = -1;
 	/* Scheduled publishing and other background work, on the clock the
 	 * requests use (text_now). */
 	jobs = jobs_start(st, &(struct jobs_config){.kinds = serve_jobs,
@@ -212,15 +241,20 @@ cmd_serve(int argc, char **argv)
 	    name);
 	wd = serve_ready(srv, db, name);
 	int sig = 0;
-	sigwait(&set, &sig);
+	while (sigwait(&set, &sig) == 0 && sig == SIGHUP)
+		site_on_sighup(s);
 	serve_drain(srv, sig, (unsigned)drain_s);
 	rc = 0;
 out:
 	if (lfd >= 0)
 		close(lfd);
+	if (mfd >= 0)
+		close(mfd);
 	sys_watchdog_stop(wd);
 	site_quiesce(s);
+	http_stop(msrv);
 	http_stop(srv);
+	site_observe_stop(s);
 	jobs_stop(jobs); /* after the job in hand; before the store closes */
 	site_free(s);
 	store_close(st);

@@ -184,6 +184,9 @@ struct http_resp {
 	void *shared_ctx;
 	bool ranges;              /* body may be sent in part (Range, If-Range
 	                           * against the ETag header set here) */
+	char cache;               /* for the access log: 'h' answered from
+	                           * the page cache, 'm' rendered for it, 0
+	                           * not a cacheable answer */
 };
 
 /*
@@ -237,6 +240,8 @@ struct http_config {
 	                              * listen itself */
 	const struct http_route *routes; /* matched before the body */
 	size_t nroutes;
+	bool unobserved;             /* no access log lines and no metrics
+	                              * (the --metrics-listen listener) */
 };
 
 typedef struct http_server http_server;

@@ -14,6 +14,7 @@
 
 #include "http.h"
 #include "wire.h"
+#include "../obs/obs.h"
 
 #define HTTP_MAX_PROXIES 32
 #define HTTP_IP_BUCKETS 1024
@@ -118,6 +119,10 @@ struct http_rq {
 	void *finish_ctx;
 	void *conn;             /* struct http_conn * */
 	http_stream *stream;    /* opened by the handler */
+	int64_t t0_ns;          /* monotonic, when the head was read (0:
+	                         * refused before one was) */
+	const char *method_str; /* the method and the target as sent, for */
+	const char *target;     /* the access log (NULL: no request line) */
 };
 
 struct http_rq *http_rq_new(http_server *s, arena *a);
@@ -150,6 +155,8 @@ struct http_server {
 	atomic_bool stopping;
 	atomic_bool draining;   /* http_drain: finishing, taking no more */
 	atomic_uint drain_acks; /* loops that have begun the drain */
+	struct http_obs *obs;   /* access log and metrics (observe.c); NULL
+	                         * for an unobserved server */
 };
 
 /* ---- answers (response.c) ------------------------------------------------- */
@@ -177,6 +184,8 @@ struct http_out {
 	                             * file_off (shared->fd), or -1 */
 	off_t file_off;
 	size_t file_len;
+	int status;                 /* the status line's code */
+	uint64_t body_len;          /* body bytes (the access log's) */
 };
 
 /* Serialises q's response (or the refusal f) for the client's method and
@@ -193,5 +202,19 @@ bool http_csp_set(const char *form_action, const char *connect_src,
     const char *frame_src);
 /* "Date: ..." value of now, per thread, refreshed each second. */
 const char *http_date_now(void);
+
+/* ---- observation (observe.c) ---------------------------------------------- */
+
+/* Per-route request counts and latencies, and the server's part of
+ * /metrics; nothing when cfg.unobserved. */
+void http_obs_start(http_server *s);
+void http_obs_stop(http_server *s); /* before the server is freed */
+/* An answer was queued: counts it and writes its access log line. */
+void http_obs_answer(http_server *s, struct http_rq *q,
+    const struct http_out *o, const struct http_ip *peer);
+/* The end of a loop turn: this thread's access log lines go out. */
+void http_obs_flush(void);
+/* Monotonic nanoseconds (the start of a request). */
+int64_t http_obs_now_ns(void);
 
 #endif

@@ -232,7 +232,7 @@ http_mp_begin(void *ctx, const struct wire_mp_part *part)
 				unlink(path);
 		}
 		if (hf->fd < 0) {
-			fprintf(stderr, "kiji: http: cannot spool an upload in %s: %s\n",
+			obs_error("http: cannot spool an upload in %s: %s",
 			    dir, strerror(errno));
 			q->fail = HTTP_FAIL_UNAVAILABLE;
 			return false;
@@ -306,6 +306,11 @@ http_rq_begin(struct http_rq *q, const struct wire_head *h,
 
 	r->method = h->method;
 	r->minor = h->minor;
+	/* as sent, for the access log (cut: its lines stay bounded) */
+	q->method_str = arena_strndup(q->a, h->method_str.p,
+	    h->method_str.n < 16 ? h->method_str.n : 16);
+	q->target = arena_strndup(q->a, h->target.p,
+	    h->target.n < 4096 ? h->target.n : 4096);
 	q->hdrs = arena_alloc(q->a, (h->nheaders + 1) * sizeof(*q->hdrs));
 	for (size_t i = 0; i < h->nheaders; i++) {
 		const struct wire_header *f = &h->headers[i];

@@ -338,8 +338,11 @@ http_out_build(struct http_rq *q, enum http_fail f, bool close, bool head_only,
 		buf_printf(&h, "Content-Length: %zu\r\n%s", strlen(page), conn);
 		o->body = buf_detach(&h, NULL);
 		http_out_push(o, o->body, strlen(o->body));
-		if (!head_only)
+		o->status = st;
+		if (!head_only) {
 			http_out_push(o, page, strlen(page));
+			o->body_len = strlen(page);
+		}
 		return;
 	}
 	int status = w->status ? w->status : 200;
@@ -353,7 +356,9 @@ http_out_build(struct http_rq *q, enum http_fail f, bool close, bool head_only,
 		http_out_push(o, o->body, strlen(o->body));
 		http_out_push(o, sh->head, sh->head_len);
 		http_out_push(o, conn, strlen(conn));
+		o->status = status;
 		if (!head_only && http_status_has_body(status)) {
+			o->body_len = sh->len;
 			if (sh->fd >= 0) {
 				o->file_fd = sh->fd;
 				o->file_len = sh->len;
@@ -398,8 +403,11 @@ http_out_build(struct http_rq *q, enum http_fail f, bool close, bool head_only,
 	}
 	o->body = buf_detach(&h, NULL);
 	http_out_push(o, o->body, strlen(o->body));
-	if (!head_only && http_status_has_body(status))
+	o->status = status;
+	if (!head_only && http_status_has_body(status)) {
 		http_out_push(o, body, len);
+		o->body_len = len;
+	}
 }
 
 void
@@ -509,7 +517,7 @@ http_resp_header(struct http_req *r, struct http_resp *w, const char *name,
 {
 	if (name == NULL || value == NULL || !http_token_ok(name) ||
 	    !http_value_ok(value)) {
-		fprintf(stderr, "kiji: http: invalid response header dropped\n");
+		obs_error("http: invalid response header dropped");
 		return;
 	}
 	char **h = arena_alloc(r->a, (w->nheaders + 1) * sizeof(*h));
@@ -550,7 +558,7 @@ http_resp_cookie(struct http_req *r, struct http_resp *w, const char *name,
 	}
 	if (name == NULL || value == NULL || !http_token_ok(name) ||
 	    !http_cookie_value_ok(value)) {
-		fprintf(stderr, "kiji: http: invalid cookie dropped\n");
+		obs_error("http: invalid cookie dropped");
 		return;
 	}
 	if (max_age == 0)
@@ -575,7 +583,7 @@ http_resp_cookie_secure(struct http_req *r, struct http_resp *w,
 	}
 	if (name == NULL || value == NULL || !http_token_ok(name) ||
 	    !http_cookie_value_ok(value)) {
-		fprintf(stderr, "kiji: http: invalid cookie dropped\n");
+		obs_error("http: invalid cookie dropped");
 		return;
 	}
 	const char *v = max_age == 0 ?
@@ -615,7 +623,7 @@ http_resp_redirect(struct http_req *r, struct http_resp *w, int status,
     const char *location)
 {
 	if (!http_location_ok(location)) {
-		fprintf(stderr, "kiji: http: invalid redirect target refused\n");
+		obs_error("http: invalid redirect target refused");
 		w->status = 500;
 		buf_reset(&w->body);
 		buf_puts(&w->body, http_fails[HTTP_FAIL_INTERNAL].page);

@@ -428,6 +428,7 @@ conn_respond(struct http_conn *c, enum http_fail f)
 	http_out_free(&c->out);
 	http_out_build(c->q, f, c->close_after, c->head_only, http_date_now(),
 	    &c->out);
+	http_obs_answer(s, c->q, &c->out, &c->ip);
 	/* The shared response is referenced by c->out now: its cache
 	 * entry can be released at once. */
 	struct http_resp *w = &c->q->resp;
@@ -486,6 +487,7 @@ conn_start(struct http_conn *c, const struct wire_head *h)
 	http_server *s = c->w->s;
 	struct http_rq *q = http_rq_new(s, worker_arena(c->w));
 
+	q->t0_ns = http_obs_now_ns();
 	c->q = q;
 	q->conn = c;
 	http_rq_begin(q, h, &c->ip);
@@ -829,6 +831,7 @@ http_stream_open(struct http_req *r, struct http_resp *w, const char *heartbeat,
 	buf_reset(&w->body);
 	c->close_after = true;
 	http_out_build(q, HTTP_FAIL_NONE, true, true, http_date_now(), &o);
+	http_obs_answer(s, q, &o, &c->ip);
 	/* The built head carries Content-Length: 0 for the empty body;
 	 * a stream is framed by chunks (1.1) or by the close (1.0). */
 	const char *head = o.iov[0].iov_base;
@@ -1269,6 +1272,7 @@ worker_main(void *arg)
 		if (!w->drained && atomic_load(&s->draining))
 			worker_drain(w);
 		worker_bury(w);
+		http_obs_flush(); /* this turn's access log lines */
 	}
 	while (w->all != NULL)
 		conn_close(w->all);
@@ -1465,6 +1469,7 @@ http_free(http_server *s)
 		pthread_mutex_destroy(&w->mu);
 	}
 	free(s->workers);
+	http_obs_stop(s);
 	if (s->lfd >= 0)
 		close(s->lfd);
 	http_addrs_free(&s->addrs);
@@ -1563,6 +1568,7 @@ http_start(const struct http_config *cfg, http_handler h, void *ctx, buf *err)
 			goto err;
 		}
 	}
+	http_obs_start(s);
 	for (; started < nw; started++) {
 		if (pthread_create(&s->workers[started].th, NULL, worker_main,
 		    &s->workers[started]) != 0) {

@@ -18,6 +18,7 @@
 #include <jansson.h>
 
 #include "../content/content.h"
+#include "../obs/obs.h"
 
 #define JOBS_LEASE 300        /* s: far longer than any job takes */
 #define JOBS_MAX_ATTEMPTS 8   /* 30 s, 1, 2, 4, 8, 16, 32 min: about 1 h */
@@ -28,6 +29,13 @@
                                * the stop flag and the clock again */
 #define JOBS_PAYLOAD_MAX 4096 /* bytes of payload a handler parses */
 #define JOBS_ERR_MAX 1024     /* bytes of last_error */
+
+/* What became of the jobs this process ran (done, retried, given up), for
+ * /metrics: counted here, as jobs_run_one runs without a runner too. */
+enum jobs_end { JOBS_END_DONE, JOBS_END_RETRY, JOBS_END_FAILED, JOBS_END__MAX };
+static obs_counter jobs_ends[JOBS_END__MAX];
+static const char *const jobs_end_names[JOBS_END__MAX] = {"done", "retry",
+    "failed"};
 
 /* ---- kinds ------------------------------------------------------------------- */
 
@@ -134,28 +142,30 @@ jobs_record(store *st, const struct jobs_config *c, const struct store_job *j,
 
 	if (out == JOBS_OK) {
 		e = store_job_done(st, j, now);
+		obs_add(&jobs_ends[JOBS_END_DONE], 1);
 	} else {
 		if (out == JOBS_RETRY && j->attempts < c->max_attempts)
 			retry = now + jobs_backoff(c, j->attempts);
 		e = store_job_fail(st, j, why, retry, now);
+		obs_add(&jobs_ends[retry ? JOBS_END_RETRY : JOBS_END_FAILED], 1);
 		if (retry)
-			fprintf(stderr, "kiji: job %" PRId64 " (%s) attempt %" PRId64
-			    ": %s; again in %" PRId64 " s\n", j->id, j->kind,
+			obs_warn("job %" PRId64 " (%s) attempt %" PRId64
+			    ": %s; again in %" PRId64 " s", j->id, j->kind,
 			    j->attempts, why, retry - now);
 		else
-			fprintf(stderr, "kiji: job %" PRId64 " (%s) given up after "
-			    "%" PRId64 " attempts: %s\n", j->id, j->kind,
+			obs_error("job %" PRId64 " (%s) given up after "
+			    "%" PRId64 " attempts: %s", j->id, j->kind,
 			    j->attempts, why);
 	}
 	if (e == STORE_NOTFOUND) {
-		fprintf(stderr, "kiji: job %" PRId64 " (%s): claim lost before it "
-		    "finished; it runs again\n", j->id, j->kind);
+		obs_warn("job %" PRId64 " (%s): claim lost before it "
+		    "finished; it runs again", j->id, j->kind);
 		return true;
 	}
 	if (e != STORE_OK) {
 		/* the lease runs out and the job is claimed again */
-		fprintf(stderr, "kiji: job %" PRId64 " (%s): cannot record the "
-		    "outcome: %s\n", j->id, j->kind, store_strerror(e));
+		obs_error("job %" PRId64 " (%s): cannot record the "
+		    "outcome: %s", j->id, j->kind, store_strerror(e));
 		return false;
 	}
 	return true;
@@ -177,8 +187,7 @@ jobs_run_one(store *st, const struct jobs_config *cfg, int64_t now, bool *ran)
 	if (e == STORE_NOTFOUND)
 		goto out;
 	if (e != STORE_OK) {
-		fprintf(stderr, "kiji: jobs: cannot claim a job: %s\n",
-		    store_strerror(e));
+		obs_error("jobs: cannot claim a job: %s", store_strerror(e));
 		ok = false;
 		goto out;
 	}
@@ -279,6 +288,35 @@ jobs_main(void *arg)
 	return NULL;
 }
 
+/* The job runner's part of /metrics: the queue as the database holds
+ * it (every runner's), and the outcomes of the jobs this one ran. */
+static void
+jobs_collect(void *ctx, buf *out)
+{
+	jobs_runner *r = ctx;
+	int64_t waiting = 0, due = 0;
+	if (store_jobs_pending(r->st, r->cfg.now(), &waiting, &due) ==
+	    STORE_OK) {
+		obs_prom_family(out, "kiji_jobs_due", "gauge",
+		    "Jobs due now and not yet done (the queue's backlog).");
+		obs_prom_u64(out, "kiji_jobs_due", NULL, (uint64_t)due);
+		obs_prom_family(out, "kiji_jobs_waiting", "gauge",
+		    "Jobs not done, scheduled ones included.");
+		obs_prom_u64(out, "kiji_jobs_waiting", NULL, (uint64_t)waiting);
+	}
+	obs_prom_family(out, "kiji_jobs_runs_total", "counter",
+	    "Jobs run by this process, by outcome (retry: failed for now; "
+	    "failed: given up).");
+	for (int i = 0; i < JOBS_END__MAX; i++) {
+		buf l;
+		buf_init(&l, 256);
+		obs_prom_label(&l, "outcome", jobs_end_names[i]);
+		obs_prom_u64(out, "kiji_jobs_runs_total", buf_cstr(&l),
+		    obs_get(&jobs_ends[i]));
+		buf_free(&l);
+	}
+}
+
 jobs_runner *
 jobs_start(store *st, const struct jobs_config *cfg, buf *err)
 {
@@ -300,6 +338,7 @@ jobs_start(store *st, const struct jobs_config *cfg, buf *err)
 		return NULL;
 	}
 	store_job_hook(st, jobs_hook, r);
+	obs_metrics_add(jobs_collect, r);
 	return r;
 }
 
@@ -308,6 +347,7 @@ jobs_stop(jobs_runner *r)
 {
 	if (r == NULL)
 		return;
+	obs_metrics_remove(jobs_collect, r);
 	store_job_hook(r->st, NULL, NULL);
 	pthread_mutex_lock(&r->mu);
 	r->stop = true;

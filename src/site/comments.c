@@ -80,6 +80,12 @@ cerr_from_store(enum store_err e)
 	}
 }
 
+const char *
+cerr_code(enum cerr e)
+{
+	return (unsigned)e < CE__MAX ? cerr_info[e].code : "unknown";
+}
+
 int
 cerr_status(enum cerr e)
 {
@@ -301,6 +307,7 @@ post_finish(void *ctx)
 	struct post *p = ctx;
 	struct req *q = &p->q;
 	enum cerr e = cerr_from_store(p->err);
+	site_obs_comment(q->s, e, p->cm.status == CSTATUS_PENDING);
 	if (e == CE_OK) {
 		site_sync(q->s, true); /* the next request must show it */
 		site_mark_write(q->s, q->r, q->w);
@@ -333,6 +340,7 @@ comment_submit(struct req *q, const struct store_article *art,
 	p->api = api;
 	enum cerr e = comment_check(q, art, in, &p->cm);
 	if (e != CE_OK) {
+		site_obs_comment(q->s, e, false);
 		if (api)
 			api_error(q, e);
 		else
@@ -400,6 +408,7 @@ site_post_comment(struct req *q, int64_t article_id)
 	in.parent = id_field(http_req_field(q->r, "parent"));
 	if (in.parent < 0) {
 		in.parent = 0;
+		site_obs_comment(q->s, CE_NO_PARENT, false);
 		comment_form_error(q, &art, &in, CE_NO_PARENT);
 		return;
 	}
@@ -413,6 +422,7 @@ site_post_like(struct req *q, int64_t cid, bool like)
 	struct store_comment cm;
 	if (store_comment_get(q->s->st, cid, q->r->a, &cm) != STORE_OK ||
 	    cm.status != CSTATUS_APPROVED) {
+		site_obs_like(q->s, like, LIKE_NOT_FOUND);
 		site_error(q, 404);
 		return;
 	}
@@ -423,6 +433,7 @@ site_post_like(struct req *q, int64_t cid, bool like)
 		char ra[16];
 		snprintf(ra, sizeof(ra), "%d", retry);
 		http_resp_header(q->r, q->w, "Retry-After", ra);
+		site_obs_like(q->s, like, LIKE_RATE);
 		if (json)
 			api_error(q, CE_RATE);
 		else
@@ -454,6 +465,8 @@ like_finish(void *ctx)
 	bool like = p->kind == POST_LIKE;
 	enum store_err e = p->err;
 	if (e != STORE_OK && e != STORE_CONFLICT && e != STORE_NOTFOUND) {
+		site_obs_like(q->s, like, cerr_from_store(e) == CE_CANNOT_SAVE ?
+		    LIKE_CANNOT_SAVE : LIKE_UNAVAILABLE);
 		if (p->api)
 			api_error(q, e == STORE_INVALID ? CE_STORE :
 			    cerr_from_store(e));
@@ -461,6 +474,7 @@ like_finish(void *ctx)
 			site_error(q, 503);
 		return;
 	}
+	site_obs_like(q->s, like, LIKE_OK);
 	if (e == STORE_OK) {
 		site_sync(q->s, true);
 		site_mark_write(q->s, q->r, q->w);
@@ -609,6 +623,7 @@ site_api_post_comment(struct req *q, int64_t article_id)
 	    JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &jerr);
 	if (j == NULL || !json_is_object(j)) {
 		json_decref(j);
+		site_obs_comment(q->s, CE_BAD_JSON, false);
 		api_error(q, CE_BAD_JSON);
 		return;
 	}
@@ -641,6 +656,7 @@ site_api_post_comment(struct req *q, int64_t article_id)
 	}
 	json_decref(j);
 	if (bad) {
+		site_obs_comment(q->s, CE_BAD_JSON, false);
 		api_error(q, CE_BAD_JSON);
 		return;
 	}
@@ -666,7 +682,7 @@ api_comment_done(struct post *p, enum cerr e)
 	buf_init(&scratch, 1 << 20);
 	tv *node = site_comment_node(q, &p->cm, p->art.id, false, &scratch);
 	site_view_msgs(q, node);
-	tmpl_render(q->s->tmpl, "comment", node, &html);
+	site_tmpl_render(q->s, "comment", node, &html);
 	api_send(q, 201, json_pack("{s:I,s:I,s:s,s:s,s:s}", "id", (json_int_t)cid,
 	    "parent", (json_int_t)p->in.parent,
 	    "status", p->cm.status == CSTATUS_PENDING ? "pending" : "approved",

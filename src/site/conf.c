@@ -143,6 +143,26 @@ const struct conf_def conf_defs[CONF__MAX] = {
 	[CONF_PRIVACY_IP_DAYS] = {"privacy.ip_days", CONF_INT, "90", 0, 36500,
 	    NULL, "days commenters' IP addresses are kept; a daily job erases "
 	    "older ones (0 = keep them)"},
+	[CONF_LOG_LEVEL] = {"log.level", CONF_ENUM, "info", 0, 0,
+	    "error|warn|info|debug", "error log (standard error): the least "
+	    "severe level written"},
+	[CONF_LOG_ACCESS] = {"log.access", CONF_ENUM, "on", 0, 0, "on|off",
+	    "access log: one line per request"},
+	[CONF_LOG_FORMAT] = {"log.format", CONF_ENUM, "combined", 0, 0,
+	    "combined|json", "access log format: combined (as nginx) or JSON "
+	    "lines"},
+	[CONF_LOG_ACCESS_FILE] = {"log.access_file", CONF_STR, "", 0, 1024, NULL,
+	    "access log file (absolute path, reopened on SIGHUP); empty = "
+	    "standard output. Read at start: its directory is opened in the "
+	    "sandbox"},
+	[CONF_LOG_SAMPLE] = {"log.access_sample", CONF_INT, "1", 1, 1000000,
+	    NULL, "log one request in this many (1 = all)"},
+	[CONF_LOG_IP_MASK] = {"log.ip_mask", CONF_ENUM, "0", 0, 0, "0|1",
+	    "access log keeps only the network: an IPv4 /24, an IPv6 /48"},
+	[CONF_METRICS_ALLOW] = {"metrics.allow", CONF_STR, "127.0.0.0/8 ::1", 0,
+	    1000, NULL, "space-separated addresses or CIDR ranges that may read "
+	    "/metrics (the client as resolved through trusted proxies); "
+	    "others get 404"},
 };
 
 enum conf_key
@@ -168,6 +188,27 @@ conf_choice(const char *choices, const char *value)
 		p += len + (e != NULL);
 	}
 	return false;
+}
+
+/* A space-separated list of addresses and CIDR ranges. */
+static bool
+conf_cidrs_ok(const char *v, buf *why)
+{
+	while (*v) {
+		size_t n = strcspn(v, " ,");
+		if (n > 0) {
+			char one[64];
+			if (n >= sizeof(one) || (memcpy(one, v, n), one[n] = '\0',
+			    !http_cidr_ok(one))) {
+				buf_printf(why, "'%.*s' is not an address or a "
+				    "CIDR range", (int)(n < 64 ? n : 64), v);
+				return false;
+			}
+		}
+		v += n;
+		v += strspn(v, " ,");
+	}
+	return true;
 }
 
 bool
@@ -216,6 +257,13 @@ conf_valid(enum conf_key k, const char *value, buf *why)
 			buf_puts(why, "not a time zone name");
 			return false;
 		}
+		if (k == CONF_LOG_ACCESS_FILE && n > 0 && (value[0] != '/' ||
+		    value[n - 1] == '/' || strpbrk(value, "\n\r") != NULL)) {
+			buf_puts(why, "must be an absolute file path");
+			return false;
+		}
+		if (k == CONF_METRICS_ALLOW && !conf_cidrs_ok(value, why))
+			return false;
 		return true;
 	}
 }

@@ -186,6 +186,7 @@ struct guard_limiter {
 	struct guard_bucket **heads;
 	struct guard_bucket *mru, *lru;
 	unsigned char hkey[crypto_shorthash_KEYBYTES];
+	uint64_t refused; /* takes refused, for /metrics */
 };
 
 /* Stores sanitised rates: NaN or <= 0 per_minute means unlimited, and a
@@ -396,6 +397,8 @@ guard_limiter_take(guard_limiter *l, const char *key, double now,
 	if (now > b->last)
 		b->last = now;
 	ok = b->tokens >= 1;
+	if (!ok)
+		l->refused++;
 	if (ok) {
 		b->tokens -= 1;
 	} else if (retry_after) {
@@ -405,6 +408,17 @@ guard_limiter_take(guard_limiter *l, const char *key, double now,
 	}
 	pthread_mutex_unlock(&l->mu);
 	return ok;
+}
+
+uint64_t
+guard_limiter_refused(guard_limiter *l)
+{
+	if (l == NULL)
+		return 0;
+	pthread_mutex_lock(&l->mu);
+	uint64_t n = l->refused;
+	pthread_mutex_unlock(&l->mu);
+	return n;
 }
 
 /* ---- signed visitor ids ------------------------------------------------------- */

@@ -38,6 +38,8 @@ void guard_limiter_set(guard_limiter *l, double per_minute, double burst);
  * >= 1) says when the next token is due. per_minute <= 0 allows all. */
 bool guard_limiter_take(guard_limiter *l, const char *key, double now,
     int *retry_after);
+/* How many takes this limiter refused since it was made. */
+uint64_t guard_limiter_refused(guard_limiter *l);
 
 /* ---- signed visitor ids --------------------------------------------------- */
 

@@ -229,7 +229,7 @@ site_view_base(struct req *q, const char *title, const char *path)
 	put(q, sd, "title", c->str[CONF_TITLE]);
 	put(q, sd, "tagline", c->str[CONF_TAGLINE]);
 	put(q, sd, "base_url", c->str[CONF_BASE_URL]);
-	put(q, sd, "static_v", q->s->static_v);
+	put(q, sd, "static_v", atomic_load(&q->s->static_v));
 	/* content.embeds: kiji.js turns p.embed links into players. Only
 	 * while the setting is on and the CSP read at start allows the
 	 * frames: on takes a restart, off applies at once. */

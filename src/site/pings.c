@@ -1046,7 +1046,7 @@ site_ping_discovery(struct req *q, const struct store_article *art)
 	tv_set_str(a, rdf, "ping", tb);
 	buf b;
 	buf_init(&b, 1 << 20);
-	if (tmpl_render(q->s->tmpl, "trackback_rdf", rdf, &b) && !b.err &&
+	if (site_tmpl_render(q->s, "trackback_rdf", rdf, &b) && !b.err &&
 	    strstr(buf_cstr(&b), "-->") == NULL &&
 	    strstr(buf_cstr(&b), "--!>") == NULL)
 		tv_set(d, "trackback_rdf", tv_html_trusted(a, arena_printf(a,

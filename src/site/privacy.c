@@ -39,8 +39,8 @@ site_job_privacy(store *st, const char *payload, int64_t now, buf *err)
 		e = store_comments_forget_ips(st, now - (int64_t)days * PRIVACY_DAY,
 		    &n);
 	if (e == STORE_OK && n > 0)
-		fprintf(stderr, "kiji: privacy: erased the IP addresses of %"
-		    PRId64 " comments older than %ld days\n", n, days);
+		obs_info("privacy: erased the IP addresses of %"
+		    PRId64 " comments older than %ld days", n, days);
 	if (e == STORE_OK) /* tomorrow's, just after midnight UTC */
 		e = privacy_add(st, (now / PRIVACY_DAY + 1) * PRIVACY_DAY);
 	if (e != STORE_OK) {

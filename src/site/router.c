@@ -53,6 +53,12 @@ static void h_xmlrpc(void *q, const struct http_match *m)
 { (void)m; site_ping_xmlrpc(q); }
 static void h_webmention(void *q, const struct http_match *m)
 { (void)m; site_ping_webmention(q); }
+static void h_metrics(void *q, const struct http_match *m)
+{ (void)m; site_metrics(q); }
+static void h_healthz(void *q, const struct http_match *m)
+{ (void)m; site_healthz(q); }
+static void h_readyz(void *q, const struct http_match *m)
+{ (void)m; site_readyz(q); }
 
 static void
 h_archive_month(void *qv, const struct http_match *m)
@@ -160,6 +166,10 @@ const struct http_route site_routes[] = {
 	{HTTP_POST, "/webmention", R_WEBMENTION, h_webmention, HTTP_BODY_FORM,
 	    8192, site_webmention_fields, false, false, 0},
 	GET("/pages/{slugs}", R_PAGE, h_page, true),
+	/* for the operator (observe.c): never cached, never rate-limited */
+	GET("/metrics", R_METRICS, h_metrics, false),
+	GET("/healthz", R_HEALTHZ, h_healthz, false),
+	GET("/readyz", R_READYZ, h_readyz, false),
 };
 const size_t site_nroutes = sizeof(site_routes) / sizeof(site_routes[0]);
 
@@ -278,6 +288,7 @@ site_cache_serve(struct req *q, const char *key)
 	h->c = q->s->cache;
 	h->e = e;
 	q->w->status = fresh ? 304 : 200;
+	q->w->cache = 'h';
 	q->w->shared = cache_response(e, v);
 	q->w->shared_done = site_cache_done;
 	q->w->shared_ctx = h;
@@ -358,6 +369,8 @@ site_handle(void *ctx, struct http_req *r, struct http_resp *w)
 		return;
 	q.cached = key != NULL && q.c->num[CONF_CACHE_BYTES] > 0;
 	r->route->fn(&q, m);
+	if (key != NULL)
+		w->cache = 'm';
 	site_cache_store(&q, key);
 #ifdef KIJI_TEST_HOOKS
 	/* Test builds: the page cache's counters, for tests that check an

@@ -46,8 +46,8 @@ site_mime(const char *path)
 
 /* Adds one theme file (templates/x.html or static/y) from memory. */
 static bool
-site_theme_file(site *s, const char *path, const void *data, size_t len,
-    buf *err)
+site_theme_file(struct site_theme *s, const char *path, const void *data,
+    size_t len, buf *err)
 {
 	if (strncmp(path, "templates/", 10) == 0) {
 		const char *name = path + 10;
@@ -83,7 +83,8 @@ site_theme_file(site *s, const char *path, const void *data, size_t len,
 
 /* Reads every file of dir/sub into the theme. */
 static bool
-site_theme_dir(site *s, const char *dir, const char *sub, buf *err)
+site_theme_dir(struct site_theme *s, const char *dir, const char *sub,
+    buf *err)
 {
 	char path[4096];
 	snprintf(path, sizeof(path), "%s/%s", dir, sub);
@@ -116,6 +117,113 @@ site_theme_dir(site *s, const char *dir, const char *sub, buf *err)
 	}
 	closedir(d);
 	return ok;
+}
+
+static void
+site_theme_free(struct site_theme *t)
+{
+	if (t == NULL)
+		return;
+	tmpl_free(t->tmpl);
+	for (size_t i = 0; i < t->nstatics; i++) {
+		free(t->statics[i].name);
+		free(t->statics[i].data);
+	}
+	free(t->statics);
+	free(t);
+}
+
+/* A theme from dir (NULL: the compiled-in files), checked for the
+ * templates the site and the editor area cannot do without. */
+static struct site_theme *
+site_theme_load(const char *dir, buf *err)
+{
+	static const char *const need[] = {"article", "admin_head",
+	    "admin_login", "admin_error", "admin_dashboard"};
+	struct site_theme *t = xcalloc(1, sizeof(*t));
+	atomic_init(&t->refs, 1);
+	if (dir != NULL) {
+		if (!site_theme_dir(t, dir, "templates", err) ||
+		    !site_theme_dir(t, dir, "static", err))
+			goto err;
+	} else {
+		for (const struct embed_file *f = embed_files; f->path; f++)
+			if (!site_theme_file(t, f->path, f->data, f->len, err))
+				goto err;
+	}
+	for (size_t i = 0; i < sizeof(need) / sizeof(need[0]); i++)
+		if (t->tmpl == NULL || !tmpl_has(t->tmpl, need[i])) {
+			buf_printf(err, "theme has no %s template", need[i]);
+			goto err;
+		}
+	return t;
+err:
+	site_theme_free(t);
+	return NULL;
+}
+
+struct site_theme *
+site_theme_get(site *s)
+{
+	pthread_mutex_lock(&s->theme_mu);
+	struct site_theme *t = s->theme;
+	atomic_fetch_add(&t->refs, 1);
+	pthread_mutex_unlock(&s->theme_mu);
+	return t;
+}
+
+void
+site_theme_put(struct site_theme *t)
+{
+	if (t != NULL && atomic_fetch_sub(&t->refs, 1) == 1)
+		site_theme_free(t);
+}
+
+bool
+site_tmpl_render(site *s, const char *name, const tv *root, buf *out)
+{
+	struct site_theme *t = site_theme_get(s);
+	bool ok = tmpl_render(t->tmpl, name, root, out);
+	site_theme_put(t);
+	return ok;
+}
+
+/* The static files' version (?v= on their URLs) of theme t, kept. */
+static void
+site_static_v_set(site *s, const struct site_theme *t)
+{
+	uint64_t v = 0;
+	for (size_t i = 0; i < t->nstatics; i++)
+		v ^= cache_hash(t->statics[i].etag, strlen(t->statics[i].etag)) + i;
+	char *sv = xmalloc(16);
+	snprintf(sv, 16, "%08llx", (unsigned long long)(v & 0xffffffffu));
+	const char *cur = atomic_load(&s->static_v);
+	if (cur != NULL && strcmp(cur, sv) == 0) {
+		free(sv);
+		return;
+	}
+	s->static_vs = xrealloc(s->static_vs,
+	    (s->nstatic_vs + 1) * sizeof(*s->static_vs));
+	s->static_vs[s->nstatic_vs++] = sv;
+	atomic_store(&s->static_v, sv);
+}
+
+bool
+site_theme_reload(site *s, buf *err)
+{
+	struct site_theme *t = site_theme_load(s->theme_dir, err);
+	if (t == NULL)
+		return false;
+	pthread_mutex_lock(&s->theme_mu);
+	struct site_theme *old = s->theme;
+	s->theme = t;
+	site_static_v_set(s, t); /* one reloader at a time: under the lock */
+	pthread_mutex_unlock(&s->theme_mu);
+	site_theme_put(old); /* freed once the last request lets it go */
+	/* pages made with the old templates are stale now */
+	cache_clear(s->cache);
+	cache_purger_all(s->purger);
+	return true;
 }
 
 /* Swaps in a new settings snapshot when the stored settings changed. */
@@ -155,8 +263,9 @@ site_conf_refresh(site *s)
 	guard_limiter_set(s->lim_visitor, (double)c->num[CONF_VISITOR_RATE],
 	    (double)c->num[CONF_VISITOR_BURST]);
 	if (!text_tz_set(c->str[CONF_TIMEZONE]))
-		fprintf(stderr, "kiji: unknown time zone %s, keeping the old one\n",
+		obs_warn("unknown time zone %s, keeping the old one",
 		    c->str[CONF_TIMEZONE]);
+	site_obs_conf(s, c);
 	s->conf = c;
 	s->ranking_at = 0; /* ranking settings may have changed */
 	cache_set_budget(s->cache, (size_t)c->num[CONF_CACHE_BYTES]);
@@ -185,7 +294,7 @@ site_admin_conf(void *ctx, struct admin_conf *out)
 		.lang = c->str[CONF_LANG],
 		.origin_allow = c->str[CONF_ORIGIN_ALLOW],
 		.site_title = c->str[CONF_TITLE],
-		.static_v = s->static_v,
+		.static_v = atomic_load(&s->static_v),
 		.session_idle = c->num[CONF_SESSION_IDLE] * 60,
 		.session_max = c->num[CONF_SESSION_MAX] * 3600,
 		.timezone = c->str[CONF_TIMEZONE],
@@ -261,18 +370,17 @@ site_admin_setting_set(void *ctx, const char *key, const char *value, buf *why)
 	return true;
 }
 
+static bool
+site_admin_render(void *ctx, const char *name, const tv *root, buf *out)
+{
+	return site_tmpl_render(ctx, name, root, out);
+}
+
 /* The editor area and the one route table the HTTP core matches:
  * the site's routes, then the admin's (ids >= ADMIN_ROUTE_BASE). */
 static bool
 site_admin_init(site *s, buf *err)
 {
-	static const char *const need[] = {"admin_head", "admin_login",
-	    "admin_error", "admin_dashboard"};
-	for (size_t i = 0; i < sizeof(need) / sizeof(need[0]); i++)
-		if (!tmpl_has(s->tmpl, need[i])) {
-			buf_printf(err, "theme has no %s template", need[i]);
-			return false;
-		}
 	struct admin_hooks h = {
 		.ctx = s,
 		.changed = site_admin_changed,
@@ -281,8 +389,9 @@ site_admin_init(site *s, buf *err)
 		.setting_check = site_admin_setting_check,
 		.setting_set = site_admin_setting_set,
 		.preview = site_admin_preview,
+		.render = site_admin_render,
 	};
-	s->admin = admin_new(s->st, s->tmpl, &h);
+	s->admin = admin_new(s->st, NULL, &h);
 	if (s->admin == NULL) {
 		buf_puts(err, "cannot start the editor area (libsodium)");
 		return false;
@@ -307,6 +416,7 @@ site_new(store *st, const char *theme_dir, buf *err)
 	site *s = xcalloc(1, sizeof(*s));
 	s->st = st;
 	pthread_mutex_init(&s->mu, NULL);
+	pthread_mutex_init(&s->theme_mu, NULL);
 	if (!guard_secret_load(st, s->key)) {
 		buf_puts(err, "cannot read or create the site secret");
 		goto err;
@@ -328,24 +438,11 @@ site_new(store *st, const char *theme_dir, buf *err)
 	s->pruned_seq = s->change_seq;
 	s->writer = writer_new(st);
 	s->pings = ping_pool_new();
-	if (theme_dir != NULL) {
-		if (!site_theme_dir(s, theme_dir, "templates", err) ||
-		    !site_theme_dir(s, theme_dir, "static", err))
-			goto err;
-	} else {
-		for (const struct embed_file *f = embed_files; f->path; f++)
-			if (!site_theme_file(s, f->path, f->data, f->len, err))
-				goto err;
-	}
-	if (s->tmpl == NULL || !tmpl_has(s->tmpl, "article")) {
-		buf_puts(err, "theme has no article template");
+	s->theme_dir = theme_dir ? xstrdup(theme_dir) : NULL;
+	if ((s->theme = site_theme_load(theme_dir, err)) == NULL)
 		goto err;
-	}
-	uint64_t v = 0;
-	for (size_t i = 0; i < s->nstatics; i++)
-		v ^= cache_hash(s->statics[i].etag, strlen(s->statics[i].etag)) + i;
-	snprintf(s->static_v, sizeof(s->static_v), "%08llx",
-	    (unsigned long long)(v & 0xffffffffu));
+	site_static_v_set(s, s->theme);
+	s->obs = site_obs_new(s);
 	site_conf_refresh(s);
 	s->views = site_views_new(s);
 	if (!site_admin_init(s, err))
@@ -365,12 +462,13 @@ site_free(site *s)
 	site_views_free(s->views);
 	admin_free(s->admin);
 	free(s->routes);
-	tmpl_free(s->tmpl);
-	for (size_t i = 0; i < s->nstatics; i++) {
-		free(s->statics[i].name);
-		free(s->statics[i].data);
-	}
-	free(s->statics);
+	site_obs_free(s->obs);
+	site_theme_put(s->theme);
+	free(s->theme_dir);
+	for (size_t i = 0; i < s->nstatic_vs; i++)
+		free(s->static_vs[i]);
+	free(s->static_vs);
+	pthread_mutex_destroy(&s->theme_mu);
 	conf_free(s->conf);
 	for (size_t i = 0; i < s->nretired; i++)
 		conf_free(s->retired[i]);
@@ -594,9 +692,9 @@ site_render_as(struct req *q, const char *name, int status, const char *type)
 	buf_reset(&q->w->body);
 	/* Most pages are tens of KB: one allocation, not eight doublings. */
 	buf_reserve(&q->w->body, 128 << 10);
-	if (!tmpl_render(q->s->tmpl, name, q->root, &q->w->body) ||
+	if (!site_tmpl_render(q->s, name, q->root, &q->w->body) ||
 	    q->w->body.err) {
-		fprintf(stderr, "kiji: rendering %s failed\n", name);
+		obs_error("rendering %s failed", name);
 		buf_reset(&q->w->body);
 		q->w->status = 500;
 		q->w->content_type = "text/plain; charset=utf-8";
@@ -674,19 +772,22 @@ site_etag(struct req *q, const char *etag)
 void
 site_static(struct req *q, const char *name)
 {
-	for (size_t i = 0; i < q->s->nstatics; i++) {
-		struct site_static *f = &q->s->statics[i];
+	struct site_theme *t = site_theme_get(q->s);
+	for (size_t i = 0; i < t->nstatics; i++) {
+		struct site_static *f = &t->statics[i];
 		if (strcmp(f->name, name) != 0)
 			continue;
 		http_resp_header(q->r, q->w, "Cache-Control",
 		    "public, max-age=86400");
-		if (site_etag(q, f->etag))
-			return;
-		q->w->status = 200;
-		q->w->content_type = f->type;
-		buf_put(&q->w->body, f->data, f->len);
+		if (!site_etag(q, arena_strdup(q->r->a, f->etag))) {
+			q->w->status = 200;
+			q->w->content_type = f->type;
+			buf_put(&q->w->body, f->data, f->len);
+		}
+		site_theme_put(t);
 		return;
 	}
+	site_theme_put(t);
 	site_error(q, 404);
 }
 

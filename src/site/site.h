@@ -80,6 +80,13 @@ enum conf_key {
 	CONF_PINGS_HOST_RATE,     /* pings.fetches_per_host_minute */
 	CONF_EMBEDS,         /* content.embeds: off | youtube (CSP at start) */
 	CONF_PRIVACY_IP_DAYS,/* privacy.ip_days: commenters' IPs kept, 0 = ever */
+	CONF_LOG_LEVEL,      /* log.level: error | warn | info | debug */
+	CONF_LOG_ACCESS,     /* log.access: on | off */
+	CONF_LOG_FORMAT,     /* log.format: combined | json */
+	CONF_LOG_ACCESS_FILE,/* log.access_file: absolute path, "" = stdout */
+	CONF_LOG_SAMPLE,     /* log.access_sample: one request in N */
+	CONF_LOG_IP_MASK,    /* log.ip_mask: 0 | 1 (/24, /48) */
+	CONF_METRICS_ALLOW,  /* metrics.allow: CIDRs that may read /metrics */
 	CONF__MAX
 };
 
@@ -153,6 +160,24 @@ void site_quiesce(site *s);
 void site_handle(void *ctx, struct http_req *r, struct http_resp *w);
 /* Server settings from the site's configuration. */
 void site_http_config(site *s, struct http_config *cfg);
+
+/* ---- what kiji serve tells its operator (observe.c) ------------------------- */
+
+/* The access log file of the site at db (log.access_file), or NULL for
+ * standard output: kiji serve opens its directory in the sandbox. */
+char *site_access_log_file(const char *db);
+/* Opens the access log and applies the log settings; false with err. */
+bool site_observe_start(site *s, buf *err);
+/* Writes what is buffered and closes the access log (after http_stop). */
+void site_observe_stop(site *s);
+/* SIGHUP: reopens the access log (logrotate moved it) and reads the
+ * --theme directory again (a theme that does not load is refused, the
+ * old one kept), saying what it did in the error log. */
+void site_on_sighup(site *s);
+/* --metrics-listen: /metrics, /healthz and /readyz alone, on the socket
+ * fd bound to addr (owned by the server); stop with http_stop before
+ * site_free. NULL with err. */
+http_server *site_metrics_start(site *s, const char *addr, int fd, buf *err);
 
 /* ---- received pings (pings.c) ------------------------------------------------ */
 

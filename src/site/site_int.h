@@ -3,10 +3,12 @@
 #define KIJI_SITE_INT_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 
 #include "../admin/admin.h"
 #include "../cache/cache.h"
 #include "../render/render.h"
+#include "../obs/obs.h"
 #include "guard.h"
 #include "site.h"
 
@@ -40,6 +42,9 @@ enum site_route {
 	R_WP_TRACKBACK,  /* POST /wp-trackback.php?p=<WordPress id> */
 	R_XMLRPC,        /* POST /xmlrpc, /xmlrpc.php: pingback.ping */
 	R_WEBMENTION,    /* POST /webmention */
+	R_METRICS,       /* GET /metrics: metrics.allow only (observe.c) */
+	R_HEALTHZ,       /* GET /healthz: 200 while serving */
+	R_READYZ,        /* GET /readyz: 200 when writable and in sync */
 	R__MAX
 };
 
@@ -65,12 +70,27 @@ struct site_ranked {
  * the flushing thread. */
 struct site_views;
 
-struct site {
-	store *st;
+/* The theme: templates and static files, loaded at start and again on
+ * SIGHUP. Requests take a reference while they use it (site_theme_get),
+ * so a reload never frees what a worker is rendering with. */
+struct site_theme {
+	atomic_uint refs;
 	tmpl_set *tmpl;
 	struct site_static *statics;
 	size_t nstatics;
-	char static_v[16]; /* changes when any static file changes */
+};
+
+struct site {
+	store *st;
+	pthread_mutex_t theme_mu; /* guards the theme pointer */
+	struct site_theme *theme;
+	char *theme_dir;   /* --theme DIR, or NULL: the compiled-in theme */
+	/* changes when any static file changes; every value made is kept
+	 * till site_free, as a request may still be writing one out */
+	_Atomic(const char *) static_v;
+	char **static_vs;
+	size_t nstatic_vs;
+	struct site_obs *obs; /* counters for /metrics (observe.c) */
 	char host[256];    /* host[:port] of site.base_url, at start */
 	bool csp_youtube;  /* the CSP, set at start, lets youtube-nocookie
 	                    * frames in (content.embeds was youtube) */
@@ -145,6 +165,15 @@ uint64_t site_reader_seq(struct req *q);
 enum list_kind { LIST_FRONT, LIST_CATEGORY, LIST_TAG, LIST_MONTH, LIST__MAX };
 
 const char *site_mime(const char *path);
+/* The current theme, with a reference the caller gives back. */
+struct site_theme *site_theme_get(site *s);
+void site_theme_put(struct site_theme *t);
+/* Renders template name with the current theme; false as tmpl_render. */
+bool site_tmpl_render(site *s, const char *name, const tv *root, buf *out);
+/* Loads the theme again from the --theme directory and swaps it in
+ * (cached pages dropped); the old one stays while requests use it.
+ * false with a reason when the new one does not load (the old is kept). */
+bool site_theme_reload(site *s, buf *err);
 const char *site_msg(const struct req *q, enum msg_id id);
 const char *site_abs(const struct req *q, const char *path);
 void site_render(struct req *q, const char *name, int status);
@@ -290,8 +319,12 @@ bool writer_submit(struct writer *w, struct post *p, void (*finish)(void *));
 void writer_apply(store *st, struct post *p);
 void writer_stop(struct writer *w);
 void writer_free(struct writer *w);
+/* Batch sizes and commit latencies for /metrics. */
+void writer_metrics(struct writer *w, buf *out);
 
 int cerr_status(enum cerr e);
+/* The API's error code of e ("rate_limited"...), also the metrics label. */
+const char *cerr_code(enum cerr e);
 /* The refusal a store error on a write means (CE_OK for STORE_OK). */
 enum cerr cerr_from_store(enum store_err e);
 const char *cerr_message(struct req *q, enum cerr e);
@@ -378,6 +411,31 @@ struct ping_url {
 	const char *query; /* "" when none */
 };
 bool ping_url_parse(arena *a, const char *url, struct ping_url *out);
+
+/* ---- observe.c: /metrics, /healthz, /readyz, the site's counters ---------- */
+
+/* Why a like (or unlike) was refused; LIKE_OK when it was taken. */
+enum like_refusal {
+	LIKE_OK,
+	LIKE_RATE,        /* likes.rate_per_minute */
+	LIKE_NOT_FOUND,   /* no such approved comment */
+	LIKE_UNAVAILABLE, /* database busy or failing */
+	LIKE_CANNOT_SAVE, /* database full or read-only */
+	LIKE__MAX
+};
+struct site_obs;
+/* Registers the site's part of /metrics; freed (and removed) by
+ * site_obs_free. */
+struct site_obs *site_obs_new(site *s);
+void site_obs_free(struct site_obs *o); /* NULL-safe */
+/* A comment answered: e (CE_OK: stored, pending or approved). */
+void site_obs_comment(site *s, enum cerr e, bool pending);
+void site_obs_like(site *s, bool like, enum like_refusal why);
+/* Applies log.level and the access log settings of c. */
+void site_obs_conf(site *s, const struct site_conf *c);
+void site_metrics(struct req *q);
+void site_healthz(struct req *q);
+void site_readyz(struct req *q);
 
 /* ---- legacy.c: old (WordPress) URLs answered with 301 ---------------------- */
 

@@ -175,8 +175,8 @@ views_flush(struct site_views *v)
 	}
 	pthread_mutex_unlock(&v->mu);
 	if (dropped)
-		fprintf(stderr, "kiji: views: %llu views dropped (too many distinct "
-		    "articles between flushes)\n", (unsigned long long)dropped);
+		obs_warn("views: %llu views dropped (too many distinct "
+		    "articles between flushes)", (unsigned long long)dropped);
 	if (n == 0)
 		return;
 
@@ -193,8 +193,8 @@ views_flush(struct site_views *v)
 	else
 		store_rollback(st);
 	if (e != STORE_OK) {
-		fprintf(stderr, "kiji: views: %s; keeping %zu counts for the next "
-		    "flush\n", store_strerror(e), n);
+		obs_error("views: %s; keeping %zu counts for the next "
+		    "flush", store_strerror(e), n);
 		pthread_mutex_lock(&v->mu);
 		for (size_t i = 0; i < n; i++)
 			pending_add(v, c[i].id, c[i].day, c[i].n);
@@ -272,8 +272,8 @@ site_views_new(site *s)
 	if (pthread_create(&v->thread, NULL, views_thread, v) == 0)
 		v->started = true;
 	else
-		fprintf(stderr, "kiji: views: cannot start the flush thread; "
-		    "counts are written at shutdown only\n");
+		obs_warn("views: cannot start the flush thread; "
+		    "counts are written at shutdown only");
 	return v;
 }
 

@@ -11,8 +11,16 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 
 #define WRITER_BATCH 512 /* at most this many comments per transaction */
+
+/* Batch sizes counted in powers of two up to WRITER_BATCH. */
+static const uint64_t writer_le_batch[] = {1, 2, 4, 8, 16, 32, 64, 128,
+    256, 512};
+/* Commit (fsync) latencies, microseconds: 0.1 ms .. 5 s. */
+static const uint64_t writer_le_commit[] = {100, 250, 500, 1000, 2500, 5000,
+    10000, 25000, 50000, 100000, 250000, 1000000, 5000000};
 
 struct writer {
 	store *st;
@@ -23,6 +31,9 @@ struct writer {
 	bool stopping; /* no new jobs; drain and exit */
 	bool running;
 	uint64_t posts, batches; /* for the log line at stop */
+	struct obs_hist batch_size; /* posts per commit */
+	struct obs_hist commit_us;  /* COMMIT, the fsync with it */
+	obs_counter commit_failed;
 };
 
 void
@@ -47,10 +58,21 @@ static void
 writer_batch(struct writer *w, struct post *batch)
 {
 	bool tx = store_begin(w->st) == STORE_OK;
-	enum store_err e;
-	for (struct post *p = batch; p; p = p->next)
+	enum store_err e = STORE_OK;
+	uint64_t n = 0;
+	for (struct post *p = batch; p; p = p->next, n++)
 		writer_apply(w->st, p);
-	if (tx && (e = store_commit(w->st)) != STORE_OK) {
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (tx)
+		e = store_commit(w->st);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	obs_hist_observe(&w->batch_size, n);
+	if (tx)
+		obs_hist_observe(&w->commit_us, (uint64_t)((t1.tv_sec -
+		    t0.tv_sec) * 1000000 + (t1.tv_nsec - t0.tv_nsec) / 1000));
+	if (tx && e != STORE_OK) {
+		obs_add(&w->commit_failed, 1);
 		store_rollback(w->st);
 		/* nothing of it reached the disk: say why (disk full...) */
 		for (struct post *p = batch; p; p = p->next)
@@ -100,10 +122,14 @@ writer_new(store *st)
 {
 	struct writer *w = xcalloc(1, sizeof(*w));
 	w->st = st;
+	obs_hist_init(&w->batch_size, writer_le_batch,
+	    sizeof(writer_le_batch) / sizeof(writer_le_batch[0]), 1);
+	obs_hist_init(&w->commit_us, writer_le_commit,
+	    sizeof(writer_le_commit) / sizeof(writer_le_commit[0]), 1e6);
 	pthread_mutex_init(&w->mu, NULL);
 	pthread_cond_init(&w->cv, NULL);
 	if (pthread_create(&w->th, NULL, writer_main, w) != 0) {
-		fprintf(stderr, "kiji: no writer thread; comments commit one by one\n");
+		obs_warn("no writer thread; comments commit one by one");
 		w->stopping = true;
 	} else {
 		w->running = true;
@@ -155,7 +181,7 @@ writer_stop(struct writer *w)
 		pthread_join(w->th, NULL);
 		w->running = false;
 		if (w->batches)
-			fprintf(stderr, "kiji: writer: %llu comments and likes in %llu commits\n",
+			obs_info("writer: %llu comments and likes in %llu commits",
 			    (unsigned long long)w->posts,
 			    (unsigned long long)w->batches);
 	}
@@ -170,4 +196,20 @@ writer_free(struct writer *w)
 	pthread_mutex_destroy(&w->mu);
 	pthread_cond_destroy(&w->cv);
 	free(w);
+}
+
+/* The group commit's part of /metrics. */
+void
+writer_metrics(struct writer *w, buf *out)
+{
+	obs_prom_family(out, "kiji_commit_batch_size", "histogram",
+	    "Comments and likes written per group commit.");
+	obs_prom_hist(out, "kiji_commit_batch_size", NULL, &w->batch_size);
+	obs_prom_family(out, "kiji_commit_fsync_seconds", "histogram",
+	    "Time a group commit took to COMMIT (the fsync of the WAL).");
+	obs_prom_hist(out, "kiji_commit_fsync_seconds", NULL, &w->commit_us);
+	obs_prom_family(out, "kiji_commit_failures_total", "counter",
+	    "Group commits that failed (disk full, read-only, I/O error).");
+	obs_prom_u64(out, "kiji_commit_failures_total", NULL,
+	    obs_get(&w->commit_failed));
 }

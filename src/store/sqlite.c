@@ -9,6 +9,7 @@
 #include "sqlite_int.h"
 #include "schema.h"
 #include "fts.h"
+#include "../obs/obs.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -174,13 +175,13 @@ sq_fail(struct q *q)
 	if (e == STORE_OK)
 		e = STORE_ERROR;
 	if (e == STORE_FULL || e == STORE_READONLY)
-		fprintf(stderr, "store: %s: cannot write %s: %s (%s; %s)\n",
+		obs_error("store: %s: cannot write %s: %s (%s; %s)",
 		    sq_stmts[q->id].name, c->s->path, store_strerror(e),
 		    sqlite3_errmsg(c->db), e == STORE_FULL ?
 		    "free some space: writes succeed again without a restart" :
 		    "make the file and its directory writable by kiji's user");
 	else if (e != STORE_CONFLICT)
-		fprintf(stderr, "store: %s: %s (%d)\n", sq_stmts[q->id].name,
+		obs_error("store: %s: %s (%d)", sq_stmts[q->id].name,
 		    sqlite3_errmsg(c->db), q->rc);
 	if (c->in_tx && c->tx_err == STORE_OK && sqlite3_get_autocommit(c->db))
 		c->tx_err = e;
@@ -228,7 +229,7 @@ sq_param(struct q *q, const char *name)
 		return 0;
 	int i = sqlite3_bind_parameter_index(q->st, name);
 	if (i == 0) {
-		fprintf(stderr, "store: %s: no parameter %s\n",
+		obs_error("store: %s: no parameter %s",
 		    sq_stmts[q->id].name, name);
 		q->rc = SQLITE_MISUSE;
 	}
@@ -508,7 +509,7 @@ conn_free(struct conn *c)
 	for (int i = 0; i < STMT__MAX; i++)
 		sqlite3_finalize(c->st[i]);
 	if (sqlite3_close(c->db) != SQLITE_OK)
-		fprintf(stderr, "store: close: %s\n", sqlite3_errmsg(c->db));
+		obs_error("store: close: %s", sqlite3_errmsg(c->db));
 	free(c->fts_ids);
 	free(c);
 }
@@ -698,7 +699,7 @@ sq_conn_get(store *s)
 	buf_init(&err, 1024);
 	c = conn_attach(s, false, &err);
 	if (c == NULL) {
-		fprintf(stderr, "store: %s\n", buf_cstr(&err));
+		obs_error("store: %s", buf_cstr(&err));
 		c = old;
 		if (old != NULL)
 			pthread_setspecific(s->key, old);
@@ -769,7 +770,7 @@ store_begin(store *s)
 	if (c == NULL)
 		return STORE_ERROR;
 	if (c->in_tx || !sqlite3_get_autocommit(c->db)) {
-		fprintf(stderr, "store: store_begin inside a transaction\n");
+		obs_error("store: store_begin inside a transaction");
 		return STORE_ERROR;
 	}
 	e = sq_conn_run(c, STMT_BEGIN_IMMEDIATE);
@@ -790,7 +791,7 @@ store_commit(store *s)
 	if (c == NULL)
 		return STORE_ERROR;
 	if (!c->in_tx) {
-		fprintf(stderr, "store: store_commit without store_begin\n");
+		obs_error("store: store_commit without store_begin");
 		return STORE_ERROR;
 	}
 	if (sqlite3_get_autocommit(c->db)) {

@@ -298,3 +298,26 @@ err:
 	sq_close(&q);
 	return e;
 }
+
+enum store_err
+store_probe_write(store *s)
+{
+	struct conn *c = sq_conn_get(s);
+	struct q q = {0};
+	enum store_err e;
+	if (c == NULL)
+		return STORE_ERROR;
+	if ((e = sq_open(&q, c, STMT_PROBE_WRITE)) == STORE_OK)
+		e = sq_exec(&q);
+	sq_close(&q);
+	return e;
+}
+
+enum store_err
+store_jobs_pending(store *s, int64_t now, int64_t *waiting, int64_t *due)
+{
+	enum store_err e = sq_one_int(s, STMT_JOBS_WAITING, NULL, 0, waiting);
+	if (e == STORE_OK)
+		e = sq_one_int(s, STMT_JOBS_DUE, ":now", now, due);
+	return e;
+}

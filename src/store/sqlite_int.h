@@ -221,6 +221,10 @@ enum stmt {
 	STMT_QUICK_CHECK,
 	STMT_DOCTOR_SETTING,
 	STMT_DOCTOR_RECENT_IPS,
+	/* operations: /readyz and /metrics (sqlite_backup.c) */
+	STMT_PROBE_WRITE,
+	STMT_JOBS_WAITING,
+	STMT_JOBS_DUE,
 	STMT__MAX
 };
 

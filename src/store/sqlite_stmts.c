@@ -135,6 +135,12 @@ const struct sq_stmt sq_stmts[STMT__MAX] = {
 	    "SELECT COUNT(*), COALESCE(SUM(ip LIKE '127.%' OR ip = '::1'), 0)"
 	    " FROM (SELECT ip FROM comments WHERE ip <> ''"
 	    " ORDER BY id DESC LIMIT :n)"),
+	/* /readyz: a real write (page 1 to the WAL, fsync) that changes
+	 * nothing: the application id kiji files carry ('kiji') */
+	S(PROBE_WRITE, "PRAGMA application_id = 1802070633"),
+	S(JOBS_WAITING, "SELECT COUNT(*) FROM jobs WHERE done_at IS NULL"),
+	S(JOBS_DUE, "SELECT COUNT(*) FROM jobs WHERE done_at IS NULL"
+	    " AND run_at <= :now"),
 	S(MIGRATION_HAS, "SELECT 1 FROM schema_migrations WHERE version = :v"),
 	S(MIGRATION_RECORD,
 	    "INSERT INTO schema_migrations(version, applied_at) VALUES (:v, :now)"),

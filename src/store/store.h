@@ -115,6 +115,13 @@ enum store_err store_ro_setting(store_ro *r, const char *key, buf *value);
  * and how many came from this machine (127.0.0.0/8, ::1). */
 enum store_err store_ro_recent_ips(store_ro *r, int limit, int64_t *n,
     int64_t *loopback);
+/* Writes the database without changing anything it holds (the file's
+ * application id, to the WAL and synced): STORE_OK when it can be
+ * written now, STORE_FULL, STORE_READONLY or STORE_ERROR when not. */
+enum store_err store_probe_write(store *s);
+/* Jobs not done: *waiting in all (scheduled later too), *due now. */
+enum store_err store_jobs_pending(store *s, int64_t now, int64_t *waiting,
+    int64_t *due);
 
 /* Blanks the IP address of every comment created before `before`; *n
  * (when not NULL) is how many were blanked. */

@@ -162,6 +162,14 @@ sys_sandbox_rules(const struct sys_sandbox *sb, struct sys_rule *out,
 		rule_add(out, max, &n, ll_read[i], SYS_READ, false);
 	if (sb->theme != NULL)
 		rule_add(out, max, &n, sb->theme, SYS_READ, true);
+	if (sb->log_file != NULL && sb->log_file[0] == '/') {
+		/* its directory: logrotate moves the file, SIGHUP makes a
+		 * new one there */
+		copy = xstrdup(sb->log_file);
+		rule_add(out, max, &n, dirname(copy), SYS_READ | SYS_WRITE |
+		    SYS_CREATE, false);
+		free(copy);
+	}
 	return n;
 }
 

@@ -60,6 +60,8 @@ struct sys_sandbox {
 	const char *db;    /* the database: its directory is the one place
 	                    * written (-wal, -shm, uploads spooled beside it) */
 	const char *theme; /* --theme DIR, read; NULL for none */
+	const char *log_file; /* the access log file: its directory is
+	                    * written (logrotate); NULL for none */
 };
 
 #define SYS_RULES_MAX 40
@@ -67,7 +69,8 @@ struct sys_sandbox {
 /* The rules for sb into out (at most max), in order: the database's
  * directory first (required), then what libraries read (TLS trust, name
  * resolution, time zones, shared libraries, /dev/null and /dev/urandom,
- * /proc/self, the CPU list, our own executable), then the theme.
+ * /proc/self, the CPU list, our own executable), then the theme and the
+ * access log's directory.
  * Returns how many. Pure: nothing is opened. */
 size_t sys_sandbox_rules(const struct sys_sandbox *sb, struct sys_rule *out,
     size_t max);
