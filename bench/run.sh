@@ -15,6 +15,10 @@
 #   gzip.*      the same with Accept-Encoding: gzip; nginx serves kiji's own
 #               gzip bytes as a precompressed .gz (gzip_static on, gzip off)
 #   reval304.*  If-None-Match with the page's ETag, 304s per second
+#   log.*       the price of the access log: the warm page with log.access
+#               off and on (combined lines to kiji's standard output, a
+#               file here), interleaved x3 in the same run, medians; the
+#               other kiji figures are taken with it off, as nginx's are
 #   render.*    site_handle() in process (bench/render.c), page cache off,
 #               100 and 1,000 comments, median of many
 #   posts.cN    durable comment posts/s through the real form at
@@ -259,7 +263,7 @@ log "creating the demo site (200 articles)"
 DB=$TMP/site.db
 timeout 120 "$KIJI" demo --db "$DB" --articles 200 --seed 1 2>>"$TMP/demo.log" ||
 	die "kiji demo failed: $(cat "$TMP/demo.log")"
-for kv in "comments.rate_per_minute 0" "likes.rate_per_minute 0" "comments.min_fill_seconds 0"; do
+for kv in "comments.rate_per_minute 0" "likes.rate_per_minute 0" "comments.min_fill_seconds 0" "log.access off"; do
 	# shellcheck disable=SC2086
 	"$KIJI" config --db "$DB" set $kv || die "kiji config set $kv failed"
 done
@@ -412,6 +416,40 @@ if [ "$KGZ" = yes ]; then
 else
 	fig "gzip.kiji n/a (kiji answered without Content-Encoding: gzip)"
 fi
+
+# The access log's price on the warm page: off and on in turns, same run,
+# same server (the setting is read live: one request after the change).
+log_set() {
+	"$KIJI" config --db "$DB" set log.access "$1" || die "kiji config set log.access $1 failed"
+	curl -s -o /dev/null --max-time 10 "$KBASE/robots.txt"
+}
+log_runs() {
+	local r lo=() ln=() before after
+	log "log: warm-up"
+	log_set on
+	run_wrk "$TMP/warm" 2 -t1 -c64 -d2s "$KBASE$PAGE"
+	for r in $(seq 1 "$ROUNDS"); do
+		log "log: round $r/$ROUNDS access log off"
+		log_set off
+		run_wrk "$TMP/log.off$r" "$DUR" -t1 -c64 "-d${DUR}s" "$KBASE$PAGE"
+		log "log: round $r/$ROUNDS access log on"
+		log_set on
+		before=$(grep -c "GET $PAGE HTTP" "$TMP/kiji.log" || true)
+		run_wrk "$TMP/log.on$r" "$DUR" -t1 -c64 "-d${DUR}s" "$KBASE$PAGE"
+		sleep 0.5
+		after=$(grep -c "GET $PAGE HTTP" "$TMP/kiji.log" || true)
+		lo+=("$(wrk_rps "$TMP/log.off$r")")
+		ln+=("$(wrk_rps "$TMP/log.on$r")")
+	done
+	log_set off
+	local lom lnm
+	lom=$(median "${lo[@]}")
+	lnm=$(median "${ln[@]}")
+	fig "log.off $(round "$lom") req/s (access log off; runs ${lo[*]})"
+	fig "log.on $(round "$lnm") req/s ($(ratio "$lnm" "$lom") x off; combined lines to a file; runs ${ln[*]})"
+	fig "# log.lines $((after - before)) lines written in the last 'on' run ($(awk '/requests in/ { print $1 }' "$TMP/log.on$ROUNDS") requests)"
+}
+log_runs
 
 # 304s: If-None-Match with each server's own ETag for the page.
 if [ -z "$KETAG" ]; then
