@@ -213,30 +213,49 @@ def wait_for(pred, what, timeout=10.0):
 
 # ---- the access log ------------------------------------------------------------
 
+def by_tag(path, start, tags, timeout=5.0):
+    """The one line of each tag (a unique utm_source value) after offset
+    start. Threads write their lines at the end of their own loop turns,
+    so lines of requests made one after another may come in any order."""
+    deadline = time.monotonic() + timeout
+    while True:
+        lines = read_lines(path, start)
+        found = {}
+        for t in tags:
+            hits = [ln for ln in lines if "utm_source=%s " % t in ln or
+                    "utm_source=%s\"" % t in ln or "utm_source=%s&" % t in ln]
+            assert len(hits) <= 1, "%s logged %d times: %s" % (t, len(hits), hits)
+            if hits:
+                found[t] = hits[0]
+        if len(found) == len(tags) or time.monotonic() > deadline:
+            missing = [t for t in tags if t not in found]
+            assert not missing, "no line for %s in:\n%s" % (missing, "\n".join(lines))
+            return [found[t] for t in tags]
+        time.sleep(0.05)
+
+
 def test_access_log_combined_lines_match_the_answers():
     s = osrv()
     aid = tc.open_articles(s)[0]
     path = access_path(s)
     start = log_mark(s)
     sent = []
-    for p, hdrs in [("/", {"X-Forwarded-For": "203.0.113.7"}),
-                    ("/articles/%d" % aid, {"X-Forwarded-For": "203.0.113.8",
-                                            "Referer": "https://example.org/from"}),
-                    ("/articles/%d" % aid, {"X-Forwarded-For": "203.0.113.8"}),
-                    ("/no/such/page", {"User-Agent": 'evil" \\agent \xe9'}),
-                    ("/static/does-not-exist.css", {})]:
-        r = s.get(p, headers=hdrs)
-        sent.append((p, hdrs, r))
-    r = s.request("HEAD", "/")
-    sent.append(("/", {}, r))
-    lines = read_lines(path, start, want=len(sent))
-    assert len(lines) == len(sent), "%d lines for %d requests:\n%s" % (
-        len(lines), len(sent), "\n".join(lines))
-    for (p, hdrs, r), ln in zip(sent, lines):
+    for i, (method, p, hdrs) in enumerate([
+            ("GET", "/", {"X-Forwarded-For": "203.0.113.7"}),
+            ("GET", "/articles/%d" % aid, {"X-Forwarded-For": "203.0.113.8",
+                                           "Referer": "https://example.org/from"}),
+            ("GET", "/articles/%d" % aid, {"X-Forwarded-For": "203.0.113.8"}),
+            ("GET", "/no/such/page", {"User-Agent": 'evil" \\agent \xe9'}),
+            ("GET", "/static/does-not-exist.css", {}),
+            ("HEAD", "/", {})]):
+        target = "%s?utm_source=c%d" % (p, i)
+        r = s.request(method, target, headers=hdrs)
+        sent.append((method, target, hdrs, r))
+    lines = by_tag(path, start, ["c%d" % i for i in range(len(sent))])
+    for (method, target, hdrs, r), ln in zip(sent, lines):
         m = CLF_RE.match(ln)
         assert m, "not a combined log line: %r" % ln
-        method = "HEAD" if ln.split('"')[1].startswith("HEAD") else "GET"
-        assert m.group("req") == "%s %s HTTP/1.1" % (method, p), ln
+        assert m.group("req") == "%s %s HTTP/1.1" % (method, target), ln
         assert int(m.group("status")) == r.status, (ln, r.status)
         want_bytes = len(r.body) if method == "GET" else 0
         assert m.group("bytes") == (str(want_bytes) if want_bytes else "-"), (ln, len(r.body))
@@ -253,21 +272,19 @@ def test_access_log_json_lines_with_cache_and_duration():
     try:
         path = access_path(s)
         start = log_mark(s)
-        s.get("/articles/%d" % aid, headers={"X-Forwarded-For": "2001:db8:5:6::7"})
-        s.get("/articles/%d" % aid, headers={"User-Agent": "a\tb \u65e5\u672c \"q\"".encode(),
-                                             "X-Forwarded-For": "198.51.100.20"})
-        s.get("/healthz")
-        lines = read_lines(path, start, want=3)
-        assert len(lines) == 3, lines
-        recs = [json.loads(ln) for ln in lines]
+        s.get("/articles/%d?utm_source=j0" % aid, headers={"X-Forwarded-For": "2001:db8:5:6::7"})
+        s.get("/articles/%d?utm_source=j1" % aid, headers={
+            "User-Agent": "a\tb \u65e5\u672c \"q\"".encode(), "X-Forwarded-For": "198.51.100.20"})
+        s.get("/healthz?utm_source=j2")
+        recs = [json.loads(ln) for ln in by_tag(path, start, ["j0", "j1", "j2"])]
         for rec in recs:
             assert set(rec) >= {"time", "ip", "method", "path", "status", "bytes",
                                 "duration_us", "cache", "referer", "user_agent"}, rec
             assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z", rec["time"]), rec
             assert isinstance(rec["duration_us"], int) and rec["duration_us"] >= 0, rec
         assert recs[0]["ip"] == "2001:db8:5:6::7" and recs[1]["ip"] == "198.51.100.20"
-        assert recs[0]["path"] == "/articles/%d" % aid and recs[0]["status"] == 200
-        # the page was rendered by the first (or an earlier test), then served
+        assert recs[0]["path"] == "/articles/%d?utm_source=j0" % aid and recs[0]["status"] == 200
+        # tracking parameters share the page's cache entry: the second is a hit
         assert recs[0]["cache"] in ("hit", "miss") and recs[1]["cache"] == "hit", recs
         assert recs[1]["user_agent"] == "a\tb \u65e5\u672c \"q\"", recs[1]
         assert recs[2]["cache"] == "-" and recs[2]["bytes"] == 3, recs[2]
@@ -281,12 +298,12 @@ def test_access_log_masks_addresses_when_asked():
     try:
         path = access_path(s)
         start = log_mark(s)
-        s.get("/", headers={"X-Forwarded-For": "203.0.113.77"})
-        s.get("/", headers={"X-Forwarded-For": "2001:db8:abcd:12:34::9"})
-        lines = read_lines(path, start, want=2)
+        s.get("/?utm_source=m0", headers={"X-Forwarded-For": "203.0.113.77"})
+        s.get("/?utm_source=m1", headers={"X-Forwarded-For": "2001:db8:abcd:12:34::9"})
+        lines = by_tag(path, start, ["m0", "m1"])
         assert lines[0].startswith("203.0.113.0 - - ["), lines[0]
         assert lines[1].startswith("2001:db8:abcd:: - - ["), lines[1]
-        assert "203.0.113.77" not in "".join(lines) and ":12:" not in "".join(lines)
+        assert "203.0.113.77" not in "".join(lines) and "abcd:12" not in "".join(lines)
     finally:
         configure(s, "log.ip_mask", "0")
 
@@ -348,6 +365,8 @@ def test_access_log_reopened_on_sighup():
     read_lines(path, 0, want=1)
     os.rename(path, rotated)
     s.get("/?utm_source=still-old")  # the old file until SIGHUP
+    wait_for(lambda: "utm_source=still-old" in rotated.read_text("utf-8"),
+             "the line written to the renamed file")
     errlen = len(s.read_stderr())
     s.proc.send_signal(signal.SIGHUP)
     wait_for(lambda: "access log reopened" in s.read_stderr()[errlen:], "the SIGHUP line")
