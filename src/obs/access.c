@@ -46,6 +46,7 @@
 /* This thread's lines not yet written. */
 struct obs_tbuf {
 	buf b;
+	buf tgt, ref;       /* scratch: the target and referer, redacted */
 	int64_t sec;        /* the second clf_time/iso_time were made for */
 	char clf_time[40];  /* "10/Oct/2000:13:55:36 +0000" */
 	char iso_time[40];  /* "2000-10-10T13:55:36" */
@@ -93,6 +94,19 @@ obs_put_clf(buf *out, const char *s, size_t n)
 	buf_put(out, s + run, n - run);
 }
 
+/* v in decimal, without printf (a line has three numbers or four). */
+static void
+obs_put_u64(buf *out, uint64_t v)
+{
+	char d[24];
+	size_t i = sizeof(d);
+	do {
+		d[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v > 0);
+	buf_put(out, d + i, sizeof(d) - i);
+}
+
 /* Length of the valid UTF-8 sequence at s[0..n), 0 when not valid. */
 static size_t
 obs_utf8_len(const unsigned char *s, size_t n)
@@ -103,40 +117,50 @@ obs_utf8_len(const unsigned char *s, size_t n)
 	return text_utf8_valid((const char *)s, k) ? k : 0;
 }
 
-/* A JSON string body: always valid JSON whatever the bytes. */
+/* A JSON string body: always valid JSON whatever the bytes. Plain runs
+ * are copied whole; only what needs escaping is looked at byte by byte. */
 static void
 obs_put_json(buf *out, const char *s, size_t n)
 {
+	static const char hex[] = "0123456789abcdef";
 	const unsigned char *p = (const unsigned char *)s;
+	size_t run = 0;
 	for (size_t i = 0; i < n;) {
 		unsigned char c = p[i];
+		if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
+			i++;
+			continue;
+		}
 		if (c >= 0x80) {
 			size_t k = obs_utf8_len(p + i, n - i);
 			if (k > 0) {
-				buf_put(out, s + i, k);
 				i += k;
-			} else {
-				buf_printf(out, "\\\\x%02X", c);
-				i++;
+				continue;
 			}
-			continue;
 		}
+		buf_put(out, s + run, i - run);
 		if (c == '"' || c == '\\') {
-			buf_putc(out, '\\');
-			buf_putc(out, (char)c);
+			char e[2] = {'\\', (char)c};
+			buf_put(out, e, 2);
 		} else if (c == '\n') {
 			buf_puts(out, "\\n");
 		} else if (c == '\r') {
 			buf_puts(out, "\\r");
 		} else if (c == '\t') {
 			buf_puts(out, "\\t");
-		} else if (c < 0x20 || c == 0x7f) {
-			buf_printf(out, "\\u%04x", c);
+		} else if (c >= 0x80) {
+			/* not UTF-8: the text \xNN, so the line stays valid */
+			char e[5] = {'\\', '\\', 'x', "0123456789ABCDEF"[c >> 4],
+			    "0123456789ABCDEF"[c & 15]};
+			buf_put(out, e, 5);
 		} else {
-			buf_putc(out, (char)c);
+			char e[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+			buf_put(out, e, 6);
 		}
 		i++;
+		run = i;
 	}
+	buf_put(out, s + run, n - run);
 }
 
 /* ---- redaction ------------------------------------------------------------------- */
@@ -293,14 +317,19 @@ obs_times(struct obs_tbuf *t, int64_t sec)
 	t->sec = sec;
 }
 
-/* Formats with the time stamps of t (a scratch one when NULL). */
+/* Formats with the time stamps and scratch buffers of t (made here for
+ * this one line when NULL). */
 static void
 obs_format_with(struct obs_tbuf *t, buf *out, const struct obs_access_rec *r,
     enum obs_format f, bool mask)
 {
 	struct obs_tbuf scratch = {.sec = -1};
-	if (t == NULL)
+	bool own = t == NULL;
+	if (own) {
 		t = &scratch;
+		buf_init(&t->tgt, 0);
+		buf_init(&t->ref, 0);
+	}
 	int64_t us = r->time_us >= 0 ? r->time_us : 0;
 	obs_times(t, us / 1000000);
 	char ipm[OBS_IP_MAX];
@@ -310,53 +339,71 @@ obs_format_with(struct obs_tbuf *t, buf *out, const struct obs_access_rec *r,
 	size_t ipn = strnlen(ip, OBS_IP_MAX);
 	const char *method = r->method && *r->method ? r->method : "-";
 	size_t mn = strnlen(method, OBS_MAX_METHOD);
-	buf tgt;
-	buf_init(&tgt, 0);
+	buf *tgt = &t->tgt, *ref = &t->ref;
+	buf_reset(tgt);
+	buf_reset(ref);
 	if (r->path != NULL && r->minor >= 0)
-		obs_target(&tgt, r->path, r->query, r->private_query);
-	buf ref;
-	buf_init(&ref, 0);
+		obs_target(tgt, r->path, r->query, r->private_query);
 	if (r->referer != NULL)
-		obs_referer(&ref, r->referer);
+		obs_referer(ref, r->referer);
 	const char *ua = r->ua ? r->ua : NULL;
 
 	if (f == OBS_FMT_JSON) {
-		buf_printf(out, "{\"time\":\"%s.%06lldZ\",\"ip\":\"", t->iso_time,
-		    (long long)(us % 1000000));
+		char frac[8];
+		int64_t u = us % 1000000;
+		for (int k = 5; k >= 0; k--, u /= 10)
+			frac[k] = (char)('0' + u % 10);
+		frac[6] = '\0';
+		buf_puts(out, "{\"time\":\"");
+		buf_puts(out, t->iso_time);
+		buf_putc(out, '.');
+		buf_puts(out, frac);
+		buf_puts(out, "Z\",\"ip\":\"");
 		obs_put_json(out, ip, ipn);
 		buf_puts(out, "\",\"method\":\"");
 		obs_put_json(out, method, mn);
 		buf_puts(out, "\",\"path\":\"");
-		obs_put_json(out, tgt.len ? tgt.ptr : "-", tgt.len ? tgt.len : 1);
-		buf_printf(out, "\",\"protocol\":\"%s\",\"status\":%d,"
-		    "\"bytes\":%llu,\"duration_us\":%llu,\"cache\":\"%s\","
-		    "\"referer\":\"", r->minor < 0 ? "-" : r->minor ?
-		    "HTTP/1.1" : "HTTP/1.0", r->status,
-		    (unsigned long long)r->bytes, (unsigned long long)r->dur_us,
-		    r->cache == 'h' ? "hit" : r->cache == 'm' ? "miss" : "-");
-		obs_put_json(out, ref.len ? ref.ptr : "-", ref.len ? ref.len : 1);
+		obs_put_json(out, tgt->len ? tgt->ptr : "-", tgt->len ? tgt->len : 1);
+		buf_puts(out, "\",\"protocol\":\"");
+		buf_puts(out, r->minor < 0 ? "-" : r->minor ? "HTTP/1.1" :
+		    "HTTP/1.0");
+		buf_puts(out, "\",\"status\":");
+		obs_put_u64(out, (uint64_t)(r->status > 0 ? r->status : 0));
+		buf_puts(out, ",\"bytes\":");
+		obs_put_u64(out, r->bytes);
+		buf_puts(out, ",\"duration_us\":");
+		obs_put_u64(out, r->dur_us);
+		buf_puts(out, ",\"cache\":\"");
+		buf_puts(out, r->cache == 'h' ? "hit" : r->cache == 'm' ? "miss" :
+		    "-");
+		buf_puts(out, "\",\"referer\":\"");
+		obs_put_json(out, ref->len ? ref->ptr : "-", ref->len ? ref->len : 1);
 		buf_puts(out, "\",\"user_agent\":\"");
 		obs_put_json(out, ua ? ua : "-", ua ? strnlen(ua, OBS_MAX_UA) : 1);
 		buf_puts(out, "\"}\n");
 	} else {
 		obs_put_clf(out, ip, ipn);
-		buf_printf(out, " - - [%s] \"", t->clf_time);
-		if (r->minor < 0 || tgt.len == 0) {
+		buf_puts(out, " - - [");
+		buf_puts(out, t->clf_time);
+		buf_puts(out, "] \"");
+		if (r->minor < 0 || tgt->len == 0) {
 			buf_putc(out, '-');
 		} else {
 			obs_put_clf(out, method, mn);
 			buf_putc(out, ' ');
-			obs_put_clf(out, tgt.ptr, tgt.len);
-			buf_printf(out, " HTTP/1.%d", r->minor ? 1 : 0);
+			obs_put_clf(out, tgt->ptr, tgt->len);
+			buf_puts(out, r->minor ? " HTTP/1.1" : " HTTP/1.0");
 		}
-		buf_printf(out, "\" %d ", r->status);
+		buf_puts(out, "\" ");
+		obs_put_u64(out, (uint64_t)(r->status > 0 ? r->status : 0));
+		buf_putc(out, ' ');
 		if (r->bytes)
-			buf_printf(out, "%llu", (unsigned long long)r->bytes);
+			obs_put_u64(out, r->bytes);
 		else
 			buf_putc(out, '-');
 		buf_puts(out, " \"");
-		if (ref.len)
-			obs_put_clf(out, ref.ptr, ref.len);
+		if (ref->len)
+			obs_put_clf(out, ref->ptr, ref->len);
 		else
 			buf_putc(out, '-');
 		buf_puts(out, "\" \"");
@@ -366,8 +413,10 @@ obs_format_with(struct obs_tbuf *t, buf *out, const struct obs_access_rec *r,
 			buf_putc(out, '-');
 		buf_puts(out, "\"\n");
 	}
-	buf_free(&tgt);
-	buf_free(&ref);
+	if (own) {
+		buf_free(&t->tgt);
+		buf_free(&t->ref);
+	}
 }
 
 void
@@ -422,6 +471,8 @@ obs_tbuf_free(void *v)
 	struct obs_tbuf *t = v;
 	obs_write(&t->b);
 	buf_free(&t->b);
+	buf_free(&t->tgt);
+	buf_free(&t->ref);
 	free(t);
 }
 
@@ -440,6 +491,8 @@ obs_tbuf_get(void)
 	obs_tb = xcalloc(1, sizeof(*obs_tb));
 	obs_tb->sec = -1;
 	buf_init(&obs_tb->b, OBS_TBUF_SIZE);
+	buf_init(&obs_tb->tgt, 0);
+	buf_init(&obs_tb->ref, 0);
 	buf_reserve(&obs_tb->b, OBS_TBUF_SIZE / 2);
 	/* the key's destructor writes and frees it when the thread ends */
 	pthread_setspecific(obs_acc.key, obs_tb);
