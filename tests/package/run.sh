@@ -40,7 +40,8 @@ for f in "-rwxr-xr-x ./usr/bin/kiji" \
 	"-rw-r--r-- ./usr/share/doc/kiji/copyright" \
 	"-rw-r--r-- ./usr/share/doc/kiji/examples/nginx.conf" \
 	"-rw-r--r-- ./usr/share/doc/kiji/examples/Caddyfile" \
-	"-rw-r--r-- ./usr/share/doc/kiji/examples/kiji-socket.conf"; do
+	"-rw-r--r-- ./usr/share/doc/kiji/examples/kiji-socket.conf" \
+	"-rw-r--r-- ./usr/lib/sysctl.d/50-kiji.conf"; do
 	grep -qxF -- "$f" "$tmp/files" || missing="$missing
 $f"
 done
