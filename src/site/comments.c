@@ -618,44 +618,8 @@ site_api_post_comment(struct req *q, int64_t article_id)
 		api_error_status(q, 404, "not_found", "記事が見つかりません。");
 		return;
 	}
-	json_error_t jerr;
-	json_t *j = json_loadb(q->r->body ? q->r->body : "", q->r->body_len,
-	    JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &jerr);
-	if (j == NULL || !json_is_object(j)) {
-		json_decref(j);
-		site_obs_comment(q->s, CE_BAD_JSON, false);
-		api_error(q, CE_BAD_JSON);
-		return;
-	}
-	struct comment_in in = {0};
-	json_t *v;
-	bool bad = false;
-	/* Strings only where strings belong; jansson has already rejected
-	 * invalid UTF-8; NUL inside a string is caught by text_clean. */
-#define JSTR(field, key)                                                   \
-	if ((v = json_object_get(j, key)) != NULL) {                       \
-		if (!json_is_string(v))                                    \
-			bad = true;                                        \
-		else                                                       \
-			in.field = arena_strndup(q->r->a,                  \
-			    json_string_value(v), json_string_length(v));  \
-		if (in.field && strlen(in.field) != json_string_length(v)) \
-			in.field = "\x01"; /* NUL inside: refused later */ \
-	}
-	JSTR(nickname, "nickname")
-	JSTR(body, "body")
-	JSTR(token, "token")
-	JSTR(honeypot, "url")
-	JSTR(opened, "opened")
-#undef JSTR
-	if ((v = json_object_get(j, "parent")) != NULL && !json_is_null(v)) {
-		if (!json_is_integer(v) || json_integer_value(v) < 0)
-			bad = true;
-		else
-			in.parent = json_integer_value(v);
-	}
-	json_decref(j);
-	if (bad) {
+	struct comment_in in;
+	if (!comment_in_from_json(q->r->a, q->r->body, q->r->body_len, &in)) {
 		site_obs_comment(q->s, CE_BAD_JSON, false);
 		api_error(q, CE_BAD_JSON);
 		return;

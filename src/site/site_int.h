@@ -295,6 +295,16 @@ struct comment_in {
 	const char *opened; /* JS stamp: epoch seconds the form was opened */
 	int64_t parent;
 };
+/*
+ * The JSON API's body (len bytes) as a comment_in, strings in a. false
+ * (in zeroed) unless it is one JSON object (valid UTF-8, no duplicate
+ * key) whose "nickname", "body", "token", "url" and "opened" are absent
+ * (NULL) or strings, and whose "parent" is absent, null or an integer
+ * >= 0; other keys are ignored. A string holding U+0000 becomes "\x01",
+ * which comment_check refuses as invalid text (commentjson.c).
+ */
+bool comment_in_from_json(arena *a, const char *body, size_t len,
+    struct comment_in *in);
 
 /* A validated comment on its way to the disk (writer.c), in the request
  * arena: the handler's stack frame is gone when it is finished. */
