@@ -493,7 +493,8 @@ port_map_ready(struct port_map *m, const char *uploads)
 	int dirfd = -1;
 	int64_t max = port_media_max(m->st);
 	struct port_wxr_more *x = m->x;
-	qsort(m->e, m->n, sizeof(*m->e), map_cmp_id);
+	if (m->n > 1) /* a file without items has no table: qsort(NULL) */
+		qsort(m->e, m->n, sizeof(*m->e), map_cmp_id);
 	m->by_path = map_index(m, &m->npath, has_path, map_cmp_path);
 	m->by_slug = map_index(m, &m->nslug, has_slug, map_cmp_slug);
 	m->by_rel = map_index(m, &m->nrel, has_rel, map_cmp_rel);

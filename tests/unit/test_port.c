@@ -407,6 +407,46 @@ test_links_rewrite(void)
 	arena_free(a);
 }
 
+/* A file of a channel without items (a site with only categories and
+ * tags, or nothing): imported, dry and for real, with nothing counted.
+ * The map of no items once passed qsort a NULL table (found by
+ * fuzz/fuzz_wxr, UBSan's nonnull check). */
+static void
+test_import_no_items(void)
+{
+	char path[128], xml[128];
+	buf err;
+	buf_init(&err, 1024);
+	snprintf(path, sizeof(path), "%s/empty.db", t_dir);
+	snprintf(xml, sizeof(xml), "%s/empty.xml", t_dir);
+	FILE *f = fopen(xml, "w");
+	T_CHECK(f != NULL);
+	if (f == NULL)
+		return;
+	fputs("<?xml version=\"1.0\"?>\n<rss version=\"2.0\" "
+	    "xmlns:wp=\"http://wordpress.org/export/1.2/\"><channel>"
+	    "<wp:wxr_version>1.2</wp:wxr_version><wp:tag><wp:tag_slug>t"
+	    "</wp:tag_slug><wp:tag_name>T</wp:tag_name></wp:tag>"
+	    "</channel></rss>\n", f);
+	fclose(f);
+	store *s = store_open(path, &err);
+	T_CHECK(s != NULL);
+	if (s == NULL)
+		return;
+	struct port_wxr_opts o = {.path = xml, .dry_run = true,
+	    .now = 1700000000};
+	struct port_wxr_stats st;
+	T_CHECK(port_wxr_import(s, &o, &st, &err));
+	T_CHECK(st.items == 0 && st.tags.imported == 1 && err.len == 0);
+	o.dry_run = false;
+	T_CHECK(port_wxr_import(s, &o, &st, &err));
+	T_CHECK(st.items == 0 && st.tags.imported == 1 && err.len == 0);
+	T_CHECK(port_wxr_import(s, &o, &st, &err));
+	T_CHECK(st.items == 0 && st.tags.unchanged == 1);
+	store_close(s);
+	buf_free(&err);
+}
+
 int
 main(void)
 {
@@ -417,6 +457,7 @@ main(void)
 	T_RUN(test_shortcodes);
 	T_RUN(test_links);
 	T_RUN(test_links_rewrite);
+	T_RUN(test_import_no_items);
 	t_tmpdir_remove(t_dir);
 	T_DONE();
 }
