@@ -14,7 +14,8 @@
  *    a trusted one it is a canonical address (printing it parsed gives
  *    it back), the peer's or one of the X-Forwarded-For entries';
  *  - an Origin that is not http(s) is never same-origin, the site's own
- *    origin always is, and without Origin only Sec-Fetch-Site decides.
+ *    origin (as browsers write it) always is, and without Origin only
+ *    Sec-Fetch-Site decides.
  *
  * fuzz/Makefile links cache/ into this target alone.
  */
@@ -128,7 +129,9 @@ fz_origin(char *const *lines, int n)
 	if (strncmp(origin, "http://", 7) != 0 &&
 	    strncmp(origin, "https://", 8) != 0)
 		CHECK(!same);
-	if (strcasecmp(origin, FZ_BASE) == 0)
+	/* (browsers send the origin lower-case; "HTTPS://…" is refused,
+	 * which is the safe side) */
+	if (strcmp(origin, FZ_BASE) == 0)
 		CHECK(same);
 	/* without Origin: Sec-Fetch-Site alone, or !require without it */
 	q.hdrs = h + 1;
