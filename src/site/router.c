@@ -368,9 +368,19 @@ site_handle(void *ctx, struct http_req *r, struct http_resp *w)
 	if (key && site_cache_serve(&q, key))
 		return;
 	q.cached = key != NULL && q.c->num[CONF_CACHE_BYTES] > 0;
+	/* A page is rendered from one state of the store: an article's
+	 * comment count and its comments are separate reads, and a comment
+	 * committed between them gave a page (cached, or served stale) whose
+	 * count disagreed with the comments shown. Deferred: the snapshot
+	 * starts at the handler's first read, after q.seq was taken. These
+	 * handlers only read. */
+	bool snap = r->route->cacheable &&
+	    store_snapshot_begin(q.s->st) == STORE_OK;
 	r->route->fn(&q, m);
 	if (key != NULL)
 		w->cache = 'm';
+	if (snap)
+		store_snapshot_end(q.s->st);
 	site_cache_store(&q, key);
 #ifdef KIJI_TEST_HOOKS
 	/* Test builds: the page cache's counters, for tests that check an
