@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # kiji benchmark (`make bench`; also runs on its own: bench/run.sh).
 #
-# One command, no arguments, about four minutes on a 2-core machine.
+# One command, no arguments, about seven minutes on a 2-core machine.
 # Prints one line per figure on stdout:  name value unit (ratio to reference)
 # Progress goes to stderr. Lines starting with "#" are checks and notes.
 # The figures are also copied to build/bench/last.txt.
@@ -28,6 +28,9 @@
 #   search.*    bench/search.sh on that site
 #   import.*    bench/import.sh: `kiji import-wxr` of a generated export of
 #               10,000 posts and 200,000 comments: rate, peak RSS, flatness
+#   breaking.*  bench/breaking.sh (issue 14): readers of the hottest article
+#   admission.* while comments (10, 50, 200/s) or edits arrive on it, and hot
+#               pages while a flood of distinct URLs churns the page cache
 #
 # Everything runs under build/bench/run.XXXXXX (removed at the end unless
 # KIJI_BENCH_KEEP=1), on 127.0.0.1 only; every process started here is
@@ -619,6 +622,17 @@ if bench/search.sh --db "$BIG" >"$TMP/search.out" 2>"$TMP/search.log"; then
 	while IFS= read -r line; do fig "$line"; done <"$TMP/search.out"
 else
 	fig "search: failed ($(tail -n 3 "$TMP/search.log" | tr '\n' ' '))"
+	FAILED=1
+fi
+
+# Breaking news and cache admission (bench/breaking.sh prints its own
+# figure lines; about three minutes).
+log "breaking: readers of the hottest article while comments and edits arrive"
+rc=0
+KIJI=$KIJI bench/breaking.sh >"$TMP/breaking.out" 2>"$TMP/breaking.log" || rc=$?
+while IFS= read -r line; do fig "$line"; done <"$TMP/breaking.out"
+if [ "$rc" -ne 0 ]; then
+	fig "breaking: failed ($(tail -n 3 "$TMP/breaking.log" | tr '\n' ' '))"
 	FAILED=1
 fi
 
