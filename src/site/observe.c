@@ -110,7 +110,8 @@ site_obs_collect(void *ctx, buf *out)
 	    "Pages dropped from the page cache to stay within cache.max_bytes.");
 	obs_prom_u64(out, "kiji_cache_evictions_total", NULL, cs.evictions);
 	obs_prom_family(out, "kiji_cache_invalidations_total", "counter",
-	    "Pages dropped from the page cache because their content changed.");
+	    "Pages marked stale in the page cache because their content "
+	    "changed.");
 	obs_prom_u64(out, "kiji_cache_invalidations_total", NULL,
 	    cs.invalidations);
 	obs_prom_family(out, "kiji_cache_bytes", "gauge",
@@ -122,6 +123,22 @@ site_obs_collect(void *ctx, buf *out)
 	obs_prom_family(out, "kiji_cache_entries", "gauge",
 	    "Pages in the page cache.");
 	obs_prom_u64(out, "kiji_cache_entries", NULL, cs.entries);
+	obs_prom_family(out, "kiji_cache_stale_hits_total", "counter",
+	    "Stale pages answered while another request re-rendered them.");
+	obs_prom_u64(out, "kiji_cache_stale_hits_total", NULL, cs.stale_hits);
+	obs_prom_family(out, "kiji_cache_refreshes_total", "counter",
+	    "Misses that re-rendered a stale page (one per change at most, "
+	    "while readers get the previous bytes).");
+	obs_prom_u64(out, "kiji_cache_refreshes_total", NULL, cs.refreshes);
+	obs_prom_family(out, "kiji_cache_promotions_total", "counter",
+	    "Pages asked for a second time: moved from probation to the "
+	    "protected segment (and gzipped).");
+	obs_prom_u64(out, "kiji_cache_promotions_total", NULL, cs.promotions);
+	obs_prom_family(out, "kiji_cache_protected_bytes", "gauge",
+	    "Bytes of the page cache's protected segment (at most 80% of "
+	    "the budget).");
+	obs_prom_u64(out, "kiji_cache_protected_bytes", NULL,
+	    cs.protected_bytes);
 	uint64_t sent = 0, failed = 0;
 	cache_purger_stats(s->purger, &sent, &failed);
 	obs_prom_family(out, "kiji_cdn_purges_total", "counter",
