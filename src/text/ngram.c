@@ -153,6 +153,7 @@ struct ng {
 
 	bool any;             /* a token was emitted */
 	bool space;           /* white space since the last token */
+	bool cluster_first;   /* the next code point begins its cluster */
 };
 
 /* Hands one token to the callback. */
@@ -230,8 +231,14 @@ ng_cp(struct ng *g, int32_t c, size_t cs, size_t ce)
 	unsigned char u[4];
 	size_t ulen;
 
+	/* A mark joins the word only inside its cluster. One that begins a
+	 * cluster of its own (after a control or an invisible format
+	 * character) is a separator: glued on, it would follow the marks of
+	 * the cluster before it out of canonical order, and the token would
+	 * not read back as itself (found by fuzz_ngram). */
 	if (k == NG_MARK)
-		k = g->in_word ? NG_WORD : NG_SEP;
+		k = g->in_word && !g->cluster_first ? NG_WORD : NG_SEP;
+	g->cluster_first = false;
 	switch (k) {
 	case NG_CJK:
 		ng_word_end(g);
@@ -277,6 +284,7 @@ ng_cluster(struct ng *g, size_t cs, size_t ce, int32_t first, size_t ncp)
 	utf8proc_int32_t stack[NG_DECOMP], *d = stack;
 	utf8proc_ssize_t r;
 
+	g->cluster_first = true;
 	if (ncp == 1 && first < 0x80) {
 		ng_cp(g, first >= 'A' && first <= 'Z' ? first + 32 : first, cs, ce);
 		return;

@@ -393,6 +393,11 @@ test_query_tokens_stable(void)
 	static const char *const qs[] = {
 		"ＮＡＴＯ軍のＦ－３５Ａ", "ｶﾞｲﾄﾞ㍿ Straße", "q\xCC\x83x café",
 		"人々の暮らし", "1\xEF\xB8\x8F\xE2\x83\xA3 Ⅻ ½",
+		/* O, U+302E (ccc 224), U+202D (an invisible format
+		 * character: a cluster break), U+3099 (ccc 8): the last
+		 * mark begins a cluster of its own and is no part of the
+		 * word (found by fuzz_ngram) */
+		" =O\xE3\x80\xAE\xE2\x80\xAD\xE3\x82\x99 ",
 	};
 	arena *a = arena_new(0);
 	for (size_t i = 0; i < sizeof(qs) / sizeof(qs[0]); i++) {
