@@ -162,6 +162,21 @@ class Soak:
             return None, None
         return rss / 1024, fds
 
+    def cache_mib(self):
+        """The page cache's bytes from /metrics (loopback may read it):
+        what part of RSS is the cache filling towards its budget."""
+        try:
+            c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
+            c.request("GET", "/metrics")
+            body = c.getresponse().read().decode("utf-8", "replace")
+            c.close()
+        except (OSError, http.client.HTTPException):
+            return 0
+        for line in body.splitlines():
+            if line.startswith("kiji_cache_bytes "):
+                return float(line.split()[1]) / (1 << 20)
+        return 0
+
     # ---- legitimate clients ----
 
     def conn(self):
@@ -466,8 +481,9 @@ class Soak:
         spawn(self.stuffing, "127.0.0.5")
         print("soak: %d s against %s (pid %d), figures every %d s" % (
             self.duration, self.kiji, self.proc.pid, self.every))
-        print("%6s %8s %8s %8s %8s %9s %7s %s" % (
-            "t(s)", "reads/s", "p50 ms", "p99 ms", "max ms", "RSS MiB", "fds", "legit failures"))
+        print("%6s %8s %8s %8s %8s %9s %9s %7s %s" % (
+            "t(s)", "reads/s", "p50 ms", "p99 ms", "max ms", "RSS MiB",
+            "cache MiB", "fds", "legit failures"))
         ok = True
         last = t0
         while True:
@@ -487,9 +503,10 @@ class Soak:
 
             def q(p):
                 return lat[min(len(lat) - 1, int(p * len(lat)))] * 1000 if lat else 0
-            print("%6.0f %8.0f %8.1f %8.1f %8.1f %9.1f %7s %d" % (
+            print("%6.0f %8.0f %8.1f %8.1f %8.1f %9.1f %9.1f %7s %d" % (
                 now - t0, len(lat) / max(now - last, 1e-9), q(0.5), q(0.99),
-                lat[-1] * 1000 if lat else 0, rss or 0, fds, nbad), flush=True)
+                lat[-1] * 1000 if lat else 0, rss or 0, self.cache_mib(),
+                fds, nbad), flush=True)
             last = now
         self.stop.set()
         for t in threads:
