@@ -643,6 +643,19 @@ cache_stale(cache *c, int64_t tag, uint64_t seq)
 	return n;
 }
 
+void
+cache_drop_stale(cache *c, const char *key)
+{
+	if (c == NULL)
+		return;
+	uint64_t h = cache_hash(key, strlen(key));
+	pthread_mutex_lock(&c->mu);
+	cache_entry *e = cache_find(c, key, h);
+	if (e && e->stale)
+		entry_unlink(c, e);
+	pthread_mutex_unlock(&c->mu);
+}
+
 size_t
 cache_stale_all(cache *c, uint64_t seq)
 {

@@ -94,6 +94,9 @@ void cache_clear(cache *c);
 size_t cache_stale(cache *c, int64_t tag, uint64_t seq);
 /* The same for every page (titles, order, settings). */
 size_t cache_stale_all(cache *c, uint64_t seq);
+/* Drops key's entry if it is stale: its refresh found the page gone or
+ * moved (a 404 or a 301 is not kept), so there is no newer copy coming. */
+void cache_drop_stale(cache *c, const char *key);
 
 /* 64-bit content hash (keys, ETags; not for security). */
 uint64_t cache_hash(const void *p, size_t n);

@@ -301,8 +301,15 @@ static void
 site_cache_store(struct req *q, const char *key)
 {
 	struct http_resp *w = q->w;
-	if (key == NULL || q->nocache || w->status != 200 || w->shared ||
-	    w->body.err || w->body.len == 0)
+	if (key == NULL || w->shared)
+		return;
+	if (w->status != 200 || w->body.err || w->body.len == 0) {
+		/* The page is gone or moved now (404, 301...): its stale copy
+		 * must not be handed to the readers behind this refresh. */
+		cache_drop_stale(q->s->cache, key);
+		return;
+	}
+	if (q->nocache)
 		return;
 	int64_t expires = q->r->now + q->c->num[CONF_CACHE_TTL];
 	int64_t pub = site_next_publish(q->s, q->r->now);

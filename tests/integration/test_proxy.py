@@ -472,7 +472,10 @@ def test_caddy_in_front_passes_the_client_address():
         # a body over kiji's limit is refused at the front, as by kiji
         st = _probe(Front("127.0.0.81", port=port, tls=False),
                     "/articles/%d/comments" % aid, MIB + 1, True)
-        assert st == 413, "1 MiB + 1 through caddy: %s" % st
+        # 413 when kiji reads the Content-Length first; Caddy 2.6 says 502
+        # when its own max_size cuts the body first (a race between the
+        # two; later Caddy answers 413). Refused either way.
+        assert st in (413, 502), "1 MiB + 1 through caddy: %s" % st
     finally:
         proc.send_signal(signal.SIGTERM)
         try:

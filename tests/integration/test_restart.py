@@ -53,9 +53,11 @@ class Proc:
             # As systemd: the socket as descriptor 3, LISTEN_PID the pid
             # kiji will have (the shell's, which execs it).
             fd = listen_sock.fileno()
+            # bash: dash takes only one-digit descriptors in a
+            # redirection, and inside the whole suite fd is often >9.
             move = "" if fd == 3 else "exec 3<&%d %d<&-; " % (fd, fd)
-            cmd = ["/bin/sh", "-c", move + 'LISTEN_PID=$$ LISTEN_FDS=1 exec "$@"',
-                   "sh"] + cmd
+            cmd = ["/bin/bash", "-c", move + 'LISTEN_PID=$$ LISTEN_FDS=1 exec "$@"',
+                   "bash"] + cmd
             fds = (fd,)
         err = open(self.err_path, "wb")
         self.proc = subprocess.Popen(cmd, cwd=kiji.ROOT, stdin=subprocess.DEVNULL,

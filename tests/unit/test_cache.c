@@ -347,6 +347,19 @@ test_put_after_write_is_stale(void)
 	T_CHECK(cache_stale_all(c, 10) == 2);
 	T_CHECK(!hit(c, "/", 0));
 	T_CHECK(!hit(c, "/r", 0));
+	/* "/r"'s refresh answered 404 (the article is gone): its stale copy
+	 * goes, readers behind the refresh do not get it; a fresh entry is
+	 * not touched */
+	T_CHECK(hit(c, "/r", 0)); /* the stale copy, a refresh in flight */
+	cache_drop_stale(c, "/r");
+	T_CHECK(!hit(c, "/r", 0));
+	struct cache_stats st;
+	cache_stats(c, &st);
+	T_CHECK(st.entries == 1);
+	q.seq = 10;
+	cache_put(c, "/", &q, etag);
+	cache_drop_stale(c, "/");
+	T_CHECK(hit(c, "/", 0));
 	cache_free(c);
 }
 
