@@ -5,13 +5,14 @@
  * same text (NFKC-casefolded, in memory, memmem over every visible post)
  * timed in the same run as the reference. Prints one line per figure:
  *
- *   search_p50_1char 812 us (ratio 0.210 to brute force 3870 us)
+ * search_p50_1char 812 us (ratio 0.210 to brute force 3870 us, 10000 posts)
  *
  * where ratio = search / brute force (below 1: the index is faster).
  * Queries are drawn twice: at random positions of the text (as often as
  * readers meet them, so mostly common ones), and as *_distinct lines
- * uniformly among the distinct runs (rarer ones). Also the index size and
- * the mean number of matches. Builds the demo site (seeded, deterministic)
+ * uniformly among the distinct runs (rarer ones). Each in both orders:
+ * newest first (the default, the plain names) and best first (*_relevance,
+ * bm25-ranked). Also the index size and the mean number of matches. Builds the demo site (seeded, deterministic)
  * when the database does not exist yet.
  *
  *   search_bench [--db FILE] [--articles N] [--queries N] [--seed S]
@@ -248,8 +249,8 @@ sizes(const char *path, size_t ndocs, size_t text_bytes)
  */
 static void
 measure(store *st, const struct doc *docs, size_t n, size_t len,
-    bool distinct, size_t nq, uint64_t seed, arena *one, double *ts,
-    double *tb)
+    bool distinct, enum store_search_sort sort, size_t nq, uint64_t seed,
+    arena *one, double *ts, double *tb)
 {
 	struct grams g = {0};
 	size_t done = 0, hits = 0;
@@ -269,8 +270,8 @@ measure(store *st, const struct doc *docs, size_t n, size_t len,
 		size_t k;
 		arena_reset(one);
 		double t0 = now_us();
-		enum store_err e = store_search(st, q, BENCH_NOW, 0, BENCH_PAGE,
-		    one, &h, &k, &total);
+		enum store_err e = store_search_sorted(st, q, sort, BENCH_NOW, 0,
+		    BENCH_PAGE, one, &h, &k, &total);
 		double t1 = now_us();
 		size_t b = brute(docs, n, q);
 		double t2 = now_us();
@@ -300,11 +301,14 @@ measure(store *st, const struct doc *docs, size_t n, size_t len,
 		const char *name;
 		double p;
 	} ps[] = {{"p50", 0.50}, {"p99", 0.99}};
-	const char *sfx = distinct ? "_distinct" : "";
+	const char *sfx = sort == SEARCH_RELEVANCE ?
+	    (distinct ? "_distinct_relevance" : "_relevance") :
+	    (distinct ? "_distinct" : "");
 	for (size_t p = 0; p < 2; p++) {
 		double s = pct(ts, done, ps[p].p), b = pct(tb, done, ps[p].p);
 		printf("search_%s_%zuchar%s %.0f us (ratio %.3f to brute force"
-		    " %.0f us)\n", ps[p].name, len, sfx, s, s / b, b);
+		    " %.0f us, %zu posts)\n", ps[p].name, len, sfx, s, s / b, b,
+		    n);
 	}
 	printf("search_hits_%zuchar%s %.1f posts (mean matches of %zu posts, "
 	    "%zu queries %s)\n", len, sfx, (double)hits / (double)done, n,
@@ -391,10 +395,13 @@ main(int argc, char **argv)
 
 	static const size_t lens[] = {1, 2, 4};
 	double *ts = calloc(nq, sizeof(*ts)), *tb = calloc(nq, sizeof(*tb));
-	for (int mode = 0; mode < 2; mode++)
-		for (size_t li = 0; li < sizeof(lens) / sizeof(lens[0]); li++)
-			measure(st, docs, n, lens[li], mode == 1, nq, seed, one,
-			    ts, tb);
+	for (int sort = 0; sort < SEARCH__MAX; sort++)
+		for (int mode = 0; mode < 2; mode++)
+			for (size_t li = 0; li < sizeof(lens) / sizeof(lens[0]);
+			    li++)
+				measure(st, docs, n, lens[li], mode == 1,
+				    (enum store_search_sort)sort, nq, seed, one,
+				    ts, tb);
 	free(ts);
 	free(tb);
 	for (size_t i = 0; i < n; i++)

@@ -1,6 +1,10 @@
 /*
- * GET /search?q=...&page=N: Japanese full-text search (store_search) in
- * the site's layout. The query is cleaned (controls out, white space
+ * GET /search?q=...&page=N&sort=relevance: Japanese full-text search
+ * (store_search_sorted) in the site's layout, newest first unless
+ * ?sort=relevance asks for the best matches first (?sort=newest is the
+ * default spelled out; any other value is a 400, not a silent default,
+ * so a mistyped link says so). Search answers are never cached, so the
+ * argument adds no cache keys. The query is cleaned (controls out, white space
  * squashed) and cut to SEARCH_MAX_CHARS characters; a query with nothing
  * to search for (empty, punctuation, emoji) gets a page asking for a term.
  * Matches come back from the store as byte spans; they become a list of
@@ -31,6 +35,18 @@ search_page_arg(struct req *q)
 		v = v * 10 + (*p - '0');
 	}
 	return v;
+}
+
+/* ?sort=: SEARCH_NEWEST when absent, SEARCH__MAX when not a known order. */
+static enum store_search_sort
+search_sort_arg(struct req *q)
+{
+	const char *p = http_req_arg(q->r, "sort");
+	if (p == NULL || strcmp(p, "newest") == 0)
+		return SEARCH_NEWEST;
+	if (strcmp(p, "relevance") == 0)
+		return SEARCH_RELEVANCE;
+	return SEARCH__MAX;
 }
 
 /*
@@ -128,14 +144,23 @@ search_card(struct req *q, const struct store_hit *h)
 	return d;
 }
 
-/* "/search?q=<encoded>" and, past page 1, "&page=N". */
+/* What a search page's links keep: the query and the order. */
+struct search_args {
+	const char *query;
+	enum store_search_sort sort;
+};
+
+/* "/search?q=<encoded>", "&sort=relevance" when asked, and, past page 1,
+ * "&page=N". */
 static const char *
-search_url(struct req *q, const char *query, int64_t page)
+search_url(struct req *q, const struct search_args *sa, int64_t page)
 {
 	buf b;
 	buf_init(&b, 4096);
 	buf_puts(&b, "/search?q=");
-	http_url_encode(&b, query, strlen(query));
+	http_url_encode(&b, sa->query, strlen(sa->query));
+	if (sa->sort == SEARCH_RELEVANCE)
+		buf_puts(&b, "&sort=relevance");
 	if (page > 1)
 		buf_printf(&b, "&page=%lld", (long long)page);
 	const char *u = arena_strndup(q->r->a, buf_cstr(&b), b.len);
@@ -145,9 +170,9 @@ search_url(struct req *q, const char *query, int64_t page)
 
 /* site_view_pagination's address of page n of this query. */
 static const char *
-search_page_url(struct req *q, int64_t page, const void *query)
+search_page_url(struct req *q, int64_t page, const void *sa)
 {
-	return search_url(q, query, page);
+	return search_url(q, sa, page);
 }
 
 void
@@ -170,6 +195,11 @@ site_page_search(struct req *q)
 		site_error(q, 404);
 		return;
 	}
+	enum store_search_sort sort = search_sort_arg(q);
+	if (sort == SEARCH__MAX) {
+		site_error(q, 400);
+		return;
+	}
 	const char *query = search_clean(q, raw, &trimmed);
 	if (!text_query_parse(a, query, strlen(query), &tq)) {
 		site_error(q, 400);
@@ -181,8 +211,8 @@ site_page_search(struct req *q)
 	size_t n = 0;
 	int64_t total = 0;
 	if (tq.nph > 0) {
-		enum store_err e = store_search(q->s->st, query, q->r->now,
-		    (page - 1) * per, per, a, &hits, &n, &total);
+		enum store_err e = store_search_sorted(q->s->st, query, sort,
+		    q->r->now, (page - 1) * per, per, a, &hits, &n, &total);
 		if (e == STORE_INVALID) {
 			site_error(q, 400);
 			return;
@@ -213,10 +243,15 @@ site_page_search(struct req *q)
 	tv_set_bool(a, sd, "none", tq.nph > 0 && total == 0);
 	tv_set_bool(a, sd, "has_results", total > 0);
 	tv_set_int(a, sd, "total", total);
+	/* the other order's first page (the current one is not a link) */
+	struct search_args sa = {query, sort}, other = {query,
+	    sort == SEARCH_NEWEST ? SEARCH_RELEVANCE : SEARCH_NEWEST};
+	tv_set_bool(a, sd, "relevance", sort == SEARCH_RELEVANCE);
+	tv_set(sd, "other_url", tv_str(a, search_url(q, &other, 1)));
 	tv *cards = tv_set(q->root, "cards", tv_list(a));
 	for (size_t i = 0; i < n; i++)
 		tv_push(cards, search_card(q, &hits[i]));
-	site_view_pagination(q, page, pages, search_page_url, query);
+	site_view_pagination(q, page, pages, search_page_url, &sa);
 
 	/* results move with every article change; a CDN may hold them for a
 	 * minute, the way it holds listings */

@@ -446,12 +446,21 @@ fts_snippet(const char *body, const struct store_span *sp, size_t nsp,
 
 /* ---- the search ---------------------------------------------------------- */
 
-/* Parses, builds the expression, asks sqlite_listings.c for the page, then marks
- * each hit's title and cuts its snippet. */
 enum store_err
 store_search(store *s, const char *query, int64_t now, int64_t offset,
     int64_t limit, arena *a, struct store_hit **out, size_t *n,
     int64_t *total)
+{
+	return store_search_sorted(s, query, SEARCH_NEWEST, now, offset, limit,
+	    a, out, n, total);
+}
+
+/* Parses, builds the expression, asks sqlite_search.c for the page, then marks
+ * each hit's title and cuts its snippet. */
+enum store_err
+store_search_sorted(store *s, const char *query, enum store_search_sort sort,
+    int64_t now, int64_t offset, int64_t limit, arena *a,
+    struct store_hit **out, size_t *n, int64_t *total)
 {
 	struct text_query q;
 	enum store_err e;
@@ -461,7 +470,8 @@ store_search(store *s, const char *query, int64_t now, int64_t offset,
 	*n = 0;
 	if (total != NULL)
 		*total = 0;
-	if (query == NULL || !text_query_parse(a, query, strlen(query), &q))
+	if (query == NULL || (sort != SEARCH_NEWEST && sort !=
+	    SEARCH_RELEVANCE) || !text_query_parse(a, query, strlen(query), &q))
 		return STORE_INVALID;
 	if (q.nph == 0)
 		return STORE_OK;
@@ -471,8 +481,8 @@ store_search(store *s, const char *query, int64_t now, int64_t offset,
 		buf_free(&expr);
 		return STORE_INVALID;
 	}
-	e = store_fts_page(s, buf_cstr(&expr), now, offset, limit, a, out, n,
-	    total);
+	e = store_fts_page(s, buf_cstr(&expr), sort, now, offset, limit, a,
+	    out, n, total);
 	buf_free(&expr);
 	if (e != STORE_OK)
 		return e;

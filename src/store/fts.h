@@ -27,13 +27,13 @@ int store_fts_register(sqlite3 *db);
 void store_fts_expr(buf *out, const struct text_query *q);
 
 /*
- * sqlite_listings.c: one page of visible posts matching the MATCH expression expr,
- * best first, as light rows (store_articles_list) but with body_text whole
- * and score set; snippets are left empty. *total (when not NULL) counts
- * every visible match.
+ * sqlite_search.c: one page of visible posts matching the MATCH expression
+ * expr, in sort's order, as light rows (store_articles_list) but with
+ * body_text whole and score set (0 newest first); snippets are left empty.
+ * *total (when not NULL) counts every visible match.
  */
-enum store_err store_fts_page(store *s, const char *expr, int64_t now,
-    int64_t offset, int64_t limit, arena *a, struct store_hit **out,
-    size_t *n, int64_t *total);
+enum store_err store_fts_page(store *s, const char *expr,
+    enum store_search_sort sort, int64_t now, int64_t offset, int64_t limit,
+    arena *a, struct store_hit **out, size_t *n, int64_t *total);
 
 #endif

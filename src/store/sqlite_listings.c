@@ -1,7 +1,7 @@
 /*
  * store.h on SQLite: many articles at a time. Public listings, neighbours,
- * related and popular posts, view counts, feeds, sitemap stamps, the
- * full-text search page, and the editor area's article lists.
+ * related and popular posts, view counts, feeds, sitemap stamps, and the
+ * editor area's article lists (the search page: sqlite_search.c).
  */
 #include "sqlite_int.h"
 
@@ -33,16 +33,6 @@ article_read_views(sqlite3_stmt *st, arena *a, void *row)
 	struct store_article *o = row;
 	sq_article_read(st, a, o, true);
 	o->views = sqlite3_column_int64(st, AC_COMMENTS + 1);
-}
-
-/* A search hit: a light article with its body text, then the score. */
-static void
-hit_read(sqlite3_stmt *st, arena *a, void *row)
-{
-	struct store_hit *h = row;
-	sq_article_read(st, a, &h->article, true);
-	h->article.body_text = sq_col_str(a, st, AC_TEXT);
-	h->score = sqlite3_column_double(st, AC_COMMENTS + 1);
 }
 
 /* Binds a listing's filter; tag takes precedence in choosing the
@@ -494,59 +484,5 @@ store_article_status_counts(store *s, int64_t counts[STATUS__MAX])
 	e = sq_status_counts(&q, sq_status_names, STATUS__MAX, counts);
 err:
 	sq_close(&q);
-	return e;
-}
-
-/* ---- full-text search (the SQL side of fts.c) ------------------------------------ */
-
-/* The count and the page come from one read transaction, so the total
- * matches the page. */
-enum store_err
-store_fts_page(store *s, const char *expr, int64_t now, int64_t offset,
-    int64_t limit, arena *a, struct store_hit **out, size_t *n,
-    int64_t *total)
-{
-	struct conn *c = sq_conn_get(s);
-	struct q q = {0};
-	struct tx t = {0};
-	struct store_hit *v = NULL;
-	size_t cnt = 0;
-	enum store_err e;
-
-	*out = NULL;
-	*n = 0;
-	if (total != NULL)
-		*total = 0;
-	if (c == NULL)
-		return STORE_ERROR;
-	if ((e = sq_tx_begin(c, false, &t)) != STORE_OK)
-		return e;
-	if (total != NULL) {
-		if ((e = sq_open(&q, c, STMT_SEARCH_COUNT)) != STORE_OK)
-			goto err;
-		sq_text(&q, ":q", expr);
-		sq_int(&q, ":now", now);
-		if (sq_row(&q, &e))
-			*total = sqlite3_column_int64(q.st, 0);
-		sq_close(&q);
-		if (e != STORE_OK || *total == 0)
-			goto err;
-	}
-	if (limit <= 0)
-		goto err;
-	if ((e = sq_open(&q, c, STMT_SEARCH)) != STORE_OK)
-		goto err;
-	sq_text(&q, ":q", expr);
-	sq_int(&q, ":now", now);
-	sq_int(&q, ":limit", limit);
-	sq_int(&q, ":offset", offset > 0 ? offset : 0);
-	v = sq_rows(&q, a, sizeof(*v), hit_read, &cnt, &e);
-err:
-	sq_close(&q);
-	e = sq_tx_end(c, &t, e);
-	if (e == STORE_OK) {
-		*out = v;
-		*n = cnt;
-	}
 	return e;
 }

@@ -729,6 +729,33 @@ const struct sq_stmt sq_stmts[STMT__MAX] = {
 	    " INDEXED BY articles_id_visibility"
 	    " WHERE articles_fts MATCH :q AND a.id = articles_fts.rowid AND "
 	    VISIBLE_POST),
+	/*
+	 * Newest first (sqlite_search.c): every matching rowid from the index
+	 * alone, in rowid order (no article row, no bm25); the posts the
+	 * index holds that are not VISIBLE_POST (scheduled, pages, future
+	 * posts: the three index ranges of articles_status_published that
+	 * complement VISIBLE_POST within the view articles_fts_source, so
+	 * the count is matches minus these); the visible posts newest first
+	 * from that same index; one post's visibility and date; one hit.
+	 */
+	S(SEARCH_IDS,
+	    "SELECT rowid FROM articles_fts WHERE articles_fts MATCH :q"),
+	S(SEARCH_HIDDEN,
+	    "SELECT a.id FROM articles a WHERE a.status = 'scheduled'"
+	    " UNION ALL SELECT a.id FROM articles a"
+	    " WHERE a.status = 'published' AND a.kind = 'page'"
+	    " UNION ALL SELECT a.id FROM articles a WHERE a.status = 'published'"
+	    " AND a.kind = 'post' AND a.published_at > :now"),
+	S(SEARCH_WALK,
+	    "SELECT a.id FROM articles a INDEXED BY articles_status_published"
+	    " WHERE " VISIBLE_POST ART_ORDER),
+	S(SEARCH_PROBE,
+	    "SELECT a.published_at FROM articles a"
+	    " INDEXED BY articles_id_visibility WHERE a.id = :id AND "
+	    VISIBLE_POST),
+	S(SEARCH_ROW,
+	    "SELECT " ART_LIGHT ", 0.0 FROM articles a" ART_JOINS
+	    " WHERE a.id = :id"),
 	S(ARTICLE_DELETE, "DELETE FROM articles WHERE id = :id"),
 };
 

@@ -473,16 +473,26 @@ struct store_hit {
 	size_t ntitle_marks;
 };
 
-/*
- * Visible posts matching what a reader typed, best first (bm25 over
+/* The order of search hits: newest first (published_at, then id, both
+ * descending: the listings' order), or best first (bm25 over
  * NFKC-casefolded title and body, title weighted higher, with a boost for
- * recent posts), one page of them. The query is parsed by
+ * recent posts). */
+enum store_search_sort { SEARCH_NEWEST, SEARCH_RELEVANCE, SEARCH__MAX };
+
+/*
+ * Visible posts matching what a reader typed, in the order sort names,
+ * one page of them. The query is parsed by
  * text_query_parse and never passed through as syntax: CJK runs match as
  * substrings (1 character as its unigram, longer ones as bigram chains),
  * words as whole words or prefixes, all phrases ANDed. A query with no
  * searchable phrase gives no hits (*total 0). STORE_INVALID on invalid
  * UTF-8. *total (when not NULL) counts every visible match.
  */
+enum store_err store_search_sorted(store *s, const char *query,
+    enum store_search_sort sort, int64_t now, int64_t offset, int64_t limit,
+    arena *a, struct store_hit **out, size_t *n, int64_t *total);
+
+/* store_search_sorted, newest first. */
 enum store_err store_search(store *s, const char *query, int64_t now,
     int64_t offset, int64_t limit, arena *a, struct store_hit **out,
     size_t *n, int64_t *total);

@@ -2,7 +2,8 @@
 2-character Japanese queries find what a brute-force scan of the model
 finds, full-width equals half-width, paging links, highlighting through the
 escaping writer, scheduled posts never found, odd queries answered without
-a 5xx."""
+a 5xx. Newest first by default, best first with ?sort=relevance, any other
+sort a 400, and the order kept by the paging links."""
 
 import collections
 import re
@@ -21,8 +22,10 @@ def norm(s):
     return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", s).casefold())
 
 
-def url(q, pg=None):
+def url(q, pg=None, sort=None):
     u = "/search?q=" + quote(q, safe="")
+    if sort is not None:
+        u += "&sort=" + sort
     return u if pg is None else u + "&page=%d" % pg
 
 
@@ -45,9 +48,9 @@ def rel_link(doc, rel):
     return a[0].get("href") if a else None
 
 
-def all_results(q):
+def all_results(q, sort=None):
     """Every result id over all pages, and the total the page states."""
-    d = page(url(q)).doc
+    d = page(url(q, sort=sort)).doc
     total = total_of(d)
     ids = result_ids(d)
     nxt = rel_link(d, "next")
@@ -183,6 +186,54 @@ def test_pagination_links():
         r = get(bad)
         assert r.status == 404, "%s: %d, want 404" % (bad, r.status)
         assert kiji.has_japanese(r.text), "%s: 404 page not Japanese" % bad
+
+
+# ---- order ------------------------------------------------------------------------------------
+
+def test_newest_first_by_default():
+    """Over all pages, the matches in the listings' order (published_at,
+    then id, descending), for a broad and a narrower query."""
+    for q in common_grams(1, 1) + common_grams(2, 3)[2:]:
+        nq = norm(q)
+        want = [a.id for a in model().visible_posts()
+                if nq in norm(a.title) or nq in norm(a.body_text)]
+        ids, total = all_results(q)
+        assert total == len(want), "%r: total %d, want %d" % (q, total, len(want))
+        assert ids == want, "%r: not newest first\n got  %s\n want %s" % (
+            q, ids[:12], want[:12])
+        same, _ = all_results(q, "newest")
+        assert same == ids, "%r: sort=newest differs from the default" % q
+        d = page(url(q)).doc
+        o = d.select_one("p.search-order")
+        assert o is not None and o.get("data-sort") == "newest", "no p.search-order newest"
+        links = [a.get("href") for a in o.select("a")]
+        assert links == [url(q, sort="relevance")], "order links %r" % links
+
+
+def test_relevance_when_asked():
+    q = common_grams(1, 1)[0]
+    ids, total = all_results(q, "relevance")
+    want = brute(q)
+    assert total == len(want), "%r best first: total %d, want %d" % (q, total, len(want))
+    assert sorted(ids) == want, "%r best first: results differ from brute force" % q
+    assert len(set(ids)) == len(ids), "%r best first: an article on two pages" % q
+    d1 = page(url(q, sort="relevance")).doc
+    o = d1.select_one("p.search-order")
+    assert o is not None and o.get("data-sort") == "relevance", "no p.search-order relevance"
+    assert [a.get("href") for a in o.select("a")] == [url(q)], "order link back to newest"
+    assert rel_link(d1, "next") == url(q, 2, "relevance"), "rel=next drops the order: %r" % (
+        rel_link(d1, "next"))
+    d2 = page(url(q, 2, "relevance")).doc
+    assert rel_link(d2, "prev") == url(q, sort="relevance"), "rel=prev %r" % rel_link(d2, "prev")
+
+
+def test_unknown_sort_is_400():
+    q = common_grams(1, 1)[0]
+    for bad in ("", "RELEVANCE", "oldest", "relevance%00", "newest,relevance"):
+        r = get(url(q) + "&sort=" + bad)
+        assert r.status == 400, "sort=%r: %d, want 400" % (bad, r.status)
+    # an order on a query with nothing to search is still checked
+    assert get("/search?q=&sort=bogus").status == 400
 
 
 # ---- highlighting -----------------------------------------------------------------------------

@@ -1,7 +1,8 @@
 /*
  * Full-text search through the store: the index follows add, edit,
  * unpublish, trash and delete; scheduled posts stay unfound until their
- * time; ranking, paging, snippets and marks; odd queries. And the recall
+ * time; newest first and best first, paging, snippets and marks; odd
+ * queries. And the recall
  * test: on a demo site, hundreds of random CJK substrings and Latin words
  * and prefixes from the corpus are searched, and each full result set is
  * compared with a brute-force scan of the NFKC-casefolded text of the
@@ -262,8 +263,8 @@ test_rank_and_pages(void)
 	struct store_hit *h;
 	size_t n;
 	int64_t total;
-	T_CHECK(store_search(s, "駆逐艦", NOW, 0, 10, a, &h, &n, &total) ==
-	    STORE_OK);
+	T_CHECK(store_search_sorted(s, "駆逐艦", SEARCH_RELEVANCE, NOW, 0, 10, a,
+	    &h, &n, &total) == STORE_OK);
 	T_CHECK(n == 2 && total == 2);
 	if (n == 2) {
 		T_CHECK(h[0].article.id == title && h[1].article.id == body);
@@ -275,8 +276,8 @@ test_rank_and_pages(void)
 	    NOW - 400 * DAY);
 	int64_t fresh = add(s, "哨戒機の配備", "哨戒機を配備した。", STATUS_PUBLISHED,
 	    NOW - DAY);
-	T_CHECK(store_search(s, "哨戒機", NOW, 0, 10, a, &h, &n, &total) ==
-	    STORE_OK);
+	T_CHECK(store_search_sorted(s, "哨戒機", SEARCH_RELEVANCE, NOW, 0, 10, a,
+	    &h, &n, &total) == STORE_OK);
 	T_CHECK(n == 2 && h[0].article.id == fresh && h[1].article.id == old);
 
 	/* paging: 25 matches, pages of 10 */
@@ -304,6 +305,144 @@ test_rank_and_pages(void)
 	T_CHECK(store_search(s, "輸送機", NOW, 0, 0, a, &h, &n, &total) ==
 	    STORE_OK);
 	T_CHECK(n == 0 && total == 23);
+	arena_free(a);
+	db_close(s);
+}
+
+/* A post's date and id, sorted newest first (the listings' order). */
+struct dated {
+	int64_t at, id;
+};
+
+static int
+dated_cmp(const void *a, const void *b)
+{
+	const struct dated *x = a, *y = b;
+	if (x->at != y->at)
+		return x->at < y->at ? 1 : -1;
+	return (x->id < y->id) - (x->id > y->id);
+}
+
+/* Pages of 3 of q, newest first, concatenated, must be exactly want[]
+ * (sorted newest first); best first, the same set with no repeat. */
+static void
+order_pages(store *s, const char *q, struct dated *want, size_t nwant)
+{
+	arena *a = arena_new(0);
+	struct store_hit *h;
+	size_t n;
+	int64_t total;
+	qsort(want, nwant, sizeof(*want), dated_cmp);
+	for (int sort = 0; sort < SEARCH__MAX; sort++) {
+		int64_t seen[256];
+		size_t nseen = 0;
+		for (int64_t off = 0; off < (int64_t)nwant + 3; off += 3) {
+			T_CHECK(store_search_sorted(s, q, (enum store_search_sort)sort,
+			    NOW, off, 3, a, &h, &n, &total) == STORE_OK);
+			T_CHECK(total == (int64_t)nwant);
+			for (size_t i = 0; i < n && nseen < 256; i++)
+				seen[nseen++] = h[i].article.id;
+		}
+		T_CHECK(nseen == nwant);
+		for (size_t i = 0; i < nseen && i < nwant; i++) {
+			if (sort == SEARCH_NEWEST)
+				T_CHECK(seen[i] == want[i].id);
+			size_t k = 0;
+			while (k < nwant && want[k].id != seen[i])
+				k++;
+			T_CHECK(k < nwant);
+			for (size_t j = i + 1; j < nseen; j++)
+				T_CHECK(seen[i] != seen[j]);
+		}
+	}
+	arena_free(a);
+}
+
+/*
+ * Newest first by default, best first when asked; the sort is checked;
+ * the count leaves out what readers cannot see; pages in either order are
+ * slices of one order. The sizes make each way of building a newest-first
+ * page run: the walk through the listing index (a broad query, an early
+ * page), the probe (a deep page, or few matches), and the walk giving up
+ * for the probe (the newest posts do not match).
+ */
+static void
+test_order(void)
+{
+	store *s = t_db_open();
+	if (s == NULL)
+		return;
+	/* ids out of date order: a backdated post added last, and a tie */
+	int64_t titled = add(s, "巡洋艦の話", "本文。", STATUS_PUBLISHED,
+	    NOW - 10 * DAY);
+	int64_t recent = add(s, "週報", "巡洋艦が寄港した。", STATUS_PUBLISHED,
+	    NOW - 2 * DAY);
+	int64_t tie = add(s, "週報", "巡洋艦の模型。", STATUS_PUBLISHED,
+	    NOW - 2 * DAY);
+	int64_t back = add(s, "週報", "巡洋艦の写真。", STATUS_PUBLISHED,
+	    NOW - 5 * DAY);
+	/* indexed but not shown: scheduled, future, a page; and a draft */
+	add(s, "巡洋艦", "巡洋艦", STATUS_SCHEDULED, NOW + DAY);
+	add(s, "巡洋艦", "巡洋艦", STATUS_PUBLISHED, NOW + DAY);
+	add(s, "巡洋艦", "巡洋艦", STATUS_DRAFT, NOW - DAY);
+	struct store_article pg = {
+		.kind = KIND_PAGE, .title = "巡洋艦", .slug = "junyokan",
+		.body = "巡洋艦", .body_format = FORMAT_MARKDOWN,
+		.body_html = "", .body_text = "巡洋艦",
+		.status = STATUS_PUBLISHED, .published_at = NOW - DAY,
+		.updated_at = NOW - DAY,
+	};
+	T_CHECK(store_article_add(s, &pg) == STORE_OK);
+
+	arena *a = arena_new(0);
+	struct store_hit *h;
+	size_t n;
+	int64_t total;
+	T_CHECK(store_search(s, "巡洋艦", NOW, 0, 10, a, &h, &n, &total) ==
+	    STORE_OK);
+	T_CHECK(n == 4 && total == 4);
+	if (n == 4) {
+		T_CHECK(h[0].article.id == tie && h[1].article.id == recent);
+		T_CHECK(h[2].article.id == back && h[3].article.id == titled);
+	}
+	T_CHECK(store_search_sorted(s, "巡洋艦", SEARCH_NEWEST, NOW, 0, 10, a,
+	    &h, &n, &total) == STORE_OK);
+	T_CHECK(n == 4 && total == 4 && h[0].article.id == tie);
+	/* best first: the title match before the newer body matches */
+	T_CHECK(store_search_sorted(s, "巡洋艦", SEARCH_RELEVANCE, NOW, 0, 10, a,
+	    &h, &n, &total) == STORE_OK);
+	T_CHECK(n == 4 && total == 4 && h[0].article.id == titled);
+	/* an order that is none */
+	T_CHECK(store_search_sorted(s, "巡洋艦", SEARCH__MAX, NOW, 0, 10, a,
+	    &h, &n, &total) == STORE_INVALID);
+	T_CHECK(n == 0 && total == 0);
+
+	/* 60 posts of 駆逐 interleaved with 60 without, ids shuffled
+	 * against dates: the walk (early pages), the probe (deep ones) */
+	struct dated want[64];
+	for (int i = 0; i < 60; i++) {
+		int64_t at = NOW - 20 * DAY + (int64_t)((i * 37) % 60) * 7200;
+		want[i] = (struct dated){at, add(s, "駆逐の話", "駆逐の記事",
+		    STATUS_PUBLISHED, at)};
+		add(s, "別の話", "関係のない記事", STATUS_PUBLISHED, at - 3600);
+	}
+	/* one pair on the same second: id breaks the tie */
+	int64_t twin = add(s, "駆逐の話", "駆逐", STATUS_PUBLISHED, want[7].at);
+	want[60] = (struct dated){want[7].at, twin};
+	order_pages(s, "駆逐", want, 61);
+
+	/* 15 old posts of 給油 under 100 newer ones without: the walk gives
+	 * up for the probe (and for 駆逐 now too) */
+	struct dated few[16];
+	for (int i = 0; i < 15; i++) {
+		int64_t at = NOW - 40 * DAY + (int64_t)((i * 7) % 15) * 3600;
+		few[i] = (struct dated){at, add(s, "給油の話", "給油の記事",
+		    STATUS_PUBLISHED, at)};
+	}
+	for (int i = 0; i < 100; i++)
+		add(s, "別の話", "新しい記事", STATUS_PUBLISHED, NOW - 1000 - i);
+	order_pages(s, "給油", few, 15);
+	order_pages(s, "駆逐", want, 61);
 	arena_free(a);
 	db_close(s);
 }
@@ -560,8 +699,11 @@ r_pick(const struct r_doc *d, bool cjk, char *out, size_t cap)
 }
 
 /* Compares store_search's whole answer for q (terms ANDed) with the brute
- * force over docs. Returns the number of hits compared; prints and fails
- * on a difference. */
+ * force over docs (which are in listing order, newest first): the set,
+ * the total, the first page of ten in that order (the walk through the
+ * listing index that broad queries take) and, best first, the same set
+ * and total. Returns the number of hits compared; prints and fails on a
+ * difference. */
 static size_t
 r_compare(store *s, const struct r_doc *docs, size_t ndocs, char **terms,
     const bool *word, size_t nterms, const char *q)
@@ -574,6 +716,7 @@ r_compare(store *s, const struct r_doc *docs, size_t ndocs, char **terms,
 	T_CHECK(e == STORE_OK);
 	T_CHECK(total == (int64_t)n);
 	bool *got = calloc(ndocs, sizeof(*got));
+	bool *match = calloc(ndocs, sizeof(*match));
 	size_t want = 0, diff = 0;
 	for (size_t i = 0; i < n; i++) {
 		size_t k = 0;
@@ -593,6 +736,7 @@ r_compare(store *s, const struct r_doc *docs, size_t ndocs, char **terms,
 			all = r_has(&docs[k].title, terms[t], word[t]) ||
 			    r_has(&docs[k].body, terms[t], word[t]);
 		want += all;
+		match[k] = all;
 		if (all != got[k]) {
 			if (diff < 5)
 				printf("recall [%s]: article %lld %s by the index,"
@@ -605,6 +749,39 @@ r_compare(store *s, const struct r_doc *docs, size_t ndocs, char **terms,
 	}
 	T_CHECK(diff == 0);
 	T_CHECK(want == n);
+
+	/* the first page, newest first: the first matches in listing order */
+	size_t n1 = 0;
+	int64_t total1 = -1;
+	T_CHECK(store_search(s, q, NOW, 0, 10, a, &h, &n1, &total1) ==
+	    STORE_OK);
+	T_CHECK(total1 == (int64_t)want && n1 == (want < 10 ? want : 10));
+	for (size_t k = 0, i = 0; k < ndocs && i < n1; k++)
+		if (match[k]) {
+			if (h[i].article.id != docs[k].id && diff++ < 5)
+				printf("recall [%s]: first page, hit %zu is %lld,"
+				    " not %lld\n", q, i,
+				    (long long)h[i].article.id,
+				    (long long)docs[k].id);
+			i++;
+		}
+
+	/* best first: the same set, the same total */
+	size_t nr = 0;
+	int64_t totalr = -1;
+	T_CHECK(store_search_sorted(s, q, SEARCH_RELEVANCE, NOW, 0, 100000, a,
+	    &h, &nr, &totalr) == STORE_OK);
+	T_CHECK(totalr == (int64_t)want && nr == want);
+	for (size_t i = 0; i < nr; i++) {
+		size_t k = 0;
+		while (k < ndocs && docs[k].id != h[i].article.id)
+			k++;
+		if ((k == ndocs || !match[k]) && diff++ < 5)
+			printf("recall [%s]: best first found %lld\n", q,
+			    (long long)h[i].article.id);
+	}
+	T_CHECK(diff == 0);
+	free(match);
 	free(got);
 	arena_free(a);
 	return n;
@@ -724,6 +901,7 @@ main(void)
 	T_RUN(test_migration_rebuilds);
 	T_RUN(test_scheduled_never_found);
 	T_RUN(test_rank_and_pages);
+	T_RUN(test_order);
 	T_RUN(test_snippets);
 	T_RUN(test_odd_queries);
 	T_RUN(test_recall);
