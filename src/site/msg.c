@@ -108,6 +108,8 @@ static const struct {
 	[MSG_SEARCH_NEWEST] = {"search_newest", {"新しい順", "Newest first"}},
 	[MSG_SEARCH_RELEVANCE] = {"search_relevance",
 	    {"関連度順", "Best match first"}},
+	[MSG_SEARCH_COUNT_MORE] = {"search_count_more",
+	    {"件以上の記事が見つかりました", "+ articles found"}},
 	[MSG_DELETED] = {"deleted", {"削除されました", "Deleted"}},
 	[MSG_PREVIEW_BANNER] = {"preview_banner",
 	    {"プレビュー（保存・公開されていません）",

@@ -3,8 +3,10 @@
  * (store_search_sorted) in the site's layout, newest first unless
  * ?sort=relevance asks for the best matches first (?sort=newest is the
  * default spelled out; any other value is a 400, not a silent default,
- * so a mistyped link says so). Search answers are never cached, so the
- * argument adds no cache keys. The query is cleaned (controls out, white space
+ * so a mistyped link says so). The page cache never holds a search, so the
+ * argument adds no cache keys. Newest first stops counting past
+ * STORE_SEARCH_COUNT_MAX matches: the page says "more than" that many and
+ * its pages end there. The query is cleaned (controls out, white space
  * squashed) and cut to SEARCH_MAX_CHARS characters; a query with nothing
  * to search for (empty, punctuation, emoji) gets a page asking for a term.
  * Matches come back from the store as byte spans; they become a list of
@@ -222,6 +224,11 @@ site_page_search(struct req *q)
 			return;
 		}
 	}
+	/* newest first stops counting at STORE_SEARCH_COUNT_MAX: "more than
+	 * that many", and the pages end there */
+	bool more = total > STORE_SEARCH_COUNT_MAX;
+	if (more)
+		total = STORE_SEARCH_COUNT_MAX;
 	int64_t pages = total ? (total + per - 1) / per : 1;
 	if (page > pages) {
 		site_error(q, 404);
@@ -243,6 +250,7 @@ site_page_search(struct req *q)
 	tv_set_bool(a, sd, "none", tq.nph > 0 && total == 0);
 	tv_set_bool(a, sd, "has_results", total > 0);
 	tv_set_int(a, sd, "total", total);
+	tv_set_bool(a, sd, "more", more);
 	/* the other order's first page (the current one is not a link) */
 	struct search_args sa = {query, sort}, other = {query,
 	    sort == SEARCH_NEWEST ? SEARCH_RELEVANCE : SEARCH_NEWEST};

@@ -30,7 +30,7 @@ void store_fts_expr(buf *out, const struct text_query *q);
  * sqlite_search.c: one page of visible posts matching the MATCH expression
  * expr, in sort's order, as light rows (store_articles_list) but with
  * body_text whole and score set (0 newest first); snippets are left empty.
- * *total (when not NULL) counts every visible match.
+ * *total (when not NULL) counts the visible matches as store_search_sorted does.
  */
 enum store_err store_fts_page(store *s, const char *expr,
     enum store_search_sort sort, int64_t now, int64_t offset, int64_t limit,

@@ -6,24 +6,29 @@
  * character matches nearly every post) pays for ranking thousands of rows
  * to show ten.
  *
- * Newest first, the default, never ranks. One pass over the index takes
- * every matching rowid (SEARCH_IDS: the doclists only, no article row, no
- * per-row document length), sorted as FTS5 returns them. Then the page
- * comes from whichever of two ways is cheaper for this query:
+ * Newest first, the default, never ranks and never reads every match.
+ * The matches are collected from the index alone (SEARCH_IDS: doclists,
+ * no article row, no per-row document length) by rowid ranges, newest
+ * ids first, each range twice as wide as the one before, until more than
+ * STORE_SEARCH_COUNT_MAX visible posts are known to match or the index is
+ * exhausted. So a broad query reads a few thousand rowids, not all of
+ * them, and its count is "more than STORE_SEARCH_COUNT_MAX"; a narrower
+ * one is read whole and counted exactly, as the matches minus those among
+ * the few indexed articles that are not visible posts (SEARCH_HIDDEN).
+ * Then the page comes from whichever of two ways is cheaper:
  *   walk   the visible posts newest first from the listings' own index
  *          (SEARCH_WALK), keeping those in the match set, and stop once
  *          the page is full: a broad query fills it within a few dozen
- *          rows, whatever the site's size;
+ *          rows, whatever the site's size. Rowids track publication in
+ *          practice, but nothing relies on it: a post whose id lies below
+ *          the ranges read so far extends them down to it first;
  *   probe  each match's visibility and date (SEARCH_PROBE), then sort:
  *          for a rare query, whose few matches a walk would look for
  *          through the whole archive.
  * The walk gives up for the probe once it has stepped over more rows than
  * there are matches, so neither costs much more than the better of the
  * two. Both give the same exact order, (published_at, id) descending, so
- * pages never overlap or skip. The count is exact without touching the
- * matches: the index holds the posts of articles_fts_source, so the
- * visible matches are all of them minus those among the few indexed
- * articles that are not visible posts (SEARCH_HIDDEN).
+ * pages never overlap or skip.
  */
 #include "fts.h"
 #include "sqlite_int.h"
@@ -35,6 +40,17 @@
 /* Probe at once when there are at most this many matches per wanted row:
  * a walk would likely step over most of the archive to find them. */
 #define SEARCH_PROBE_RATIO 4
+/* The first rowid range read; each next one is SEARCH_GROWTH times as
+ * wide. Test builds read narrow ranges that do not grow, so that small
+ * test sites read many of them and stop short of the bottom, and walks
+ * meet posts below them. */
+#ifdef KIJI_TEST_HOOKS
+#define SEARCH_RANGE 64
+#define SEARCH_GROWTH 1
+#else
+#define SEARCH_RANGE 4096
+#define SEARCH_GROWTH 2
+#endif
 
 /* A search hit: a light article with its body text, then the score. */
 static void
@@ -46,41 +62,64 @@ hit_read(sqlite3_stmt *st, arena *a, void *row)
 	h->score = sqlite3_column_double(st, AC_COMMENTS + 1);
 }
 
-/* The matching rowids, ascending (FTS5's order without ORDER BY). */
+/*
+ * The matches read so far: every matching rowid >= lo, descending (ranges
+ * are read from the top down, each one's ids reversed onto the end), and
+ * the indexed articles that are not visible posts, whichever they are.
+ */
 struct ids {
 	int64_t *v;
 	size_t n, cap;
+	int64_t top;   /* the highest article id */
+	int64_t lo;    /* once started: every match >= lo is in v */
+	int64_t width; /* of the next range */
+	bool started;
+	bool all;      /* lo has reached the bottom: v holds every match */
+	int64_t *hid;  /* SEARCH_HIDDEN's ids */
+	size_t nhid, hidcap;
 };
 
 static bool
-ids_push(struct ids *s, int64_t id)
+ids_push(int64_t **v, size_t *n, size_t *cap, int64_t id)
 {
-	if (s->n == s->cap) {
-		size_t cap = s->cap ? s->cap * 2 : 1024;
-		int64_t *v = realloc(s->v, cap * sizeof(*v));
-		if (v == NULL)
+	if (*n == *cap) {
+		size_t c = *cap ? *cap * 2 : 1024;
+		int64_t *p = realloc(*v, c * sizeof(*p));
+		if (p == NULL)
 			return false;
-		s->v = v;
-		s->cap = cap;
+		*v = p;
+		*cap = c;
 	}
-	s->v[s->n++] = id;
+	(*v)[(*n)++] = id;
 	return true;
 }
 
+/* Whether id is among the matches read (v is descending). */
 static bool
 ids_has(const struct ids *s, int64_t id)
 {
 	size_t lo = 0, hi = s->n;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		if (s->v[mid] < id)
+		if (s->v[mid] > id)
 			lo = mid + 1;
-		else if (s->v[mid] > id)
+		else if (s->v[mid] < id)
 			hi = mid;
 		else
 			return true;
 	}
 	return false;
+}
+
+/* The visible posts among the matches read. */
+static int64_t
+ids_visible(const struct ids *s)
+{
+	int64_t n = (int64_t)s->n;
+	for (size_t i = 0; i < s->nhid; i++)
+		if (ids_has(s, s->hid[i]))
+			n--;
+	return n;
 }
 
 /* A probed match: its date and id, sorted newest first. */
@@ -98,53 +137,78 @@ dated_cmp(const void *a, const void *b)
 }
 
 static int
-id_cmp(const void *a, const void *b)
+id_desc(const void *a, const void *b)
 {
 	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-	return (x > y) - (x < y);
+	return (x < y) - (x > y);
 }
 
-/* Every rowid matching expr into m, sorted ascending. */
+/* Opens the collection: the top of the rowid space and the hidden ids. */
 static enum store_err
-search_ids(struct conn *c, const char *expr, struct ids *m)
+ids_open(struct conn *c, int64_t now, struct ids *m)
 {
 	struct q q = {0};
 	enum store_err e;
-	bool sorted = true;
-	if ((e = sq_open(&q, c, STMT_SEARCH_IDS)) != STORE_OK)
+	int64_t top = 0;
+	if ((e = sq_open(&q, c, STMT_SEARCH_TOP)) != STORE_OK)
 		return e;
-	sq_text(&q, ":q", expr);
-	while (sq_row(&q, &e)) {
-		int64_t id = sqlite3_column_int64(q.st, 0);
-		if (m->n > 0 && m->v[m->n - 1] >= id)
-			sorted = false;
-		if (!ids_push(m, id)) {
-			e = STORE_ERROR;
-			break;
-		}
-	}
+	if (sq_row(&q, &e))
+		top = sqlite3_column_int64(q.st, 0);
 	sq_close(&q);
-	/* FTS5 returns rowids ascending; a binary search must not rely on
-	 * that silently */
-	if (e == STORE_OK && !sorted)
-		qsort(m->v, m->n, sizeof(*m->v), id_cmp);
-	return e;
-}
-
-/* How many of the matches are indexed but not visible posts. */
-static enum store_err
-search_hidden(struct conn *c, const struct ids *m, int64_t now, int64_t *n)
-{
-	struct q q = {0};
-	enum store_err e;
-	*n = 0;
+	if (e != STORE_OK)
+		return e;
+	m->top = top;
+	m->width = SEARCH_RANGE;
 	if ((e = sq_open(&q, c, STMT_SEARCH_HIDDEN)) != STORE_OK)
 		return e;
 	sq_int(&q, ":now", now);
 	while (sq_row(&q, &e))
-		if (ids_has(m, sqlite3_column_int64(q.st, 0)))
-			(*n)++;
+		if (!ids_push(&m->hid, &m->nhid, &m->hidcap,
+		    sqlite3_column_int64(q.st, 0))) {
+			e = STORE_ERROR;
+			break;
+		}
 	sq_close(&q);
+	return e;
+}
+
+/* Reads the next range down: the width ids below lo (the first time,
+ * the top ones and anything above), or all the rest when that reaches the
+ * bottom (ids start at 1). */
+static enum store_err
+ids_more(struct conn *c, const char *expr, struct ids *m)
+{
+	struct q q = {0};
+	enum store_err e;
+	int64_t hi = m->started ? m->lo - 1 : INT64_MAX; /* inclusive */
+	int64_t top = m->started ? m->lo - 1 : m->top;
+	size_t from = m->n;
+	if (m->all)
+		return STORE_OK;
+	m->started = true;
+	if (top <= m->width) {
+		m->lo = INT64_MIN;
+		m->all = true;
+	} else {
+		m->lo = top - m->width + 1;
+		if (m->width < INT64_MAX / SEARCH_GROWTH)
+			m->width *= SEARCH_GROWTH;
+	}
+	if ((e = sq_open(&q, c, STMT_SEARCH_IDS)) != STORE_OK)
+		return e;
+	sq_text(&q, ":q", expr);
+	sq_int(&q, ":lo", m->lo);
+	sq_int(&q, ":hi", hi);
+	while (sq_row(&q, &e))
+		if (!ids_push(&m->v, &m->n, &m->cap,
+		    sqlite3_column_int64(q.st, 0))) {
+			e = STORE_ERROR;
+			break;
+		}
+	sq_close(&q);
+	/* descending, whatever order FTS5 gave (ascending: reversed) */
+	if (e == STORE_OK && m->n > from)
+		qsort(m->v + from, m->n - from, sizeof(*m->v), id_desc);
 	return e;
 }
 
@@ -154,8 +218,9 @@ search_hidden(struct conn *c, const struct ids *m, int64_t now, int64_t *n)
  * when it stepped over more than budget rows first (the caller probes).
  */
 static enum store_err
-search_walk(struct conn *c, const struct ids *m, int64_t now, int64_t offset,
-    int64_t want, size_t budget, int64_t *page, size_t *npage, bool *done)
+search_walk(struct conn *c, const char *expr, struct ids *m, int64_t now,
+    int64_t offset, int64_t want, size_t budget, int64_t *page,
+    size_t *npage, bool *done)
 {
 	struct q q = {0};
 	enum store_err e;
@@ -168,6 +233,10 @@ search_walk(struct conn *c, const struct ids *m, int64_t now, int64_t offset,
 	sq_int(&q, ":now", now);
 	while (seen < want && sq_row(&q, &e)) {
 		int64_t id = sqlite3_column_int64(q.st, 0);
+		while (!m->all && id < m->lo && e == STORE_OK)
+			e = ids_more(c, expr, m);
+		if (e != STORE_OK)
+			break;
 		if (ids_has(m, id)) {
 			if (seen >= offset)
 				page[(*npage)++] = id;
@@ -256,38 +325,48 @@ search_newest(struct conn *c, const char *expr, int64_t now, int64_t offset,
 	bool done = false;
 	enum store_err e;
 
-	if ((e = search_ids(c, expr, &m)) != STORE_OK || m.n == 0)
+	if ((e = ids_open(c, now, &m)) != STORE_OK)
 		goto out;
-	if (limit > 0 && (size_t)offset < m.n) {
-		if (limit > (int64_t)m.n)
-			limit = (int64_t)m.n;
+	/* enough to count: more than the most we count, or everything */
+	while (!m.all && ids_visible(&m) <= STORE_SEARCH_COUNT_MAX)
+		if ((e = ids_more(c, expr, &m)) != STORE_OK)
+			goto out;
+	visible = ids_visible(&m);
+	if (visible > STORE_SEARCH_COUNT_MAX) {
+		/* "more", even when all were read; past it there are no pages */
+		visible = STORE_SEARCH_COUNT_MAX + 1;
+		if (limit > STORE_SEARCH_COUNT_MAX - offset)
+			limit = STORE_SEARCH_COUNT_MAX - offset;
+	}
+	if (limit > visible - offset)
+		limit = visible - offset;
+	if (limit > 0) {
 		page = malloc((size_t)limit * sizeof(*page));
 		if (page == NULL) {
 			e = STORE_ERROR;
 			goto out;
 		}
-		int64_t want = offset + limit;
-		if ((uint64_t)want * SEARCH_PROBE_RATIO < m.n &&
-		    (e = search_walk(c, &m, now, offset, want, m.n, page,
-		    &npage, &done)) != STORE_OK)
-			goto out;
-		if (!done && (e = search_probe(c, &m, now, offset, limit, page,
-		    &npage, &visible)) != STORE_OK)
-			goto out;
+		int64_t want = offset + limit, probed;
+		if (!m.all || (uint64_t)want * SEARCH_PROBE_RATIO < m.n) {
+			if ((e = search_walk(c, expr, &m, now, offset, want,
+			    m.n, page, &npage, &done)) != STORE_OK)
+				goto out;
+		}
+		if (!done) {
+			while (!m.all && e == STORE_OK)
+				e = ids_more(c, expr, &m);
+			if (e != STORE_OK || (e = search_probe(c, &m, now,
+			    offset, limit, page, &npage, &probed)) != STORE_OK)
+				goto out;
+		}
 		if ((e = search_rows(c, page, npage, a, out, n)) != STORE_OK)
 			goto out;
 	}
-	if (total != NULL) {
-		if (visible < 0) {
-			int64_t hidden;
-			if ((e = search_hidden(c, &m, now, &hidden)) != STORE_OK)
-				goto out;
-			visible = (int64_t)m.n - hidden;
-		}
+	if (total != NULL)
 		*total = visible;
-	}
 out:
 	free(m.v);
+	free(m.hid);
 	free(page);
 	return e;
 }

@@ -730,16 +730,19 @@ const struct sq_stmt sq_stmts[STMT__MAX] = {
 	    " WHERE articles_fts MATCH :q AND a.id = articles_fts.rowid AND "
 	    VISIBLE_POST),
 	/*
-	 * Newest first (sqlite_search.c): every matching rowid from the index
-	 * alone, in rowid order (no article row, no bm25); the posts the
-	 * index holds that are not VISIBLE_POST (scheduled, pages, future
-	 * posts: the three index ranges of articles_status_published that
-	 * complement VISIBLE_POST within the view articles_fts_source, so
-	 * the count is matches minus these); the visible posts newest first
-	 * from that same index; one post's visibility and date; one hit.
+	 * Newest first (sqlite_search.c): the top of the rowid space; the
+	 * matching rowids of one range, from the index alone (no article
+	 * row, no bm25); the posts the index holds that are not VISIBLE_POST
+	 * (scheduled, pages, future posts: the three index ranges of
+	 * articles_status_published that complement VISIBLE_POST within the
+	 * view articles_fts_source, so the count is matches minus these);
+	 * the visible posts newest first from that same index; one post's
+	 * visibility and date; one hit.
 	 */
+	S(SEARCH_TOP, "SELECT COALESCE(MAX(id), 0) FROM articles"),
 	S(SEARCH_IDS,
-	    "SELECT rowid FROM articles_fts WHERE articles_fts MATCH :q"),
+	    "SELECT rowid FROM articles_fts WHERE articles_fts MATCH :q"
+	    " AND rowid >= :lo AND rowid <= :hi"),
 	S(SEARCH_HIDDEN,
 	    "SELECT a.id FROM articles a WHERE a.status = 'scheduled'"
 	    " UNION ALL SELECT a.id FROM articles a"

@@ -479,6 +479,11 @@ struct store_hit {
  * recent posts). */
 enum store_search_sort { SEARCH_NEWEST, SEARCH_RELEVANCE, SEARCH__MAX };
 
+/* Newest first counts matches up to this many; a broader query's *total
+ * is one more ("more than"), and its pages end there. Best first counts
+ * every match. */
+#define STORE_SEARCH_COUNT_MAX 1000
+
 /*
  * Visible posts matching what a reader typed, in the order sort names,
  * one page of them. The query is parsed by
@@ -486,7 +491,8 @@ enum store_search_sort { SEARCH_NEWEST, SEARCH_RELEVANCE, SEARCH__MAX };
  * substrings (1 character as its unigram, longer ones as bigram chains),
  * words as whole words or prefixes, all phrases ANDed. A query with no
  * searchable phrase gives no hits (*total 0). STORE_INVALID on invalid
- * UTF-8. *total (when not NULL) counts every visible match.
+ * UTF-8. *total (when not NULL) counts every visible match (newest
+ * first: up to STORE_SEARCH_COUNT_MAX, see there).
  */
 enum store_err store_search_sorted(store *s, const char *query,
     enum store_search_sort sort, int64_t now, int64_t offset, int64_t limit,

@@ -447,6 +447,61 @@ test_order(void)
 	db_close(s);
 }
 
+/*
+ * Newest first counts to STORE_SEARCH_COUNT_MAX and then says "more";
+ * best first counts everything. The count leaves out the hidden matches
+ * right at the limit; pages end at the limit; and a post with the lowest
+ * id but the newest date (below the rowid ranges the count needed) still
+ * comes first.
+ */
+static void
+test_count_cap(void)
+{
+	store *s = t_db_open();
+	if (s == NULL)
+		return;
+	int64_t first = add(s, "掃海の話", "掃海", STATUS_PUBLISHED, NOW - 1);
+	for (int i = 0; i < 3; i++)
+		add(s, "掃海", "掃海", STATUS_SCHEDULED, NOW + DAY);
+	for (int i = 1; i < STORE_SEARCH_COUNT_MAX; i++)
+		add(s, "掃海の話", "掃海", STATUS_PUBLISHED, NOW - 100 - i);
+	arena *a = arena_new(0);
+	struct store_hit *h;
+	size_t n;
+	int64_t total;
+	/* exactly the most counted, with hidden matches above it */
+	T_CHECK(store_search(s, "掃海", NOW, 0, 10, a, &h, &n, &total) ==
+	    STORE_OK);
+	T_CHECK(total == STORE_SEARCH_COUNT_MAX && n == 10);
+	T_CHECK(n > 0 && h[0].article.id == first);
+	T_CHECK(store_search(s, "掃海", NOW, STORE_SEARCH_COUNT_MAX - 4, 10, a,
+	    &h, &n, &total) == STORE_OK);
+	T_CHECK(total == STORE_SEARCH_COUNT_MAX && n == 4);
+	/* 102 more: "more than", the pages still end at the most counted;
+	 * the count is reached before the ranges read reach the first post
+	 * (in test builds, whose ranges are narrow) */
+	int64_t last = add(s, "掃海の話", "掃海", STATUS_PUBLISHED, NOW - 50);
+	int64_t extra = add(s, "掃海の話", "掃海", STATUS_PUBLISHED, NOW - 60);
+	for (int i = 0; i < 100; i++)
+		add(s, "掃海の話", "掃海", STATUS_PUBLISHED, NOW - 5000 - i);
+	T_CHECK(store_search(s, "掃海", NOW, 0, 10, a, &h, &n, &total) ==
+	    STORE_OK);
+	T_CHECK(total == STORE_SEARCH_COUNT_MAX + 1 && n == 10);
+	T_CHECK(n > 2 && h[0].article.id == first && h[1].article.id == last &&
+	    h[2].article.id == extra);
+	T_CHECK(store_search(s, "掃海", NOW, STORE_SEARCH_COUNT_MAX - 4, 10, a,
+	    &h, &n, &total) == STORE_OK);
+	T_CHECK(total == STORE_SEARCH_COUNT_MAX + 1 && n == 4);
+	T_CHECK(store_search(s, "掃海", NOW, STORE_SEARCH_COUNT_MAX, 10, a,
+	    &h, &n, &total) == STORE_OK);
+	T_CHECK(total == STORE_SEARCH_COUNT_MAX + 1 && n == 0);
+	T_CHECK(store_search_sorted(s, "掃海", SEARCH_RELEVANCE, NOW, 0, 10, a,
+	    &h, &n, &total) == STORE_OK);
+	T_CHECK(total == STORE_SEARCH_COUNT_MAX + 102 && n == 10);
+	arena_free(a);
+	db_close(s);
+}
+
 /* The mark of span i of hit h's snippet, as text. */
 static const char *
 mark(const struct store_hit *h, size_t i)
@@ -902,6 +957,7 @@ main(void)
 	T_RUN(test_scheduled_never_found);
 	T_RUN(test_rank_and_pages);
 	T_RUN(test_order);
+	T_RUN(test_count_cap);
 	T_RUN(test_snippets);
 	T_RUN(test_odd_queries);
 	T_RUN(test_recall);
