@@ -6,7 +6,8 @@
  * so a mistyped link says so). The page cache never holds a search, so the
  * argument adds no cache keys. Newest first stops counting past
  * STORE_SEARCH_COUNT_MAX matches: the page says "more than" that many and
- * its pages end there. The query is cleaned (controls out, white space
+ * its pages end there, and best first shows the same (its exact count
+ * would only make the number change with the order). The query is cleaned (controls out, white space
  * squashed) and cut to SEARCH_MAX_CHARS characters; a query with nothing
  * to search for (empty, punctuation, emoji) gets a page asking for a term.
  * Matches come back from the store as byte spans; they become a list of
@@ -225,7 +226,8 @@ site_page_search(struct req *q)
 		}
 	}
 	/* newest first stops counting at STORE_SEARCH_COUNT_MAX: "more than
-	 * that many", and the pages end there */
+	 * that many", and the pages end there (best first too: one count
+	 * whatever the order) */
 	bool more = total > STORE_SEARCH_COUNT_MAX;
 	if (more)
 		total = STORE_SEARCH_COUNT_MAX;
