@@ -1,12 +1,13 @@
 /*
  * Full-text search through the store: the index follows add, edit,
  * unpublish, trash and delete; scheduled posts stay unfound until their
- * time; newest first and best first, paging, snippets and marks; odd
- * queries. And the recall
- * test: on a demo site, hundreds of random CJK substrings and Latin words
- * and prefixes from the corpus are searched, and each full result set is
- * compared with a brute-force scan of the NFKC-casefolded text of the
- * visible posts that does not use the tokenizer. They must agree exactly.
+ * time; newest first and best first, the count's limit, paging,
+ * snippets and marks; odd queries. And the recall test: on a demo site,
+ * hundreds of random CJK substrings and Latin words and prefixes from the
+ * corpus are searched, and each full result set (in both orders) and
+ * first page (newest first) is compared with a brute-force scan of the
+ * NFKC-casefolded text of the visible posts that does not use the
+ * tokenizer. They must agree exactly.
  */
 #include "../../src/site/site.h"
 #include "../../src/store/fts.h"
