@@ -1118,6 +1118,14 @@ worker_events(struct http_worker *w)
 	}
 	unsigned debt = atomic_load(&w->s->shed_debt);
 	while (debt > 0 && w->idle_head != NULL) {
+		/* A debt is owed only while over budget: once closes elsewhere
+		 * have paid it, shedding more would close a reader's
+		 * connection for nothing (seen: the newest idle connection
+		 * shed long after the budget was met). */
+		if (atomic_load(&w->s->nconns) <= w->s->max_conns) {
+			atomic_store(&w->s->shed_debt, 0);
+			break;
+		}
 		if (atomic_compare_exchange_weak(&w->s->shed_debt, &debt,
 		    debt - 1)) {
 			worker_shed_one(w);
