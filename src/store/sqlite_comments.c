@@ -173,6 +173,35 @@ err:
 
 /* An empty visitor is no visitor: imported pending comments have none and
  * must stay hidden. */
+/* True when a comment in cs[0, n) replies to one not among them (pending
+ * for someone else, spammed, trashed): an open-addressed set of the ids,
+ * in the arena. */
+static bool
+comments_parent_missing(const struct store_comment *cs, size_t n, arena *a)
+{
+	size_t cap = 16, i;
+	while (cap < n * 2)
+		cap *= 2;
+	int64_t *set = arena_alloc(a, cap * sizeof(*set)); /* zeroed */
+	for (size_t k = 0; k < n; k++) {
+		i = (size_t)((uint64_t)cs[k].id * 0x9E3779B97F4A7C15ULL) & (cap - 1);
+		while (set[i] != 0 && set[i] != cs[k].id)
+			i = (i + 1) & (cap - 1);
+		set[i] = cs[k].id;
+	}
+	for (size_t k = 0; k < n; k++) {
+		int64_t p = cs[k].parent_id;
+		if (p == 0)
+			continue;
+		i = (size_t)((uint64_t)p * 0x9E3779B97F4A7C15ULL) & (cap - 1);
+		while (set[i] != 0 && set[i] != p)
+			i = (i + 1) & (cap - 1);
+		if (set[i] != p)
+			return true;
+	}
+	return false;
+}
+
 enum store_err
 store_comments_for_article(store *s, int64_t article_id, enum store_ctype type,
     const char *visitor, arena *a, struct store_comment **out, size_t *n)
@@ -189,6 +218,20 @@ store_comments_for_article(store *s, int64_t article_id, enum store_ctype type,
 	if (type != CTYPE__MAX &&
 	    (tname = sq_enum_name(sq_ctype_names, CTYPE__MAX, (int)type)) == NULL)
 		return STORE_INVALID;
+	/* The shown comments alone first: no recursion, no sort. */
+	if ((e = sq_open(&q, c, STMT_COMMENTS_SHOWN)) != STORE_OK)
+		goto err;
+	sq_int(&q, ":article", article_id);
+	sq_text_null(&q, ":visitor", visitor);
+	sq_text_null(&q, ":type", tname);
+	*out = sq_rows(&q, a, sizeof(**out), comment_read_placeholder, n, &e);
+	sq_close(&q);
+	if (e != STORE_OK || !comments_parent_missing(*out, *n, a))
+		return e;
+	/* A reply whose parent is not shown: the full statement adds the
+	 * placeholders (it returns the same shown rows, in the same order). */
+	*out = NULL;
+	*n = 0;
 	if ((e = sq_open(&q, c, STMT_COMMENTS_FOR_ARTICLE)) != STORE_OK)
 		goto err;
 	sq_int(&q, ":article", article_id);

@@ -446,6 +446,19 @@ const struct sq_stmt sq_stmts[STMT__MAX] = {
 	    " WHERE id IN (SELECT id FROM up) AND article_id = :article"
 	    " AND status IN ('spam', 'trash')"
 	    " ORDER BY created_at, id"),
+	/* The first half of the above alone, for the usual article where
+	 * every shown reply's parent is shown too (no placeholders): both
+	 * halves walk comments_article in (created_at, id) order, merged
+	 * without a sort. store_comments_for_article falls back to the
+	 * full statement when a parent is missing. */
+	S(COMMENTS_SHOWN,
+	    "SELECT " COMMENT_COLS ", 0 FROM comments"
+	    " WHERE article_id = :article AND status = 'approved'"
+	    " AND (:type IS NULL OR type = :type)"
+	    " UNION ALL SELECT " COMMENT_COLS ", 0 FROM comments"
+	    " WHERE article_id = :article AND status = 'pending'"
+	    " AND visitor_id = :visitor AND (:type IS NULL OR type = :type)"
+	    " ORDER BY created_at, id"),
 	S(COMMENT_SET_STATUS, "UPDATE comments SET status = :status WHERE id = :id"),
 	S(CHANGES_SINCE,
 	    "SELECT seq, kind, article_id, scope FROM change_log WHERE seq > :after"
