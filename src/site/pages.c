@@ -56,15 +56,11 @@ put_dates(struct req *q, tv *d, const char *prefix, int64_t t)
 {
 	arena *a = q->r->a;
 	bool upd = strcmp(prefix, "updated") == 0;
-	buf ja, iso;
-	buf_init(&ja, 64);
-	buf_init(&iso, 64);
-	text_dates(&ja, &iso, t);
-	tv_set(d, upd ? "updated_ja" : "date_ja", tv_strn(a, buf_cstr(&ja), ja.len));
-	tv_set(d, upd ? "updated_iso" : "date_iso", tv_strn(a, buf_cstr(&iso),
-	    iso.len));
-	buf_free(&ja);
-	buf_free(&iso);
+	char ja[TEXT_DATE_MAX], iso[TEXT_DATE_MAX];
+	size_t nja, niso;
+	text_dates_s(ja, &nja, iso, &niso, t);
+	tv_set(d, upd ? "updated_ja" : "date_ja", tv_strn(a, ja, nja));
+	tv_set(d, upd ? "updated_iso" : "date_iso", tv_strn(a, iso, niso));
 }
 
 /* Plain-text excerpt cut to n grapheme clusters, ending in … when cut. */

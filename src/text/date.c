@@ -39,6 +39,7 @@ static pthread_rwlock_t tz_lock =
 static pthread_rwlock_t tz_lock = PTHREAD_RWLOCK_INITIALIZER;
 #endif
 static pthread_once_t tz_once = PTHREAD_ONCE_INIT;
+static unsigned tz_gen; /* bumped by every switch, under the write lock */
 
 /*
  * Builds TZ_DIR/name into path when name looks like an IANA zone name:
@@ -93,6 +94,7 @@ tz_apply(const char *path)
 	snprintf(env, sizeof(env), ":%s", path);
 	setenv("TZ", env, 1);
 	tzset();
+	tz_gen++;
 }
 
 /* pthread_once hook: the site zone is Asia/Tokyo until told otherwise. */
@@ -164,6 +166,84 @@ utc_time(int64_t t, struct text_tm *out)
 	out->gmtoff = 0;
 }
 
+/*
+ * UTC hours this thread converted, when the zone's offset held through
+ * all of the hour: a small table indexed by the hour's number. glibc's
+ * localtime_r is slow past a zone file's last transition (it parses the
+ * POSIX rule string on every call: Asia/Tokyo today), and a page converts
+ * one or two instants per comment and card, mostly in the same hours;
+ * inside such an hour, local time is UTC time plus the offset.
+ */
+#define TZ_MEMO 64
+struct tz_memo {
+	bool ok;
+	unsigned gen;   /* tz_gen it was made under */
+	int64_t lo, hi; /* [lo, hi): one aligned UTC hour */
+	long off;
+};
+static _Thread_local struct tz_memo tz_memos[TZ_MEMO];
+
+static struct tz_memo *
+tz_memo_at(int64_t t)
+{
+	int64_t hour = (t - ((t % 3600) + 3600) % 3600) / 3600;
+	return &tz_memos[(uint64_t)hour % TZ_MEMO];
+}
+
+static bool
+tm_same(const struct text_tm *a, const struct text_tm *b)
+{
+	return a->year == b->year && a->mon == b->mon && a->mday == b->mday &&
+	    a->hour == b->hour && a->min == b->min && a->sec == b->sec &&
+	    a->wday == b->wday && a->gmtoff == b->gmtoff;
+}
+
+/* t's local time as UTC arithmetic: t + off, broken down. */
+static void
+tm_shifted(int64_t t, long off, struct text_tm *out)
+{
+	utc_time(t + off, out);
+	out->gmtoff = off;
+}
+
+/*
+ * Remembers tt's hour when plain arithmetic gives what localtime_r gave at
+ * tt and at both ends of the hour: same offset at the ends (no change of
+ * offset inside, short of two that cancel within an hour, which no zone
+ * has), and no leap-second correction ("right/" zones never qualify).
+ * Caller holds the read lock.
+ */
+static void
+tz_memo_fill(time_t tt, const struct text_tm *got)
+{
+	int64_t lo = (int64_t)tt - (((int64_t)tt % 3600) + 3600) % 3600;
+	int64_t hi = lo + 3600;
+	struct tm tm;
+	struct text_tm at, calc;
+	struct tz_memo *m = tz_memo_at(tt);
+
+	m->ok = false;
+	if (lo < TEXT_T_MIN + 2 * 86400 || hi > TEXT_T_MAX - 2 * 86400)
+		return;
+	tm_shifted(tt, got->gmtoff, &calc);
+	if (!tm_same(&calc, got))
+		return;
+	for (int k = 0; k < 2; k++) {
+		time_t e = (time_t)(k == 0 ? lo : hi - 1);
+		if (localtime_r(&e, &tm) == NULL)
+			return;
+		tm_export(&tm, &at);
+		tm_shifted(e, got->gmtoff, &calc);
+		if (!tm_same(&calc, &at))
+			return;
+	}
+	m->gen = tz_gen;
+	m->lo = lo;
+	m->hi = hi;
+	m->off = got->gmtoff;
+	m->ok = true;
+}
+
 /* localtime_r under the read lock, so a zone switch is never half-seen. */
 void
 text_localtime(int64_t t, struct text_tm *out)
@@ -173,11 +253,21 @@ text_localtime(int64_t t, struct text_tm *out)
 
 	pthread_once(&tz_once, tz_default);
 	pthread_rwlock_rdlock(&tz_lock);
+	const struct tz_memo *m = tz_memo_at(tt);
+	if (m->ok && m->gen == tz_gen && (int64_t)tt >= m->lo &&
+	    (int64_t)tt < m->hi) {
+		long off = m->off;
+		pthread_rwlock_unlock(&tz_lock);
+		tm_shifted(tt, off, out);
+		return;
+	}
 	bool ok = localtime_r(&tt, &tm) != NULL;
-	pthread_rwlock_unlock(&tz_lock);
-	if (ok)
+	if (ok) {
 		tm_export(&tm, out);
-	else
+		tz_memo_fill(tt, out);
+	}
+	pthread_rwlock_unlock(&tz_lock);
+	if (!ok)
 		utc_time(t, out); /* unreachable after clamping; be total */
 }
 
@@ -203,11 +293,11 @@ date_num(char **p, long v, int width)
 		*(*p)++ = tmp[--n];
 }
 
-/* "2022年 1月 09日" */
-static void
-date_ja(buf *out, const struct text_tm *tm)
+/* "2022年 1月 09日" into s (TEXT_DATE_MAX bytes); returns its length. */
+static size_t
+date_ja_s(char *s, const struct text_tm *tm)
 {
-	char s[64], *p = s;
+	char *p = s;
 	date_num(&p, tm->year, 1);
 	memcpy(p, "年 ", 4);
 	p += 4;
@@ -217,7 +307,14 @@ date_ja(buf *out, const struct text_tm *tm)
 	date_num(&p, tm->mday, 2);
 	memcpy(p, "日", 3);
 	p += 3;
-	buf_put(out, s, (size_t)(p - s));
+	return (size_t)(p - s);
+}
+
+static void
+date_ja(buf *out, const struct text_tm *tm)
+{
+	char s[TEXT_DATE_MAX];
+	buf_put(out, s, date_ja_s(s, tm));
 }
 
 /*
@@ -225,14 +322,14 @@ date_ja(buf *out, const struct text_tm *tm)
  * adopted standard time, e.g. Tokyo +09:18:59 before 1888) have no
  * RFC 3339 form; such instants are written in UTC with "Z" instead.
  */
-static void
-date_rfc3339(buf *out, const struct text_tm *local, int64_t t)
+static size_t
+date_rfc3339_s(char *s, const struct text_tm *local, int64_t t)
 {
 	struct text_tm tm = *local;
 	bool utc = tm.gmtoff % 60 != 0;
 	if (utc)
 		utc_time(t, &tm);
-	char s[64], *p = s;
+	char *p = s;
 	date_num(&p, tm.year, 4);
 	*p++ = '-';
 	date_num(&p, tm.mon, 2);
@@ -253,7 +350,14 @@ date_rfc3339(buf *out, const struct text_tm *local, int64_t t)
 		*p++ = ':';
 		date_num(&p, off / 60 % 60, 2);
 	}
-	buf_put(out, s, (size_t)(p - s));
+	return (size_t)(p - s);
+}
+
+static void
+date_rfc3339(buf *out, const struct text_tm *local, int64_t t)
+{
+	char s[TEXT_DATE_MAX];
+	buf_put(out, s, date_rfc3339_s(s, local, t));
 }
 
 /* "2022年 1月 09日": the comment-date form readers know from the seed page. */
@@ -300,6 +404,18 @@ text_dates(buf *ja, buf *iso, int64_t t)
 	text_localtime(t, &tm);
 	date_ja(ja, &tm);
 	date_rfc3339(iso, &tm, t);
+}
+
+/* text_dates into two arrays of TEXT_DATE_MAX bytes (not terminated), for
+ * callers that copy the bytes anyway: no buffer growth per date. */
+void
+text_dates_s(char *ja, size_t *nja, char *iso, size_t *niso, int64_t t)
+{
+	struct text_tm tm;
+
+	text_localtime(t, &tm);
+	*nja = date_ja_s(ja, &tm);
+	*niso = date_rfc3339_s(iso, &tm, t);
 }
 
 /* English names from our own tables: strftime would follow the locale. */

@@ -237,6 +237,9 @@ void text_localtime(int64_t t, struct text_tm *out);
 void text_ja_date(buf *out, int64_t t);
 /* text_ja_date into ja and text_rfc3339 into iso, one zone lookup. */
 void text_dates(buf *ja, buf *iso, int64_t t);
+/* The same into arrays of TEXT_DATE_MAX bytes, with their lengths. */
+#define TEXT_DATE_MAX 64
+void text_dates_s(char *ja, size_t *nja, char *iso, size_t *niso, int64_t t);
 /* "2022年 1月 09日 13:05" */
 void text_ja_datetime(buf *out, int64_t t);
 /* RFC 3339 in the site zone, e.g. "2022-01-09T13:05:00+09:00". */
