@@ -314,6 +314,41 @@ cmp_i64(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+/* Appends v's decimal digits at p; returns the end. */
+static char *
+put_i64(char *p, int64_t v)
+{
+	char tmp[24];
+	int n = 0;
+	uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+	do {
+		tmp[n++] = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	if (v < 0)
+		*p++ = '-';
+	while (n)
+		*p++ = tmp[--n];
+	return p;
+}
+
+/* "/articles/<id>?replytocom=<cid>#respond" without printf, once per
+ * comment. */
+static tv *
+reply_url(arena *a, int64_t article_id, int64_t cid)
+{
+	static const char a1[] = "/articles/", a2[] = "?replytocom=",
+	    a3[] = "#respond";
+	char s[sizeof(a1) + sizeof(a2) + sizeof(a3) + 48], *p = s;
+	memcpy(p, a1, sizeof(a1) - 1);
+	p = put_i64(p + sizeof(a1) - 1, article_id);
+	memcpy(p, a2, sizeof(a2) - 1);
+	p = put_i64(p + sizeof(a2) - 1, cid);
+	memcpy(p, a3, sizeof(a3) - 1);
+	p += sizeof(a3) - 1;
+	return tv_strn(a, s, (size_t)(p - s));
+}
+
 /* One comment's view model (no children yet). */
 tv *
 site_comment_node(struct req *q, const struct store_comment *c, int64_t article_id,
@@ -328,8 +363,7 @@ site_comment_node(struct req *q, const struct store_comment *c, int64_t article_
 	comment_format(scratch, c->body, strlen(c->body));
 	tv_set(d, "body_html", tv_html_trusted(a, buf_cstr(scratch), scratch->len));
 	tv_set_int(a, d, "like_count", c->like_count);
-	put(q, d, "reply_url", arena_printf(a, "/articles/%lld?replytocom=%lld#respond",
-	    (long long)article_id, (long long)c->id));
+	tv_set(d, "reply_url", reply_url(a, article_id, c->id));
 	tv_set_bool(a, d, "pending", c->status == CSTATUS_PENDING);
 	/* A spammed or trashed parent kept for its replies: no text, no
 	 * name, no likes, no reply or like buttons. */
