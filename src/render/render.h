@@ -81,6 +81,10 @@ tv *tv_push(tv *list, tv *v);
 
 enum tv_kind tv_kind_of(const tv *v);
 tv *tv_get(const tv *dict, const char *key);
+/* tv_get with key's tv_keyhash worked out beforehand (the template
+ * engine hashes its names once, when it compiles). */
+uint32_t tv_keyhash(const char *key);
+tv *tv_get_h(const tv *dict, const char *key, uint32_t h);
 size_t tv_len(const tv *list);
 /* Truthiness as sections see it: NULL, false, 0, "" and empty lists are false. */
 bool tv_truthy(const tv *v);

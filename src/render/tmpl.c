@@ -62,6 +62,7 @@ struct tname {
 	char *pool; /* the segments, NUL-separated */
 	unsigned nseg;
 	const char *seg[TMPL_NAME_SEGS];
+	uint32_t hash[TMPL_NAME_SEGS]; /* tv_keyhash of each segment */
 };
 
 struct tmpl {
@@ -670,6 +671,8 @@ tc_name(struct tmpl *t, const char *s, size_t n, bool dotted, const char **msg)
 				nm.pool[i] = '\0';
 				nm.seg[k++] = nm.pool + i + 1;
 			}
+		for (k = 0; k < nm.nseg; k++)
+			nm.hash[k] = tv_keyhash(nm.seg[k]);
 	}
 	if (t->nnames == t->capnames) {
 		t->capnames = t->capnames ? t->capnames * 2 : 16;
@@ -1403,10 +1406,10 @@ tr_lookup(const struct tr *r, const struct tname *nm)
 	if (nm->nseg == 0)
 		return r->depth ? r->stack[r->depth - 1] : NULL;
 	for (size_t i = r->depth; i-- > 0;)
-		if ((v = tv_get(r->stack[i], nm->seg[0])) != NULL)
+		if ((v = tv_get_h(r->stack[i], nm->seg[0], nm->hash[0])) != NULL)
 			break;
 	for (unsigned k = 1; v && k < nm->nseg; k++)
-		v = tv_get(v, nm->seg[k]);
+		v = tv_get_h(v, nm->seg[k], nm->hash[k]);
 	return v;
 }
 

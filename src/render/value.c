@@ -129,7 +129,7 @@ tv_grow(tv *c)
 /* FNV-1a of a key: dicts compare it before the strings, so setting and
  * looking up keys costs one pass over the key, not a strcmp per entry
  * (keys like date_ja, date_iso, daily_id, depth share first bytes). */
-static uint32_t
+uint32_t
 tv_keyhash(const char *k)
 {
 	uint32_t h = 2166136261u;
@@ -201,7 +201,14 @@ tv_get(const tv *dict, const char *key)
 {
 	if (dict == NULL || dict->kind != TV_DICT)
 		return NULL;
-	uint32_t h = tv_keyhash(key);
+	return tv_get_h(dict, key, tv_keyhash(key));
+}
+
+tv *
+tv_get_h(const tv *dict, const char *key, uint32_t h)
+{
+	if (dict == NULL || dict->kind != TV_DICT)
+		return NULL;
 	for (size_t i = 0; i < dict->u.c.n; i++)
 		if (dict->u.c.e[i].h == h && strcmp(dict->u.c.e[i].key, key) == 0)
 			return dict->u.c.e[i].v;
