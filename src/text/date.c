@@ -174,7 +174,7 @@ utc_time(int64_t t, struct text_tm *out)
  * one or two instants per comment and card, mostly in the same hours;
  * inside such an hour, local time is UTC time plus the offset.
  */
-#define TZ_MEMO 64
+#define TZ_MEMO 256
 struct tz_memo {
 	bool ok;
 	unsigned gen;   /* tz_gen it was made under */
