@@ -132,6 +132,50 @@ test_html_text(void)
 	T_STREQ(e_text("&amp;"), "&amp;amp;");
 }
 
+/* The word-at-a-time skip in html_escape against the byte-by-byte rule:
+ * every byte value at every offset of strings around the 8-byte steps,
+ * on a filler of ASCII and UTF-8 (bytes past 0x7F must never match). */
+static void
+test_html_text_words(void)
+{
+	static const char fill[] = "ab\xE6\x97\xA5" "cd\xE6\x9C\xAC" "efgh";
+	char s[20];
+	buf got, want;
+	buf_init(&got, 0);
+	buf_init(&want, 0);
+	for (size_t len = 1; len <= 19; len++)
+		for (size_t at = 0; at < len; at++)
+			for (int c = 1; c < 256; c++) {
+				for (size_t i = 0; i < len; i++)
+					s[i] = fill[i % (sizeof(fill) - 1)];
+				s[at] = (char)c;
+				s[len - 1 - (at * 7) % len] = c == '&' ? '<' : '&';
+				buf_reset(&got);
+				buf_reset(&want);
+				html_text(&got, s, len);
+				for (size_t i = 0; i < len; i++) {
+					switch (s[i]) {
+					case '&': buf_puts(&want, "&amp;"); break;
+					case '<': buf_puts(&want, "&lt;"); break;
+					case '>': buf_puts(&want, "&gt;"); break;
+					case '"': buf_puts(&want, "&quot;"); break;
+					case '\'': buf_puts(&want, "&#39;"); break;
+					default: buf_put(&want, s + i, 1);
+					}
+				}
+				if (got.len != want.len ||
+				    memcmp(buf_cstr(&got), buf_cstr(&want), got.len) != 0) {
+					T_STREQ(buf_cstr(&got), buf_cstr(&want));
+					goto out;
+				}
+			}
+out:
+	T_CHECK(got.len == want.len &&
+	    memcmp(buf_cstr(&got), buf_cstr(&want), got.len) == 0);
+	buf_free(&got);
+	buf_free(&want);
+}
+
 static void
 test_html_attr(void)
 {
@@ -1152,6 +1196,7 @@ main(void)
 {
 	A = arena_new(0);
 	T_RUN(test_html_text);
+	T_RUN(test_html_text_words);
 	T_RUN(test_html_attr);
 	T_RUN(test_html_url);
 	T_RUN(test_html_json_string);
