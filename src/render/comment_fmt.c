@@ -16,6 +16,35 @@ struct comment_line {
 	size_t b, e;
 };
 
+/* Nonzero when one of the 8 bytes of w equals b (exact, as in escape.c). */
+static inline uint64_t
+comment_has(uint64_t w, unsigned char b)
+{
+	uint64_t x = w ^ (0x0101010101010101ULL * b);
+	return (x - 0x0101010101010101ULL) & ~x & 0x8080808080808080ULL;
+}
+
+/* Index of the first '\n' or '\r' in s[i, n), or n: eight bytes a step
+ * while a word holds neither. */
+static size_t
+comment_eol(const char *s, size_t n, size_t i)
+{
+	for (;;) {
+		while (i + 8 <= n) {
+			uint64_t w;
+			memcpy(&w, s + i, 8);
+			if (comment_has(w, '\n') | comment_has(w, '\r'))
+				break;
+			i += 8;
+		}
+		for (size_t end = n - i > 8 ? i + 8 : n; i < end; i++)
+			if (s[i] == '\n' || s[i] == '\r')
+				return i;
+		if (i >= n)
+			return n;
+	}
+}
+
 /* Next line from *pos, treating "\r\n", "\r" and "\n" alike; false at the
  * end (a final terminator starts no extra line). */
 static bool
@@ -26,8 +55,7 @@ comment_next_line(const char *s, size_t n, size_t *pos, struct comment_line *l)
 	if (i >= n)
 		return false;
 	l->b = i;
-	while (i < n && s[i] != '\n' && s[i] != '\r')
-		i++;
+	i = comment_eol(s, n, i);
 	l->e = i;
 	if (i < n) {
 		if (s[i] == '\r' && i + 1 < n && s[i + 1] == '\n')
@@ -106,26 +134,39 @@ comment_url_len(const char *s, size_t n)
 	return k;
 }
 
-/* Writes one line: text escaped, URLs as nofollow links. */
+/*
+ * Writes one line: text escaped, URLs as nofollow links. A URL is the
+ * leftmost start at or after the previous one's end where comment_url_len
+ * finds one; since it begins "http://" or "https://", its ':' stands 4 or
+ * 5 bytes in. So the colons are visited in order and, at each, the start
+ * 5 back and then 4 back are tried: the first hit is the leftmost start
+ * (a start further left would have had its own colon earlier).
+ */
 static void
 comment_line_out(buf *out, const char *s, size_t n)
 {
-	size_t i = 0, run = 0;
+	size_t from = 0, run = 0;
 
-	while (i < n) {
-		size_t len;
-		if ((s[i] != 'h' && s[i] != 'H') ||
-		    (len = comment_url_len(s + i, n - i)) == 0) {
-			i++;
+	while (from < n) {
+		const char *c = memchr(s + from, ':', n - from);
+		if (c == NULL)
+			break;
+		size_t j = (size_t)(c - s), i, len = 0;
+		from = j + 1;
+		if (j >= run + 5 && (len = comment_url_len(s + j - 5, n - j + 5)) > 0)
+			i = j - 5;
+		else if (j >= run + 4 &&
+		    (len = comment_url_len(s + j - 4, n - j + 4)) > 0)
+			i = j - 4;
+		else
 			continue;
-		}
 		html_text(out, s + run, i - run);
 		buf_puts(out, "<a href=\"");
 		html_url(out, s + i, len);
 		buf_puts(out, "\" rel=\"" COMMENT_REL "\">");
 		html_text(out, s + i, len);
 		buf_puts(out, "</a>");
-		i = run = i + len;
+		from = run = i + len;
 	}
 	html_text(out, s + run, n - run);
 }

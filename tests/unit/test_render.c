@@ -1071,6 +1071,16 @@ test_comment_format(void)
 	T_STREQ(cf("end: http://x.jp/a.,;:!?)]}'\""),
 	    "<p>end: " A_OPEN("http://x.jp/a") ".,;:!?)]}&#39;&quot;</p>\n");
 	T_STREQ(cf("HTTPS://EXAMPLE.JP/"), "<p>" A_OPEN("HTTPS://EXAMPLE.JP/") "</p>\n");
+	/* URLs are found from their colon: starts glued to a word, a
+	 * scheme-looking word before one, colons inside one. */
+	T_STREQ(cf("xhttp://a.b/c"), "<p>x" A_OPEN("http://a.b/c") "</p>\n");
+	T_STREQ(cf("hhttps://x.y"), "<p>h" A_OPEN("https://x.y") "</p>\n");
+	T_STREQ(cf("http:http://x.y"), "<p>http:" A_OPEN("http://x.y") "</p>\n");
+	T_STREQ(cf("https:/x https://y.z."),
+	    "<p>https:/x " A_OPEN("https://y.z") ".</p>\n");
+	T_STREQ(cf("HTTPS://A.B:8080/p:q http://c.d"), "<p>"
+	    A_OPEN("HTTPS://A.B:8080/p:q") " " A_OPEN("http://c.d") "</p>\n");
+	T_STREQ(cf("a:b:c http://"), "<p>a:b:c http://</p>\n");
 	T_STREQ(cf("www.example.jp ftp://x.jp javascript:alert(1) http:// https:///x"),
 	    "<p>www.example.jp ftp://x.jp javascript:alert(1) http:// https:///x</p>\n");
 	T_STREQ(cf("javascript:http://x.jp"),
