@@ -73,6 +73,10 @@ tv *tv_bool(arena *a, bool v);
 /* Sets key in a dict (key is not copied: use literals or arena strings).
  * Returns v. Setting an existing key replaces it. */
 tv *tv_set(tv *dict, const char *key, tv *v);
+/* tv_set of a key dict does not hold yet (unchecked: no search). */
+tv *tv_add(tv *dict, const char *key, tv *v);
+/* An empty dict with room for cap keys. */
+tv *tv_dict_n(arena *a, size_t cap);
 tv *tv_set_str(arena *a, tv *dict, const char *key, const char *s);
 tv *tv_set_int(arena *a, tv *dict, const char *key, int64_t v);
 tv *tv_set_bool(arena *a, tv *dict, const char *key, bool v);

@@ -3,7 +3,9 @@
  * arena. Lists and dicts are arrays grown by doubling inside the arena
  * (a 100-comment page makes ~2,000 values, so every value is one bump
  * allocation); dict lookup is a linear scan, which beats hashing at the
- * ten-odd keys a dict holds.
+ * ten-odd keys a dict holds, behind a 64-bit mask of the keys' hashes
+ * that answers most misses at once (templates resolve names outwards
+ * through every enclosing comment's dict).
  */
 #include "render.h"
 
@@ -29,6 +31,7 @@ struct tv {
 			arena *a; /* where the entry array grows */
 			struct tv_ent *e;
 			size_t n, cap;
+			uint64_t mask; /* dicts: bit h % 64 of every key's hash */
 		} c;
 	} u;
 };
@@ -48,6 +51,18 @@ tv_dict(arena *a)
 {
 	tv *v = tv_new(a, TV_DICT);
 	v->u.c.a = a;
+	return v;
+}
+
+/* Empty dict with room for cap keys before its array grows. */
+tv *
+tv_dict_n(arena *a, size_t cap)
+{
+	tv *v = tv_dict(a);
+	if (cap) {
+		v->u.c.e = arena_alloc(a, cap * sizeof(*v->u.c.e));
+		v->u.c.cap = cap;
+	}
 	return v;
 }
 
@@ -138,22 +153,42 @@ tv_keyhash(const char *k)
 	return h;
 }
 
+static void
+tv_append(tv *dict, const char *key, uint32_t h, tv *v)
+{
+	tv_grow(dict);
+	dict->u.c.e[dict->u.c.n].key = key;
+	dict->u.c.e[dict->u.c.n].v = v;
+	dict->u.c.e[dict->u.c.n].h = h;
+	dict->u.c.n++;
+	dict->u.c.mask |= UINT64_C(1) << (h % 64);
+}
+
 tv *
 tv_set(tv *dict, const char *key, tv *v)
 {
 	if (dict == NULL || dict->kind != TV_DICT || key == NULL)
 		return v;
 	uint32_t h = tv_keyhash(key);
-	for (size_t i = 0; i < dict->u.c.n; i++)
-		if (dict->u.c.e[i].h == h && strcmp(dict->u.c.e[i].key, key) == 0) {
-			dict->u.c.e[i].v = v;
-			return v;
-		}
-	tv_grow(dict);
-	dict->u.c.e[dict->u.c.n].key = key;
-	dict->u.c.e[dict->u.c.n].v = v;
-	dict->u.c.e[dict->u.c.n].h = h;
-	dict->u.c.n++;
+	if (dict->u.c.mask & (UINT64_C(1) << (h % 64)))
+		for (size_t i = 0; i < dict->u.c.n; i++)
+			if (dict->u.c.e[i].h == h &&
+			    strcmp(dict->u.c.e[i].key, key) == 0) {
+				dict->u.c.e[i].v = v;
+				return v;
+			}
+	tv_append(dict, key, h, v);
+	return v;
+}
+
+/* tv_set for a key the caller knows dict does not hold yet (a dict it is
+ * filling): no search for an entry to replace. */
+tv *
+tv_add(tv *dict, const char *key, tv *v)
+{
+	if (dict == NULL || dict->kind != TV_DICT || key == NULL)
+		return v;
+	tv_append(dict, key, tv_keyhash(key), v);
 	return v;
 }
 
@@ -207,7 +242,8 @@ tv_get(const tv *dict, const char *key)
 tv *
 tv_get_h(const tv *dict, const char *key, uint32_t h)
 {
-	if (dict == NULL || dict->kind != TV_DICT)
+	if (dict == NULL || dict->kind != TV_DICT ||
+	    !(dict->u.c.mask & (UINT64_C(1) << (h % 64))))
 		return NULL;
 	for (size_t i = 0; i < dict->u.c.n; i++)
 		if (dict->u.c.e[i].h == h && strcmp(dict->u.c.e[i].key, key) == 0)

@@ -355,20 +355,26 @@ site_comment_node(struct req *q, const struct store_comment *c, int64_t article_
     bool liked, buf *scratch)
 {
 	arena *a = q->r->a;
-	tv *d = tv_dict(a);
-	tv_set_int(a, d, "id", c->id);
-	put(q, d, "author", c->nickname);
-	put_dates(q, d, "date", c->created_at);
+	/* Every key below is new to d (tv_add): 14 with comment_tree's
+	 * children, so the entry array never grows. */
+	tv *d = tv_dict_n(a, 16);
+	char ja[TEXT_DATE_MAX], iso[TEXT_DATE_MAX];
+	size_t nja, niso;
+	tv_add(d, "id", tv_int(a, c->id));
+	tv_add(d, "author", tv_str(a, c->nickname ? c->nickname : ""));
+	text_dates_s(ja, &nja, iso, &niso, c->created_at);
+	tv_add(d, "date_ja", tv_strn(a, ja, nja));
+	tv_add(d, "date_iso", tv_strn(a, iso, niso));
 	buf_reset(scratch);
 	comment_format(scratch, c->body, strlen(c->body));
-	tv_set(d, "body_html", tv_html_trusted(a, buf_cstr(scratch), scratch->len));
-	tv_set_int(a, d, "like_count", c->like_count);
-	tv_set(d, "reply_url", reply_url(a, article_id, c->id));
-	tv_set_bool(a, d, "pending", c->status == CSTATUS_PENDING);
+	tv_add(d, "body_html", tv_html_trusted(a, buf_cstr(scratch), scratch->len));
+	tv_add(d, "like_count", tv_int(a, c->like_count));
+	tv_add(d, "reply_url", reply_url(a, article_id, c->id));
+	tv_add(d, "pending", tv_bool(a, c->status == CSTATUS_PENDING));
 	/* A spammed or trashed parent kept for its replies: no text, no
 	 * name, no likes, no reply or like buttons. */
-	tv_set_bool(a, d, "placeholder", c->placeholder);
-	tv_set_bool(a, d, "liked", liked);
+	tv_add(d, "placeholder", tv_bool(a, c->placeholder));
+	tv_add(d, "liked", tv_bool(a, liked));
 	if (q->c->str[CONF_DAILY_ID][0] == '1' && c->ip && *c->ip &&
 	    !c->placeholder) {
 		struct text_tm tm;
@@ -377,12 +383,12 @@ site_comment_node(struct req *q, const struct store_comment *c, int64_t article_
 		snprintf(day, sizeof(day), "%04d-%02d-%02d", tm.year % 10000,
 		    tm.mon % 100, tm.mday % 100);
 		guard_daily_id(q->s->key, c->ip, day, did);
-		put(q, d, "daily_id", did);
+		tv_add(d, "daily_id", tv_str(a, did));
 	} else {
-		put(q, d, "daily_id", "");
+		tv_add(d, "daily_id", tv_str(a, ""));
 	}
-	tv_set_bool(a, d, "has_children", false);
-	tv_set_int(a, d, "depth", 1);
+	tv_add(d, "has_children", tv_bool(a, false));
+	tv_add(d, "depth", tv_int(a, 1));
 	return d;
 }
 
