@@ -64,8 +64,9 @@ arena_reset(arena *a)
 	a->head = c;
 }
 
-void *
-arena_alloc(arena *a, size_t n)
+/* n bytes, 16-byte aligned, not zeroed: for callers that fill them. */
+static void *
+arena_bump(arena *a, size_t n)
 {
 	n = (n + 15) & ~(size_t)15;
 	if (n == 0)
@@ -79,6 +80,13 @@ arena_alloc(arena *a, size_t n)
 	}
 	void *p = c->data + c->used;
 	c->used += n;
+	return p;
+}
+
+void *
+arena_alloc(arena *a, size_t n)
+{
+	void *p = arena_bump(a, n);
 	memset(p, 0, n);
 	return p;
 }
@@ -86,7 +94,7 @@ arena_alloc(arena *a, size_t n)
 char *
 arena_strndup(arena *a, const char *s, size_t n)
 {
-	char *p = arena_alloc(a, n + 1);
+	char *p = arena_bump(a, n + 1); /* every byte written below */
 	if (n)
 		memcpy(p, s, n);
 	p[n] = '\0';
