@@ -198,11 +198,30 @@ tm_same(const struct text_tm *a, const struct text_tm *b)
 	    a->wday == b->wday && a->gmtoff == b->gmtoff;
 }
 
-/* t's local time as UTC arithmetic: t + off, broken down. */
+/* t's local time as UTC arithmetic: t + off, broken down with the
+ * proleptic Gregorian civil-from-days of H. Hinnant (what gmtime_r
+ * computes, without its call and loops). Callers keep t + off well
+ * inside the clamp range. */
 static void
 tm_shifted(int64_t t, long off, struct text_tm *out)
 {
-	utc_time(t + off, out);
+	int64_t u = t + off;
+	int64_t z = u >= 0 ? u / 86400 : -((-u + 86399) / 86400);
+	int64_t secs = u - z * 86400;
+	out->hour = (int)(secs / 3600);
+	out->min = (int)(secs / 60 % 60);
+	out->sec = (int)(secs % 60);
+	out->wday = (int)(((z % 7) + 11) % 7); /* 1970-01-01 was a Thursday */
+	z += 719468;
+	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+	int64_t doe = z - era * 146097;
+	int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	int64_t mp = (5 * doy + 2) / 153;
+	int mon = (int)(mp < 10 ? mp + 3 : mp - 9);
+	out->year = (int)(yoe + era * 400 + (mon <= 2));
+	out->mon = mon;
+	out->mday = (int)(doy - (153 * mp + 2) / 5 + 1);
 	out->gmtoff = off;
 }
 
@@ -277,6 +296,12 @@ text_localtime(int64_t t, struct text_tm *out)
 static void
 date_num(char **p, long v, int width)
 {
+	if (v >= 0 && v < 100 && width <= 2) { /* all but years */
+		if (v >= 10 || width == 2)
+			*(*p)++ = (char)('0' + v / 10);
+		*(*p)++ = (char)('0' + v % 10);
+		return;
+	}
 	char tmp[24];
 	int n = 0;
 	bool neg = v < 0;

@@ -9,8 +9,10 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <utf8proc.h>
 
 /* Instants used throughout: 2022-01-08T15:00:00Z is midnight in Tokyo. */
@@ -775,6 +777,54 @@ test_tz_switch(void)
 	T_CHECK(text_tz_set("Asia/Tokyo"));
 }
 
+/*
+ * text_localtime remembers checked UTC hours and then adds the offset:
+ * it must agree with localtime_r everywhere, also across DST changes, in
+ * zones with half-hour and 45-minute offsets, in the remembered hours
+ * (second pass) and after a zone switch with the table full.
+ */
+static void
+test_localtime_memo(void)
+{
+	static const char *const zones[] = {
+		"Asia/Tokyo", "America/New_York", "Australia/Lord_Howe",
+		"Asia/Kathmandu", "Europe/London", "America/St_Johns", "UTC",
+	};
+	/* 2023's changes: US in March and November, Europe in March and
+	 * October, Lord Howe (half an hour) in April and October. */
+	static const int64_t centres[] = {
+		INT64_C(1678600000), INT64_C(1679800000), INT64_C(1680400000),
+		INT64_C(1696100000), INT64_C(1698600000), INT64_C(1699200000),
+	};
+	bool same = true;
+	for (size_t z = 0; z < sizeof(zones) / sizeof(*zones) && same; z++) {
+		T_CHECK(text_tz_set(zones[z]));
+		for (size_t c = 0; c < sizeof(centres) / sizeof(*centres); c++)
+		for (int pass = 0; pass < 2 && same; pass++)
+			for (int64_t t = centres[c] - 86400 * 4;
+			    t < centres[c] + 86400 * 4 && same; t += 613) {
+				struct text_tm got;
+				struct tm want;
+				time_t tt = (time_t)t;
+				text_localtime(t, &got);
+				localtime_r(&tt, &want);
+				same = got.year == want.tm_year + 1900 &&
+				    got.mon == want.tm_mon + 1 &&
+				    got.mday == want.tm_mday &&
+				    got.hour == want.tm_hour &&
+				    got.min == want.tm_min &&
+				    got.sec == want.tm_sec &&
+				    got.wday == want.tm_wday &&
+				    got.gmtoff == want.tm_gmtoff;
+				if (!same)
+					fprintf(stderr, "localtime %s %lld\n",
+					    zones[z], (long long)t);
+			}
+	}
+	T_CHECK(same);
+	T_CHECK(text_tz_set("Asia/Tokyo"));
+}
+
 static void
 test_tz_reject(void)
 {
@@ -964,6 +1014,7 @@ main(void)
 	T_RUN(test_rfc3339_http);
 	T_RUN(test_tz_switch);
 	T_RUN(test_tz_reject);
+	T_RUN(test_localtime_memo);
 	T_RUN(test_tz_concurrent);
 	T_RUN(test_iso8601);
 	T_RUN(test_rfc3339_roundtrip);
