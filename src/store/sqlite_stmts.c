@@ -46,6 +46,12 @@
 	"id, article_id, COALESCE(parent_id, 0), type, '', '', '', '', '', "  \
 	"'', created_at, status, 0, legacy_id, ''"
 
+/* The same columns for what readers see (the article page, its API and
+ * feed): nothing they are never shown, so nothing to copy per row. */
+#define COMMENT_COLS_SHOWN                                                    \
+	"id, article_id, COALESCE(parent_id, 0), type, nickname, '', url, "   \
+	"ip, '', body, created_at, status, like_count, '', ''"
+
 #define CATEGORY_COLS "id, COALESCE(parent_id, 0), slug, name, description"
 
 /* page_read's order: struct store_page, visible at :now */
@@ -440,7 +446,7 @@ const struct sq_stmt sq_stmts[STMT__MAX] = {
 	    " up(id) AS (SELECT parent_id FROM shown WHERE parent_id IS NOT NULL"
 	    " UNION SELECT c.parent_id FROM comments c JOIN up ON c.id = up.id"
 	    " WHERE c.status IN ('spam', 'trash') AND c.parent_id IS NOT NULL)"
-	    " SELECT " COMMENT_COLS ", 0 AS hidden FROM comments"
+	    " SELECT " COMMENT_COLS_SHOWN ", 0 AS hidden FROM comments"
 	    " WHERE id IN (SELECT id FROM shown)"
 	    " UNION ALL SELECT " COMMENT_COLS_HIDDEN ", 1 FROM comments"
 	    " WHERE id IN (SELECT id FROM up) AND article_id = :article"
@@ -452,10 +458,10 @@ const struct sq_stmt sq_stmts[STMT__MAX] = {
 	 * without a sort. store_comments_for_article falls back to the
 	 * full statement when a parent is missing. */
 	S(COMMENTS_SHOWN,
-	    "SELECT " COMMENT_COLS ", 0 FROM comments"
+	    "SELECT " COMMENT_COLS_SHOWN ", 0 FROM comments"
 	    " WHERE article_id = :article AND status = 'approved'"
 	    " AND (:type IS NULL OR type = :type)"
-	    " UNION ALL SELECT " COMMENT_COLS ", 0 FROM comments"
+	    " UNION ALL SELECT " COMMENT_COLS_SHOWN ", 0 FROM comments"
 	    " WHERE article_id = :article AND status = 'pending'"
 	    " AND visitor_id = :visitor AND (:type IS NULL OR type = :type)"
 	    " ORDER BY created_at, id"),

@@ -557,6 +557,8 @@ enum store_err store_comment_get(store *s, int64_t id, arena *a,
  * when type == CTYPE__MAX), in one query, ordered by created_at, id. A spam
  * or trashed comment with such a comment below it comes too, as a
  * placeholder (see store_comment.placeholder), so replies keep their place.
+ * What readers are never shown is left empty: email, visitor_id, legacy_id
+ * and pending_reason.
  */
 enum store_err store_comments_for_article(store *s, int64_t article_id,
     enum store_ctype type, const char *visitor, arena *a,
