@@ -198,6 +198,56 @@ test_placeholders(void)
 	store_close(s);
 }
 
+/* What a reader is shown, in (created_at, id) order: approved comments
+ * and the reader's own pending ones merged, with ties on the time in id
+ * order; a reply whose parent is pending for someone else comes without
+ * a placeholder for it (the store's second, recursive statement). */
+static void
+test_shown_order(void)
+{
+	store *s = t_db_open();
+	arena *a = arena_new(0);
+	int64_t art = add_post(s, "t", 0);
+	int64_t c1 = add_comment(s, art, 0, CSTATUS_APPROVED, "1", "", NOW);
+	int64_t c2 = add_comment(s, art, 0, CSTATUS_APPROVED, "2", "", NOW + 2);
+	int64_t p1 = add_comment(s, art, c1, CSTATUS_PENDING, "p", "all", NOW + 1);
+	int64_t c3 = add_comment(s, art, c1, CSTATUS_APPROVED, "3", "", NOW + 2);
+	int64_t p2 = add_comment(s, art, 0, CSTATUS_PENDING, "q", "all", NOW + 2);
+	struct store_comment other = {
+		.article_id = art, .type = CTYPE_COMMENT, .nickname = "他",
+		.ip = "203.0.113.10", .visitor_id = "v2", .body = "o",
+		.created_at = NOW + 3, .status = CSTATUS_PENDING,
+		.pending_reason = "all",
+	};
+	T_CHECK(store_comment_add(s, &other) == STORE_OK);
+	struct store_comment *cs;
+	size_t n;
+	T_CHECK(store_comments_for_article(s, art, CTYPE__MAX, "v1", a, &cs, &n) ==
+	    STORE_OK && n == 5);
+	if (n == 5)
+		T_CHECK(cs[0].id == c1 && cs[1].id == p1 && cs[2].id == c2 &&
+		    cs[3].id == c3 && cs[4].id == p2 && !cs[1].placeholder &&
+		    cs[1].status == CSTATUS_PENDING && cs[1].parent_id == c1);
+	T_CHECK(store_comments_for_article(s, art, CTYPE__MAX, NULL, a, &cs, &n) ==
+	    STORE_OK && n == 3);
+	if (n == 3)
+		T_CHECK(cs[0].id == c1 && cs[1].id == c2 && cs[2].id == c3);
+	/* A reply to v2's pending comment: shown alone, no placeholder. */
+	int64_t r = add_comment(s, art, other.id, CSTATUS_APPROVED, "r", "",
+	    NOW + 4);
+	T_CHECK(store_comments_for_article(s, art, CTYPE__MAX, NULL, a, &cs, &n) ==
+	    STORE_OK && n == 4);
+	if (n == 4)
+		T_CHECK(cs[3].id == r && cs[3].parent_id == other.id &&
+		    !cs[3].placeholder);
+	T_CHECK(store_comments_for_article(s, art, CTYPE__MAX, "v2", a, &cs, &n) ==
+	    STORE_OK && n == 5);
+	if (n == 5)
+		T_CHECK(cs[3].id == other.id && cs[4].id == r);
+	arena_free(a);
+	store_close(s);
+}
+
 static void
 test_bans(void)
 {
@@ -416,6 +466,7 @@ main(void)
 	T_RUN(test_login_failures);
 	T_RUN(test_queue_and_counts);
 	T_RUN(test_placeholders);
+	T_RUN(test_shown_order);
 	T_RUN(test_bans);
 	T_RUN(test_cidr);
 	T_RUN(test_categories_tags);
