@@ -64,6 +64,8 @@ struct site_ranked {
 	char *cat_name;
 	char *cat_slug;
 	int64_t views; /* in the ranking window */
+	char *cut_title; /* title cut to cut_n clusters (pages.c), or NULL */
+	size_t cut_n;
 };
 
 /* The view counter (views.c): deduplication, counts waiting for a flush,
