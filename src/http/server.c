@@ -1433,6 +1433,14 @@ http_listening(const char *addr)
 		struct timeval tv = { .tv_sec = 1 };
 		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 		yes = connect(fd, (struct sockaddr *)&ss, sl) == 0;
+		/* A connect to a port in the ephemeral range with nobody
+		 * listening can meet itself (TCP simultaneous open, when the
+		 * kernel picks that very port as the source): not a server. */
+		struct sockaddr_storage me;
+		socklen_t ml = sizeof(me);
+		if (yes && getsockname(fd, (struct sockaddr *)&me, &ml) == 0 &&
+		    ml == sl && memcmp(&me, &ss, sl) == 0)
+			yes = false;
 		close(fd);
 	}
 	return yes;
