@@ -138,6 +138,10 @@ void http_rq_free(struct http_rq *q);
 
 /* ---- the server (server.c), as request.c and response.c see it ------------ */
 
+/* Raises the open-file limit to its hard limit and returns the number of
+ * descriptors connections may use under it (listen.c). */
+unsigned http_fd_budget(void);
+
 struct http_server {
 	http_handler h;
 	void *ctx;
