@@ -46,7 +46,7 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 PY=/usr/bin/python3
 DUR=10         # seconds per wrk run
-RATES="10 50 200"
+RATES=${BREAKING_RATES:-"10 50 200"}
 EDIT_EVERY=2   # seconds between two edits
 CONNS=64
 FLOOD_CONNS=8

@@ -30,12 +30,18 @@ typedef struct cache_entry cache_entry;
 /* How long readers may be given a stale page while one of them renders
  * its refresh (from the moment that render began). */
 #define CACHE_STALE_MS 100
+/* A stale page that was itself a refresh is kept for readers this many
+ * times what that refresh cost (render and gzip), at most CACHE_STALE_MS:
+ * a page's refreshes then take at most a fifth of one worker, however
+ * fast it changes (cache.c). */
+#define CACHE_COALESCE 4
 
 /* max_bytes 0 disables the cache (every get misses, put does nothing). */
 cache *cache_new(size_t max_bytes);
 void cache_free(cache *c); /* NULL-safe */
 void cache_set_budget(cache *c, size_t max_bytes);
 void cache_set_stale_ms(cache *c, int64_t ms);
+void cache_set_coalesce(cache *c, int64_t factor); /* 0: refresh at once */
 
 struct cache_stats {
 	uint64_t hits, misses, puts, evictions, invalidations;

@@ -324,6 +324,44 @@ test_stale_refresh(void)
 }
 
 static void
+test_coalesce(void)
+{
+	/* A page whose refresh took ~200 ms: once stale again, readers get
+	 * it for 4 x that (800 ms) before one refreshes; the writer never. */
+	cache *c = cache_new(1 << 20);
+	cache_set_stale_ms(c, 1000);
+	char etag[24];
+	int64_t tags[] = {7};
+	struct cache_page p = page("v1", tags, 1, 1000);
+	p.seq = 1;
+	cache_put(c, "/h", &p, etag);
+	T_CHECK(hit(c, "/h", 0));
+	cache_stale(c, 7, 2);
+	T_CHECK(!hit(c, "/h", 0)); /* claims the refresh */
+	usleep(200 * 1000);        /* renders */
+	struct cache_page p2 = page("v2", tags, 1, 1000);
+	p2.seq = 2;
+	cache_put(c, "/h", &p2, etag);
+	cache_stale(c, 7, 3); /* the next comment */
+	T_CHECK(hit(c, "/h", 0));
+	T_CHECK(hit(c, "/h", 2));
+	T_CHECK(!hit(c, "/h", 3)); /* its own writer renders at once */
+	/* That claim's render never comes (say it was not cacheable): past
+	 * stale_ms (1 s) for the claim and 800 ms for the copy, the next
+	 * reader refreshes. */
+	usleep(1100 * 1000);
+	T_CHECK(!hit(c, "/h", 0));
+	/* Without coalescing the first reader after a write refreshes. */
+	struct cache_page p3 = page("v3", tags, 1, 1000);
+	p3.seq = 3;
+	cache_put(c, "/h", &p3, etag);
+	cache_set_coalesce(c, 0);
+	cache_stale(c, 7, 4);
+	T_CHECK(!hit(c, "/h", 0));
+	cache_free(c);
+}
+
+static void
 test_put_after_write_is_stale(void)
 {
 	/* A render began at seq 5; a write (seq 9) changed its article
@@ -378,6 +416,7 @@ main(void)
 	T_RUN(test_admission_flood);
 	T_RUN(test_gzip_on_second_request);
 	T_RUN(test_stale_refresh);
+	T_RUN(test_coalesce);
 	T_RUN(test_put_after_write_is_stale);
 	T_DONE();
 }
