@@ -40,7 +40,7 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
-#include <zlib.h>
+#include <libdeflate.h>
 
 #include "../http/http.h"
 #include "../text/text.h"
@@ -402,34 +402,59 @@ cache_etag(const cache_entry *e, bool gzip)
 
 /*
  * gzip (RFC 1952) of body, malloc'd; NULL on failure. A page asked for
- * twice gets level 6 (made once, sent many times; 9 gains ~1% for 2×
+ * twice gets level 6 (made once, sent many times; 9 gains ~1% for 2x
  * the time). A refresh of a page that keeps changing (a breaking story
- * taking comments) gets level 1: it may be remade many times a second,
- * and level 1 costs a fraction of 6 for ~10% more bytes.
+ * taking comments) gets level 1: it may be remade many times a second.
+ *
+ * libdeflate rather than zlib: pages are whole buffers, which is all it
+ * does, and it does it faster (a 1.3 MB comment page: level 1 6.7 ms
+ * against zlib's 11.5 and 12% smaller; level 6 22 ms against 82). Its
+ * compressors are a few hundred KB each, so each thread keeps one per
+ * level (freed when the thread ends).
  */
+static pthread_key_t gzip_key;
+static pthread_once_t gzip_once = PTHREAD_ONCE_INIT;
+
+struct gzip_tls {
+	struct libdeflate_compressor *lv[13];
+};
+
+static void
+gzip_tls_free(void *p)
+{
+	struct gzip_tls *t = p;
+	for (size_t i = 0; i < sizeof(t->lv) / sizeof(t->lv[0]); i++)
+		libdeflate_free_compressor(t->lv[i]);
+	free(t);
+}
+
+static void
+gzip_key_make(void)
+{
+	if (pthread_key_create(&gzip_key, gzip_tls_free) != 0)
+		abort();
+}
 
 static unsigned char *
 gzip_bytes(const char *body, size_t n, int level, size_t *outn)
 {
-	z_stream z;
-	memset(&z, 0, sizeof(z));
-	if (deflateInit2(&z, level, Z_DEFLATED, 15 + 16, 8,
-	    Z_DEFAULT_STRATEGY) != Z_OK)
-		return NULL;
-	size_t cap = deflateBound(&z, (uLong)n) + 32;
-	unsigned char *out = malloc(cap);
-	if (out == NULL) {
-		deflateEnd(&z);
-		return NULL;
+	pthread_once(&gzip_once, gzip_key_make);
+	struct gzip_tls *t = pthread_getspecific(gzip_key);
+	if (t == NULL) {
+		t = xcalloc(1, sizeof(*t));
+		pthread_setspecific(gzip_key, t);
 	}
-	z.next_in = (Bytef *)(uintptr_t)body;
-	z.avail_in = (uInt)n;
-	z.next_out = out;
-	z.avail_out = (uInt)cap;
-	int rc = deflate(&z, Z_FINISH);
-	*outn = z.total_out;
-	deflateEnd(&z);
-	if (rc != Z_STREAM_END) {
+	if (level < 1 || level > 12)
+		level = 6;
+	if (t->lv[level] == NULL &&
+	    (t->lv[level] = libdeflate_alloc_compressor(level)) == NULL)
+		return NULL;
+	size_t cap = libdeflate_gzip_compress_bound(t->lv[level], n);
+	unsigned char *out = malloc(cap);
+	if (out == NULL)
+		return NULL;
+	*outn = libdeflate_gzip_compress(t->lv[level], body, n, out, cap);
+	if (*outn == 0) {
 		free(out);
 		return NULL;
 	}

@@ -163,6 +163,10 @@ const struct conf_def conf_defs[CONF__MAX] = {
 	    1000, NULL, "space-separated addresses or CIDR ranges that may read "
 	    "/metrics (the client as resolved through trusted proxies); "
 	    "others get 404"},
+	[CONF_CACHE_COALESCE] = {"cache.coalesce", CONF_INT, "4", 0, 16, NULL,
+	    "a page that changes faster than it renders is kept for readers "
+	    "this many times what its last refresh cost (at most 100 ms) "
+	    "before the next; 0: every write shows to the next reader"},
 };
 
 enum conf_key

@@ -87,6 +87,7 @@ enum conf_key {
 	CONF_LOG_SAMPLE,     /* log.access_sample: one request in N */
 	CONF_LOG_IP_MASK,    /* log.ip_mask: 0 | 1 (/24, /48) */
 	CONF_METRICS_ALLOW,  /* metrics.allow: CIDRs that may read /metrics */
+	CONF_CACHE_COALESCE, /* cache.coalesce: hold a hot page N x its refresh */
 	CONF__MAX
 };
 

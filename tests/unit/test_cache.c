@@ -287,6 +287,7 @@ test_stale_refresh(void)
 {
 	cache *c = cache_new(1 << 20);
 	cache_set_stale_ms(c, 30);
+	cache_set_coalesce(c, 0); /* test_coalesce */
 	char etag[24];
 	int64_t tags[] = {5};
 	struct cache_page p = page("v1", tags, 1, 1000);
@@ -367,6 +368,7 @@ test_put_after_write_is_stale(void)
 	/* A render began at seq 5; a write (seq 9) changed its article
 	 * before it was put: it goes in stale, so it never hides the write. */
 	cache *c = cache_new(1 << 20);
+	cache_set_coalesce(c, 0); /* test_coalesce */
 	char etag[24];
 	int64_t tags[] = {42, 43};
 	cache_stale(c, 43, 9);
