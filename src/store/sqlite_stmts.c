@@ -747,24 +747,20 @@ const struct sq_stmt sq_stmts[STMT__MAX] = {
 	/* The page: bm25 next to the MATCH (the only place FTS5 defines
 	 * it), the visibility rule and the recency boost (x2 today, x1.5 at
 	 * 30 days, fading) from a narrow index, a top-N sort; whole rows
-	 * for the page only. SEARCH_COUNT, in the same read transaction,
-	 * counts every visible match without ranking any. */
+	 * for the page only; over the rowids from :lo up (the newest
+	 * matches: sqlite_search.c). */
 	S(SEARCH,
 	    "SELECT " ART_LIGHT ", page.score FROM (SELECT a.id AS id,"
 	    " bm25(articles_fts, 4.0, 1.0) * (1.0 + 1.0 / (1.0 +"
 	    " MAX(:now - a.published_at, 0) / 2592000.0)) AS score"
 	    " FROM articles_fts CROSS JOIN articles a"
 	    " INDEXED BY articles_id_visibility"
-	    " WHERE articles_fts MATCH :q AND a.id = articles_fts.rowid AND "
+	    " WHERE articles_fts MATCH :q AND articles_fts.rowid >= :lo"
+	    " AND a.id = articles_fts.rowid AND "
 	    VISIBLE_POST " ORDER BY score, a.published_at DESC, a.id DESC"
 	    " LIMIT :limit OFFSET :offset) AS page"
 	    " JOIN articles a ON a.id = page.id" ART_JOINS
 	    " ORDER BY page.score, a.published_at DESC, a.id DESC"),
-	S(SEARCH_COUNT,
-	    "SELECT COUNT(*) FROM articles_fts CROSS JOIN articles a"
-	    " INDEXED BY articles_id_visibility"
-	    " WHERE articles_fts MATCH :q AND a.id = articles_fts.rowid AND "
-	    VISIBLE_POST),
 	/*
 	 * Newest first (sqlite_search.c): the top of the rowid space; the
 	 * matching rowids of one range, from the index alone (no article

@@ -450,7 +450,7 @@ test_order(void)
 
 /*
  * Newest first counts to STORE_SEARCH_COUNT_MAX and then says "more";
- * best first counts everything. The count leaves out the hidden matches
+ * best first ranks the newest (by id) STORE_SEARCH_COUNT_MAX + 1. The count leaves out the hidden matches
  * right at the limit; pages end at the limit; and a post with the lowest
  * id but the newest date (below the rowid ranges the count needed) still
  * comes first.
@@ -496,9 +496,18 @@ test_count_cap(void)
 	T_CHECK(store_search(s, "掃海", NOW, STORE_SEARCH_COUNT_MAX, 10, a,
 	    &h, &n, &total) == STORE_OK);
 	T_CHECK(total == STORE_SEARCH_COUNT_MAX + 1 && n == 0);
+	/* best first ranks the newest COUNT_MAX + 1 matches (by id): the
+	 * same count, the same end of the pages */
 	T_CHECK(store_search_sorted(s, "掃海", SEARCH_RELEVANCE, NOW, 0, 10, a,
 	    &h, &n, &total) == STORE_OK);
-	T_CHECK(total == STORE_SEARCH_COUNT_MAX + 102 && n == 10);
+	T_CHECK(total == STORE_SEARCH_COUNT_MAX + 1 && n == 10);
+	/* first, the lowest id, is not among them (it would lead: the same
+	 * text, the newest date) */
+	for (size_t i = 0; i < n; i++)
+		T_CHECK(h[i].article.id != first);
+	T_CHECK(store_search_sorted(s, "掃海", SEARCH_RELEVANCE, NOW,
+	    STORE_SEARCH_COUNT_MAX - 4, 10, a, &h, &n, &total) == STORE_OK);
+	T_CHECK(total == STORE_SEARCH_COUNT_MAX + 1 && n == 4);
 	arena_free(a);
 	db_close(s);
 }
