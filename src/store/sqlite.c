@@ -908,6 +908,12 @@ store_fts_defer(store *s, bool on)
 	if (c == NULL)
 		return STORE_ERROR;
 	c->fts_defer = on;
+	/* A batch builds B-trees far bigger than the usual page cache: at
+	 * 4 MB a 100,000-article demo spent a fifth of its time paging
+	 * through the kernel (pread/pwrite). Turning it off gives the
+	 * memory back (SQLite shrinks the cache to the new size). */
+	sqlite3_exec(c->db, on ? "PRAGMA cache_size = -262144;" :
+	    "PRAGMA cache_size = -4096;", NULL, NULL, NULL);
 	return on ? STORE_OK : fts_flush(c);
 }
 

@@ -449,6 +449,7 @@ enum store_err store_atomic_end(store *s, struct store_atomic *t,
  * next store_commit (in one statement, a quarter of the cost of one per
  * article) or by turning it off; store_rollback forgets them. Edits of
  * articles written before it was turned on index at once, as always.
+ * Meanwhile this thread's connection keeps a 256 MB page cache.
  */
 enum store_err store_fts_defer(store *s, bool on);
 
