@@ -231,6 +231,9 @@ enum stmt {
 	STMT_PROBE_WRITE,
 	STMT_JOBS_WAITING,
 	STMT_JOBS_DUE,
+	/* the site's recent comments (sqlite_recent.c) */
+	STMT_COMMENTS_RECENT,
+	STMT_COMMENTS_RECENT_COUNT,
 	STMT__MAX
 };
 

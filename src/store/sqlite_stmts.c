@@ -792,6 +792,26 @@ const struct sq_stmt sq_stmts[STMT__MAX] = {
 	    "SELECT " ART_LIGHT ", 0.0 FROM articles a" ART_JOINS
 	    " WHERE a.id = :id"),
 	S(ARTICLE_DELETE, "DELETE FROM articles WHERE id = :id"),
+	/*
+	 * The site's recent comments: approved comments newest first from
+	 * comments_status (status, created_at, rowid) in index order, each
+	 * article found by its key; LIMIT ends the walk, so a page reads
+	 * offset + limit entries (plus those on hidden articles and pings),
+	 * never the whole table. The count is bounded the same way.
+	 */
+	S(COMMENTS_RECENT,
+	    "SELECT c.id, c.created_at, c.nickname, c.body, a.id, a.kind,"
+	    " a.title, a.slug, COALESCE(a.parent_id, 0)"
+	    " FROM comments c INDEXED BY comments_status"
+	    " JOIN articles a ON a.id = c.article_id"
+	    " WHERE c.status = 'approved' AND c.type = 'comment' AND " VISIBLE
+	    " ORDER BY c.created_at DESC, c.id DESC LIMIT :limit OFFSET :offset"),
+	S(COMMENTS_RECENT_COUNT,
+	    "SELECT COUNT(*) FROM (SELECT 1"
+	    " FROM comments c INDEXED BY comments_status"
+	    " JOIN articles a ON a.id = c.article_id"
+	    " WHERE c.status = 'approved' AND c.type = 'comment' AND " VISIBLE
+	    " LIMIT :max)"),
 };
 
 #undef S

@@ -582,6 +582,29 @@ enum store_err store_like(store *s, int64_t comment_id, const char *visitor,
 enum store_err store_unlike(store *s, int64_t comment_id, const char *visitor,
     int64_t *count);
 
+/* ---- the site's recent comments (site/recent.c) ---------------------------- */
+
+/* One approved comment of the site-wide list: what readers see of it and
+ * the article it is on (art: id, kind, title, slug, parent_id only; the
+ * rest zero). Never the commenter's e-mail, IP or visitor id. */
+struct store_recent_comment {
+	int64_t id;
+	int64_t created_at;
+	const char *nickname;
+	const char *body;
+	struct store_article art;
+};
+/* Up to limit approved comments (type comment, not pings) on articles
+ * visible at now, newest first (created_at, id), skipping offset. Walks
+ * the comments_status index in that order and stops at offset + limit
+ * rows: never the whole table. */
+enum store_err store_comments_recent(store *s, int64_t now, int64_t offset,
+    int64_t limit, arena *a, struct store_recent_comment **out, size_t *n);
+/* How many such comments there are, counted up to max (a bound, so the
+ * count reads at most max index entries). */
+enum store_err store_comments_recent_count(store *s, int64_t now, int64_t max,
+    int64_t *n);
+
 /* ---- received pings: comments of type trackback / pingback (site/pings.c) ----- */
 
 /* The ping (trackback or pingback, any status) of article_id whose source
