@@ -793,9 +793,12 @@ const struct sq_stmt sq_stmts[STMT__MAX] = {
 	    " WHERE a.id = :id"),
 	S(ARTICLE_DELETE, "DELETE FROM articles WHERE id = :id"),
 	/*
-	 * The site's recent comments: approved comments newest first from
-	 * comments_status (status, created_at, rowid) in index order, each
-	 * article found by its key; LIMIT ends the walk, so a page reads
+	 * The site's recent comments: approved comments on visible posts
+	 * (pages stay out of listings) newest first from comments_status
+	 * (status, created_at, rowid) in index order, each article found by
+	 * its key (CROSS JOIN keeps comments the outer loop: with no
+	 * statistics the planner walked every post for the count, and for
+	 * each the approved comments); LIMIT ends the walk, so a page reads
 	 * offset + limit entries (plus those on hidden articles and pings),
 	 * never the whole table. The count is bounded the same way.
 	 */
@@ -803,15 +806,15 @@ const struct sq_stmt sq_stmts[STMT__MAX] = {
 	    "SELECT c.id, c.created_at, c.nickname, c.body, a.id, a.kind,"
 	    " a.title, a.slug, COALESCE(a.parent_id, 0)"
 	    " FROM comments c INDEXED BY comments_status"
-	    " JOIN articles a ON a.id = c.article_id"
-	    " WHERE c.status = 'approved' AND c.type = 'comment' AND " VISIBLE
-	    " ORDER BY c.created_at DESC, c.id DESC LIMIT :limit OFFSET :offset"),
+	    " CROSS JOIN articles a ON a.id = c.article_id"
+	    " WHERE c.status = 'approved' AND c.type = 'comment' AND "
+	    VISIBLE_POST " ORDER BY c.created_at DESC, c.id DESC LIMIT :limit OFFSET :offset"),
 	S(COMMENTS_RECENT_COUNT,
 	    "SELECT COUNT(*) FROM (SELECT 1"
 	    " FROM comments c INDEXED BY comments_status"
-	    " JOIN articles a ON a.id = c.article_id"
-	    " WHERE c.status = 'approved' AND c.type = 'comment' AND " VISIBLE
-	    " LIMIT :max)"),
+	    " CROSS JOIN articles a ON a.id = c.article_id"
+	    " WHERE c.status = 'approved' AND c.type = 'comment' AND "
+	    VISIBLE_POST " LIMIT :max)"),
 };
 
 #undef S

@@ -585,8 +585,8 @@ enum store_err store_unlike(store *s, int64_t comment_id, const char *visitor,
 /* ---- the site's recent comments (site/recent.c) ---------------------------- */
 
 /* One approved comment of the site-wide list: what readers see of it and
- * the article it is on (art: id, kind, title, slug, parent_id only; the
- * rest zero). Never the commenter's e-mail, IP or visitor id. */
+ * the post it is on (art: id, kind, title, slug, parent_id, status only;
+ * the rest zero). Never the commenter's e-mail, IP or visitor id. */
 struct store_recent_comment {
 	int64_t id;
 	int64_t created_at;
@@ -594,8 +594,9 @@ struct store_recent_comment {
 	const char *body;
 	struct store_article art;
 };
-/* Up to limit approved comments (type comment, not pings) on articles
- * visible at now, newest first (created_at, id), skipping offset. Walks
+/* Up to limit approved comments (type comment, not pings) on posts
+ * visible at now (pages stay out, as from every listing), newest first
+ * (created_at, id), skipping offset. Walks
  * the comments_status index in that order and stops at offset + limit
  * rows: never the whole table. */
 enum store_err store_comments_recent(store *s, int64_t now, int64_t offset,
