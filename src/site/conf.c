@@ -167,6 +167,13 @@ const struct conf_def conf_defs[CONF__MAX] = {
 	    "a page that changes faster than it renders is kept for readers "
 	    "this many times what its last refresh cost (at most 100 ms) "
 	    "before the next; 0: every write shows to the next reader"},
+	[CONF_RECENT_COUNT] = {"comments.recent_count", CONF_INT, "10", 0, 50,
+	    NULL, "latest approved comments in the block on the front page and "
+	    "listings (never on article pages); 0 hides it"},
+	[CONF_RECENT_REFRESH] = {"comments.recent_refresh", CONF_INT, "60", 0,
+	    86400, NULL, "seconds a new comment may wait before cached "
+	    "listings, /comments and /comments/feed show it (they are "
+	    "refreshed at most this often for comments)"},
 };
 
 enum conf_key

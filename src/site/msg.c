@@ -116,6 +116,11 @@ static const struct {
 		"Preview (not saved or published)"}},
 	[MSG_BREADCRUMBS] = {"breadcrumbs", {"現在位置", "You are here"}},
 	[MSG_SUBPAGES] = {"subpages", {"このページの下層ページ", "Pages under this one"}},
+	[MSG_RECENT_COMMENTS] = {"recent_comments",
+	    {"最近のコメント", "Recent comments"}},
+	[MSG_RECENT_ON] = {"recent_on", {"より", "on"}},
+	[MSG_RECENT_MORE] = {"recent_more",
+	    {"コメントをもっと見る", "More comments"}},
 };
 
 const char *

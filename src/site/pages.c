@@ -911,6 +911,7 @@ site_page_listing(struct req *q, enum list_kind kind, const char *slug)
 		site_tag(q, TAG_LISTED(list[i].id));
 	}
 
+	site_view_recent(q); /* 最近のコメント (recent.c) */
 	site_view_pagination(q, page, pages, listing_url, base);
 	http_resp_header(q->r, q->w, "Cache-Control", "public, max-age=0, s-maxage=60, stale-while-revalidate=30");
 	site_render(q, "listing", 200);

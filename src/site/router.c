@@ -33,6 +33,12 @@ static void h_api_post_comment(void *q, const struct http_match *m)
 { site_api_post_comment(q, m->num[0]); }
 static void h_comment_feed(void *q, const struct http_match *m)
 { site_comment_feed(q, m->num[0]); }
+static void h_comment_feed_atom(void *q, const struct http_match *m)
+{ site_comment_feed_atom(q, m->num[0]); }
+static void h_comments(void *q, const struct http_match *m)
+{ (void)m; site_page_comments(q); }
+static void h_comments_feed(void *q, const struct http_match *m)
+{ (void)m; site_recent_feed(q); }
 static void h_feed(void *q, const struct http_match *m)
 { site_feed(q, NULL, m->id == R_FEED_ATOM); }
 static void h_cat_feed(void *q, const struct http_match *m)
@@ -138,6 +144,10 @@ const struct http_route site_routes[] = {
 	    h_api_post_comment, HTTP_BODY_RAW, 0, NULL, false, false,
 	    HTTP_RF_ORIGIN},
 	GET("/articles/{id}/feed", R_COMMENT_FEED, h_comment_feed, true),
+	GET("/articles/{id}/feed/atom", R_COMMENT_FEED_ATOM, h_comment_feed_atom,
+	    true),
+	GET("/comments", R_COMMENTS, h_comments, true),
+	GET("/comments/feed", R_COMMENTS_FEED, h_comments_feed, true),
 	GET("/archive/{id}/{slug}", R_ARCHIVE_MONTH, h_archive_month, true),
 	GET("/feed", R_FEED_RSS, h_feed, true),
 	GET("/feed/atom", R_FEED_ATOM, h_feed, true),
@@ -182,7 +192,7 @@ static bool
 site_route_paged(int id)
 {
 	return id == R_FRONT || id == R_CATEGORY || id == R_TAG ||
-	    id == R_ARCHIVE_MONTH || id == R_SEARCH;
+	    id == R_ARCHIVE_MONTH || id == R_SEARCH || id == R_COMMENTS;
 }
 
 /*
@@ -343,6 +353,7 @@ site_handle(void *ctx, struct http_req *r, struct http_resp *w)
 	q.c = site_conf(q.s);
 	q.seq = site_seq(q.s); /* after site_conf's sync: what this render sees */
 	q.lang = msg_lang_of(q.c->str[CONF_LANG]);
+	site_recent_tick(&q); /* before the cache: it may mark pages stale */
 	const struct http_match *m = &r->match;
 	if (r->route == NULL) {
 		if (m->method_mismatch) {

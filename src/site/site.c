@@ -567,6 +567,8 @@ site_sync(site *s, bool force)
 				    (uint64_t)ch[i].seq);
 				cache_stale(s->cache, TAG_LISTED(ch[i].article_id),
 				    (uint64_t)ch[i].seq);
+				/* the recent comments: later, by a timer */
+				site_recent_note(s, ch[i].seq);
 				break;
 			case CHANGE_LIKE:
 				cache_stale(s->cache, TAG_ARTICLE(ch[i].article_id),

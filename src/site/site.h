@@ -88,6 +88,8 @@ enum conf_key {
 	CONF_LOG_IP_MASK,    /* log.ip_mask: 0 | 1 (/24, /48) */
 	CONF_METRICS_ALLOW,  /* metrics.allow: CIDRs that may read /metrics */
 	CONF_CACHE_COALESCE, /* cache.coalesce: hold a hot page N x its refresh */
+	CONF_RECENT_COUNT,   /* comments.recent_count: block size, 0 = hidden */
+	CONF_RECENT_REFRESH, /* comments.recent_refresh: s the block may lag */
 	CONF__MAX
 };
 
@@ -138,6 +140,7 @@ enum msg_id {
 	MSG_BREADCRUMBS, MSG_SUBPAGES,
 	MSG_SEARCH_ORDER, MSG_SEARCH_NEWEST, MSG_SEARCH_RELEVANCE,
 	MSG_SEARCH_COUNT_MORE,
+	MSG_RECENT_COMMENTS, MSG_RECENT_ON, MSG_RECENT_MORE,
 	MSG__MAX
 };
 enum msg_lang { LANG_JA, LANG_EN, LANG__MAX };

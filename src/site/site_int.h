@@ -45,6 +45,9 @@ enum site_route {
 	R_METRICS,       /* GET /metrics: metrics.allow only (observe.c) */
 	R_HEALTHZ,       /* GET /healthz: 200 while serving */
 	R_READYZ,        /* GET /readyz: 200 when writable and in sync */
+	R_COMMENTS,      /* GET /comments: the site's latest comments */
+	R_COMMENTS_FEED, /* GET /comments/feed: RSS of them */
+	R_COMMENT_FEED_ATOM, /* GET /articles/<id>/feed/atom */
 	R__MAX
 };
 
@@ -119,6 +122,11 @@ struct site {
 	int64_t pruned_seq;
 	int64_t next_publish;    /* when a scheduled article goes live */
 	int64_t ranking_at;
+	/* recent.c: the newest comment change not yet acted on for the
+	 * recent-comments pages, and when the first such change was read
+	 * (0: none); both under sync_mu, since also read without it */
+	int64_t recent_seq;
+	_Atomic int64_t recent_since;
 	admin *admin;            /* the editor area (admin/) */
 	struct http_route *routes; /* site_routes + admin_routes, for the
 	                          * HTTP core's one table */
@@ -152,6 +160,9 @@ struct req {
 #define TAG_LISTED(x) ((int64_t)(x) * 4 + 1)
 #define TAG_CARD(x) ((int64_t)(x) * 4 + 2)
 #define TAG_SITEMAP ((int64_t)-1)
+/* Pages showing the site's recent comments (recent.c): refreshed by a
+ * timer, not by each comment. */
+#define TAG_RECENT ((int64_t)-2)
 void site_tag(struct req *q, int64_t tag);
 /* Acts on the change log now (after this thread's own writes). */
 void site_sync(site *s, bool force);
@@ -448,6 +459,23 @@ void site_obs_conf(site *s, const struct site_conf *c);
 void site_metrics(struct req *q);
 void site_healthz(struct req *q);
 void site_readyz(struct req *q);
+
+/* ---- recent.c: the site's recent comments ------------------------------------ */
+
+/* site_sync read comment change seq (the caller holds sync_mu). */
+void site_recent_note(site *s, int64_t seq);
+/* Once comments.recent_refresh seconds have passed since the first
+ * change noted, marks the pages showing recent comments stale (every
+ * request calls it: one atomic load when nothing is due). */
+void site_recent_tick(struct req *q);
+/* The recent-comments block into q->root.recent (and its feed link),
+ * for listings; nothing when comments.recent_count is 0. */
+void site_view_recent(struct req *q);
+/* GET /comments?page=N, GET /comments/feed (RSS 2.0). */
+void site_page_comments(struct req *q);
+void site_recent_feed(struct req *q);
+/* GET /articles/<id>/feed/atom: the article's comments as Atom. */
+void site_comment_feed_atom(struct req *q, int64_t article_id);
 
 /* ---- legacy.c: old (WordPress) URLs answered with 301 ---------------------- */
 
