@@ -376,12 +376,14 @@ legacy_query(struct req *q)
 	}
 	if (feed != NULL) {
 		const char *type = feed;
-		if (strncmp(type, "comments-", 9) == 0)
+		bool comments = strncmp(type, "comments-", 9) == 0;
+		if (comments)
 			type += 9;
 		const char *suffix = legacy_feed_suffix(type);
 		if (suffix == NULL)
 			return -1;
-		return legacy_moved(q, suffix);
+		/* the site's comments have one feed, RSS (recent.c) */
+		return legacy_moved(q, comments ? "/comments/feed" : suffix);
 	}
 	const char *s = legacy_arg(q, "s");
 	if (s != NULL) {
@@ -471,7 +473,7 @@ site_legacy_path(struct req *q)
 		size_t f = n - 1;
 		const char *suffix = "/feed";
 		if (f == 1 && strcmp(seg[0], "comments") == 0)
-			return legacy_moved(q, suffix);
+			return legacy_moved(q, "/comments/feed");
 		if (strcmp(seg[0], "category") == 0) {
 			const char *cat = f >= 2 ? legacy_category(q, seg[f - 1]) :
 			    NULL;

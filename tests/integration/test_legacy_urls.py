@@ -104,7 +104,7 @@ def test_query_post_and_page_ids():
 
 def test_query_feeds():
     for v, want in (("rss2", "/feed"), ("rss", "/feed"), ("atom", "/feed/atom"),
-                    ("comments-rss2", "/feed"), ("comments-atom", "/feed/atom")):
+                    ("comments-rss2", "/comments/feed"), ("comments-atom", "/comments/feed")):
         moved("/?feed=" + v, want)
     missing("/?feed=bogus")
     r = srv().get("/feed")
@@ -203,7 +203,7 @@ def test_categories_and_tags():
 def test_feeds_with_slash():
     moved("/feed/", "/feed")
     moved("/feed/atom/", "/feed/atom")
-    moved("/comments/feed/", "/feed")
+    moved("/comments/feed/", "/comments/feed")
     moved("/category/europe/feed/", "/category/europe/feed")
     moved("/category/east-asia/%s/feed/" % quote(CHILD),
           "/category/%s/feed" % quote(CHILD, safe=""))
