@@ -318,10 +318,9 @@ post_finish(void *ctx)
 		api_comment_done(p, e);
 	else if (e != CE_OK)
 		comment_form_error(q, &p->art, &p->in, e);
-	else
-		http_resp_redirect(q->r, q->w, 303, arena_printf(q->r->a,
-		    "/articles/%lld#comment-%lld", (long long)p->art.id,
-		    (long long)p->cm.id));
+	else /* the page that holds it (cpage.c), in the default sort */
+		http_resp_redirect(q->r, q->w, 303, cpage_comment_url(q,
+		    &p->art, p->cm.id, p->cm.visitor_id));
 }
 
 /*
@@ -486,6 +485,14 @@ like_finish(void *ctx)
 		http_resp_header(q->r, q->w, "Cache-Control", "no-store");
 		buf_printf(&q->w->body, "{\"id\":%lld,\"count\":%lld,\"liked\":%s}",
 		    (long long)p->cm.id, (long long)p->count, like ? "true" : "false");
+		return;
+	}
+	/* back to the comment, on its page when comments are paged */
+	struct store_article art;
+	if (q->c->num[CONF_COMMENT_PER_PAGE] > 0 && store_article_get(q->s->st,
+	    p->cm.article_id, q->r->now, q->r->a, &art) == STORE_OK) {
+		http_resp_redirect(q->r, q->w, 303, cpage_comment_url(q, &art,
+		    p->cm.id, p->visitor));
 		return;
 	}
 	http_resp_redirect(q->r, q->w, 303, arena_printf(q->r->a,
@@ -702,8 +709,11 @@ site_comment_feed(struct req *q, int64_t article_id)
 		text_truncate(&b, c->body, strlen(c->body), 40);
 		tv_set(it, "title", tv_strn(a, buf_cstr(&b), b.len));
 		tv_set(it, "body", tv_str(a, c->body));
-		tv_set(it, "link", tv_str(a, site_abs(q, arena_printf(a,
-		    "%s#comment-%lld", path, (long long)c->id))));
+		/* paged comments: the link that finds the page (cpage.c) */
+		tv_set(it, "link", tv_str(a, site_abs(q,
+		    q->c->num[CONF_COMMENT_PER_PAGE] > 0 ?
+		    arena_printf(a, "/comments/%lld", (long long)c->id) :
+		    arena_printf(a, "%s#comment-%lld", path, (long long)c->id))));
 		buf_reset(&b);
 		text_http_date(&b, c->created_at);
 		tv_set(it, "date", tv_strn(a, buf_cstr(&b), b.len));

@@ -174,6 +174,12 @@ const struct conf_def conf_defs[CONF__MAX] = {
 	    86400, NULL, "seconds a new comment may wait before cached "
 	    "listings, /comments and /comments/feed show it (they are "
 	    "refreshed at most this often for comments)"},
+	[CONF_COMMENT_SORT] = {"comments.sort", CONF_ENUM, "old", 0, 0,
+	    "old|new|likes", "default order of comment threads: oldest, newest "
+	    "or most liked first (readers pick with ?csort=)"},
+	[CONF_COMMENT_PER_PAGE] = {"comments.per_page", CONF_INT, "0", 0, 1000,
+	    NULL, "top-level comment threads a page (?cpage=N); 0 = all on one "
+	    "page"},
 };
 
 enum conf_key

@@ -121,6 +121,13 @@ static const struct {
 	[MSG_RECENT_ON] = {"recent_on", {"より", "on"}},
 	[MSG_RECENT_MORE] = {"recent_more",
 	    {"コメントをもっと見る", "More comments"}},
+	[MSG_CSORT] = {"csort", {"コメントの並び順", "Order of comments"}},
+	[MSG_CSORT_OLD] = {"csort_old", {"古い順", "Oldest first"}},
+	[MSG_CSORT_NEW] = {"csort_new", {"新しい順", "Newest first"}},
+	[MSG_CSORT_LIKES] = {"csort_likes", {"いいね順", "Most liked first"}},
+	[MSG_CPAGES] = {"cpages", {"コメントのページ", "Comment pages"}},
+	[MSG_CPAGE_PREV] = {"cpage_prev", {"前のコメント", "Previous comments"}},
+	[MSG_CPAGE_NEXT] = {"cpage_next", {"次のコメント", "Next comments"}},
 };
 
 const char *

@@ -584,6 +584,10 @@ site_page_article(struct req *q, int64_t id)
 			tv_push(rl, card(q, &rel[i]));
 
 	bool personal = site_view_comments(q, &art);
+	if (q->cpage_gone) {
+		site_error(q, 404); /* past the last comment page */
+		return;
+	}
 	site_tag(q, TAG_ARTICLE(id));
 	http_resp_header(q->r, q->w, "Cache-Control",
 	    personal || visitor_has_pending(q, id) ? "private, no-store" :
@@ -638,7 +642,9 @@ site_view_comments(struct req *q, const struct store_article *art)
 		put(q, t, "body", cs[i].body);
 		put_dates(q, t, "date", cs[i].created_at);
 	}
-	tv_set(q->root, "comments", comment_tree(q, only, nonly, id, liked,
+	/* ?csort= and ?cpage= (cpage.c): only's page comes first */
+	size_t nshow = cpage_slice(q, id, only, nonly);
+	tv_set(q->root, "comments", comment_tree(q, only, nshow, id, liked,
 	    nliked));
 	tv_set_int(a, q->root, "comments_total", art->comment_count -
 	    (int64_t)tv_len(tbs));

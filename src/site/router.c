@@ -65,6 +65,8 @@ static void h_healthz(void *q, const struct http_match *m)
 { (void)m; site_healthz(q); }
 static void h_readyz(void *q, const struct http_match *m)
 { (void)m; site_readyz(q); }
+static void h_comment_goto(void *q, const struct http_match *m)
+{ site_comment_goto(q, m->num[0]); }
 
 static void
 h_archive_month(void *qv, const struct http_match *m)
@@ -139,6 +141,9 @@ const struct http_route site_routes[] = {
 	    4096, site_no_fields, false, false, HTTP_RF_ORIGIN},
 	{HTTP_POST, "/comments/{id}/unlike", R_UNLIKE, h_like, HTTP_BODY_FORM,
 	    4096, site_no_fields, false, false, HTTP_RF_ORIGIN},
+	/* where a comment is: its page depends on the sort and on the threads
+	 * before it, so never cached */
+	GET("/comments/{id}", R_COMMENT_GOTO, h_comment_goto, false),
 	GET("/api/articles/{id}/comments", R_API_COMMENTS, h_api_comments, false),
 	{HTTP_POST, "/api/articles/{id}/comments", R_API_POST_COMMENT,
 	    h_api_post_comment, HTTP_BODY_RAW, 0, NULL, false, false,
@@ -200,7 +205,10 @@ site_route_paged(int id)
  * only: site_handle refuses a page elsewhere, and the listing a page past
  * its last or a page not spelled canonically, so only pages that exist
  * are kept). Tracking parameters are ignored (they would only multiply
- * entries); any other query argument, or the reader's own state, makes
+ * entries); an article's comment view (?csort=, ?cpage=: cpage_read
+ * took only views that exist, spelled canonically) is its own entry, under
+ * the article's tag like the page itself; any other query argument, or
+ * the reader's own state, makes
  * the answer uncacheable (e.g. ?replytocom=): rendered for that request,
  * never admitted, so it neither adds an entry nor evicts one. NULL when
  * this request must not use the cache.
@@ -217,6 +225,9 @@ site_cache_key(struct req *q, const struct http_match *m)
 		const char *n = r->args[i].name;
 		if (strcmp(n, "page") == 0 && page == NULL)
 			page = r->args[i].value;
+		else if (q->cpaged && (strcmp(n, "csort") == 0 ||
+		    strcmp(n, "cpage") == 0))
+			continue; /* read and checked by cpage_read */
 		else if (strncmp(n, "utm_", 4) != 0 && strcmp(n, "fbclid") != 0 &&
 		    strcmp(n, "gclid") != 0)
 			return NULL;
@@ -229,6 +240,9 @@ site_cache_key(struct req *q, const struct http_match *m)
 	 * their own state anywhere gets pages rendered for them */
 	if (m->id == R_PAGE && visitor_has_pending(q, 0))
 		return NULL;
+	const char *view = q->cpaged ? cpage_key_suffix(q) : "";
+	if (*view)
+		return arena_printf(r->a, "%s%s", r->path, view);
 	if (page == NULL || strcmp(page, "1") == 0)
 		return r->path;
 	for (const char *p = page; *p; p++)
@@ -382,6 +396,10 @@ site_handle(void *ctx, struct http_req *r, struct http_resp *w)
 		site_error(&q, 404);
 		return;
 	}
+	/* ?csort= / ?cpage=: a view that exists, spelled one way (cpage.c) */
+	if (m->id == R_ARTICLE && r->route->method == HTTP_GET &&
+	    !cpage_read(&q))
+		return;
 	const char *key = site_cache_key(&q, m);
 	if (key && site_cache_serve(&q, key))
 		return;

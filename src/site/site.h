@@ -90,6 +90,8 @@ enum conf_key {
 	CONF_CACHE_COALESCE, /* cache.coalesce: hold a hot page N x its refresh */
 	CONF_RECENT_COUNT,   /* comments.recent_count: block size, 0 = hidden */
 	CONF_RECENT_REFRESH, /* comments.recent_refresh: s the block may lag */
+	CONF_COMMENT_SORT,   /* comments.sort: old | new | likes (threads) */
+	CONF_COMMENT_PER_PAGE, /* comments.per_page: threads a page, 0 = all */
 	CONF__MAX
 };
 
@@ -141,6 +143,8 @@ enum msg_id {
 	MSG_SEARCH_ORDER, MSG_SEARCH_NEWEST, MSG_SEARCH_RELEVANCE,
 	MSG_SEARCH_COUNT_MORE,
 	MSG_RECENT_COMMENTS, MSG_RECENT_ON, MSG_RECENT_MORE,
+	MSG_CSORT, MSG_CSORT_OLD, MSG_CSORT_NEW, MSG_CSORT_LIKES, MSG_CPAGES,
+	MSG_CPAGE_PREV, MSG_CPAGE_NEXT,
 	MSG__MAX
 };
 enum msg_lang { LANG_JA, LANG_EN, LANG__MAX };

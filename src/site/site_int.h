@@ -48,6 +48,7 @@ enum site_route {
 	R_COMMENTS,      /* GET /comments: the site's latest comments */
 	R_COMMENTS_FEED, /* GET /comments/feed: RSS of them */
 	R_COMMENT_FEED_ATOM, /* GET /articles/<id>/feed/atom */
+	R_COMMENT_GOTO,  /* GET /comments/<cid>: 302 to its page and anchor */
 	R__MAX
 };
 
@@ -150,6 +151,11 @@ struct req {
 	const char **moved_to; /* legacy.c: when set, where an old URL leads is
 	                        * put here instead of answering 301 (pings ask
 	                        * which article a target URL names) */
+	bool cpaged;          /* cpage.c: this page sorts and pages its
+	                       * comment threads (?csort= ?cpage=) */
+	bool cpage_gone;      /* cpage.c: ?cpage= is past the last page */
+	int csort;            /* enum csort asked for (cpaged only) */
+	int64_t cpage;        /* comment page asked for, from 1 */
 };
 
 /* Cache tags: a page showing article X's comments or likes; a listing or
@@ -489,5 +495,56 @@ bool site_legacy_query(struct req *q);
 /* A stored redirect's target made current: "/articles/<id>" of a page
  * becomes its /pages/ URL; anything else is kept as it is. */
 const char *site_legacy_target(struct req *q, const char *to);
+
+/* ---- cpage.c: comment threads sorted and paged (?csort= ?cpage=) ----------- */
+
+enum csort { CSORT_OLD, CSORT_NEW, CSORT_LIKES, CSORT__MAX };
+/* "old", "new", "likes" → enum csort; -1 for anything else. */
+int csort_parse(const char *s);
+const char *csort_name(enum csort s);
+
+/*
+ * The comments of one article grouped in threads (a comment and every
+ * comment under it), threads in sort order, each thread's comments in
+ * the store's (time) order. A comment whose parent is not among the
+ * earlier ones starts its own thread, as the page shows it at the top.
+ */
+struct cthreads {
+	size_t nthreads;
+	size_t *order;     /* n comment indexes, thread after thread */
+	size_t *start;     /* nthreads + 1 offsets into order */
+	size_t *thread_of; /* comment index → thread number in sort order */
+};
+/* Builds t for cs[0, n) (created_at, id order) in the arena. */
+void cthreads_build(struct cthreads *t, const struct store_comment *cs,
+    size_t n, enum csort s, arena *a);
+/* Pages of nthreads threads at per a page (per 0: one page); at least 1. */
+int64_t cthreads_pages(size_t nthreads, int64_t per);
+/* "/articles/<id>" with ?csort= (when not def) and ?cpage= (when > 1),
+ * in that order: the one spelling of a comment view. */
+const char *cpage_url(arena *a, int64_t article_id, enum csort s,
+    enum csort def, int64_t page);
+
+/* An article GET's ?csort= / ?cpage= read into q (cpaged, csort, cpage).
+ * False when answered: 404 for values that are no view (unknown sort,
+ * malformed or zero page, a repeated name), 302 to the canonical URL for
+ * a default spelled out (the default sort, page 1) or cpage before csort. */
+bool cpage_read(struct req *q);
+/* The cache key's suffix of the view cpage_read took: "" for the
+ * default view, else "?csort=...&cpage=..." (cpage_url's spelling). */
+const char *cpage_key_suffix(struct req *q);
+/* Orders and cuts cs[0, n) (readers' comments of article_id, the store's
+ * order) to the page q asks for: reorders cs in place so that the page's
+ * comments come first and returns how many; sets q->root's sort links,
+ * comment pagination, rel=prev/next and canonical. Sets q->cpage_gone
+ * when the page is past the last. */
+size_t cpage_slice(struct req *q, int64_t article_id, struct store_comment *cs,
+    size_t n);
+/* Where comment cid of art is shown to visitor (NULL: anyone): its page in
+ * the default sort and its anchor, e.g. "/articles/7?cpage=3#comment-90". */
+const char *cpage_comment_url(struct req *q, const struct store_article *art,
+    int64_t cid, const char *visitor);
+/* GET /comments/<cid>: 302 to cpage_comment_url, 404 when not shown. */
+void site_comment_goto(struct req *q, int64_t cid);
 
 #endif

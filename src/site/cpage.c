@@ -1,0 +1,428 @@
+/*
+ * Comment threads sorted and paged: ?csort=old|new|likes orders the
+ * top-level threads (replies stay under their parent in time order),
+ * ?cpage=N shows comments.per_page threads at a time, and
+ * GET /comments/<cid> finds the page that holds a comment.
+ *
+ * The store hands over an article's comments in time order (with the
+ * placeholders that keep replies under a deleted parent); the threads are
+ * grouped and cut here, so what counts as a thread is exactly what the
+ * page shows at the top, for every reader (their own pending comments
+ * included). Each view is one cache entry under the article's tag, so a
+ * comment, like or moderation invalidates every sort and page at once.
+ */
+#include "site_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const csort_names[CSORT__MAX] = {
+	[CSORT_OLD] = "old",
+	[CSORT_NEW] = "new",
+	[CSORT_LIKES] = "likes",
+};
+
+int
+csort_parse(const char *s)
+{
+	for (int i = 0; s && i < CSORT__MAX; i++)
+		if (strcmp(s, csort_names[i]) == 0)
+			return i;
+	return -1;
+}
+
+const char *
+csort_name(enum csort s)
+{
+	return s < CSORT__MAX ? csort_names[s] : csort_names[CSORT_OLD];
+}
+
+/* ---- threads (pure: no request, no store) --------------------------------- */
+
+/* id → index among the comments seen so far (open addressing; ids > 0). */
+struct cidx {
+	int64_t *keys;
+	size_t *vals;
+	size_t mask;
+};
+
+static void
+cidx_init(struct cidx *m, arena *a, size_t n)
+{
+	size_t cap = 16;
+	while (cap < n * 2)
+		cap *= 2;
+	m->keys = arena_alloc(a, cap * sizeof(*m->keys)); /* zeroed */
+	m->vals = arena_alloc(a, cap * sizeof(*m->vals));
+	m->mask = cap - 1;
+}
+
+static size_t
+cidx_slot(const struct cidx *m, int64_t k)
+{
+	size_t i = (size_t)((uint64_t)k * 0x9E3779B97F4A7C15ULL) & m->mask;
+	while (m->keys[i] != 0 && m->keys[i] != k)
+		i = (i + 1) & m->mask;
+	return i;
+}
+
+/* A thread's sort key: its first comment's. */
+struct croot {
+	size_t idx;
+	int64_t created_at, id, likes;
+};
+
+static int
+croot_new_first(const void *x, const void *y)
+{
+	const struct croot *a = x, *b = y;
+	if (a->created_at != b->created_at)
+		return a->created_at < b->created_at ? 1 : -1;
+	return (a->id < b->id) - (a->id > b->id);
+}
+
+/* Most liked first; among equals the older thread, as the default shows. */
+static int
+croot_likes_first(const void *x, const void *y)
+{
+	const struct croot *a = x, *b = y;
+	if (a->likes != b->likes)
+		return a->likes < b->likes ? 1 : -1;
+	if (a->created_at != b->created_at)
+		return a->created_at < b->created_at ? -1 : 1;
+	return (a->id > b->id) - (a->id < b->id);
+}
+
+void
+cthreads_build(struct cthreads *t, const struct store_comment *cs, size_t n,
+    enum csort s, arena *a)
+{
+	size_t n1 = n ? n : 1;
+	size_t *root = arena_alloc(a, n1 * sizeof(*root)); /* comment → root */
+	struct croot *roots = arena_alloc(a, n1 * sizeof(*roots));
+	size_t nroots = 0;
+	struct cidx m;
+	cidx_init(&m, a, n);
+	/* A parent met earlier puts a comment in its thread; the page's tree
+	 * (pages.c) attaches replies by the same rule. */
+	for (size_t i = 0; i < n; i++) {
+		size_t k = 0;
+		bool in = false;
+		if (cs[i].parent_id > 0) {
+			k = cidx_slot(&m, cs[i].parent_id);
+			in = m.keys[k] == cs[i].parent_id;
+		}
+		if (in) {
+			root[i] = root[m.vals[k]];
+		} else {
+			root[i] = i;
+			roots[nroots++] = (struct croot){i, cs[i].created_at,
+			    cs[i].id, cs[i].placeholder ? 0 : cs[i].like_count};
+		}
+		if (cs[i].id > 0) {
+			k = cidx_slot(&m, cs[i].id);
+			m.keys[k] = cs[i].id;
+			m.vals[k] = i;
+		}
+	}
+	/* Roots come in time order: that is CSORT_OLD already. */
+	if (s == CSORT_NEW)
+		qsort(roots, nroots, sizeof(*roots), croot_new_first);
+	else if (s == CSORT_LIKES)
+		qsort(roots, nroots, sizeof(*roots), croot_likes_first);
+	size_t *rank = arena_alloc(a, n1 * sizeof(*rank)); /* root idx → thread */
+	for (size_t r = 0; r < nroots; r++)
+		rank[roots[r].idx] = r;
+	t->nthreads = nroots;
+	t->thread_of = arena_alloc(a, n1 * sizeof(*t->thread_of));
+	t->start = arena_alloc(a, (nroots + 1) * sizeof(*t->start));
+	t->order = arena_alloc(a, n1 * sizeof(*t->order));
+	/* Counting sort by thread: stable, so each thread keeps time order. */
+	for (size_t i = 0; i < n; i++) {
+		t->thread_of[i] = rank[root[i]];
+		t->start[t->thread_of[i] + 1]++;
+	}
+	for (size_t r = 0; r < nroots; r++)
+		t->start[r + 1] += t->start[r];
+	size_t *fill = arena_alloc(a, (nroots + 1) * sizeof(*fill));
+	memcpy(fill, t->start, (nroots + 1) * sizeof(*fill));
+	for (size_t i = 0; i < n; i++)
+		t->order[fill[t->thread_of[i]]++] = i;
+}
+
+int64_t
+cthreads_pages(size_t nthreads, int64_t per)
+{
+	if (per <= 0 || nthreads == 0)
+		return 1;
+	return ((int64_t)nthreads + per - 1) / per;
+}
+
+const char *
+cpage_url(arena *a, int64_t article_id, enum csort s, enum csort def,
+    int64_t page)
+{
+	long long id = (long long)article_id, pg = (long long)page;
+	if (s != def && page > 1)
+		return arena_printf(a, "/articles/%lld?csort=%s&cpage=%lld", id,
+		    csort_name(s), pg);
+	if (s != def)
+		return arena_printf(a, "/articles/%lld?csort=%s", id,
+		    csort_name(s));
+	if (page > 1)
+		return arena_printf(a, "/articles/%lld?cpage=%lld", id, pg);
+	return arena_printf(a, "/articles/%lld", id);
+}
+
+/* ---- the request ----------------------------------------------------------- */
+
+static enum csort
+csort_default(const struct site_conf *c)
+{
+	int s = csort_parse(c->str[CONF_COMMENT_SORT]);
+	return s < 0 ? CSORT_OLD : (enum csort)s;
+}
+
+/* ?cpage=: 1..999999 in its one decimal spelling; 0 when not. */
+static int64_t
+cpage_parse(const char *p)
+{
+	int64_t v = 0;
+	if (*p == '\0' || *p == '0' || strlen(p) > 6)
+		return 0;
+	for (; *p; p++) {
+		if (*p < '0' || *p > '9')
+			return 0;
+		v = v * 10 + (*p - '0');
+	}
+	return v;
+}
+
+bool
+cpage_read(struct req *q)
+{
+	struct http_req *r = q->r;
+	enum csort def = csort_default(q->c);
+	q->cpaged = true;
+	q->csort = (int)def;
+	q->cpage = 1;
+	size_t isort = 0, ipage = 0;
+	const char *sort = NULL, *page = NULL;
+	for (size_t i = 0; i < r->nargs; i++) {
+		const char *n = r->args[i].name;
+		if (strcmp(n, "csort") == 0) {
+			if (sort != NULL)
+				goto notfound; /* one view, one spelling */
+			sort = r->args[i].value;
+			isort = i;
+		} else if (strcmp(n, "cpage") == 0) {
+			if (page != NULL)
+				goto notfound;
+			page = r->args[i].value;
+			ipage = i;
+		}
+	}
+	if (sort == NULL && page == NULL)
+		return true;
+	bool moved = false;
+	if (sort != NULL) {
+		int s = csort_parse(sort);
+		if (s < 0)
+			goto notfound;
+		moved = s == (int)def;
+		q->csort = s;
+	}
+	if (page != NULL) {
+		if ((q->cpage = cpage_parse(page)) == 0)
+			goto notfound;
+		moved = moved || q->cpage == 1;
+	}
+	if (sort != NULL && page != NULL && ipage < isort)
+		moved = true;
+	if (!moved)
+		return true;
+	/* The canonical URL, with any other argument kept as sent. */
+	buf b;
+	buf_init(&b, 8192);
+	buf_puts(&b, cpage_url(r->a, r->match.num[0], (enum csort)q->csort, def,
+	    q->cpage));
+	bool first = strchr(buf_cstr(&b), '?') == NULL;
+	for (size_t i = 0; i < r->nargs; i++) {
+		const char *n = r->args[i].name;
+		if (strcmp(n, "csort") == 0 || strcmp(n, "cpage") == 0)
+			continue;
+		buf_putc(&b, first ? '?' : '&');
+		first = false;
+		http_url_encode(&b, n, strlen(n));
+		buf_putc(&b, '=');
+		http_url_encode(&b, r->args[i].value, r->args[i].value_len);
+	}
+	if (b.err) {
+		buf_free(&b);
+		goto notfound;
+	}
+	http_resp_redirect(r, q->w, 302, arena_printf(r->a, "%s",
+	    buf_cstr(&b)));
+	buf_free(&b);
+	return false;
+notfound:
+	site_error(q, 404);
+	return false;
+}
+
+const char *
+cpage_key_suffix(struct req *q)
+{
+	if (!q->cpaged)
+		return "";
+	const char *u = cpage_url(q->r->a, 0, (enum csort)q->csort,
+	    csort_default(q->c), q->cpage);
+	const char *s = strchr(u, '?');
+	return s ? s : "";
+}
+
+/* ---- the view -------------------------------------------------------------- */
+
+struct cpage_ctx {
+	int64_t article_id;
+	enum csort sort, def;
+};
+
+static const char *
+cpage_link(struct req *q, int64_t page, const void *ctx)
+{
+	const struct cpage_ctx *c = ctx;
+	return cpage_url(q->r->a, c->article_id, c->sort, c->def, page);
+}
+
+static const enum msg_id csort_msgs[CSORT__MAX] = {
+	[CSORT_OLD] = MSG_CSORT_OLD,
+	[CSORT_NEW] = MSG_CSORT_NEW,
+	[CSORT_LIKES] = MSG_CSORT_LIKES,
+};
+
+size_t
+cpage_slice(struct req *q, int64_t article_id, struct store_comment *cs,
+    size_t n)
+{
+	arena *a = q->r->a;
+	enum csort def = csort_default(q->c);
+	enum csort sort = q->cpaged ? (enum csort)q->csort : def;
+	int64_t per = q->cpaged ? q->c->num[CONF_COMMENT_PER_PAGE] : 0;
+	int64_t page = q->cpaged ? q->cpage : 1;
+	size_t shown = n;
+	if (sort != CSORT_OLD || per > 0) {
+		struct cthreads t;
+		cthreads_build(&t, cs, n, sort, a);
+		int64_t pages = cthreads_pages(t.nthreads, per);
+		if (page > pages) {
+			q->cpage_gone = true;
+			return 0;
+		}
+		size_t t0 = per ? (size_t)((page - 1) * per) : 0;
+		size_t t1 = per ? (size_t)(page * per) : t.nthreads;
+		if (t1 > t.nthreads)
+			t1 = t.nthreads;
+		/* The page's comments first, in thread order; the rest after
+		 * them, so cs stays a permutation (the reply form looks in
+		 * all of it). */
+		struct store_comment *tmp = arena_alloc(a, (n ? n : 1) *
+		    sizeof(*tmp));
+		size_t k = 0;
+		for (size_t j = t.start[t0]; j < t.start[t1]; j++)
+			tmp[k++] = cs[t.order[j]];
+		for (size_t j = 0; j < t.start[t0]; j++)
+			tmp[k++] = cs[t.order[j]];
+		for (size_t j = t.start[t1]; j < n; j++)
+			tmp[k++] = cs[t.order[j]];
+		memcpy(cs, tmp, n * sizeof(*cs));
+		shown = t.start[t1] - t.start[t0];
+		if (q->cpaged) {
+			struct cpage_ctx *ctx = arena_alloc(a, sizeof(*ctx));
+			*ctx = (struct cpage_ctx){article_id, sort, def};
+			site_view_pagination(q, page, pages, cpage_link, ctx);
+			if (page > 1)
+				tv_set_str(a, q->root, "cpage_prev",
+				    cpage_link(q, page - 1, ctx));
+			if (page < pages)
+				tv_set_str(a, q->root, "cpage_next",
+				    cpage_link(q, page + 1, ctx));
+		}
+	} else if (page > 1) {
+		q->cpage_gone = true; /* all on one page */
+		return 0;
+	}
+	if (!q->cpaged)
+		return shown;
+	/* A page of threads is its own page; a sort is a view of the same
+	 * comments, so it names the default view (of its page 1). */
+	if (sort != def || page > 1)
+		tv_set_str(a, q->root, "canonical", site_abs(q, cpage_url(a,
+		    article_id, def, def, sort == def ? page : 1)));
+	/* Sort links, plain URLs (no JS), each landing on page 1. */
+	if (n > 1) {
+		tv *l = tv_set(tv_set(q->root, "csort_nav", tv_dict(a)),
+		    "items", tv_list(a));
+		for (int s = 0; s < CSORT__MAX; s++) {
+			tv *d = tv_push(l, tv_dict(a));
+			tv_set_str(a, d, "label", msg_get(q->lang, csort_msgs[s]));
+			tv_set_str(a, d, "url", cpage_url(a, article_id,
+			    (enum csort)s, def, 1));
+			tv_set_bool(a, d, "current", s == (int)sort);
+		}
+	}
+	return shown;
+}
+
+const char *
+cpage_comment_url(struct req *q, const struct store_article *art, int64_t cid,
+    const char *visitor)
+{
+	arena *a = q->r->a;
+	int64_t per = q->c->num[CONF_COMMENT_PER_PAGE];
+	enum csort def = csort_default(q->c);
+	int64_t page = 1;
+	if (per > 0 && art->kind != KIND_PAGE) {
+		struct store_comment *cs = NULL;
+		size_t n = 0, k = 0;
+		if (store_comments_for_article(q->s->st, art->id, CTYPE_COMMENT,
+		    visitor, a, &cs, &n) != STORE_OK)
+			n = 0;
+		while (k < n && cs[k].id != cid)
+			k++;
+		if (k < n) {
+			struct cthreads t;
+			cthreads_build(&t, cs, n, def, a);
+			page = (int64_t)t.thread_of[k] / per + 1;
+		}
+	}
+	const char *path = art->kind == KIND_PAGE ? site_article_url(q, art) :
+	    cpage_url(a, art->id, def, def, page);
+	return arena_printf(a, "%s#comment-%lld", path, (long long)cid);
+}
+
+void
+site_comment_goto(struct req *q, int64_t cid)
+{
+	arena *a = q->r->a;
+	struct store_comment cm;
+	struct store_article art;
+	const char *visitor = visitor_get(q, false);
+	/* Only what the article page would show this reader. */
+	if (store_comment_get(q->s->st, cid, a, &cm) != STORE_OK ||
+	    !(cm.status == CSTATUS_APPROVED || (cm.status == CSTATUS_PENDING &&
+	    visitor && cm.visitor_id && *cm.visitor_id &&
+	    strcmp(visitor, cm.visitor_id) == 0)) ||
+	    store_article_get(q->s->st, cm.article_id, q->r->now, a, &art) !=
+	    STORE_OK) {
+		site_error(q, 404);
+		return;
+	}
+	const char *to = cm.type == CTYPE_COMMENT ?
+	    cpage_comment_url(q, &art, cid, visitor) :
+	    arena_printf(a, "%s#comment-%lld", site_article_url(q, &art),
+		(long long)cid);
+	/* Where it is changes as threads come and go: never kept. */
+	http_resp_header(q->r, q->w, "Cache-Control", "no-store");
+	http_resp_redirect(q->r, q->w, 302, to);
+}
