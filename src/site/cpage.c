@@ -359,8 +359,9 @@ cpage_slice(struct req *q, int64_t article_id, struct store_comment *cs,
 	if (sort != def || page > 1)
 		tv_set_str(a, q->root, "canonical", site_abs(q, cpage_url(a,
 		    article_id, def, def, sort == def ? page : 1)));
-	/* Sort links, plain URLs (no JS), each landing on page 1. */
-	if (n > 1) {
+	/* Sort links, plain URLs (no JS), each landing on page 1; with
+	 * comments only (nothing to order otherwise). */
+	if (n > 0) {
 		tv *l = tv_set(tv_set(q->root, "csort_nav", tv_dict(a)),
 		    "items", tv_list(a));
 		for (int s = 0; s < CSORT__MAX; s++) {
@@ -396,9 +397,9 @@ cpage_comment_url(struct req *q, const struct store_article *art, int64_t cid,
 			page = (int64_t)t.thread_of[k] / per + 1;
 		}
 	}
-	const char *path = art->kind == KIND_PAGE ? site_article_url(q, art) :
-	    cpage_url(a, art->id, def, def, page);
-	return arena_printf(a, "%s#comment-%lld", path, (long long)cid);
+	/* a page's comments are not paged: /articles/<id> leads to it */
+	return arena_printf(a, "%s#comment-%lld", cpage_url(a, art->id, def,
+	    def, page), (long long)cid);
 }
 
 void
@@ -418,7 +419,7 @@ site_comment_goto(struct req *q, int64_t cid)
 		site_error(q, 404);
 		return;
 	}
-	const char *to = cm.type == CTYPE_COMMENT ?
+	const char *to = cm.type == CTYPE_COMMENT && art.kind != KIND_PAGE ?
 	    cpage_comment_url(q, &art, cid, visitor) :
 	    arena_printf(a, "%s#comment-%lld", site_article_url(q, &art),
 		(long long)cid);
