@@ -496,7 +496,7 @@ bool site_legacy_query(struct req *q);
  * becomes its /pages/ URL; anything else is kept as it is. */
 const char *site_legacy_target(struct req *q, const char *to);
 
-/* ---- cpage.c: comment threads sorted and paged (?csort= ?cpage=) ----------- */
+/* ---- cview.c, cpage.c: comment threads sorted and paged (?csort= ?cpage=) -- */
 
 enum csort { CSORT_OLD, CSORT_NEW, CSORT_LIKES, CSORT__MAX };
 /* "old", "new", "likes" → enum csort; -1 for anything else. */
@@ -524,6 +524,23 @@ int64_t cthreads_pages(size_t nthreads, int64_t per);
  * in that order: the one spelling of a comment view. */
 const char *cpage_url(arena *a, int64_t article_id, enum csort s,
     enum csort def, int64_t page);
+
+/* A comment view: its order and page (from 1). */
+struct cview {
+	enum csort sort;
+	int64_t page;
+};
+enum cview_verdict {
+	CVIEW_OK,       /* a view, spelled canonically */
+	CVIEW_MOVED,    /* a view spelled otherwise: 302 to cpage_url */
+	CVIEW_NOTFOUND, /* no view: 404 */
+};
+/* Reads ?csort= and ?cpage= from a request's arguments into v (def and 1
+ * when absent). NOTFOUND for an unknown sort, a page that is not
+ * 1..999999 in plain decimal, or either name twice; MOVED for the default
+ * sort or page 1 spelled out, or cpage before csort. Pure (cview.c). */
+enum cview_verdict cview_args(const struct http_kv *args, size_t n,
+    enum csort def, struct cview *v);
 
 /* An article GET's ?csort= / ?cpage= read into q (cpaged, csort, cpage).
  * False when answered: 404 for values that are no view (unknown sort,

@@ -1,7 +1,7 @@
 /*
- * Comment threads sorted and paged (site/cpage.c): which comments make a
- * thread, the order of threads in each sort, time order inside a thread,
- * the page count, and the one spelling of each view's URL.
+ * Comment views (site/cview.c): which comments make a thread, the order
+ * of threads in each sort, time order inside a thread, the page count,
+ * the one spelling of each view's URL, and reading ?csort= / ?cpage=.
  */
 #include "../../src/site/site_int.h"
 #include "t.h"
@@ -158,6 +158,59 @@ test_parse(void)
 	T_STREQ(csort_name(CSORT_LIKES), "likes");
 }
 
+/* cview_args on "name=value&..." (no decoding: tests spell values plainly). */
+static enum cview_verdict
+args(const char *qs, enum csort def, struct cview *v)
+{
+	static char copy[256];
+	struct http_kv kv[8];
+	size_t n = 0;
+	snprintf(copy, sizeof(copy), "%s", qs);
+	for (char *p = *copy ? copy : NULL, *next; p && n < 8; p = next) {
+		next = strchr(p, '&');
+		if (next)
+			*next++ = '\0';
+		char *eq = strchr(p, '=');
+		*eq = '\0';
+		kv[n++] = (struct http_kv){p, eq + 1, strlen(eq + 1)};
+	}
+	return cview_args(kv, n, def, v);
+}
+
+static void
+test_args(void)
+{
+	struct cview v;
+	T_CHECK(args("", CSORT_OLD, &v) == CVIEW_OK);
+	T_CHECK(v.sort == CSORT_OLD && v.page == 1);
+	T_CHECK(args("utm_source=x&replytocom=3", CSORT_NEW, &v) == CVIEW_OK);
+	T_CHECK(v.sort == CSORT_NEW && v.page == 1);
+	T_CHECK(args("csort=new", CSORT_OLD, &v) == CVIEW_OK && v.sort == CSORT_NEW);
+	T_CHECK(args("cpage=2", CSORT_OLD, &v) == CVIEW_OK && v.page == 2);
+	T_CHECK(args("csort=likes&cpage=999999", CSORT_OLD, &v) == CVIEW_OK);
+	T_CHECK(v.sort == CSORT_LIKES && v.page == 999999);
+	T_CHECK(args("x=1&csort=likes&y=2&cpage=3", CSORT_OLD, &v) == CVIEW_OK);
+	/* defaults spelled out, or the other order: the canonical URL */
+	T_CHECK(args("csort=old", CSORT_OLD, &v) == CVIEW_MOVED);
+	T_CHECK(args("cpage=1", CSORT_OLD, &v) == CVIEW_MOVED && v.page == 1);
+	T_CHECK(args("csort=new&cpage=1", CSORT_OLD, &v) == CVIEW_MOVED);
+	T_CHECK(v.sort == CSORT_NEW && v.page == 1);
+	T_CHECK(args("cpage=2&csort=new", CSORT_OLD, &v) == CVIEW_MOVED);
+	T_CHECK(v.sort == CSORT_NEW && v.page == 2);
+	T_CHECK(args("csort=new", CSORT_NEW, &v) == CVIEW_MOVED);
+	T_CHECK(args("csort=old", CSORT_NEW, &v) == CVIEW_OK && v.sort == CSORT_OLD);
+	/* no such view */
+	const char *bad[] = {"csort=", "csort=bogus", "csort=NEW", "cpage=",
+	    "cpage=0", "cpage=01", "cpage=+2", "cpage=2x", "cpage=-1",
+	    "cpage=1000000", "cpage=99999999999999999999", "cpage= 2",
+	    "csort=new&csort=new", "cpage=2&cpage=3", "csort=old&csort=new",
+	    "cpage=1&cpage=1"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		T_CHECK(args(bad[i], CSORT_OLD, &v) == CVIEW_NOTFOUND);
+		T_CHECK(v.page >= 1 && v.page <= 999999);
+	}
+}
+
 int
 main(void)
 {
@@ -169,5 +222,6 @@ main(void)
 	T_RUN(test_pages);
 	T_RUN(test_urls);
 	T_RUN(test_parse);
+	T_RUN(test_args);
 	T_DONE();
 }
