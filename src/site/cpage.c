@@ -33,9 +33,9 @@ cpage_read(struct req *q)
 	enum csort def = csort_default(q->c);
 	struct cview v;
 	enum cview_verdict e = cview_args(r->args, r->nargs, def, &v);
-	q->cpaged = true;
-	q->csort = (int)v.sort;
-	q->cpage = v.page;
+	q->cp.on = true;
+	q->cp.sort = (int)v.sort;
+	q->cp.page = v.page;
 	if (e == CVIEW_OK)
 		return true;
 	if (e == CVIEW_NOTFOUND) {
@@ -69,10 +69,10 @@ cpage_read(struct req *q)
 const char *
 cpage_key_suffix(struct req *q)
 {
-	if (!q->cpaged)
+	if (!q->cp.on)
 		return "";
-	const char *u = cpage_url(q->r->a, 0, (enum csort)q->csort,
-	    csort_default(q->c), q->cpage);
+	const char *u = cpage_url(q->r->a, 0, (enum csort)q->cp.sort,
+	    csort_default(q->c), q->cp.page);
 	const char *s = strchr(u, '?');
 	return s ? s : "";
 }
@@ -97,22 +97,125 @@ static const enum msg_id csort_msgs[CSORT__MAX] = {
 	[CSORT_LIKES] = MSG_CSORT_LIKES,
 };
 
+/*
+ * The readers' comments (type comment) of an article in threads for sort:
+ * *t over *cs[0, *n). By their places alone (no text read: *pl[0, *npl)
+ * are the places of every type) when every reply's parent is among them;
+ * else *whole, and (when read_whole) from the full read, whose
+ * placeholders make the threads the page shows.
+ */
+static enum store_err
+cpage_threads(struct req *q, int64_t article_id, const char *visitor,
+    enum csort sort, struct cthreads *t, struct store_comment **cs,
+    size_t *n, struct store_comment **pl, size_t *npl, bool *whole,
+    bool read_whole)
+{
+	arena *a = q->r->a;
+	enum store_err e = store_comment_places(q->s->st, article_id, visitor,
+	    a, pl, npl);
+	*whole = false;
+	if (e == STORE_OK) {
+		*cs = arena_alloc(a, (*npl ? *npl : 1) * sizeof(**cs));
+		*n = 0;
+		for (size_t i = 0; i < *npl; i++)
+			if ((*pl)[i].type == CTYPE_COMMENT)
+				(*cs)[(*n)++] = (*pl)[i];
+		cthreads_build(t, *cs, *n, sort, a);
+		if (t->norphans == 0)
+			return STORE_OK;
+	}
+	*whole = true;
+	if (!read_whole)
+		return e;
+	if ((e = store_comments_for_article(q->s->st, article_id, CTYPE_COMMENT,
+	    visitor, a, cs, n)) != STORE_OK)
+		return e;
+	cthreads_build(t, *cs, *n, sort, a);
+	return STORE_OK;
+}
+
+enum store_err
+cpage_comments(struct req *q, int64_t article_id, const char *visitor,
+    struct store_comment **out, size_t *n)
+{
+	arena *a = q->r->a;
+	int64_t per = q->cp.on ? q->c->num[CONF_COMMENT_PER_PAGE] : 0;
+	if (per <= 0)
+		return store_comments_for_article(q->s->st, article_id, CTYPE__MAX,
+		    visitor, a, out, n);
+	struct cthreads t;
+	struct store_comment *cs, *pl;
+	size_t ncs, npl;
+	bool whole;
+	enum store_err e = cpage_threads(q, article_id, visitor,
+	    (enum csort)q->cp.sort, &t, &cs, &ncs, &pl, &npl, &whole, false);
+	if (whole) /* placeholders: cpage_slice pages the whole read */
+		return store_comments_for_article(q->s->st, article_id, CTYPE__MAX,
+		    visitor, a, out, n);
+	*out = NULL;
+	*n = 0;
+	int64_t pages = cthreads_pages(t.nthreads, per);
+	if (q->cp.page > pages) {
+		q->cp.gone = true;
+		return STORE_OK;
+	}
+	size_t t0 = (size_t)((q->cp.page - 1) * per);
+	size_t t1 = (size_t)(q->cp.page * per);
+	if (t1 > t.nthreads)
+		t1 = t.nthreads;
+	/* The page's comments in thread order, then every trackback and
+	 * pingback (shown on every page) in time order. Both reads are one
+	 * snapshot (site_handle): every id has its row. */
+	size_t nids = 0;
+	int64_t *ids = arena_alloc(a, (t.start[t1] - t.start[t0] + npl + 1) *
+	    sizeof(*ids));
+	for (size_t j = t.start[t0]; j < t.start[t1]; j++)
+		ids[nids++] = cs[t.order[j]].id;
+	for (size_t i = 0; i < npl; i++)
+		if (pl[i].type != CTYPE_COMMENT)
+			ids[nids++] = pl[i].id;
+	if ((e = store_comments_by_ids(q->s->st, article_id, ids, nids, visitor,
+	    a, out, n)) != STORE_OK)
+		return e;
+	q->cp.cut = true;
+	q->cp.pages = pages;
+	return STORE_OK;
+}
+
+/* The page's links: numbered pages, rel=prev/next. */
+static void
+cpage_links(struct req *q, int64_t article_id, enum csort sort,
+    enum csort def, int64_t page, int64_t pages)
+{
+	arena *a = q->r->a;
+	struct cpage_ctx *ctx = arena_alloc(a, sizeof(*ctx));
+	*ctx = (struct cpage_ctx){article_id, sort, def};
+	site_view_pagination(q, page, pages, cpage_link, ctx);
+	if (page > 1)
+		tv_set_str(a, q->root, "cpage_prev", cpage_link(q, page - 1, ctx));
+	if (page < pages)
+		tv_set_str(a, q->root, "cpage_next", cpage_link(q, page + 1, ctx));
+}
+
 size_t
 cpage_slice(struct req *q, int64_t article_id, struct store_comment *cs,
     size_t n)
 {
 	arena *a = q->r->a;
 	enum csort def = csort_default(q->c);
-	enum csort sort = q->cpaged ? (enum csort)q->csort : def;
-	int64_t per = q->cpaged ? q->c->num[CONF_COMMENT_PER_PAGE] : 0;
-	int64_t page = q->cpaged ? q->cpage : 1;
+	enum csort sort = q->cp.on ? (enum csort)q->cp.sort : def;
+	int64_t per = q->cp.on ? q->c->num[CONF_COMMENT_PER_PAGE] : 0;
+	int64_t page = q->cp.on ? q->cp.page : 1;
 	size_t shown = n;
-	if (sort != CSORT_OLD || per > 0) {
+	if (q->cp.cut) {
+		/* cpage_comments read this page alone, in order */
+		cpage_links(q, article_id, sort, def, page, q->cp.pages);
+	} else if (sort != CSORT_OLD || per > 0) {
 		struct cthreads t;
 		cthreads_build(&t, cs, n, sort, a);
 		int64_t pages = cthreads_pages(t.nthreads, per);
 		if (page > pages) {
-			q->cpage_gone = true;
+			q->cp.gone = true;
 			return 0;
 		}
 		size_t t0 = per ? (size_t)((page - 1) * per) : 0;
@@ -133,22 +236,13 @@ cpage_slice(struct req *q, int64_t article_id, struct store_comment *cs,
 			tmp[k++] = cs[t.order[j]];
 		memcpy(cs, tmp, n * sizeof(*cs));
 		shown = t.start[t1] - t.start[t0];
-		if (q->cpaged) {
-			struct cpage_ctx *ctx = arena_alloc(a, sizeof(*ctx));
-			*ctx = (struct cpage_ctx){article_id, sort, def};
-			site_view_pagination(q, page, pages, cpage_link, ctx);
-			if (page > 1)
-				tv_set_str(a, q->root, "cpage_prev",
-				    cpage_link(q, page - 1, ctx));
-			if (page < pages)
-				tv_set_str(a, q->root, "cpage_next",
-				    cpage_link(q, page + 1, ctx));
-		}
+		if (q->cp.on)
+			cpage_links(q, article_id, sort, def, page, pages);
 	} else if (page > 1) {
-		q->cpage_gone = true; /* all on one page */
+		q->cp.gone = true; /* all on one page */
 		return 0;
 	}
-	if (!q->cpaged)
+	if (!q->cp.on)
 		return shown;
 	/* A page of threads is its own page; a sort is a view of the same
 	 * comments, so it names the default view (of its page 1). */
@@ -179,19 +273,16 @@ cpage_comment_url(struct req *q, const struct store_article *art, int64_t cid,
 	int64_t per = q->c->num[CONF_COMMENT_PER_PAGE];
 	enum csort def = csort_default(q->c);
 	int64_t page = 1;
-	if (per > 0 && art->kind != KIND_PAGE) {
-		struct store_comment *cs = NULL;
-		size_t n = 0, k = 0;
-		if (store_comments_for_article(q->s->st, art->id, CTYPE_COMMENT,
-		    visitor, a, &cs, &n) != STORE_OK)
-			n = 0;
+	struct cthreads t;
+	struct store_comment *cs, *pl;
+	size_t n, npl, k = 0;
+	bool whole;
+	if (per > 0 && art->kind != KIND_PAGE && cpage_threads(q, art->id,
+	    visitor, def, &t, &cs, &n, &pl, &npl, &whole, true) == STORE_OK) {
 		while (k < n && cs[k].id != cid)
 			k++;
-		if (k < n) {
-			struct cthreads t;
-			cthreads_build(&t, cs, n, def, a);
+		if (k < n)
 			page = (int64_t)t.thread_of[k] / per + 1;
-		}
 	}
 	/* a page's comments are not paged: /articles/<id> leads to it */
 	return arena_printf(a, "%s#comment-%lld", cpage_url(a, art->id, def,

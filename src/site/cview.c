@@ -95,6 +95,7 @@ cthreads_build(struct cthreads *t, const struct store_comment *cs, size_t n,
 	struct croot *roots = arena_alloc(a, n1 * sizeof(*roots));
 	size_t nroots = 0;
 	struct cidx m;
+	t->norphans = 0;
 	cidx_init(&m, a, n);
 	/* A parent met earlier puts a comment in its thread; the page's tree
 	 * (pages.c) attaches replies by the same rule. */
@@ -108,6 +109,8 @@ cthreads_build(struct cthreads *t, const struct store_comment *cs, size_t n,
 		if (in) {
 			root[i] = root[m.vals[k]];
 		} else {
+			if (cs[i].parent_id > 0)
+				t->norphans++;
 			root[i] = i;
 			roots[nroots++] = (struct croot){i, cs[i].created_at,
 			    cs[i].id, cs[i].placeholder ? 0 : cs[i].like_count};

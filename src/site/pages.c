@@ -584,7 +584,7 @@ site_page_article(struct req *q, int64_t id)
 			tv_push(rl, card(q, &rel[i]));
 
 	bool personal = site_view_comments(q, &art);
-	if (q->cpage_gone) {
+	if (q->cp.gone) {
 		site_error(q, 404); /* past the last comment page */
 		return;
 	}
@@ -616,9 +616,8 @@ site_view_comments(struct req *q, const struct store_article *art)
 		nliked = 0;
 	struct store_comment *cs = NULL;
 	size_t ncs = 0;
-	if (store_comments_for_article(st, id, CTYPE__MAX, visitor, a, &cs, &ncs) !=
-	    STORE_OK)
-		ncs = 0;
+	if (cpage_comments(q, id, visitor, &cs, &ncs) != STORE_OK)
+		ncs = 0; /* (one page's, in order, when comments are paged) */
 	/* What only this reader may see (their pending comments, their likes)
 	 * makes the page theirs: never cached, here or at a CDN. */
 	bool personal = nliked > 0;
@@ -656,6 +655,11 @@ site_view_comments(struct req *q, const struct store_article *art)
 		if (strtoll(rt, NULL, 10) == only[i].id && !only[i].placeholder &&
 		    only[i].status == CSTATUS_APPROVED)
 			parent = only[i].id;
+	struct store_comment rc; /* on another comment page */
+	if (rt && parent == 0 && q->cp.cut && store_comment_get(st,
+	    strtoll(rt, NULL, 10), a, &rc) == STORE_OK && rc.article_id == id &&
+	    rc.type == CTYPE_COMMENT && rc.status == CSTATUS_APPROVED)
+		parent = rc.id;
 	site_view_form(q, id, parent, "", "");
 	return personal;
 }

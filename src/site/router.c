@@ -225,7 +225,7 @@ site_cache_key(struct req *q, const struct http_match *m)
 		const char *n = r->args[i].name;
 		if (strcmp(n, "page") == 0 && page == NULL)
 			page = r->args[i].value;
-		else if (q->cpaged && (strcmp(n, "csort") == 0 ||
+		else if (q->cp.on && (strcmp(n, "csort") == 0 ||
 		    strcmp(n, "cpage") == 0))
 			continue; /* read and checked by cpage_read */
 		else if (strncmp(n, "utm_", 4) != 0 && strcmp(n, "fbclid") != 0 &&
@@ -240,7 +240,7 @@ site_cache_key(struct req *q, const struct http_match *m)
 	 * their own state anywhere gets pages rendered for them */
 	if (m->id == R_PAGE && visitor_has_pending(q, 0))
 		return NULL;
-	const char *view = q->cpaged ? cpage_key_suffix(q) : "";
+	const char *view = q->cp.on ? cpage_key_suffix(q) : "";
 	if (*view)
 		return arena_printf(r->a, "%s%s", r->path, view);
 	if (page == NULL || strcmp(page, "1") == 0)

@@ -151,11 +151,15 @@ struct req {
 	const char **moved_to; /* legacy.c: when set, where an old URL leads is
 	                        * put here instead of answering 301 (pings ask
 	                        * which article a target URL names) */
-	bool cpaged;          /* cpage.c: this page sorts and pages its
-	                       * comment threads (?csort= ?cpage=) */
-	bool cpage_gone;      /* cpage.c: ?cpage= is past the last page */
-	int csort;            /* enum csort asked for (cpaged only) */
-	int64_t cpage;        /* comment page asked for, from 1 */
+	struct {              /* cpage.c: the comment view of an article */
+		bool on;      /* this page sorts and pages its threads */
+		bool gone;    /* ?cpage= is past the last page */
+		bool cut;     /* cpage_comments gave the page's comments
+		               * alone, in thread order */
+		int sort;     /* enum csort asked for */
+		int64_t page; /* comment page asked for, from 1 */
+		int64_t pages;/* how many there are (cut only) */
+	} cp;
 };
 
 /* Cache tags: a page showing article X's comments or likes; a listing or
@@ -514,6 +518,8 @@ struct cthreads {
 	size_t *order;     /* n comment indexes, thread after thread */
 	size_t *start;     /* nthreads + 1 offsets into order */
 	size_t *thread_of; /* comment index → thread number in sort order */
+	size_t norphans;   /* replies whose parent is not among the earlier
+	                    * comments (each starts a thread) */
 };
 /* Builds t for cs[0, n) (created_at, id order) in the arena. */
 void cthreads_build(struct cthreads *t, const struct store_comment *cs,
@@ -542,7 +548,7 @@ enum cview_verdict {
 enum cview_verdict cview_args(const struct http_kv *args, size_t n,
     enum csort def, struct cview *v);
 
-/* An article GET's ?csort= / ?cpage= read into q (cpaged, csort, cpage).
+/* An article GET's ?csort= / ?cpage= read into q->cp.
  * False when answered: 404 for values that are no view (unknown sort,
  * malformed or zero page, a repeated name), 302 to the canonical URL for
  * a default spelled out (the default sort, page 1) or cpage before csort. */
@@ -550,11 +556,20 @@ bool cpage_read(struct req *q);
 /* The cache key's suffix of the view cpage_read took: "" for the
  * default view, else "?csort=...&cpage=..." (cpage_url's spelling). */
 const char *cpage_key_suffix(struct req *q);
+/*
+ * The comments (every type) the article page shows visitor: with comment
+ * pages (comments.per_page), only those of the page q asks for in thread
+ * order plus the trackbacks, read by their places first (q->cp.cut);
+ * else store_comments_for_article's. q->cp.gone when the page is past the
+ * last.
+ */
+enum store_err cpage_comments(struct req *q, int64_t article_id,
+    const char *visitor, struct store_comment **out, size_t *n);
 /* Orders and cuts cs[0, n) (readers' comments of article_id, the store's
  * order) to the page q asks for: reorders cs in place so that the page's
  * comments come first and returns how many; sets q->root's sort links,
- * comment pagination, rel=prev/next and canonical. Sets q->cpage_gone
- * when the page is past the last. */
+ * comment pagination, rel=prev/next and canonical. Sets q->cp.gone when
+ * the page is past the last. */
 size_t cpage_slice(struct req *q, int64_t article_id, struct store_comment *cs,
     size_t n);
 /* Where comment cid of art is shown to visitor (NULL: anyone): its page in

@@ -243,6 +243,85 @@ err:
 	return e;
 }
 
+/* One row of COMMENT_PLACES. */
+static void
+comment_read_place(sqlite3_stmt *st, arena *a, void *row)
+{
+	struct store_comment *o = row;
+	(void)a;
+	o->id = sqlite3_column_int64(st, 0);
+	o->parent_id = sqlite3_column_int64(st, 1);
+	o->type = (enum store_ctype)sq_enum_col(sq_ctype_names, CTYPE__MAX, st, 2);
+	o->created_at = sqlite3_column_int64(st, 3);
+	o->status = (enum store_cstatus)sq_enum_col(sq_cstatus_names, CSTATUS__MAX,
+	    st, 4);
+	o->like_count = sqlite3_column_int64(st, 5);
+	o->nickname = o->email = o->url = o->ip = o->visitor_id = o->body = "";
+	o->legacy_id = o->pending_reason = o->article_title = "";
+	o->placeholder = false;
+}
+
+enum store_err
+store_comment_places(store *s, int64_t article_id, const char *visitor,
+    arena *a, struct store_comment **out, size_t *n)
+{
+	struct conn *c = sq_conn_get(s);
+	struct q q = {0};
+	enum store_err e;
+
+	*out = NULL;
+	*n = 0;
+	if (c == NULL)
+		return STORE_ERROR;
+	if ((e = sq_open(&q, c, STMT_COMMENT_PLACES)) != STORE_OK)
+		goto err;
+	sq_int(&q, ":article", article_id);
+	sq_text_null(&q, ":visitor", visitor);
+	*out = sq_rows(&q, a, sizeof(**out), comment_read_place, n, &e);
+	for (size_t i = 0; i < *n; i++)
+		(*out)[i].article_id = article_id;
+err:
+	sq_close(&q);
+	return e;
+}
+
+enum store_err
+store_comments_by_ids(store *s, int64_t article_id, const int64_t *ids,
+    size_t nids, const char *visitor, arena *a, struct store_comment **out,
+    size_t *n)
+{
+	struct conn *c = sq_conn_get(s);
+	struct q q = {0};
+	enum store_err e;
+	buf j;
+
+	*out = NULL;
+	*n = 0;
+	if (c == NULL)
+		return STORE_ERROR;
+	if (nids == 0)
+		return STORE_OK;
+	buf_init(&j, 0);
+	buf_putc(&j, '[');
+	for (size_t i = 0; i < nids; i++)
+		buf_printf(&j, "%s%lld", i ? "," : "", (long long)ids[i]);
+	buf_putc(&j, ']');
+	if (j.err) {
+		buf_free(&j);
+		return STORE_ERROR;
+	}
+	if ((e = sq_open(&q, c, STMT_COMMENTS_BY_IDS)) != STORE_OK)
+		goto err;
+	sq_text(&q, ":ids", buf_cstr(&j));
+	sq_int(&q, ":article", article_id);
+	sq_text_null(&q, ":visitor", visitor);
+	*out = sq_rows(&q, a, sizeof(**out), comment_read_placeholder, n, &e);
+err:
+	sq_close(&q);
+	buf_free(&j);
+	return e;
+}
+
 /* The moderation queue and the CLI's list: newest first. */
 enum store_err
 store_comments_by_status(store *s, enum store_cstatus st, size_t limit,

@@ -482,6 +482,27 @@ const struct sq_stmt sq_stmts[STMT__MAX] = {
 	    " WHERE article_id = :article AND status = 'pending'"
 	    " AND visitor_id = :visitor AND (:type IS NULL OR type = :type)"
 	    " ORDER BY created_at, id"),
+	/* COMMENTS_SHOWN's rows with only what places them in threads
+	 * (site/cview.c): the comment pages of a long discussion read the
+	 * text of one page's comments only (COMMENTS_BY_IDS). */
+	S(COMMENT_PLACES,
+	    "SELECT id, COALESCE(parent_id, 0), type, created_at, status,"
+	    " like_count FROM comments"
+	    " WHERE article_id = :article AND status = 'approved'"
+	    " UNION ALL SELECT id, COALESCE(parent_id, 0), type, created_at,"
+	    " status, like_count FROM comments"
+	    " WHERE article_id = :article AND status = 'pending'"
+	    " AND visitor_id = :visitor ORDER BY created_at, id"),
+	/* :ids is a JSON array of comment ids (json_each: one prepared
+	 * statement for any number of them); rows in the array's order. */
+	S(COMMENTS_BY_IDS,
+	    "SELECT c.id, c.article_id, COALESCE(c.parent_id, 0), c.type,"
+	    " c.nickname, '', c.url, c.ip, '', c.body, c.created_at, c.status,"
+	    " c.like_count, '', '', 0"
+	    " FROM json_each(:ids) j JOIN comments c ON c.id = j.value"
+	    " WHERE c.article_id = :article AND (c.status = 'approved' OR"
+	    " (c.status = 'pending' AND c.visitor_id = :visitor))"
+	    " ORDER BY j.key"),
 	S(COMMENT_SET_STATUS, "UPDATE comments SET status = :status WHERE id = :id"),
 	S(CHANGES_SINCE,
 	    "SELECT seq, kind, article_id, scope FROM change_log WHERE seq > :after"

@@ -564,6 +564,17 @@ enum store_err store_comment_get(store *s, int64_t id, arena *a,
 enum store_err store_comments_for_article(store *s, int64_t article_id,
     enum store_ctype type, const char *visitor, arena *a,
     struct store_comment **out, size_t *n);
+/* The rows store_comments_for_article gives (placeholders aside) with
+ * only id, article_id, parent_id, type, created_at, status and like_count
+ * (text fields ""): enough to place them in threads. */
+enum store_err store_comment_places(store *s, int64_t article_id,
+    const char *visitor, arena *a, struct store_comment **out, size_t *n);
+/* Of the comments ids[0, nids), those of article_id that
+ * store_comments_for_article would show visitor (placeholders aside),
+ * whole, in the order of ids. */
+enum store_err store_comments_by_ids(store *s, int64_t article_id,
+    const int64_t *ids, size_t nids, const char *visitor, arena *a,
+    struct store_comment **out, size_t *n);
 enum store_err store_comment_set_status(store *s, int64_t id,
     enum store_cstatus st);
 /* Up to limit comments with status st (CSTATUS__MAX: any), newest first. */

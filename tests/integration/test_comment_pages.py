@@ -10,7 +10,8 @@ reads), comments.per_page=3, http.trusted_proxies=127.0.0.1 so each
 poster has their own address."""
 
 import re
-import subprocess
+import sqlite3
+import time
 
 import kiji
 import test_comments as tc
@@ -441,6 +442,75 @@ def test_cache_variants_invalidated_by_comment_like_and_moderation():
     s.cli("post", "edit", str(aid), str(f))
     for p in views:
         assert x_cache(p) != "hit", "%s still a cache hit after an edit" % p
+
+
+def test_deleted_thread_start_keeps_its_place_and_replies():
+    """A spammed first comment with a reply below it stays a thread (a
+    "deleted" placeholder with its reply), on the same page and in the
+    same place in every order; /comments/ of the reply still finds it."""
+    aid = fresh_article()
+    ids = threads(aid)
+    s = srv()
+    r2 = comment(aid, "R4", parent=ids["T2"])
+    before = {sort: all_pages(aid, sort)[0] for sort in (None, "new")}
+    s.cli("comments", "spam", str(ids["T2"]))
+    for sort in (None, "new"):
+        top, parent, _, _ = all_pages(aid, sort)
+        assert top == before[sort], "csort=%s: threads %r, were %r" % (sort, top, before[sort])
+        assert parent[r2] == ids["T2"], "the reply left its deleted parent"
+    p = s.page("/articles/%d" % aid)
+    li = tc.li_of(p.doc, ids["T2"])
+    assert li is not None and "deleted" in li.classes, "no placeholder for the spammed T2"
+    assert s.get("/comments/%d" % r2).header("location") == \
+        "/articles/%d#comment-%d" % (aid, r2)
+    # likes: the placeholder's likes count for nothing
+    top, _, _, _ = all_pages(aid, "likes")
+    assert top.index(ids["T2"]) > top.index(ids["T1"]), top
+
+
+def test_reply_link_to_a_comment_on_a_later_page():
+    """Without JS, ?replytocom= of a comment on page 2 gives a form that
+    replies to it, and the reply lands on page 2."""
+    aid = fresh_article()
+    ids = threads(aid)
+    v = poster()
+    p2 = v.page("/articles/%d?cpage=2" % aid)
+    link = tc.li_of(p2.doc, ids["T4"]).select_one("a.reply-link").get("href")
+    r = v.page(link.split("#")[0])
+    f = r.doc.select_one("form#comment-form input[name=parent]")
+    assert f is not None and f.get("value") == str(ids["T4"]), \
+        "%s: the form does not reply to T4 (%r)" % (link, f and f.get("value"))
+    tok = r.doc.select_one("form#comment-form input[name=token]").get("value")
+    r = tc.post(v, aid, "二ページ目への返信 %s" % tc.mark(), parent=ids["T4"], token=tok)
+    rid = posted(r, aid)
+    assert r.header("location") == "/articles/%d?cpage=2#comment-%d" % (aid, rid)
+
+
+def test_trackbacks_on_every_page():
+    """Trackbacks are not threads: every comment page lists them all, and
+    the heading counts readers' comments only."""
+    aid = fresh_article()
+    ids = threads(aid)
+    s = srv()
+    con = sqlite3.connect(str(s.db), timeout=10)
+    try:
+        with con:
+            tb = con.execute(
+                "INSERT INTO comments(article_id, type, nickname, url, body, created_at,"
+                " status) VALUES (?, 'trackback', 'よそのブログ', 'https://example.org/tb',"
+                " 'トラックバックの抜粋', ?, 'approved')", (aid, int(time.time()))).lastrowid
+            con.execute("UPDATE articles SET comment_count = comment_count + 1 WHERE id = ?",
+                        (aid,))
+    finally:
+        con.close()
+    top, _, _, pages = all_pages(aid)  # checks the heading on each page
+    assert top == [ids["T%d" % i] for i in range(1, 6)], "a trackback became a thread: %r" % top
+    for url in pages + [view(aid, "new", 2)]:
+        p = s.page(url)
+        tbs = [li.get("id") for li in p.doc.select("li.trackback")]
+        assert tbs == ["comment-%d" % tb], "%s: trackbacks %r" % (url, tbs)
+    loc = s.get("/comments/%d" % tb).header("location")
+    assert loc == "/articles/%d#comment-%d" % (aid, tb), loc
 
 
 def test_page_past_the_end_after_moderation_is_404():

@@ -61,6 +61,7 @@ test_threads_old(void)
 	cthreads_build(&t, cs, n, CSORT_OLD, a);
 	T_CHECK(t.nthreads == 4);
 	T_STREQ(shown(a, &t, cs), "1 2 4 | 3 | 5 6 | 7");
+	T_CHECK(t.norphans == 1); /* 7: its parent is not shown */
 	T_CHECK(t.thread_of[3] == 0 && t.thread_of[6] == 3);
 	arena_free(a);
 }

@@ -850,6 +850,62 @@ test_comments(void)
 	store_close(s);
 }
 
+/* The comment pages' reads: places without text, then rows by id. */
+static void
+test_comment_places(void)
+{
+	store *s = t_db_open();
+	arena *a = arena_new(0);
+	int64_t art = add_post(s, "a", STATUS_PUBLISHED, NOW - DAY, 0, NULL, 0);
+	int64_t art2 = add_post(s, "b", STATUS_PUBLISHED, NOW - DAY, 0, NULL, 0);
+	int64_t top = add_comment(s, art, 0, CSTATUS_APPROVED, "v1", NOW - 50);
+	int64_t reply = add_comment(s, art, top, CSTATUS_APPROVED, "v2", NOW - 40);
+	int64_t pend = add_comment(s, art, top, CSTATUS_PENDING, "v3", NOW - 20);
+	int64_t spam = add_comment(s, art, 0, CSTATUS_SPAM, "v3", NOW - 10);
+	int64_t other = add_comment(s, art2, 0, CSTATUS_APPROVED, "v1", NOW - 5);
+	struct store_comment tb = {.article_id = art, .type = CTYPE_TRACKBACK,
+	    .nickname = "他所", .url = "https://blog.example/1", .body = "抜粋",
+	    .created_at = NOW - 1, .status = CSTATUS_APPROVED};
+	T_CHECK(store_comment_add(s, &tb) == STORE_OK);
+
+	struct store_comment *v;
+	size_t n = 0;
+	/* what store_comments_for_article shows, every type, no text */
+	T_CHECK(store_comment_places(s, art, NULL, a, &v, &n) == STORE_OK);
+	T_CHECK(n == 3);
+	if (n == 3) {
+		T_CHECK(v[0].id == top && v[1].id == reply && v[2].id == tb.id);
+		T_CHECK(v[1].parent_id == top && v[0].parent_id == 0);
+		T_CHECK(v[1].created_at == NOW - 40);
+		T_CHECK(v[2].type == CTYPE_TRACKBACK && v[0].type == CTYPE_COMMENT);
+		T_CHECK(v[0].status == CSTATUS_APPROVED && v[0].article_id == art);
+		T_STREQ(v[0].body, "");
+		T_STREQ(v[0].nickname, "");
+	}
+	T_CHECK(store_comment_places(s, art, "v3", a, &v, &n) == STORE_OK);
+	T_CHECK(n == 4 && v[2].id == pend && v[2].status == CSTATUS_PENDING);
+	T_CHECK(store_comment_places(s, art, "", a, &v, &n) == STORE_OK && n == 3);
+
+	/* rows in the order asked; others' pending, spam, another article's
+	 * and unknown ids are left out */
+	int64_t ids[] = {tb.id, reply, spam, pend, other, 99999, top};
+	T_CHECK(store_comments_by_ids(s, art, ids, 7, NULL, a, &v, &n) ==
+	    STORE_OK);
+	T_CHECK(n == 3);
+	if (n == 3) {
+		T_CHECK(v[0].id == tb.id && v[1].id == reply && v[2].id == top);
+		T_STREQ(v[0].body, "抜粋");
+		T_CHECK(!v[1].placeholder && v[1].parent_id == top);
+		T_STREQ(v[1].email, ""); /* never shown to readers */
+	}
+	T_CHECK(store_comments_by_ids(s, art, ids, 7, "v3", a, &v, &n) ==
+	    STORE_OK && n == 4 && v[2].id == pend);
+	T_CHECK(store_comments_by_ids(s, art, ids, 0, NULL, a, &v, &n) ==
+	    STORE_OK && n == 0 && v == NULL);
+	arena_free(a);
+	store_close(s);
+}
+
 /* comment_count of art, as a reader sees it. */
 static int64_t
 count_of(store *s, int64_t art)
@@ -1185,6 +1241,7 @@ main(void)
 	T_RUN(test_crawler_reads);
 	T_RUN(test_pages);
 	T_RUN(test_comments);
+	T_RUN(test_comment_places);
 	T_RUN(test_comment_count);
 	T_RUN(test_likes);
 	T_RUN(test_likes_concurrent);
