@@ -7,7 +7,7 @@
  * of a view (cpage_url) reads back as that view, canonically (OK); and
  * the threads are a permutation of the comments, each thread's comments
  * in input order, every reply in its parent's thread when the parent
- * came before it.
+ * came before it, and the replies whose parent is not there counted.
  *
  * fuzz/Makefile links only the layers below site/, so cview.c (which
  * needs just text/ and store/'s types) is compiled in here.
@@ -95,11 +95,14 @@ fz_threads(const uint8_t *d, size_t n, enum csort s, arena *a)
 				CHECK(i > th.order[j - 1]); /* input order */
 		}
 	}
+	size_t orphans = 0;
 	for (size_t i = 0; i < nc; i++) {
 		int64_t p = cs[i].parent_id;
 		if (p > 0 && p < cs[i].id)
 			CHECK(th.thread_of[i] == th.thread_of[p - 1]);
+		orphans += p == 100000;
 	}
+	CHECK(th.norphans == orphans);
 	int64_t per = n ? d[0] % 8 : 0;
 	int64_t pages = cthreads_pages(th.nthreads, per);
 	CHECK(pages >= 1);
