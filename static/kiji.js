@@ -58,6 +58,94 @@
 		if (note) note.remove();
 	}
 
+	/* The comment count in the heading, kept equal to the comments shown
+	 * (pending ones and placeholders are not counted, as on the server). */
+	function bumpCount(d) {
+		var c = $("#comments-h .count");
+		if (c) c.textContent = String(Math.max(0, (Number(c.textContent) || 0) + d));
+	}
+	function counted(li) {
+		return !li.classList.contains("pending") && !li.classList.contains("deleted");
+	}
+
+	/* Shows comment id (html: its <li>, rendered and escaped by the
+	 * server) under its parent, or at the top when the parent is not
+	 * shown; replies past the display depth go under the deepest ancestor
+	 * with room, as the server places them. A comment already shown gets
+	 * the new box and keeps its replies. Returns its <li>. */
+	function showComment(id, parent, html) {
+		var tmp = document.createElement("ol");
+		tmp.innerHTML = html; /* rendered and escaped by the server */
+		var li = tmp.firstElementChild;
+		if (!li || li.id !== "comment-" + id) return null;
+		var old = document.getElementById("comment-" + id);
+		if (old) {
+			var box = $(":scope > .comment-box", old), nbox = $(":scope > .comment-box", li);
+			var was = counted(old);
+			if (box && nbox) old.replaceChild(nbox, box);
+			old.className = li.className;
+			if (counted(old) !== was) bumpCount(counted(old) ? 1 : -1);
+			return old;
+		}
+		var section = $("section#comments");
+		var max = Number(section && section.dataset.depth) || 5;
+		var p = parent ? document.getElementById("comment-" + parent) : null;
+		if (p && !p.classList.contains("comment")) p = null;
+		while (p && Number(p.dataset.depth || 1) >= max) {
+			var up = p.parentNode && p.parentNode.closest ? p.parentNode.closest("li.comment") : null;
+			if (!up) break;
+			p = up;
+		}
+		var list;
+		if (p && Number(p.dataset.depth || 1) < max) {
+			list = $(":scope > ol.children", p);
+			if (!list) {
+				list = document.createElement("ol");
+				list.className = "children";
+				p.appendChild(list);
+			}
+			li.dataset.depth = String(Number(p.dataset.depth || 1) + 1);
+		} else {
+			list = $("ol.comment-list");
+			li.dataset.depth = "1";
+		}
+		if (!list) return null;
+		list.appendChild(li);
+		var none = $(".no-comments");
+		if (none) none.remove();
+		if (counted(li)) bumpCount(1);
+		return li;
+	}
+
+	/* Takes a comment away; one with replies shown stays as the server
+	 * shows it then: a "deleted" placeholder holding them. */
+	function removeComment(id) {
+		var li = document.getElementById("comment-" + id);
+		if (!li) return;
+		if (!li.classList.contains("comment")) {
+			if (li.classList.contains("trackback")) li.remove();
+			return;
+		}
+		if (respond && li.contains(respond)) resetReply();
+		var was = counted(li);
+		if ($(":scope > ol.children > li", li)) {
+			var box = $(":scope > .comment-box", li);
+			if (box) {
+				var note = document.createElement("p");
+				note.className = "comment-deleted";
+				var section = $("section#comments");
+				note.textContent = (section && section.dataset.deleted) || "";
+				box.textContent = "";
+				box.appendChild(note);
+			}
+			li.classList.add("deleted");
+			li.classList.remove("pending");
+		} else {
+			li.remove();
+		}
+		if (was) bumpCount(-1);
+	}
+
 	document.addEventListener("click", function (ev) {
 		var a = ev.target.closest && ev.target.closest("a.reply-link");
 		if (!a) return;
@@ -98,30 +186,11 @@
 					return;
 				}
 				say("");
-				var tmp = document.createElement("ol");
-				tmp.innerHTML = r.j.html; /* rendered and escaped by the server */
-				var li = tmp.firstElementChild;
-				var parentLi = r.j.parent ? document.getElementById("comment-" + r.j.parent) : null;
-				var list;
-				if (parentLi) {
-					list = $(":scope > ol.children", parentLi);
-					if (!list) {
-						list = document.createElement("ol");
-						list.className = "children";
-						parentLi.appendChild(list);
-					}
-					var depth = Number(parentLi.dataset.depth || 1) + 1;
-					li.dataset.depth = String(depth);
-				} else {
-					list = $("ol.comment-list");
-				}
-				list.appendChild(li);
-				var none = $(".no-comments");
-				if (none) none.remove();
+				var li = showComment(r.j.id, r.j.parent, r.j.html);
 				e.body.value = "";
 				e.opened.value = "";
 				resetReply();
-				li.scrollIntoView({ block: "center" });
+				if (li) li.scrollIntoView({ block: "center" });
 			}).catch(function () {
 				button.disabled = false;
 				form.submit(); /* the server answers the plain form too */
@@ -152,6 +221,65 @@
 			button.disabled = false;
 		});
 	});
+
+	/* Live comments (comments.live): the page says where its stream is
+	 * and the change number it was rendered at (data-seq), so a page from
+	 * a cache misses nothing; the browser resumes with Last-Event-ID. A
+	 * "reset" (the server cannot say what was missed) reloads the comment
+	 * list from the page. Without JavaScript the page is as it was. */
+	var liveAt = $("section#comments[data-live]");
+	if (liveAt && window.EventSource && window.JSON) {
+		var es = null, since = liveAt.dataset.seq || "", tries = 0;
+		var onComment = function (ev) {
+			var j;
+			try { j = JSON.parse(ev.data); } catch (err) { return; }
+			if (typeof j.id === "number" && typeof j.html === "string")
+				showComment(j.id, j.parent, j.html);
+			if (ev.lastEventId) since = ev.lastEventId;
+		};
+		var onRemove = function (ev) {
+			var j;
+			try { j = JSON.parse(ev.data); } catch (err) { return; }
+			if (typeof j.id === "number") removeComment(j.id);
+			if (ev.lastEventId) since = ev.lastEventId;
+		};
+		var connect = function () {
+			es = new EventSource(liveAt.dataset.live + (since ? "?since=" + encodeURIComponent(since) : ""));
+			es.addEventListener("comment", onComment);
+			es.addEventListener("remove", onRemove);
+			es.addEventListener("reset", reload);
+			es.addEventListener("open", function () { tries = 0; });
+			es.addEventListener("error", function () {
+				/* The browser retries by itself unless the server said
+				 * no (429, 404): then again later, ever more slowly. */
+				if (es.readyState !== EventSource.CLOSED || tries >= 8) return;
+				tries++;
+				setTimeout(connect, Math.min(300, 15 * Math.pow(2, tries)) * 1000);
+			});
+		};
+		var reload = function () {
+			if (!window.fetch || !window.DOMParser) return;
+			if (es) es.close();
+			fetch(location.pathname, { credentials: "same-origin" }).then(function (res) {
+				if (!res.ok) throw new Error(String(res.status));
+				return res.text();
+			}).then(function (text) {
+				var doc = new DOMParser().parseFromString(text, "text/html");
+				var sec = doc.querySelector("section#comments[data-live]");
+				var nlist = sec && sec.querySelector("ol.comment-list");
+				var list = $("ol.comment-list", liveAt);
+				if (nlist && list) {
+					resetReply();
+					list.replaceWith(document.importNode(nlist, true));
+					var c = $("#comments-h .count"), nc = doc.querySelector("#comments-h .count");
+					if (c && nc) c.textContent = nc.textContent;
+					since = sec.dataset.seq || "";
+				}
+				connect();
+			}).catch(function () { setTimeout(connect, 30000); });
+		};
+		connect();
+	}
 
 	/* Popular ranking: one beacon per article view, never cached, so
 	 * views count when the page itself came from a cache. The server

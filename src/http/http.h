@@ -308,6 +308,10 @@ http_stream *http_stream_open(struct http_req *r, struct http_resp *w,
 bool http_stream_send(http_stream *st, const void *p, size_t n);
 /* Ends the response and drops the caller's handle. Thread-safe. */
 void http_stream_close(http_stream *st);
+/* Whether a send could still succeed (the client is there, the stream
+ * neither dead nor closed): lets a holder of many idle streams let go of
+ * the gone ones without sending. Thread-safe. */
+bool http_stream_alive(http_stream *st);
 /* Open streams now (for tests and metrics). */
 unsigned http_stream_count(const http_server *s);
 

@@ -877,6 +877,17 @@ http_stream_close(http_stream *st)
 	stream_unref(st);
 }
 
+bool
+http_stream_alive(http_stream *st)
+{
+	if (st == NULL)
+		return false;
+	pthread_mutex_lock(&st->mu);
+	bool ok = !st->dead && !st->closing;
+	pthread_mutex_unlock(&st->mu);
+	return ok;
+}
+
 unsigned
 http_stream_count(const http_server *s)
 {

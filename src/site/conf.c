@@ -180,6 +180,12 @@ const struct conf_def conf_defs[CONF__MAX] = {
 	[CONF_COMMENT_PER_PAGE] = {"comments.per_page", CONF_INT, "0", 0, 1000,
 	    NULL, "top-level comment threads a page (?cpage=N); 0 = all on one "
 	    "page"},
+	[CONF_LIVE] = {"comments.live", CONF_ENUM, "1", 0, 0, "0|1",
+	    "1: new comments appear on open article pages without a reload "
+	    "(server-sent events at /articles/<id>/events); 0: no stream"},
+	[CONF_LIVE_HEARTBEAT] = {"comments.live_heartbeat", CONF_INT, "15", 1,
+	    300, NULL, "a live comment stream sends a comment line after this "
+	    "many seconds of silence, so proxies keep it open"},
 };
 
 enum conf_key

@@ -647,6 +647,7 @@ site_view_comments(struct req *q, const struct store_article *art)
 	    nliked));
 	tv_set_int(a, q->root, "comments_total", art->comment_count -
 	    (int64_t)tv_len(tbs));
+	site_live_view(q, id);
 
 	/* ?replytocom=<cid> (no JS): the form replies to that comment. */
 	int64_t parent = 0;

@@ -67,6 +67,8 @@ static void h_readyz(void *q, const struct http_match *m)
 { (void)m; site_readyz(q); }
 static void h_comment_goto(void *q, const struct http_match *m)
 { site_comment_goto(q, m->num[0]); }
+static void h_events(void *q, const struct http_match *m)
+{ site_live_events(q, m->num[0]); }
 
 static void
 h_archive_month(void *qv, const struct http_match *m)
@@ -153,6 +155,9 @@ const struct http_route site_routes[] = {
 	    true),
 	GET("/comments", R_COMMENTS, h_comments, true),
 	GET("/comments/feed", R_COMMENTS_FEED, h_comments_feed, true),
+	/* live comments: a stream, never cached */
+	{HTTP_GET, "/articles/{id}/events", R_EVENTS, h_events, HTTP_BODY_NONE,
+	    0, NULL, false, true, 0},
 	GET("/archive/{id}/{slug}", R_ARCHIVE_MONTH, h_archive_month, true),
 	GET("/feed", R_FEED_RSS, h_feed, true),
 	GET("/feed/atom", R_FEED_ATOM, h_feed, true),

@@ -437,6 +437,7 @@ site_new(store *st, const char *theme_dir, buf *err)
 		goto err;
 	}
 	s->pruned_seq = s->change_seq;
+	s->live = live_new(s, s->change_seq);
 	s->writer = writer_new(st);
 	s->pings = ping_pool_new();
 	s->theme_dir = theme_dir ? xstrdup(theme_dir) : NULL;
@@ -461,6 +462,7 @@ site_free(site *s)
 		return;
 	/* First: its thread reads the settings, and its last flush the store. */
 	site_views_free(s->views);
+	live_free(s->live);
 	admin_free(s->admin);
 	free(s->routes);
 	site_obs_free(s->obs);
@@ -599,15 +601,17 @@ site_sync(site *s, bool force)
 				break;
 			}
 		}
+		live_note(s->live, ch, n);
 		__atomic_store_n(&s->change_seq, ch[n - 1].seq, __ATOMIC_RELEASE);
 		arena_reset(a);
 		if (n < 1024)
 			break;
 	}
-	/* Keep the log short; the server is its only reader. */
-	if (s->change_seq - s->pruned_seq > 4096 &&
-	    store_changes_prune(s->st, s->change_seq) == STORE_OK)
-		s->pruned_seq = s->change_seq;
+	/* Keep the log short, but keep the last 4096 rows: live comment
+	 * readers coming back are sent what they missed from it (live.c). */
+	if (s->change_seq - s->pruned_seq > 8192 &&
+	    store_changes_prune(s->st, s->change_seq - 4096) == STORE_OK)
+		s->pruned_seq = s->change_seq - 4096;
 	pthread_mutex_unlock(&s->sync_mu);
 	arena_free(a);
 	if (settings)

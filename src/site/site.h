@@ -92,6 +92,8 @@ enum conf_key {
 	CONF_RECENT_REFRESH, /* comments.recent_refresh: s the block may lag */
 	CONF_COMMENT_SORT,   /* comments.sort: old | new | likes (threads) */
 	CONF_COMMENT_PER_PAGE, /* comments.per_page: threads a page, 0 = all */
+	CONF_LIVE,           /* comments.live: 0 | 1 (server-sent events) */
+	CONF_LIVE_HEARTBEAT, /* comments.live_heartbeat: seconds of silence */
 	CONF__MAX
 };
 

@@ -49,6 +49,7 @@ enum site_route {
 	R_COMMENTS_FEED, /* GET /comments/feed: RSS of them */
 	R_COMMENT_FEED_ATOM, /* GET /articles/<id>/feed/atom */
 	R_COMMENT_GOTO,  /* GET /comments/<cid>: 302 to its page and anchor */
+	R_EVENTS,        /* GET /articles/<id>/events: live comments (live.c) */
 	R__MAX
 };
 
@@ -133,6 +134,7 @@ struct site {
 	                          * HTTP core's one table */
 	size_t nroutes;
 	struct ping_pool *pings; /* received pings' source fetches (pings.c) */
+	struct live *live;       /* live comment streams (live.c) */
 };
 
 /* One request as the handlers see it. */
@@ -269,6 +271,25 @@ void site_feed(struct req *q, const char *cat_slug, bool atom);
 /* /sitemap.xml (n == 0): the URL set, or an index when it needs several
  * files; /sitemap-<n>.xml (n >= 1): file n of that index. */
 void site_sitemap(struct req *q, int64_t n);
+
+/* ---- live.c: live comments (server-sent events) ------------------------------ */
+
+struct live;
+/* The live streams' state; rows above seq are the ones it will be told
+ * of. Its thread starts with the first listener. */
+struct live *live_new(site *s, int64_t seq);
+/* Stops the thread and ends every stream. NULL-safe. */
+void live_free(struct live *l);
+/* From site_sync (sync_mu held): a batch of change rows, oldest first;
+ * the comment rows are sent to the articles' listeners. */
+void live_note(struct live *l, const struct store_change *ch, size_t n);
+/* Listeners now (metrics, tests). */
+size_t live_listeners(struct live *l);
+/* GET /articles/<id>/events. */
+void site_live_events(struct req *q, int64_t article_id);
+/* q->root.live (url, seq, depth, deleted) for an article page, when
+ * comments.live is on: where its stream resumes. */
+void site_live_view(struct req *q, int64_t article_id);
 
 /* ---- views.c: view beacons and their counts -------------------------------- */
 

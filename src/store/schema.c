@@ -413,6 +413,33 @@ static const char schema_v7[] =
     "DROP INDEX articles_id_visibility;"
     "CREATE INDEX articles_id_visibility"
     "  ON articles(id, status, kind, published_at, category_id);";
+/*
+ * v8: the change log names the comment a 'comment' row is about, and
+ * marks the row its insert wrote (scope 'new'), so live readers
+ * (site/live.c) learn from the log itself which comment to show or take
+ * away, and a reader coming back after a gap is sent exactly the rows it
+ * missed. Every writer (server, CLI, other nodes) logs the same way.
+ */
+static const char schema_v8[] =
+    "ALTER TABLE change_log ADD COLUMN comment_id BIGINT NOT NULL DEFAULT 0;"
+    "DROP TRIGGER change_comment_add;"
+    "CREATE TRIGGER change_comment_add AFTER INSERT ON comments BEGIN"
+    "  INSERT INTO change_log(kind, article_id, comment_id, scope)"
+    "  VALUES ('comment', NEW.article_id, NEW.id, 'new');"
+    " END;"
+    "DROP TRIGGER change_comment_status;"
+    "CREATE TRIGGER change_comment_status AFTER UPDATE OF status, body, nickname"
+    "  ON comments BEGIN"
+    "  INSERT INTO change_log(kind, article_id, comment_id)"
+    "  VALUES ('comment', NEW.article_id, NEW.id);"
+    " END;"
+    "DROP TRIGGER change_comment_del;"
+    "CREATE TRIGGER change_comment_del AFTER DELETE ON comments BEGIN"
+    "  INSERT INTO change_log(kind, article_id, comment_id)"
+    "  VALUES ('comment', OLD.article_id, OLD.id);"
+    " END;"
+    "CREATE INDEX change_log_article ON change_log(article_id, seq)"
+    "  WHERE kind = 'comment';";
 
 static const char *const schema_migrations[] = {
 	schema_v1,
@@ -422,6 +449,7 @@ static const char *const schema_migrations[] = {
 	schema_v5,
 	schema_v6,
 	schema_v7,
+	schema_v8,
 };
 
 #define SCHEMA_N ((int)(sizeof(schema_migrations) / sizeof(schema_migrations[0])))

@@ -268,6 +268,10 @@ change_read(sqlite3_stmt *st, arena *a, void *row)
 	const char *scope = (const char *)sqlite3_column_text(st, 3);
 	if (o->kind == CHANGE_ARTICLE && scope && strcmp(scope, "text") == 0)
 		o->kind = CHANGE_ARTICLE_TEXT;
+	o->comment_id = o->kind == CHANGE_COMMENT ?
+	    sqlite3_column_int64(st, 4) : 0;
+	o->added = o->kind == CHANGE_COMMENT && scope &&
+	    strcmp(scope, "new") == 0;
 }
 
 enum store_err
@@ -296,6 +300,37 @@ enum store_err
 store_changes_last(store *s, int64_t *seq)
 {
 	return sq_one_int(s, STMT_CHANGES_LAST, NULL, 0, seq);
+}
+
+enum store_err
+store_changes_first(store *s, int64_t *seq)
+{
+	return sq_one_int(s, STMT_CHANGES_FIRST, NULL, 0, seq);
+}
+
+enum store_err
+store_changes_comments(store *s, int64_t article_id, int64_t after,
+    int64_t upto, size_t limit, arena *a, struct store_change **out,
+    size_t *n)
+{
+	struct conn *c = sq_conn_get(s);
+	struct q q = {0};
+	enum store_err e;
+
+	*out = NULL;
+	*n = 0;
+	if (c == NULL)
+		return STORE_ERROR;
+	if ((e = sq_open(&q, c, STMT_CHANGES_COMMENTS)) != STORE_OK)
+		goto err;
+	sq_int(&q, ":article", article_id);
+	sq_int(&q, ":after", after);
+	sq_int(&q, ":upto", upto);
+	sq_int(&q, ":limit", (int64_t)limit);
+	*out = sq_rows(&q, a, sizeof(**out), change_read, n, &e);
+err:
+	sq_close(&q);
+	return e;
 }
 
 enum store_err

@@ -505,10 +505,15 @@ const struct sq_stmt sq_stmts[STMT__MAX] = {
 	    " ORDER BY j.key"),
 	S(COMMENT_SET_STATUS, "UPDATE comments SET status = :status WHERE id = :id"),
 	S(CHANGES_SINCE,
-	    "SELECT seq, kind, article_id, scope FROM change_log WHERE seq > :after"
-	    " ORDER BY seq LIMIT :limit"),
+	    "SELECT seq, kind, article_id, scope, comment_id FROM change_log"
+	    " WHERE seq > :after ORDER BY seq LIMIT :limit"),
 	S(CHANGES_LAST, "SELECT COALESCE(MAX(seq), 0) FROM change_log"),
 	S(CHANGES_PRUNE, "DELETE FROM change_log WHERE seq <= :upto"),
+	S(CHANGES_FIRST, "SELECT COALESCE(MIN(seq), 0) FROM change_log"),
+	S(CHANGES_COMMENTS,
+	    "SELECT seq, kind, article_id, scope, comment_id FROM change_log"
+	    " WHERE kind = 'comment' AND article_id = :article AND seq > :after"
+	    " AND seq <= :upto ORDER BY seq LIMIT :limit"),
 	S(NEXT_PUBLISH,
 	    "SELECT COALESCE(MIN(published_at), 0) FROM articles"
 	    " WHERE status IN ('published', 'scheduled') AND published_at > :now"),

@@ -775,6 +775,9 @@ struct store_change {
 	int64_t seq;
 	enum store_change_kind kind;
 	int64_t article_id;
+	int64_t comment_id; /* CHANGE_COMMENT: the comment (0 in rows
+	                     * logged before schema v7) */
+	bool added;         /* CHANGE_COMMENT: written by its insert */
 };
 /* Up to limit changes with seq > after, oldest first. Every writer (any
  * process) records its changes; triggers keep it complete. */
@@ -782,6 +785,13 @@ enum store_err store_changes_since(store *s, int64_t after, size_t limit,
     arena *a, struct store_change **out, size_t *n);
 /* The newest seq (0 when the log is empty). */
 enum store_err store_changes_last(store *s, int64_t *seq);
+/* The oldest seq still logged (0 when the log is empty). */
+enum store_err store_changes_first(store *s, int64_t *seq);
+/* Up to limit CHANGE_COMMENT rows of article_id with after < seq <= upto,
+ * oldest first (live comments: what a returning reader missed). */
+enum store_err store_changes_comments(store *s, int64_t article_id,
+    int64_t after, int64_t upto, size_t limit, arena *a,
+    struct store_change **out, size_t *n);
 /* Forgets changes with seq <= upto (they have been read). */
 enum store_err store_changes_prune(store *s, int64_t upto);
 /* The earliest published_at > now of a published or scheduled article
