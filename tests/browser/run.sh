@@ -8,7 +8,9 @@
 # previews and publishes an article with an image in the editor area and
 # moderates a comment (screenshots in docs/admin-*.png); test_embeds.mjs checks
 # that content.embeds=youtube turns imported YouTube embed links into
-# youtube-nocookie iframes and nothing else (the network stubbed). Last line,
+# youtube-nocookie iframes and nothing else (the network stubbed);
+# test_live.mjs has a comment posted in one page appear in another open page
+# within a second (server-sent events), replies nested, removals. Last line,
 # for the whole suite: "browser: N passed, N failed".
 set -u
 cd "$(dirname "$0")"
@@ -64,5 +66,6 @@ run_script test_article.mjs 480
 run_script test_comments.mjs 300
 run_script test_admin.mjs 420
 run_script test_embeds.mjs 180
+run_script test_live.mjs 180
 echo "browser: $total_pass passed, $total_fail failed"
 [ "$status" -eq 0 ] && [ "$total_fail" -eq 0 ]
