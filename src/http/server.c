@@ -465,6 +465,13 @@ conn_dispatch(struct http_conn *c)
 	if (q->stream != NULL) {
 		c->st = CS_STREAM;
 		c->deadline = 0;
+		/* A stream is the connection's last answer: its request (the
+		 * arena) and read buffer go now, so that thousands of held
+		 * streams cost their structs and what they have to send. */
+		conn_end_request(c);
+		free(c->in);
+		c->in = NULL;
+		c->off = c->len = c->cap = 0;
 		/* Opened while draining: the head, the retry hint, the end
 		 * (a 503 would make an EventSource give up for good). */
 		if (atomic_load(&s->draining))
@@ -935,7 +942,13 @@ stream_flush(struct http_conn *c)
 		break;
 	}
 	pthread_mutex_lock(&st->mu);
-	if (st->pending.len > 0) {
+	if (st->pending.len > 0 && c->sout.len == 0) {
+		/* the pending bytes become the ones being written, uncopied */
+		buf t = c->sout;
+		c->sout = st->pending;
+		st->pending = t;
+		buf_reset(&st->pending);
+	} else if (st->pending.len > 0) {
 		buf_put(&c->sout, st->pending.ptr, st->pending.len);
 		buf_reset(&st->pending);
 	}
@@ -973,6 +986,13 @@ stream_flush(struct http_conn *c)
 		return;
 	}
 	c->deadline = 0;
+	/* All sent: an idle stream holds no buffer (the next bytes are
+	 * queued into a new one). */
+	buf_free(&c->sout);
+	pthread_mutex_lock(&st->mu);
+	if (st->pending.len == 0)
+		buf_free(&st->pending);
+	pthread_mutex_unlock(&st->mu);
 	if (closing)
 		conn_close(c);
 }
