@@ -31,6 +31,9 @@
 #   breaking.*  bench/breaking.sh (issue 14): readers of the hottest article
 #   admission.* while comments (10, 50, 200/s) or edits arrive on it, and hot
 #               pages while a flood of distinct URLs churns the page cache
+#   sse.*       bench/sse.sh (issue 16): 5,000 listeners of one article's
+#               live comment stream, a comment a second: answer to last
+#               listener p50/p99, server RSS per listener
 #
 # Everything runs under build/bench/run.XXXXXX (removed at the end unless
 # KIJI_BENCH_KEEP=1), on 127.0.0.1 only; every process started here is
@@ -643,6 +646,17 @@ if KIJI=$KIJI bench/import.sh >"$TMP/import.out" 2>"$TMP/import.log"; then
 	while IFS= read -r line; do fig "$line"; done <"$TMP/import.out"
 else
 	fig "import: failed ($(tail -n 3 "$TMP/import.log" | tr '\n' ' '))"
+	FAILED=1
+fi
+
+# Live comments: 5,000 listeners of one article's event stream, a comment
+# a second (bench/sse.sh prints its own figure lines; about a minute).
+log "sse: 5,000 listeners of one article's live comments"
+rc=0
+KIJI=$KIJI bench/sse.sh >"$TMP/sse.out" 2>"$TMP/sse.log" || rc=$?
+while IFS= read -r line; do fig "$line"; done <"$TMP/sse.out"
+if [ "$rc" -ne 0 ]; then
+	fig "sse: failed ($(tail -n 3 "$TMP/sse.log" | tr '\n' ' '))"
 	FAILED=1
 fi
 
