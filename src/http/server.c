@@ -755,10 +755,15 @@ stream_queue(http_stream *st)
 	atomic_fetch_add(&st->refs, 1);
 	struct http_worker *w = st->w;
 	pthread_mutex_lock(&w->mu);
+	/* One wake per batch: a list already waiting has its wake coming
+	 * (the loop takes the whole list under mu after it). A fan-out to
+	 * thousands of streams then costs a few wakes, not thousands. */
+	bool wake = w->dirty == NULL;
 	st->next = w->dirty;
 	w->dirty = st;
 	pthread_mutex_unlock(&w->mu);
-	http_wake(w);
+	if (wake)
+		http_wake(w);
 }
 
 /* Appends one piece in the stream's framing (st->mu held). */
