@@ -139,6 +139,10 @@ site_obs_collect(void *ctx, buf *out)
 	    "the budget).");
 	obs_prom_u64(out, "kiji_cache_protected_bytes", NULL,
 	    cs.protected_bytes);
+	obs_prom_family(out, "kiji_live_listeners", "gauge",
+	    "Readers holding a live comment stream (/articles/<id>/events).");
+	obs_prom_u64(out, "kiji_live_listeners", NULL,
+	    (uint64_t)live_listeners(s->live));
 	uint64_t sent = 0, failed = 0;
 	cache_purger_stats(s->purger, &sent, &failed);
 	obs_prom_family(out, "kiji_cdn_purges_total", "counter",

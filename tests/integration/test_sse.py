@@ -204,6 +204,8 @@ def test_two_listeners_get_a_new_comment_once_each():
     try:
         for li in (a, b):
             assert li.pump(5, lambda x: x.retry is not None), "stream did not open"
+        m = re.search(r"^kiji_live_listeners (\d+)$", s.get("/metrics").text, re.M)
+        assert m and int(m.group(1)) >= 2, "kiji_live_listeners: %r" % (m and m.group(0))
         word = mark()
         cid = post_comment(s, aid, "live " + word)
         for li in (a, b):
