@@ -172,6 +172,9 @@ def main():
             first.append(0.0)
             del pending[cid]
         pump(min(due, time.monotonic() + 10))
+        wait = due - time.monotonic()
+        if wait > 0:  # a comment a second, however fast it went out
+            time.sleep(wait)
     pump(time.monotonic() + 10)
     post.close()
     complete = sum(1 for cid in set(x for c in conns for x in c.seen)

@@ -190,8 +190,12 @@ def test_stream_head_retry_and_heartbeats():
     finally:
         li.close()
     # never from the page cache, whatever the query
-    r = s.get("/articles/%d/events?since=abc" % aid)
-    assert r.status == 400, "?since=abc: %d" % r.status
+    for bad in ("abc", "-1", "1e3", "0x10", "1234567890123456789", "%201"):
+        r = s.get("/articles/%d/events?since=%s" % (aid, bad))
+        assert r.status == 400, "?since=%s: %d" % (bad, r.status)
+    for bad in ("abc", "-5", "1 2", "99999999999999999999"):
+        r = s.get("/articles/%d/events" % aid, headers={"Last-Event-ID": bad})
+        assert r.status == 400, "Last-Event-ID %r: %d" % (bad, r.status)
     r = s.get("/articles/999999/events")
     assert r.status == 404, "unknown article: %d" % r.status
 
