@@ -11,6 +11,8 @@
 #   sse.latency.p50/p99   from a comment's 201 answer (it is committed by
 #                         then) to the moment the last of the 5,000
 #                         listeners had its event, over SSE_SECONDS posts
+#   sse.cpu_per_comment   the server's CPU time per comment (taking the
+#                         post, rendering it once, sending it 5,000 times)
 #   sse.rss_per_listener  the server's RSS growth from opening the
 #                         listeners, divided by their number
 #
@@ -116,6 +118,8 @@ printf '# sse: %s of %s listeners opened; %s of %s comments reached every listen
 printf 'sse.latency.p50 %s ms (201 answer to the last of %s listeners; first listener p50 %s ms; from the send %s ms; %s comments, 1/s)\n' \
 	"$(val p50_ms)" "$opened" "$(val first_p50_ms)" "$(val send_p50_ms)" "$posts"
 printf 'sse.latency.p99 %s ms (max %s ms)\n' "$(val p99_ms)" "$(val max_ms)"
+printf 'sse.cpu_per_comment %s ms (server CPU per comment taken and sent to %s listeners; the client used %s ms reading them)\n' \
+	"$(val server_cpu_ms)" "$opened" "$(val client_cpu_ms)"
 printf 'sse.rss_per_listener %s B (server RSS %s KiB with one stream, %s KiB with %s more)\n' \
 	"$(val per_listener_b)" "$(val rss0_kib)" "$(val rss1_kib)" "$opened"
 printf '# sse: load average %s\n' "$(cut -d' ' -f1-3 /proc/loadavg)"

@@ -11,10 +11,12 @@ committed by then) to the moment the last listener had its event.
 Prints on stdout:
     SSE listeners=N opened=N rss0_kib=X rss1_kib=X per_listener_b=X
         posts=N complete=N p50_ms=X p99_ms=X max_ms=X first_p50_ms=X
-        send_p50_ms=X
+        send_p50_ms=X server_cpu_ms=X client_cpu_ms=X
 where complete counts the comments every listener received (exactly once),
 p50/p99/max are over answer-to-last-listener times, first_p50 the same to
-the first listener, send_p50 from the moment the post was sent. The client
+the first listener, send_p50 from the moment the post was sent;
+server_cpu_ms and client_cpu_ms the CPU time each used per comment while
+they were posted (the server's includes taking the post). The client
 reads every socket itself (one process, epoll), so its own reading time is
 part of the figures. Bounded: connecting gives up after 60 s, each comment
 is waited for at most 10 s, nothing runs past S + 70 s. Stdlib only;
@@ -24,6 +26,7 @@ is waited for at most 10 s, nothing runs past S + 70 s. Stdlib only;
 import argparse
 import http.client
 import json
+import os
 import re
 import resource
 import selectors
@@ -38,6 +41,13 @@ def rss_kib(pid):
             if ln.startswith("VmRSS:"):
                 return int(ln.split()[1])
     return 0
+
+
+def cpu_s(pid):
+    """User + system CPU seconds the process has used."""
+    with open("/proc/%d/stat" % pid) as f:
+        f = f.read().rsplit(")", 1)[1].split()
+    return (int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def token(port, article):
@@ -107,7 +117,7 @@ def main():
             for key, _ in evs:
                 c = key.data
                 try:
-                    d = c.sock.recv(262144)
+                    d = c.sock.recv(16384)
                 except BlockingIOError:
                     continue
                 if not d:
@@ -144,6 +154,7 @@ def main():
 
     post = http.client.HTTPConnection("127.0.0.1", a.port, timeout=10)
     posts = 0
+    cpu0, own0 = cpu_s(a.pid), time.process_time()
     t_end = time.monotonic() + a.seconds
     k = 0
     while time.monotonic() < t_end:
@@ -176,6 +187,7 @@ def main():
         if wait > 0:  # a comment a second, however fast it went out
             time.sleep(wait)
     pump(time.monotonic() + 10)
+    cpu1, own1 = cpu_s(a.pid), time.process_time()
     post.close()
     complete = sum(1 for cid in set(x for c in conns for x in c.seen)
                    if sum(1 for c in conns if c.seen.get(cid) == 1) == opened)
@@ -191,10 +203,11 @@ def main():
 
     print("SSE listeners=%d opened=%d rss0_kib=%d rss1_kib=%d per_listener_b=%d "
           "posts=%d complete=%d p50_ms=%.1f p99_ms=%.1f max_ms=%.1f first_p50_ms=%.1f "
-          "send_p50_ms=%.1f" % (
+          "send_p50_ms=%.1f server_cpu_ms=%.1f client_cpu_ms=%.1f" % (
               a.listeners, opened, rss0, rss1,
               (rss1 - rss0) * 1024 // max(1, opened), posts, complete,
-              pct(lat, 50), pct(lat, 99), pct(lat, 100), pct(first, 50), pct(sendlat, 50)))
+              pct(lat, 50), pct(lat, 99), pct(lat, 100), pct(first, 50), pct(sendlat, 50),
+              (cpu1 - cpu0) * 1000 / max(1, posts), (own1 - own0) * 1000 / max(1, posts)))
 
 
 if __name__ == "__main__":
