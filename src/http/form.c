@@ -228,3 +228,18 @@ http_url_encode(buf *out, const char *s, size_t n)
 		}
 	}
 }
+
+bool
+http_parse_event_id(const char *s, int64_t *out)
+{
+	if (s == NULL || *s == '\0')
+		return true;
+	int64_t n = 0;
+	for (size_t i = 0; s[i]; i++) {
+		if (s[i] < '0' || s[i] > '9' || i >= 18)
+			return false;
+		n = n * 10 + (s[i] - '0');
+	}
+	*out = n;
+	return true;
+}

@@ -344,6 +344,10 @@ bool http_parse_urlencoded_bytes(const char *s, size_t n, arena *a,
 /* Parses a Cookie header. Malformed pairs are skipped. */
 void http_parse_cookies(const char *s, arena *a, struct http_kv **out,
     size_t *nout);
+/* A server-sent events resume point (Last-Event-ID, or a query value
+ * standing for it): NULL or "" is none (*out untouched, true); else 1 to
+ * 18 ASCII digits into *out; false for anything else. */
+bool http_parse_event_id(const char *s, int64_t *out);
 /* Percent-encodes s for a URL path segment or query value. */
 void http_url_encode(buf *out, const char *s, size_t n);
 

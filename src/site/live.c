@@ -607,24 +607,6 @@ live_join(struct live *l, int64_t article, int64_t since, http_stream *st)
 	free(evs);
 }
 
-/* A resume point: "" or absent is none (-1); else 1..18 digits. false
- * for anything else. */
-static bool
-live_since(const char *v, int64_t *out)
-{
-	if (v == NULL || *v == '\0')
-		return true;
-	int64_t n = 0;
-	size_t i = 0;
-	for (; v[i]; i++) {
-		if (v[i] < '0' || v[i] > '9' || i >= 18)
-			return false;
-		n = n * 10 + (v[i] - '0');
-	}
-	*out = n;
-	return true;
-}
-
 /* GET /articles/<id>/events: the article's live comment stream. */
 void
 site_live_events(struct req *q, int64_t article_id)
@@ -639,8 +621,8 @@ site_live_events(struct req *q, int64_t article_id)
 	/* The browser's own resume point wins over the page's. */
 	int64_t since = -1;
 	const char *lei = http_req_header(q->r, "Last-Event-ID");
-	if (!live_since(http_req_arg(q->r, "since"), &since) ||
-	    (lei != NULL && *lei != '\0' && !live_since(lei, &since))) {
+	if (!http_parse_event_id(http_req_arg(q->r, "since"), &since) ||
+	    !http_parse_event_id(lei, &since)) {
 		site_error(q, 400);
 		return;
 	}
