@@ -3,7 +3,8 @@ sockets: GET /articles/<id>/events answers text/event-stream with a retry
 hint and heartbeats; a new approved comment reaches every listener of the
 article once, rendered as the page renders it; a comment moderated away
 sends a removal; Last-Event-ID (and ?since=, the change number a cached
-page carries as data-seq) resumes with exactly what was missed; 1,000 idle
+page carries as data-seq) resumes with exactly what was missed, and a
+resume point the log no longer reaches gets a reset; 1,000 idle
 listeners are held and the caps answer 429 with Retry-After.
 
 Servers of their own (kiji.server):
@@ -18,6 +19,7 @@ import re
 import resource
 import selectors
 import socket
+import sqlite3
 import time
 import uuid
 
@@ -309,6 +311,31 @@ def test_page_seq_resumes_a_cached_page_without_a_gap():
     try:
         li.pump(1.5)
         assert li.events == [], li.events
+    finally:
+        li.close()
+
+
+def test_resume_from_before_the_log_sends_reset_then_goes_on():
+    s = srv()
+    aid = art(s, 7)
+    c0 = post_comment(s, aid, "before the gap " + mark())
+    # the log no longer reaches back to 1 (as after pruning)
+    top = s.sql("SELECT MAX(seq) FROM change_log")[0][0]
+    con = sqlite3.connect(str(s.db), timeout=10)
+    try:
+        con.execute("DELETE FROM change_log WHERE seq < ?", (top - 2,))
+        con.commit()
+    finally:
+        con.close()
+    li = Listener(s.port, "/articles/%d/events" % aid, {"Last-Event-ID": "1"})
+    try:
+        assert li.pump(5, lambda x: any(e.get("event") == "reset" for e in x.events)), \
+            "no reset for a resume point the log no longer holds: %r" % li.events
+        reset = [e for e in li.events if e.get("event") == "reset"][0]
+        assert "id" not in reset, "a reset carries an id: %r" % reset
+        assert c0 not in li.ids("comment"), "replayed across the gap: %r" % li.events
+        c1 = post_comment(s, aid, "after the reset " + mark())
+        assert li.pump(10, has_comment(c1)), "the stream did not go on after reset"
     finally:
         li.close()
 
