@@ -312,6 +312,7 @@ enum store_err
 store_changes_comments(store *s, int64_t article_id, int64_t after,
     int64_t upto, size_t limit, arena *a, struct store_change **out,
     size_t *n)
+store_changes_span(store *s, int64_t *oldest, int64_t *newest)
 {
 	struct conn *c = sq_conn_get(s);
 	struct q q = {0};
@@ -328,6 +329,15 @@ store_changes_comments(store *s, int64_t article_id, int64_t after,
 	sq_int(&q, ":upto", upto);
 	sq_int(&q, ":limit", (int64_t)limit);
 	*out = sq_rows(&q, a, sizeof(**out), change_read, n, &e);
+	*oldest = *newest = 0;
+	if (c == NULL)
+		return STORE_ERROR;
+	if ((e = sq_open(&q, c, STMT_CHANGES_SPAN)) != STORE_OK)
+		goto err;
+	if (sq_row(&q, &e)) {
+		*oldest = sqlite3_column_int64(q.st, 0);
+		*newest = sqlite3_column_int64(q.st, 1);
+	}
 err:
 	sq_close(&q);
 	return e;

@@ -514,6 +514,12 @@ const struct sq_stmt sq_stmts[STMT__MAX] = {
 	    "SELECT seq, kind, article_id, scope, comment_id FROM change_log"
 	    " WHERE kind = 'comment' AND article_id = :article AND seq > :after"
 	    " AND seq <= :upto ORDER BY seq LIMIT :limit"),
+	/* AUTOINCREMENT: sqlite_sequence keeps the newest seq given, also
+	 * once pruning has emptied the log */
+	S(CHANGES_SPAN,
+	    "SELECT (SELECT COALESCE(MIN(seq), 0) FROM change_log),"
+	    " COALESCE((SELECT seq FROM sqlite_sequence"
+	    " WHERE name = 'change_log'), 0)"),
 	S(NEXT_PUBLISH,
 	    "SELECT COALESCE(MIN(published_at), 0) FROM articles"
 	    " WHERE status IN ('published', 'scheduled') AND published_at > :now"),

@@ -794,6 +794,10 @@ enum store_err store_changes_comments(store *s, int64_t article_id,
     struct store_change **out, size_t *n);
 /* Forgets changes with seq <= upto (they have been read). */
 enum store_err store_changes_prune(store *s, int64_t upto);
+/* The oldest seq still in the log (0 when it is empty) and the newest
+ * ever given (kept when pruning empties the log): whether a reader that
+ * stopped at seq L can still see every change since (static export). */
+enum store_err store_changes_span(store *s, int64_t *oldest, int64_t *newest);
 /* The earliest published_at > now of a published or scheduled article
  * (0 when none): when cached listings must be rebuilt. */
 enum store_err store_next_publish(store *s, int64_t now, int64_t *t);
