@@ -4,6 +4,12 @@
 
 	function $(sel, root) { return (root || document).querySelector(sel); }
 
+	/* A static copy (kiji render): data-kiji-live names the live kiji
+	 * its forms, likes and view counts go to; data-kiji-static marks a
+	 * read-only copy (no forms, nothing sent). */
+	var live = document.body.getAttribute("data-kiji-live") || "";
+	var readonly = document.body.hasAttribute("data-kiji-static");
+
 	var respond = document.getElementById("respond");
 	var form = document.getElementById("comment-form");
 	var home = respond && respond.parentNode;
@@ -161,7 +167,9 @@
 				form.elements.opened.value = String(Math.floor(Date.now() / 1000));
 		});
 		form.addEventListener("submit", function (ev) {
-			if (!window.fetch || !window.JSON) return;
+			/* on a static copy the form posts to the live kiji,
+			 * which answers with its own page (303) */
+			if (!window.fetch || !window.JSON || live) return;
 			ev.preventDefault();
 			var id = form.action.match(/\/articles\/(\d+)\/comments/)[1];
 			var e = form.elements;
@@ -207,7 +215,8 @@
 		button.disabled = true;
 		fetch(f.action, {
 			method: "POST",
-			credentials: "same-origin",
+			/* a static copy's likes count once per address there */
+			credentials: live ? "omit" : "same-origin",
 			headers: { "Accept": "application/json" }
 		}).then(function (res) {
 			if (!res.ok) throw new Error(String(res.status));
@@ -215,7 +224,7 @@
 		}).then(function (j) {
 			button.disabled = false;
 			$(".like-count", f).textContent = String(j.count);
-			f.action = "/comments/" + j.id + (j.liked ? "/unlike" : "/like");
+			f.action = live + "/comments/" + j.id + (j.liked ? "/unlike" : "/like");
 			button.setAttribute("aria-pressed", j.liked ? "true" : "false");
 		}).catch(function () {
 			button.disabled = false;
@@ -286,8 +295,8 @@
 	 * dedupes per visitor and day and skips bots; <noscript> has an image
 	 * doing the same. A prerendered page counts once it is shown. */
 	var entry = $("article.entry[data-id]");
-	if (entry && navigator.sendBeacon) {
-		var sendView = function () { navigator.sendBeacon("/views/" + entry.dataset.id); };
+	if (entry && navigator.sendBeacon && !readonly) {
+		var sendView = function () { navigator.sendBeacon(live + "/views/" + entry.dataset.id); };
 		if (document.prerendering)
 			document.addEventListener("prerenderingchange", sendView, { once: true });
 		else

@@ -234,6 +234,7 @@ site_view_base(struct req *q, const char *title, const char *path)
 	put(q, sd, "tagline", c->str[CONF_TAGLINE]);
 	put(q, sd, "base_url", c->str[CONF_BASE_URL]);
 	put(q, sd, "static_v", atomic_load(&q->s->static_v));
+	site_export_view(q, sd); /* kiji render: read-only or live copy */
 	/* content.embeds: kiji.js turns p.embed links into players. Only
 	 * while the setting is on and the CSP read at start allows the
 	 * frames: on takes a restart, off applies at once. */

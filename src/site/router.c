@@ -388,6 +388,9 @@ site_handle(void *ctx, struct http_req *r, struct http_resp *w)
 		site_refuse_cross_origin(&q);
 		return;
 	}
+	if (((r->route->flags & HTTP_RF_ORIGIN) && m->id < ADMIN_ROUTE_BASE) ||
+	    m->id == R_API_COMMENTS)
+		site_cors(&q); /* a static copy's scripts (kiji render) */
 	/* The editor area: its own checks, never cached. */
 	if (r->route->id >= ADMIN_ROUTE_BASE) {
 		admin_handle(q.s->admin, r, w);
@@ -418,6 +421,7 @@ site_handle(void *ctx, struct http_req *r, struct http_resp *w)
 	bool snap = r->route->cacheable &&
 	    store_snapshot_begin(q.s->st) == STORE_OK;
 	r->route->fn(&q, m);
+	site_export_note(&q);
 	if (key != NULL)
 		w->cache = 'm';
 	if (snap)

@@ -227,10 +227,11 @@ site_theme_reload(site *s, buf *err)
 }
 
 /* Swaps in a new settings snapshot when the stored settings changed. */
-static void
+void
 site_conf_refresh(site *s)
 {
 	struct site_conf *c = conf_load(s->st);
+	site_export_conf(s, c); /* kiji render's base URL, no page cache */
 	pthread_mutex_lock(&s->mu);
 	bool same = s->conf != NULL;
 	for (int k = 0; same && k < CONF__MAX; k++)
@@ -464,6 +465,7 @@ site_free(site *s)
 	site_views_free(s->views);
 	live_free(s->live);
 	admin_free(s->admin);
+	site_export_free(s->xp);
 	free(s->routes);
 	site_obs_free(s->obs);
 	site_theme_put(s->theme);

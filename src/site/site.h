@@ -173,6 +173,51 @@ void site_handle(void *ctx, struct http_req *r, struct http_resp *w);
 /* Server settings from the site's configuration. */
 void site_http_config(site *s, struct http_config *cfg);
 
+/* ---- static export (export.c; kiji render is src/cli/render.c) -------------- */
+
+struct site_export_opts {
+	const char *base_url;    /* the copy's base URL; NULL: site.base_url */
+	const char *live_origin; /* forms, likes and search go there; NULL:
+	                          * a read-only copy (no forms, no search) */
+};
+/* Puts s in export mode, before its first render: the base URL given,
+ * no page cache, pages marked for the copy (templates read site.readonly
+ * and site.live; a live origin equal to the base URL's is the server's
+ * own page). */
+bool site_export_begin(site *s, const struct site_export_opts *o, buf *err);
+
+/* What a static copy holds for a URL. */
+enum site_xkind {
+	SITE_X_NO,    /* nothing: forms, search, API, beacons, admin */
+	SITE_X_HTML,  /* a page: <path>/index.html */
+	SITE_X_PAGED, /* a listing, ?page=N too: <path>[/page/N]/index.html */
+	SITE_X_FEED,  /* a feed: <path>/index.xml */
+	SITE_X_FILE,  /* a file at its own path: static, media, robots.txt,
+	               * sitemaps */
+	SITE_X__MAX
+};
+struct site_xpage {
+	int status;
+	const char *content_type; /* arena */
+	buf body;                 /* the caller frees it */
+	const char *location;     /* a redirect's target, or NULL */
+	enum site_xkind kind;
+	int64_t tags[96];         /* the page cache's tags of what it shows */
+	size_t ntags;
+	bool untagged;            /* no tags: render again every time */
+};
+/* The base URL the pages are rendered with (the caller frees it). */
+char *site_export_base_url(site *s);
+/* What a static copy makes of the GET route matching path. */
+enum site_xkind site_export_kind(site *s, const char *path, arena *a);
+/* Renders GET path?query (decoded path, raw query) through site_handle
+ * at time now; false when the route is not exported. */
+bool site_export_get(site *s, const char *path, const char *query,
+    int64_t now, arena *a, struct site_xpage *out);
+/* The monthly archive paths with articles, which no page links. */
+bool site_export_months(site *s, int64_t now, arena *a, const char ***out,
+    size_t *n);
+
 /* ---- what kiji serve tells its operator (observe.c) ------------------------- */
 
 /* The access log file of the site at db (log.access_file), or NULL for

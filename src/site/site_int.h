@@ -135,6 +135,7 @@ struct site {
 	size_t nroutes;
 	struct ping_pool *pings; /* received pings' source fetches (pings.c) */
 	struct live *live;       /* live comment streams (live.c) */
+	struct site_export *xp;  /* kiji render's export mode, or NULL */
 };
 
 /* One request as the handlers see it. */
@@ -263,6 +264,21 @@ const char *site_category_path(struct req *q, const char *slug);
  * of the body) and, when If-None-Match names it, turns the answer into an
  * empty 304. Call last, after the body and status 200 are final. */
 void site_etag_reply(struct req *q);
+
+/* ---- export.c: kiji render's side of the site ------------------------------ */
+
+/* Swaps in a new settings snapshot when the stored settings changed. */
+void site_conf_refresh(site *s);
+/* In export mode: the settings snapshot c gets the export's base URL and
+ * no page cache. */
+void site_export_conf(site *s, struct site_conf *c);
+void site_export_free(struct site_export *x); /* NULL-safe */
+/* site.readonly / site.live in the page's view model (export mode). */
+void site_export_view(struct req *q, tv *sd);
+/* After a handler: what the page was built from (export mode). */
+void site_export_note(struct req *q);
+/* Access-Control-Allow-Origin for an Origin in http.origin_allow. */
+void site_cors(struct req *q);
 
 /* ---- feeds.c: RSS/Atom feeds and the sitemap ------------------------------ */
 
