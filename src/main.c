@@ -24,6 +24,7 @@ static const char usage_main[] =
     "  user      manage editor accounts (add, list, passwd, role, disable)\n"
     "  import-wxr  import a WordPress export (WXR) into a site\n"
     "  export-wxr  write the site as a WordPress export (WXR) to stdout\n"
+    "  render    write the public site as static files (for a CDN)\n"
     "  pings     list the TrackBacks, Pingbacks and Webmentions sent\n"
     "  backup    copy a site while it is served\n"
     "  restore   replace a stopped site with a backup\n"
@@ -115,6 +116,8 @@ main(int argc, char **argv)
 		return cmd_import_wxr(argc - 1, argv + 1);
 	if (strcmp(cmd, "export-wxr") == 0)
 		return cmd_export_wxr(argc - 1, argv + 1);
+	if (strcmp(cmd, "render") == 0)
+		return cmd_render(argc - 1, argv + 1);
 	if (strcmp(cmd, "user") == 0)
 		return cmd_user(argc - 1, argv + 1);
 	if (strcmp(cmd, "pings") == 0)
