@@ -26,6 +26,8 @@
 #   big.*       10,000-article / ~200,000-comment demo: start to first 200,
 #               RSS after wrk cycles through every article
 #   search.*    bench/search.sh on that site
+#   export.*    bench/export.sh on a copy of it: `kiji render` full, then
+#               incremental after 10 new comments (issue 16)
 #   import.*    bench/import.sh: `kiji import-wxr` of a generated export of
 #               10,000 posts and 200,000 comments: rate, peak RSS, flatness
 #   breaking.*  bench/breaking.sh (issue 14): readers of the hottest article
@@ -625,6 +627,15 @@ if bench/search.sh --db "$BIG" >"$TMP/search.out" 2>"$TMP/search.log"; then
 	while IFS= read -r line; do fig "$line"; done <"$TMP/search.out"
 else
 	fig "search: failed ($(tail -n 3 "$TMP/search.log" | tr '\n' ' '))"
+	FAILED=1
+fi
+
+# Static export of the same site (bench/export.sh prints its own lines).
+log "export: kiji render of the 10,000-article site, full and incremental"
+if KIJI=$KIJI bench/export.sh --db "$BIG" >"$TMP/export.out" 2>"$TMP/export.log"; then
+	while IFS= read -r line; do fig "$line"; done <"$TMP/export.out"
+else
+	fig "export: failed ($(tail -n 3 "$TMP/export.log" | tr '\n' ' '))"
 	FAILED=1
 fi
 

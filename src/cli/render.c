@@ -455,6 +455,7 @@ rx_one(struct rx *x, size_t i, arena *a, buf *rewritten)
 		buf_reset(rewritten);
 		render_scan(x->s, pg.body.ptr, pg.body.len, x->base, a,
 		    html ? rewritten : NULL, rx_found, x);
+		e = &x->e[i]; /* the links found may have moved the table */
 		if (html)
 			out = rewritten;
 	}
