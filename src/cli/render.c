@@ -252,7 +252,7 @@ rx_state_load(struct rx *x)
 		if (hdr == 0) {
 			ok = strcmp(line, STATE_MAGIC) == 0;
 		} else if (hdr == 1) {
-			long long v;
+			long long v = -1;
 			ok = strncmp(line, "seq ", 4) == 0 &&
 			    parse_num(line + 4, 0, INT64_MAX, &v);
 			seq = v;
@@ -351,10 +351,12 @@ rx_nginx(struct rx *x)
 	buf b;
 	buf_init(&b, 0);
 	const char *lv = x->live ? x->live : "";
+	/* a folder nginx cannot read back from a quoted string: no root */
+	bool plain = strcspn(x->dir, "\"\\$;{}\n\r\t") == strlen(x->dir);
 	buf_printf(&b,
 	    "# Written by kiji render for the static copy in %s;\n"
 	    "# include it inside the server { } that serves it.\n"
-	    "root %s;\n"
+	    "%sroot \"%s\";\n"
 	    "index index.html;\n"
 	    "add_header X-Content-Type-Options nosniff always;\n"
 	    "add_header Referrer-Policy strict-origin-when-cross-origin always;\n"
@@ -387,13 +389,16 @@ rx_nginx(struct rx *x)
 	    "\tdefault_type \"text/plain; charset=utf-8\";\n"
 	    "}\n"
 	    "location /static/ {\n"
+	    "\tadd_header X-Content-Type-Options nosniff always;\n"
 	    "\tadd_header Cache-Control \"public, max-age=86400\";\n"
 	    "}\n"
 	    "location /media/ {\n"
+	    "\tadd_header X-Content-Type-Options nosniff always;\n"
 	    "\tadd_header Cache-Control \"public, max-age=86400\";\n"
 	    "\tadd_header Content-Security-Policy \"default-src 'none'; "
 	    "style-src 'unsafe-inline'; sandbox\";\n"
-	    "}\n", x->dir, x->dir, *lv ? " " : "", lv, *lv ? " " : "", lv);
+	    "}\n", plain ? x->dir : "(a folder named oddly)", plain ? "" : "# ",
+	    plain ? x->dir : "DIR", *lv ? " " : "", lv, *lv ? " " : "", lv);
 	bool ok = !b.err && render_put(x->dir, NGINX_FILE, b.ptr, b.len) !=
 	    RENDER_ERR;
 	buf_free(&b);
@@ -412,8 +417,9 @@ rx_one(struct rx *x, size_t i, arena *a, buf *rewritten)
 		e->gone = true;
 		return;
 	}
-	/* Images never change under one name once exported: kept. */
-	if (e->old && e->kind == SITE_X_FILE && strncmp(e->url, "/media/", 7) ==
+	/* Images never change under one name once exported: kept (a full
+	 * export checks them again). */
+	if (x->incr && e->old && e->kind == SITE_X_FILE && strncmp(e->url, "/media/", 7) ==
 	    0) {
 		char p[4096];
 		struct stat sb;

@@ -103,6 +103,9 @@ site_export_view(struct req *q, tv *sd)
 	struct site_export *x = q->s->xp;
 	if (x == NULL)
 		return;
+	/* comment_export.html, not comment.html: the server's own pages
+	 * pay nothing per comment for the copy's variants */
+	tv_set_bool(q->r->a, sd, "export", true);
 	if (x->live == NULL)
 		tv_set_bool(q->r->a, sd, "readonly", true);
 	else if (*x->live)
