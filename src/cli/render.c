@@ -170,6 +170,13 @@ rx_add(struct rx *x, const char *path, int64_t page, enum site_xkind kind)
 		free(url);
 }
 
+static enum site_xkind
+rx_kind(void *ctx, const char *path, arena *a)
+{
+	const struct rx *x = ctx;
+	return site_export_kind(x->s, path, a);
+}
+
 static void
 rx_found(void *ctx, const struct render_link *l)
 {
@@ -459,8 +466,8 @@ rx_one(struct rx *x, size_t i, arena *a, buf *rewritten)
 	    strncmp(e->url, "/sitemap", 8) == 0);
 	if (html || xml) {
 		buf_reset(rewritten);
-		render_scan(x->s, pg.body.ptr, pg.body.len, x->base, a,
-		    html ? rewritten : NULL, rx_found, x);
+		render_scan(pg.body.ptr, pg.body.len, x->base, a,
+		    html ? rewritten : NULL, rx_kind, rx_found, x);
 		e = &x->e[i]; /* the links found may have moved the table */
 		if (html)
 			out = rewritten;

@@ -37,17 +37,23 @@ struct render_link {
 	enum site_xkind kind;
 };
 
+/* What the copy makes of a decoded path (site_export_kind, or a stand-in
+ * in the fuzz target). */
+typedef enum site_xkind (*render_kind_fn)(void *ctx, const char *path,
+    arena *a);
+
 /*
  * Reads a rendered page (body[0..n)) for links to this site: attribute
  * values and element text starting with '/' (not "//") or with base (the
- * copy's base URL). Each link a static copy holds is passed to found(ctx,
- * link) — a query other than ?page=N on a listing or ?v= on a static file
- * makes it no link. When out is not NULL the page is copied there with
- * every ?page=N link written as the copy's /page/N/ path.
+ * copy's base URL). Each link a static copy holds (kind(ctx, path) says
+ * which) is passed to found(ctx, link) — a query other than ?page=N on a
+ * listing or ?v= on a static file makes it no link. When out is not NULL
+ * the page is copied there with every ?page=N link written as the copy's
+ * /page/N/ path.
  */
-void render_scan(site *s, const char *body, size_t n, const char *base,
-    arena *a, buf *out, void (*found)(void *ctx, const struct render_link *l),
-    void *ctx);
+void render_scan(const char *body, size_t n, const char *base, arena *a,
+    buf *out, render_kind_fn kind,
+    void (*found)(void *ctx, const struct render_link *l), void *ctx);
 
 /* Outcome of render_put. */
 enum render_put { RENDER_SAME, RENDER_WROTE, RENDER_ERR };

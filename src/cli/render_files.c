@@ -147,9 +147,9 @@ url_end(char c)
 }
 
 void
-render_scan(site *s, const char *body, size_t n, const char *base,
-    arena *a, buf *out, void (*found)(void *ctx, const struct render_link *l),
-    void *ctx)
+render_scan(const char *body, size_t n, const char *base, arena *a,
+    buf *out, render_kind_fn kind,
+    void (*found)(void *ctx, const struct render_link *l), void *ctx)
 {
 	size_t bl = base ? strlen(base) : 0, copied = 0;
 	for (size_t i = 0; i + 1 < n; i++) {
@@ -174,7 +174,7 @@ render_scan(site *s, const char *body, size_t n, const char *base,
 		if (path == NULL)
 			continue;
 		struct render_link l = {.path = path, .page = 0,
-		    .kind = site_export_kind(s, path, a)};
+		    .kind = kind(ctx, path, a)};
 		if (l.kind == SITE_X_NO)
 			continue;
 		if (q < e) {

@@ -85,9 +85,17 @@ test_paths_refused(void)
 }
 
 struct found {
+	site *s;
 	char urls[16][128];
 	int n;
 };
+
+static enum site_xkind
+kind_of(void *ctx, const char *path, arena *a)
+{
+	struct found *f = ctx;
+	return site_export_kind(f->s, path, a);
+}
 
 static void
 collect(void *ctx, const struct render_link *l)
@@ -130,9 +138,9 @@ test_scan(void)
 	    "<a href=\"/admin/\">x</a><a href=\"//evil.example/\">e</a>"
 	    "<a href=\"/articles/%ZZ\">bad</a><p>/feed</p>"
 	    "<a href=\"/articles/8?page=2\">no</a>";
-	struct found f = {0};
+	struct found f = {.s = s};
 	arena *a = arena_new(0);
-	render_scan(s, page, sizeof(page) - 1, base, a, &out, collect, &f);
+	render_scan(page, sizeof(page) - 1, base, a, &out, kind_of, collect, &f);
 	T_CHECK(f.n == 7);
 	T_STREQ(f.urls[0], "2 /category/米 2");
 	T_STREQ(f.urls[1], "2 / 3");
