@@ -512,26 +512,13 @@ rx_changes(struct rx *x, store *st, int64_t seq, int64_t newest,
 			break;
 		}
 		for (size_t i = 0; ok && i < n; i++) {
-			int64_t id = ch[i].article_id, t[4];
-			size_t nt = 0;
-			switch (ch[i].kind) {
-			case CHANGE_COMMENT:
-				t[nt++] = id * 4;     /* TAG_ARTICLE */
-				t[nt++] = id * 4 + 1; /* TAG_LISTED */
-				break;
-			case CHANGE_LIKE:
-				t[nt++] = id * 4;
-				break;
-			case CHANGE_ARTICLE_TEXT:
-				t[nt++] = id * 4;
-				t[nt++] = id * 4 + 1;
-				t[nt++] = id * 4 + 2; /* TAG_CARD */
-				t[nt++] = -1;         /* TAG_SITEMAP */
-				break;
-			default:
+			int64_t t[4];
+			int nk = site_change_tags(&ch[i], t);
+			if (nk < 0) {
 				ok = false;
 				break;
 			}
+			size_t nt = (size_t)nk;
 			if (x->ndirty + nt > cap) {
 				cap = (cap + nt) * 2;
 				x->dirty = xrealloc(x->dirty, cap * sizeof(*x->dirty));

@@ -235,6 +235,30 @@ site_export_get(site *s, const char *path, const char *query, int64_t now,
 	return true;
 }
 
+int
+site_change_tags(const struct store_change *ch, int64_t out[4])
+{
+	/* what site_sync does with each kind (site.c): keep them alike */
+	int64_t id = ch->article_id;
+	switch (ch->kind) {
+	case CHANGE_COMMENT:
+		out[0] = TAG_ARTICLE(id);
+		out[1] = TAG_LISTED(id);
+		return 2;
+	case CHANGE_LIKE:
+		out[0] = TAG_ARTICLE(id);
+		return 1;
+	case CHANGE_ARTICLE_TEXT:
+		out[0] = TAG_ARTICLE(id);
+		out[1] = TAG_LISTED(id);
+		out[2] = TAG_CARD(id);
+		out[3] = TAG_SITEMAP;
+		return 4;
+	default:
+		return -1; /* titles, order, visibility, settings: every page */
+	}
+}
+
 /*
  * The monthly archives with articles ("/archive/2026/01" ...), newest
  * first: no page links them, so a crawl would miss them. From the

@@ -214,6 +214,9 @@ enum site_xkind site_export_kind(site *s, const char *path, arena *a);
  * at time now; false when the route is not exported. */
 bool site_export_get(site *s, const char *path, const char *query,
     int64_t now, arena *a, struct site_xpage *out);
+/* The page-cache tags a change makes stale, as site_sync drops them
+ * (up to 4 into out); -1 when it makes every page stale. */
+int site_change_tags(const struct store_change *ch, int64_t out[4]);
 /* The monthly archive paths with articles, which no page links. */
 bool site_export_months(site *s, int64_t now, arena *a, const char ***out,
     size_t *n);

@@ -240,6 +240,30 @@ def test_render_incremental_after_one_comment():
         shutil.rmtree(out, ignore_errors=True)
 
 
+def test_render_incremental_after_one_like_rewrites_the_article_alone():
+    s = srv()
+    out = outdir("like")
+    try:
+        render(s, out)
+        aid = one_article(s)
+        cid = s.sql("SELECT id FROM comments WHERE article_id = ? AND status = 'approved'"
+                    " AND type = 'comment' ORDER BY id DESC LIMIT 1", (aid,))[0][0]
+        r = s.request("POST", "/comments/%d/like" % cid, b"",
+                      {"Accept": "application/json", "X-Forwarded-For": kiji.next_ip()})
+        assert r.status == 200, "like: %d %s" % (r.status, r.text[:200])
+        count = s.sql("SELECT like_count FROM comments WHERE id = ?", (cid,))[0][0]
+        (mode, _, written, _, _), stdout = render(s, out, "--verbose")
+        assert mode == "incremental", stdout
+        said = set(re.findall(r"^wrote (.+)$", stdout, re.M))
+        assert said == {"articles/%d/index.html" % aid}, said
+        html = (out / ("articles/%d/index.html" % aid)).read_text()
+        li = html[html.index('id="comment-%d"' % cid):]
+        m = re.search(r'class="like-count">(\d+)<', li)
+        assert m and int(m.group(1)) == count, (m and m.group(1), count)
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
+
+
 def test_render_read_only_copy_has_no_forms_or_search():
     s = srv()
     out = outdir("ro")
