@@ -610,15 +610,11 @@ site_sync(site *s, bool force)
 			break;
 	}
 	/* Keep the log short, but keep the last 4096 rows: live comment
-	 * readers coming back are sent what they missed from it (live.c). */
-	if (s->change_seq - s->pruned_seq > 8192 &&
+	 * readers coming back are sent what they missed from it (live.c).
+	 * kiji render reads it too, and leaves the pruning to the server. */
+	if (s->xp == NULL && s->change_seq - s->pruned_seq > 8192 &&
 	    store_changes_prune(s->st, s->change_seq - 4096) == STORE_OK)
 		s->pruned_seq = s->change_seq - 4096;
-	/* Keep the log short; the server is its only reader (kiji render
-	 * reads it too, and leaves it to the server). */
-	if (s->xp == NULL && s->change_seq - s->pruned_seq > 4096 &&
-	    store_changes_prune(s->st, s->change_seq) == STORE_OK)
-		s->pruned_seq = s->change_seq;
 	pthread_mutex_unlock(&s->sync_mu);
 	arena_free(a);
 	if (settings)

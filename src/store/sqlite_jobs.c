@@ -312,7 +312,6 @@ enum store_err
 store_changes_comments(store *s, int64_t article_id, int64_t after,
     int64_t upto, size_t limit, arena *a, struct store_change **out,
     size_t *n)
-store_changes_span(store *s, int64_t *oldest, int64_t *newest)
 {
 	struct conn *c = sq_conn_get(s);
 	struct q q = {0};
@@ -329,6 +328,18 @@ store_changes_span(store *s, int64_t *oldest, int64_t *newest)
 	sq_int(&q, ":upto", upto);
 	sq_int(&q, ":limit", (int64_t)limit);
 	*out = sq_rows(&q, a, sizeof(**out), change_read, n, &e);
+err:
+	sq_close(&q);
+	return e;
+}
+
+enum store_err
+store_changes_span(store *s, int64_t *oldest, int64_t *newest)
+{
+	struct conn *c = sq_conn_get(s);
+	struct q q = {0};
+	enum store_err e;
+
 	*oldest = *newest = 0;
 	if (c == NULL)
 		return STORE_ERROR;
