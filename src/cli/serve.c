@@ -66,6 +66,9 @@ static const struct jobs_kind_def serve_jobs[] = {
 	{"ping", net_send_ping},   /* notify one link target */
 	{"webmention", site_job_webmention}, /* verify one received */
 	{"privacy", site_job_privacy}, /* daily: old commenters' IPs erased */
+	{"mail-confirm", site_job_mail_confirm}, /* reply notifications */
+	{"mail-replies", site_job_mail_replies},
+	{"mail-owner", site_job_mail_owner},
 };
 
 /*

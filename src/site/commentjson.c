@@ -50,6 +50,14 @@ comment_in_from_json(arena *a, const char *body, size_t len,
 	ok &= cj_string(a, j, "token", &in->token);
 	ok &= cj_string(a, j, "url", &in->honeypot);
 	ok &= cj_string(a, j, "opened", &in->opened);
+	ok &= cj_string(a, j, "email", &in->email);
+	json_t *nv = json_object_get(j, "notify");
+	if (nv != NULL) {
+		if (!json_is_boolean(nv))
+			ok = false;
+		else
+			in->notify = json_is_true(nv);
+	}
 	json_t *v = json_object_get(j, "parent");
 	if (v != NULL && !json_is_null(v)) {
 		if (!json_is_integer(v) || json_integer_value(v) < 0)

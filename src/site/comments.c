@@ -66,6 +66,10 @@ static const struct {
 	[CE_CANNOT_SAVE] = {503, "cannot_save",
 	    "サーバーの保存領域の問題で、ただいまコメントを保存できません。"
 	    "書いた内容は消えていません。時間をおいてもう一度送信してください。"},
+	[CE_EMAIL_INVALID] = {422, "invalid_email",
+	    "メールアドレスの形式が正しくありません（例: name@example.com）。"},
+	[CE_EMAIL_MISSING] = {422, "email_required",
+	    "返信をメールで受け取るには、メールアドレスを入力してください。"},
 };
 
 enum cerr
@@ -205,7 +209,8 @@ personal_mark(struct req *q, int64_t article_id)
  */
 enum cerr
 comment_check(struct req *q, const struct store_article *art,
-    const struct comment_in *in, struct store_comment *out)
+    const struct comment_in *in, struct store_comment *out,
+    const char **email_out)
 {
 	const struct site_conf *c = q->c;
 	int retry = 0;
@@ -262,6 +267,10 @@ comment_check(struct req *q, const struct store_article *art,
 		if (ne != CE_OK)
 			return ne;
 	}
+	const char *email = NULL;
+	enum cerr me = site_mail_check(q, in, &email);
+	if (me != CE_OK)
+		return me;
 	if (in->parent != 0) {
 		struct store_comment p;
 		if (store_comment_get(q->s->st, in->parent, q->r->a, &p) != STORE_OK ||
@@ -296,6 +305,7 @@ comment_check(struct req *q, const struct store_article *art,
 		.legacy_id = "",
 		.pending_reason = reason,
 	};
+	*email_out = email;
 	return CE_OK;
 }
 
@@ -337,7 +347,7 @@ comment_submit(struct req *q, const struct store_article *art,
 	p->art = *art;
 	p->in = *in;
 	p->api = api;
-	enum cerr e = comment_check(q, art, in, &p->cm);
+	enum cerr e = comment_check(q, art, in, &p->cm, &p->email);
 	if (e != CE_OK) {
 		site_obs_comment(q->s, e, false);
 		if (api)
@@ -383,6 +393,11 @@ comment_form_error(struct req *q, const struct store_article *art,
 	tv_set(q->root, "error_message", tv_str(a, cerr_message(q, e)));
 	site_view_form(q, art->id, in->parent, in->nickname ? in->nickname : "",
 	    in->body ? in->body : "");
+	tv *f = tv_get(q->root, "form");
+	if (f != NULL) {
+		tv_set(f, "email", tv_str(a, in->email ? in->email : ""));
+		tv_set_bool(a, f, "notify", in->notify);
+	}
 	http_resp_header(q->r, q->w, "Cache-Control", "no-store");
 	site_render(q, "comment_form", cerr_info[e].status);
 }
@@ -403,7 +418,10 @@ site_post_comment(struct req *q, int64_t article_id)
 		.token = http_req_field(q->r, "token"),
 		.honeypot = http_req_field(q->r, "url"),
 		.opened = http_req_field(q->r, "opened"),
+		.email = http_req_field(q->r, "email"),
 	};
+	const char *notify = http_req_field(q->r, "notify");
+	in.notify = notify != NULL && *notify != '\0';
 	in.parent = id_field(http_req_field(q->r, "parent"));
 	if (in.parent < 0) {
 		in.parent = 0;

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../mail/mail.h"
+
 const struct conf_def conf_defs[CONF__MAX] = {
 	[CONF_TITLE] = {"site.title", CONF_STR, "kiji", 0, 200, NULL,
 	    "site name shown in the header, titles and feeds"},
@@ -186,6 +188,28 @@ const struct conf_def conf_defs[CONF__MAX] = {
 	[CONF_LIVE_HEARTBEAT] = {"comments.live_heartbeat", CONF_INT, "15", 1,
 	    300, NULL, "a live comment stream sends a comment line after this "
 	    "many seconds of silence, so proxies keep it open"},
+	[CONF_MAIL_SMTP_URL] = {"mail.smtp_url", CONF_STR, "", 0, 400, NULL,
+	    "SMTP server for reply notifications, smtp://host:587 (STARTTLS "
+	    "required unless on loopback) or smtps://host:465; empty: no mail"},
+	[CONF_MAIL_SMTP_USER] = {"mail.smtp_user", CONF_STR, "", 0, 200, NULL,
+	    "SMTP login name; empty: no authentication"},
+	[CONF_MAIL_SMTP_PASSWORD] = {"mail.smtp_password", CONF_STR, "", 0, 400,
+	    NULL, "SMTP password"},
+	[CONF_MAIL_FROM] = {"mail.from", CONF_STR, "", 0, 254, NULL,
+	    "sender address of kiji's mails (needed for any mail)"},
+	[CONF_MAIL_BATCH] = {"mail.batch_seconds", CONF_INT, "300", 0, 86400,
+	    NULL, "replies to one address within this many seconds go out as "
+	    "one mail"},
+	[CONF_MAIL_DAILY_MAX] = {"mail.daily_max", CONF_INT, "10", 1, 1000, NULL,
+	    "reply mails to one address a day (UTC) at most; more wait for "
+	    "the next day"},
+	[CONF_MAIL_CONFIRM_MAX] = {"mail.confirm_max", CONF_INT, "3", 1, 100,
+	    NULL, "confirmation mails a day per address and per poster's IP"},
+	[CONF_MAIL_OWNER_NOTIFY] = {"mail.owner_notify", CONF_ENUM, "none", 0, 0,
+	    "none|all|pending", "mail the owner (mail.owner_address) about "
+	    "every new comment, each pending one, or none"},
+	[CONF_MAIL_OWNER_ADDRESS] = {"mail.owner_address", CONF_STR, "", 0, 254,
+	    NULL, "the site owner's address for mail.owner_notify"},
 };
 
 enum conf_key
@@ -287,6 +311,16 @@ conf_valid(enum conf_key k, const char *value, buf *why)
 		}
 		if (k == CONF_METRICS_ALLOW && !conf_cidrs_ok(value, why))
 			return false;
+		if (k == CONF_MAIL_SMTP_URL && n > 0 && (strncmp(value, "smtp://",
+		    7) && strncmp(value, "smtps://", 8))) {
+			buf_puts(why, "must start with smtp:// or smtps://");
+			return false;
+		}
+		if ((k == CONF_MAIL_FROM || k == CONF_MAIL_OWNER_ADDRESS) && n > 0 &&
+		    !mail_addr_check(value, n, NULL)) {
+			buf_puts(why, "not a plain e-mail address (name@example.com)");
+			return false;
+		}
 		return true;
 	}
 }

@@ -128,6 +128,10 @@ static const struct {
 	[MSG_CPAGES] = {"cpages", {"コメントのページ", "Comment pages"}},
 	[MSG_CPAGE_PREV] = {"cpage_prev", {"前のコメント", "Previous comments"}},
 	[MSG_CPAGE_NEXT] = {"cpage_next", {"次のコメント", "Next comments"}},
+	[MSG_EMAIL] = {"email", {"メールアドレス（任意・公開されません）",
+	    "E-mail (optional, never shown)"}},
+	[MSG_NOTIFY] = {"notify", {"返信をメールで受け取る",
+	    "E-mail me when someone replies"}},
 };
 
 const char *

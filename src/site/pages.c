@@ -706,6 +706,7 @@ site_view_form(struct req *q, int64_t article_id, int64_t parent,
 	put(q, f, "body", body);
 	tv_set_int(a, f, "max_nickname", q->c->num[CONF_MAX_NICKNAME]);
 	put(q, f, "default_name", q->c->str[CONF_DEFAULT_NAME]);
+	tv_set_bool(a, f, "mail", site_mail_on(q->c)); /* e-mail, notify */
 	struct store_comment pc;
 	if (parent && store_comment_get(q->s->st, parent, a, &pc) == STORE_OK)
 		put(q, f, "reply_to", pc.nickname);

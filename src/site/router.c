@@ -69,6 +69,10 @@ static void h_comment_goto(void *q, const struct http_match *m)
 { site_comment_goto(q, m->num[0]); }
 static void h_events(void *q, const struct http_match *m)
 { site_live_events(q, m->num[0]); }
+static void h_mail_confirm(void *q, const struct http_match *m)
+{ (void)m; site_mail_confirm(q); }
+static void h_mail_unsub(void *q, const struct http_match *m)
+{ (void)m; site_mail_unsubscribe(q); }
 
 static void
 h_archive_month(void *qv, const struct http_match *m)
@@ -99,6 +103,8 @@ static const struct http_field site_comment_fields[] = {
 	{"token", HTTP_FIELD_LINE, 512},
 	{"url", HTTP_FIELD_TEXT, 4096},
 	{"opened", HTTP_FIELD_LINE, 64},
+	{"email", HTTP_FIELD_LINE, 512},
+	{"notify", HTTP_FIELD_LINE, 16},
 	{NULL, 0, 0},
 };
 
@@ -190,6 +196,16 @@ const struct http_route site_routes[] = {
 	GET("/metrics", R_METRICS, h_metrics, false),
 	GET("/healthz", R_HEALTHZ, h_healthz, false),
 	GET("/readyz", R_READYZ, h_readyz, false),
+	/* links in kiji's mails (mail.c): the GET shows a button, the POST
+	 * acts; signed, so no form token, and no same-origin rule: a mail
+	 * client's one-click unsubscribe (RFC 8058) POSTs from elsewhere,
+	 * with a body that says nothing the link does not */
+	GET("/mail/confirm", R_MAIL_CONFIRM, h_mail_confirm, false),
+	{HTTP_POST, "/mail/confirm", R_MAIL_CONFIRM, h_mail_confirm,
+	    HTTP_BODY_RAW, 4096, NULL, false, false, 0},
+	GET("/mail/unsubscribe", R_MAIL_UNSUB, h_mail_unsub, false),
+	{HTTP_POST, "/mail/unsubscribe", R_MAIL_UNSUB, h_mail_unsub,
+	    HTTP_BODY_RAW, 4096, NULL, false, false, 0},
 };
 const size_t site_nroutes = sizeof(site_routes) / sizeof(site_routes[0]);
 

@@ -94,6 +94,15 @@ enum conf_key {
 	CONF_COMMENT_PER_PAGE, /* comments.per_page: threads a page, 0 = all */
 	CONF_LIVE,           /* comments.live: 0 | 1 (server-sent events) */
 	CONF_LIVE_HEARTBEAT, /* comments.live_heartbeat: seconds of silence */
+	CONF_MAIL_SMTP_URL,  /* mail.smtp_url: smtp[s]://host[:port], "" = off */
+	CONF_MAIL_SMTP_USER, /* mail.smtp_user */
+	CONF_MAIL_SMTP_PASSWORD, /* mail.smtp_password */
+	CONF_MAIL_FROM,      /* mail.from: the sender address */
+	CONF_MAIL_BATCH,     /* mail.batch_seconds: replies gathered into one */
+	CONF_MAIL_DAILY_MAX, /* mail.daily_max: reply mails per address a day */
+	CONF_MAIL_CONFIRM_MAX, /* mail.confirm_max: confirmations a day */
+	CONF_MAIL_OWNER_NOTIFY, /* mail.owner_notify: none | all | pending */
+	CONF_MAIL_OWNER_ADDRESS, /* mail.owner_address */
 	CONF__MAX
 };
 
@@ -147,6 +156,7 @@ enum msg_id {
 	MSG_RECENT_COMMENTS, MSG_RECENT_ON, MSG_RECENT_MORE,
 	MSG_CSORT, MSG_CSORT_OLD, MSG_CSORT_NEW, MSG_CSORT_LIKES, MSG_CPAGES,
 	MSG_CPAGE_PREV, MSG_CPAGE_NEXT,
+	MSG_EMAIL, MSG_NOTIFY,
 	MSG__MAX
 };
 enum msg_lang { LANG_JA, LANG_EN, LANG__MAX };
@@ -259,6 +269,15 @@ enum jobs_outcome site_job_webmention(store *st, const char *payload,
  * number): erases the IP addresses of comments older than privacy.ip_days
  * (read from st; 0 keeps them), then adds the next day's job. Idempotent.
  */
+/* Reply notifications by e-mail (mail.c): "mail-confirm" (the
+ * confirmation of an address), "mail-replies" (one address's batch of
+ * replies), "mail-owner" (the owner's mail about a comment). */
+enum jobs_outcome site_job_mail_confirm(store *st, const char *payload,
+    int64_t now, buf *err);
+enum jobs_outcome site_job_mail_replies(store *st, const char *payload,
+    int64_t now, buf *err);
+enum jobs_outcome site_job_mail_owner(store *st, const char *payload,
+    int64_t now, buf *err);
 enum jobs_outcome site_job_privacy(store *st, const char *payload,
     int64_t now, buf *err);
 /* Makes sure today's "privacy" job exists (kiji serve calls it at start:

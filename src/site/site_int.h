@@ -50,6 +50,8 @@ enum site_route {
 	R_COMMENT_FEED_ATOM, /* GET /articles/<id>/feed/atom */
 	R_COMMENT_GOTO,  /* GET /comments/<cid>: 302 to its page and anchor */
 	R_EVENTS,        /* GET /articles/<id>/events: live comments (live.c) */
+	R_MAIL_CONFIRM,  /* GET, POST /mail/confirm: a signed link (mail.c) */
+	R_MAIL_UNSUB,    /* GET, POST /mail/unsubscribe: a signed link */
 	R__MAX
 };
 
@@ -343,6 +345,8 @@ enum cerr {
 	CE_BAD_JSON,
 	CE_STORE,         /* database busy or failing */
 	CE_CANNOT_SAVE,   /* database full or read-only: said plainly */
+	CE_EMAIL_INVALID, /* the e-mail field is not a plain address */
+	CE_EMAIL_MISSING, /* notify asked for without an address */
 	CE__MAX
 };
 
@@ -353,14 +357,17 @@ struct comment_in {
 	const char *token;
 	const char *honeypot;
 	const char *opened; /* JS stamp: epoch seconds the form was opened */
+	const char *email;  /* for reply notifications (mail.c); NULL: none */
+	bool notify;        /* the reader asked for reply notifications */
 	int64_t parent;
 };
 /*
  * The JSON API's body (len bytes) as a comment_in, strings in a. false
  * (in zeroed) unless it is one JSON object (valid UTF-8, no duplicate
- * key) whose "nickname", "body", "token", "url" and "opened" are absent
- * (NULL) or strings, and whose "parent" is absent, null or an integer
- * >= 0; other keys are ignored. A string holding U+0000 becomes "\x01",
+ * key) whose "nickname", "body", "token", "url", "opened" and "email"
+ * are absent (NULL) or strings, whose "notify" is absent or a boolean,
+ * and whose "parent" is absent, null or an integer >= 0; other keys are
+ * ignored. A string holding U+0000 becomes "\x01",
  * which comment_check refuses as invalid text (commentjson.c).
  */
 bool comment_in_from_json(arena *a, const char *body, size_t len,
@@ -375,6 +382,8 @@ struct post {
 	struct store_article art;
 	struct comment_in in;
 	struct store_comment cm;
+	const char *email;    /* a checked address to subscribe (comment_check:
+	                       * notify asked for and mail on), else NULL */
 	bool api;             /* answer JSON (else 303 / the form page) */
 	const char *visitor;  /* likes: who */
 	int64_t count;        /* likes: the count after, set by the writer */
@@ -404,8 +413,11 @@ const char *visitor_get(struct req *q, bool issue);
 /* Whether the visitor has their own state (a pending comment, likes) on
  * article_id, or on any article when article_id is 0. */
 bool visitor_has_pending(struct req *q, int64_t article_id);
+/* Validates one comment into *out and *email (the address to subscribe,
+ * or NULL). */
 enum cerr comment_check(struct req *q, const struct store_article *art,
-    const struct comment_in *in, struct store_comment *out);
+    const struct comment_in *in, struct store_comment *out,
+    const char **email);
 void comment_submit(struct req *q, const struct store_article *art,
     const struct comment_in *in, bool api);
 void site_post_comment(struct req *q, int64_t article_id);
@@ -417,6 +429,23 @@ void api_error(struct req *q, enum cerr e);
 void api_error_status(struct req *q, int status, const char *code,
     const char *msg);
 void site_comment_feed(struct req *q, int64_t article_id);
+
+/* ---- mail.c: reply notifications by e-mail ------------------------------------- */
+
+/* Whether the settings let kiji send mail (mail.smtp_url and mail.from). */
+bool site_mail_on(const struct site_conf *c);
+/* The e-mail field of a comment: CE_OK with *addr the address to
+ * subscribe (NULL when none is to be: notify not asked for, or mail off),
+ * CE_EMAIL_INVALID or CE_EMAIL_MISSING. */
+enum cerr site_mail_check(struct req *q, const struct comment_in *in,
+    const char **addr);
+/* After the writer stored p's comment (inside its transaction): the
+ * subscription (and its confirmation mail) and the owner's mail. A
+ * failure here is logged and never undoes the comment. */
+void site_mail_after_post(struct post *p);
+/* GET and POST /mail/confirm, /mail/unsubscribe (signed links). */
+void site_mail_confirm(struct req *q);
+void site_mail_unsubscribe(struct req *q);
 
 /* ---- screen.c: what comments and pings both pass ----------------------------- */
 

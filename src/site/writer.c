@@ -49,6 +49,9 @@ writer_apply(store *st, struct post *p)
 	case POST_COMMENT:
 	case POST__MAX:
 		p->err = store_comment_add(st, &p->cm);
+		/* its mails are queued in the same commit (mail.c) */
+		if (p->err == STORE_OK)
+			site_mail_after_post(p);
 		break;
 	}
 }

@@ -440,6 +440,59 @@ static const char schema_v8[] =
     " END;"
     "CREATE INDEX change_log_article ON change_log(article_id, seq)"
     "  WHERE kind = 'comment';";
+/*
+ * v7: reply notifications by e-mail (issue 16). An address is stored
+ * sealed (nonce + crypto_secretbox) and found by its blind index (keyed
+ * BLAKE2b of the lower-cased address), both under the mail key, which
+ * lives in a file beside the database and never in it: a copy of this
+ * file alone gives no address. A subscription ties a comment to an
+ * address; replies to it wait in mail_queue (one row per address and
+ * reply) until their batch is sent; mail_log holds one row per mail sent
+ * (its dedup key: a retried job never sends twice) and per confirmation
+ * asked for, for the daily limits. batch_at marks an address whose
+ * batch job is on its way (0: none), so each batch gets one job.
+ */
+static const char schema_v7[] =
+    "CREATE TABLE mail_addresses ("
+    "  id INTEGER PRIMARY KEY,"
+    "  blind TEXT NOT NULL UNIQUE,"
+    "  sealed BLOB NOT NULL,"
+    "  created_at BIGINT NOT NULL,"
+    "  confirmed_at BIGINT NOT NULL DEFAULT 0,"
+    "  unsubscribed_at BIGINT NOT NULL DEFAULT 0,"
+    "  batch_at BIGINT NOT NULL DEFAULT 0"
+    ");"
+    "CREATE TABLE mail_subscriptions ("
+    "  comment_id INTEGER PRIMARY KEY REFERENCES comments(id) ON DELETE CASCADE,"
+    "  address_id INTEGER NOT NULL REFERENCES mail_addresses(id)"
+    "    ON DELETE CASCADE,"
+    "  created_at BIGINT NOT NULL"
+    ");"
+    "CREATE INDEX mail_subscriptions_address ON mail_subscriptions(address_id);"
+    "CREATE TABLE mail_queue ("
+    "  id INTEGER PRIMARY KEY,"
+    "  address_id INTEGER NOT NULL REFERENCES mail_addresses(id)"
+    "    ON DELETE CASCADE,"
+    "  comment_id INTEGER NOT NULL REFERENCES comments(id) ON DELETE CASCADE,"
+    "  queued_at BIGINT NOT NULL,"
+    "  sent_at BIGINT NOT NULL DEFAULT 0,"
+    "  UNIQUE (address_id, comment_id)"
+    ");"
+    "CREATE INDEX mail_queue_waiting ON mail_queue(address_id, id)"
+    "  WHERE sent_at = 0;"
+    "CREATE INDEX mail_queue_comment ON mail_queue(comment_id);"
+    "CREATE TABLE mail_log ("
+    "  id INTEGER PRIMARY KEY,"
+    "  kind TEXT NOT NULL CHECK (kind IN ('confirm', 'asked', 'reply',"
+    "    'owner')),"
+    "  dedup_key TEXT UNIQUE,"
+    "  address_id INTEGER REFERENCES mail_addresses(id) ON DELETE CASCADE,"
+    "  ip_hash TEXT NOT NULL DEFAULT '',"
+    "  at BIGINT NOT NULL"
+    ");"
+    "CREATE INDEX mail_log_address ON mail_log(address_id, kind, at);"
+    "CREATE INDEX mail_log_ip ON mail_log(ip_hash, kind, at)"
+    "  WHERE ip_hash <> '';";
 
 static const char *const schema_migrations[] = {
 	schema_v1,

@@ -107,6 +107,7 @@ store_comment_add(store *s, struct store_comment *cm)
 	const char *status = sq_enum_name(sq_cstatus_names, CSTATUS__MAX,
 	    (int)cm->status);
 	int64_t id = 0;
+	bool mailed = false;
 
 	if (c == NULL)
 		return STORE_ERROR;
@@ -145,11 +146,16 @@ store_comment_add(store *s, struct store_comment *cm)
 	sq_close(&q);
 	if (cm->status == CSTATUS_APPROVED)
 		e = comment_count_adj(c, cm->article_id, 1);
+	/* an approved reply tells its parent's subscriber (sqlite_mail.c) */
+	if (e == STORE_OK && cm->status == CSTATUS_APPROVED && cm->parent_id)
+		e = sq_mail_reply(c, id, cm->created_at, &mailed);
 err:
 	sq_close(&q);
 	e = sq_tx_end(c, &t, e);
 	if (e == STORE_OK)
 		cm->id = id;
+	if (e == STORE_OK && mailed)
+		sq_job_added(s);
 	return e;
 }
 
@@ -407,6 +413,7 @@ store_comment_set_status(store *s, int64_t id, enum store_cstatus st)
 	const char *name = sq_enum_name(sq_cstatus_names, CSTATUS__MAX, (int)st);
 	enum store_cstatus old = CSTATUS_PENDING;
 	int64_t article = 0;
+	bool mailed = false;
 
 	if (c == NULL)
 		return STORE_ERROR;
@@ -427,9 +434,15 @@ store_comment_set_status(store *s, int64_t id, enum store_cstatus st)
 	sq_close(&q);
 	e = comment_count_adj(c, article,
 	    (st == CSTATUS_APPROVED) - (old == CSTATUS_APPROVED));
+	/* approved by moderation: a reply tells its parent's subscriber */
+	if (e == STORE_OK && st == CSTATUS_APPROVED)
+		e = sq_mail_reply(c, id, text_now(), &mailed);
 err:
 	sq_close(&q);
-	return sq_tx_end(c, &t, e);
+	e = sq_tx_end(c, &t, e);
+	if (e == STORE_OK && mailed)
+		sq_job_added(s);
+	return e;
 }
 
 /* Reads a comment's like_count inside the caller's transaction. */

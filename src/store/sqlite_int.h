@@ -239,6 +239,25 @@ enum stmt {
 	/* the site's recent comments (sqlite_recent.c) */
 	STMT_COMMENTS_RECENT,
 	STMT_COMMENTS_RECENT_COUNT,
+	/* reply notifications by e-mail (sqlite_mail.c) */
+	STMT_MAIL_ADDRESS_ADD,
+	STMT_MAIL_ADDRESS_GET,
+	STMT_MAIL_ADDRESS_RESTART,
+	STMT_MAIL_SUBSCRIBE,
+	STMT_MAIL_ASKED_COUNT,
+	STMT_MAIL_ASKED_IP_COUNT,
+	STMT_MAIL_LOG_ADD,
+	STMT_MAIL_LOGGED,
+	STMT_MAIL_SENT_COUNT,
+	STMT_MAIL_CONFIRM,
+	STMT_MAIL_UNSUBSCRIBE,
+	STMT_MAIL_QUEUE_DROP,
+	STMT_MAIL_QUEUE_REPLY,
+	STMT_MAIL_BATCH_OPEN,
+	STMT_MAIL_WAITING,
+	STMT_MAIL_QUEUE_SENT,
+	STMT_MAIL_NEXT_WAITING,
+	STMT_MAIL_BATCH_CLOSE,
 	STMT__MAX
 };
 
@@ -364,6 +383,16 @@ bool sq_file_create(const char *path, buf *err);
 int sq_file_lock(const char *path, int op, buf *err);
 
 /* ---- shared between the areas ---------------------------------------------- */
+
+/* sqlite_jobs.c: wakes this process's job runner (a job was added; call
+ * after the transaction that added it). */
+void sq_job_added(store *s);
+/* sqlite_mail.c: queues a reply notification for comment id when it is
+ * an approved reader comment whose parent has a confirmed, subscribed
+ * address, and opens that address's batch job (inside the caller's
+ * transaction); *queued says whether a job was added. */
+enum store_err sq_mail_reply(struct conn *c, int64_t id, int64_t now,
+    bool *queued);
 
 /* sqlite_articles.c: one ART_COLS row (listings read them too). */
 void sq_article_read(sqlite3_stmt *st, arena *a, struct store_article *o,

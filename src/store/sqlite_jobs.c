@@ -21,8 +21,8 @@ store_job_hook(store *s, void (*fn)(void *ctx), void *ctx)
 /* Tells this process's runner (src/jobs/) that a job was added, so it
  * need not wait for its next poll. Called under s->mu, so once
  * store_job_hook(NULL) has returned no call to the old hook is running. */
-static void
-job_added(store *s)
+void
+sq_job_added(store *s)
 {
 	pthread_mutex_lock(&s->mu);
 	if (s->job_hook != NULL)
@@ -50,7 +50,7 @@ store_job_add(store *s, const char *kind, const char *payload, int64_t run_at)
 err:
 	sq_close(&q);
 	if (e == STORE_OK)
-		job_added(s);
+		sq_job_added(s);
 	return e;
 }
 
@@ -79,7 +79,7 @@ store_job_schedule(store *s, const char *kind, const char *payload,
 err:
 	sq_close(&q);
 	if (e == STORE_OK)
-		job_added(s);
+		sq_job_added(s);
 	return e;
 }
 
@@ -111,7 +111,7 @@ err:
 	if (added != NULL)
 		*added = n;
 	if (n)
-		job_added(s);
+		sq_job_added(s);
 	return e;
 }
 

@@ -847,6 +847,85 @@ const struct sq_stmt sq_stmts[STMT__MAX] = {
 	    " CROSS JOIN articles a ON a.id = c.article_id"
 	    " WHERE c.status = 'approved' AND c.type = 'comment' AND "
 	    VISIBLE_POST " LIMIT :max)"),
+	/* reply notifications by e-mail (sqlite_mail.c) */
+	S(MAIL_ADDRESS_ADD,
+	    "INSERT INTO mail_addresses(blind, sealed, created_at)"
+	    " VALUES (:blind, :sealed, :now)"
+	    " ON CONFLICT(blind) DO UPDATE SET blind = excluded.blind"
+	    " RETURNING id, confirmed_at, unsubscribed_at"),
+	S(MAIL_ADDRESS_GET,
+	    "SELECT id, blind, sealed, created_at, confirmed_at,"
+	    " unsubscribed_at, batch_at FROM mail_addresses WHERE id = :id"),
+	/* subscribing again after an unsubscribe starts over: unconfirmed,
+	 * under a fresh seal */
+	S(MAIL_ADDRESS_RESTART,
+	    "UPDATE mail_addresses SET confirmed_at = 0, unsubscribed_at = 0,"
+	    " sealed = :sealed WHERE id = :id"),
+	S(MAIL_SUBSCRIBE,
+	    "INSERT INTO mail_subscriptions(comment_id, address_id, created_at)"
+	    " VALUES (:comment, :address, :now)"
+	    " ON CONFLICT(comment_id) DO NOTHING"),
+	S(MAIL_ASKED_COUNT,
+	    "SELECT COUNT(*) FROM mail_log WHERE address_id = :address"
+	    " AND kind = 'asked' AND at >= :since"),
+	S(MAIL_ASKED_IP_COUNT,
+	    "SELECT COUNT(*) FROM mail_log WHERE ip_hash = :ip"
+	    " AND kind = 'asked' AND at >= :since"),
+	S(MAIL_LOG_ADD,
+	    "INSERT INTO mail_log(kind, dedup_key, address_id, ip_hash, at)"
+	    " VALUES (:kind, :key, :address, :ip, :now)"
+	    " ON CONFLICT(dedup_key) DO NOTHING"),
+	S(MAIL_LOGGED, "SELECT EXISTS (SELECT 1 FROM mail_log"
+	    " WHERE dedup_key = :key)"),
+	S(MAIL_SENT_COUNT,
+	    "SELECT COUNT(*) FROM mail_log WHERE address_id = :address"
+	    " AND kind = :kind AND at >= :since"),
+	S(MAIL_CONFIRM,
+	    "UPDATE mail_addresses SET confirmed_at = :now"
+	    " WHERE id = :id AND confirmed_at = 0 AND unsubscribed_at = 0"),
+	S(MAIL_UNSUBSCRIBE,
+	    "UPDATE mail_addresses SET unsubscribed_at = :now, confirmed_at = 0"
+	    " WHERE id = :id AND unsubscribed_at = 0"),
+	S(MAIL_QUEUE_DROP,
+	    "DELETE FROM mail_queue WHERE address_id = :address AND sent_at = 0"),
+	/* the subscribers of the parent of an approved reader reply; a
+	 * reply queued before (approved, unapproved, approved again) is not
+	 * queued twice */
+	S(MAIL_QUEUE_REPLY,
+	    "INSERT INTO mail_queue(address_id, comment_id, queued_at)"
+	    " SELECT s.address_id, r.id, :now FROM comments r"
+	    " JOIN mail_subscriptions s ON s.comment_id = r.parent_id"
+	    " JOIN mail_addresses m ON m.id = s.address_id"
+	    " WHERE r.id = :id AND r.type = 'comment' AND r.status = 'approved'"
+	    " AND m.confirmed_at > 0 AND m.unsubscribed_at = 0"
+	    " ON CONFLICT(address_id, comment_id) DO NOTHING"
+	    " RETURNING id, address_id"),
+	/* a batch whose job was given up (SMTP down for hours) is opened
+	 * again after two days; a batch waiting for tomorrow is younger */
+	S(MAIL_BATCH_OPEN,
+	    "UPDATE mail_addresses SET batch_at = :now"
+	    " WHERE id = :id AND (batch_at = 0 OR batch_at < :now - 172800)"),
+	/* waiting replies oldest first; skip: no longer approved, or the
+	 * subscriber's own reply */
+	S(MAIL_WAITING,
+	    "SELECT q.id, q.comment_id, q.queued_at, r.article_id,"
+	    " r.nickname, r.body, COALESCE(a.title, ''), COALESCE(p.body, ''),"
+	    " (r.status <> 'approved' OR EXISTS (SELECT 1 FROM"
+	    " mail_subscriptions o WHERE o.comment_id = r.id"
+	    " AND o.address_id = q.address_id))"
+	    " FROM mail_queue q JOIN comments r ON r.id = q.comment_id"
+	    " LEFT JOIN comments p ON p.id = r.parent_id"
+	    " LEFT JOIN articles a ON a.id = r.article_id"
+	    " WHERE q.address_id = :address AND q.sent_at = 0"
+	    " ORDER BY q.id LIMIT :limit"),
+	S(MAIL_QUEUE_SENT,
+	    "UPDATE mail_queue SET sent_at = :now WHERE address_id = :address"
+	    " AND sent_at = 0 AND id <= :last"),
+	S(MAIL_NEXT_WAITING,
+	    "SELECT MIN(id) FROM mail_queue WHERE address_id = :address"
+	    " AND sent_at = 0"),
+	S(MAIL_BATCH_CLOSE,
+	    "UPDATE mail_addresses SET batch_at = 0 WHERE id = :id"),
 };
 
 #undef S

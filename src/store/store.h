@@ -1049,4 +1049,92 @@ enum store_err store_pings_list(store *s, int64_t article_id, int64_t offset,
     int64_t limit, arena *a, struct store_ping **out, size_t *n,
     int64_t *total);
 
+/* ---- reply notifications by e-mail (sqlite_mail.c) ------------------------------ */
+
+/* The file the store keeps its database in (SQLite), NULL otherwise: the
+ * mail key lives beside it (src/mail/key.c). */
+const char *store_path(store *s);
+
+/* A subscriber address: never in clear (src/mail/: sealed under the mail
+ * key, found by its blind index). */
+struct store_mail_address {
+	int64_t id;
+	const char *blind;       /* keyed hash of the address, hex */
+	const void *sealed;      /* nonce + secretbox of the address */
+	size_t sealed_len;
+	int64_t created_at;
+	int64_t confirmed_at;    /* 0 until the confirmation link is used */
+	int64_t unsubscribed_at; /* 0 while subscribed */
+	int64_t batch_at;        /* 0: no batch of replies on its way */
+};
+/* A comment's subscription as the post makes it. */
+struct store_mail_sub {
+	int64_t comment_id;
+	const char *blind;
+	const void *sealed;
+	size_t sealed_len;
+	const char *ip_hash;  /* poster's address, keyed hash ("" for none) */
+	int64_t now;
+	int64_t since;        /* confirmations counted from here (today) */
+	int64_t ask_max;      /* confirmation mails a day, per address and
+	                       * per ip_hash */
+};
+struct store_mail_sub_out {
+	int64_t address_id;
+	bool confirmed;       /* notifications go out already */
+	bool asked;           /* a "mail-confirm" job was added */
+};
+/*
+ * Ties comment in->comment_id to the address (added when new; one that
+ * had unsubscribed starts over, unconfirmed). For an unconfirmed address
+ * within the day's limits, logs the request ('asked') and adds the job
+ * "mail-confirm" {"address":A,"ask":L} (key "mail-confirm:L"). One
+ * transaction (a savepoint inside store_begin).
+ */
+enum store_err store_mail_subscribe(store *s, const struct store_mail_sub *in,
+    struct store_mail_sub_out *out);
+/* The address row (sealed bytes copied into a); NOTFOUND without it. */
+enum store_err store_mail_address_get(store *s, int64_t id, arena *a,
+    struct store_mail_address *out);
+/* Marks a subscribed address confirmed (*changed: it was not yet). */
+enum store_err store_mail_confirm(store *s, int64_t id, int64_t now,
+    bool *changed);
+/* Unsubscribes the address from everything and drops what waits for it
+ * (*changed: it was subscribed). */
+enum store_err store_mail_unsubscribe(store *s, int64_t id, int64_t now,
+    bool *changed);
+/* A reply waiting for its batch. Replies are queued by store_comment_add
+ * and store_comment_set_status when a reader's reply is (or becomes)
+ * approved under a comment with a confirmed subscription; the first one
+ * of a batch adds the job "mail-replies" {"address":A}. */
+struct store_mail_reply {
+	int64_t queue_id;
+	int64_t comment_id;
+	int64_t queued_at;
+	int64_t article_id;
+	const char *nickname;
+	const char *body;
+	const char *article_title;
+	const char *parent_body;  /* the subscriber's comment */
+	bool skip;                /* not approved any more, or the
+	                           * subscriber's own: not to be sent */
+};
+/* Up to limit waiting replies for the address, oldest first. */
+enum store_err store_mail_waiting(store *s, int64_t address_id, size_t limit,
+    arena *a, struct store_mail_reply **out, size_t *n);
+/* After a batch mail (key: its dedup key, logged as 'reply'; NULL when
+ * nothing was sent): the address's waiting replies up to last_queue_id
+ * are done; replies queued since get the next job, else the batch is
+ * closed. One transaction. */
+enum store_err store_mail_batch_done(store *s, int64_t address_id,
+    int64_t last_queue_id, const char *key, int64_t now);
+/* Whether a mail with this dedup key was sent. */
+enum store_err store_mail_logged(store *s, const char *key, bool *yes);
+/* Logs a mail sent (kind "confirm", "reply" or "owner") by its key. */
+enum store_err store_mail_log(store *s, const char *kind, const char *key,
+    int64_t address_id, int64_t now);
+/* Mails of kind logged for the address since then. */
+enum store_err store_mail_sent_count(store *s, int64_t address_id,
+    const char *kind, int64_t since, int64_t *n);
+
 #endif

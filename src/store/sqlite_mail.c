@@ -1,0 +1,440 @@
+/*
+ * store.h on SQLite: reply notifications by e-mail. Addresses arrive here
+ * sealed and blind-indexed (src/mail/ does the cryptography; the key is
+ * never in the database); this file keeps subscriptions, the queue of
+ * replies waiting for their batch, and the log that makes each mail once
+ * and counts the daily limits. A reply is queued by the same transaction
+ * that stores or approves it (sq_mail_reply), so no writer (server, CLI,
+ * the editor's moderation) can approve one without its notification.
+ */
+#include "sqlite_int.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+/* Adds a keyed job in c's transaction; *added when it is new. */
+static enum store_err
+mail_job(struct conn *c, const char *kind, const char *payload,
+    int64_t run_at, const char *key, bool *added)
+{
+	struct q q = {0};
+	enum store_err e;
+	if ((e = sq_open(&q, c, STMT_JOB_ADD_KEY)) != STORE_OK)
+		goto err;
+	sq_text(&q, ":kind", kind);
+	sq_text(&q, ":payload", payload);
+	sq_int(&q, ":run_at", run_at);
+	sq_text(&q, ":key", key);
+	if ((e = sq_exec(&q)) == STORE_OK && added)
+		*added = sqlite3_changes(c->db) > 0;
+err:
+	sq_close(&q);
+	return e;
+}
+
+/* COUNT(*) of a statement with :address or :ip and :since. */
+static enum store_err
+mail_count(struct conn *c, enum stmt id, int64_t address, const char *ip,
+    int64_t since, int64_t *n)
+{
+	struct q q = {0};
+	enum store_err e;
+	*n = 0;
+	if ((e = sq_open(&q, c, id)) != STORE_OK)
+		goto err;
+	if (ip)
+		sq_text(&q, ":ip", ip);
+	else
+		sq_int(&q, ":address", address);
+	sq_int(&q, ":since", since);
+	if (sq_row(&q, &e))
+		*n = sqlite3_column_int64(q.st, 0);
+err:
+	sq_close(&q);
+	return e;
+}
+
+static enum store_err
+mail_log_add(struct conn *c, const char *kind, const char *key,
+    int64_t address, const char *ip, int64_t now, int64_t *id)
+{
+	struct q q = {0};
+	enum store_err e;
+	if ((e = sq_open(&q, c, STMT_MAIL_LOG_ADD)) != STORE_OK)
+		goto err;
+	sq_text(&q, ":kind", kind);
+	sq_text_null(&q, ":key", key);
+	sq_id(&q, ":address", address);
+	sq_text(&q, ":ip", ip ? ip : "");
+	sq_int(&q, ":now", now);
+	if ((e = sq_exec(&q)) == STORE_OK && id)
+		*id = sqlite3_last_insert_rowid(c->db);
+err:
+	sq_close(&q);
+	return e;
+}
+
+enum store_err
+store_mail_subscribe(store *s, const struct store_mail_sub *in,
+    struct store_mail_sub_out *out)
+{
+	struct conn *c = sq_conn_get(s);
+	struct q q = {0};
+	struct tx t = {0};
+	enum store_err e;
+	int64_t id = 0, confirmed = 0, unsub = 0;
+	memset(out, 0, sizeof(*out));
+	if (c == NULL)
+		return STORE_ERROR;
+	if (in->blind == NULL || *in->blind == '\0' || in->sealed_len == 0)
+		return STORE_INVALID;
+	if ((e = sq_tx_begin(c, true, &t)) != STORE_OK)
+		return e;
+	if ((e = sq_open(&q, c, STMT_MAIL_ADDRESS_ADD)) != STORE_OK)
+		goto err;
+	sq_text(&q, ":blind", in->blind);
+	sq_blob(&q, ":sealed", in->sealed, in->sealed_len);
+	sq_int(&q, ":now", in->now);
+	if (sq_row(&q, &e)) {
+		id = sqlite3_column_int64(q.st, 0);
+		confirmed = sqlite3_column_int64(q.st, 1);
+		unsub = sqlite3_column_int64(q.st, 2);
+	} else if (e == STORE_OK) {
+		e = STORE_ERROR;
+	}
+	sq_close(&q);
+	if (e != STORE_OK)
+		goto err;
+	if (unsub) {
+		if ((e = sq_open(&q, c, STMT_MAIL_ADDRESS_RESTART)) != STORE_OK)
+			goto err;
+		sq_blob(&q, ":sealed", in->sealed, in->sealed_len);
+		sq_int(&q, ":id", id);
+		if ((e = sq_exec(&q)) != STORE_OK)
+			goto err;
+		sq_close(&q);
+		confirmed = 0;
+	}
+	if ((e = sq_open(&q, c, STMT_MAIL_SUBSCRIBE)) != STORE_OK)
+		goto err;
+	sq_int(&q, ":comment", in->comment_id);
+	sq_int(&q, ":address", id);
+	sq_int(&q, ":now", in->now);
+	if ((e = sq_exec(&q)) != STORE_OK)
+		goto err;
+	sq_close(&q);
+	out->address_id = id;
+	out->confirmed = confirmed > 0;
+	if (confirmed)
+		goto err;
+	/* not confirmed: ask, within the day's limits per address and IP */
+	int64_t na = 0, ni = 0, ask = 0;
+	if ((e = mail_count(c, STMT_MAIL_ASKED_COUNT, id, NULL, in->since,
+	    &na)) != STORE_OK)
+		goto err;
+	if (in->ip_hash && *in->ip_hash && (e = mail_count(c,
+	    STMT_MAIL_ASKED_IP_COUNT, 0, in->ip_hash, in->since, &ni)) !=
+	    STORE_OK)
+		goto err;
+	if (na >= in->ask_max || ni >= in->ask_max)
+		goto err;
+	if ((e = mail_log_add(c, "asked", NULL, id, in->ip_hash, in->now,
+	    &ask)) != STORE_OK)
+		goto err;
+	char payload[96], key[64];
+	snprintf(payload, sizeof(payload), "{\"address\":%" PRId64
+	    ",\"ask\":%" PRId64 "}", id, ask);
+	snprintf(key, sizeof(key), "mail-confirm:%" PRId64, ask);
+	e = mail_job(c, "mail-confirm", payload, in->now, key, &out->asked);
+err:
+	sq_close(&q);
+	e = sq_tx_end(c, &t, e);
+	if (e == STORE_OK && out->asked)
+		sq_job_added(s);
+	if (e != STORE_OK)
+		memset(out, 0, sizeof(*out));
+	return e;
+}
+
+enum store_err
+store_mail_address_get(store *s, int64_t id, arena *a,
+    struct store_mail_address *out)
+{
+	struct conn *c = sq_conn_get(s);
+	struct q q = {0};
+	enum store_err e;
+	memset(out, 0, sizeof(*out));
+	if (c == NULL)
+		return STORE_ERROR;
+	if ((e = sq_open(&q, c, STMT_MAIL_ADDRESS_GET)) != STORE_OK)
+		goto err;
+	sq_int(&q, ":id", id);
+	if (sq_row(&q, &e)) {
+		out->id = sqlite3_column_int64(q.st, 0);
+		out->blind = sq_col_str(a, q.st, 1);
+		size_t n = (size_t)sqlite3_column_bytes(q.st, 2);
+		const void *p = sqlite3_column_blob(q.st, 2);
+		void *copy = arena_alloc(a, n ? n : 1);
+		if (p && n)
+			memcpy(copy, p, n);
+		out->sealed = copy;
+		out->sealed_len = n;
+		out->created_at = sqlite3_column_int64(q.st, 3);
+		out->confirmed_at = sqlite3_column_int64(q.st, 4);
+		out->unsubscribed_at = sqlite3_column_int64(q.st, 5);
+		out->batch_at = sqlite3_column_int64(q.st, 6);
+	} else if (e == STORE_OK) {
+		e = STORE_NOTFOUND;
+	}
+err:
+	sq_close(&q);
+	return e;
+}
+
+/* One UPDATE by :id and :now; *changed whether a row changed. */
+static enum store_err
+mail_set(struct conn *c, enum stmt id, int64_t row, int64_t now,
+    bool *changed)
+{
+	struct q q = {0};
+	enum store_err e;
+	if ((e = sq_open(&q, c, id)) != STORE_OK)
+		goto err;
+	sq_int(&q, ":id", row);
+	if (sqlite3_bind_parameter_index(q.st, ":now")) /* not every one */
+		sq_int(&q, ":now", now);
+	if ((e = sq_exec(&q)) == STORE_OK && changed)
+		*changed = sqlite3_changes(c->db) > 0;
+err:
+	sq_close(&q);
+	return e;
+}
+
+enum store_err
+store_mail_confirm(store *s, int64_t id, int64_t now, bool *changed)
+{
+	struct conn *c = sq_conn_get(s);
+	bool ch = false;
+	if (changed)
+		*changed = false;
+	if (c == NULL)
+		return STORE_ERROR;
+	enum store_err e = mail_set(c, STMT_MAIL_CONFIRM, id, now, &ch);
+	if (changed)
+		*changed = ch;
+	return e;
+}
+
+enum store_err
+store_mail_unsubscribe(store *s, int64_t id, int64_t now, bool *changed)
+{
+	struct conn *c = sq_conn_get(s);
+	struct q q = {0};
+	struct tx t = {0};
+	enum store_err e;
+	bool ch = false;
+	if (changed)
+		*changed = false;
+	if (c == NULL)
+		return STORE_ERROR;
+	if ((e = sq_tx_begin(c, true, &t)) != STORE_OK)
+		return e;
+	if ((e = mail_set(c, STMT_MAIL_UNSUBSCRIBE, id, now, &ch)) != STORE_OK)
+		goto err;
+	/* what waits for this address is not sent any more */
+	if ((e = sq_open(&q, c, STMT_MAIL_QUEUE_DROP)) != STORE_OK)
+		goto err;
+	sq_int(&q, ":address", id);
+	e = sq_exec(&q);
+err:
+	sq_close(&q);
+	e = sq_tx_end(c, &t, e);
+	if (e == STORE_OK && changed)
+		*changed = ch;
+	return e;
+}
+
+enum store_err
+sq_mail_reply(struct conn *c, int64_t id, int64_t now, bool *queued)
+{
+	struct q q = {0};
+	enum store_err e;
+	struct {
+		int64_t queue, address;
+	} rows[16];
+	size_t n = 0;
+	*queued = false;
+	if ((e = sq_open(&q, c, STMT_MAIL_QUEUE_REPLY)) != STORE_OK)
+		goto err;
+	sq_int(&q, ":id", id);
+	sq_int(&q, ":now", now);
+	/* one parent has one subscription (comment_id is its key) */
+	while (sq_row(&q, &e))
+		if (n < sizeof(rows) / sizeof(rows[0])) {
+			rows[n].queue = sqlite3_column_int64(q.st, 0);
+			rows[n].address = sqlite3_column_int64(q.st, 1);
+			n++;
+		}
+	sq_close(&q);
+	for (size_t i = 0; e == STORE_OK && i < n; i++) {
+		bool opened = false;
+		if ((e = mail_set(c, STMT_MAIL_BATCH_OPEN, rows[i].address, now,
+		    &opened)) != STORE_OK || !opened)
+			continue; /* a batch on its way takes this one too */
+		char payload[64], key[80];
+		snprintf(payload, sizeof(payload), "{\"address\":%" PRId64 "}",
+		    rows[i].address);
+		snprintf(key, sizeof(key), "mail-replies:%" PRId64 ":q%" PRId64,
+		    rows[i].address, rows[i].queue);
+		bool added = false;
+		e = mail_job(c, "mail-replies", payload, now, key, &added);
+		*queued = *queued || added;
+	}
+err:
+	sq_close(&q);
+	return e;
+}
+
+/* One MAIL_WAITING row. */
+static void
+mail_reply_read(sqlite3_stmt *st, arena *a, void *row)
+{
+	struct store_mail_reply *r = row;
+	r->queue_id = sqlite3_column_int64(st, 0);
+	r->comment_id = sqlite3_column_int64(st, 1);
+	r->queued_at = sqlite3_column_int64(st, 2);
+	r->article_id = sqlite3_column_int64(st, 3);
+	r->nickname = sq_col_str(a, st, 4);
+	r->body = sq_col_str(a, st, 5);
+	r->article_title = sq_col_str(a, st, 6);
+	r->parent_body = sq_col_str(a, st, 7);
+	r->skip = sqlite3_column_int64(st, 8) != 0;
+}
+
+enum store_err
+store_mail_waiting(store *s, int64_t address_id, size_t limit, arena *a,
+    struct store_mail_reply **out, size_t *n)
+{
+	struct conn *c = sq_conn_get(s);
+	struct q q = {0};
+	enum store_err e;
+	*out = NULL;
+	*n = 0;
+	if (c == NULL)
+		return STORE_ERROR;
+	if ((e = sq_open(&q, c, STMT_MAIL_WAITING)) == STORE_OK) {
+		sq_int(&q, ":address", address_id);
+		sq_int(&q, ":limit", (int64_t)limit);
+		*out = sq_rows(&q, a, sizeof(**out), mail_reply_read, n, &e);
+	}
+	sq_close(&q);
+	return e;
+}
+
+enum store_err
+store_mail_batch_done(store *s, int64_t address_id, int64_t last_queue_id,
+    const char *key, int64_t now)
+{
+	struct conn *c = sq_conn_get(s);
+	struct q q = {0};
+	struct tx t = {0};
+	enum store_err e;
+	int64_t next = 0;
+	bool added = false;
+	if (c == NULL)
+		return STORE_ERROR;
+	if ((e = sq_tx_begin(c, true, &t)) != STORE_OK)
+		return e;
+	if (key && (e = mail_log_add(c, "reply", key, address_id, NULL, now,
+	    NULL)) != STORE_OK)
+		goto err;
+	if ((e = sq_open(&q, c, STMT_MAIL_QUEUE_SENT)) != STORE_OK)
+		goto err;
+	sq_int(&q, ":address", address_id);
+	sq_int(&q, ":last", last_queue_id);
+	sq_int(&q, ":now", now);
+	if ((e = sq_exec(&q)) != STORE_OK)
+		goto err;
+	sq_close(&q);
+	/* replies that came while this batch was on its way: the next one */
+	if ((e = sq_open(&q, c, STMT_MAIL_NEXT_WAITING)) != STORE_OK)
+		goto err;
+	sq_int(&q, ":address", address_id);
+	if (sq_row(&q, &e))
+		next = sqlite3_column_int64(q.st, 0);
+	sq_close(&q);
+	if (e != STORE_OK)
+		goto err;
+	if (next > 0) {
+		char payload[64], k[80];
+		snprintf(payload, sizeof(payload), "{\"address\":%" PRId64 "}",
+		    address_id);
+		snprintf(k, sizeof(k), "mail-replies:%" PRId64 ":q%" PRId64,
+		    address_id, next);
+		e = mail_job(c, "mail-replies", payload, now, k, &added);
+	} else {
+		e = mail_set(c, STMT_MAIL_BATCH_CLOSE, address_id, now, NULL);
+	}
+err:
+	sq_close(&q);
+	e = sq_tx_end(c, &t, e);
+	if (e == STORE_OK && added)
+		sq_job_added(s);
+	return e;
+}
+
+enum store_err
+store_mail_logged(store *s, const char *key, bool *yes)
+{
+	struct conn *c = sq_conn_get(s);
+	struct q q = {0};
+	enum store_err e;
+	*yes = false;
+	if (c == NULL)
+		return STORE_ERROR;
+	if ((e = sq_open(&q, c, STMT_MAIL_LOGGED)) == STORE_OK) {
+		sq_text(&q, ":key", key);
+		if (sq_row(&q, &e))
+			*yes = sqlite3_column_int64(q.st, 0) != 0;
+	}
+	sq_close(&q);
+	return e;
+}
+
+enum store_err
+store_mail_log(store *s, const char *kind, const char *key,
+    int64_t address_id, int64_t now)
+{
+	struct conn *c = sq_conn_get(s);
+	if (c == NULL)
+		return STORE_ERROR;
+	return mail_log_add(c, kind, key, address_id, NULL, now, NULL);
+}
+
+enum store_err
+store_mail_sent_count(store *s, int64_t address_id, const char *kind,
+    int64_t since, int64_t *n)
+{
+	struct conn *c = sq_conn_get(s);
+	struct q q = {0};
+	enum store_err e;
+	*n = 0;
+	if (c == NULL)
+		return STORE_ERROR;
+	if ((e = sq_open(&q, c, STMT_MAIL_SENT_COUNT)) == STORE_OK) {
+		sq_int(&q, ":address", address_id);
+		sq_text(&q, ":kind", kind);
+		sq_int(&q, ":since", since);
+		if (sq_row(&q, &e))
+			*n = sqlite3_column_int64(q.st, 0);
+	}
+	sq_close(&q);
+	return e;
+}
+
+const char *
+store_path(store *s)
+{
+	return s ? s->path : NULL;
+}
