@@ -5,8 +5,9 @@
  *  - refused input leaves the struct zeroed; accepted input is one JSON
  *    object (first and last non-blank bytes '{' and '}');
  *  - it is accepted exactly when jansson reads one object, without
- *    duplicate keys, whose five string fields are absent or strings and
- *    whose "parent" is absent, null or an integer >= 0;
+ *    duplicate keys, whose six string fields are absent or strings,
+ *    whose "notify" is absent or a boolean and whose "parent" is absent,
+ *    null or an integer >= 0;
  *  - each accepted field is NULL exactly when its key is absent, else the
  *    JSON string itself (valid UTF-8, NUL-free, its length) or, when
  *    that string holds U+0000, the "\x01" marker; parent >= 0;
@@ -36,17 +37,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 	} while (0)
 
 #define FZ_MAX (64u << 10) /* bodies past this add nothing but time */
-#define FZ_NFIELDS 5
+#define FZ_NFIELDS 6
 
 static const char *const fz_keys[FZ_NFIELDS] = {
-	"nickname", "body", "token", "url", "opened",
+	"nickname", "body", "token", "url", "opened", "email",
 };
 
 static const char **
 fz_field(struct comment_in *in, int i)
 {
 	const char **f[FZ_NFIELDS] = {&in->nickname, &in->body, &in->token,
-	    &in->honeypot, &in->opened};
+	    &in->honeypot, &in->opened, &in->email};
 	return f[i];
 }
 
@@ -71,6 +72,9 @@ fz_expect(const char *s, size_t n)
 	json_t *p = ok ? json_object_get(j, "parent") : NULL;
 	if (p != NULL && !json_is_null(p))
 		ok = json_is_integer(p) && json_integer_value(p) >= 0;
+	json_t *nv = ok ? json_object_get(j, "notify") : NULL;
+	if (nv != NULL)
+		ok = json_is_boolean(nv);
 	json_decref(j);
 	return ok;
 }
@@ -101,6 +105,7 @@ fz_same_fields(const char *s, size_t n, struct comment_in *in)
 	json_t *p = json_object_get(j, "parent");
 	CHECK(in->parent >= 0);
 	CHECK(in->parent == (json_is_integer(p) ? json_integer_value(p) : 0));
+	CHECK(in->notify == json_is_true(json_object_get(j, "notify")));
 	json_decref(j);
 }
 
@@ -118,6 +123,7 @@ fz_round_trip(arena *a, struct comment_in *in, bool ascii)
 		    json_stringn("a\0b", 3) : json_string(f));
 	}
 	json_object_set_new(o, "parent", json_integer(in->parent));
+	json_object_set_new(o, "notify", json_boolean(in->notify));
 	char *s = json_dumps(o, JSON_COMPACT | (ascii ? JSON_ENSURE_ASCII : 0));
 	json_decref(o);
 	CHECK(s != NULL);
@@ -130,6 +136,7 @@ fz_round_trip(arena *a, struct comment_in *in, bool ascii)
 		CHECK(f == NULL || strcmp(f, g) == 0);
 	}
 	CHECK(back.parent == in->parent);
+	CHECK(back.notify == in->notify);
 }
 
 int
@@ -147,7 +154,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!ok) {
 		for (int i = 0; i < FZ_NFIELDS; i++)
 			CHECK(*fz_field(&in, i) == NULL);
-		CHECK(in.parent == 0);
+		CHECK(in.parent == 0 && !in.notify);
 	} else {
 		size_t b = 0, e = size;
 		while (b < e && fz_blank(s[b]))

@@ -48,6 +48,13 @@ test_json_fields(void)
 	T_STREQ(in.body, "a");
 	T_CHECK(!comment_in_from_json(a, twice, sizeof(twice) - 1, &in));
 	T_CHECK(!comment_in_from_json(a, NULL, 0, &in));
+	/* reply notifications: an address and a boolean */
+	T_CHECK(from_json(a, "{\"body\":\"x\",\"email\":\"a@example.com\","
+	    "\"notify\":true}", &in));
+	T_STREQ(in.email, "a@example.com");
+	T_CHECK(in.notify);
+	T_CHECK(from_json(a, "{\"body\":\"x\",\"notify\":false}", &in));
+	T_CHECK(in.email == NULL && !in.notify);
 	arena_free(a);
 }
 
@@ -63,6 +70,8 @@ test_json_refused(void)
 		"{\"body\":\"x\",\"body\":\"y\"}", "{\"body\":\"\xff\xfe\"}",
 		"{\"body\":\"\\ud800\"}", "{\"body\":\"x\"} x",
 		"{\"body\":\"x\",}", "{'body':'x'}",
+		"{\"email\":5}", "{\"email\":null}", "{\"notify\":\"yes\"}",
+		"{\"notify\":1}", "{\"notify\":null}",
 	};
 	arena *a = arena_new(0);
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
