@@ -354,6 +354,26 @@ def test_mail_unsubscribe_one_click():
     assert len(mails_to(a)) == n, "mailed after unsubscribing"
 
 
+def test_mail_confirmation_limits():
+    """At most mail.confirm_max (3) confirmation mails a day per address,
+    and per poster's address, however many comments ask."""
+    s = srv()
+    aid = article()
+    a = addr()
+    for i in range(5):
+        posted(post(aid, "確認の上限 %d" % i, email=a, notify=True), aid)
+    wait_mails(a, 3)
+    time.sleep(QUIET)
+    assert len(mails_to(a)) == 3, mails_to(a)
+    v = Visitor(s, ip="203.0.113.%d" % (uuid.uuid4().int % 200 + 20))
+    addrs = [addr() for _ in range(4)]
+    for x in addrs:
+        posted(post(aid, "同じIPから", email=x, notify=True, v=v), aid)
+    sink().wait(lambda ms: sum(m.rcpts[0] in addrs for m in ms) >= 3, WAIT)
+    time.sleep(QUIET)
+    assert sum(len(mails_to(x)) for x in addrs) == 3
+
+
 def test_mail_smtp_failures_retried_post_not_blocked():
     s = srv()
     sk = sink()
