@@ -176,15 +176,21 @@
 			var parent = e.parent.value;
 			var button = $("button[type=submit]", form);
 			button.disabled = true;
+			var post = {
+				nickname: e.nickname.value, body: e.body.value,
+				parent: Number(parent) || 0, token: e.token.value,
+				url: e.url.value, opened: e.opened.value
+			};
+			/* reply notifications, when the site sends mail */
+			if (e.email) {
+				post.email = e.email.value;
+				post.notify = !!(e.notify && e.notify.checked);
+			}
 			fetch("/api/articles/" + id + "/comments", {
 				method: "POST",
 				credentials: "same-origin",
 				headers: { "Content-Type": "application/json", "Accept": "application/json" },
-				body: JSON.stringify({
-					nickname: e.nickname.value, body: e.body.value,
-					parent: Number(parent) || 0, token: e.token.value,
-					url: e.url.value, opened: e.opened.value
-				})
+				body: JSON.stringify(post)
 			}).then(function (res) {
 				return res.json().then(function (j) { return { ok: res.ok, j: j }; });
 			}).then(function (r) {

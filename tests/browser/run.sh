@@ -11,6 +11,7 @@
 # youtube-nocookie iframes and nothing else (the network stubbed);
 # test_live.mjs has a comment posted in one page appear in another open page
 # within a second (server-sent events), replies nested, removals. Last line,
+# test_mail.mjs subscribes to reply mails from the form and confirms. Last line,
 # for the whole suite: "browser: N passed, N failed".
 set -u
 cd "$(dirname "$0")"
@@ -67,5 +68,6 @@ run_script test_comments.mjs 300
 run_script test_admin.mjs 420
 run_script test_embeds.mjs 180
 run_script test_live.mjs 180
+run_script test_mail.mjs 180
 echo "browser: $total_pass passed, $total_fail failed"
 [ "$status" -eq 0 ] && [ "$total_fail" -eq 0 ]

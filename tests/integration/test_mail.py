@@ -422,6 +422,36 @@ def test_mail_smtp_failures_retried_post_not_blocked():
         setting("mail.owner_notify", "none")
 
 
+def test_mail_starttls_required_off_loopback():
+    """A server that is not on loopback must offer STARTTLS: without it
+    nothing is sent and the job is given up with the reason. The sink is
+    reached as ::ffff:127.0.0.1, which kiji does not count as loopback
+    (only 127.0.0.0/8, ::1 and localhost are), the one spelling of a
+    non-loopback server that never leaves this machine."""
+    import socket
+    s = srv()
+    sk = sink()
+    try:
+        c = socket.create_connection(("::ffff:127.0.0.1", sk.port), timeout=5)
+        c.close()
+    except OSError as e:
+        print("  (no IPv6 socket to ::ffff:127.0.0.1 here: %s; not checked)" % e)
+        return
+    owner = addr()
+    setting("mail.owner_address", owner)
+    setting("mail.owner_notify", "all")
+    setting("mail.smtp_url", "smtp://[::ffff:127.0.0.1]:%d" % sk.port)
+    try:
+        aid = article()
+        cid = posted(post(aid, "TLSなしの送信"), aid)
+        j = wait_job(s, "mail-owner:%d" % cid, lambda j: j["done_at"] is not None)
+        assert "STARTTLS" in j["last_error"] or "TLS" in j["last_error"], j
+        assert mails_to(owner) == [], "mail sent without TLS to a remote server"
+    finally:
+        setting("mail.smtp_url", sk.url)
+        setting("mail.owner_notify", "none")
+
+
 def wait_job(s, key, cond, timeout=WAIT):
     end = time.monotonic() + timeout
     j = None

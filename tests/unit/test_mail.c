@@ -351,6 +351,8 @@ test_loopback(void)
 	T_CHECK(!mail_url_loopback("smtp://128.0.0.1"));
 	T_CHECK(!mail_url_loopback("smtp://10.0.0.1"));
 	T_CHECK(!mail_url_loopback("smtp://localhost.example.com"));
+	/* the IPv4-mapped spelling counts as remote: TLS required */
+	T_CHECK(!mail_url_loopback("smtp://[::ffff:127.0.0.1]:25"));
 	T_CHECK(!mail_url_loopback("not a url"));
 	/* no server at all: refused before any connection */
 	buf err;
