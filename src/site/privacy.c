@@ -41,6 +41,11 @@ site_job_privacy(store *st, const char *payload, int64_t now, buf *err)
 	if (e == STORE_OK && n > 0)
 		obs_info("privacy: erased the IP addresses of %"
 		    PRId64 " comments older than %ld days", n, days);
+	/* the mail log (mail.c): its per-IP hashes serve one day's limit,
+	 * its dedup keys outlive any retry of a mail job by far */
+	if (e == STORE_OK)
+		e = store_mail_prune(st, now - 30 * PRIVACY_DAY,
+		    now - 2 * PRIVACY_DAY);
 	if (e == STORE_OK) /* tomorrow's, just after midnight UTC */
 		e = privacy_add(st, (now / PRIVACY_DAY + 1) * PRIVACY_DAY);
 	if (e != STORE_OK) {

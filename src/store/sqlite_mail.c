@@ -433,6 +433,16 @@ store_mail_sent_count(store *s, int64_t address_id, const char *kind,
 	return e;
 }
 
+enum store_err
+store_mail_prune(store *s, int64_t before, int64_t ips_before)
+{
+	/* NOTFOUND: nothing that old, which is fine */
+	enum store_err e = sq_exec_int(s, STMT_MAIL_LOG_PRUNE, ":before", before);
+	if (e == STORE_OK || e == STORE_NOTFOUND)
+		e = sq_exec_int(s, STMT_MAIL_IP_FORGET, ":before", ips_before);
+	return e == STORE_NOTFOUND ? STORE_OK : e;
+}
+
 const char *
 store_path(store *s)
 {

@@ -926,6 +926,9 @@ const struct sq_stmt sq_stmts[STMT__MAX] = {
 	    " AND sent_at = 0"),
 	S(MAIL_BATCH_CLOSE,
 	    "UPDATE mail_addresses SET batch_at = 0 WHERE id = :id"),
+	S(MAIL_LOG_PRUNE, "DELETE FROM mail_log WHERE at < :before"),
+	S(MAIL_IP_FORGET,
+	    "UPDATE mail_log SET ip_hash = '' WHERE ip_hash <> '' AND at < :before"),
 };
 
 #undef S

@@ -1133,6 +1133,9 @@ enum store_err store_mail_logged(store *s, const char *key, bool *yes);
 /* Logs a mail sent (kind "confirm", "reply" or "owner") by its key. */
 enum store_err store_mail_log(store *s, const char *kind, const char *key,
     int64_t address_id, int64_t now);
+/* Forgets the mail log before `before` (dedup keys, daily counts) and
+ * the posters' address hashes before `ips_before`. */
+enum store_err store_mail_prune(store *s, int64_t before, int64_t ips_before);
 /* Mails of kind logged for the address since then. */
 enum store_err store_mail_sent_count(store *s, int64_t address_id,
     const char *kind, int64_t since, int64_t *n);

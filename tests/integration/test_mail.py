@@ -471,3 +471,31 @@ def test_mail_wxr_export_has_no_addresses():
     # even --with-emails (commenters' addresses) has no subscriber's
     out = s.cli("export-wxr", "--with-emails").stdout
     assert "<rss" in out and a not in out
+
+
+def test_mail_log_pruned_by_the_privacy_job():
+    """The daily privacy job forgets the posters' address hashes of the
+    mail log after two days and the log itself after thirty."""
+    import sqlite3
+    s = srv()
+    now = int(time.time()) + _ctx.get("offset", 0)
+    con = sqlite3.connect(str(s.db), timeout=10)
+    try:
+        con.execute("INSERT INTO mail_log(kind, dedup_key, ip_hash, at) VALUES"
+                    " ('asked', NULL, 'feedface', ?), ('reply', 'old-one', '', ?),"
+                    " ('asked', NULL, 'cafebabe', ?)",
+                    (now - 3 * 86400, now - 40 * 86400, now))
+        con.commit()
+    finally:
+        con.close()
+    advance(86400)  # the next day's privacy job comes due
+    end = time.monotonic() + WAIT
+    while time.monotonic() < end:
+        left = s.sql("SELECT COUNT(*) FROM mail_log WHERE ip_hash = 'feedface'"
+                     " OR dedup_key = 'old-one'")[0][0]
+        if left == 0:
+            break
+        time.sleep(0.3)
+    assert left == 0, "old mail log rows kept\n%s" % s.read_stderr()[-1500:]
+    # a day-old hash still serves today's limit: kept
+    assert s.sql("SELECT COUNT(*) FROM mail_log WHERE ip_hash = 'cafebabe'")[0][0] == 1
