@@ -53,9 +53,10 @@ mail_header_text(buf *out, const char *s)
 		buf_puts(out, s);
 		return;
 	}
-	/* "=?UTF-8?B?" + base64 + "?=" within 75 bytes: 12 bytes of frame,
-	 * 63 of base64, so at most 45 bytes of text (a multiple of 3). */
-	const size_t chunk = 45;
+	/* "=?UTF-8?B?" + base64 + "?=": 12 bytes of frame; 39 bytes of text
+	 * make 52 of base64, a 64-byte word, so "Subject: " and a word stay
+	 * within 78 bytes a line (RFC 5322 2.1.1), and far within 75 a word */
+	const size_t chunk = 39;
 	size_t n = strlen(s), i = 0;
 	bool first = true;
 	while (i < n) {
@@ -68,7 +69,7 @@ mail_header_text(buf *out, const char *s)
 		}
 		if (take == 0) /* a sequence longer than a chunk: cannot be */
 			take = n - i < chunk ? n - i : chunk;
-		char b64[sodium_base64_ENCODED_LEN(45,
+		char b64[sodium_base64_ENCODED_LEN(39,
 		    sodium_base64_VARIANT_ORIGINAL)];
 		sodium_bin2base64(b64, sizeof(b64), (const unsigned char *)s + i,
 		    take, sodium_base64_VARIANT_ORIGINAL);
@@ -193,10 +194,12 @@ mail_build(const struct mail_msg *m, buf *out, buf *err)
 				buf_putc(out, *p);
 			}
 			buf_putc(out, '"');
+			buf_putc(out, ' ');
 		} else {
+			/* the address on a line of its own: within 78 */
 			mail_header_text(out, name);
+			buf_puts(out, "\r\n ");
 		}
-		buf_putc(out, ' ');
 	}
 	buf_printf(out, "<%s>\r\nTo: <%s>\r\nSubject: ", m->from, m->to);
 	mail_header_text(out, m->subject);

@@ -230,6 +230,8 @@ def test_mail_reply_notifies():
     rid = posted(post(aid, "返信の本文です\n二行目", nickname="返信者", parent=cid), aid)
     m = wait_mails(a, before + 1)[-1]
     assert "返信者" in m.subject, m.subject
+    assert m.msg["From"].addresses[0].display_name == "記事テスト", m.header("From")
+    assert m.msg["From"].addresses[0].addr_spec == "kiji@example.com"
     assert "返信の本文です\n二行目" in m.body.replace("\r\n", "\n"), m.body
     assert "/articles/%d#comment-%d" % (aid, rid) in m.body
     assert m.header("Content-Type").startswith("text/plain") and "utf-8" in m.header(
