@@ -18,7 +18,8 @@ static const char usage_backup[] =
     "  --db FILE             the site's database (required)\n"
     "  --force               replace OUT.db if it exists\n"
     "  --without-addresses   blank commenters' e-mail and IP addresses in\n"
-    "                        the copy (a restore then lacks them)\n"
+    "                        the copy and drop reply-mail subscribers (a\n"
+    "                        restore then lacks them)\n"
     "  -h, --help            this help\n";
 
 static const char usage_restore[] =

@@ -137,7 +137,12 @@ backup_finish_copy(const char *tmp, bool without_addresses, buf *err)
 	    raw_run(db, STMT_JOURNAL_MEMORY, NULL, 0, err) == SQLITE_OK &&
 	    raw_run(db, STMT_SECURE_DELETE, NULL, 0, err) == SQLITE_OK &&
 	    (!without_addresses ||
-	    raw_run(db, STMT_FORGET_ADDRESSES, NULL, 0, err) == SQLITE_OK) &&
+	    (raw_run(db, STMT_FORGET_ADDRESSES, NULL, 0, err) == SQLITE_OK &&
+	    raw_run(db, STMT_MAIL_FORGET_QUEUE, NULL, 0, err) == SQLITE_OK &&
+	    raw_run(db, STMT_MAIL_FORGET_SUBS, NULL, 0, err) == SQLITE_OK &&
+	    raw_run(db, STMT_MAIL_FORGET_LOG, NULL, 0, err) == SQLITE_OK &&
+	    raw_run(db, STMT_MAIL_FORGET_ADDRESSES, NULL, 0, err) ==
+	    SQLITE_OK)) &&
 	    raw_intact(db, "the copy", err);
 	if (db != NULL && sqlite3_close(db) != SQLITE_OK)
 		ok = false;

@@ -929,6 +929,12 @@ const struct sq_stmt sq_stmts[STMT__MAX] = {
 	S(MAIL_LOG_PRUNE, "DELETE FROM mail_log WHERE at < :before"),
 	S(MAIL_IP_FORGET,
 	    "UPDATE mail_log SET ip_hash = '' WHERE ip_hash <> '' AND at < :before"),
+	/* a copy without addresses has no subscribers either, sealed or
+	 * not (children first: a raw copy enforces no foreign keys) */
+	S(MAIL_FORGET_QUEUE, "DELETE FROM mail_queue"),
+	S(MAIL_FORGET_SUBS, "DELETE FROM mail_subscriptions"),
+	S(MAIL_FORGET_LOG, "DELETE FROM mail_log"),
+	S(MAIL_FORGET_ADDRESSES, "DELETE FROM mail_addresses"),
 };
 
 #undef S

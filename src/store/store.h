@@ -70,7 +70,8 @@ enum store_err store_durability(store *s, buf *journal_mode, int *synchronous);
 struct store_backup_opts {
 	bool force;              /* replace an existing out */
 	bool without_addresses;  /* blank commenters' e-mail and IP addresses
-	                          * in the copy (comments.email, comments.ip) */
+	                          * in the copy (comments.email, comments.ip)
+	                          * and drop reply-mail subscribers */
 };
 /*
  * Copies the database at path to out while others keep using it: one

@@ -501,3 +501,25 @@ def test_mail_log_pruned_by_the_privacy_job():
     assert left == 0, "old mail log rows kept\n%s" % s.read_stderr()[-1500:]
     # a day-old hash still serves today's limit: kept
     assert s.sql("SELECT COUNT(*) FROM mail_log WHERE ip_hash = 'cafebabe'")[0][0] == 1
+
+
+def test_mail_backup_without_addresses_drops_subscribers():
+    """kiji backup copies the sealed addresses (not the key file);
+    --without-addresses drops the subscribers altogether."""
+    import sqlite3
+    s = srv()
+    a = addr()
+    subscribe(a)
+    full, bare = s.tmp / "full.db", s.tmp / "bare.db"
+    s.cli("backup", str(full))
+    s.cli("backup", "--without-addresses", str(bare))
+    assert not Path(str(full) + ".mailkey").exists()
+    for path, want_some in ((full, True), (bare, False)):
+        con = sqlite3.connect(str(path))
+        try:
+            n = [con.execute("SELECT COUNT(*) FROM %s" % t).fetchone()[0]
+                 for t in ("mail_addresses", "mail_subscriptions", "mail_log")]
+        finally:
+            con.close()
+        assert (min(n) > 0) if want_some else (max(n) == 0), (path.name, n)
+        assert a.encode() not in path.read_bytes()
