@@ -562,8 +562,8 @@ site_job_mail_owner(store *st, const char *payload, int64_t now, buf *err)
 	}
 	struct mail_job j;
 	enum jobs_outcome out = JOBS_OK;
-	struct store_comment cm;
-	struct store_article art;
+	struct store_comment cm = {0};
+	struct store_article art = {0};
 	bool sent = false;
 	if (!mail_job_open(&j, st, false, err)) {
 		out = JOBS_RETRY;
