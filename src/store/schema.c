@@ -441,7 +441,7 @@ static const char schema_v8[] =
     "CREATE INDEX change_log_article ON change_log(article_id, seq)"
     "  WHERE kind = 'comment';";
 /*
- * v7: reply notifications by e-mail (issue 16). An address is stored
+ * v9: reply notifications by e-mail (issue 16). An address is stored
  * sealed (nonce + crypto_secretbox) and found by its blind index (keyed
  * BLAKE2b of the lower-cased address), both under the mail key, which
  * lives in a file beside the database and never in it: a copy of this
@@ -452,7 +452,7 @@ static const char schema_v8[] =
  * asked for, for the daily limits. batch_at marks an address whose
  * batch job is on its way (0: none), so each batch gets one job.
  */
-static const char schema_v7[] =
+static const char schema_v9[] =
     "CREATE TABLE mail_addresses ("
     "  id INTEGER PRIMARY KEY,"
     "  blind TEXT NOT NULL UNIQUE,"
@@ -503,6 +503,7 @@ static const char *const schema_migrations[] = {
 	schema_v6,
 	schema_v7,
 	schema_v8,
+	schema_v9,
 };
 
 #define SCHEMA_N ((int)(sizeof(schema_migrations) / sizeof(schema_migrations[0])))

@@ -10,7 +10,7 @@
 # that content.embeds=youtube turns imported YouTube embed links into
 # youtube-nocookie iframes and nothing else (the network stubbed);
 # test_live.mjs has a comment posted in one page appear in another open page
-# within a second (server-sent events), replies nested, removals. Last line,
+# within a second (server-sent events), replies nested, removals;
 # test_mail.mjs subscribes to reply mails from the form and confirms. Last line,
 # for the whole suite: "browser: N passed, N failed".
 set -u
