@@ -112,6 +112,15 @@ site_export_view(struct req *q, tv *sd)
 		tv_set_str(q->r->a, sd, "live", x->live);
 }
 
+/* Whether a page may open the live comment stream: always on the
+ * server; on a copy only when its forms go to its own origin (a kiji
+ * behind it answers /articles/<id>/events there). */
+bool
+site_export_streams(const site *s)
+{
+	return s->xp == NULL || (s->xp->live != NULL && *s->xp->live == '\0');
+}
+
 void
 site_export_note(struct req *q)
 {

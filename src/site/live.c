@@ -666,12 +666,12 @@ live_page_seq(struct live *l, int64_t article, int64_t seq)
 }
 
 /* The page's side: where a stream of this page's comments resumes.
- * Never on a static copy (kiji render): its host has no stream. */
+ * Not on a static copy (kiji render) whose host has no stream. */
 void
 site_live_view(struct req *q, int64_t article_id)
 {
 	if (q->c->str[CONF_LIVE][0] != '1' || q->s->live == NULL ||
-	    q->s->xp != NULL)
+	    !site_export_streams(q->s))
 		return;
 	arena *a = q->r->a;
 	tv *d = tv_set(q->root, "live", tv_dict(a));

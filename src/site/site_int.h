@@ -277,6 +277,9 @@ void site_export_conf(site *s, struct site_conf *c);
 void site_export_free(struct site_export *x); /* NULL-safe */
 /* site.readonly / site.live in the page's view model (export mode). */
 void site_export_view(struct req *q, tv *sd);
+/* Whether pages may open the live comment stream (not on a read-only
+ * or cross-origin copy). */
+bool site_export_streams(const site *s);
 /* After a handler: what the page was built from (export mode). */
 void site_export_note(struct req *q);
 /* Access-Control-Allow-Origin for an Origin in http.origin_allow. */
