@@ -272,7 +272,7 @@ def test_render_read_only_copy_has_no_forms_or_search():
         aid = one_article(s)
         html = (out / ("articles/%d/index.html" % aid)).read_text()
         for bad in ('id="comment-form"', 'class="like-form"', 'class="search-form"',
-                    'class="reply-link"', 'name="token"', "/views/"):
+                    'class="reply-link"', 'name="token"', "/views/", "data-live="):
             assert bad not in html, "read-only copy still has %s" % bad
         assert 'data-kiji-static="readonly"' in html
         assert 'class="comment-list"' in html and 'class="like-count' in html
