@@ -197,28 +197,14 @@ site_export_get(site *s, const char *path, const char *query, int64_t now,
 	struct site_export *x = s->xp;
 	memset(out, 0, sizeof(*out));
 	buf_init(&out->body, 0);
-	struct http_req r = {
-		.method = HTTP_GET,
-		.path = path,
-		.query = query ? query : "",
-		.body = "",
-		.content_type = "",
-		.ip = "127.0.0.1",
-		.peer_ip = "127.0.0.1",
-		.now = now,
-		.a = a,
-		.minor = 1,
-	};
+	struct http_req r;
 	/* The HTTP core matches the route and reads ?page=N before the
 	 * handler runs; the exporter asks only for these. */
-	r.route = http_route(s->routes, s->nroutes, r.method, path, a, &r.match);
-	if (r.route == NULL || r.route->id >= ADMIN_ROUTE_BASE ||
+	if (!site_internal_get(s, &r, path, query, now, a) ||
+	    r.route->id >= ADMIN_ROUTE_BASE ||
 	    route_kind(r.route->id) == SITE_X_NO)
 		return false;
 	out->kind = route_kind(r.route->id);
-	if (query && *query && !http_parse_urlencoded(query, strlen(query), a,
-	    4, &r.args, &r.nargs))
-		return false;
 	struct http_resp w = {0};
 	buf_init(&w.body, 0);
 	x->ntags = 0;
