@@ -83,10 +83,13 @@ recent_snippet(struct req *q, const char *body, size_t n, buf *scratch)
 	return s;
 }
 
-/* Where the comment is: its article's address and its anchor there. */
+/* Where the comment is: its article's address and its anchor there, or
+ * with comment pages on, /comments/<cid> (302 to the page holding it). */
 static const char *
 recent_url(struct req *q, const struct store_recent_comment *c)
 {
+	if (q->c->num[CONF_COMMENT_PER_PAGE] > 0)
+		return arena_printf(q->r->a, "/comments/%lld", (long long)c->id);
 	return arena_printf(q->r->a, "%s#comment-%lld", site_article_url(q,
 	    &c->art), (long long)c->id);
 }
@@ -342,8 +345,10 @@ site_comment_feed_atom(struct req *q, int64_t article_id)
 		tv_set_str(a, it, "title", recent_snippet(q, c->body, RECENT_SNIPPET,
 		    &scratch));
 		tv_set_str(a, it, "body", c->body);
-		tv_set_str(a, it, "link", site_abs(q, arena_printf(a,
-		    "%s#comment-%lld", path, (long long)c->id)));
+		tv_set_str(a, it, "link", site_abs(q,
+		    q->c->num[CONF_COMMENT_PER_PAGE] > 0 ?
+		    arena_printf(a, "/comments/%lld", (long long)c->id) :
+		    arena_printf(a, "%s#comment-%lld", path, (long long)c->id)));
 		tv_set_str(a, it, "date", recent_date(q, c->created_at, true));
 	}
 	buf_free(&scratch);

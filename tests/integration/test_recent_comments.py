@@ -242,6 +242,28 @@ def test_recent_count_zero_hides_the_block():
     assert block(r.doc) is not None, "block not back with recent_count %d" % COUNT
 
 
+def test_links_go_through_comment_pages_when_paged():
+    """With comments.per_page on, a comment may be on page 2 of its
+    article: the block and the feed link /comments/<cid>, which answers
+    302 to the page and anchor that hold it."""
+    s = srv()
+    s.config_set("comments.per_page", 1)
+    try:
+        r = s.get("/?" + fresh())
+        items = block_items(r.doc)
+        assert items, "no entries in the block"
+        for _, href, _, _ in items:
+            assert re.fullmatch(r"/comments/[0-9]+", href), "block links %r" % href
+        cid = int(items[0][1].rsplit("/", 1)[1])
+        g = s.get(items[0][1])
+        assert g.status == 302 and g.header("location").endswith("#comment-%d" % cid), \
+            "%s: %d %s" % (items[0][1], g.status, g.header("location"))
+        feed = s.get("/comments/feed?" + fresh()).text
+        assert "/comments/%d</link>" % cid in feed, "the feed does not link /comments/%d" % cid
+    finally:
+        s.config_set("comments.per_page", 0)
+
+
 # ---- the refresh rule ------------------------------------------------------------------
 
 def test_new_comment_reaches_listings_after_the_refresh_only():
