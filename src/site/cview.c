@@ -170,9 +170,10 @@ cpage_url(arena *a, int64_t article_id, enum csort s, enum csort def,
 	return arena_printf(a, "/articles/%lld", id);
 }
 
-/* ?cpage=: 1..999999 in its one decimal spelling; 0 when not. */
-static int64_t
-cpage_parse(const char *p)
+/* A page number (?page=, ?cpage=): 1..999999 in its one decimal
+ * spelling; 0 when not. The one reading of every paged URL. */
+int64_t
+site_page_number(const char *p)
 {
 	int64_t v = 0;
 	if (*p == '\0' || *p == '0' || strlen(p) > 6)
@@ -215,7 +216,7 @@ cview_args(const struct http_kv *args, size_t n, enum csort def,
 		v->sort = (enum csort)s;
 	}
 	if (page != NULL) {
-		if ((v->page = cpage_parse(page)) == 0) {
+		if ((v->page = site_page_number(page)) == 0) {
 			v->page = 1;
 			return CVIEW_NOTFOUND;
 		}

@@ -755,24 +755,6 @@ site_view_pagination(struct req *q, int64_t page, int64_t pages,
 	}
 }
 
-/* Reads ?page=N: 1 when absent; 0 when malformed (the caller answers 404). */
-static int64_t
-page_arg(struct req *q)
-{
-	const char *p = http_req_arg(q->r, "page");
-	if (p == NULL)
-		return 1;
-	int64_t v = 0;
-	if (*p == '\0' || *p == '0' || strlen(p) > 6)
-		return 0;
-	for (; *p; p++) {
-		if (*p < '0' || *p > '9')
-			return 0;
-		v = v * 10 + (*p - '0');
-	}
-	return v;
-}
-
 /* How "<yyyy>/<mm>" of a monthly archive URL reads. */
 enum month_arg {
 	MONTH_OK,    /* 2026/01 */
@@ -877,7 +859,7 @@ site_page_listing(struct req *q, enum list_kind kind, const char *slug)
 		    month_names[(unsigned)(mon + 11) % 12u], y) :
 		    arena_printf(a, "%d年 %d月", y, mon);
 	}
-	int64_t page = page_arg(q);
+	int64_t page = site_page_arg(q, "page");
 	if (page < 1) {
 		site_error(q, 404);
 		return;

@@ -151,25 +151,6 @@ site_view_recent(struct req *q)
 
 /* ---- /comments ------------------------------------------------------------------- */
 
-/* ?page=N as the listings read it: 1 when absent, 0 when not a canonical
- * positive number (404). */
-static int64_t
-recent_page_arg(struct req *q)
-{
-	const char *p = http_req_arg(q->r, "page");
-	int64_t v = 0;
-	if (p == NULL)
-		return 1;
-	if (*p == '\0' || *p == '0' || strlen(p) > 6)
-		return 0;
-	for (; *p; p++) {
-		if (*p < '0' || *p > '9')
-			return 0;
-		v = v * 10 + (*p - '0');
-	}
-	return v;
-}
-
 static const char *
 recent_page_url(struct req *q, int64_t page, const void *ctx)
 {
@@ -183,7 +164,7 @@ site_page_comments(struct req *q)
 {
 	arena *a = q->r->a;
 	store *st = q->s->st;
-	int64_t page = recent_page_arg(q);
+	int64_t page = site_page_arg(q, "page");
 	int64_t per = q->c->num[CONF_PER_PAGE];
 	int64_t total = 0;
 	if (page < 1 || page > RECENT_PAGES_MAX) {

@@ -272,6 +272,13 @@ site_cache_key(struct req *q, const struct http_match *m)
 	return arena_printf(r->a, "%s?page=%s", r->path, page);
 }
 
+int64_t
+site_page_arg(struct req *q, const char *name)
+{
+	const char *p = http_req_arg(q->r, name);
+	return p == NULL ? 1 : site_page_number(p);
+}
+
 /* The reader's-own-write cookie: the change seq of their last comment or
  * like, for two minutes (long enough to follow the 303 and reload). */
 #define SEQ_COOKIE "kiji_w"

@@ -22,24 +22,6 @@
                               * (MSG_SEARCH_TRIMMED says 100) */
 #define SEARCH_MAX_PAGE 999999
 
-/* ?page=N as listings read it: 1 when absent, 0 when malformed. */
-static int64_t
-search_page_arg(struct req *q)
-{
-	const char *p = http_req_arg(q->r, "page");
-	int64_t v = 0;
-	if (p == NULL)
-		return 1;
-	if (*p == '\0' || *p == '0' || strlen(p) > 6)
-		return 0;
-	for (; *p; p++) {
-		if (*p < '0' || *p > '9')
-			return 0;
-		v = v * 10 + (*p - '0');
-	}
-	return v;
-}
-
 /* ?sort=: SEARCH_NEWEST when absent, SEARCH__MAX when not a known order. */
 static enum store_search_sort
 search_sort_arg(struct req *q)
@@ -193,7 +175,7 @@ site_page_search(struct req *q)
 		site_error(q, 400);
 		return;
 	}
-	int64_t page = search_page_arg(q);
+	int64_t page = site_page_arg(q, "page");
 	if (page < 1 || page > SEARCH_MAX_PAGE) {
 		site_error(q, 404);
 		return;

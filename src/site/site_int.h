@@ -632,6 +632,10 @@ enum cview_verdict {
  * when absent). NOTFOUND for an unknown sort, a page that is not
  * 1..999999 in plain decimal, or either name twice; MOVED for the default
  * sort or page 1 spelled out, or cpage before csort. Pure (cview.c). */
+/* A page number (?page=, ?cpage=): 1..999999 spelled one way, else 0. */
+int64_t site_page_number(const char *p);
+/* The request's ?name= page number: 1 when absent, 0 when malformed. */
+int64_t site_page_arg(struct req *q, const char *name);
 enum cview_verdict cview_args(const struct http_kv *args, size_t n,
     enum csort def, struct cview *v);
 
