@@ -174,6 +174,17 @@ export async function stopServer(srv) {
 // ---- chromium ---------------------------------------------------------------------------
 
 // Debian's Chromium, headless, with its profile in dir/profile.
+// The end of every test file: the server stopped and its exit checked
+// (clean, no sanitizer report) when it had come up; the temp dir removed.
+export async function teardown(rep, server, up, tmp) {
+  const problems = await stopServer(server);
+  if (up) {
+    if (problems.length) rep.fail('teardown: clean exit, no sanitizer reports', problems.join('\n'));
+    else rep.ok('teardown: clean exit, no sanitizer reports');
+  }
+  fs.rmSync(tmp, { recursive: true, force: true });
+}
+
 export function launchChromium(dir) {
   return chromium.launchPersistentContext(path.join(dir, 'profile'), {
     executablePath: '/usr/bin/chromium',

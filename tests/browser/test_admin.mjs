@@ -18,7 +18,7 @@ import zlib from 'node:zlib';
 import { spawnSync } from 'node:child_process';
 import {
   ROOT, BIN, reporter, assert, runMain, freePort, fetchText, kiji, buildDemo,
-  startServer, waitForServer, stopServer, launchChromium, sanitizerLines,
+  startServer, waitForServer, stopServer, launchChromium, sanitizerLines, teardown
 } from './lib.mjs';
 
 const DOCS = path.join(ROOT, 'docs');
@@ -305,13 +305,8 @@ async function main() {
     });
   } finally {
     if (context) await context.close().catch(() => {});
-    const problems = await stopServer(server);
+    await teardown(rep, server, up, tmp);
     server = null;
-    if (up) {
-      if (problems.length) fail('teardown: clean exit, no sanitizer reports', problems.join('\n'));
-      else ok('teardown: clean exit, no sanitizer reports');
-    }
-    fs.rmSync(tmp, { recursive: true, force: true });
   }
 }
 

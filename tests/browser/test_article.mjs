@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import {
   ROOT, BIN, reporter, assert, runMain, sleep, freePort, fetchText, buildDemo,
-  startServer, waitForServer, stopServer, launchChromium,
+  startServer, waitForServer, stopServer, launchChromium, teardown
 } from './lib.mjs';
 
 const SHOTS = path.join(ROOT, 'build', 'screenshots');
@@ -191,13 +191,8 @@ async function main() {
     for (const w of WIDTHS) await testWidth(`${base}/articles/${id}`, w);
   } finally {
     if (context) await context.close().catch(() => {});
-    const problems = await stopServer(server);
+    await teardown(rep, server, up, tmp);
     server = null;
-    if (up) {
-      if (problems.length) fail('teardown: clean exit, no sanitizer reports', problems.join('\n'));
-      else ok('teardown: clean exit, no sanitizer reports');
-    }
-    fs.rmSync(tmp, { recursive: true, force: true });
   }
 }
 

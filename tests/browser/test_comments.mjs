@@ -19,7 +19,7 @@ import os from 'node:os';
 import path from 'node:path';
 import {
   HERE, BIN, reporter, assert, runMain, sleep, freePort, kiji, buildDemo,
-  startServer, waitForServer, stopServer, launchChromium,
+  startServer, waitForServer, stopServer, launchChromium, teardown
 } from './lib.mjs';
 
 const CORPUS = JSON.parse(fs.readFileSync(path.join(HERE, 'xss_corpus.json'), 'utf8'));
@@ -429,13 +429,8 @@ async function main() {
   } finally {
     if (context) await context.close().catch(() => {});
     if (control) control.close();
-    const problems = await stopServer(server);
+    await teardown(rep, server, up, tmp);
     server = null;
-    if (up) {
-      if (problems.length) fail('teardown: clean exit, no sanitizer reports', problems.join('\n'));
-      else ok('teardown: clean exit, no sanitizer reports');
-    }
-    fs.rmSync(tmp, { recursive: true, force: true });
   }
 }
 

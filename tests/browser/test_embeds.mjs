@@ -18,7 +18,7 @@ import os from 'node:os';
 import path from 'node:path';
 import {
   BIN, reporter, assert, runMain, freePort, kiji, startServer, waitForServer,
-  stopServer, launchChromium,
+  stopServer, launchChromium, teardown
 } from './lib.mjs';
 
 const HARD_TIMEOUT_MS = 150_000;
@@ -212,13 +212,8 @@ async function main() {
     await check('nothing requested from the network', async () => eq(outside, [], 'outside requests'));
   } finally {
     if (context) await context.close().catch(() => {});
-    const problems = await stopServer(server);
+    await teardown(rep, server, up, tmp);
     server = null;
-    if (up) {
-      if (problems.length) fail('teardown: clean exit, no sanitizer reports', problems.join('\n'));
-      else ok('teardown: clean exit, no sanitizer reports');
-    }
-    fs.rmSync(tmp, { recursive: true, force: true });
   }
 }
 

@@ -13,7 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import {
   reporter, assert, runMain, sleep, freePort, kiji, buildDemo, startServer,
-  waitForServer, stopServer, launchChromium,
+  waitForServer, stopServer, launchChromium, teardown
 } from './lib.mjs';
 
 const HARD_TIMEOUT_MS = 150_000;
@@ -136,13 +136,8 @@ async function main() {
     });
   } finally {
     if (context) await context.close().catch(() => {});
-    const problems = await stopServer(server);
+    await teardown(rep, server, up, tmp);
     server = null;
-    if (up) {
-      if (problems.length) fail('teardown: clean exit, no sanitizer reports', problems.join('\n'));
-      else ok('teardown: clean exit, no sanitizer reports');
-    }
-    fs.rmSync(tmp, { recursive: true, force: true });
   }
 }
 

@@ -13,7 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import {
   BIN, reporter, assert, runMain, sleep, freePort, kiji, buildDemo,
-  startServer, waitForServer, stopServer, launchChromium,
+  startServer, waitForServer, stopServer, launchChromium, teardown
 } from './lib.mjs';
 
 const HARD_TIMEOUT_MS = 180_000;
@@ -159,13 +159,8 @@ async function main() {
   } finally {
     if (context) await context.close().catch(() => {});
     if (sink) sink.srv.close();
-    const problems = await stopServer(server);
+    await teardown(rep, server, up, tmp);
     server = null;
-    if (up) {
-      if (problems.length) fail('teardown: clean exit, no sanitizer reports', problems.join('\n'));
-      else ok('teardown: clean exit, no sanitizer reports');
-    }
-    fs.rmSync(tmp, { recursive: true, force: true });
   }
 }
 
