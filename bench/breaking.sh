@@ -110,22 +110,7 @@ TMP=$(mktemp -d "$ROOT/build/bench/breaking.XXXXXX")
 # ---- helpers (as in bench/run.sh) ---------------------------------------------
 
 fig() { printf '%s\n' "$*"; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 == 0) print "n/a"; else printf "%.2f", a / b }'; }
-round() { awk -v v="$1" -v n="${2:-0}" 'BEGIN { printf "%.*f", n, v }'; }
-loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
-sql() { sqlite3 -batch -noheader "$@"; }
-
-free_port() {
-	local p i
-	for i in $(seq 1 200); do
-		p=$((20000 + RANDOM % 40000))
-		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-			echo "$p"
-			return 0
-		fi
-	done
-	die "no free port found"
-}
+. "$ROOT/bench/lib.sh"
 
 wait_200() {
 	local url=$1 limit=$(($(date +%s) + ${2:-15})) code
@@ -137,27 +122,6 @@ wait_200() {
 	done
 }
 
-forget_pid() {
-	local keep=() p
-	for p in "${PIDS[@]}"; do [ "$p" = "$1" ] || keep+=("$p"); done
-	PIDS=("${keep[@]}")
-}
-
-stop_pid() {
-	local pid=$1 i
-	kill -TERM "$pid" 2>/dev/null || true
-	for i in $(seq 1 100); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.05
-	done
-	if kill -0 "$pid" 2>/dev/null; then
-		log "pid $pid did not stop on TERM; killing it"
-		kill -KILL "$pid" 2>/dev/null || true
-	fi
-	wait "$pid" 2>/dev/null || true
-	forget_pid "$pid"
-}
-
 # Waits for a background job of ours (bounded by its own timeout); its
 # exit status is returned.
 join_pid() {
@@ -167,15 +131,6 @@ join_pid() {
 	return "$rc"
 }
 
-wrk_rps() { awk '/^Requests\/sec:/ { print $2 }' "$1"; }
-wrk_p99() {
-	awk '$1 == "99%" { v = $2
-		if (v ~ /us$/) { sub(/us$/, "", v); v = v / 1000 }
-		else if (v ~ /ms$/) { sub(/ms$/, "", v) }
-		else if (v ~ /s$/) { sub(/s$/, "", v); v = v * 1000 }
-		print v }' "$1"
-}
-wrk_errors() { grep -E 'Socket errors|Non-2xx' "$1" | tr -s ' ' | paste -sd';' - || true; }
 # "X-Cache hit 99.1%, miss 12, ..." from paths.lua's XCACHE line, and
 # wrk's transfer rate.
 wrk_xcache() {

@@ -116,7 +116,7 @@ chmod 0755 "$TMP" # nginx workers (user nobody when run as root) read www/
 OUT=$TMP/figures.txt
 : >"$OUT"
 T_START=$(date +%s)
-loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
+. "$ROOT/bench/lib.sh"
 
 # ---- helpers -------------------------------------------------------------
 
@@ -124,25 +124,10 @@ loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
 fig() { printf '%s\n' "$*" | tee -a "$OUT"; }
 
 # Ratio a/b with 2 decimals ("n/a" when b is 0 or empty).
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 == 0) print "n/a"; else printf "%.2f", a / b }'; }
 # Median of the arguments (numbers).
 median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 # Rounds to n decimals.
-round() { awk -v v="$1" -v n="${2:-0}" 'BEGIN { printf "%.*f", n, v }'; }
-
 # A TCP port on 127.0.0.1 that nothing listens on.
-free_port() {
-	local p i
-	for i in $(seq 1 200); do
-		p=$((20000 + RANDOM % 40000))
-		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-			echo "$p"
-			return 0
-		fi
-	done
-	die "no free port found"
-}
-
 # Polls url until it answers 200 (timeout in seconds).
 wait_200() {
 	local url=$1 limit=$(($(date +%s) + ${2:-15})) code
@@ -154,35 +139,12 @@ wait_200() {
 	done
 }
 
-forget_pid() {
-	local keep=() p
-	for p in "${PIDS[@]}"; do [ "$p" = "$1" ] || keep+=("$p"); done
-	PIDS=("${keep[@]}")
-}
-
-stop_pid() {
-	local pid=$1 i
-	kill -TERM "$pid" 2>/dev/null || true
-	for i in $(seq 1 100); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.05
-	done
-	if kill -0 "$pid" 2>/dev/null; then
-		log "pid $pid did not stop on TERM; killing it"
-		kill -KILL "$pid" 2>/dev/null || true
-	fi
-	wait "$pid" 2>/dev/null || true
-	forget_pid "$pid"
-}
-
 # start_kiji DB PORT LOG: serves DB in the background; sets KPID.
 start_kiji() {
 	"$KIJI" serve --db "$1" --listen "127.0.0.1:$2" >"$3" 2>&1 &
 	KPID=$!
 	PIDS+=("$KPID")
 }
-
-sql() { sqlite3 -batch -noheader "$@"; }
 
 # wrk with a hard time bound; output into $1.
 run_wrk() {
@@ -194,18 +156,8 @@ run_wrk() {
 	fi
 	grep -q '^Requests/sec:' "$out" || { cat "$out" >&2; die "wrk printed no rate"; }
 }
-wrk_rps() { awk '/^Requests\/sec:/ { print $2 }' "$1"; }
 # 99th percentile latency in ms from wrk --latency.
-wrk_p99() {
-	awk '$1 == "99%" { v = $2
-		if (v ~ /us$/) { sub(/us$/, "", v); v = v / 1000 }
-		else if (v ~ /ms$/) { sub(/ms$/, "", v) }
-		else if (v ~ /s$/) { sub(/s$/, "", v); v = v * 1000 }
-		print v }' "$1"
-}
 # Socket errors and non-2xx/3xx counts, as a note (empty when clean).
-wrk_errors() { grep -E 'Socket errors|Non-2xx' "$1" | tr -s ' ' | paste -sd';' - || true; }
-
 # The comment form token of an article: from the page's input[name=token],
 # else from the JSON API (which hands out the same token).
 get_token() {

@@ -64,17 +64,7 @@ command -v sqlite3 >/dev/null || die "sqlite3 is missing (scripts/deps.sh bench)
 mkdir -p "$ROOT/build/bench"
 TMP=$(mktemp -d "$ROOT/build/bench/sse.XXXXXX")
 
-free_port() {
-	local p i
-	for i in $(seq 1 200); do
-		p=$((20000 + RANDOM % 40000))
-		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-			echo "$p"
-			return 0
-		fi
-	done
-	die "no free port found"
-}
+. "$ROOT/bench/lib.sh"
 
 log "creating a 20-article demo site"
 DB=$TMP/site.db
