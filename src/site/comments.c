@@ -684,24 +684,35 @@ api_comment_done(struct post *p, enum cerr e)
 
 #define FEED_ITEMS 50
 
+/* A comment feed's article and its comments (oldest first, as the store
+ * gives them); false when it has answered 404 or 503. */
+bool
+site_comment_feed_rows(struct req *q, int64_t article_id,
+    struct store_article *art, struct store_comment **cs, size_t *n)
+{
+	if (store_article_get(q->s->st, article_id, q->r->now, q->r->a, art) !=
+	    STORE_OK) {
+		site_error(q, 404);
+		return false;
+	}
+	if (store_comments_for_article(q->s->st, article_id, CTYPE_COMMENT, NULL,
+	    q->r->a, cs, n) != STORE_OK) {
+		site_error(q, 503);
+		return false;
+	}
+	return true;
+}
+
 /* GET /articles/<id>/feed: RSS 2.0 of the newest approved comments. */
 void
 site_comment_feed(struct req *q, int64_t article_id)
 {
 	arena *a = q->r->a;
 	struct store_article art;
-	if (store_article_get(q->s->st, article_id, q->r->now, a, &art) !=
-	    STORE_OK) {
-		site_error(q, 404);
-		return;
-	}
 	struct store_comment *cs = NULL;
 	size_t n = 0;
-	if (store_comments_for_article(q->s->st, article_id, CTYPE_COMMENT, NULL,
-	    a, &cs, &n) != STORE_OK) {
-		site_error(q, 503);
+	if (!site_comment_feed_rows(q, article_id, &art, &cs, &n))
 		return;
-	}
 	const char *path = arena_printf(a, "/articles/%lld", (long long)article_id);
 	site_view_base(q, NULL, NULL);
 	tv *d = tv_set(q->root, "article", tv_dict(a));

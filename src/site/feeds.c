@@ -50,8 +50,8 @@ feed_changed(const struct store_article *art)
 }
 
 /* t as RFC 822 (RSS) or RFC 3339 (Atom, sitemaps), arena-allocated. */
-static const char *
-feed_date(struct req *q, int64_t t, bool rfc3339)
+const char *
+site_feed_date(struct req *q, int64_t t, bool rfc3339)
 {
 	buf b;
 	buf_init(&b, 128);
@@ -186,9 +186,9 @@ site_feed(struct req *q, const char *cat_slug, bool atom)
 		    c->str[CONF_TITLE]);
 		tv_set_str(a, it, "category", art->category_name);
 		tv_set_str(a, it, "category_term", art->category_slug);
-		tv_set_str(a, it, "published", feed_date(q, art->published_at,
+		tv_set_str(a, it, "published", site_feed_date(q, art->published_at,
 		    atom));
-		tv_set_str(a, it, "updated", feed_date(q, changed, atom));
+		tv_set_str(a, it, "updated", site_feed_date(q, changed, atom));
 		tv_set_str(a, it, "excerpt", feed_excerpt(q, art, FEED_EXCERPT));
 		/* Trusted HTML, but in XML it is text: the template escapes it. */
 		tv_set_str(a, it, "content_html", full ?
@@ -196,7 +196,7 @@ site_feed(struct req *q, const char *cat_slug, bool atom)
 		site_tag(q, TAG_LISTED(art->id));
 	}
 	/* An empty feed still needs a stable <updated>: the epoch. */
-	tv_set_str(a, f, "updated", feed_date(q, newest, atom));
+	tv_set_str(a, f, "updated", site_feed_date(q, newest, atom));
 	tv_set_bool(a, f, "has_items", n > 0);
 
 	http_resp_header(q->r, q->w, "Cache-Control",
@@ -216,7 +216,7 @@ sitemap_url(struct req *q, tv *list, const char *path, int64_t t)
 	arena *a = q->r->a;
 	tv *u = tv_push(list, tv_dict(a));
 	tv_set_str(a, u, "loc", site_abs(q, path));
-	tv_set_str(a, u, "lastmod", t > 0 ? feed_date(q, t, true) : "");
+	tv_set_str(a, u, "lastmod", t > 0 ? site_feed_date(q, t, true) : "");
 }
 
 /*

@@ -212,21 +212,6 @@ site_page_comments(struct req *q)
 
 /* ---- feeds ------------------------------------------------------------------------ */
 
-/* t as RFC 822 (RSS) or RFC 3339 (Atom), in the request arena. */
-static const char *
-recent_date(struct req *q, int64_t t, bool rfc3339)
-{
-	buf b;
-	buf_init(&b, 128);
-	if (rfc3339)
-		text_rfc3339(&b, t);
-	else
-		text_http_date(&b, t);
-	const char *s = arena_strndup(q->r->a, buf_cstr(&b), b.len);
-	buf_free(&b);
-	return s;
-}
-
 /* The root of a comment feed: site title and language, the messages. */
 static void
 recent_feed_root(struct req *q)
@@ -268,9 +253,9 @@ site_recent_feed(struct req *q)
 		    RECENT_SNIPPET, &scratch));
 		tv_set_str(a, it, "body", c->body);
 		tv_set_str(a, it, "link", site_abs(q, recent_url(q, c)));
-		tv_set_str(a, it, "date", recent_date(q, c->created_at, false));
+		tv_set_str(a, it, "date", site_feed_date(q, c->created_at, false));
 		if (i == 0)
-			tv_set_str(a, q->root, "last_date", recent_date(q,
+			tv_set_str(a, q->root, "last_date", site_feed_date(q,
 			    c->created_at, false));
 	}
 	buf_free(&scratch);
@@ -287,18 +272,10 @@ site_comment_feed_atom(struct req *q, int64_t article_id)
 {
 	arena *a = q->r->a;
 	struct store_article art;
-	if (store_article_get(q->s->st, article_id, q->r->now, a, &art) !=
-	    STORE_OK) {
-		site_error(q, 404);
-		return;
-	}
 	struct store_comment *cs = NULL;
 	size_t n = 0;
-	if (store_comments_for_article(q->s->st, article_id, CTYPE_COMMENT, NULL,
-	    a, &cs, &n) != STORE_OK) {
-		site_error(q, 503);
+	if (!site_comment_feed_rows(q, article_id, &art, &cs, &n))
 		return;
-	}
 	const char *path = site_article_url(q, &art);
 	recent_feed_root(q);
 	tv *d = tv_set(q->root, "article", tv_dict(a));
@@ -330,10 +307,10 @@ site_comment_feed_atom(struct req *q, int64_t article_id)
 		    q->c->num[CONF_COMMENT_PER_PAGE] > 0 ?
 		    arena_printf(a, "/comments/%lld", (long long)c->id) :
 		    arena_printf(a, "%s#comment-%lld", path, (long long)c->id)));
-		tv_set_str(a, it, "date", recent_date(q, c->created_at, true));
+		tv_set_str(a, it, "date", site_feed_date(q, c->created_at, true));
 	}
 	buf_free(&scratch);
-	tv_set_str(a, q->root, "updated", recent_date(q, updated, true));
+	tv_set_str(a, q->root, "updated", site_feed_date(q, updated, true));
 	site_tag(q, TAG_ARTICLE(article_id));
 	http_resp_header(q->r, q->w, "Cache-Control",
 	    "public, max-age=0, s-maxage=60, stale-while-revalidate=30");

@@ -450,6 +450,11 @@ void api_error(struct req *q, enum cerr e);
 void api_error_status(struct req *q, int status, const char *code,
     const char *msg);
 void site_comment_feed(struct req *q, int64_t article_id);
+/* A comment feed's article and comments; false when answered 404/503. */
+bool site_comment_feed_rows(struct req *q, int64_t article_id,
+    struct store_article *art, struct store_comment **cs, size_t *n);
+/* t as RFC 822 (RSS) or RFC 3339 (Atom, sitemaps), arena-allocated. */
+const char *site_feed_date(struct req *q, int64_t t, bool rfc3339);
 
 /* ---- mail.c: reply notifications by e-mail ------------------------------------- */
 
