@@ -17,6 +17,8 @@
  */
 #include "site_int.h"
 
+#include <stddef.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -100,45 +102,57 @@ site_obs_collect(void *ctx, buf *out)
 	site *s = o->s;
 	struct cache_stats cs;
 	cache_stats(s->cache, &cs);
-	obs_prom_family(out, "kiji_cache_hits_total", "counter",
-	    "Pages answered from the page cache.");
-	obs_prom_u64(out, "kiji_cache_hits_total", NULL, cs.hits);
-	obs_prom_family(out, "kiji_cache_misses_total", "counter",
-	    "Cacheable pages that had to be rendered.");
-	obs_prom_u64(out, "kiji_cache_misses_total", NULL, cs.misses);
-	obs_prom_family(out, "kiji_cache_evictions_total", "counter",
-	    "Pages dropped from the page cache to stay within cache.max_bytes.");
-	obs_prom_u64(out, "kiji_cache_evictions_total", NULL, cs.evictions);
-	obs_prom_family(out, "kiji_cache_invalidations_total", "counter",
-	    "Pages marked stale in the page cache because their content "
-	    "changed.");
-	obs_prom_u64(out, "kiji_cache_invalidations_total", NULL,
-	    cs.invalidations);
-	obs_prom_family(out, "kiji_cache_bytes", "gauge",
-	    "Bytes the page cache holds.");
-	obs_prom_u64(out, "kiji_cache_bytes", NULL, cs.bytes);
-	obs_prom_family(out, "kiji_cache_max_bytes", "gauge",
-	    "The page cache's budget (cache.max_bytes).");
-	obs_prom_u64(out, "kiji_cache_max_bytes", NULL, cs.max_bytes);
-	obs_prom_family(out, "kiji_cache_entries", "gauge",
-	    "Pages in the page cache.");
-	obs_prom_u64(out, "kiji_cache_entries", NULL, cs.entries);
-	obs_prom_family(out, "kiji_cache_stale_hits_total", "counter",
-	    "Stale pages answered while another request re-rendered them.");
-	obs_prom_u64(out, "kiji_cache_stale_hits_total", NULL, cs.stale_hits);
-	obs_prom_family(out, "kiji_cache_refreshes_total", "counter",
-	    "Misses that re-rendered a stale page (one per change at most, "
-	    "while readers get the previous bytes).");
-	obs_prom_u64(out, "kiji_cache_refreshes_total", NULL, cs.refreshes);
-	obs_prom_family(out, "kiji_cache_promotions_total", "counter",
-	    "Pages asked for a second time: moved from probation to the "
-	    "protected segment (and gzipped).");
-	obs_prom_u64(out, "kiji_cache_promotions_total", NULL, cs.promotions);
-	obs_prom_family(out, "kiji_cache_protected_bytes", "gauge",
-	    "Bytes of the page cache's protected segment (at most 80% of "
-	    "the budget).");
-	obs_prom_u64(out, "kiji_cache_protected_bytes", NULL,
-	    cs.protected_bytes);
+	/* the page cache's counters and gauges, one line each */
+	static const struct {
+		const char *name, *type, *help;
+		size_t off;
+		bool size; /* a size_t field, else uint64_t */
+	} cm[] = {
+#define CM(n, t, f, z, h) {"kiji_cache_" n, t, h, \
+	offsetof(struct cache_stats, f), z}
+		CM("hits_total", "counter", hits, false,
+		    "Pages answered from the page cache."),
+		CM("misses_total", "counter", misses, false,
+		    "Cacheable pages that had to be rendered."),
+		CM("evictions_total", "counter", evictions, false,
+		    "Pages dropped from the page cache to stay within "
+		    "cache.max_bytes."),
+		CM("invalidations_total", "counter", invalidations, false,
+		    "Pages marked stale in the page cache because their "
+		    "content changed."),
+		CM("bytes", "gauge", bytes, true,
+		    "Bytes the page cache holds."),
+		CM("max_bytes", "gauge", max_bytes, true,
+		    "The page cache's budget (cache.max_bytes)."),
+		CM("entries", "gauge", entries, true,
+		    "Pages in the page cache."),
+		CM("stale_hits_total", "counter", stale_hits, false,
+		    "Stale pages answered while their refresh was on its way "
+		    "(or held back: cache.coalesce)."),
+		CM("refreshes_total", "counter", refreshes, false,
+		    "Re-renders of a stale page (one per change at most, "
+		    "while readers get the previous bytes)."),
+		CM("promotions_total", "counter", promotions, false,
+		    "Pages asked for a second time: moved from probation to "
+		    "the protected segment (and gzipped)."),
+		CM("protected_bytes", "gauge", protected_bytes, true,
+		    "Bytes of the page cache's protected segment (at most "
+		    "80% of the budget)."),
+#undef CM
+	};
+	for (size_t i = 0; i < sizeof(cm) / sizeof(cm[0]); i++) {
+		const char *f = (const char *)&cs + cm[i].off;
+		uint64_t v;
+		if (cm[i].size) {
+			size_t z;
+			memcpy(&z, f, sizeof(z));
+			v = (uint64_t)z;
+		} else {
+			memcpy(&v, f, sizeof(v));
+		}
+		obs_prom_family(out, cm[i].name, cm[i].type, cm[i].help);
+		obs_prom_u64(out, cm[i].name, NULL, v);
+	}
 	obs_prom_family(out, "kiji_live_listeners", "gauge",
 	    "Readers holding a live comment stream (/articles/<id>/events).");
 	obs_prom_u64(out, "kiji_live_listeners", NULL,

@@ -353,8 +353,10 @@ def test_access_log_holds_no_password_cookie_token_or_secret():
                       ("mailsess999", "a session in the referer"),
                       ("someone", "an admin search"), (secret, "the site secret")]:
         assert bad and bad not in text, "%s is in the access log:\n%s" % (what, text)
-    for c in v.cookies.values():
-        assert c not in text, "a reader's cookie is in the access log"
+    for k, c in v.cookies.items():
+        if k == "kiji_w":
+            continue  # the site's change number (public), digits that any line may hold
+        assert c not in text, "a reader's cookie %s is in the access log" % k
 
 
 def test_access_log_reopened_on_sighup():
