@@ -36,6 +36,9 @@
 #   sse.*       bench/sse.sh (issue 16): 5,000 listeners of one article's
 #               live comment stream, a comment a second: answer to last
 #               listener p50/p99, server RSS per listener
+#   large.*     with KIJI_BENCH_LARGE=1, bench/large.sh (issue 14): the
+#               100,000-article demo's build time, start, warm req/s
+#               against a 60-article site, RSS over 10,000 pages
 #
 # Everything runs under build/bench/run.XXXXXX (removed at the end unless
 # KIJI_BENCH_KEEP=1), on 127.0.0.1 only; every process started here is
@@ -621,6 +624,19 @@ while IFS= read -r line; do fig "$line"; done <"$TMP/sse.out"
 if [ "$rc" -ne 0 ]; then
 	fig "sse: failed ($(tail -n 3 "$TMP/sse.log" | tr '\n' ' '))"
 	FAILED=1
+fi
+
+# The 100,000-article site (issue 14 item 7): opt-in, the demo alone takes
+# two minutes or more (bench/large.sh prints its own figure lines).
+if [ "${KIJI_BENCH_LARGE:-}" = 1 ]; then
+	log "large: the 100,000-article, 2,000,000-comment demo"
+	rc=0
+	KIJI=$KIJI bench/large.sh >"$TMP/large.out" 2>"$TMP/large.log" || rc=$?
+	while IFS= read -r line; do fig "$line"; done <"$TMP/large.out"
+	if [ "$rc" -ne 0 ]; then
+		fig "large: failed ($(tail -n 3 "$TMP/large.log" | tr '\n' ' '))"
+		FAILED=1
+	fi
 fi
 
 fig "# done in $(( $(date +%s) - T_START )) s; $(date -u '+%Y-%m-%dT%H:%M:%SZ'); load average $(loadavg); $(nproc) cores; $(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //')"
