@@ -190,6 +190,8 @@ struct admin_setting {
 	const char *help;
 	const char *choices;       /* "a|b|c" for a choice, else NULL */
 	bool number;
+	bool secret;               /* a password: shown empty, kept when the
+	                            * form leaves it empty */
 	long min, max;             /* number bounds, or text length bounds */
 };
 

@@ -58,7 +58,8 @@ settings_page(struct admin_req *q, const struct admin_setting *typed,
 		tv *d = tv_push(items, tv_dict(a));
 		tv_set_str(a, d, "key", s.key);
 		tv_set_str(a, d, "id", arena_printf(a, "set-%zu", i));
-		tv_set_str(a, d, "value", value);
+		/* a password never goes back out, not even in the form */
+		tv_set_str(a, d, "value", s.secret ? "" : value);
 		tv_set_str(a, d, "def", s.def);
 		tv_set_str(a, d, "help", s.help);
 		tv_set_str(a, d, "why", reason);
@@ -78,6 +79,10 @@ settings_page(struct admin_req *q, const struct admin_setting *typed,
 			tv *nd = tv_set(d, "number", tv_dict(a));
 			tv_set_int(a, nd, "min", s.min);
 			tv_set_int(a, nd, "max", s.max);
+		} else if (s.secret) {
+			tv_set_bool(a, d, "secret", true);
+			tv_set_bool(a, d, "is_set", *s.value != '\0');
+			tv_set_int(a, d, "max", s.max);
 		} else if (multiline(&s)) {
 			tv_set_bool(a, d, "area", true);
 		} else {
@@ -147,6 +152,9 @@ ADMIN_HANDLER(admin_page_settings_save)
 		in[k] = s;
 		in[k].value = arena_strdup(a, buf_cstr(&v));
 		buf_free(&v);
+		/* a password left empty is left as it is (it is never shown) */
+		if (s.secret && *in[k].value == '\0')
+			continue;
 		buf w;
 		buf_init(&w, 512);
 		why[k] = NULL;

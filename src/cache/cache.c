@@ -31,15 +31,6 @@
  * refreshes take at most 1 / (1 + CACHE_COALESCE) of one worker. A page
  * that renders in 300 us is held 1.2 ms; a quiet page (no refresh yet)
  * not at all. Writers still see their own write at once (min_seq).
- *
- * Background refresh (cache_get_bg): for a protected (hot) page with
- * coalescing on that is changing right now (its copy is itself a refresh,
- * made less than stale_ms ago), the reader who claims the refresh is not
- * made to wait for the render either: it gets the previous bytes like the
- * others, and
- * the caller renders the page on a thread of its own (site/refresh.c), so
- * no worker stops serving the page's readers for a render of several ms.
- * If that render never comes, the claim lapses after stale_ms as before.
  */
 #include "cache.h"
 
@@ -330,15 +321,6 @@ static bool entry_gzip(cache *c, cache_entry *e, int level);
 cache_entry *
 cache_get(cache *c, const char *key, int64_t now, uint64_t min_seq)
 {
-	return cache_get_bg(c, key, now, min_seq, NULL);
-}
-
-cache_entry *
-cache_get_bg(cache *c, const char *key, int64_t now, uint64_t min_seq,
-    bool *bg)
-{
-	if (bg != NULL)
-		*bg = false;
 	if (c == NULL)
 		return NULL;
 	uint64_t h = cache_hash(key, strlen(key));
@@ -357,15 +339,6 @@ cache_get_bg(cache *c, const char *key, int64_t now, uint64_t min_seq,
 		bool young = us - e->made_us < (hold < window ? hold : window);
 		if (min_seq <= e->seq && (inflight || young)) {
 			c->st.stale_hits++;
-		} else if (bg != NULL && c->coalesce > 0 && e->prot &&
-		    e->cost_us > 0 && us - e->made_us < window &&
-		    min_seq <= e->seq) {
-			/* A hot page: this reader gets the previous bytes too,
-			 * and the caller has it rendered in the background. */
-			e->refresh_us = us;
-			c->st.refreshes++;
-			c->st.stale_hits++;
-			*bg = true;
 		} else {
 			/* This reader renders; the others wait on its put. */
 			e->refresh_us = us;

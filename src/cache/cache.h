@@ -62,13 +62,6 @@ void cache_stats(cache *c, struct cache_stats *out);
  */
 cache_entry *cache_get(cache *c, const char *key, int64_t now,
     uint64_t min_seq);
-/* The same, but a protected page changing right now (its copy a refresh
- * less than CACHE_STALE_MS old) whose refresh this reader would claim is
- * returned stale with *bg set (coalescing on): the caller must have it
- * rendered and cache_put (in the background), else the claim lapses. A
- * quiet page's first reader after a write still renders and sees it. */
-cache_entry *cache_get_bg(cache *c, const char *key, int64_t now,
-    uint64_t min_seq, bool *bg);
 void cache_release(cache *c, cache_entry *e);
 /* The shared response of a variant (see http_shared_new); the gzip ones
  * are NULL until the page has been asked for twice. */

@@ -20,13 +20,23 @@ static const char usage_config[] =
     "  --db FILE   the site's database (required)\n"
     "  -h, --help  this help\n";
 
+/* A value as list and get show it: a secret one (a password) only says
+ * whether it is set. */
+static const char *
+config_shown(const struct site_conf *c, enum conf_key k)
+{
+	if (!conf_secret(k))
+		return c->str[k];
+	return c->str[k][0] ? "(set, hidden)" : "";
+}
+
 /* Prints one setting line for 'config list'. */
 static void
 config_print(const struct site_conf *c, enum conf_key k)
 {
 	const struct conf_def *d = &conf_defs[k];
-	printf("%-24s %s", d->key, c->str[k]);
-	if (strcmp(c->str[k], d->def) != 0)
+	printf("%-24s %s", d->key, config_shown(c, k));
+	if (strcmp(c->str[k], d->def) != 0 && !conf_secret(k))
 		printf("   (default: %s)", d->def);
 	printf("\n    %s\n", d->help);
 }
@@ -79,7 +89,7 @@ cmd_config(int argc, char **argv)
 		for (int i = 0; i < CONF__MAX; i++)
 			config_print(conf, (enum conf_key)i);
 	} else if (verb[0] == 'g') {
-		printf("%s\n", conf->str[k]);
+		printf("%s\n", config_shown(conf, k));
 	} else {
 		buf why;
 		buf_init(&why, 512);

@@ -194,7 +194,7 @@ const struct conf_def conf_defs[CONF__MAX] = {
 	[CONF_MAIL_SMTP_USER] = {"mail.smtp_user", CONF_STR, "", 0, 200, NULL,
 	    "SMTP login name; empty: no authentication"},
 	[CONF_MAIL_SMTP_PASSWORD] = {"mail.smtp_password", CONF_STR, "", 0, 400,
-	    NULL, "SMTP password"},
+	    NULL, "SMTP password (never shown; set it again to change it)"},
 	[CONF_MAIL_FROM] = {"mail.from", CONF_STR, "", 0, 254, NULL,
 	    "sender address of kiji's mails (needed for any mail)"},
 	[CONF_MAIL_BATCH] = {"mail.batch_seconds", CONF_INT, "300", 0, 86400,
@@ -211,6 +211,12 @@ const struct conf_def conf_defs[CONF__MAX] = {
 	[CONF_MAIL_OWNER_ADDRESS] = {"mail.owner_address", CONF_STR, "", 0, 254,
 	    NULL, "the site owner's address for mail.owner_notify"},
 };
+
+bool
+conf_secret(enum conf_key k)
+{
+	return k == CONF_MAIL_SMTP_PASSWORD;
+}
 
 enum conf_key
 conf_find(const char *key)

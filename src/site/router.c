@@ -325,15 +325,10 @@ site_cache_done(void *ctx)
 static bool
 site_cache_serve(struct req *q, const char *key)
 {
-	bool bg = false;
-	cache_entry *e = cache_get_bg(q->s->cache, key, q->r->now,
-	    site_reader_seq(q), &bg);
+	cache_entry *e = cache_get(q->s->cache, key, q->r->now,
+	    site_reader_seq(q));
 	if (e == NULL)
 		return false;
-	/* a hot page's refresh is this reader's to arrange, not to wait for
-	 * (a full queue: the claim lapses and a later reader claims it) */
-	if (bg)
-		site_refresh_enqueue(q->s->refresher, key);
 	/* gzip once the page has been asked for twice (cache.c) */
 	bool gz = cache_has_gzip(e) &&
 	    cache_accepts_gzip(http_req_header(q->r, "Accept-Encoding"));
@@ -390,24 +385,6 @@ site_cache_store(struct req *q, const char *key)
 	site_etag(q, etag);
 }
 
-static void site_dispatch(site *s, struct http_req *r, struct http_resp *w,
-    bool fresh);
-
-/* The one handler the HTTP core calls: 404/405 for unmatched requests,
- * the page cache for cacheable ones, else the route's handler (whose
- * cacheable answer is then kept). */
-void
-site_handle(void *ctx, struct http_req *r, struct http_resp *w)
-{
-	site_dispatch(ctx, r, w, false);
-}
-
-void
-site_handle_fresh(site *s, struct http_req *r, struct http_resp *w)
-{
-	site_dispatch(s, r, w, true);
-}
-
 bool
 site_internal_get(site *s, struct http_req *r, const char *path,
     const char *query, int64_t now, arena *a)
@@ -432,10 +409,13 @@ site_internal_get(site *s, struct http_req *r, const char *path,
 	    strlen(r->query), a, 4, &r->args, &r->nargs);
 }
 
-static void
-site_dispatch(site *s, struct http_req *r, struct http_resp *w, bool fresh)
+/* The one handler the HTTP core calls: 404/405 for unmatched requests,
+ * the page cache for cacheable ones, else the route's handler (whose
+ * cacheable answer is then kept). */
+void
+site_handle(void *ctx, struct http_req *r, struct http_resp *w)
 {
-	struct req q = {.s = s, .r = r, .w = w};
+	struct req q = {.s = ctx, .r = r, .w = w};
 	q.c = site_conf(q.s);
 	q.seq = site_seq(q.s); /* after site_conf's sync: what this render sees */
 	q.lang = msg_lang_of(q.c->str[CONF_LANG]);
@@ -476,7 +456,7 @@ site_dispatch(site *s, struct http_req *r, struct http_resp *w, bool fresh)
 	    !cpage_read(&q))
 		return;
 	const char *key = site_cache_key(&q, m);
-	if (key && !fresh && site_cache_serve(&q, key))
+	if (key && site_cache_serve(&q, key))
 		return;
 	q.cached = key != NULL && q.c->num[CONF_CACHE_BYTES] > 0;
 	/* A page is rendered from one state of the store: an article's

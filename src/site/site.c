@@ -331,6 +331,7 @@ site_admin_setting(void *ctx, size_t i, struct admin_setting *out)
 		.help = d->help,
 		.choices = d->type == CONF_ENUM ? d->choices : NULL,
 		.number = d->type == CONF_INT,
+		.secret = conf_secret((enum conf_key)i),
 		.min = d->min,
 		.max = d->max,
 	};
@@ -432,7 +433,6 @@ site_new(store *st, const char *theme_dir, buf *err)
 	s->cache = cache_new(0); /* budget from the settings below */
 	s->purger = cache_purger_new();
 	cache_set_purger(s->cache, s->purger);
-	s->refresher = site_refresher_new(s);
 	s->next_publish = -1;
 	if (store_changes_last(st, &s->change_seq) != STORE_OK) {
 		buf_puts(err, "cannot read the change log");
@@ -464,7 +464,6 @@ site_free(site *s)
 		return;
 	/* First: its thread reads the settings, and its last flush the store. */
 	site_views_free(s->views);
-	site_refresher_free(s->refresher); /* renders through the whole site */
 	live_free(s->live);
 	admin_free(s->admin);
 	site_export_free(s->xp);
@@ -502,7 +501,6 @@ void
 site_quiesce(site *s)
 {
 	if (s != NULL) {
-		site_refresher_stop(s->refresher);
 		writer_stop(s->writer);
 		ping_pool_stop(s->pings); /* answers the pings it holds */
 		admin_quiesce(s->admin);

@@ -123,6 +123,9 @@ struct site_conf {
 	long num[CONF__MAX];  /* CONF_INT values */
 };
 
+/* A password (mail.smtp_password): never shown (config list/get, the
+ * admin's settings page), only replaced. */
+bool conf_secret(enum conf_key k);
 /* Finds a key; CONF__MAX when unknown. */
 enum conf_key conf_find(const char *key);
 /* Checks a value against the key's type and bounds; false with a reason. */

@@ -120,7 +120,6 @@ struct site {
 	struct site_views *views; /* view counter (views.c) */
 	cache *cache;
 	cache_purger *purger;    /* CDN purge hook */
-	struct site_refresher *refresher; /* hot pages' renders (refresh.c) */
 	struct writer *writer;   /* group commit of comment posts */
 	pthread_mutex_t sync_mu; /* guards change_seq, next_publish */
 	int64_t change_seq;      /* last change_log row acted on */
@@ -278,22 +277,11 @@ void site_export_conf(site *s, struct site_conf *c);
 void site_export_free(struct site_export *x); /* NULL-safe */
 /* site.readonly / site.live in the page's view model (export mode). */
 void site_export_view(struct req *q, tv *sd);
-/* ---- refresh.c: hot pages rendered in the background ----------------------- */
-
-typedef struct site_refresher site_refresher;
-site_refresher *site_refresher_new(site *s);
-/* Queues key (a page-cache key) for a render; false when full. */
-bool site_refresh_enqueue(site_refresher *f, const char *key);
-void site_refresher_stop(site_refresher *f);
-void site_refresher_free(site_refresher *f); /* NULL-safe */
-/* An anonymous GET of path?query from inside the process (kiji render,
- * background refresh): the route matched and the query read as the HTTP
+/* An anonymous GET of path?query from inside the process (kiji render):
+ * the route matched and the query read as the HTTP
  * core would. false when no route matches or the query is malformed. */
 bool site_internal_get(site *s, struct http_req *r, const char *path,
     const char *query, int64_t now, arena *a);
-/* site_handle without the page-cache lookup: the page is rendered and
- * put (a background refresh). */
-void site_handle_fresh(site *s, struct http_req *r, struct http_resp *w);
 
 /* Whether pages may open the live comment stream (not on a read-only
  * or cross-origin copy). */

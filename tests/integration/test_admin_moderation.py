@@ -443,6 +443,33 @@ def test_settings_use_the_cli_rules():
     ed.submit("/admin/settings", {"site.title": "kiji"})
 
 
+def test_a_password_setting_is_never_shown():
+    """mail.smtp_password: config get/list and the settings page say only
+    whether it is set; the page's empty field leaves it as it is; a new
+    value replaces it."""
+    s = srv()
+    pw = "smtp-secret-%s" % uuid.uuid4().hex[:8]
+    s.config_set("mail.smtp_password", pw)
+    try:
+        assert s.config_get("mail.smtp_password") == "(set, hidden)"
+        assert pw not in s.cli("config", "list").stdout, "config list shows the password"
+        ed = editor(s, role="admin")
+        p = ed.page("/admin/settings")
+        assert pw not in p.text, "the settings page shows the password"
+        assert re.search(r'<input[^>]*type="password"[^>]*name="mail\.smtp_password"[^>]*value=""',
+                         p.text), "no empty password field"
+        r = ed.submit("/admin/settings", {"mail.smtp_password": "", "site.title": "kiji"})
+        assert r.status == 303
+        assert s.sql("SELECT value FROM settings WHERE key = 'mail.smtp_password'")[0][0] == pw, \
+            "an empty field changed the stored password"
+        r = ed.submit("/admin/settings", {"mail.smtp_password": pw + "-new"})
+        assert r.status == 303
+        assert s.sql("SELECT value FROM settings WHERE key = 'mail.smtp_password'")[0][0] == \
+            pw + "-new", "a new password was not stored"
+    finally:
+        s.config_set("mail.smtp_password", "")
+
+
 def test_users_add_role_and_login():
     s = srv()
     adm = editor(s, role="admin")

@@ -363,50 +363,6 @@ test_coalesce(void)
 }
 
 static void
-test_background_refresh(void)
-{
-	/* A hot (protected) page changing now (its copy a refresh, young)
-	 * gone stale: the reader who claims its refresh gets the previous
-	 * bytes and is told to have it rendered (bg); a cold page's claimer
-	 * renders it itself; so do a writer and the first reader after a
-	 * write to a quiet page. */
-	cache *c = cache_new(1 << 20);
-	char etag[24];
-	int64_t tags[] = {9};
-	struct cache_page p = page("hot", tags, 1, 1000);
-	p.seq = 1;
-	cache_put(c, "/hot", &p, etag);
-	cache_put(c, "/cold", &p, etag);
-	T_CHECK(hit(c, "/hot", 0)); /* a second request: protected */
-	cache_stale(c, 9, 2);
-	bool bg = false;
-	T_CHECK(cache_get_bg(c, "/hot", 1, 0, &bg) == NULL && !bg); /* quiet */
-	usleep(120 * 1000); /* that claim lapses (stale_ms) */
-	T_CHECK(cache_get_bg(c, "/hot", 1, 2, &bg) == NULL && !bg); /* writer */
-	cache_stale(c, 9, 3);
-	cache_put(c, "/hot", &p, etag); /* stale: rendered before seq 3 */
-	usleep(20 * 1000); /* past its coalescing hold (4 x a few us) */
-	cache_entry *e = cache_get_bg(c, "/hot", 1, 0, &bg);
-	T_CHECK(e != NULL && bg);
-	cache_release(c, e);
-	e = cache_get_bg(c, "/hot", 1, 0, &bg); /* the claim is in flight */
-	T_CHECK(e != NULL && !bg);
-	cache_release(c, e);
-	T_CHECK(cache_get_bg(c, "/cold", 1, 0, &bg) == NULL && !bg);
-	/* its refresh done long ago: the page is quiet again */
-	cache_put(c, "/hot", &p, etag);
-	usleep(120 * 1000);
-	cache_stale(c, 9, 4);
-	T_CHECK(cache_get_bg(c, "/hot", 1, 0, &bg) == NULL && !bg);
-	/* coalescing off: no background refresh either */
-	cache_set_coalesce(c, 0);
-	cache_put(c, "/hot", &p, etag);
-	cache_stale(c, 9, 5);
-	T_CHECK(cache_get_bg(c, "/hot", 1, 0, &bg) == NULL && !bg);
-	cache_free(c);
-}
-
-static void
 test_put_after_write_is_stale(void)
 {
 	/* A render began at seq 5; a write (seq 9) changed its article
@@ -463,7 +419,6 @@ main(void)
 	T_RUN(test_gzip_on_second_request);
 	T_RUN(test_stale_refresh);
 	T_RUN(test_coalesce);
-	T_RUN(test_background_refresh);
 	T_RUN(test_put_after_write_is_stale);
 	T_DONE();
 }
