@@ -12,7 +12,7 @@
  * and its framing was not ours to fix. The loop is small enough to hold
  * in one's head and measured level with nginx (bench/RESULTS.md).
  */
-#include "http_int.h"
+#include "server_int.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -46,108 +46,14 @@
 #define HTTP_IN_MAX (WIRE_MAX_HEAD + HTTP_IN_BODY)
 #define HTTP_LINGER_MS 2000
 #define HTTP_LINGER_BYTES ((size_t)128 << 20)
-#define HTTP_STREAM_BACKLOG ((size_t)1 << 20)
 #define HTTP_ARENA_CHUNK 16384
-#define HTTP_SPARE_ARENAS 32
 #define HTTP_SWEEP_MS 250
 #define HTTP_EVENTS 256
 #define HTTP_DRAIN_LINGER_MS 500   /* an idle keep-alive connection told
                                     * to go at a drain */
 #define HTTP_DRAIN_FRESH_MS 1000   /* a connection accepted but silent when
                                     * a drain starts: its request is due */
-#define HTTP_RETRY_MIN_MS 1000     /* the SSE retry hint at a drain, spread
-                                    * over this much more so readers do not
-                                    * all come back at once */
-#define HTTP_RETRY_SPREAD_MS 2000
 
-enum conn_state {
-	CS_IDLE,   /* between requests, nothing buffered: may be shed */
-	CS_HEAD,   /* reading a request head */
-	CS_BODY,   /* reading its body */
-	CS_DEFER,  /* handler deferred the answer (http_defer) */
-	CS_WRITE,  /* sending an answer */
-	CS_STREAM, /* a streaming response is open */
-	CS_LINGER, /* answered with close: draining, then closing */
-};
-
-struct http_worker;
-
-/* One TCP connection, owned by its worker thread. */
-struct http_conn {
-	int fd;
-	struct http_worker *w;
-	enum conn_state st;
-	struct http_ip ip;
-	bool counted;           /* holds a per-IP slot */
-	char *in;               /* unparsed bytes are in[off, len) */
-	size_t off, len, cap;
-	struct http_rq *q;      /* the request under way */
-	bool keep_alive, head_only, close_after;
-	bool head_pending;      /* buffered bytes not yet parsed as a head */
-	bool drained;           /* the last read emptied the socket */
-	bool wait_event;        /* idle after an answer with the socket
-	                         * drained: the next bytes bring an event,
-	                         * so no read is tried before it */
-	bool chunked;
-	struct wire_chunked ch;
-	uint64_t body_left;     /* Content-Length bytes still to come */
-	uint64_t body_raw;      /* body bytes read off the wire */
-	int64_t body_start;
-	struct http_out out;
-	int64_t deadline;       /* ms, monotonic; 0: none */
-	size_t lingered;
-	http_stream *stream;
-	buf sout;               /* stream bytes being written */
-	struct http_conn *prev, *next;   /* every connection of the worker */
-	struct http_conn *iprev, *inext; /* idle, oldest first */
-	bool idle_listed;
-	struct http_conn *rnext;         /* resume queue */
-	bool dead;                       /* closed; freed after this turn */
-	bool reused;                     /* an answer was sent on it: a
-	                                  * client may send the next request
-	                                  * at any time, and retries it if
-	                                  * the connection closes first */
-};
-
-struct http_stream {
-	atomic_uint refs;       /* the connection's, the caller's, queued */
-	pthread_mutex_t mu;
-	buf pending;            /* framed bytes not yet taken by the loop */
-	bool dead;              /* client gone, overflow or stopping */
-	bool closing;           /* the caller closed it */
-	bool queued;            /* on the worker's dirty list */
-	bool chunked;
-	struct http_stream *next;
-	struct http_conn *c;    /* NULL once the connection is gone */
-	struct http_worker *w;
-	char *heartbeat;
-	int64_t hb_ms, last_ms;
-	struct http_ip ip;
-	bool ip_counted;
-	char farewell[32];      /* sent before the end at a drain (an SSE
-	                         * retry hint), or "" */
-};
-
-struct http_worker {
-	http_server *s;
-	pthread_t th;
-	int ep, evfd;
-	struct http_conn *all;
-	struct http_conn *idle_head, *idle_tail;
-	struct http_conn *graveyard;    /* closed this turn (events in the
-	                                 * same batch may still name them) */
-	pthread_mutex_t mu;     /* guards resumed and dirty */
-	struct http_conn *resumed;
-	struct http_stream *dirty;
-	arena *spare[HTTP_SPARE_ARENAS];
-	int nspare;
-	struct wire_head head;  /* the head being parsed */
-	char scratch[65536];
-	int spare_fd;           /* closed to accept-and-close at EMFILE */
-	int64_t now;            /* ms, monotonic, per loop turn */
-	atomic_int_least64_t beat; /* now, for http_alive (other threads) */
-	bool drained;           /* this loop has begun the drain */
-};
 
 /* Markers in epoll data for the two non-connection descriptors. */
 static char http_tag_listen, http_tag_event;
@@ -160,7 +66,7 @@ http_mono_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static void
+void
 http_wake(struct http_worker *w)
 {
 	uint64_t one = 1;
@@ -236,10 +142,8 @@ conn_end_request(struct http_conn *c)
 	}
 }
 
-static void stream_unref(http_stream *st);
-static void conn_stream_end(struct http_conn *c);
 
-static void
+void
 conn_close(struct http_conn *c)
 {
 	struct http_worker *w = c->w;
@@ -603,7 +507,6 @@ conn_try_head(struct http_conn *c)
 
 /* ---- the state machine ---------------------------------------------------------- */
 
-static void stream_flush(struct http_conn *c);
 
 /* After an answer is sent: the next request, a lingering close, or idle. */
 static void
@@ -639,7 +542,7 @@ conn_next(struct http_conn *c)
 
 /* Runs the connection until it must wait for the socket or another
  * thread. May free c. */
-static void
+void
 conn_run(struct http_conn *c)
 {
 	http_server *s = c->w->s;
@@ -730,276 +633,6 @@ conn_run(struct http_conn *c)
 			return;
 		}
 	}
-}
-
-/* ---- streams ------------------------------------------------------------------------ */
-
-static void
-stream_unref(http_stream *st)
-{
-	if (atomic_fetch_sub(&st->refs, 1) != 1)
-		return;
-	buf_free(&st->pending);
-	free(st->heartbeat);
-	pthread_mutex_destroy(&st->mu);
-	free(st);
-}
-
-/* Puts st on its worker's dirty list (st->mu held). */
-static void
-stream_queue(http_stream *st)
-{
-	if (st->queued || st->w == NULL)
-		return;
-	st->queued = true;
-	atomic_fetch_add(&st->refs, 1);
-	struct http_worker *w = st->w;
-	pthread_mutex_lock(&w->mu);
-	/* One wake per batch: a list already waiting has its wake coming
-	 * (the loop takes the whole list under mu after it). A fan-out to
-	 * thousands of streams then costs a few wakes, not thousands. */
-	bool wake = w->dirty == NULL;
-	st->next = w->dirty;
-	w->dirty = st;
-	pthread_mutex_unlock(&w->mu);
-	if (wake)
-		http_wake(w);
-}
-
-/* Appends one piece in the stream's framing (st->mu held). */
-static bool
-stream_frame(http_stream *st, const void *p, size_t n)
-{
-	if (n == 0)
-		return true;
-	if (st->pending.len + n + 32 > HTTP_STREAM_BACKLOG) {
-		st->dead = true; /* the reader fell too far behind */
-		return false;
-	}
-	if (st->chunked)
-		buf_printf(&st->pending, "%zx\r\n", n);
-	buf_put(&st->pending, p, n);
-	if (st->chunked)
-		buf_puts(&st->pending, "\r\n");
-	return !st->pending.err;
-}
-
-http_stream *
-http_stream_open(struct http_req *r, struct http_resp *w, const char *heartbeat,
-    unsigned heartbeat_s)
-{
-	struct http_rq *q = r->conn;
-	struct http_conn *c = q ? q->conn : NULL;
-	http_server *s = q ? q->s : NULL;
-
-	if (c == NULL || r->route == NULL || !r->route->stream ||
-	    q->stream != NULL || atomic_load(&s->stopping))
-		return NULL;
-	if (atomic_fetch_add(&s->nstreams, 1) >= s->cfg.max_streams) {
-		atomic_fetch_sub(&s->nstreams, 1);
-		return NULL;
-	}
-	http_stream *st = xcalloc(1, sizeof(*st));
-	if (!http_ip_trusted(&s->addrs, &c->ip)) {
-		if (!http_ip_take(&s->addrs, &c->ip, s->cfg.streams_per_ip,
-		    true)) {
-			atomic_fetch_sub(&s->nstreams, 1);
-			free(st);
-			return NULL;
-		}
-		st->ip = c->ip;
-		st->ip_counted = true;
-	}
-	pthread_mutex_init(&st->mu, NULL);
-	atomic_init(&st->refs, 2); /* the connection's and the caller's */
-	buf_init(&st->pending, HTTP_STREAM_BACKLOG * 2);
-	st->chunked = r->minor == 1;
-	st->c = c;
-	st->w = c->w;
-	st->heartbeat = xstrdup(heartbeat ? heartbeat : "");
-	st->hb_ms = (int64_t)(heartbeat_s ? heartbeat_s : 15) * 1000;
-	st->last_ms = c->w->now;
-	/* Server-sent events hear at a drain when to come back: a second or
-	 * more, spread so that a restart's readers do not return at once. */
-	if (w->content_type != NULL &&
-	    strncmp(w->content_type, "text/event-stream", 17) == 0)
-		snprintf(st->farewell, sizeof(st->farewell), "retry: %u\n\n",
-		    HTTP_RETRY_MIN_MS + (unsigned)((uint64_t)c->w->now * 2654435761u +
-		    (unsigned)c->fd) % HTTP_RETRY_SPREAD_MS);
-	q->stream = st;
-	c->stream = st;
-
-	/* HEAD: the head alone, and the stream is over before it began
-	 * (sends fail; the caller still closes its handle). */
-	if (r->method == HTTP_HEAD)
-		st->closing = true;
-	/* The head goes out first, then whatever is sent. */
-	int status = w->status ? w->status : 200;
-	w->status = status;
-	http_resp_header(r, w, "Cache-Control", "no-store");
-	http_resp_header(r, w, "X-Accel-Buffering", "no");
-	struct http_out o;
-	buf_reset(&w->body);
-	c->close_after = true;
-	http_out_build(q, HTTP_FAIL_NONE, true, true, http_date_now(), &o);
-	http_obs_answer(s, q, &o, &c->ip);
-	/* The built head carries Content-Length: 0 for the empty body;
-	 * a stream is framed by chunks (1.1) or by the close (1.0). */
-	const char *head = o.iov[0].iov_base;
-	size_t hl = o.iov[0].iov_len;
-	const char *cl = strstr(head, "Content-Length: 0\r\n");
-	if (cl != NULL) {
-		buf_put(&st->pending, head, (size_t)(cl - head));
-		if (st->chunked)
-			buf_puts(&st->pending, "Transfer-Encoding: chunked\r\n");
-		buf_put(&st->pending, cl + 19, hl - (size_t)(cl + 19 - head));
-	} else {
-		buf_put(&st->pending, head, hl);
-	}
-	http_out_free(&o);
-	return st;
-}
-
-bool
-http_stream_send(http_stream *st, const void *p, size_t n)
-{
-	if (st == NULL)
-		return false;
-	pthread_mutex_lock(&st->mu);
-	bool ok = !st->dead && !st->closing && stream_frame(st, p, n);
-	if (ok || st->dead)
-		stream_queue(st);
-	pthread_mutex_unlock(&st->mu);
-	return ok;
-}
-
-void
-http_stream_close(http_stream *st)
-{
-	if (st == NULL)
-		return;
-	pthread_mutex_lock(&st->mu);
-	if (!st->closing) {
-		st->closing = true;
-		if (st->chunked && !st->dead)
-			buf_puts(&st->pending, "0\r\n\r\n");
-		stream_queue(st);
-	}
-	pthread_mutex_unlock(&st->mu);
-	stream_unref(st);
-}
-
-bool
-http_stream_alive(http_stream *st)
-{
-	if (st == NULL)
-		return false;
-	pthread_mutex_lock(&st->mu);
-	bool ok = !st->dead && !st->closing;
-	pthread_mutex_unlock(&st->mu);
-	return ok;
-}
-
-unsigned
-http_stream_count(const http_server *s)
-{
-	return s ? atomic_load(&((http_server *)s)->nstreams) : 0;
-}
-
-/* Ends an open stream at a drain: its farewell (an SSE retry hint), the
- * end of the response, and the connection once that is sent. The
- * handler's next http_stream_send says false, as for a client gone. */
-static void
-conn_stream_end(struct http_conn *c)
-{
-	http_stream *st = c->stream;
-
-	pthread_mutex_lock(&st->mu);
-	if (!st->closing && !st->dead) {
-		stream_frame(st, st->farewell, strlen(st->farewell));
-		if (st->chunked)
-			buf_puts(&st->pending, "0\r\n\r\n");
-		st->closing = true;
-	}
-	pthread_mutex_unlock(&st->mu);
-	conn_run(c);
-}
-
-/* Moves the stream's pending bytes to the socket; ends the connection
- * when the client left, the stream died or was closed and all is sent. */
-static void
-stream_flush(struct http_conn *c)
-{
-	http_stream *st = c->stream;
-	bool closing, dead;
-
-	/* Reads only to notice the client leaving (it sends nothing). */
-	for (;;) {
-		ssize_t k = read(c->fd, c->w->scratch, sizeof(c->w->scratch));
-		if (k > 0)
-			continue;
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k == 0 || (errno != EAGAIN && errno != EWOULDBLOCK)) {
-			conn_close(c);
-			return;
-		}
-		break;
-	}
-	pthread_mutex_lock(&st->mu);
-	if (st->pending.len > 0 && c->sout.len == 0) {
-		/* the pending bytes become the ones being written, uncopied */
-		buf t = c->sout;
-		c->sout = st->pending;
-		st->pending = t;
-		buf_reset(&st->pending);
-	} else if (st->pending.len > 0) {
-		buf_put(&c->sout, st->pending.ptr, st->pending.len);
-		buf_reset(&st->pending);
-	}
-	closing = st->closing;
-	dead = st->dead;
-	pthread_mutex_unlock(&st->mu);
-	if (dead || c->sout.err) {
-		conn_close(c);
-		return;
-	}
-	size_t done = 0;
-	while (done < c->sout.len) {
-		ssize_t k = send(c->fd, c->sout.ptr + done, c->sout.len - done,
-		    MSG_NOSIGNAL);
-		if (k > 0) {
-			done += (size_t)k;
-			st->last_ms = c->w->now;
-			continue;
-		}
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			break;
-		conn_close(c);
-		return;
-	}
-	if (done > 0) {
-		memmove(c->sout.ptr, c->sout.ptr + done, c->sout.len - done);
-		c->sout.len -= done;
-	}
-	if (c->sout.len > 0) {
-		if (c->deadline == 0)
-			c->deadline = c->w->now +
-			    (int64_t)c->w->s->cfg.conn_timeout * 1000;
-		return;
-	}
-	c->deadline = 0;
-	/* All sent: an idle stream holds no buffer (the next bytes are
-	 * queued into a new one). */
-	buf_free(&c->sout);
-	pthread_mutex_lock(&st->mu);
-	if (st->pending.len == 0)
-		buf_free(&st->pending);
-	pthread_mutex_unlock(&st->mu);
-	if (closing)
-		conn_close(c);
 }
 
 /* ---- deferred answers ---------------------------------------------------------- */
