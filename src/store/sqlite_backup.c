@@ -1,10 +1,10 @@
 /*
- * store.h on SQLite: backups and restores, and forgetting addresses. Both work on files rather than
+ * store.h on SQLite: backups and restores. Both work on files rather than
  * on an open store (a backup reads a database a server is using, a restore
  * writes one nobody may be using), so they hold their own connections;
  * their SQL still comes from the statement table.
  */
-#include "sqlite_int.h"
+#include "store_int.h"
 #include "schema.h"
 
 #include <errno.h>
@@ -18,6 +18,8 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include <sqlite3.h>
 
 #define BACKUP_STEP_PAGES 1024  /* pages per backup step (4 MiB at 4 KiB) */
 #define BACKUP_BUSY_TRIES 200   /* steps answered BUSY before giving up */
@@ -56,7 +58,7 @@ static int
 raw_run(sqlite3 *db, enum stmt id, char *text, size_t textsz, buf *err)
 {
 	sqlite3_stmt *st = NULL;
-	int rc = sqlite3_prepare_v2(db, sq_stmts[id].sql, -1, &st, NULL);
+	int rc = sqlite3_prepare_v2(db, db_stmts[id].sql, -1, &st, NULL);
 	bool first = true;
 	while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if (first && text != NULL)
@@ -69,7 +71,7 @@ raw_run(sqlite3 *db, enum stmt id, char *text, size_t textsz, buf *err)
 	if (rc == SQLITE_DONE)
 		rc = SQLITE_OK;
 	if (rc != SQLITE_OK)
-		berr(err, "%s: %s", sq_stmts[id].name, sqlite3_errmsg(db));
+		berr(err, "%s: %s", db_stmts[id].name, sqlite3_errmsg(db));
 	sqlite3_finalize(st);
 	return rc;
 }
@@ -166,7 +168,7 @@ store_backup(const char *path, const char *out,
 		return STORE_CONFLICT;
 	}
 	/* shared, as a server's: no restore rewrites it meanwhile */
-	if ((lock = sq_file_lock(path, LOCK_SH, err)) < 0) {
+	if ((lock = db_file_lock(path, LOCK_SH, err)) < 0) {
 		if (errno == EWOULDBLOCK)
 			berr(err, "%s is being restored; try again later", path);
 		return STORE_ERROR;
@@ -257,10 +259,10 @@ store_restore(const char *path, const char *backup, buf *err)
 	if (!restore_check(src, backup, err))
 		goto out;
 	e = STORE_ERROR;
-	if (!sq_file_create(path, err))
+	if (!db_file_create(path, err))
 		goto out;
 	/* exclusive: no server (nor any kiji command) has it open */
-	if ((lock = sq_file_lock(path, LOCK_EX, err)) < 0) {
+	if ((lock = db_file_lock(path, LOCK_EX, err)) < 0) {
 		if (errno == EWOULDBLOCK) {
 			berr(err, "%s is in use: a kiji server (or another kiji "
 			    "command) has it open; stop it, then restore", path);
@@ -280,49 +282,5 @@ out:
 	sqlite3_close(src);
 	if (lock >= 0)
 		close(lock); /* after SQLite's descriptors (POSIX locks) */
-	return e;
-}
-
-/* One statement: the index-free scan is fine once a day. */
-enum store_err
-store_comments_forget_ips(store *s, int64_t before, int64_t *n)
-{
-	struct conn *c = sq_conn_get(s);
-	struct q q = {0};
-	enum store_err e;
-	if (n != NULL)
-		*n = 0;
-	if (c == NULL)
-		return STORE_ERROR;
-	if ((e = sq_open(&q, c, STMT_COMMENTS_FORGET_IPS)) != STORE_OK)
-		goto err;
-	sq_int(&q, ":before", before);
-	if ((e = sq_exec(&q)) == STORE_OK && n != NULL)
-		*n = sqlite3_changes(c->db);
-err:
-	sq_close(&q);
-	return e;
-}
-
-enum store_err
-store_probe_write(store *s)
-{
-	struct conn *c = sq_conn_get(s);
-	struct q q = {0};
-	enum store_err e;
-	if (c == NULL)
-		return STORE_ERROR;
-	if ((e = sq_open(&q, c, STMT_PROBE_WRITE)) == STORE_OK)
-		e = sq_exec(&q);
-	sq_close(&q);
-	return e;
-}
-
-enum store_err
-store_jobs_pending(store *s, int64_t now, int64_t *waiting, int64_t *due)
-{
-	enum store_err e = sq_one_int(s, STMT_JOBS_WAITING, NULL, 0, waiting);
-	if (e == STORE_OK)
-		e = sq_one_int(s, STMT_JOBS_DUE, ":now", now, due);
 	return e;
 }

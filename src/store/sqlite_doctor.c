@@ -5,13 +5,15 @@
  * live server and on a damaged file; its SQL comes from the statement
  * table like everyone's.
  */
-#include "sqlite_int.h"
+#include "store_int.h"
 
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include <sqlite3.h>
 
 #define RO_BUSY_MS 5000 /* a server's checkpoint may hold the file briefly */
 
@@ -84,7 +86,7 @@ store_ro_open(const char *path, buf *err)
 	/* The settings a kiji connection runs with, so durability is read
 	 * as the server has it. Reading the schema here also tells a file
 	 * that is no database at all from one SQLite can open. */
-	if ((rc = sqlite3_exec(db, SQ_CONN_PRAGMAS, NULL, NULL, &msg)) !=
+	if ((rc = sqlite3_exec(db, DB_CONN_PRAGMAS, NULL, NULL, &msg)) !=
 	    SQLITE_OK) {
 		if (err != NULL)
 			buf_printf(err, "%s: %s", path,
@@ -114,9 +116,9 @@ static sqlite3_stmt *
 ro_prepare(store_ro *r, enum stmt id, buf *err, enum store_err *e)
 {
 	sqlite3_stmt *st = NULL;
-	int rc = sqlite3_prepare_v2(r->db, sq_stmts[id].sql, -1, &st, NULL);
+	int rc = sqlite3_prepare_v2(r->db, db_stmts[id].sql, -1, &st, NULL);
 	if (rc != SQLITE_OK) {
-		*e = ro_fail(r->db, rc, sq_stmts[id].name, err);
+		*e = ro_fail(r->db, rc, db_stmts[id].name, err);
 		sqlite3_finalize(st);
 		return NULL;
 	}
@@ -166,7 +168,7 @@ ro_pragma_int(store_ro *r, enum stmt id, int *num)
 	if (rc == SQLITE_ROW)
 		*num = sqlite3_column_int(st, 0);
 	else
-		e = ro_fail(r->db, rc, sq_stmts[id].name, NULL);
+		e = ro_fail(r->db, rc, db_stmts[id].name, NULL);
 	sqlite3_finalize(st);
 	return e;
 }

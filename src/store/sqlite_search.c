@@ -1,5 +1,5 @@
 /*
- * store.h on SQLite: the full-text search page (the SQL side of fts.c).
+ * store.h (every backend): the full-text search page (the SQL side of fts.c).
  *
  * Best first ranks with bm25 (SEARCH), whose cost grows with the number
  * of matches ranked: so it ranks the newest STORE_SEARCH_COUNT_MAX + 1
@@ -30,7 +30,7 @@
  * pages never overlap or skip.
  */
 #include "fts.h"
-#include "sqlite_int.h"
+#include "store_int.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -53,12 +53,12 @@
 
 /* A search hit: a light article with its body text, then the score. */
 static void
-hit_read(sqlite3_stmt *st, arena *a, void *row)
+hit_read(struct q *st, arena *a, void *row)
 {
 	struct store_hit *h = row;
-	sq_article_read(st, a, &h->article, true);
-	h->article.body_text = sq_col_str(a, st, AC_TEXT);
-	h->score = sqlite3_column_double(st, AC_COMMENTS + 1);
+	db_article_read(st, a, &h->article, true);
+	h->article.body_text = db_col_str(a, st, AC_TEXT);
+	h->score = db_col_double(st, AC_COMMENTS + 1);
 }
 
 /*
@@ -149,25 +149,25 @@ ids_open(struct conn *c, int64_t now, struct ids *m)
 	struct q q = {0};
 	enum store_err e;
 	int64_t top = 0;
-	if ((e = sq_open(&q, c, STMT_SEARCH_TOP)) != STORE_OK)
+	if ((e = db_open(&q, c, STMT_SEARCH_TOP)) != STORE_OK)
 		return e;
-	if (sq_row(&q, &e))
-		top = sqlite3_column_int64(q.st, 0);
-	sq_close(&q);
+	if (db_row(&q, &e))
+		top = db_col_int(&q, 0);
+	db_close(&q);
 	if (e != STORE_OK)
 		return e;
 	m->top = top;
 	m->width = SEARCH_RANGE;
-	if ((e = sq_open(&q, c, STMT_SEARCH_HIDDEN)) != STORE_OK)
+	if ((e = db_open(&q, c, STMT_SEARCH_HIDDEN)) != STORE_OK)
 		return e;
-	sq_int(&q, ":now", now);
-	while (sq_row(&q, &e))
+	db_int(&q, ":now", now);
+	while (db_row(&q, &e))
 		if (!ids_push(&m->hid, &m->nhid, &m->hidcap,
-		    sqlite3_column_int64(q.st, 0))) {
+		    db_col_int(&q, 0))) {
 			e = STORE_ERROR;
 			break;
 		}
-	sq_close(&q);
+	db_close(&q);
 	return e;
 }
 
@@ -193,18 +193,18 @@ ids_more(struct conn *c, const char *expr, struct ids *m)
 		if (m->width < INT64_MAX / SEARCH_GROWTH)
 			m->width *= SEARCH_GROWTH;
 	}
-	if ((e = sq_open(&q, c, STMT_SEARCH_IDS)) != STORE_OK)
+	if ((e = db_open(&q, c, STMT_SEARCH_IDS)) != STORE_OK)
 		return e;
-	sq_text(&q, ":q", expr);
-	sq_int(&q, ":lo", m->lo);
-	sq_int(&q, ":hi", hi);
-	while (sq_row(&q, &e))
+	db_text(&q, ":q", expr);
+	db_int(&q, ":lo", m->lo);
+	db_int(&q, ":hi", hi);
+	while (db_row(&q, &e))
 		if (!ids_push(&m->v, &m->n, &m->cap,
-		    sqlite3_column_int64(q.st, 0))) {
+		    db_col_int(&q, 0))) {
 			e = STORE_ERROR;
 			break;
 		}
-	sq_close(&q);
+	db_close(&q);
 	/* descending, whatever order FTS5 gave (ascending: reversed) */
 	if (e == STORE_OK && m->n > from)
 		qsort(m->v + from, m->n - from, sizeof(*m->v), id_desc);
@@ -227,11 +227,11 @@ search_walk(struct conn *c, const char *expr, struct ids *m, int64_t now,
 	size_t rows = 0;
 	*npage = 0;
 	*done = true;
-	if ((e = sq_open(&q, c, STMT_SEARCH_WALK)) != STORE_OK)
+	if ((e = db_open(&q, c, STMT_SEARCH_WALK)) != STORE_OK)
 		return e;
-	sq_int(&q, ":now", now);
-	while (seen < want && sq_row(&q, &e)) {
-		int64_t id = sqlite3_column_int64(q.st, 0);
+	db_int(&q, ":now", now);
+	while (seen < want && db_row(&q, &e)) {
+		int64_t id = db_col_int(&q, 0);
 		while (!m->all && id < m->lo && e == STORE_OK)
 			e = ids_more(c, expr, m);
 		if (e != STORE_OK)
@@ -245,7 +245,7 @@ search_walk(struct conn *c, const char *expr, struct ids *m, int64_t now,
 			break;
 		}
 	}
-	sq_close(&q);
+	db_close(&q);
 	return e;
 }
 
@@ -266,14 +266,14 @@ search_probe(struct conn *c, const struct ids *m, int64_t now, int64_t offset,
 	if (d == NULL)
 		return STORE_ERROR;
 	for (size_t i = 0; i < m->n && e == STORE_OK; i++) {
-		if ((e = sq_open(&q, c, STMT_SEARCH_PROBE)) != STORE_OK)
+		if ((e = db_open(&q, c, STMT_SEARCH_PROBE)) != STORE_OK)
 			break;
-		sq_int(&q, ":id", m->v[i]);
-		sq_int(&q, ":now", now);
-		if (sq_row(&q, &e))
-			d[nd++] = (struct dated){sqlite3_column_int64(q.st, 0),
+		db_int(&q, ":id", m->v[i]);
+		db_int(&q, ":now", now);
+		if (db_row(&q, &e))
+			d[nd++] = (struct dated){db_col_int(&q, 0),
 			    m->v[i]};
-		sq_close(&q);
+		db_close(&q);
 	}
 	if (e == STORE_OK) {
 		qsort(d, nd, sizeof(*d), dated_cmp);
@@ -296,14 +296,14 @@ search_rows(struct conn *c, const int64_t *page, size_t npage, arena *a,
 	struct store_hit *v = arena_alloc(a, (npage ? npage : 1) * sizeof(*v));
 	size_t cnt = 0;
 	for (size_t i = 0; i < npage && e == STORE_OK; i++) {
-		if ((e = sq_open(&q, c, STMT_SEARCH_ROW)) != STORE_OK)
+		if ((e = db_open(&q, c, STMT_SEARCH_ROW)) != STORE_OK)
 			break;
-		sq_int(&q, ":id", page[i]);
-		if (sq_row(&q, &e)) {
+		db_int(&q, ":id", page[i]);
+		if (db_row(&q, &e)) {
 			memset(&v[cnt], 0, sizeof(v[cnt]));
-			hit_read(q.st, a, &v[cnt++]);
+			hit_read(&q, a, &v[cnt++]);
 		}
-		sq_close(&q);
+		db_close(&q);
 	}
 	if (e == STORE_OK) {
 		*out = v;
@@ -423,15 +423,15 @@ search_ranked(struct conn *c, const char *expr, int64_t now, int64_t offset,
 		*total = visible;
 	if (limit <= 0 || visible == 0)
 		goto out;
-	if ((e = sq_open(&q, c, STMT_SEARCH)) != STORE_OK)
+	if ((e = db_open(&q, c, STMT_SEARCH)) != STORE_OK)
 		goto out;
-	sq_text(&q, ":q", expr);
-	sq_int(&q, ":now", now);
-	sq_int(&q, ":lo", lo);
-	sq_int(&q, ":limit", limit);
-	sq_int(&q, ":offset", offset);
-	*out = sq_rows(&q, a, sizeof(**out), hit_read, n, &e);
-	sq_close(&q);
+	db_text(&q, ":q", expr);
+	db_int(&q, ":now", now);
+	db_int(&q, ":lo", lo);
+	db_int(&q, ":limit", limit);
+	db_int(&q, ":offset", offset);
+	*out = db_rows(&q, a, sizeof(**out), hit_read, n, &e);
+	db_close(&q);
 out:
 	free(m.v);
 	free(m.hid);
@@ -445,7 +445,7 @@ store_fts_page(store *s, const char *expr, enum store_search_sort sort,
     int64_t now, int64_t offset, int64_t limit, arena *a,
     struct store_hit **out, size_t *n, int64_t *total)
 {
-	struct conn *c = sq_conn_get(s);
+	struct conn *c = db_conn_get(s);
 	struct tx t = {0};
 	struct store_hit *v = NULL;
 	size_t cnt = 0;
@@ -459,7 +459,7 @@ store_fts_page(store *s, const char *expr, enum store_search_sort sort,
 		return STORE_ERROR;
 	if (offset < 0)
 		offset = 0;
-	if ((e = sq_tx_begin(c, false, &t)) != STORE_OK)
+	if ((e = db_tx_begin(c, false, &t)) != STORE_OK)
 		return e;
 	if (sort == SEARCH_RELEVANCE)
 		e = search_ranked(c, expr, now, offset, limit, a, &v, &cnt,
@@ -467,7 +467,7 @@ store_fts_page(store *s, const char *expr, enum store_search_sort sort,
 	else
 		e = search_newest(c, expr, now, offset, limit, a, &v, &cnt,
 		    total);
-	e = sq_tx_end(c, &t, e);
+	e = db_tx_end(c, &t, e);
 	if (e == STORE_OK) {
 		*out = v;
 		*n = cnt;

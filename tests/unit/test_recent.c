@@ -5,7 +5,9 @@
  * the address), the bounded count, and the query plan that walks the
  * status index in order instead of sorting the whole table.
  */
-#include "../../src/store/sqlite_int.h"
+#include "../../src/store/store_int.h"
+
+#include <sqlite3.h>
 #include "t_db.h"
 
 #define NOW ((int64_t)1700000000)
@@ -147,7 +149,7 @@ test_recent_plan(void)
 	for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
 		char sql[2048];
 		snprintf(sql, sizeof(sql), "EXPLAIN QUERY PLAN %s",
-		    sq_stmts[ids[i]].sql);
+		    db_stmts[ids[i]].sql);
 		sqlite3_stmt *st = NULL;
 		T_CHECK(sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK);
 		/* rows come outer loop first: comments, then articles */

@@ -1,13 +1,13 @@
 /*
- * store.h on SQLite: reply notifications by e-mail. Addresses arrive here
+ * store.h (every backend): reply notifications by e-mail. Addresses arrive here
  * sealed and blind-indexed (src/mail/ does the cryptography; the key is
  * never in the database); this file keeps subscriptions, the queue of
  * replies waiting for their batch, and the log that makes each mail once
  * and counts the daily limits. A reply is queued by the same transaction
- * that stores or approves it (sq_mail_reply), so no writer (server, CLI,
+ * that stores or approves it (db_mail_reply), so no writer (server, CLI,
  * the editor's moderation) can approve one without its notification.
  */
-#include "sqlite_int.h"
+#include "store_int.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -20,16 +20,16 @@ mail_job(struct conn *c, const char *kind, const char *payload,
 {
 	struct q q = {0};
 	enum store_err e;
-	if ((e = sq_open(&q, c, STMT_JOB_ADD_KEY)) != STORE_OK)
+	if ((e = db_open(&q, c, STMT_JOB_ADD_KEY)) != STORE_OK)
 		goto err;
-	sq_text(&q, ":kind", kind);
-	sq_text(&q, ":payload", payload);
-	sq_int(&q, ":run_at", run_at);
-	sq_text(&q, ":key", key);
-	if ((e = sq_exec(&q)) == STORE_OK && added)
-		*added = sqlite3_changes(c->db) > 0;
+	db_text(&q, ":kind", kind);
+	db_text(&q, ":payload", payload);
+	db_int(&q, ":run_at", run_at);
+	db_text(&q, ":key", key);
+	if ((e = db_exec(&q)) == STORE_OK && added)
+		*added = db_changes(c) > 0;
 err:
-	sq_close(&q);
+	db_close(&q);
 	return e;
 }
 
@@ -41,17 +41,17 @@ mail_count(struct conn *c, enum stmt id, int64_t address, const char *ip,
 	struct q q = {0};
 	enum store_err e;
 	*n = 0;
-	if ((e = sq_open(&q, c, id)) != STORE_OK)
+	if ((e = db_open(&q, c, id)) != STORE_OK)
 		goto err;
 	if (ip)
-		sq_text(&q, ":ip", ip);
+		db_text(&q, ":ip", ip);
 	else
-		sq_int(&q, ":address", address);
-	sq_int(&q, ":since", since);
-	if (sq_row(&q, &e))
-		*n = sqlite3_column_int64(q.st, 0);
+		db_int(&q, ":address", address);
+	db_int(&q, ":since", since);
+	if (db_row(&q, &e))
+		*n = db_col_int(&q, 0);
 err:
-	sq_close(&q);
+	db_close(&q);
 	return e;
 }
 
@@ -61,17 +61,17 @@ mail_log_add(struct conn *c, const char *kind, const char *key,
 {
 	struct q q = {0};
 	enum store_err e;
-	if ((e = sq_open(&q, c, STMT_MAIL_LOG_ADD)) != STORE_OK)
+	if ((e = db_open(&q, c, STMT_MAIL_LOG_ADD)) != STORE_OK)
 		goto err;
-	sq_text(&q, ":kind", kind);
-	sq_text_null(&q, ":key", key);
-	sq_id(&q, ":address", address);
-	sq_text(&q, ":ip", ip ? ip : "");
-	sq_int(&q, ":now", now);
-	if ((e = sq_exec(&q)) == STORE_OK && id)
-		*id = sqlite3_last_insert_rowid(c->db);
+	db_text(&q, ":kind", kind);
+	db_text_null(&q, ":key", key);
+	db_id(&q, ":address", address);
+	db_text(&q, ":ip", ip ? ip : "");
+	db_int(&q, ":now", now);
+	if ((e = db_exec(&q)) == STORE_OK && id)
+		*id = db_last_id(c);
 err:
-	sq_close(&q);
+	db_close(&q);
 	return e;
 }
 
@@ -79,7 +79,7 @@ enum store_err
 store_mail_subscribe(store *s, const struct store_mail_sub *in,
     struct store_mail_sub_out *out)
 {
-	struct conn *c = sq_conn_get(s);
+	struct conn *c = db_conn_get(s);
 	struct q q = {0};
 	struct tx t = {0};
 	enum store_err e;
@@ -89,41 +89,41 @@ store_mail_subscribe(store *s, const struct store_mail_sub *in,
 		return STORE_ERROR;
 	if (in->blind == NULL || *in->blind == '\0' || in->sealed_len == 0)
 		return STORE_INVALID;
-	if ((e = sq_tx_begin(c, true, &t)) != STORE_OK)
+	if ((e = db_tx_begin(c, true, &t)) != STORE_OK)
 		return e;
-	if ((e = sq_open(&q, c, STMT_MAIL_ADDRESS_ADD)) != STORE_OK)
+	if ((e = db_open(&q, c, STMT_MAIL_ADDRESS_ADD)) != STORE_OK)
 		goto err;
-	sq_text(&q, ":blind", in->blind);
-	sq_blob(&q, ":sealed", in->sealed, in->sealed_len);
-	sq_int(&q, ":now", in->now);
-	if (sq_row(&q, &e)) {
-		id = sqlite3_column_int64(q.st, 0);
-		confirmed = sqlite3_column_int64(q.st, 1);
-		unsub = sqlite3_column_int64(q.st, 2);
+	db_text(&q, ":blind", in->blind);
+	db_blob(&q, ":sealed", in->sealed, in->sealed_len);
+	db_int(&q, ":now", in->now);
+	if (db_row(&q, &e)) {
+		id = db_col_int(&q, 0);
+		confirmed = db_col_int(&q, 1);
+		unsub = db_col_int(&q, 2);
 	} else if (e == STORE_OK) {
 		e = STORE_ERROR;
 	}
-	sq_close(&q);
+	db_close(&q);
 	if (e != STORE_OK)
 		goto err;
 	if (unsub) {
-		if ((e = sq_open(&q, c, STMT_MAIL_ADDRESS_RESTART)) != STORE_OK)
+		if ((e = db_open(&q, c, STMT_MAIL_ADDRESS_RESTART)) != STORE_OK)
 			goto err;
-		sq_blob(&q, ":sealed", in->sealed, in->sealed_len);
-		sq_int(&q, ":id", id);
-		if ((e = sq_exec(&q)) != STORE_OK)
+		db_blob(&q, ":sealed", in->sealed, in->sealed_len);
+		db_int(&q, ":id", id);
+		if ((e = db_exec(&q)) != STORE_OK)
 			goto err;
-		sq_close(&q);
+		db_close(&q);
 		confirmed = 0;
 	}
-	if ((e = sq_open(&q, c, STMT_MAIL_SUBSCRIBE)) != STORE_OK)
+	if ((e = db_open(&q, c, STMT_MAIL_SUBSCRIBE)) != STORE_OK)
 		goto err;
-	sq_int(&q, ":comment", in->comment_id);
-	sq_int(&q, ":address", id);
-	sq_int(&q, ":now", in->now);
-	if ((e = sq_exec(&q)) != STORE_OK)
+	db_int(&q, ":comment", in->comment_id);
+	db_int(&q, ":address", id);
+	db_int(&q, ":now", in->now);
+	if ((e = db_exec(&q)) != STORE_OK)
 		goto err;
-	sq_close(&q);
+	db_close(&q);
 	out->address_id = id;
 	out->confirmed = confirmed > 0;
 	if (confirmed)
@@ -148,10 +148,10 @@ store_mail_subscribe(store *s, const struct store_mail_sub *in,
 	snprintf(key, sizeof(key), "mail-confirm:%" PRId64, ask);
 	e = mail_job(c, "mail-confirm", payload, in->now, key, &out->asked);
 err:
-	sq_close(&q);
-	e = sq_tx_end(c, &t, e);
+	db_close(&q);
+	e = db_tx_end(c, &t, e);
 	if (e == STORE_OK && out->asked)
-		sq_job_added(s);
+		db_job_added(s);
 	if (e != STORE_OK)
 		memset(out, 0, sizeof(*out));
 	return e;
@@ -161,34 +161,34 @@ enum store_err
 store_mail_address_get(store *s, int64_t id, arena *a,
     struct store_mail_address *out)
 {
-	struct conn *c = sq_conn_get(s);
+	struct conn *c = db_conn_get(s);
 	struct q q = {0};
 	enum store_err e;
 	memset(out, 0, sizeof(*out));
 	if (c == NULL)
 		return STORE_ERROR;
-	if ((e = sq_open(&q, c, STMT_MAIL_ADDRESS_GET)) != STORE_OK)
+	if ((e = db_open(&q, c, STMT_MAIL_ADDRESS_GET)) != STORE_OK)
 		goto err;
-	sq_int(&q, ":id", id);
-	if (sq_row(&q, &e)) {
-		out->id = sqlite3_column_int64(q.st, 0);
-		out->blind = sq_col_str(a, q.st, 1);
-		size_t n = (size_t)sqlite3_column_bytes(q.st, 2);
-		const void *p = sqlite3_column_blob(q.st, 2);
+	db_int(&q, ":id", id);
+	if (db_row(&q, &e)) {
+		out->id = db_col_int(&q, 0);
+		out->blind = db_col_str(a, &q, 1);
+		size_t n;
+		const void *p = db_col_blob(&q, 2, &n);
 		void *copy = arena_alloc(a, n ? n : 1);
 		if (p && n)
 			memcpy(copy, p, n);
 		out->sealed = copy;
 		out->sealed_len = n;
-		out->created_at = sqlite3_column_int64(q.st, 3);
-		out->confirmed_at = sqlite3_column_int64(q.st, 4);
-		out->unsubscribed_at = sqlite3_column_int64(q.st, 5);
-		out->batch_at = sqlite3_column_int64(q.st, 6);
+		out->created_at = db_col_int(&q, 3);
+		out->confirmed_at = db_col_int(&q, 4);
+		out->unsubscribed_at = db_col_int(&q, 5);
+		out->batch_at = db_col_int(&q, 6);
 	} else if (e == STORE_OK) {
 		e = STORE_NOTFOUND;
 	}
 err:
-	sq_close(&q);
+	db_close(&q);
 	return e;
 }
 
@@ -199,22 +199,22 @@ mail_set(struct conn *c, enum stmt id, int64_t row, int64_t now,
 {
 	struct q q = {0};
 	enum store_err e;
-	if ((e = sq_open(&q, c, id)) != STORE_OK)
+	if ((e = db_open(&q, c, id)) != STORE_OK)
 		goto err;
-	sq_int(&q, ":id", row);
-	if (sqlite3_bind_parameter_index(q.st, ":now")) /* not every one */
-		sq_int(&q, ":now", now);
-	if ((e = sq_exec(&q)) == STORE_OK && changed)
-		*changed = sqlite3_changes(c->db) > 0;
+	db_int(&q, ":id", row);
+	if (db_has_param(&q, ":now")) /* not every one */
+		db_int(&q, ":now", now);
+	if ((e = db_exec(&q)) == STORE_OK && changed)
+		*changed = db_changes(c) > 0;
 err:
-	sq_close(&q);
+	db_close(&q);
 	return e;
 }
 
 enum store_err
 store_mail_confirm(store *s, int64_t id, int64_t now, bool *changed)
 {
-	struct conn *c = sq_conn_get(s);
+	struct conn *c = db_conn_get(s);
 	bool ch = false;
 	if (changed)
 		*changed = false;
@@ -229,7 +229,7 @@ store_mail_confirm(store *s, int64_t id, int64_t now, bool *changed)
 enum store_err
 store_mail_unsubscribe(store *s, int64_t id, int64_t now, bool *changed)
 {
-	struct conn *c = sq_conn_get(s);
+	struct conn *c = db_conn_get(s);
 	struct q q = {0};
 	struct tx t = {0};
 	enum store_err e;
@@ -238,25 +238,25 @@ store_mail_unsubscribe(store *s, int64_t id, int64_t now, bool *changed)
 		*changed = false;
 	if (c == NULL)
 		return STORE_ERROR;
-	if ((e = sq_tx_begin(c, true, &t)) != STORE_OK)
+	if ((e = db_tx_begin(c, true, &t)) != STORE_OK)
 		return e;
 	if ((e = mail_set(c, STMT_MAIL_UNSUBSCRIBE, id, now, &ch)) != STORE_OK)
 		goto err;
 	/* what waits for this address is not sent any more */
-	if ((e = sq_open(&q, c, STMT_MAIL_QUEUE_DROP)) != STORE_OK)
+	if ((e = db_open(&q, c, STMT_MAIL_QUEUE_DROP)) != STORE_OK)
 		goto err;
-	sq_int(&q, ":address", id);
-	e = sq_exec(&q);
+	db_int(&q, ":address", id);
+	e = db_exec(&q);
 err:
-	sq_close(&q);
-	e = sq_tx_end(c, &t, e);
+	db_close(&q);
+	e = db_tx_end(c, &t, e);
 	if (e == STORE_OK && changed)
 		*changed = ch;
 	return e;
 }
 
 enum store_err
-sq_mail_reply(struct conn *c, int64_t id, int64_t now, bool *queued)
+db_mail_reply(struct conn *c, int64_t id, int64_t now, bool *queued)
 {
 	struct q q = {0};
 	enum store_err e;
@@ -265,18 +265,18 @@ sq_mail_reply(struct conn *c, int64_t id, int64_t now, bool *queued)
 	} rows[16];
 	size_t n = 0;
 	*queued = false;
-	if ((e = sq_open(&q, c, STMT_MAIL_QUEUE_REPLY)) != STORE_OK)
+	if ((e = db_open(&q, c, STMT_MAIL_QUEUE_REPLY)) != STORE_OK)
 		goto err;
-	sq_int(&q, ":id", id);
-	sq_int(&q, ":now", now);
+	db_int(&q, ":id", id);
+	db_int(&q, ":now", now);
 	/* one parent has one subscription (comment_id is its key) */
-	while (sq_row(&q, &e))
+	while (db_row(&q, &e))
 		if (n < sizeof(rows) / sizeof(rows[0])) {
-			rows[n].queue = sqlite3_column_int64(q.st, 0);
-			rows[n].address = sqlite3_column_int64(q.st, 1);
+			rows[n].queue = db_col_int(&q, 0);
+			rows[n].address = db_col_int(&q, 1);
 			n++;
 		}
-	sq_close(&q);
+	db_close(&q);
 	for (size_t i = 0; e == STORE_OK && i < n; i++) {
 		bool opened = false;
 		if ((e = mail_set(c, STMT_MAIL_BATCH_OPEN, rows[i].address, now,
@@ -292,43 +292,43 @@ sq_mail_reply(struct conn *c, int64_t id, int64_t now, bool *queued)
 		*queued = *queued || added;
 	}
 err:
-	sq_close(&q);
+	db_close(&q);
 	return e;
 }
 
 /* One MAIL_WAITING row. */
 static void
-mail_reply_read(sqlite3_stmt *st, arena *a, void *row)
+mail_reply_read(struct q *st, arena *a, void *row)
 {
 	struct store_mail_reply *r = row;
-	r->queue_id = sqlite3_column_int64(st, 0);
-	r->comment_id = sqlite3_column_int64(st, 1);
-	r->queued_at = sqlite3_column_int64(st, 2);
-	r->article_id = sqlite3_column_int64(st, 3);
-	r->nickname = sq_col_str(a, st, 4);
-	r->body = sq_col_str(a, st, 5);
-	r->article_title = sq_col_str(a, st, 6);
-	r->parent_body = sq_col_str(a, st, 7);
-	r->skip = sqlite3_column_int64(st, 8) != 0;
+	r->queue_id = db_col_int(st, 0);
+	r->comment_id = db_col_int(st, 1);
+	r->queued_at = db_col_int(st, 2);
+	r->article_id = db_col_int(st, 3);
+	r->nickname = db_col_str(a, st, 4);
+	r->body = db_col_str(a, st, 5);
+	r->article_title = db_col_str(a, st, 6);
+	r->parent_body = db_col_str(a, st, 7);
+	r->skip = db_col_int(st, 8) != 0;
 }
 
 enum store_err
 store_mail_waiting(store *s, int64_t address_id, size_t limit, arena *a,
     struct store_mail_reply **out, size_t *n)
 {
-	struct conn *c = sq_conn_get(s);
+	struct conn *c = db_conn_get(s);
 	struct q q = {0};
 	enum store_err e;
 	*out = NULL;
 	*n = 0;
 	if (c == NULL)
 		return STORE_ERROR;
-	if ((e = sq_open(&q, c, STMT_MAIL_WAITING)) == STORE_OK) {
-		sq_int(&q, ":address", address_id);
-		sq_int(&q, ":limit", (int64_t)limit);
-		*out = sq_rows(&q, a, sizeof(**out), mail_reply_read, n, &e);
+	if ((e = db_open(&q, c, STMT_MAIL_WAITING)) == STORE_OK) {
+		db_int(&q, ":address", address_id);
+		db_int(&q, ":limit", (int64_t)limit);
+		*out = db_rows(&q, a, sizeof(**out), mail_reply_read, n, &e);
 	}
-	sq_close(&q);
+	db_close(&q);
 	return e;
 }
 
@@ -336,7 +336,7 @@ enum store_err
 store_mail_batch_done(store *s, int64_t address_id, int64_t last_queue_id,
     const char *key, int64_t now)
 {
-	struct conn *c = sq_conn_get(s);
+	struct conn *c = db_conn_get(s);
 	struct q q = {0};
 	struct tx t = {0};
 	enum store_err e;
@@ -344,26 +344,26 @@ store_mail_batch_done(store *s, int64_t address_id, int64_t last_queue_id,
 	bool added = false;
 	if (c == NULL)
 		return STORE_ERROR;
-	if ((e = sq_tx_begin(c, true, &t)) != STORE_OK)
+	if ((e = db_tx_begin(c, true, &t)) != STORE_OK)
 		return e;
 	if (key && (e = mail_log_add(c, "reply", key, address_id, NULL, now,
 	    NULL)) != STORE_OK)
 		goto err;
-	if ((e = sq_open(&q, c, STMT_MAIL_QUEUE_SENT)) != STORE_OK)
+	if ((e = db_open(&q, c, STMT_MAIL_QUEUE_SENT)) != STORE_OK)
 		goto err;
-	sq_int(&q, ":address", address_id);
-	sq_int(&q, ":last", last_queue_id);
-	sq_int(&q, ":now", now);
-	if ((e = sq_exec(&q)) != STORE_OK)
+	db_int(&q, ":address", address_id);
+	db_int(&q, ":last", last_queue_id);
+	db_int(&q, ":now", now);
+	if ((e = db_exec(&q)) != STORE_OK)
 		goto err;
-	sq_close(&q);
+	db_close(&q);
 	/* replies that came while this batch was on its way: the next one */
-	if ((e = sq_open(&q, c, STMT_MAIL_NEXT_WAITING)) != STORE_OK)
+	if ((e = db_open(&q, c, STMT_MAIL_NEXT_WAITING)) != STORE_OK)
 		goto err;
-	sq_int(&q, ":address", address_id);
-	if (sq_row(&q, &e))
-		next = sqlite3_column_int64(q.st, 0);
-	sq_close(&q);
+	db_int(&q, ":address", address_id);
+	if (db_row(&q, &e))
+		next = db_col_int(&q, 0);
+	db_close(&q);
 	if (e != STORE_OK)
 		goto err;
 	if (next > 0) {
@@ -377,28 +377,28 @@ store_mail_batch_done(store *s, int64_t address_id, int64_t last_queue_id,
 		e = mail_set(c, STMT_MAIL_BATCH_CLOSE, address_id, now, NULL);
 	}
 err:
-	sq_close(&q);
-	e = sq_tx_end(c, &t, e);
+	db_close(&q);
+	e = db_tx_end(c, &t, e);
 	if (e == STORE_OK && added)
-		sq_job_added(s);
+		db_job_added(s);
 	return e;
 }
 
 enum store_err
 store_mail_logged(store *s, const char *key, bool *yes)
 {
-	struct conn *c = sq_conn_get(s);
+	struct conn *c = db_conn_get(s);
 	struct q q = {0};
 	enum store_err e;
 	*yes = false;
 	if (c == NULL)
 		return STORE_ERROR;
-	if ((e = sq_open(&q, c, STMT_MAIL_LOGGED)) == STORE_OK) {
-		sq_text(&q, ":key", key);
-		if (sq_row(&q, &e))
-			*yes = sqlite3_column_int64(q.st, 0) != 0;
+	if ((e = db_open(&q, c, STMT_MAIL_LOGGED)) == STORE_OK) {
+		db_text(&q, ":key", key);
+		if (db_row(&q, &e))
+			*yes = db_col_int(&q, 0) != 0;
 	}
-	sq_close(&q);
+	db_close(&q);
 	return e;
 }
 
@@ -406,7 +406,7 @@ enum store_err
 store_mail_log(store *s, const char *kind, const char *key,
     int64_t address_id, int64_t now)
 {
-	struct conn *c = sq_conn_get(s);
+	struct conn *c = db_conn_get(s);
 	if (c == NULL)
 		return STORE_ERROR;
 	return mail_log_add(c, kind, key, address_id, NULL, now, NULL);
@@ -416,20 +416,20 @@ enum store_err
 store_mail_sent_count(store *s, int64_t address_id, const char *kind,
     int64_t since, int64_t *n)
 {
-	struct conn *c = sq_conn_get(s);
+	struct conn *c = db_conn_get(s);
 	struct q q = {0};
 	enum store_err e;
 	*n = 0;
 	if (c == NULL)
 		return STORE_ERROR;
-	if ((e = sq_open(&q, c, STMT_MAIL_SENT_COUNT)) == STORE_OK) {
-		sq_int(&q, ":address", address_id);
-		sq_text(&q, ":kind", kind);
-		sq_int(&q, ":since", since);
-		if (sq_row(&q, &e))
-			*n = sqlite3_column_int64(q.st, 0);
+	if ((e = db_open(&q, c, STMT_MAIL_SENT_COUNT)) == STORE_OK) {
+		db_int(&q, ":address", address_id);
+		db_text(&q, ":kind", kind);
+		db_int(&q, ":since", since);
+		if (db_row(&q, &e))
+			*n = db_col_int(&q, 0);
 	}
-	sq_close(&q);
+	db_close(&q);
 	return e;
 }
 
@@ -437,9 +437,9 @@ enum store_err
 store_mail_prune(store *s, int64_t before, int64_t ips_before)
 {
 	/* NOTFOUND: nothing that old, which is fine */
-	enum store_err e = sq_exec_int(s, STMT_MAIL_LOG_PRUNE, ":before", before);
+	enum store_err e = db_exec_int(s, STMT_MAIL_LOG_PRUNE, ":before", before);
 	if (e == STORE_OK || e == STORE_NOTFOUND)
-		e = sq_exec_int(s, STMT_MAIL_IP_FORGET, ":before", ips_before);
+		e = db_exec_int(s, STMT_MAIL_IP_FORGET, ":before", ips_before);
 	return e == STORE_NOTFOUND ? STORE_OK : e;
 }
 

@@ -1,8 +1,8 @@
 /*
- * store.h on SQLite: what the site's operators and editors own. Settings,
+ * store.h (every backend): what the site's operators and editors own. Settings,
  * users and accounts, sessions, login throttling, redirects and media.
  */
-#include "sqlite_int.h"
+#include "store_int.h"
 
 #include <string.h>
 #include <time.h>
@@ -15,25 +15,26 @@
 enum store_err
 store_setting_get(store *s, const char *key, buf *out)
 {
-	struct conn *c = sq_conn_get(s);
+	struct conn *c = db_conn_get(s);
 	struct q q = {0};
 	enum store_err e;
 	if (c == NULL)
 		return STORE_ERROR;
-	if ((e = sq_open(&q, c, STMT_SETTING_GET)) != STORE_OK)
+	if ((e = db_open(&q, c, STMT_SETTING_GET)) != STORE_OK)
 		goto err;
-	sq_text(&q, ":key", key);
-	if (sq_row(&q, &e)) {
+	db_text(&q, ":key", key);
+	if (db_row(&q, &e)) {
 		buf_reset(out);
-		buf_put(out, sqlite3_column_text(q.st, 0),
-		    (size_t)sqlite3_column_bytes(q.st, 0));
+		size_t n;
+		const char *p = db_col_text(&q, 0, &n);
+		buf_put(out, p ? p : "", n);
 		if (out->err)
 			e = STORE_ERROR;
 	} else if (e == STORE_OK) {
 		e = STORE_NOTFOUND;
 	}
 err:
-	sq_close(&q);
+	db_close(&q);
 	return e;
 }
 
@@ -41,20 +42,20 @@ err:
 enum store_err
 store_setting_set(store *s, const char *key, const char *value)
 {
-	struct conn *c = sq_conn_get(s);
+	struct conn *c = db_conn_get(s);
 	struct q q = {0};
 	enum store_err e;
 	if (c == NULL)
 		return STORE_ERROR;
 	if (key == NULL || *key == '\0' || value == NULL)
 		return STORE_INVALID;
-	if ((e = sq_open(&q, c, STMT_SETTING_SET)) != STORE_OK)
+	if ((e = db_open(&q, c, STMT_SETTING_SET)) != STORE_OK)
 		goto err;
-	sq_text(&q, ":key", key);
-	sq_text(&q, ":value", value);
-	e = sq_exec(&q);
+	db_text(&q, ":key", key);
+	db_text(&q, ":value", value);
+	e = db_exec(&q);
 err:
-	sq_close(&q);
+	db_close(&q);
 	return e;
 }
 
@@ -64,7 +65,7 @@ enum store_err
 store_settings_each(store *s,
     void (*fn)(void *ctx, const char *key, const char *value), void *ctx)
 {
-	struct conn *c = sq_conn_get(s);
+	struct conn *c = db_conn_get(s);
 	struct q q = {0};
 	enum store_err e;
 	arena *a = NULL;
@@ -73,21 +74,21 @@ store_settings_each(store *s,
 	if (c == NULL)
 		return STORE_ERROR;
 	a = arena_new(0);
-	if ((e = sq_open(&q, c, STMT_SETTINGS_ALL)) != STORE_OK)
+	if ((e = db_open(&q, c, STMT_SETTINGS_ALL)) != STORE_OK)
 		goto err;
-	while (sq_row(&q, &e)) {
-		kv = sq_grow(a, kv, n, &cap, 2 * sizeof(*kv));
-		kv[2 * n] = sq_col_str(a, q.st, 0);
-		kv[2 * n + 1] = sq_col_str(a, q.st, 1);
+	while (db_row(&q, &e)) {
+		kv = db_grow(a, kv, n, &cap, 2 * sizeof(*kv));
+		kv[2 * n] = db_col_str(a, &q, 0);
+		kv[2 * n + 1] = db_col_str(a, &q, 1);
 		n++;
 	}
-	sq_close(&q);
+	db_close(&q);
 	if (e != STORE_OK)
 		goto err;
 	for (size_t i = 0; i < n; i++)
 		fn(ctx, kv[2 * i], kv[2 * i + 1]);
 err:
-	sq_close(&q);
+	db_close(&q);
 	arena_free(a);
 	return e;
 }
@@ -98,44 +99,44 @@ err:
 enum store_err
 store_user_add(store *s, const struct store_user *u, int64_t *id)
 {
-	struct conn *c = sq_conn_get(s);
+	struct conn *c = db_conn_get(s);
 	struct q q = {0};
 	enum store_err e;
-	const char *role = sq_enum_name(sq_role_names, ROLE__MAX, (int)u->role);
+	const char *role = db_enum_name(db_role_names, ROLE__MAX, (int)u->role);
 	if (c == NULL)
 		return STORE_ERROR;
 	if (role == NULL || u->name == NULL || *u->name == '\0')
 		return STORE_INVALID;
-	if ((e = sq_open(&q, c, STMT_USER_ADD)) != STORE_OK)
+	if ((e = db_open(&q, c, STMT_USER_ADD)) != STORE_OK)
 		goto err;
-	sq_text(&q, ":name", u->name);
-	sq_text(&q, ":display", u->display_name ? u->display_name : u->name);
-	sq_text(&q, ":role", role);
-	sq_text(&q, ":hash", u->pass_hash);
-	sq_text(&q, ":email", u->email);
-	sq_int(&q, ":disabled", u->disabled ? 1 : 0);
-	sq_int(&q, ":now", (int64_t)time(NULL));
-	if ((e = sq_exec(&q)) == STORE_OK && id != NULL)
-		*id = sqlite3_last_insert_rowid(c->db);
+	db_text(&q, ":name", u->name);
+	db_text(&q, ":display", u->display_name ? u->display_name : u->name);
+	db_text(&q, ":role", role);
+	db_text(&q, ":hash", u->pass_hash);
+	db_text(&q, ":email", u->email);
+	db_int(&q, ":disabled", u->disabled ? 1 : 0);
+	db_int(&q, ":now", (int64_t)time(NULL));
+	if ((e = db_exec(&q)) == STORE_OK && id != NULL)
+		*id = db_last_id(c);
 err:
-	sq_close(&q);
+	db_close(&q);
 	return e;
 }
 
 /* One users row in USER_COLS order into a struct store_user. */
 static void
-user_read(sqlite3_stmt *st, arena *a, void *row)
+user_read(struct q *st, arena *a, void *row)
 {
 	struct store_user *out = row;
-	out->id = sqlite3_column_int64(st, 0);
-	out->name = sq_col_str(a, st, 1);
-	out->display_name = sq_col_str(a, st, 2);
-	out->role = (enum store_role)sq_enum_col(sq_role_names, ROLE__MAX, st, 3);
-	out->pass_hash = sq_col_str(a, st, 4);
-	out->email = sq_col_str(a, st, 5);
-	out->disabled = sqlite3_column_int64(st, 6) != 0;
-	out->cred_epoch = sqlite3_column_int64(st, 7);
-	out->created_at = sqlite3_column_int64(st, 8);
+	out->id = db_col_int(st, 0);
+	out->name = db_col_str(a, st, 1);
+	out->display_name = db_col_str(a, st, 2);
+	out->role = (enum store_role)db_enum_col(db_role_names, ROLE__MAX, st, 3);
+	out->pass_hash = db_col_str(a, st, 4);
+	out->email = db_col_str(a, st, 5);
+	out->disabled = db_col_int(st, 6) != 0;
+	out->cred_epoch = db_col_int(st, 7);
+	out->created_at = db_col_int(st, 8);
 }
 
 /* One user by id (key :id) or name (key :name). */
@@ -143,20 +144,20 @@ static enum store_err
 user_one(store *s, enum stmt id, int64_t uid, const char *name, arena *a,
     struct store_user *out)
 {
-	struct conn *c = sq_conn_get(s);
+	struct conn *c = db_conn_get(s);
 	struct q q = {0};
 	enum store_err e;
 	if (c == NULL)
 		return STORE_ERROR;
-	if ((e = sq_open(&q, c, id)) != STORE_OK)
+	if ((e = db_open(&q, c, id)) != STORE_OK)
 		goto err;
 	if (name != NULL)
-		sq_text(&q, ":name", name);
+		db_text(&q, ":name", name);
 	else
-		sq_int(&q, ":id", uid);
-	e = sq_one(&q, a, user_read, out);
+		db_int(&q, ":id", uid);
+	e = db_one(&q, a, user_read, out);
 err:
-	sq_close(&q);
+	db_close(&q);
 	return e;
 }
 
@@ -179,7 +180,7 @@ store_user_by_name(store *s, const char *name, arena *a, struct store_user *out)
 enum store_err
 store_user_list(store *s, arena *a, struct store_user **out, size_t *n)
 {
-	struct conn *c = sq_conn_get(s);
+	struct conn *c = db_conn_get(s);
 	struct q q = {0};
 	enum store_err e;
 
@@ -187,11 +188,11 @@ store_user_list(store *s, arena *a, struct store_user **out, size_t *n)
 	*n = 0;
 	if (c == NULL)
 		return STORE_ERROR;
-	if ((e = sq_open(&q, c, STMT_USER_LIST)) != STORE_OK)
+	if ((e = db_open(&q, c, STMT_USER_LIST)) != STORE_OK)
 		goto err;
-	*out = sq_rows(&q, a, sizeof(**out), user_read, n, &e);
+	*out = db_rows(&q, a, sizeof(**out), user_read, n, &e);
 err:
-	sq_close(&q);
+	db_close(&q);
 	return e;
 }
 
@@ -201,22 +202,22 @@ static enum store_err
 user_update(store *s, enum stmt id, int64_t uid, const char *name,
     const char *text, int64_t num)
 {
-	struct conn *c = sq_conn_get(s);
+	struct conn *c = db_conn_get(s);
 	struct q q = {0};
 	enum store_err e;
 	if (c == NULL)
 		return STORE_ERROR;
-	if ((e = sq_open(&q, c, id)) != STORE_OK)
+	if ((e = db_open(&q, c, id)) != STORE_OK)
 		goto err;
-	sq_int(&q, ":id", uid);
+	db_int(&q, ":id", uid);
 	if (text != NULL)
-		sq_text(&q, name, text);
+		db_text(&q, name, text);
 	else
-		sq_int(&q, name, num);
-	if ((e = sq_exec(&q)) == STORE_OK && sqlite3_changes(c->db) == 0)
+		db_int(&q, name, num);
+	if ((e = db_exec(&q)) == STORE_OK && db_changes(c) == 0)
 		e = STORE_NOTFOUND;
 err:
-	sq_close(&q);
+	db_close(&q);
 	return e;
 }
 
@@ -232,7 +233,7 @@ store_user_set_password(store *s, int64_t id, const char *pass_hash)
 enum store_err
 store_user_set_role(store *s, int64_t id, enum store_role role)
 {
-	const char *r = sq_enum_name(sq_role_names, ROLE__MAX, (int)role);
+	const char *r = db_enum_name(db_role_names, ROLE__MAX, (int)role);
 	if (r == NULL)
 		return STORE_INVALID;
 	return user_update(s, STMT_USER_SET_ROLE, id, ":role", r, 0);
@@ -268,20 +269,20 @@ store_user_set_display_name(store *s, int64_t id, const char *display_name)
 enum store_err
 store_redirect_add(store *s, const char *from, const char *to)
 {
-	struct conn *c = sq_conn_get(s);
+	struct conn *c = db_conn_get(s);
 	struct q q = {0};
 	enum store_err e;
 	if (c == NULL)
 		return STORE_ERROR;
 	if (from == NULL || *from == '\0' || to == NULL || *to == '\0')
 		return STORE_INVALID;
-	if ((e = sq_open(&q, c, STMT_REDIRECT_ADD)) != STORE_OK)
+	if ((e = db_open(&q, c, STMT_REDIRECT_ADD)) != STORE_OK)
 		goto err;
-	sq_text(&q, ":from", from);
-	sq_text(&q, ":to", to);
-	e = sq_exec(&q);
+	db_text(&q, ":from", from);
+	db_text(&q, ":to", to);
+	e = db_exec(&q);
 err:
-	sq_close(&q);
+	db_close(&q);
 	return e;
 }
 
@@ -289,20 +290,20 @@ err:
 enum store_err
 store_redirect_get(store *s, const char *from, arena *a, const char **to)
 {
-	struct conn *c = sq_conn_get(s);
+	struct conn *c = db_conn_get(s);
 	struct q q = {0};
 	enum store_err e;
 	if (c == NULL)
 		return STORE_ERROR;
-	if ((e = sq_open(&q, c, STMT_REDIRECT_GET)) != STORE_OK)
+	if ((e = db_open(&q, c, STMT_REDIRECT_GET)) != STORE_OK)
 		goto err;
-	sq_text(&q, ":from", from);
-	if (sq_row(&q, &e))
-		*to = sq_col_str(a, q.st, 0);
+	db_text(&q, ":from", from);
+	if (db_row(&q, &e))
+		*to = db_col_str(a, &q, 0);
 	else if (e == STORE_OK)
 		e = STORE_NOTFOUND;
 err:
-	sq_close(&q);
+	db_close(&q);
 	return e;
 }
 
@@ -310,36 +311,36 @@ err:
 enum store_err
 store_redirect_set(store *s, const char *from, const char *to)
 {
-	struct conn *c = sq_conn_get(s);
+	struct conn *c = db_conn_get(s);
 	struct q q = {0};
 	enum store_err e;
 	if (c == NULL)
 		return STORE_ERROR;
 	if (from == NULL || *from == '\0' || to == NULL || *to == '\0')
 		return STORE_INVALID;
-	if ((e = sq_open(&q, c, STMT_REDIRECT_SET)) != STORE_OK)
+	if ((e = db_open(&q, c, STMT_REDIRECT_SET)) != STORE_OK)
 		goto err;
-	sq_text(&q, ":from", from);
-	sq_text(&q, ":to", to);
-	e = sq_exec(&q);
+	db_text(&q, ":from", from);
+	db_text(&q, ":to", to);
+	e = db_exec(&q);
 err:
-	sq_close(&q);
+	db_close(&q);
 	return e;
 }
 
 enum store_err
 store_redirect_delete(store *s, const char *from)
 {
-	return sq_exec_text(s, STMT_REDIRECT_DELETE, ":from", from);
+	return db_exec_text(s, STMT_REDIRECT_DELETE, ":from", from);
 }
 
 /* (from, to) into a struct store_redirect. */
 static void
-redirect_read(sqlite3_stmt *st, arena *a, void *row)
+redirect_read(struct q *st, arena *a, void *row)
 {
 	struct store_redirect *o = row;
-	o->from = sq_col_str(a, st, 0);
-	o->to = sq_col_str(a, st, 1);
+	o->from = db_col_str(a, st, 0);
+	o->to = db_col_str(a, st, 1);
 }
 
 /* Count and page in one read transaction, so they agree. */
@@ -347,7 +348,7 @@ enum store_err
 store_redirects(store *s, int64_t offset, int64_t limit, arena *a,
     struct store_redirect **out, size_t *n, int64_t *total)
 {
-	struct conn *c = sq_conn_get(s);
+	struct conn *c = db_conn_get(s);
 	struct q q = {0};
 	struct tx t = {0};
 	enum store_err e;
@@ -356,21 +357,21 @@ store_redirects(store *s, int64_t offset, int64_t limit, arena *a,
 	*total = 0;
 	if (c == NULL)
 		return STORE_ERROR;
-	if ((e = sq_tx_begin(c, false, &t)) != STORE_OK)
+	if ((e = db_tx_begin(c, false, &t)) != STORE_OK)
 		return e;
-	if ((e = sq_open(&q, c, STMT_REDIRECTS_COUNT)) != STORE_OK)
+	if ((e = db_open(&q, c, STMT_REDIRECTS_COUNT)) != STORE_OK)
 		goto err;
-	if (sq_row(&q, &e))
-		*total = sqlite3_column_int64(q.st, 0);
-	sq_close(&q);
-	if (e != STORE_OK || (e = sq_open(&q, c, STMT_REDIRECTS_PAGE)) != STORE_OK)
+	if (db_row(&q, &e))
+		*total = db_col_int(&q, 0);
+	db_close(&q);
+	if (e != STORE_OK || (e = db_open(&q, c, STMT_REDIRECTS_PAGE)) != STORE_OK)
 		goto err;
-	sq_int(&q, ":limit", limit);
-	sq_int(&q, ":offset", offset);
-	*out = sq_rows(&q, a, sizeof(**out), redirect_read, n, &e);
+	db_int(&q, ":limit", limit);
+	db_int(&q, ":offset", offset);
+	*out = db_rows(&q, a, sizeof(**out), redirect_read, n, &e);
 err:
-	sq_close(&q);
-	return sq_tx_end(c, &t, e);
+	db_close(&q);
+	return db_tx_end(c, &t, e);
 }
 
 /* ---- editor area: sessions, login throttling ----------------------- */
@@ -380,25 +381,25 @@ enum store_err
 store_session_add(store *s, const char *id_hash, int64_t user_id,
     const char *csrf, int64_t now, const char *ip, const char *user_agent)
 {
-	struct conn *c = sq_conn_get(s);
+	struct conn *c = db_conn_get(s);
 	struct q q = {0};
 	enum store_err e;
 	if (c == NULL)
 		return STORE_ERROR;
 	if (id_hash == NULL || *id_hash == '\0' || csrf == NULL || *csrf == '\0')
 		return STORE_INVALID;
-	if ((e = sq_open(&q, c, STMT_SESSION_ADD)) != STORE_OK)
+	if ((e = db_open(&q, c, STMT_SESSION_ADD)) != STORE_OK)
 		goto err;
-	sq_text(&q, ":hash", id_hash);
-	sq_int(&q, ":user", user_id);
-	sq_text(&q, ":csrf", csrf);
-	sq_int(&q, ":now", now);
-	sq_text(&q, ":ip", ip);
-	sq_text(&q, ":ua", user_agent);
-	if ((e = sq_exec(&q)) == STORE_OK && sqlite3_changes(c->db) == 0)
+	db_text(&q, ":hash", id_hash);
+	db_int(&q, ":user", user_id);
+	db_text(&q, ":csrf", csrf);
+	db_int(&q, ":now", now);
+	db_text(&q, ":ip", ip);
+	db_text(&q, ":ua", user_agent);
+	if ((e = db_exec(&q)) == STORE_OK && db_changes(c) == 0)
 		e = STORE_NOTFOUND;
 err:
-	sq_close(&q);
+	db_close(&q);
 	return e;
 }
 
@@ -407,71 +408,71 @@ enum store_err
 store_session_get(store *s, const char *id_hash, arena *a,
     struct store_session *out)
 {
-	struct conn *c = sq_conn_get(s);
+	struct conn *c = db_conn_get(s);
 	struct q q = {0};
 	enum store_err e;
 	if (c == NULL)
 		return STORE_ERROR;
-	if ((e = sq_open(&q, c, STMT_SESSION_GET)) != STORE_OK)
+	if ((e = db_open(&q, c, STMT_SESSION_GET)) != STORE_OK)
 		goto err;
-	sq_text(&q, ":hash", id_hash);
-	if (sq_row(&q, &e)) {
-		out->user_id = sqlite3_column_int64(q.st, 0);
-		out->csrf = sq_col_str(a, q.st, 1);
-		out->created_at = sqlite3_column_int64(q.st, 2);
-		out->seen_at = sqlite3_column_int64(q.st, 3);
-		out->stale = sqlite3_column_int(q.st, 4) != 0;
-		out->disabled = sqlite3_column_int(q.st, 5) != 0;
-		out->role = (enum store_role)sq_enum_col(sq_role_names, ROLE__MAX, q.st, 6);
-		out->name = sq_col_str(a, q.st, 7);
-		out->display_name = sq_col_str(a, q.st, 8);
+	db_text(&q, ":hash", id_hash);
+	if (db_row(&q, &e)) {
+		out->user_id = db_col_int(&q, 0);
+		out->csrf = db_col_str(a, &q, 1);
+		out->created_at = db_col_int(&q, 2);
+		out->seen_at = db_col_int(&q, 3);
+		out->stale = (int)db_col_int(&q, 4) != 0;
+		out->disabled = (int)db_col_int(&q, 5) != 0;
+		out->role = (enum store_role)db_enum_col(db_role_names, ROLE__MAX, &q, 6);
+		out->name = db_col_str(a, &q, 7);
+		out->display_name = db_col_str(a, &q, 8);
 	} else if (e == STORE_OK) {
 		e = STORE_NOTFOUND;
 	}
 err:
-	sq_close(&q);
+	db_close(&q);
 	return e;
 }
 
 enum store_err
 store_session_touch(store *s, const char *id_hash, int64_t now)
 {
-	struct conn *c = sq_conn_get(s);
+	struct conn *c = db_conn_get(s);
 	struct q q = {0};
 	enum store_err e;
 	if (c == NULL)
 		return STORE_ERROR;
-	if ((e = sq_open(&q, c, STMT_SESSION_TOUCH)) != STORE_OK)
+	if ((e = db_open(&q, c, STMT_SESSION_TOUCH)) != STORE_OK)
 		goto err;
-	sq_int(&q, ":now", now);
-	sq_text(&q, ":hash", id_hash);
-	e = sq_exec(&q);
+	db_int(&q, ":now", now);
+	db_text(&q, ":hash", id_hash);
+	e = db_exec(&q);
 err:
-	sq_close(&q);
+	db_close(&q);
 	return e;
 }
 
 enum store_err
 store_session_delete(store *s, const char *id_hash)
 {
-	return sq_exec_text(s, STMT_SESSION_DELETE, ":hash", id_hash);
+	return db_exec_text(s, STMT_SESSION_DELETE, ":hash", id_hash);
 }
 
 enum store_err
 store_sessions_prune(store *s, int64_t idle_before, int64_t created_before)
 {
-	struct conn *c = sq_conn_get(s);
+	struct conn *c = db_conn_get(s);
 	struct q q = {0};
 	enum store_err e;
 	if (c == NULL)
 		return STORE_ERROR;
-	if ((e = sq_open(&q, c, STMT_SESSIONS_PRUNE)) != STORE_OK)
+	if ((e = db_open(&q, c, STMT_SESSIONS_PRUNE)) != STORE_OK)
 		goto err;
-	sq_int(&q, ":idle", idle_before);
-	sq_int(&q, ":created", created_before);
-	e = sq_exec(&q);
+	db_int(&q, ":idle", idle_before);
+	db_int(&q, ":created", created_before);
+	e = db_exec(&q);
 err:
-	sq_close(&q);
+	db_close(&q);
 	return e;
 }
 
@@ -479,22 +480,22 @@ enum store_err
 store_login_failures(store *s, const char *key, int64_t *failures,
     int64_t *last_at)
 {
-	struct conn *c = sq_conn_get(s);
+	struct conn *c = db_conn_get(s);
 	struct q q = {0};
 	enum store_err e;
 	*failures = 0;
 	*last_at = 0;
 	if (c == NULL)
 		return STORE_ERROR;
-	if ((e = sq_open(&q, c, STMT_LOGIN_FAILURES_GET)) != STORE_OK)
+	if ((e = db_open(&q, c, STMT_LOGIN_FAILURES_GET)) != STORE_OK)
 		goto err;
-	sq_text(&q, ":key", key);
-	if (sq_row(&q, &e)) {
-		*failures = sqlite3_column_int64(q.st, 0);
-		*last_at = sqlite3_column_int64(q.st, 1);
+	db_text(&q, ":key", key);
+	if (db_row(&q, &e)) {
+		*failures = db_col_int(&q, 0);
+		*last_at = db_col_int(&q, 1);
 	}
 err:
-	sq_close(&q);
+	db_close(&q);
 	return e;
 }
 
@@ -502,33 +503,33 @@ err:
 enum store_err
 store_login_fail(store *s, const char *key, int64_t now, int64_t forget_before)
 {
-	struct conn *c = sq_conn_get(s);
+	struct conn *c = db_conn_get(s);
 	struct q q = {0};
 	enum store_err e;
 	if (c == NULL)
 		return STORE_ERROR;
-	if ((e = sq_open(&q, c, STMT_LOGIN_FAIL)) != STORE_OK)
+	if ((e = db_open(&q, c, STMT_LOGIN_FAIL)) != STORE_OK)
 		goto err;
-	sq_text(&q, ":key", key);
-	sq_int(&q, ":now", now);
-	sq_int(&q, ":forget", forget_before);
-	e = sq_exec(&q);
+	db_text(&q, ":key", key);
+	db_int(&q, ":now", now);
+	db_int(&q, ":forget", forget_before);
+	e = db_exec(&q);
 err:
-	sq_close(&q);
+	db_close(&q);
 	return e;
 }
 
 enum store_err
 store_login_clear(store *s, const char *key)
 {
-	enum store_err e = sq_exec_text(s, STMT_LOGIN_CLEAR, ":key", key);
+	enum store_err e = db_exec_text(s, STMT_LOGIN_CLEAR, ":key", key);
 	return e == STORE_NOTFOUND ? STORE_OK : e;
 }
 
 enum store_err
 store_login_prune(store *s, int64_t before)
 {
-	enum store_err e = sq_exec_int(s, STMT_LOGIN_PRUNE, ":before", before);
+	enum store_err e = db_exec_int(s, STMT_LOGIN_PRUNE, ":before", before);
 	return e == STORE_NOTFOUND ? STORE_OK : e;
 }
 
@@ -557,7 +558,7 @@ enum store_err
 store_media_put(store *s, const char *name, const char *type, const void *data,
     size_t n, int64_t mtime)
 {
-	struct conn *c = sq_conn_get(s);
+	struct conn *c = db_conn_get(s);
 	struct q q = {0};
 	enum store_err e;
 	if (c == NULL)
@@ -565,15 +566,15 @@ store_media_put(store *s, const char *name, const char *type, const void *data,
 	if (!media_name_ok(name) || type == NULL || *type == '\0' ||
 	    (n > 0 && data == NULL))
 		return STORE_INVALID;
-	if ((e = sq_open(&q, c, STMT_MEDIA_PUT)) != STORE_OK)
+	if ((e = db_open(&q, c, STMT_MEDIA_PUT)) != STORE_OK)
 		goto err;
-	sq_text(&q, ":name", name);
-	sq_text(&q, ":type", type);
-	sq_blob(&q, ":data", data, n);
-	sq_int(&q, ":mtime", mtime);
-	e = sq_exec(&q);
+	db_text(&q, ":name", name);
+	db_text(&q, ":type", type);
+	db_blob(&q, ":data", data, n);
+	db_int(&q, ":mtime", mtime);
+	e = db_exec(&q);
 err:
-	sq_close(&q);
+	db_close(&q);
 	return e;
 }
 
@@ -582,54 +583,54 @@ enum store_err
 store_media_get(store *s, const char *name, arena *a, const char **type,
     const void **data, size_t *n, int64_t *mtime)
 {
-	struct conn *c = sq_conn_get(s);
+	struct conn *c = db_conn_get(s);
 	struct q q = {0};
 	enum store_err e;
 	if (c == NULL)
 		return STORE_ERROR;
 	if (!media_name_ok(name))
 		return STORE_NOTFOUND;
-	if ((e = sq_open(&q, c, STMT_MEDIA_GET)) != STORE_OK)
+	if ((e = db_open(&q, c, STMT_MEDIA_GET)) != STORE_OK)
 		goto err;
-	sq_text(&q, ":name", name);
-	if (sq_row(&q, &e)) {
-		const void *p = sqlite3_column_blob(q.st, 1);
-		size_t len = (size_t)sqlite3_column_bytes(q.st, 1);
+	db_text(&q, ":name", name);
+	if (db_row(&q, &e)) {
+		size_t len;
+		const void *p = db_col_blob(&q, 1, &len);
 		void *copy = arena_alloc(a, len ? len : 1);
 		if (len)
 			memcpy(copy, p, len);
-		*type = sq_col_str(a, q.st, 0);
+		*type = db_col_str(a, &q, 0);
 		*data = copy;
 		*n = len;
-		*mtime = sqlite3_column_int64(q.st, 2);
+		*mtime = db_col_int(&q, 2);
 	} else if (e == STORE_OK) {
 		e = STORE_NOTFOUND;
 	}
 err:
-	sq_close(&q);
+	db_close(&q);
 	return e;
 }
 
 /* One row of MEDIA_COLS into a struct store_media. */
 static void
-media_read(sqlite3_stmt *st, arena *a, void *row)
+media_read(struct q *st, arena *a, void *row)
 {
 	struct store_media *o = row;
-	o->name = sq_col_str(a, st, 0);
-	o->type = sq_col_str(a, st, 1);
-	o->width = sqlite3_column_int64(st, 2);
-	o->height = sqlite3_column_int64(st, 3);
-	o->filename = sq_col_str(a, st, 4);
-	o->uploader_id = sqlite3_column_int64(st, 5);
-	o->mtime = sqlite3_column_int64(st, 6);
-	o->uploader_name = sq_col_str(a, st, 7);
+	o->name = db_col_str(a, st, 0);
+	o->type = db_col_str(a, st, 1);
+	o->width = db_col_int(st, 2);
+	o->height = db_col_int(st, 3);
+	o->filename = db_col_str(a, st, 4);
+	o->uploader_id = db_col_int(st, 5);
+	o->mtime = db_col_int(st, 6);
+	o->uploader_name = db_col_str(a, st, 7);
 }
 
 enum store_err
 store_media_add(store *s, const struct store_media *m, const void *data,
     size_t n)
 {
-	struct conn *c = sq_conn_get(s);
+	struct conn *c = db_conn_get(s);
 	struct q q = {0};
 	enum store_err e;
 	if (c == NULL)
@@ -637,38 +638,38 @@ store_media_add(store *s, const struct store_media *m, const void *data,
 	if (!media_name_ok(m->name) || m->type == NULL || *m->type == '\0' ||
 	    (n > 0 && data == NULL) || m->width < 0 || m->height < 0)
 		return STORE_INVALID;
-	if ((e = sq_open(&q, c, STMT_MEDIA_ADD)) != STORE_OK)
+	if ((e = db_open(&q, c, STMT_MEDIA_ADD)) != STORE_OK)
 		goto err;
-	sq_text(&q, ":name", m->name);
-	sq_text(&q, ":type", m->type);
-	sq_blob(&q, ":data", data, n);
-	sq_int(&q, ":mtime", m->mtime);
-	sq_int(&q, ":width", m->width);
-	sq_int(&q, ":height", m->height);
-	sq_text(&q, ":filename", m->filename);
-	sq_id(&q, ":uploader", m->uploader_id);
-	e = sq_exec(&q);
+	db_text(&q, ":name", m->name);
+	db_text(&q, ":type", m->type);
+	db_blob(&q, ":data", data, n);
+	db_int(&q, ":mtime", m->mtime);
+	db_int(&q, ":width", m->width);
+	db_int(&q, ":height", m->height);
+	db_text(&q, ":filename", m->filename);
+	db_id(&q, ":uploader", m->uploader_id);
+	e = db_exec(&q);
 err:
-	sq_close(&q);
+	db_close(&q);
 	return e;
 }
 
 enum store_err
 store_media_meta(store *s, const char *name, arena *a, struct store_media *out)
 {
-	struct conn *c = sq_conn_get(s);
+	struct conn *c = db_conn_get(s);
 	struct q q = {0};
 	enum store_err e;
 	if (c == NULL)
 		return STORE_ERROR;
 	if (!media_name_ok(name))
 		return STORE_NOTFOUND;
-	if ((e = sq_open(&q, c, STMT_MEDIA_META)) != STORE_OK)
+	if ((e = db_open(&q, c, STMT_MEDIA_META)) != STORE_OK)
 		goto err;
-	sq_text(&q, ":name", name);
-	e = sq_one(&q, a, media_read, out);
+	db_text(&q, ":name", name);
+	e = db_one(&q, a, media_read, out);
 err:
-	sq_close(&q);
+	db_close(&q);
 	return e;
 }
 
@@ -676,7 +677,7 @@ enum store_err
 store_media_list(store *s, int64_t offset, int64_t limit, arena *a,
     struct store_media **out, size_t *n, int64_t *total)
 {
-	struct conn *c = sq_conn_get(s);
+	struct conn *c = db_conn_get(s);
 	struct q q = {0};
 	struct tx t = {0};
 	enum store_err e;
@@ -687,23 +688,23 @@ store_media_list(store *s, int64_t offset, int64_t limit, arena *a,
 		*total = 0;
 	if (c == NULL)
 		return STORE_ERROR;
-	if ((e = sq_tx_begin(c, false, &t)) != STORE_OK)
+	if ((e = db_tx_begin(c, false, &t)) != STORE_OK)
 		return e;
 	if (total != NULL) {
-		if ((e = sq_open(&q, c, STMT_MEDIA_COUNT)) != STORE_OK)
+		if ((e = db_open(&q, c, STMT_MEDIA_COUNT)) != STORE_OK)
 			goto err;
-		if (sq_row(&q, &e))
-			*total = sqlite3_column_int64(q.st, 0);
-		sq_close(&q);
+		if (db_row(&q, &e))
+			*total = db_col_int(&q, 0);
+		db_close(&q);
 		if (e != STORE_OK)
 			goto err;
 	}
-	if ((e = sq_open(&q, c, STMT_MEDIA_LIST)) != STORE_OK)
+	if ((e = db_open(&q, c, STMT_MEDIA_LIST)) != STORE_OK)
 		goto err;
-	sq_int(&q, ":limit", limit);
-	sq_int(&q, ":offset", offset > 0 ? offset : 0);
-	*out = sq_rows(&q, a, sizeof(**out), media_read, n, &e);
+	db_int(&q, ":limit", limit);
+	db_int(&q, ":offset", offset > 0 ? offset : 0);
+	*out = db_rows(&q, a, sizeof(**out), media_read, n, &e);
 err:
-	sq_close(&q);
-	return sq_tx_end(c, &t, e);
+	db_close(&q);
+	return db_tx_end(c, &t, e);
 }

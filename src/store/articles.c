@@ -1,9 +1,9 @@
 /*
- * store.h on SQLite: one article at a time. Writes (with their sources,
+ * store.h (every backend): one article at a time. Writes (with their sources,
  * tags and full-text index entry), whole reads, revisions, slugs, the
  * status changes of the save path and the job runner, trash and delete.
  */
-#include "sqlite_int.h"
+#include "store_int.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -35,9 +35,9 @@ guid_new(char out[46])
 static bool
 article_valid(const struct store_article *a)
 {
-	return sq_enum_name(sq_kind_names, KIND__MAX, (int)a->kind) &&
-	    sq_enum_name(sq_status_names, STATUS__MAX, (int)a->status) &&
-	    sq_enum_name(sq_format_names, FORMAT__MAX, (int)a->body_format) &&
+	return db_enum_name(db_kind_names, KIND__MAX, (int)a->kind) &&
+	    db_enum_name(db_status_names, STATUS__MAX, (int)a->status) &&
+	    db_enum_name(db_format_names, FORMAT__MAX, (int)a->body_format) &&
 	    (a->nsources == 0 || a->sources != NULL) &&
 	    (a->ntags == 0 || a->tags != NULL);
 }
@@ -46,27 +46,27 @@ article_valid(const struct store_article *a)
 static void
 article_bind(struct q *q, const struct store_article *a, const char *guid)
 {
-	sq_text(q, ":kind", sq_kind_names[a->kind]);
-	sq_text(q, ":title", a->title);
-	sq_text(q, ":slug", a->slug);
-	sq_text(q, ":body", a->body);
-	sq_text(q, ":format", sq_format_names[a->body_format]);
-	sq_text(q, ":html", a->body_html);
-	sq_text(q, ":text", a->body_text);
-	sq_text(q, ":excerpt", a->excerpt);
-	sq_text(q, ":status", sq_status_names[a->status]);
-	sq_int(q, ":published", a->published_at);
-	sq_int(q, ":updated", a->updated_at);
-	sq_id(q, ":author", a->author_id);
-	sq_id(q, ":category", a->category_id);
-	sq_text(q, ":eyecatch", a->eyecatch);
-	sq_text(q, ":credit", a->eyecatch_credit);
-	sq_int(q, ":open", a->comments_open ? 1 : 0);
-	sq_text_null(q, ":guid", guid);
-	sq_text(q, ":legacy", a->legacy_id);
+	db_text(q, ":kind", db_kind_names[a->kind]);
+	db_text(q, ":title", a->title);
+	db_text(q, ":slug", a->slug);
+	db_text(q, ":body", a->body);
+	db_text(q, ":format", db_format_names[a->body_format]);
+	db_text(q, ":html", a->body_html);
+	db_text(q, ":text", a->body_text);
+	db_text(q, ":excerpt", a->excerpt);
+	db_text(q, ":status", db_status_names[a->status]);
+	db_int(q, ":published", a->published_at);
+	db_int(q, ":updated", a->updated_at);
+	db_id(q, ":author", a->author_id);
+	db_id(q, ":category", a->category_id);
+	db_text(q, ":eyecatch", a->eyecatch);
+	db_text(q, ":credit", a->eyecatch_credit);
+	db_int(q, ":open", a->comments_open ? 1 : 0);
+	db_text_null(q, ":guid", guid);
+	db_text(q, ":legacy", a->legacy_id);
 	/* only pages hang under a parent (content_save checks which) */
-	sq_id(q, ":parent", a->kind == KIND_PAGE ? a->parent_id : 0);
-	sq_int(q, ":order", a->menu_order);
+	db_id(q, ":parent", a->kind == KIND_PAGE ? a->parent_id : 0);
+	db_int(q, ":order", a->menu_order);
 }
 
 /* True in *same when the article's stored tags are a's (as sets). */
@@ -78,18 +78,18 @@ tags_same(struct conn *c, int64_t id, const struct store_article *a,
 	enum store_err e;
 	size_t n = 0;
 	*same = true;
-	if ((e = sq_open(&q, c, STMT_ARTICLE_TAG_IDS)) != STORE_OK)
+	if ((e = db_open(&q, c, STMT_ARTICLE_TAG_IDS)) != STORE_OK)
 		return e;
-	sq_int(&q, ":id", id);
-	while (sq_row(&q, &e)) {
-		int64_t t = sqlite3_column_int64(q.st, 0);
+	db_int(&q, ":id", id);
+	while (db_row(&q, &e)) {
+		int64_t t = db_col_int(&q, 0);
 		bool found = false;
 		for (size_t i = 0; i < a->ntags && !found; i++)
 			found = a->tags[i].id == t;
 		*same = *same && found;
 		n++;
 	}
-	sq_close(&q);
+	db_close(&q);
 	/* a's list may repeat a tag (the insert ignores repeats) */
 	for (size_t i = 0; i < a->ntags && *same; i++) {
 		size_t k = 0;
@@ -118,48 +118,48 @@ article_children(struct conn *c, int64_t id, const struct store_article *a,
 		bool same = true;
 		if ((e = tags_same(c, id, a, &same)) != STORE_OK)
 			goto err;
-		if ((e = sq_open(&q, c, same ? STMT_CHANGE_ARTICLE_TEXT :
+		if ((e = db_open(&q, c, same ? STMT_CHANGE_ARTICLE_TEXT :
 		    STMT_CHANGE_ARTICLE)) != STORE_OK)
 			goto err;
-		sq_int(&q, ":id", id);
-		if ((e = sq_exec(&q)) != STORE_OK)
+		db_int(&q, ":id", id);
+		if ((e = db_exec(&q)) != STORE_OK)
 			goto err;
-		sq_close(&q);
-		if ((e = sq_open(&q, c, STMT_SOURCES_DELETE)) != STORE_OK)
+		db_close(&q);
+		if ((e = db_open(&q, c, STMT_SOURCES_DELETE)) != STORE_OK)
 			goto err;
-		sq_int(&q, ":id", id);
-		if ((e = sq_exec(&q)) != STORE_OK)
+		db_int(&q, ":id", id);
+		if ((e = db_exec(&q)) != STORE_OK)
 			goto err;
-		sq_close(&q);
-		if ((e = sq_open(&q, c, STMT_ARTICLE_TAGS_DELETE)) != STORE_OK)
+		db_close(&q);
+		if ((e = db_open(&q, c, STMT_ARTICLE_TAGS_DELETE)) != STORE_OK)
 			goto err;
-		sq_int(&q, ":id", id);
-		if ((e = sq_exec(&q)) != STORE_OK)
+		db_int(&q, ":id", id);
+		if ((e = db_exec(&q)) != STORE_OK)
 			goto err;
-		sq_close(&q);
+		db_close(&q);
 	}
 	for (size_t i = 0; i < a->nsources; i++) {
-		if ((e = sq_open(&q, c, STMT_SOURCE_ADD)) != STORE_OK)
+		if ((e = db_open(&q, c, STMT_SOURCE_ADD)) != STORE_OK)
 			goto err;
-		sq_int(&q, ":id", id);
-		sq_int(&q, ":pos", (int64_t)i);
-		sq_text(&q, ":title", a->sources[i].title);
-		sq_text(&q, ":url", a->sources[i].url);
-		if ((e = sq_exec(&q)) != STORE_OK)
+		db_int(&q, ":id", id);
+		db_int(&q, ":pos", (int64_t)i);
+		db_text(&q, ":title", a->sources[i].title);
+		db_text(&q, ":url", a->sources[i].url);
+		if ((e = db_exec(&q)) != STORE_OK)
 			goto err;
-		sq_close(&q);
+		db_close(&q);
 	}
 	for (size_t i = 0; i < a->ntags; i++) {
-		if ((e = sq_open(&q, c, STMT_ARTICLE_TAG_ADD)) != STORE_OK)
+		if ((e = db_open(&q, c, STMT_ARTICLE_TAG_ADD)) != STORE_OK)
 			goto err;
-		sq_int(&q, ":id", id);
-		sq_int(&q, ":tag", a->tags[i].id);
-		if ((e = sq_exec(&q)) != STORE_OK)
+		db_int(&q, ":id", id);
+		db_int(&q, ":tag", a->tags[i].id);
+		if ((e = db_exec(&q)) != STORE_OK)
 			goto err;
-		sq_close(&q);
+		db_close(&q);
 	}
 err:
-	sq_close(&q);
+	db_close(&q);
 	return e;
 }
 
@@ -183,12 +183,12 @@ fts_sync(struct conn *c, enum stmt id, int64_t article)
 	struct q q = {0};
 	if (c->fts_n > 0 && fts_pending(c, article))
 		return STORE_OK;
-	enum store_err e = sq_open(&q, c, id);
+	enum store_err e = db_open(&q, c, id);
 	if (e == STORE_OK) {
-		sq_int(&q, ":id", article);
-		e = sq_exec(&q);
+		db_int(&q, ":id", article);
+		e = db_exec(&q);
 	}
-	sq_close(&q);
+	db_close(&q);
 	return e;
 }
 
@@ -197,7 +197,7 @@ fts_sync(struct conn *c, enum stmt id, int64_t article)
 enum store_err
 store_article_add(store *s, struct store_article *a)
 {
-	struct conn *c = sq_conn_get(s);
+	struct conn *c = db_conn_get(s);
 	struct q q = {0};
 	struct tx t = {0};
 	enum store_err e;
@@ -216,15 +216,15 @@ store_article_add(store *s, struct store_article *a)
 		}
 		guid = fresh;
 	}
-	if ((e = sq_tx_begin(c, true, &t)) != STORE_OK)
+	if ((e = db_tx_begin(c, true, &t)) != STORE_OK)
 		return e;
-	if ((e = sq_open(&q, c, STMT_ARTICLE_ADD)) != STORE_OK)
+	if ((e = db_open(&q, c, STMT_ARTICLE_ADD)) != STORE_OK)
 		goto err;
 	article_bind(&q, a, guid);
-	if ((e = sq_exec(&q)) != STORE_OK)
+	if ((e = db_exec(&q)) != STORE_OK)
 		goto err;
-	id = sqlite3_last_insert_rowid(c->db);
-	sq_close(&q);
+	id = db_last_id(c);
+	db_close(&q);
 	if (c->fts_defer) {
 		/* a rolled-back add leaves its id here: harmless, the flush
 		 * finds no row (or the row that reused the id, also new) */
@@ -239,8 +239,8 @@ store_article_add(store *s, struct store_article *a)
 	}
 	e = article_children(c, id, a, false);
 err:
-	sq_close(&q);
-	e = sq_tx_end(c, &t, e);
+	db_close(&q);
+	e = db_tx_end(c, &t, e);
 	if (e == STORE_OK)
 		a->id = id;
 	return e;
@@ -250,7 +250,7 @@ err:
 enum store_err
 store_article_update(store *s, const struct store_article *a)
 {
-	struct conn *c = sq_conn_get(s);
+	struct conn *c = db_conn_get(s);
 	struct q q = {0};
 	struct tx t = {0};
 	enum store_err e;
@@ -259,73 +259,73 @@ store_article_update(store *s, const struct store_article *a)
 		return STORE_ERROR;
 	if (!article_valid(a))
 		return STORE_INVALID;
-	if ((e = sq_tx_begin(c, true, &t)) != STORE_OK)
+	if ((e = db_tx_begin(c, true, &t)) != STORE_OK)
 		return e;
 	if ((e = fts_sync(c, STMT_FTS_UNINDEX, a->id)) != STORE_OK)
 		goto err;
-	if ((e = sq_open(&q, c, STMT_ARTICLE_UPDATE)) != STORE_OK)
+	if ((e = db_open(&q, c, STMT_ARTICLE_UPDATE)) != STORE_OK)
 		goto err;
 	article_bind(&q, a, a->guid);
-	sq_int(&q, ":id", a->id);
-	if ((e = sq_exec(&q)) != STORE_OK)
+	db_int(&q, ":id", a->id);
+	if ((e = db_exec(&q)) != STORE_OK)
 		goto err;
-	if (sqlite3_changes(c->db) == 0) {
+	if (db_changes(c) == 0) {
 		e = STORE_NOTFOUND;
 		goto err;
 	}
-	sq_close(&q);
+	db_close(&q);
 	if ((e = fts_sync(c, STMT_FTS_INDEX, a->id)) != STORE_OK)
 		goto err;
 	e = article_children(c, a->id, a, true);
 err:
-	sq_close(&q);
-	return sq_tx_end(c, &t, e);
+	db_close(&q);
+	return db_tx_end(c, &t, e);
 }
 
 /* One row of ART_COLS. Light rows (listings) keep body_text's first
  * STORE_LIST_TEXT bytes; body and body_html are "" there by the SQL. */
 void
-sq_article_read(sqlite3_stmt *st, arena *a, struct store_article *o,
+db_article_read(struct q *st, arena *a, struct store_article *o,
     bool light)
 {
 	memset(o, 0, sizeof(*o));
-	o->id = sqlite3_column_int64(st, AC_ID);
-	o->kind = (enum store_kind)sq_enum_col(sq_kind_names, KIND__MAX, st, AC_KIND);
-	o->title = sq_col_str(a, st, AC_TITLE);
-	o->slug = sq_col_str(a, st, AC_SLUG);
-	o->body = sq_col_str(a, st, AC_BODY);
-	o->body_format = (enum store_format)sq_enum_col(sq_format_names, FORMAT__MAX,
+	o->id = db_col_int(st, AC_ID);
+	o->kind = (enum store_kind)db_enum_col(db_kind_names, KIND__MAX, st, AC_KIND);
+	o->title = db_col_str(a, st, AC_TITLE);
+	o->slug = db_col_str(a, st, AC_SLUG);
+	o->body = db_col_str(a, st, AC_BODY);
+	o->body_format = (enum store_format)db_enum_col(db_format_names, FORMAT__MAX,
 	    st, AC_FORMAT);
-	o->body_html = sq_col_str(a, st, AC_HTML);
-	o->body_text = light ? sq_col_str_cut(a, st, AC_TEXT, STORE_LIST_TEXT)
-			     : sq_col_str(a, st, AC_TEXT);
-	o->excerpt = sq_col_str(a, st, AC_EXCERPT);
-	o->status = (enum store_status)sq_enum_col(sq_status_names, STATUS__MAX, st,
+	o->body_html = db_col_str(a, st, AC_HTML);
+	o->body_text = light ? db_col_str_cut(a, st, AC_TEXT, STORE_LIST_TEXT)
+			     : db_col_str(a, st, AC_TEXT);
+	o->excerpt = db_col_str(a, st, AC_EXCERPT);
+	o->status = (enum store_status)db_enum_col(db_status_names, STATUS__MAX, st,
 	    AC_STATUS);
-	o->published_at = sqlite3_column_int64(st, AC_PUBLISHED);
-	o->updated_at = sqlite3_column_int64(st, AC_UPDATED);
-	o->author_id = sqlite3_column_int64(st, AC_AUTHOR);
-	o->category_id = sqlite3_column_int64(st, AC_CATEGORY);
-	o->eyecatch = sq_col_str(a, st, AC_EYECATCH);
-	o->eyecatch_credit = sq_col_str(a, st, AC_CREDIT);
-	o->comments_open = sqlite3_column_int(st, AC_OPEN) != 0;
-	o->guid = sq_col_str(a, st, AC_GUID);
-	o->legacy_id = sq_col_str(a, st, AC_LEGACY);
-	o->parent_id = sqlite3_column_int64(st, AC_PARENT);
-	o->menu_order = sqlite3_column_int64(st, AC_MENU_ORDER);
-	o->author_name = sq_col_str(a, st, AC_AUTHOR_NAME);
-	o->category_slug = sq_col_str(a, st, AC_CAT_SLUG);
-	o->category_name = sq_col_str(a, st, AC_CAT_NAME);
-	o->comment_count = sqlite3_column_int64(st, AC_COMMENTS);
+	o->published_at = db_col_int(st, AC_PUBLISHED);
+	o->updated_at = db_col_int(st, AC_UPDATED);
+	o->author_id = db_col_int(st, AC_AUTHOR);
+	o->category_id = db_col_int(st, AC_CATEGORY);
+	o->eyecatch = db_col_str(a, st, AC_EYECATCH);
+	o->eyecatch_credit = db_col_str(a, st, AC_CREDIT);
+	o->comments_open = (int)db_col_int(st, AC_OPEN) != 0;
+	o->guid = db_col_str(a, st, AC_GUID);
+	o->legacy_id = db_col_str(a, st, AC_LEGACY);
+	o->parent_id = db_col_int(st, AC_PARENT);
+	o->menu_order = db_col_int(st, AC_MENU_ORDER);
+	o->author_name = db_col_str(a, st, AC_AUTHOR_NAME);
+	o->category_slug = db_col_str(a, st, AC_CAT_SLUG);
+	o->category_name = db_col_str(a, st, AC_CAT_NAME);
+	o->comment_count = db_col_int(st, AC_COMMENTS);
 }
 
 /* (title, url) into a struct store_source. */
 static void
-source_read(sqlite3_stmt *st, arena *a, void *row)
+source_read(struct q *st, arena *a, void *row)
 {
 	struct store_source *o = row;
-	o->title = sq_col_str(a, st, 0);
-	o->url = sq_col_str(a, st, 1);
+	o->title = db_col_str(a, st, 0);
+	o->url = db_col_str(a, st, 1);
 }
 
 /* get and get_any: the article row, its sources and tags, read in one
@@ -334,7 +334,7 @@ static enum store_err
 article_get(store *s, enum stmt id, int64_t aid, int64_t now, arena *a,
     struct store_article *out)
 {
-	struct conn *c = sq_conn_get(s);
+	struct conn *c = db_conn_get(s);
 	struct q q = {0};
 	struct tx t = {0};
 	struct store_article art;
@@ -342,37 +342,37 @@ article_get(store *s, enum stmt id, int64_t aid, int64_t now, arena *a,
 
 	if (c == NULL)
 		return STORE_ERROR;
-	if ((e = sq_tx_begin(c, false, &t)) != STORE_OK)
+	if ((e = db_tx_begin(c, false, &t)) != STORE_OK)
 		return e;
-	if ((e = sq_open(&q, c, id)) != STORE_OK)
+	if ((e = db_open(&q, c, id)) != STORE_OK)
 		goto err;
-	sq_int(&q, ":id", aid);
+	db_int(&q, ":id", aid);
 	if (id == STMT_ARTICLE_GET)
-		sq_int(&q, ":now", now);
-	if (!sq_row(&q, &e)) {
+		db_int(&q, ":now", now);
+	if (!db_row(&q, &e)) {
 		if (e == STORE_OK)
 			e = STORE_NOTFOUND;
 		goto err;
 	}
-	sq_article_read(q.st, a, &art, false);
-	sq_close(&q);
+	db_article_read(&q, a, &art, false);
+	db_close(&q);
 
-	if ((e = sq_open(&q, c, STMT_ARTICLE_SOURCES)) != STORE_OK)
+	if ((e = db_open(&q, c, STMT_ARTICLE_SOURCES)) != STORE_OK)
 		goto err;
-	sq_int(&q, ":id", aid);
-	art.sources = sq_rows(&q, a, sizeof(*art.sources), source_read,
+	db_int(&q, ":id", aid);
+	art.sources = db_rows(&q, a, sizeof(*art.sources), source_read,
 	    &art.nsources, &e);
 	if (e != STORE_OK)
 		goto err;
-	sq_close(&q);
+	db_close(&q);
 
-	if ((e = sq_open(&q, c, STMT_ARTICLE_TAGS)) != STORE_OK)
+	if ((e = db_open(&q, c, STMT_ARTICLE_TAGS)) != STORE_OK)
 		goto err;
-	sq_int(&q, ":id", aid);
-	art.tags = sq_rows(&q, a, sizeof(*art.tags), sq_tag_row, &art.ntags, &e);
+	db_int(&q, ":id", aid);
+	art.tags = db_rows(&q, a, sizeof(*art.tags), db_tag_row, &art.ntags, &e);
 err:
-	sq_close(&q);
-	e = sq_tx_end(c, &t, e);
+	db_close(&q);
+	e = db_tx_end(c, &t, e);
 	if (e == STORE_OK)
 		*out = art;
 	return e;
@@ -397,47 +397,47 @@ store_article_get_any(store *s, int64_t id, arena *a, struct store_article *out)
 
 /* One row of REV_COLS. */
 static void
-rev_read(sqlite3_stmt *st, arena *a, void *row)
+rev_read(struct q *st, arena *a, void *row)
 {
 	struct store_revision *o = row;
 	memset(o, 0, sizeof(*o));
-	o->id = sqlite3_column_int64(st, 0);
-	o->article_id = sqlite3_column_int64(st, 1);
-	o->title = sq_col_str(a, st, 2);
-	o->body = sq_col_str(a, st, 3);
-	o->body_format = (enum store_format)sq_enum_col(sq_format_names, FORMAT__MAX,
+	o->id = db_col_int(st, 0);
+	o->article_id = db_col_int(st, 1);
+	o->title = db_col_str(a, st, 2);
+	o->body = db_col_str(a, st, 3);
+	o->body_format = (enum store_format)db_enum_col(db_format_names, FORMAT__MAX,
 	    st, 4);
-	o->created_at = sqlite3_column_int64(st, 5);
-	o->author_id = sqlite3_column_int64(st, 6);
-	o->meta = sq_col_str(a, st, 7);
-	o->author_name = sq_col_str(a, st, 8);
+	o->created_at = db_col_int(st, 5);
+	o->author_id = db_col_int(st, 6);
+	o->meta = db_col_str(a, st, 7);
+	o->author_name = db_col_str(a, st, 8);
 }
 
 /* A missing article is STORE_INVALID (foreign key); meta "" is "{}". */
 enum store_err
 store_revision_add(store *s, struct store_revision *r)
 {
-	struct conn *c = sq_conn_get(s);
+	struct conn *c = db_conn_get(s);
 	struct q q = {0};
 	enum store_err e;
-	const char *fmt = sq_enum_name(sq_format_names, FORMAT__MAX, (int)r->body_format);
+	const char *fmt = db_enum_name(db_format_names, FORMAT__MAX, (int)r->body_format);
 	if (c == NULL)
 		return STORE_ERROR;
 	if (fmt == NULL || r->article_id <= 0)
 		return STORE_INVALID;
-	if ((e = sq_open(&q, c, STMT_REVISION_ADD)) != STORE_OK)
+	if ((e = db_open(&q, c, STMT_REVISION_ADD)) != STORE_OK)
 		goto err;
-	sq_int(&q, ":id", r->article_id);
-	sq_text(&q, ":title", r->title);
-	sq_text(&q, ":body", r->body);
-	sq_text(&q, ":format", fmt);
-	sq_int(&q, ":created", r->created_at);
-	sq_id(&q, ":author", r->author_id);
-	sq_text(&q, ":meta", r->meta && *r->meta ? r->meta : "{}");
-	if ((e = sq_exec(&q)) == STORE_OK)
-		r->id = sqlite3_last_insert_rowid(c->db);
+	db_int(&q, ":id", r->article_id);
+	db_text(&q, ":title", r->title);
+	db_text(&q, ":body", r->body);
+	db_text(&q, ":format", fmt);
+	db_int(&q, ":created", r->created_at);
+	db_id(&q, ":author", r->author_id);
+	db_text(&q, ":meta", r->meta && *r->meta ? r->meta : "{}");
+	if ((e = db_exec(&q)) == STORE_OK)
+		r->id = db_last_id(c);
 err:
-	sq_close(&q);
+	db_close(&q);
 	return e;
 }
 
@@ -445,7 +445,7 @@ err:
 enum store_err
 store_revision_latest(store *s, int64_t article_id, int64_t *id)
 {
-	return sq_one_int(s, STMT_REVISION_LATEST, ":id", article_id, id);
+	return db_one_int(s, STMT_REVISION_LATEST, ":id", article_id, id);
 }
 
 /* The count and the page come from one read transaction. */
@@ -453,7 +453,7 @@ enum store_err
 store_revisions(store *s, int64_t article_id, int64_t offset, int64_t limit,
     arena *a, struct store_revision **out, size_t *n, int64_t *total)
 {
-	struct conn *c = sq_conn_get(s);
+	struct conn *c = db_conn_get(s);
 	struct q q = {0};
 	struct tx t = {0};
 	struct store_revision *v = NULL;
@@ -466,27 +466,27 @@ store_revisions(store *s, int64_t article_id, int64_t offset, int64_t limit,
 		*total = 0;
 	if (c == NULL)
 		return STORE_ERROR;
-	if ((e = sq_tx_begin(c, false, &t)) != STORE_OK)
+	if ((e = db_tx_begin(c, false, &t)) != STORE_OK)
 		return e;
 	if (total != NULL) {
-		if ((e = sq_open(&q, c, STMT_REVISIONS_COUNT)) != STORE_OK)
+		if ((e = db_open(&q, c, STMT_REVISIONS_COUNT)) != STORE_OK)
 			goto err;
-		sq_int(&q, ":id", article_id);
-		if (sq_row(&q, &e))
-			*total = sqlite3_column_int64(q.st, 0);
-		sq_close(&q);
+		db_int(&q, ":id", article_id);
+		if (db_row(&q, &e))
+			*total = db_col_int(&q, 0);
+		db_close(&q);
 		if (e != STORE_OK)
 			goto err;
 	}
-	if ((e = sq_open(&q, c, STMT_REVISIONS)) != STORE_OK)
+	if ((e = db_open(&q, c, STMT_REVISIONS)) != STORE_OK)
 		goto err;
-	sq_int(&q, ":id", article_id);
-	sq_int(&q, ":limit", limit);
-	sq_int(&q, ":offset", offset > 0 ? offset : 0);
-	v = sq_rows(&q, a, sizeof(*v), rev_read, &cnt, &e);
+	db_int(&q, ":id", article_id);
+	db_int(&q, ":limit", limit);
+	db_int(&q, ":offset", offset > 0 ? offset : 0);
+	v = db_rows(&q, a, sizeof(*v), rev_read, &cnt, &e);
 err:
-	sq_close(&q);
-	e = sq_tx_end(c, &t, e);
+	db_close(&q);
+	e = db_tx_end(c, &t, e);
 	if (e == STORE_OK) {
 		*out = v;
 		*n = cnt;
@@ -498,17 +498,17 @@ err:
 enum store_err
 store_revision_get(store *s, int64_t id, arena *a, struct store_revision *out)
 {
-	struct conn *c = sq_conn_get(s);
+	struct conn *c = db_conn_get(s);
 	struct q q = {0};
 	enum store_err e;
 	if (c == NULL)
 		return STORE_ERROR;
-	if ((e = sq_open(&q, c, STMT_REVISION_GET)) != STORE_OK)
+	if ((e = db_open(&q, c, STMT_REVISION_GET)) != STORE_OK)
 		goto err;
-	sq_int(&q, ":id", id);
-	e = sq_one(&q, a, rev_read, out);
+	db_int(&q, ":id", id);
+	e = db_one(&q, a, rev_read, out);
 err:
-	sq_close(&q);
+	db_close(&q);
 	return e;
 }
 
@@ -518,24 +518,24 @@ enum store_err
 store_article_slug_owner(store *s, enum store_kind kind, const char *slug,
     int64_t except, int64_t *id)
 {
-	struct conn *c = sq_conn_get(s);
+	struct conn *c = db_conn_get(s);
 	struct q q = {0};
 	enum store_err e;
-	const char *k = sq_enum_name(sq_kind_names, KIND__MAX, (int)kind);
+	const char *k = db_enum_name(db_kind_names, KIND__MAX, (int)kind);
 	*id = 0;
 	if (c == NULL)
 		return STORE_ERROR;
 	if (k == NULL || slug == NULL)
 		return STORE_INVALID;
-	if ((e = sq_open(&q, c, STMT_ARTICLE_SLUG_OWNER)) != STORE_OK)
+	if ((e = db_open(&q, c, STMT_ARTICLE_SLUG_OWNER)) != STORE_OK)
 		goto err;
-	sq_text(&q, ":slug", slug);
-	sq_text(&q, ":kind", k);
-	sq_int(&q, ":except", except);
-	if (sq_row(&q, &e))
-		*id = sqlite3_column_int64(q.st, 0);
+	db_text(&q, ":slug", slug);
+	db_text(&q, ":kind", k);
+	db_int(&q, ":except", except);
+	if (db_row(&q, &e))
+		*id = db_col_int(&q, 0);
 err:
-	sq_close(&q);
+	db_close(&q);
 	return e;
 }
 
@@ -558,23 +558,23 @@ enum store_err
 store_article_state(store *s, int64_t id, enum store_status *status,
     int64_t *published_at)
 {
-	struct conn *c = sq_conn_get(s);
+	struct conn *c = db_conn_get(s);
 	struct q q = {0};
 	enum store_err e;
 	if (c == NULL)
 		return STORE_ERROR;
-	if ((e = sq_open(&q, c, STMT_ARTICLE_STATE)) != STORE_OK)
+	if ((e = db_open(&q, c, STMT_ARTICLE_STATE)) != STORE_OK)
 		goto err;
-	sq_int(&q, ":id", id);
-	if (sq_row(&q, &e)) {
-		*status = (enum store_status)sq_enum_col(sq_status_names, STATUS__MAX,
-		    q.st, 0);
-		*published_at = sqlite3_column_int64(q.st, 1);
+	db_int(&q, ":id", id);
+	if (db_row(&q, &e)) {
+		*status = (enum store_status)db_enum_col(db_status_names, STATUS__MAX,
+		    &q, 0);
+		*published_at = db_col_int(&q, 1);
 	} else if (e == STORE_OK) {
 		e = STORE_NOTFOUND;
 	}
 err:
-	sq_close(&q);
+	db_close(&q);
 	return e;
 }
 
@@ -583,23 +583,23 @@ enum store_err
 store_article_by_legacy(store *s, enum store_kind kind, const char *legacy_id,
     int64_t *id)
 {
-	struct conn *c = sq_conn_get(s);
+	struct conn *c = db_conn_get(s);
 	struct q q = {0};
 	enum store_err e;
-	const char *k = sq_enum_name(sq_kind_names, KIND__MAX, (int)kind);
+	const char *k = db_enum_name(db_kind_names, KIND__MAX, (int)kind);
 	*id = 0;
 	if (c == NULL)
 		return STORE_ERROR;
 	if (k == NULL)
 		return STORE_INVALID;
-	if ((e = sq_open(&q, c, STMT_ARTICLE_BY_LEGACY)) != STORE_OK)
+	if ((e = db_open(&q, c, STMT_ARTICLE_BY_LEGACY)) != STORE_OK)
 		goto err;
-	sq_text(&q, ":legacy", legacy_id ? legacy_id : "");
-	sq_text(&q, ":kind", k);
-	if (sq_row(&q, &e))
-		*id = sqlite3_column_int64(q.st, 0);
+	db_text(&q, ":legacy", legacy_id ? legacy_id : "");
+	db_text(&q, ":kind", k);
+	if (db_row(&q, &e))
+		*id = db_col_int(&q, 0);
 err:
-	sq_close(&q);
+	db_close(&q);
 	return e;
 }
 
@@ -615,7 +615,7 @@ article_status_op(store *s, enum stmt op, int64_t id, int64_t now,
     enum store_status want, bool *changed, enum store_status *st,
     int64_t *pub)
 {
-	struct conn *c = sq_conn_get(s);
+	struct conn *c = db_conn_get(s);
 	struct q q = {0};
 	struct tx t = {0};
 	enum store_err e;
@@ -625,18 +625,18 @@ article_status_op(store *s, enum stmt op, int64_t id, int64_t now,
 	*changed = false;
 	if (c == NULL)
 		return STORE_ERROR;
-	if ((e = sq_tx_begin(c, true, &t)) != STORE_OK)
+	if ((e = db_tx_begin(c, true, &t)) != STORE_OK)
 		return e;
-	if ((e = sq_open(&q, c, STMT_ARTICLE_STATE)) != STORE_OK)
+	if ((e = db_open(&q, c, STMT_ARTICLE_STATE)) != STORE_OK)
 		goto err;
-	sq_int(&q, ":id", id);
-	if (sq_row(&q, &e)) {
-		cur = (enum store_status)sq_enum_col(sq_status_names, STATUS__MAX, q.st, 0);
-		at = sqlite3_column_int64(q.st, 1);
+	db_int(&q, ":id", id);
+	if (db_row(&q, &e)) {
+		cur = (enum store_status)db_enum_col(db_status_names, STATUS__MAX, &q, 0);
+		at = db_col_int(&q, 1);
 	} else if (e == STORE_OK) {
 		e = STORE_NOTFOUND;
 	}
-	sq_close(&q);
+	db_close(&q);
 	if (e != STORE_OK)
 		goto err;
 	if (want == STATUS__MAX ? cur == STATUS_TRASH : cur != want) {
@@ -650,28 +650,28 @@ article_status_op(store *s, enum stmt op, int64_t id, int64_t now,
 		goto err;
 	if ((e = fts_sync(c, STMT_FTS_UNINDEX, id)) != STORE_OK)
 		goto err;
-	if ((e = sq_open(&q, c, op)) != STORE_OK)
+	if ((e = db_open(&q, c, op)) != STORE_OK)
 		goto err;
-	sq_int(&q, ":id", id);
+	db_int(&q, ":id", id);
 	if (op != STMT_ARTICLE_RESTORE)
-		sq_int(&q, ":now", now);
+		db_int(&q, ":now", now);
 	/* only RESTORE returns a row: stepping another op here and again
-	 * in sq_exec would run its UPDATE twice (the second changing
+	 * in db_exec would run its UPDATE twice (the second changing
 	 * nothing, so *changed would always be false) */
-	if (op == STMT_ARTICLE_RESTORE && sq_row(&q, &e)) {
-		*st = (enum store_status)sq_enum_col(sq_status_names, STATUS__MAX, q.st, 0);
-		*pub = sqlite3_column_int64(q.st, 1);
+	if (op == STMT_ARTICLE_RESTORE && db_row(&q, &e)) {
+		*st = (enum store_status)db_enum_col(db_status_names, STATUS__MAX, &q, 0);
+		*pub = db_col_int(&q, 1);
 	}
 	if (e == STORE_OK)
-		e = sq_exec(&q); /* RETURNING: the row is written by the end */
+		e = db_exec(&q); /* RETURNING: the row is written by the end */
 	if (e != STORE_OK)
 		goto err;
-	*changed = sqlite3_changes(c->db) > 0;
-	sq_close(&q);
+	*changed = db_changes(c) > 0;
+	db_close(&q);
 	e = fts_sync(c, STMT_FTS_INDEX, id);
 err:
-	sq_close(&q);
-	e = sq_tx_end(c, &t, e);
+	db_close(&q);
+	e = db_tx_end(c, &t, e);
 	if (e != STORE_OK)
 		*changed = false;
 	return e;
@@ -715,25 +715,25 @@ store_article_restore(store *s, int64_t id, enum store_status *status,
 enum store_err
 store_article_delete(store *s, int64_t id)
 {
-	struct conn *c = sq_conn_get(s);
+	struct conn *c = db_conn_get(s);
 	struct q q = {0};
 	struct tx t = {0};
 	enum store_err e;
 
 	if (c == NULL)
 		return STORE_ERROR;
-	if ((e = sq_tx_begin(c, true, &t)) != STORE_OK)
+	if ((e = db_tx_begin(c, true, &t)) != STORE_OK)
 		return e;
 	if ((e = fts_sync(c, STMT_FTS_UNINDEX, id)) != STORE_OK)
 		goto err;
-	if ((e = sq_open(&q, c, STMT_ARTICLE_DELETE)) != STORE_OK)
+	if ((e = db_open(&q, c, STMT_ARTICLE_DELETE)) != STORE_OK)
 		goto err;
-	sq_int(&q, ":id", id);
-	if ((e = sq_exec(&q)) == STORE_OK && sqlite3_changes(c->db) == 0)
+	db_int(&q, ":id", id);
+	if ((e = db_exec(&q)) == STORE_OK && db_changes(c) == 0)
 		e = STORE_NOTFOUND;
 err:
-	sq_close(&q);
-	return sq_tx_end(c, &t, e);
+	db_close(&q);
+	return db_tx_end(c, &t, e);
 }
 
 /* ---- old WordPress URLs (site/legacy.c) ---------------------------------- */
@@ -742,7 +742,7 @@ err:
 enum store_err
 store_legacy_by_id(store *s, const char *legacy_id, int64_t now, int64_t *id)
 {
-	struct conn *c = sq_conn_get(s);
+	struct conn *c = db_conn_get(s);
 	struct q q = {0};
 	enum store_err e;
 	*id = 0;
@@ -750,16 +750,16 @@ store_legacy_by_id(store *s, const char *legacy_id, int64_t now, int64_t *id)
 		return STORE_ERROR;
 	if (legacy_id == NULL || *legacy_id == '\0')
 		return STORE_NOTFOUND;
-	if ((e = sq_open(&q, c, STMT_LEGACY_BY_ID)) != STORE_OK)
+	if ((e = db_open(&q, c, STMT_LEGACY_BY_ID)) != STORE_OK)
 		goto err;
-	sq_text(&q, ":legacy", legacy_id);
-	sq_int(&q, ":now", now);
-	if (sq_row(&q, &e))
-		*id = sqlite3_column_int64(q.st, 0);
+	db_text(&q, ":legacy", legacy_id);
+	db_int(&q, ":now", now);
+	if (db_row(&q, &e))
+		*id = db_col_int(&q, 0);
 	else if (e == STORE_OK)
 		e = STORE_NOTFOUND;
 err:
-	sq_close(&q);
+	db_close(&q);
 	return e;
 }
 
@@ -770,7 +770,7 @@ store_legacy_by_slug(store *s, const char *const *slugs, size_t nslugs,
     int64_t now, struct store_legacy_hit *out, size_t max, size_t *n)
 {
 	static const char *const names[STORE_LEGACY_SLUGS] = {":s0", ":s1", ":s2"};
-	struct conn *c = sq_conn_get(s);
+	struct conn *c = db_conn_get(s);
 	struct q q = {0};
 	enum store_err e;
 	*n = 0;
@@ -778,20 +778,20 @@ store_legacy_by_slug(store *s, const char *const *slugs, size_t nslugs,
 		return STORE_ERROR;
 	if (nslugs == 0 || nslugs > STORE_LEGACY_SLUGS || max == 0)
 		return STORE_INVALID;
-	if ((e = sq_open(&q, c, STMT_LEGACY_BY_SLUG)) != STORE_OK)
+	if ((e = db_open(&q, c, STMT_LEGACY_BY_SLUG)) != STORE_OK)
 		goto err;
 	for (size_t i = 0; i < STORE_LEGACY_SLUGS; i++)
-		sq_text(&q, names[i], slugs[i < nslugs ? i : 0]);
-	sq_int(&q, ":now", now);
-	sq_int(&q, ":limit", (int64_t)max);
-	while (*n < max && sq_row(&q, &e)) {
+		db_text(&q, names[i], slugs[i < nslugs ? i : 0]);
+	db_int(&q, ":now", now);
+	db_int(&q, ":limit", (int64_t)max);
+	while (*n < max && db_row(&q, &e)) {
 		struct store_legacy_hit *h = &out[(*n)++];
-		h->id = sqlite3_column_int64(q.st, 0);
-		h->kind = (enum store_kind)sq_enum_col(sq_kind_names, KIND__MAX,
-		    q.st, 1);
-		h->published_at = sqlite3_column_int64(q.st, 2);
+		h->id = db_col_int(&q, 0);
+		h->kind = (enum store_kind)db_enum_col(db_kind_names, KIND__MAX,
+		    &q, 1);
+		h->published_at = db_col_int(&q, 2);
 	}
 err:
-	sq_close(&q);
+	db_close(&q);
 	return e;
 }

@@ -1,9 +1,9 @@
 /*
- * store.h on SQLite: categories and tags, as articles use them (lookups,
+ * store.h (every backend): categories and tags, as articles use them (lookups,
  * the nav list, tags found by name on save) and as the editor area
  * manages them (edits, deletes with reassignment, usage counts).
  */
-#include "sqlite_int.h"
+#include "store_int.h"
 
 
 /* ---- categories, tags ---------------------------------------------- */
@@ -12,36 +12,36 @@
 enum store_err
 store_category_add(store *s, const struct store_category *cat, int64_t *id)
 {
-	struct conn *c = sq_conn_get(s);
+	struct conn *c = db_conn_get(s);
 	struct q q = {0};
 	enum store_err e;
 	if (c == NULL)
 		return STORE_ERROR;
 	if (cat->slug == NULL || *cat->slug == '\0' || cat->name == NULL)
 		return STORE_INVALID;
-	if ((e = sq_open(&q, c, STMT_CATEGORY_ADD)) != STORE_OK)
+	if ((e = db_open(&q, c, STMT_CATEGORY_ADD)) != STORE_OK)
 		goto err;
-	sq_id(&q, ":parent", cat->parent_id);
-	sq_text(&q, ":slug", cat->slug);
-	sq_text(&q, ":name", cat->name);
-	sq_text(&q, ":description", cat->description);
-	if ((e = sq_exec(&q)) == STORE_OK && id != NULL)
-		*id = sqlite3_last_insert_rowid(c->db);
+	db_id(&q, ":parent", cat->parent_id);
+	db_text(&q, ":slug", cat->slug);
+	db_text(&q, ":name", cat->name);
+	db_text(&q, ":description", cat->description);
+	if ((e = db_exec(&q)) == STORE_OK && id != NULL)
+		*id = db_last_id(c);
 err:
-	sq_close(&q);
+	db_close(&q);
 	return e;
 }
 
 /* One row of CATEGORY_COLS. */
 static void
-category_read(sqlite3_stmt *st, arena *a, void *row)
+category_read(struct q *st, arena *a, void *row)
 {
 	struct store_category *out = row;
-	out->id = sqlite3_column_int64(st, 0);
-	out->parent_id = sqlite3_column_int64(st, 1);
-	out->slug = sq_col_str(a, st, 2);
-	out->name = sq_col_str(a, st, 3);
-	out->description = sq_col_str(a, st, 4);
+	out->id = db_col_int(st, 0);
+	out->parent_id = db_col_int(st, 1);
+	out->slug = db_col_str(a, st, 2);
+	out->name = db_col_str(a, st, 3);
+	out->description = db_col_str(a, st, 4);
 }
 
 /* by_slug and get differ only in the statement and its key. */
@@ -49,20 +49,20 @@ static enum store_err
 category_one(store *s, enum stmt id, const char *slug, int64_t cid, arena *a,
     struct store_category *out)
 {
-	struct conn *c = sq_conn_get(s);
+	struct conn *c = db_conn_get(s);
 	struct q q = {0};
 	enum store_err e;
 	if (c == NULL)
 		return STORE_ERROR;
-	if ((e = sq_open(&q, c, id)) != STORE_OK)
+	if ((e = db_open(&q, c, id)) != STORE_OK)
 		goto err;
 	if (slug != NULL)
-		sq_text(&q, ":slug", slug);
+		db_text(&q, ":slug", slug);
 	else
-		sq_int(&q, ":id", cid);
-	e = sq_one(&q, a, category_read, out);
+		db_int(&q, ":id", cid);
+	e = db_one(&q, a, category_read, out);
 err:
-	sq_close(&q);
+	db_close(&q);
 	return e;
 }
 
@@ -87,18 +87,18 @@ store_category_get(store *s, int64_t id, arena *a, struct store_category *out)
 enum store_err
 store_categories(store *s, arena *a, struct store_category **out, size_t *n)
 {
-	struct conn *c = sq_conn_get(s);
+	struct conn *c = db_conn_get(s);
 	struct q q = {0};
 	enum store_err e;
 	*out = NULL;
 	*n = 0;
 	if (c == NULL)
 		return STORE_ERROR;
-	if ((e = sq_open(&q, c, STMT_CATEGORIES)) != STORE_OK)
+	if ((e = db_open(&q, c, STMT_CATEGORIES)) != STORE_OK)
 		goto err;
-	*out = sq_rows(&q, a, sizeof(**out), category_read, n, &e);
+	*out = db_rows(&q, a, sizeof(**out), category_read, n, &e);
 err:
-	sq_close(&q);
+	db_close(&q);
 	return e;
 }
 
@@ -106,21 +106,21 @@ err:
 enum store_err
 store_tag_add(store *s, const struct store_tag *t, int64_t *id)
 {
-	struct conn *c = sq_conn_get(s);
+	struct conn *c = db_conn_get(s);
 	struct q q = {0};
 	enum store_err e;
 	if (c == NULL)
 		return STORE_ERROR;
 	if (t->slug == NULL || *t->slug == '\0' || t->name == NULL)
 		return STORE_INVALID;
-	if ((e = sq_open(&q, c, STMT_TAG_ADD)) != STORE_OK)
+	if ((e = db_open(&q, c, STMT_TAG_ADD)) != STORE_OK)
 		goto err;
-	sq_text(&q, ":slug", t->slug);
-	sq_text(&q, ":name", t->name);
-	if ((e = sq_exec(&q)) == STORE_OK && id != NULL)
-		*id = sqlite3_last_insert_rowid(c->db);
+	db_text(&q, ":slug", t->slug);
+	db_text(&q, ":name", t->name);
+	if ((e = db_exec(&q)) == STORE_OK && id != NULL)
+		*id = db_last_id(c);
 err:
-	sq_close(&q);
+	db_close(&q);
 	return e;
 }
 
@@ -128,17 +128,17 @@ err:
 enum store_err
 store_tag_by_slug(store *s, const char *slug, arena *a, struct store_tag *out)
 {
-	struct conn *c = sq_conn_get(s);
+	struct conn *c = db_conn_get(s);
 	struct q q = {0};
 	enum store_err e;
 	if (c == NULL)
 		return STORE_ERROR;
-	if ((e = sq_open(&q, c, STMT_TAG_BY_SLUG)) != STORE_OK)
+	if ((e = db_open(&q, c, STMT_TAG_BY_SLUG)) != STORE_OK)
 		goto err;
-	sq_text(&q, ":slug", slug);
-	e = sq_one(&q, a, sq_tag_row, out);
+	db_text(&q, ":slug", slug);
+	e = db_one(&q, a, db_tag_row, out);
 err:
-	sq_close(&q);
+	db_close(&q);
 	return e;
 }
 
@@ -146,17 +146,17 @@ err:
 enum store_err
 store_tag_by_name(store *s, const char *name, arena *a, struct store_tag *out)
 {
-	struct conn *c = sq_conn_get(s);
+	struct conn *c = db_conn_get(s);
 	struct q q = {0};
 	enum store_err e;
 	if (c == NULL)
 		return STORE_ERROR;
-	if ((e = sq_open(&q, c, STMT_TAG_BY_NAME)) != STORE_OK)
+	if ((e = db_open(&q, c, STMT_TAG_BY_NAME)) != STORE_OK)
 		goto err;
-	sq_text(&q, ":name", name);
-	e = sq_one(&q, a, sq_tag_row, out);
+	db_text(&q, ":name", name);
+	e = db_one(&q, a, db_tag_row, out);
 err:
-	sq_close(&q);
+	db_close(&q);
 	return e;
 }
 
@@ -168,15 +168,15 @@ category_parent(struct conn *c, int64_t id, int64_t *parent)
 {
 	struct q q = {0};
 	enum store_err e;
-	if ((e = sq_open(&q, c, STMT_CATEGORY_GET)) != STORE_OK)
+	if ((e = db_open(&q, c, STMT_CATEGORY_GET)) != STORE_OK)
 		goto err;
-	sq_int(&q, ":id", id);
-	if (sq_row(&q, &e))
-		*parent = sqlite3_column_int64(q.st, 1);
+	db_int(&q, ":id", id);
+	if (db_row(&q, &e))
+		*parent = db_col_int(&q, 1);
 	else if (e == STORE_OK)
 		e = STORE_NOTFOUND;
 err:
-	sq_close(&q);
+	db_close(&q);
 	return e;
 }
 
@@ -185,7 +185,7 @@ err:
 enum store_err
 store_category_update(store *s, const struct store_category *cat)
 {
-	struct conn *c = sq_conn_get(s);
+	struct conn *c = db_conn_get(s);
 	struct q q = {0};
 	struct tx t = {0};
 	enum store_err e;
@@ -193,7 +193,7 @@ store_category_update(store *s, const struct store_category *cat)
 		return STORE_ERROR;
 	if (cat->slug == NULL || *cat->slug == '\0' || cat->name == NULL)
 		return STORE_INVALID;
-	if ((e = sq_tx_begin(c, true, &t)) != STORE_OK)
+	if ((e = db_tx_begin(c, true, &t)) != STORE_OK)
 		return e;
 	int64_t p = cat->parent_id;
 	for (int depth = 0; p != 0 && e == STORE_OK; depth++) {
@@ -207,18 +207,18 @@ store_category_update(store *s, const struct store_category *cat)
 	}
 	if (e != STORE_OK)
 		goto err;
-	if ((e = sq_open(&q, c, STMT_CATEGORY_UPDATE)) != STORE_OK)
+	if ((e = db_open(&q, c, STMT_CATEGORY_UPDATE)) != STORE_OK)
 		goto err;
-	sq_id(&q, ":parent", cat->parent_id);
-	sq_text(&q, ":slug", cat->slug);
-	sq_text(&q, ":name", cat->name);
-	sq_text(&q, ":description", cat->description);
-	sq_int(&q, ":id", cat->id);
-	if ((e = sq_exec(&q)) == STORE_OK && sqlite3_changes(c->db) == 0)
+	db_id(&q, ":parent", cat->parent_id);
+	db_text(&q, ":slug", cat->slug);
+	db_text(&q, ":name", cat->name);
+	db_text(&q, ":description", cat->description);
+	db_int(&q, ":id", cat->id);
+	if ((e = db_exec(&q)) == STORE_OK && db_changes(c) == 0)
 		e = STORE_NOTFOUND;
 err:
-	sq_close(&q);
-	return sq_tx_end(c, &t, e);
+	db_close(&q);
+	return db_tx_end(c, &t, e);
 }
 
 /* Runs statement id with :id and one more integer (or NULL for 0)
@@ -229,21 +229,21 @@ admin_run2(struct conn *c, enum stmt id, int64_t key, const char *param,
 {
 	struct q q = {0};
 	enum store_err e;
-	if ((e = sq_open(&q, c, id)) != STORE_OK)
+	if ((e = db_open(&q, c, id)) != STORE_OK)
 		goto err;
-	sq_int(&q, ":id", key);
+	db_int(&q, ":id", key);
 	if (param)
-		sq_id(&q, param, v);
-	e = sq_exec(&q);
+		db_id(&q, param, v);
+	e = db_exec(&q);
 err:
-	sq_close(&q);
+	db_close(&q);
 	return e;
 }
 
 enum store_err
 store_category_delete(store *s, int64_t id, int64_t reassign)
 {
-	struct conn *c = sq_conn_get(s);
+	struct conn *c = db_conn_get(s);
 	struct tx t = {0};
 	enum store_err e;
 	int64_t parent = 0, p2 = 0;
@@ -251,7 +251,7 @@ store_category_delete(store *s, int64_t id, int64_t reassign)
 		return STORE_ERROR;
 	if (reassign == id)
 		return STORE_INVALID;
-	if ((e = sq_tx_begin(c, true, &t)) != STORE_OK)
+	if ((e = db_tx_begin(c, true, &t)) != STORE_OK)
 		return e;
 	if ((e = category_parent(c, id, &parent)) != STORE_OK)
 		goto err;
@@ -264,16 +264,16 @@ store_category_delete(store *s, int64_t id, int64_t reassign)
 	    (e = admin_run2(c, STMT_CATEGORY_REPARENT, id, ":parent", parent)) ||
 	    (e = admin_run2(c, STMT_CATEGORY_DELETE, id, NULL, 0)))
 		goto err;
-	e = sq_conn_run(c, STMT_CHANGE_ALL);
+	e = db_conn_run(c, STMT_CHANGE_ALL);
 err:
-	return sq_tx_end(c, &t, e);
+	return db_tx_end(c, &t, e);
 }
 
 enum store_err
 store_category_usage(store *s, arena *a, int64_t **ids, int64_t **counts,
     size_t *n)
 {
-	struct conn *c = sq_conn_get(s);
+	struct conn *c = db_conn_get(s);
 	struct q q = {0};
 	enum store_err e;
 	int64_t *vi = NULL, *vc = NULL;
@@ -282,13 +282,13 @@ store_category_usage(store *s, arena *a, int64_t **ids, int64_t **counts,
 	*n = 0;
 	if (c == NULL)
 		return STORE_ERROR;
-	if ((e = sq_open(&q, c, STMT_CATEGORY_USAGE)) != STORE_OK)
+	if ((e = db_open(&q, c, STMT_CATEGORY_USAGE)) != STORE_OK)
 		goto err;
-	while (sq_row(&q, &e)) {
-		vi = sq_grow(a, vi, cnt, &cap, sizeof(*vi));
-		vc = sq_grow(a, vc, cnt, &cap2, sizeof(*vc));
-		vi[cnt] = sqlite3_column_int64(q.st, 0);
-		vc[cnt++] = sqlite3_column_int64(q.st, 1);
+	while (db_row(&q, &e)) {
+		vi = db_grow(a, vi, cnt, &cap, sizeof(*vi));
+		vc = db_grow(a, vc, cnt, &cap2, sizeof(*vc));
+		vi[cnt] = db_col_int(&q, 0);
+		vc[cnt++] = db_col_int(&q, 1);
 	}
 	if (e == STORE_OK) {
 		*ids = vi;
@@ -296,53 +296,53 @@ store_category_usage(store *s, arena *a, int64_t **ids, int64_t **counts,
 		*n = cnt;
 	}
 err:
-	sq_close(&q);
+	db_close(&q);
 	return e;
 }
 
 enum store_err
 store_tag_get(store *s, int64_t id, arena *a, struct store_tag *out)
 {
-	struct conn *c = sq_conn_get(s);
+	struct conn *c = db_conn_get(s);
 	struct q q = {0};
 	enum store_err e;
 	if (c == NULL)
 		return STORE_ERROR;
-	if ((e = sq_open(&q, c, STMT_TAG_GET)) != STORE_OK)
+	if ((e = db_open(&q, c, STMT_TAG_GET)) != STORE_OK)
 		goto err;
-	sq_int(&q, ":id", id);
-	e = sq_one(&q, a, sq_tag_row, out);
+	db_int(&q, ":id", id);
+	e = db_one(&q, a, db_tag_row, out);
 err:
-	sq_close(&q);
+	db_close(&q);
 	return e;
 }
 
 enum store_err
 store_tag_update(store *s, const struct store_tag *tg)
 {
-	struct conn *c = sq_conn_get(s);
+	struct conn *c = db_conn_get(s);
 	struct q q = {0};
 	enum store_err e;
 	if (c == NULL)
 		return STORE_ERROR;
 	if (tg->slug == NULL || *tg->slug == '\0' || tg->name == NULL)
 		return STORE_INVALID;
-	if ((e = sq_open(&q, c, STMT_TAG_UPDATE)) != STORE_OK)
+	if ((e = db_open(&q, c, STMT_TAG_UPDATE)) != STORE_OK)
 		goto err;
-	sq_text(&q, ":slug", tg->slug);
-	sq_text(&q, ":name", tg->name);
-	sq_int(&q, ":id", tg->id);
-	if ((e = sq_exec(&q)) == STORE_OK && sqlite3_changes(c->db) == 0)
+	db_text(&q, ":slug", tg->slug);
+	db_text(&q, ":name", tg->name);
+	db_int(&q, ":id", tg->id);
+	if ((e = db_exec(&q)) == STORE_OK && db_changes(c) == 0)
 		e = STORE_NOTFOUND;
 err:
-	sq_close(&q);
+	db_close(&q);
 	return e;
 }
 
 enum store_err
 store_tag_delete(store *s, int64_t id, int64_t reassign)
 {
-	struct conn *c = sq_conn_get(s);
+	struct conn *c = db_conn_get(s);
 	struct tx t = {0};
 	struct q q = {0};
 	enum store_err e;
@@ -350,36 +350,36 @@ store_tag_delete(store *s, int64_t id, int64_t reassign)
 		return STORE_ERROR;
 	if (reassign == id)
 		return STORE_INVALID;
-	if ((e = sq_tx_begin(c, true, &t)) != STORE_OK)
+	if ((e = db_tx_begin(c, true, &t)) != STORE_OK)
 		return e;
 	if (reassign != 0) {
-		if ((e = sq_open(&q, c, STMT_TAG_GET)) != STORE_OK)
+		if ((e = db_open(&q, c, STMT_TAG_GET)) != STORE_OK)
 			goto err;
-		sq_int(&q, ":id", reassign);
-		if (!sq_row(&q, &e) && e == STORE_OK)
+		db_int(&q, ":id", reassign);
+		if (!db_row(&q, &e) && e == STORE_OK)
 			e = STORE_INVALID;
-		sq_close(&q);
+		db_close(&q);
 		if (e != STORE_OK ||
 		    (e = admin_run2(c, STMT_TAG_REASSIGN, id, ":to", reassign)))
 			goto err;
 	}
 	if ((e = admin_run2(c, STMT_TAG_DELETE, id, NULL, 0)) != STORE_OK)
 		goto err;
-	if (sqlite3_changes(c->db) == 0) {
+	if (db_changes(c) == 0) {
 		e = STORE_NOTFOUND;
 		goto err;
 	}
-	e = sq_conn_run(c, STMT_CHANGE_ALL);
+	e = db_conn_run(c, STMT_CHANGE_ALL);
 err:
-	sq_close(&q);
-	return sq_tx_end(c, &t, e);
+	db_close(&q);
+	return db_tx_end(c, &t, e);
 }
 
 enum store_err
 store_tags_page(store *s, int64_t offset, int64_t limit, arena *a,
     struct store_tag **out, int64_t **counts, size_t *n, int64_t *total)
 {
-	struct conn *c = sq_conn_get(s);
+	struct conn *c = db_conn_get(s);
 	struct q q = {0};
 	struct tx t = {0};
 	enum store_err e;
@@ -392,24 +392,24 @@ store_tags_page(store *s, int64_t offset, int64_t limit, arena *a,
 	*total = 0;
 	if (c == NULL)
 		return STORE_ERROR;
-	if ((e = sq_tx_begin(c, false, &t)) != STORE_OK)
+	if ((e = db_tx_begin(c, false, &t)) != STORE_OK)
 		return e;
-	if ((e = sq_open(&q, c, STMT_TAGS_COUNT)) != STORE_OK)
+	if ((e = db_open(&q, c, STMT_TAGS_COUNT)) != STORE_OK)
 		goto err;
-	if (sq_row(&q, &e))
-		*total = sqlite3_column_int64(q.st, 0);
-	sq_close(&q);
-	if (e != STORE_OK || (e = sq_open(&q, c, STMT_TAGS_PAGE)) != STORE_OK)
+	if (db_row(&q, &e))
+		*total = db_col_int(&q, 0);
+	db_close(&q);
+	if (e != STORE_OK || (e = db_open(&q, c, STMT_TAGS_PAGE)) != STORE_OK)
 		goto err;
-	sq_int(&q, ":limit", limit);
-	sq_int(&q, ":offset", offset);
-	while (sq_row(&q, &e)) {
-		v = sq_grow(a, v, cnt, &cap, sizeof(*v));
-		vc = sq_grow(a, vc, cnt, &cap2, sizeof(*vc));
-		v[cnt].id = sqlite3_column_int64(q.st, 0);
-		v[cnt].slug = sq_col_str(a, q.st, 1);
-		v[cnt].name = sq_col_str(a, q.st, 2);
-		vc[cnt++] = sqlite3_column_int64(q.st, 3);
+	db_int(&q, ":limit", limit);
+	db_int(&q, ":offset", offset);
+	while (db_row(&q, &e)) {
+		v = db_grow(a, v, cnt, &cap, sizeof(*v));
+		vc = db_grow(a, vc, cnt, &cap2, sizeof(*vc));
+		v[cnt].id = db_col_int(&q, 0);
+		v[cnt].slug = db_col_str(a, &q, 1);
+		v[cnt].name = db_col_str(a, &q, 2);
+		vc[cnt++] = db_col_int(&q, 3);
 	}
 	if (e == STORE_OK) {
 		*out = v;
@@ -417,6 +417,6 @@ store_tags_page(store *s, int64_t offset, int64_t limit, arena *a,
 		*n = cnt;
 	}
 err:
-	sq_close(&q);
-	return sq_tx_end(c, &t, e);
+	db_close(&q);
+	return db_tx_end(c, &t, e);
 }

@@ -1,9 +1,9 @@
 /*
- * store.h on SQLite: comments, likes, the moderation queue, placeholders
+ * store.h (every backend): comments, likes, the moderation queue, placeholders
  * and bans. comment_count and like_count move in the same transaction as
  * the rows they count.
  */
-#include "sqlite_int.h"
+#include "store_int.h"
 
 #include <time.h>
 
@@ -11,25 +11,25 @@
 
 /* One row of COMMENT_COLS into a struct store_comment. */
 static void
-comment_read(sqlite3_stmt *st, arena *a, void *row)
+comment_read(struct q *st, arena *a, void *row)
 {
 	struct store_comment *o = row;
-	o->id = sqlite3_column_int64(st, 0);
-	o->article_id = sqlite3_column_int64(st, 1);
-	o->parent_id = sqlite3_column_int64(st, 2);
-	o->type = (enum store_ctype)sq_enum_col(sq_ctype_names, CTYPE__MAX, st, 3);
-	o->nickname = sq_col_str(a, st, 4);
-	o->email = sq_col_str(a, st, 5);
-	o->url = sq_col_str(a, st, 6);
-	o->ip = sq_col_str(a, st, 7);
-	o->visitor_id = sq_col_str(a, st, 8);
-	o->body = sq_col_str(a, st, 9);
-	o->created_at = sqlite3_column_int64(st, 10);
-	o->status = (enum store_cstatus)sq_enum_col(sq_cstatus_names, CSTATUS__MAX,
+	o->id = db_col_int(st, 0);
+	o->article_id = db_col_int(st, 1);
+	o->parent_id = db_col_int(st, 2);
+	o->type = (enum store_ctype)db_enum_col(db_ctype_names, CTYPE__MAX, st, 3);
+	o->nickname = db_col_str(a, st, 4);
+	o->email = db_col_str(a, st, 5);
+	o->url = db_col_str(a, st, 6);
+	o->ip = db_col_str(a, st, 7);
+	o->visitor_id = db_col_str(a, st, 8);
+	o->body = db_col_str(a, st, 9);
+	o->created_at = db_col_int(st, 10);
+	o->status = (enum store_cstatus)db_enum_col(db_cstatus_names, CSTATUS__MAX,
 	    st, 11);
-	o->like_count = sqlite3_column_int64(st, 12);
-	o->legacy_id = sq_col_str(a, st, 13);
-	o->pending_reason = sq_col_str(a, st, 14);
+	o->like_count = db_col_int(st, 12);
+	o->legacy_id = db_col_str(a, st, 13);
+	o->pending_reason = db_col_str(a, st, 14);
 	o->placeholder = false;
 	o->article_title = "";
 }
@@ -37,20 +37,20 @@ comment_read(sqlite3_stmt *st, arena *a, void *row)
 /* COMMENT_COLS and then whether the row stands in for a comment that is
  * not shown but has replies that are. */
 static void
-comment_read_placeholder(sqlite3_stmt *st, arena *a, void *row)
+comment_read_placeholder(struct q *st, arena *a, void *row)
 {
 	struct store_comment *o = row;
 	comment_read(st, a, o);
-	o->placeholder = sqlite3_column_int(st, 15) != 0;
+	o->placeholder = (int)db_col_int(st, 15) != 0;
 }
 
 /* COMMENT_COLS and then the article's title (the moderation queue). */
 static void
-comment_read_titled(sqlite3_stmt *st, arena *a, void *row)
+comment_read_titled(struct q *st, arena *a, void *row)
 {
 	struct store_comment *o = row;
 	comment_read(st, a, o);
-	o->article_title = sq_col_str(a, st, 15);
+	o->article_title = db_col_str(a, st, 15);
 }
 
 /* Looks up a comment's article and status inside the caller's
@@ -61,18 +61,18 @@ comment_state(struct conn *c, int64_t id, int64_t *article,
 {
 	struct q q = {0};
 	enum store_err e;
-	if ((e = sq_open(&q, c, STMT_COMMENT_STATE)) != STORE_OK)
+	if ((e = db_open(&q, c, STMT_COMMENT_STATE)) != STORE_OK)
 		goto err;
-	sq_int(&q, ":id", id);
-	if (sq_row(&q, &e)) {
-		*article = sqlite3_column_int64(q.st, 0);
-		*st = (enum store_cstatus)sq_enum_col(sq_cstatus_names, CSTATUS__MAX,
-		    q.st, 1);
+	db_int(&q, ":id", id);
+	if (db_row(&q, &e)) {
+		*article = db_col_int(&q, 0);
+		*st = (enum store_cstatus)db_enum_col(db_cstatus_names, CSTATUS__MAX,
+		    &q, 1);
 	} else if (e == STORE_OK) {
 		e = STORE_NOTFOUND;
 	}
 err:
-	sq_close(&q);
+	db_close(&q);
 	return e;
 }
 
@@ -84,12 +84,12 @@ comment_count_adj(struct conn *c, int64_t article, int64_t delta)
 	enum store_err e;
 	if (delta == 0)
 		return STORE_OK;
-	if ((e = sq_open(&q, c, STMT_COMMENT_COUNT_ADJ)) == STORE_OK) {
-		sq_int(&q, ":delta", delta);
-		sq_int(&q, ":id", article);
-		e = sq_exec(&q);
+	if ((e = db_open(&q, c, STMT_COMMENT_COUNT_ADJ)) == STORE_OK) {
+		db_int(&q, ":delta", delta);
+		db_int(&q, ":id", article);
+		e = db_exec(&q);
 	}
-	sq_close(&q);
+	db_close(&q);
 	return e;
 }
 
@@ -99,12 +99,12 @@ comment_count_adj(struct conn *c, int64_t article, int64_t delta)
 enum store_err
 store_comment_add(store *s, struct store_comment *cm)
 {
-	struct conn *c = sq_conn_get(s);
+	struct conn *c = db_conn_get(s);
 	struct q q = {0};
 	struct tx t = {0};
 	enum store_err e;
-	const char *type = sq_enum_name(sq_ctype_names, CTYPE__MAX, (int)cm->type);
-	const char *status = sq_enum_name(sq_cstatus_names, CSTATUS__MAX,
+	const char *type = db_enum_name(db_ctype_names, CTYPE__MAX, (int)cm->type);
+	const char *status = db_enum_name(db_cstatus_names, CSTATUS__MAX,
 	    (int)cm->status);
 	int64_t id = 0;
 	bool mailed = false;
@@ -113,7 +113,7 @@ store_comment_add(store *s, struct store_comment *cm)
 		return STORE_ERROR;
 	if (type == NULL || status == NULL || cm->like_count < 0)
 		return STORE_INVALID;
-	if ((e = sq_tx_begin(c, true, &t)) != STORE_OK)
+	if ((e = db_tx_begin(c, true, &t)) != STORE_OK)
 		return e;
 	if (cm->parent_id != 0) {
 		int64_t art = 0;
@@ -124,38 +124,38 @@ store_comment_add(store *s, struct store_comment *cm)
 		if (e != STORE_OK)
 			goto err;
 	}
-	if ((e = sq_open(&q, c, STMT_COMMENT_ADD)) != STORE_OK)
+	if ((e = db_open(&q, c, STMT_COMMENT_ADD)) != STORE_OK)
 		goto err;
-	sq_int(&q, ":article", cm->article_id);
-	sq_id(&q, ":parent", cm->parent_id);
-	sq_text(&q, ":type", type);
-	sq_text(&q, ":nickname", cm->nickname);
-	sq_text(&q, ":email", cm->email);
-	sq_text(&q, ":url", cm->url);
-	sq_text(&q, ":ip", cm->ip);
-	sq_text(&q, ":visitor", cm->visitor_id);
-	sq_text(&q, ":body", cm->body);
-	sq_int(&q, ":created", cm->created_at);
-	sq_text(&q, ":status", status);
-	sq_int(&q, ":likes", cm->like_count);
-	sq_text(&q, ":legacy", cm->legacy_id);
-	sq_text(&q, ":reason", cm->pending_reason);
-	if ((e = sq_exec(&q)) != STORE_OK)
+	db_int(&q, ":article", cm->article_id);
+	db_id(&q, ":parent", cm->parent_id);
+	db_text(&q, ":type", type);
+	db_text(&q, ":nickname", cm->nickname);
+	db_text(&q, ":email", cm->email);
+	db_text(&q, ":url", cm->url);
+	db_text(&q, ":ip", cm->ip);
+	db_text(&q, ":visitor", cm->visitor_id);
+	db_text(&q, ":body", cm->body);
+	db_int(&q, ":created", cm->created_at);
+	db_text(&q, ":status", status);
+	db_int(&q, ":likes", cm->like_count);
+	db_text(&q, ":legacy", cm->legacy_id);
+	db_text(&q, ":reason", cm->pending_reason);
+	if ((e = db_exec(&q)) != STORE_OK)
 		goto err;
-	id = sqlite3_last_insert_rowid(c->db);
-	sq_close(&q);
+	id = db_last_id(c);
+	db_close(&q);
 	if (cm->status == CSTATUS_APPROVED)
 		e = comment_count_adj(c, cm->article_id, 1);
-	/* an approved reply tells its parent's subscriber (sqlite_mail.c) */
+	/* an approved reply tells its parent's subscriber (mail.c) */
 	if (e == STORE_OK && cm->status == CSTATUS_APPROVED && cm->parent_id)
-		e = sq_mail_reply(c, id, cm->created_at, &mailed);
+		e = db_mail_reply(c, id, cm->created_at, &mailed);
 err:
-	sq_close(&q);
-	e = sq_tx_end(c, &t, e);
+	db_close(&q);
+	e = db_tx_end(c, &t, e);
 	if (e == STORE_OK)
 		cm->id = id;
 	if (e == STORE_OK && mailed)
-		sq_job_added(s);
+		db_job_added(s);
 	return e;
 }
 
@@ -163,17 +163,17 @@ err:
 enum store_err
 store_comment_get(store *s, int64_t id, arena *a, struct store_comment *out)
 {
-	struct conn *c = sq_conn_get(s);
+	struct conn *c = db_conn_get(s);
 	struct q q = {0};
 	enum store_err e;
 	if (c == NULL)
 		return STORE_ERROR;
-	if ((e = sq_open(&q, c, STMT_COMMENT_GET)) != STORE_OK)
+	if ((e = db_open(&q, c, STMT_COMMENT_GET)) != STORE_OK)
 		goto err;
-	sq_int(&q, ":id", id);
-	e = sq_one(&q, a, comment_read, out);
+	db_int(&q, ":id", id);
+	e = db_one(&q, a, comment_read, out);
 err:
-	sq_close(&q);
+	db_close(&q);
 	return e;
 }
 
@@ -212,7 +212,7 @@ enum store_err
 store_comments_for_article(store *s, int64_t article_id, enum store_ctype type,
     const char *visitor, arena *a, struct store_comment **out, size_t *n)
 {
-	struct conn *c = sq_conn_get(s);
+	struct conn *c = db_conn_get(s);
 	struct q q = {0};
 	enum store_err e;
 	const char *tname = NULL;
@@ -222,46 +222,46 @@ store_comments_for_article(store *s, int64_t article_id, enum store_ctype type,
 	if (c == NULL)
 		return STORE_ERROR;
 	if (type != CTYPE__MAX &&
-	    (tname = sq_enum_name(sq_ctype_names, CTYPE__MAX, (int)type)) == NULL)
+	    (tname = db_enum_name(db_ctype_names, CTYPE__MAX, (int)type)) == NULL)
 		return STORE_INVALID;
 	/* The shown comments alone first: no recursion, no sort. */
-	if ((e = sq_open(&q, c, STMT_COMMENTS_SHOWN)) != STORE_OK)
+	if ((e = db_open(&q, c, STMT_COMMENTS_SHOWN)) != STORE_OK)
 		goto err;
-	sq_int(&q, ":article", article_id);
-	sq_text_null(&q, ":visitor", visitor);
-	sq_text_null(&q, ":type", tname);
-	*out = sq_rows(&q, a, sizeof(**out), comment_read_placeholder, n, &e);
-	sq_close(&q);
+	db_int(&q, ":article", article_id);
+	db_text_null(&q, ":visitor", visitor);
+	db_text_null(&q, ":type", tname);
+	*out = db_rows(&q, a, sizeof(**out), comment_read_placeholder, n, &e);
+	db_close(&q);
 	if (e != STORE_OK || !comments_parent_missing(*out, *n, a))
 		return e;
 	/* A reply whose parent is not shown: the full statement adds the
 	 * placeholders (it returns the same shown rows, in the same order). */
 	*out = NULL;
 	*n = 0;
-	if ((e = sq_open(&q, c, STMT_COMMENTS_FOR_ARTICLE)) != STORE_OK)
+	if ((e = db_open(&q, c, STMT_COMMENTS_FOR_ARTICLE)) != STORE_OK)
 		goto err;
-	sq_int(&q, ":article", article_id);
-	sq_text_null(&q, ":visitor", visitor);
-	sq_text_null(&q, ":type", tname);
-	*out = sq_rows(&q, a, sizeof(**out), comment_read_placeholder, n, &e);
+	db_int(&q, ":article", article_id);
+	db_text_null(&q, ":visitor", visitor);
+	db_text_null(&q, ":type", tname);
+	*out = db_rows(&q, a, sizeof(**out), comment_read_placeholder, n, &e);
 err:
-	sq_close(&q);
+	db_close(&q);
 	return e;
 }
 
 /* One row of COMMENT_PLACES. */
 static void
-comment_read_place(sqlite3_stmt *st, arena *a, void *row)
+comment_read_place(struct q *st, arena *a, void *row)
 {
 	struct store_comment *o = row;
 	(void)a;
-	o->id = sqlite3_column_int64(st, 0);
-	o->parent_id = sqlite3_column_int64(st, 1);
-	o->type = (enum store_ctype)sq_enum_col(sq_ctype_names, CTYPE__MAX, st, 2);
-	o->created_at = sqlite3_column_int64(st, 3);
-	o->status = (enum store_cstatus)sq_enum_col(sq_cstatus_names, CSTATUS__MAX,
+	o->id = db_col_int(st, 0);
+	o->parent_id = db_col_int(st, 1);
+	o->type = (enum store_ctype)db_enum_col(db_ctype_names, CTYPE__MAX, st, 2);
+	o->created_at = db_col_int(st, 3);
+	o->status = (enum store_cstatus)db_enum_col(db_cstatus_names, CSTATUS__MAX,
 	    st, 4);
-	o->like_count = sqlite3_column_int64(st, 5);
+	o->like_count = db_col_int(st, 5);
 	o->nickname = o->email = o->url = o->ip = o->visitor_id = o->body = "";
 	o->legacy_id = o->pending_reason = o->article_title = "";
 	o->placeholder = false;
@@ -271,7 +271,7 @@ enum store_err
 store_comment_places(store *s, int64_t article_id, const char *visitor,
     arena *a, struct store_comment **out, size_t *n)
 {
-	struct conn *c = sq_conn_get(s);
+	struct conn *c = db_conn_get(s);
 	struct q q = {0};
 	enum store_err e;
 
@@ -279,15 +279,15 @@ store_comment_places(store *s, int64_t article_id, const char *visitor,
 	*n = 0;
 	if (c == NULL)
 		return STORE_ERROR;
-	if ((e = sq_open(&q, c, STMT_COMMENT_PLACES)) != STORE_OK)
+	if ((e = db_open(&q, c, STMT_COMMENT_PLACES)) != STORE_OK)
 		goto err;
-	sq_int(&q, ":article", article_id);
-	sq_text_null(&q, ":visitor", visitor);
-	*out = sq_rows(&q, a, sizeof(**out), comment_read_place, n, &e);
+	db_int(&q, ":article", article_id);
+	db_text_null(&q, ":visitor", visitor);
+	*out = db_rows(&q, a, sizeof(**out), comment_read_place, n, &e);
 	for (size_t i = 0; i < *n; i++)
 		(*out)[i].article_id = article_id;
 err:
-	sq_close(&q);
+	db_close(&q);
 	return e;
 }
 
@@ -296,7 +296,7 @@ store_comments_by_ids(store *s, int64_t article_id, const int64_t *ids,
     size_t nids, const char *visitor, arena *a, struct store_comment **out,
     size_t *n)
 {
-	struct conn *c = sq_conn_get(s);
+	struct conn *c = db_conn_get(s);
 	struct q q = {0};
 	enum store_err e;
 	buf j;
@@ -316,14 +316,14 @@ store_comments_by_ids(store *s, int64_t article_id, const int64_t *ids,
 		buf_free(&j);
 		return STORE_ERROR;
 	}
-	if ((e = sq_open(&q, c, STMT_COMMENTS_BY_IDS)) != STORE_OK)
+	if ((e = db_open(&q, c, STMT_COMMENTS_BY_IDS)) != STORE_OK)
 		goto err;
-	sq_text(&q, ":ids", buf_cstr(&j));
-	sq_int(&q, ":article", article_id);
-	sq_text_null(&q, ":visitor", visitor);
-	*out = sq_rows(&q, a, sizeof(**out), comment_read_placeholder, n, &e);
+	db_text(&q, ":ids", buf_cstr(&j));
+	db_int(&q, ":article", article_id);
+	db_text_null(&q, ":visitor", visitor);
+	*out = db_rows(&q, a, sizeof(**out), comment_read_placeholder, n, &e);
 err:
-	sq_close(&q);
+	db_close(&q);
 	buf_free(&j);
 	return e;
 }
@@ -333,7 +333,7 @@ enum store_err
 store_comments_by_status(store *s, enum store_cstatus st, size_t limit,
     arena *a, struct store_comment **out, size_t *n)
 {
-	struct conn *c = sq_conn_get(s);
+	struct conn *c = db_conn_get(s);
 	struct q q = {0};
 	enum store_err e;
 	const char *name = NULL;
@@ -343,15 +343,15 @@ store_comments_by_status(store *s, enum store_cstatus st, size_t limit,
 	if (c == NULL)
 		return STORE_ERROR;
 	if (st != CSTATUS__MAX &&
-	    (name = sq_enum_name(sq_cstatus_names, CSTATUS__MAX, (int)st)) == NULL)
+	    (name = db_enum_name(db_cstatus_names, CSTATUS__MAX, (int)st)) == NULL)
 		return STORE_INVALID;
-	if ((e = sq_open(&q, c, STMT_COMMENTS_BY_STATUS)) != STORE_OK)
+	if ((e = db_open(&q, c, STMT_COMMENTS_BY_STATUS)) != STORE_OK)
 		goto err;
-	sq_text_null(&q, ":status", name);
-	sq_int(&q, ":limit", (int64_t)limit);
-	*out = sq_rows(&q, a, sizeof(**out), comment_read, n, &e);
+	db_text_null(&q, ":status", name);
+	db_int(&q, ":limit", (int64_t)limit);
+	*out = db_rows(&q, a, sizeof(**out), comment_read, n, &e);
 err:
-	sq_close(&q);
+	db_close(&q);
 	return e;
 }
 
@@ -359,7 +359,7 @@ err:
 enum store_err
 store_visitor_approved(store *s, const char *visitor, bool *yes)
 {
-	struct conn *c = sq_conn_get(s);
+	struct conn *c = db_conn_get(s);
 	struct q q = {0};
 	enum store_err e;
 
@@ -368,13 +368,13 @@ store_visitor_approved(store *s, const char *visitor, bool *yes)
 		return STORE_ERROR;
 	if (visitor == NULL || *visitor == '\0')
 		return STORE_OK;
-	if ((e = sq_open(&q, c, STMT_VISITOR_APPROVED)) != STORE_OK)
+	if ((e = db_open(&q, c, STMT_VISITOR_APPROVED)) != STORE_OK)
 		goto err;
-	sq_text(&q, ":visitor", visitor);
-	if (sq_row(&q, &e))
-		*yes = sqlite3_column_int64(q.st, 0) != 0;
+	db_text(&q, ":visitor", visitor);
+	if (db_row(&q, &e))
+		*yes = db_col_int(&q, 0) != 0;
 err:
-	sq_close(&q);
+	db_close(&q);
 	return e;
 }
 
@@ -383,7 +383,7 @@ enum store_err
 store_visitor_likes(store *s, int64_t article_id, const char *visitor,
     arena *a, int64_t **ids, size_t *n)
 {
-	struct conn *c = sq_conn_get(s);
+	struct conn *c = db_conn_get(s);
 	struct q q = {0};
 	enum store_err e;
 
@@ -391,13 +391,13 @@ store_visitor_likes(store *s, int64_t article_id, const char *visitor,
 	*n = 0;
 	if (c == NULL)
 		return STORE_ERROR;
-	if ((e = sq_open(&q, c, STMT_VISITOR_LIKES)) != STORE_OK)
+	if ((e = db_open(&q, c, STMT_VISITOR_LIKES)) != STORE_OK)
 		goto err;
-	sq_text(&q, ":visitor", visitor);
-	sq_int(&q, ":article", article_id);
-	*ids = sq_rows(&q, a, sizeof(**ids), sq_id_row, n, &e);
+	db_text(&q, ":visitor", visitor);
+	db_int(&q, ":article", article_id);
+	*ids = db_rows(&q, a, sizeof(**ids), db_id_row, n, &e);
 err:
-	sq_close(&q);
+	db_close(&q);
 	return e;
 }
 
@@ -406,11 +406,11 @@ err:
 enum store_err
 store_comment_set_status(store *s, int64_t id, enum store_cstatus st)
 {
-	struct conn *c = sq_conn_get(s);
+	struct conn *c = db_conn_get(s);
 	struct q q = {0};
 	struct tx t = {0};
 	enum store_err e;
-	const char *name = sq_enum_name(sq_cstatus_names, CSTATUS__MAX, (int)st);
+	const char *name = db_enum_name(db_cstatus_names, CSTATUS__MAX, (int)st);
 	enum store_cstatus old = CSTATUS_PENDING;
 	int64_t article = 0;
 	bool mailed = false;
@@ -419,29 +419,29 @@ store_comment_set_status(store *s, int64_t id, enum store_cstatus st)
 		return STORE_ERROR;
 	if (name == NULL)
 		return STORE_INVALID;
-	if ((e = sq_tx_begin(c, true, &t)) != STORE_OK)
+	if ((e = db_tx_begin(c, true, &t)) != STORE_OK)
 		return e;
 	if ((e = comment_state(c, id, &article, &old)) != STORE_OK)
 		goto err;
 	if (old == st)
 		goto err;
-	if ((e = sq_open(&q, c, STMT_COMMENT_SET_STATUS)) != STORE_OK)
+	if ((e = db_open(&q, c, STMT_COMMENT_SET_STATUS)) != STORE_OK)
 		goto err;
-	sq_text(&q, ":status", name);
-	sq_int(&q, ":id", id);
-	if ((e = sq_exec(&q)) != STORE_OK)
+	db_text(&q, ":status", name);
+	db_int(&q, ":id", id);
+	if ((e = db_exec(&q)) != STORE_OK)
 		goto err;
-	sq_close(&q);
+	db_close(&q);
 	e = comment_count_adj(c, article,
 	    (st == CSTATUS_APPROVED) - (old == CSTATUS_APPROVED));
 	/* approved by moderation: a reply tells its parent's subscriber */
 	if (e == STORE_OK && st == CSTATUS_APPROVED)
-		e = sq_mail_reply(c, id, text_now(), &mailed);
+		e = db_mail_reply(c, id, text_now(), &mailed);
 err:
-	sq_close(&q);
-	e = sq_tx_end(c, &t, e);
+	db_close(&q);
+	e = db_tx_end(c, &t, e);
 	if (e == STORE_OK && mailed)
-		sq_job_added(s);
+		db_job_added(s);
 	return e;
 }
 
@@ -451,15 +451,15 @@ like_count(struct conn *c, int64_t id, int64_t *count)
 {
 	struct q q = {0};
 	enum store_err e;
-	if ((e = sq_open(&q, c, STMT_LIKE_COUNT)) != STORE_OK)
+	if ((e = db_open(&q, c, STMT_LIKE_COUNT)) != STORE_OK)
 		goto err;
-	sq_int(&q, ":id", id);
-	if (sq_row(&q, &e))
-		*count = sqlite3_column_int64(q.st, 0);
+	db_int(&q, ":id", id);
+	if (db_row(&q, &e))
+		*count = db_col_int(&q, 0);
 	else if (e == STORE_OK)
 		e = STORE_NOTFOUND;
 err:
-	sq_close(&q);
+	db_close(&q);
 	return e;
 }
 
@@ -472,7 +472,7 @@ static enum store_err
 like_change(store *s, int64_t comment_id, const char *visitor, bool add,
     int64_t *count)
 {
-	struct conn *c = sq_conn_get(s);
+	struct conn *c = db_conn_get(s);
 	struct q q = {0};
 	struct tx t = {0};
 	enum store_err e;
@@ -483,32 +483,32 @@ like_change(store *s, int64_t comment_id, const char *visitor, bool add,
 		return STORE_ERROR;
 	if (visitor == NULL || *visitor == '\0')
 		return STORE_INVALID;
-	if ((e = sq_tx_begin(c, true, &t)) != STORE_OK)
+	if ((e = db_tx_begin(c, true, &t)) != STORE_OK)
 		return e;
 	if ((e = like_count(c, comment_id, &n)) != STORE_OK)
 		goto err;
-	if ((e = sq_open(&q, c, add ? STMT_LIKE_ADD : STMT_LIKE_DEL)) != STORE_OK)
+	if ((e = db_open(&q, c, add ? STMT_LIKE_ADD : STMT_LIKE_DEL)) != STORE_OK)
 		goto err;
-	sq_int(&q, ":id", comment_id);
-	sq_text(&q, ":visitor", visitor);
+	db_int(&q, ":id", comment_id);
+	db_text(&q, ":visitor", visitor);
 	if (add)
-		sq_int(&q, ":now", (int64_t)time(NULL));
-	if ((e = sq_exec(&q)) != STORE_OK)
+		db_int(&q, ":now", (int64_t)time(NULL));
+	if ((e = db_exec(&q)) != STORE_OK)
 		goto err;
-	sq_close(&q);
-	if (sqlite3_changes(c->db) == 0) {
+	db_close(&q);
+	if (db_changes(c) == 0) {
 		e = add ? STORE_CONFLICT : STORE_NOTFOUND;
 		goto err;
 	}
-	if ((e = sq_open(&q, c, add ? STMT_LIKE_INC : STMT_LIKE_DEC)) != STORE_OK)
+	if ((e = db_open(&q, c, add ? STMT_LIKE_INC : STMT_LIKE_DEC)) != STORE_OK)
 		goto err;
-	sq_int(&q, ":id", comment_id);
-	if ((e = sq_exec(&q)) != STORE_OK)
+	db_int(&q, ":id", comment_id);
+	if ((e = db_exec(&q)) != STORE_OK)
 		goto err;
 	n = add ? n + 1 : n > 0 ? n - 1 : 0;
 err:
-	sq_close(&q);
-	e = sq_tx_end(c, &t, e);
+	db_close(&q);
+	e = db_tx_end(c, &t, e);
 	/* CONFLICT and NOTFOUND still report the count (0 without a comment) */
 	if (e == STORE_OK || e == STORE_CONFLICT || e == STORE_NOTFOUND)
 		*count = n;
@@ -539,13 +539,13 @@ ping_find(struct conn *c, int64_t article, const char *url, arena *a,
 {
 	struct q q = {0};
 	enum store_err e;
-	if ((e = sq_open(&q, c, STMT_COMMENT_PING_FIND)) != STORE_OK)
+	if ((e = db_open(&q, c, STMT_COMMENT_PING_FIND)) != STORE_OK)
 		goto err;
-	sq_int(&q, ":article", article);
-	sq_text(&q, ":url", url);
-	e = sq_one(&q, a, comment_read, out);
+	db_int(&q, ":article", article);
+	db_text(&q, ":url", url);
+	e = db_one(&q, a, comment_read, out);
 err:
-	sq_close(&q);
+	db_close(&q);
 	return e;
 }
 
@@ -553,7 +553,7 @@ enum store_err
 store_comment_ping_find(store *s, int64_t article_id, const char *url,
     arena *a, struct store_comment *out)
 {
-	struct conn *c = sq_conn_get(s);
+	struct conn *c = db_conn_get(s);
 	if (c == NULL)
 		return STORE_ERROR;
 	return ping_find(c, article_id, url, a, out);
@@ -564,7 +564,7 @@ store_comment_ping_find(store *s, int64_t article_id, const char *url,
 enum store_err
 store_comment_ping_add(store *s, struct store_comment *cm)
 {
-	struct conn *c = sq_conn_get(s);
+	struct conn *c = db_conn_get(s);
 	struct tx t = {0};
 	enum store_err e;
 	struct store_comment old;
@@ -574,7 +574,7 @@ store_comment_ping_add(store *s, struct store_comment *cm)
 		return STORE_ERROR;
 	if (cm->type == CTYPE_COMMENT || cm->url == NULL || *cm->url == '\0')
 		return STORE_INVALID;
-	if ((e = sq_tx_begin(c, true, &t)) != STORE_OK)
+	if ((e = db_tx_begin(c, true, &t)) != STORE_OK)
 		return e;
 	a = arena_new(0);
 	e = ping_find(c, cm->article_id, cm->url, a, &old);
@@ -583,27 +583,27 @@ store_comment_ping_add(store *s, struct store_comment *cm)
 		e = STORE_CONFLICT;
 	else if (e == STORE_NOTFOUND)
 		e = store_comment_add(s, cm);
-	return sq_tx_end(c, &t, e);
+	return db_tx_end(c, &t, e);
 }
 
 enum store_err
 store_comment_ping_update(store *s, int64_t id, const char *nickname,
     const char *body)
 {
-	struct conn *c = sq_conn_get(s);
+	struct conn *c = db_conn_get(s);
 	struct q q = {0};
 	enum store_err e;
 	if (c == NULL)
 		return STORE_ERROR;
-	if ((e = sq_open(&q, c, STMT_COMMENT_PING_UPDATE)) != STORE_OK)
+	if ((e = db_open(&q, c, STMT_COMMENT_PING_UPDATE)) != STORE_OK)
 		goto err;
-	sq_text(&q, ":nickname", nickname);
-	sq_text(&q, ":body", body);
-	sq_int(&q, ":id", id);
-	if ((e = sq_exec(&q)) == STORE_OK && sqlite3_changes(c->db) == 0)
+	db_text(&q, ":nickname", nickname);
+	db_text(&q, ":body", body);
+	db_int(&q, ":id", id);
+	if ((e = db_exec(&q)) == STORE_OK && db_changes(c) == 0)
 		e = STORE_NOTFOUND;
 err:
-	sq_close(&q);
+	db_close(&q);
 	return e;
 }
 
@@ -612,7 +612,7 @@ err:
 enum store_err
 store_comment_ping_delete(store *s, int64_t id)
 {
-	struct conn *c = sq_conn_get(s);
+	struct conn *c = db_conn_get(s);
 	struct q q = {0};
 	struct tx t = {0};
 	enum store_err e;
@@ -621,41 +621,41 @@ store_comment_ping_delete(store *s, int64_t id)
 
 	if (c == NULL)
 		return STORE_ERROR;
-	if ((e = sq_tx_begin(c, true, &t)) != STORE_OK)
+	if ((e = db_tx_begin(c, true, &t)) != STORE_OK)
 		return e;
 	a = arena_new(0);
-	if ((e = sq_open(&q, c, STMT_COMMENT_GET)) != STORE_OK)
+	if ((e = db_open(&q, c, STMT_COMMENT_GET)) != STORE_OK)
 		goto err;
-	sq_int(&q, ":id", id);
-	e = sq_one(&q, a, comment_read, &cm);
-	sq_close(&q);
+	db_int(&q, ":id", id);
+	e = db_one(&q, a, comment_read, &cm);
+	db_close(&q);
 	if (e == STORE_OK && cm.type == CTYPE_COMMENT)
 		e = STORE_NOTFOUND;
 	if (e != STORE_OK)
 		goto err;
-	if ((e = sq_open(&q, c, STMT_COMMENT_PING_DELETE)) != STORE_OK)
+	if ((e = db_open(&q, c, STMT_COMMENT_PING_DELETE)) != STORE_OK)
 		goto err;
-	sq_int(&q, ":id", id);
-	if ((e = sq_exec(&q)) != STORE_OK)
+	db_int(&q, ":id", id);
+	if ((e = db_exec(&q)) != STORE_OK)
 		goto err;
-	sq_close(&q);
-	if (sqlite3_changes(c->db) == 0) {
+	db_close(&q);
+	if (db_changes(c) == 0) {
 		/* replies hang under it: trash the ping, keep the thread */
-		if ((e = sq_open(&q, c, STMT_COMMENT_SET_STATUS)) != STORE_OK)
+		if ((e = db_open(&q, c, STMT_COMMENT_SET_STATUS)) != STORE_OK)
 			goto err;
-		sq_text(&q, ":status", sq_enum_name(sq_cstatus_names,
+		db_text(&q, ":status", db_enum_name(db_cstatus_names,
 		    CSTATUS__MAX, CSTATUS_TRASH));
-		sq_int(&q, ":id", id);
-		if ((e = sq_exec(&q)) != STORE_OK)
+		db_int(&q, ":id", id);
+		if ((e = db_exec(&q)) != STORE_OK)
 			goto err;
-		sq_close(&q);
+		db_close(&q);
 	}
 	e = comment_count_adj(c, cm.article_id,
 	    -(int64_t)(cm.status == CSTATUS_APPROVED));
 err:
-	sq_close(&q);
+	db_close(&q);
 	arena_free(a);
-	return sq_tx_end(c, &t, e);
+	return db_tx_end(c, &t, e);
 }
 
 /* ---- editor area: moderation and bans ------------------------------ */
@@ -663,17 +663,17 @@ err:
 enum store_err
 store_comment_counts(store *s, int64_t article_id, int64_t counts[CSTATUS__MAX])
 {
-	struct conn *c = sq_conn_get(s);
+	struct conn *c = db_conn_get(s);
 	struct q q = {0};
 	enum store_err e;
 	if (c == NULL)
 		return STORE_ERROR;
-	if ((e = sq_open(&q, c, STMT_COMMENT_COUNTS)) != STORE_OK)
+	if ((e = db_open(&q, c, STMT_COMMENT_COUNTS)) != STORE_OK)
 		goto err;
-	sq_int(&q, ":article", article_id);
-	e = sq_status_counts(&q, sq_cstatus_names, CSTATUS__MAX, counts);
+	db_int(&q, ":article", article_id);
+	e = db_status_counts(&q, db_cstatus_names, CSTATUS__MAX, counts);
 err:
-	sq_close(&q);
+	db_close(&q);
 	return e;
 }
 
@@ -683,7 +683,7 @@ store_comments_queue(store *s, enum store_cstatus st, int64_t article_id,
     int64_t offset, int64_t limit, arena *a, struct store_comment **out,
     size_t *n, int64_t *total)
 {
-	struct conn *c = sq_conn_get(s);
+	struct conn *c = db_conn_get(s);
 	struct q q = {0};
 	struct tx t = {0};
 	enum store_err e;
@@ -695,47 +695,47 @@ store_comments_queue(store *s, enum store_cstatus st, int64_t article_id,
 	if (c == NULL)
 		return STORE_ERROR;
 	if (st != CSTATUS__MAX &&
-	    (name = sq_enum_name(sq_cstatus_names, CSTATUS__MAX, (int)st)) == NULL)
+	    (name = db_enum_name(db_cstatus_names, CSTATUS__MAX, (int)st)) == NULL)
 		return STORE_INVALID;
-	if ((e = sq_tx_begin(c, false, &t)) != STORE_OK)
+	if ((e = db_tx_begin(c, false, &t)) != STORE_OK)
 		return e;
-	if ((e = sq_open(&q, c, STMT_COMMENTS_QUEUE_COUNT)) != STORE_OK)
+	if ((e = db_open(&q, c, STMT_COMMENTS_QUEUE_COUNT)) != STORE_OK)
 		goto err;
-	sq_text_null(&q, ":status", name);
-	sq_int(&q, ":article", article_id);
-	if (sq_row(&q, &e))
-		*total = sqlite3_column_int64(q.st, 0);
-	sq_close(&q);
-	if (e != STORE_OK || (e = sq_open(&q, c, STMT_COMMENTS_QUEUE)) != STORE_OK)
+	db_text_null(&q, ":status", name);
+	db_int(&q, ":article", article_id);
+	if (db_row(&q, &e))
+		*total = db_col_int(&q, 0);
+	db_close(&q);
+	if (e != STORE_OK || (e = db_open(&q, c, STMT_COMMENTS_QUEUE)) != STORE_OK)
 		goto err;
-	sq_text_null(&q, ":status", name);
-	sq_int(&q, ":article", article_id);
-	sq_int(&q, ":limit", limit);
-	sq_int(&q, ":offset", offset);
-	*out = sq_rows(&q, a, sizeof(**out), comment_read_titled, n, &e);
+	db_text_null(&q, ":status", name);
+	db_int(&q, ":article", article_id);
+	db_int(&q, ":limit", limit);
+	db_int(&q, ":offset", offset);
+	*out = db_rows(&q, a, sizeof(**out), comment_read_titled, n, &e);
 err:
-	sq_close(&q);
-	return sq_tx_end(c, &t, e);
+	db_close(&q);
+	return db_tx_end(c, &t, e);
 }
 
 enum store_err
 store_comment_set_body(store *s, int64_t id, const char *body)
 {
-	struct conn *c = sq_conn_get(s);
+	struct conn *c = db_conn_get(s);
 	struct q q = {0};
 	enum store_err e;
 	if (c == NULL)
 		return STORE_ERROR;
 	if (body == NULL)
 		return STORE_INVALID;
-	if ((e = sq_open(&q, c, STMT_COMMENT_SET_BODY)) != STORE_OK)
+	if ((e = db_open(&q, c, STMT_COMMENT_SET_BODY)) != STORE_OK)
 		goto err;
-	sq_text(&q, ":body", body);
-	sq_int(&q, ":id", id);
-	if ((e = sq_exec(&q)) == STORE_OK && sqlite3_changes(c->db) == 0)
+	db_text(&q, ":body", body);
+	db_int(&q, ":id", id);
+	if ((e = db_exec(&q)) == STORE_OK && db_changes(c) == 0)
 		e = STORE_NOTFOUND;
 err:
-	sq_close(&q);
+	db_close(&q);
 	return e;
 }
 
@@ -744,20 +744,20 @@ enum store_err
 store_comment_by_legacy(store *s, int64_t article_id, const char *legacy_id,
     int64_t *id)
 {
-	struct conn *c = sq_conn_get(s);
+	struct conn *c = db_conn_get(s);
 	struct q q = {0};
 	enum store_err e;
 	*id = 0;
 	if (c == NULL)
 		return STORE_ERROR;
-	if ((e = sq_open(&q, c, STMT_COMMENT_BY_LEGACY)) != STORE_OK)
+	if ((e = db_open(&q, c, STMT_COMMENT_BY_LEGACY)) != STORE_OK)
 		goto err;
-	sq_int(&q, ":article", article_id);
-	sq_text(&q, ":legacy", legacy_id ? legacy_id : "");
-	if (sq_row(&q, &e))
-		*id = sqlite3_column_int64(q.st, 0);
+	db_int(&q, ":article", article_id);
+	db_text(&q, ":legacy", legacy_id ? legacy_id : "");
+	if (db_row(&q, &e))
+		*id = db_col_int(&q, 0);
 err:
-	sq_close(&q);
+	db_close(&q);
 	return e;
 }
 
@@ -770,81 +770,81 @@ static const char *const ban_names[BAN__MAX] = {
 enum store_err
 store_ban_add(store *s, const struct store_ban *b, int64_t *id)
 {
-	struct conn *c = sq_conn_get(s);
+	struct conn *c = db_conn_get(s);
 	struct q q = {0};
 	enum store_err e;
-	const char *kind = sq_enum_name(ban_names, BAN__MAX, (int)b->kind);
+	const char *kind = db_enum_name(ban_names, BAN__MAX, (int)b->kind);
 	if (c == NULL)
 		return STORE_ERROR;
 	if (kind == NULL || b->value == NULL || *b->value == '\0')
 		return STORE_INVALID;
-	if ((e = sq_open(&q, c, STMT_BAN_ADD)) != STORE_OK)
+	if ((e = db_open(&q, c, STMT_BAN_ADD)) != STORE_OK)
 		goto err;
-	sq_text(&q, ":kind", kind);
-	sq_text(&q, ":value", b->value);
-	sq_text(&q, ":note", b->note);
-	sq_int(&q, ":now", b->created_at);
-	if ((e = sq_exec(&q)) == STORE_OK && id != NULL)
-		*id = sqlite3_last_insert_rowid(c->db);
+	db_text(&q, ":kind", kind);
+	db_text(&q, ":value", b->value);
+	db_text(&q, ":note", b->note);
+	db_int(&q, ":now", b->created_at);
+	if ((e = db_exec(&q)) == STORE_OK && id != NULL)
+		*id = db_last_id(c);
 err:
-	sq_close(&q);
+	db_close(&q);
 	return e;
 }
 
 enum store_err
 store_ban_delete(store *s, int64_t id)
 {
-	return sq_exec_int(s, STMT_BAN_DELETE, ":id", id);
+	return db_exec_int(s, STMT_BAN_DELETE, ":id", id);
 }
 
 /* One bans row into a struct store_ban. */
 static void
-ban_read(sqlite3_stmt *st, arena *a, void *row)
+ban_read(struct q *st, arena *a, void *row)
 {
 	struct store_ban *o = row;
-	o->id = sqlite3_column_int64(st, 0);
-	o->kind = (enum store_ban_kind)sq_enum_col(ban_names, BAN__MAX, st, 1);
-	o->value = sq_col_str(a, st, 2);
-	o->note = sq_col_str(a, st, 3);
-	o->created_at = sqlite3_column_int64(st, 4);
+	o->id = db_col_int(st, 0);
+	o->kind = (enum store_ban_kind)db_enum_col(ban_names, BAN__MAX, st, 1);
+	o->value = db_col_str(a, st, 2);
+	o->note = db_col_str(a, st, 3);
+	o->created_at = db_col_int(st, 4);
 }
 
 enum store_err
 store_bans(store *s, size_t limit, arena *a, struct store_ban **out, size_t *n)
 {
-	struct conn *c = sq_conn_get(s);
+	struct conn *c = db_conn_get(s);
 	struct q q = {0};
 	enum store_err e;
 	*out = NULL;
 	*n = 0;
 	if (c == NULL)
 		return STORE_ERROR;
-	if ((e = sq_open(&q, c, STMT_BANS)) != STORE_OK)
+	if ((e = db_open(&q, c, STMT_BANS)) != STORE_OK)
 		goto err;
-	sq_int(&q, ":limit", (int64_t)limit);
-	*out = sq_rows(&q, a, sizeof(**out), ban_read, n, &e);
+	db_int(&q, ":limit", (int64_t)limit);
+	*out = db_rows(&q, a, sizeof(**out), ban_read, n, &e);
 err:
-	sq_close(&q);
+	db_close(&q);
 	return e;
 }
 
 enum store_err
 store_ban_exact(store *s, const char *ip, const char *visitor, bool *yes)
 {
-	struct conn *c = sq_conn_get(s);
+	struct conn *c = db_conn_get(s);
 	struct q q = {0};
 	enum store_err e;
 	*yes = false;
 	if (c == NULL)
 		return STORE_ERROR;
-	if ((e = sq_open(&q, c, STMT_BAN_EXACT)) != STORE_OK)
+	if ((e = db_open(&q, c, STMT_BAN_EXACT)) != STORE_OK)
 		goto err;
-	sq_text_null(&q, ":ip", ip);
-	sq_text_null(&q, ":visitor", visitor);
-	if (sq_row(&q, &e))
-		*yes = sqlite3_column_int(q.st, 0) != 0;
+	db_text_null(&q, ":ip", ip);
+	db_text_null(&q, ":visitor", visitor);
+	if (db_row(&q, &e))
+		*yes = (int)db_col_int(&q, 0) != 0;
 err:
-	sq_close(&q);
+	db_close(&q);
 	return e;
 }
 
@@ -855,21 +855,21 @@ err:
 enum store_err
 store_comment_set_likes(store *s, int64_t id, int64_t likes)
 {
-	struct conn *c = sq_conn_get(s);
+	struct conn *c = db_conn_get(s);
 	struct q q = {0};
 	enum store_err e;
 	if (c == NULL)
 		return STORE_ERROR;
 	if (likes < 0)
 		return STORE_INVALID;
-	if ((e = sq_open(&q, c, STMT_COMMENT_SET_LIKES)) != STORE_OK)
+	if ((e = db_open(&q, c, STMT_COMMENT_SET_LIKES)) != STORE_OK)
 		goto err;
-	sq_int(&q, ":likes", likes);
-	sq_int(&q, ":id", id);
-	if ((e = sq_exec(&q)) == STORE_OK && sqlite3_changes(c->db) == 0)
+	db_int(&q, ":likes", likes);
+	db_int(&q, ":id", id);
+	if ((e = db_exec(&q)) == STORE_OK && db_changes(c) == 0)
 		e = STORE_NOTFOUND;
 err:
-	sq_close(&q);
+	db_close(&q);
 	return e;
 }
 
@@ -878,20 +878,20 @@ enum store_err
 store_export_comments(store *s, int64_t article_id, int64_t after,
     int64_t limit, arena *a, struct store_comment **out, size_t *n)
 {
-	struct conn *c = sq_conn_get(s);
+	struct conn *c = db_conn_get(s);
 	struct q q = {0};
 	enum store_err e;
 	*out = NULL;
 	*n = 0;
 	if (c == NULL)
 		return STORE_ERROR;
-	if ((e = sq_open(&q, c, STMT_EXPORT_COMMENTS)) != STORE_OK)
+	if ((e = db_open(&q, c, STMT_EXPORT_COMMENTS)) != STORE_OK)
 		goto err;
-	sq_int(&q, ":article", article_id);
-	sq_int(&q, ":after", after);
-	sq_int(&q, ":limit", limit);
-	*out = sq_rows(&q, a, sizeof(**out), comment_read, n, &e);
+	db_int(&q, ":article", article_id);
+	db_int(&q, ":after", after);
+	db_int(&q, ":limit", limit);
+	*out = db_rows(&q, a, sizeof(**out), comment_read, n, &e);
 err:
-	sq_close(&q);
+	db_close(&q);
 	return e;
 }

@@ -1,9 +1,9 @@
 /*
- * store.h on SQLite: many articles at a time. Public listings, neighbours,
+ * store.h (every backend): many articles at a time. Public listings, neighbours,
  * related and popular posts, view counts, feeds, sitemap stamps, and the
  * editor area's article lists (the search page: sqlite_search.c).
  */
-#include "sqlite_int.h"
+#include "store_int.h"
 
 #include <stdint.h>
 
@@ -14,25 +14,25 @@
 /* An ART_COLS row as a light article (listings) into a struct
  * store_article. */
 static void
-article_read_light(sqlite3_stmt *st, arena *a, void *row)
+article_read_light(struct q *st, arena *a, void *row)
 {
-	sq_article_read(st, a, row, true);
+	db_article_read(st, a, row, true);
 }
 
 /* An ART_COLS row with the whole body (feeds). */
 static void
-article_read_full(sqlite3_stmt *st, arena *a, void *row)
+article_read_full(struct q *st, arena *a, void *row)
 {
-	sq_article_read(st, a, row, false);
+	db_article_read(st, a, row, false);
 }
 
 /* A light article and then its views (the popular list). */
 static void
-article_read_views(sqlite3_stmt *st, arena *a, void *row)
+article_read_views(struct q *st, arena *a, void *row)
 {
 	struct store_article *o = row;
-	sq_article_read(st, a, o, true);
-	o->views = sqlite3_column_int64(st, AC_COMMENTS + 1);
+	db_article_read(st, a, o, true);
+	o->views = db_col_int(st, AC_COMMENTS + 1);
 }
 
 /* Binds a listing's filter; tag takes precedence in choosing the
@@ -40,14 +40,14 @@ article_read_views(sqlite3_stmt *st, arena *a, void *row)
 static void
 filter_bind(struct q *q, const struct store_filter *f, int64_t now)
 {
-	sq_int(q, ":now", now);
-	sq_int(q, ":from", f->from ? f->from : INT64_MIN);
-	sq_int(q, ":until", f->until > 0 ? f->until : INT64_MAX);
+	db_int(q, ":now", now);
+	db_int(q, ":from", f->from ? f->from : INT64_MIN);
+	db_int(q, ":until", f->until > 0 ? f->until : INT64_MAX);
 	if (q->id == STMT_LIST_TAG || q->id == STMT_COUNT_TAG) {
-		sq_int(q, ":tag", f->tag_id);
-		sq_int(q, ":cat", f->category_id);
+		db_int(q, ":tag", f->tag_id);
+		db_int(q, ":cat", f->category_id);
 	} else if (q->id == STMT_LIST_CAT || q->id == STMT_COUNT_CAT) {
-		sq_int(q, ":cat", f->category_id);
+		db_int(q, ":cat", f->category_id);
 	}
 }
 
@@ -55,8 +55,8 @@ filter_bind(struct q *q, const struct store_filter *f, int64_t now)
 static void
 any_bind(struct q *q, enum store_status status, enum store_kind kind)
 {
-	sq_text_null(q, ":status", sq_enum_name(sq_status_names, STATUS__MAX, (int)status));
-	sq_text_null(q, ":kind", sq_enum_name(sq_kind_names, KIND__MAX, (int)kind));
+	db_text_null(q, ":status", db_enum_name(db_status_names, STATUS__MAX, (int)status));
+	db_text_null(q, ":kind", db_enum_name(db_kind_names, KIND__MAX, (int)kind));
 }
 
 /* The count and the page come from one read transaction, so the total
@@ -67,7 +67,7 @@ store_articles_list(store *s, const struct store_filter *f, int64_t now,
     size_t *n, int64_t *total)
 {
 	static const struct store_filter none;
-	struct conn *c = sq_conn_get(s);
+	struct conn *c = db_conn_get(s);
 	struct q q = {0};
 	struct tx t = {0};
 	enum stmt list = STMT_LIST_ALL, count = STMT_COUNT_ALL;
@@ -88,29 +88,29 @@ store_articles_list(store *s, const struct store_filter *f, int64_t now,
 		list = STMT_LIST_CAT;
 		count = STMT_COUNT_CAT;
 	}
-	if ((e = sq_tx_begin(c, false, &t)) != STORE_OK)
+	if ((e = db_tx_begin(c, false, &t)) != STORE_OK)
 		return e;
 	if (total != NULL) {
-		if ((e = sq_open(&q, c, count)) != STORE_OK)
+		if ((e = db_open(&q, c, count)) != STORE_OK)
 			goto err;
 		filter_bind(&q, f, now);
-		if (sq_row(&q, &e))
-			*total = sqlite3_column_int64(q.st, 0);
+		if (db_row(&q, &e))
+			*total = db_col_int(&q, 0);
 		if (e != STORE_OK)
 			goto err;
-		sq_close(&q);
+		db_close(&q);
 	}
 	if (limit <= 0)
 		goto err;
-	if ((e = sq_open(&q, c, list)) != STORE_OK)
+	if ((e = db_open(&q, c, list)) != STORE_OK)
 		goto err;
 	filter_bind(&q, f, now);
-	sq_int(&q, ":limit", limit);
-	sq_int(&q, ":offset", offset > 0 ? offset : 0);
-	*out = sq_rows(&q, a, sizeof(**out), article_read_light, n, &e);
+	db_int(&q, ":limit", limit);
+	db_int(&q, ":offset", offset > 0 ? offset : 0);
+	*out = db_rows(&q, a, sizeof(**out), article_read_light, n, &e);
 err:
-	sq_close(&q);
-	return sq_tx_end(c, &t, e);
+	db_close(&q);
+	return db_tx_end(c, &t, e);
 }
 
 /* Reads the one row of an adjacency statement, if any, into *out. */
@@ -121,17 +121,17 @@ adjacent_one(struct conn *c, enum stmt id, const struct store_article *art,
 	struct q q = {0};
 	enum store_err e;
 	*out = NULL;
-	if ((e = sq_open(&q, c, id)) != STORE_OK)
+	if ((e = db_open(&q, c, id)) != STORE_OK)
 		goto err;
-	sq_int(&q, ":now", now);
-	sq_int(&q, ":t", art->published_at);
-	sq_int(&q, ":id", art->id);
-	if (sq_row(&q, &e)) {
+	db_int(&q, ":now", now);
+	db_int(&q, ":t", art->published_at);
+	db_int(&q, ":id", art->id);
+	if (db_row(&q, &e)) {
 		*out = arena_alloc(a, sizeof(**out));
-		sq_article_read(q.st, a, *out, true);
+		db_article_read(&q, a, *out, true);
 	}
 err:
-	sq_close(&q);
+	db_close(&q);
 	return e;
 }
 
@@ -141,18 +141,18 @@ enum store_err
 store_article_adjacent(store *s, const struct store_article *art, int64_t now,
     arena *a, struct store_article **prev, struct store_article **next)
 {
-	struct conn *c = sq_conn_get(s);
+	struct conn *c = db_conn_get(s);
 	struct tx t = {0};
 	enum store_err e;
 	*prev = *next = NULL;
 	if (c == NULL)
 		return STORE_ERROR;
-	if ((e = sq_tx_begin(c, false, &t)) != STORE_OK)
+	if ((e = db_tx_begin(c, false, &t)) != STORE_OK)
 		return e;
 	e = adjacent_one(c, STMT_ADJ_PREV, art, now, a, prev);
 	if (e == STORE_OK)
 		e = adjacent_one(c, STMT_ADJ_NEXT, art, now, a, next);
-	e = sq_tx_end(c, &t, e);
+	e = db_tx_end(c, &t, e);
 	if (e != STORE_OK)
 		*prev = *next = NULL;
 	return e;
@@ -163,7 +163,7 @@ enum store_err
 store_related(store *s, const struct store_article *art, int64_t now,
     size_t limit, arena *a, struct store_article **out, size_t *n)
 {
-	struct conn *c = sq_conn_get(s);
+	struct conn *c = db_conn_get(s);
 	struct q q = {0};
 	enum store_err e;
 	*out = NULL;
@@ -172,15 +172,15 @@ store_related(store *s, const struct store_article *art, int64_t now,
 		return STORE_ERROR;
 	if (art->category_id == 0 || limit == 0)
 		return STORE_OK;
-	if ((e = sq_open(&q, c, STMT_RELATED)) != STORE_OK)
+	if ((e = db_open(&q, c, STMT_RELATED)) != STORE_OK)
 		goto err;
-	sq_int(&q, ":id", art->id);
-	sq_int(&q, ":cat", art->category_id);
-	sq_int(&q, ":now", now);
-	sq_int(&q, ":lim", limit > INT64_MAX ? INT64_MAX : (int64_t)limit);
-	*out = sq_rows(&q, a, sizeof(**out), article_read_light, n, &e);
+	db_int(&q, ":id", art->id);
+	db_int(&q, ":cat", art->category_id);
+	db_int(&q, ":now", now);
+	db_int(&q, ":lim", limit > INT64_MAX ? INT64_MAX : (int64_t)limit);
+	*out = db_rows(&q, a, sizeof(**out), article_read_light, n, &e);
 err:
-	sq_close(&q);
+	db_close(&q);
 	return e;
 }
 
@@ -197,7 +197,7 @@ enum store_err
 store_popular(store *s, int64_t since, int64_t now, size_t limit, arena *a,
     struct store_article **out, size_t *n)
 {
-	struct conn *c = sq_conn_get(s);
+	struct conn *c = db_conn_get(s);
 	struct q q = {0};
 	enum store_err e;
 	*out = NULL;
@@ -206,15 +206,15 @@ store_popular(store *s, int64_t since, int64_t now, size_t limit, arena *a,
 		return STORE_ERROR;
 	if (since >= now || limit == 0)
 		return STORE_OK;
-	if ((e = sq_open(&q, c, STMT_POPULAR)) != STORE_OK)
+	if ((e = db_open(&q, c, STMT_POPULAR)) != STORE_OK)
 		goto err;
-	sq_int(&q, ":from", day_of(since));
-	sq_int(&q, ":until", day_of(now - 1) + 1);
-	sq_int(&q, ":now", now);
-	sq_int(&q, ":lim", limit > INT64_MAX ? INT64_MAX : (int64_t)limit);
-	*out = sq_rows(&q, a, sizeof(**out), article_read_views, n, &e);
+	db_int(&q, ":from", day_of(since));
+	db_int(&q, ":until", day_of(now - 1) + 1);
+	db_int(&q, ":now", now);
+	db_int(&q, ":lim", limit > INT64_MAX ? INT64_MAX : (int64_t)limit);
+	*out = db_rows(&q, a, sizeof(**out), article_read_views, n, &e);
 err:
-	sq_close(&q);
+	db_close(&q);
 	return e;
 }
 
@@ -222,7 +222,7 @@ err:
 enum store_err
 store_views_add(store *s, int64_t article_id, int64_t t, int64_t n)
 {
-	struct conn *c = sq_conn_get(s);
+	struct conn *c = db_conn_get(s);
 	struct q q = {0};
 	enum store_err e;
 	if (c == NULL)
@@ -231,14 +231,14 @@ store_views_add(store *s, int64_t article_id, int64_t t, int64_t n)
 		return STORE_INVALID;
 	if (n == 0)
 		return STORE_OK;
-	if ((e = sq_open(&q, c, STMT_VIEWS_ADD)) != STORE_OK)
+	if ((e = db_open(&q, c, STMT_VIEWS_ADD)) != STORE_OK)
 		goto err;
-	sq_int(&q, ":id", article_id);
-	sq_int(&q, ":day", day_of(t));
-	sq_int(&q, ":n", n);
-	e = sq_exec(&q);
+	db_int(&q, ":id", article_id);
+	db_int(&q, ":day", day_of(t));
+	db_int(&q, ":n", n);
+	e = db_exec(&q);
 err:
-	sq_close(&q);
+	db_close(&q);
 	return e;
 }
 
@@ -246,38 +246,38 @@ err:
 enum store_err
 store_articles_count(store *s, int64_t now, int64_t *n)
 {
-	struct conn *c = sq_conn_get(s);
+	struct conn *c = db_conn_get(s);
 	struct q q = {0};
 	enum store_err e;
 	*n = 0;
 	if (c == NULL)
 		return STORE_ERROR;
-	if ((e = sq_open(&q, c, STMT_ARTICLES_COUNT)) != STORE_OK)
+	if ((e = db_open(&q, c, STMT_ARTICLES_COUNT)) != STORE_OK)
 		goto err;
-	sq_int(&q, ":now", now);
-	if (sq_row(&q, &e))
-		*n = sqlite3_column_int64(q.st, 0);
+	db_int(&q, ":now", now);
+	if (db_row(&q, &e))
+		*n = db_col_int(&q, 0);
 err:
-	sq_close(&q);
+	db_close(&q);
 	return e;
 }
 
 enum store_err
 store_article_visible(store *s, int64_t id, int64_t now, bool *yes)
 {
-	struct conn *c = sq_conn_get(s);
+	struct conn *c = db_conn_get(s);
 	struct q q = {0};
 	enum store_err e;
 	*yes = false;
 	if (c == NULL)
 		return STORE_ERROR;
-	if ((e = sq_open(&q, c, STMT_ARTICLE_VISIBLE)) != STORE_OK)
+	if ((e = db_open(&q, c, STMT_ARTICLE_VISIBLE)) != STORE_OK)
 		goto err;
-	sq_int(&q, ":id", id);
-	sq_int(&q, ":now", now);
-	*yes = sq_row(&q, &e);
+	db_int(&q, ":id", id);
+	db_int(&q, ":now", now);
+	*yes = db_row(&q, &e);
 err:
-	sq_close(&q);
+	db_close(&q);
 	return e;
 }
 
@@ -286,7 +286,7 @@ enum store_err
 store_articles_feed(store *s, int64_t category_id, int64_t now, int64_t limit,
     arena *a, struct store_article **out, size_t *n)
 {
-	struct conn *c = sq_conn_get(s);
+	struct conn *c = db_conn_get(s);
 	struct q q = {0};
 	enum store_err e;
 	*out = NULL;
@@ -295,16 +295,16 @@ store_articles_feed(store *s, int64_t category_id, int64_t now, int64_t limit,
 		return STORE_ERROR;
 	if (limit <= 0)
 		return STORE_OK;
-	if ((e = sq_open(&q, c, category_id ? STMT_FEED_CAT : STMT_FEED_ALL)) !=
+	if ((e = db_open(&q, c, category_id ? STMT_FEED_CAT : STMT_FEED_ALL)) !=
 	    STORE_OK)
 		goto err;
 	if (category_id)
-		sq_int(&q, ":cat", category_id);
-	sq_int(&q, ":now", now);
-	sq_int(&q, ":limit", limit);
-	*out = sq_rows(&q, a, sizeof(**out), article_read_full, n, &e);
+		db_int(&q, ":cat", category_id);
+	db_int(&q, ":now", now);
+	db_int(&q, ":limit", limit);
+	*out = db_rows(&q, a, sizeof(**out), article_read_full, n, &e);
 err:
-	sq_close(&q);
+	db_close(&q);
 	return e;
 }
 
@@ -313,7 +313,7 @@ enum store_err
 store_article_stamps(store *s, int64_t now, int64_t offset, int64_t limit,
     arena *a, struct store_stamp **out, size_t *n)
 {
-	struct conn *c = sq_conn_get(s);
+	struct conn *c = db_conn_get(s);
 	struct q q = {0};
 	enum store_err e;
 	*out = NULL;
@@ -322,14 +322,14 @@ store_article_stamps(store *s, int64_t now, int64_t offset, int64_t limit,
 		return STORE_ERROR;
 	if (limit <= 0)
 		return STORE_OK;
-	if ((e = sq_open(&q, c, STMT_STAMPS_ARTICLES)) != STORE_OK)
+	if ((e = db_open(&q, c, STMT_STAMPS_ARTICLES)) != STORE_OK)
 		goto err;
-	sq_int(&q, ":now", now);
-	sq_int(&q, ":limit", limit);
-	sq_int(&q, ":offset", offset > 0 ? offset : 0);
-	*out = sq_rows(&q, a, sizeof(**out), sq_stamp_row, n, &e);
+	db_int(&q, ":now", now);
+	db_int(&q, ":limit", limit);
+	db_int(&q, ":offset", offset > 0 ? offset : 0);
+	*out = db_rows(&q, a, sizeof(**out), db_stamp_row, n, &e);
 err:
-	sq_close(&q);
+	db_close(&q);
 	return e;
 }
 
@@ -337,19 +337,19 @@ enum store_err
 store_category_stamps(store *s, int64_t now, arena *a, struct store_stamp **out,
     size_t *n)
 {
-	struct conn *c = sq_conn_get(s);
+	struct conn *c = db_conn_get(s);
 	struct q q = {0};
 	enum store_err e;
 	*out = NULL;
 	*n = 0;
 	if (c == NULL)
 		return STORE_ERROR;
-	if ((e = sq_open(&q, c, STMT_STAMPS_CATEGORIES)) != STORE_OK)
+	if ((e = db_open(&q, c, STMT_STAMPS_CATEGORIES)) != STORE_OK)
 		goto err;
-	sq_int(&q, ":now", now);
-	*out = sq_rows(&q, a, sizeof(**out), sq_stamp_row, n, &e);
+	db_int(&q, ":now", now);
+	*out = db_rows(&q, a, sizeof(**out), db_stamp_row, n, &e);
 err:
-	sq_close(&q);
+	db_close(&q);
 	return e;
 }
 
@@ -359,7 +359,7 @@ enum store_err
 store_article_chunks(store *s, int64_t now, int64_t skip, int64_t per,
     arena *a, struct store_stamp **out, size_t *n)
 {
-	struct conn *c = sq_conn_get(s);
+	struct conn *c = db_conn_get(s);
 	struct q q = {0};
 	enum store_err e;
 	*out = NULL;
@@ -368,14 +368,14 @@ store_article_chunks(store *s, int64_t now, int64_t skip, int64_t per,
 		return STORE_ERROR;
 	if (per <= 0 || skip < 0)
 		return STORE_INVALID;
-	if ((e = sq_open(&q, c, STMT_STAMPS_CHUNKS)) != STORE_OK)
+	if ((e = db_open(&q, c, STMT_STAMPS_CHUNKS)) != STORE_OK)
 		goto err;
-	sq_int(&q, ":now", now);
-	sq_int(&q, ":skip", skip);
-	sq_int(&q, ":per", per);
-	*out = sq_rows(&q, a, sizeof(**out), sq_stamp_row, n, &e);
+	db_int(&q, ":now", now);
+	db_int(&q, ":skip", skip);
+	db_int(&q, ":per", per);
+	*out = db_rows(&q, a, sizeof(**out), db_stamp_row, n, &e);
 err:
-	sq_close(&q);
+	db_close(&q);
 	return e;
 }
 
@@ -386,9 +386,9 @@ static void
 admin_list_bind(struct q *q, const struct store_article_query *f)
 {
 	any_bind(q, f->status, f->kind);
-	sq_int(q, ":category", f->category_id);
-	sq_int(q, ":author", f->author_id);
-	sq_text(q, ":text", f->text ? f->text : "");
+	db_int(q, ":category", f->category_id);
+	db_int(q, ":author", f->author_id);
+	db_text(q, ":text", f->text ? f->text : "");
 }
 
 /* The count and the page come from one read transaction. */
@@ -397,7 +397,7 @@ store_articles_admin(store *s, const struct store_article_query *f,
     int64_t offset, int64_t limit, arena *a, struct store_article **out,
     size_t *n, int64_t *total)
 {
-	struct conn *c = sq_conn_get(s);
+	struct conn *c = db_conn_get(s);
 	struct q q = {0};
 	struct tx t = {0};
 	enum store_err e;
@@ -408,27 +408,27 @@ store_articles_admin(store *s, const struct store_article_query *f,
 		*total = 0;
 	if (c == NULL)
 		return STORE_ERROR;
-	if ((e = sq_tx_begin(c, false, &t)) != STORE_OK)
+	if ((e = db_tx_begin(c, false, &t)) != STORE_OK)
 		return e;
 	if (total != NULL) {
-		if ((e = sq_open(&q, c, STMT_ARTICLES_ADMIN_COUNT)) != STORE_OK)
+		if ((e = db_open(&q, c, STMT_ARTICLES_ADMIN_COUNT)) != STORE_OK)
 			goto err;
 		admin_list_bind(&q, f);
-		if (sq_row(&q, &e))
-			*total = sqlite3_column_int64(q.st, 0);
-		sq_close(&q);
+		if (db_row(&q, &e))
+			*total = db_col_int(&q, 0);
+		db_close(&q);
 		if (e != STORE_OK)
 			goto err;
 	}
-	if ((e = sq_open(&q, c, STMT_ARTICLES_ADMIN)) != STORE_OK)
+	if ((e = db_open(&q, c, STMT_ARTICLES_ADMIN)) != STORE_OK)
 		goto err;
 	admin_list_bind(&q, f);
-	sq_int(&q, ":limit", limit);
-	sq_int(&q, ":offset", offset > 0 ? offset : 0);
-	*out = sq_rows(&q, a, sizeof(**out), article_read_light, n, &e);
+	db_int(&q, ":limit", limit);
+	db_int(&q, ":offset", offset > 0 ? offset : 0);
+	*out = db_rows(&q, a, sizeof(**out), article_read_light, n, &e);
 err:
-	sq_close(&q);
-	return sq_tx_end(c, &t, e);
+	db_close(&q);
+	return db_tx_end(c, &t, e);
 }
 
 /* The count and the page come from one read transaction. */
@@ -437,7 +437,7 @@ store_articles_any(store *s, enum store_status status, enum store_kind kind,
     int64_t offset, int64_t limit, arena *a, struct store_article **out,
     size_t *n, int64_t *total)
 {
-	struct conn *c = sq_conn_get(s);
+	struct conn *c = db_conn_get(s);
 	struct q q = {0};
 	struct tx t = {0};
 	enum store_err e;
@@ -448,41 +448,41 @@ store_articles_any(store *s, enum store_status status, enum store_kind kind,
 		*total = 0;
 	if (c == NULL)
 		return STORE_ERROR;
-	if ((e = sq_tx_begin(c, false, &t)) != STORE_OK)
+	if ((e = db_tx_begin(c, false, &t)) != STORE_OK)
 		return e;
 	if (total != NULL) {
-		if ((e = sq_open(&q, c, STMT_ARTICLES_ANY_COUNT)) != STORE_OK)
+		if ((e = db_open(&q, c, STMT_ARTICLES_ANY_COUNT)) != STORE_OK)
 			goto err;
 		any_bind(&q, status, kind);
-		if (sq_row(&q, &e))
-			*total = sqlite3_column_int64(q.st, 0);
-		sq_close(&q);
+		if (db_row(&q, &e))
+			*total = db_col_int(&q, 0);
+		db_close(&q);
 		if (e != STORE_OK)
 			goto err;
 	}
-	if ((e = sq_open(&q, c, STMT_ARTICLES_ANY)) != STORE_OK)
+	if ((e = db_open(&q, c, STMT_ARTICLES_ANY)) != STORE_OK)
 		goto err;
 	any_bind(&q, status, kind);
-	sq_int(&q, ":limit", limit);
-	sq_int(&q, ":offset", offset > 0 ? offset : 0);
-	*out = sq_rows(&q, a, sizeof(**out), article_read_light, n, &e);
+	db_int(&q, ":limit", limit);
+	db_int(&q, ":offset", offset > 0 ? offset : 0);
+	*out = db_rows(&q, a, sizeof(**out), article_read_light, n, &e);
 err:
-	sq_close(&q);
-	return sq_tx_end(c, &t, e);
+	db_close(&q);
+	return db_tx_end(c, &t, e);
 }
 
 enum store_err
 store_article_status_counts(store *s, int64_t counts[STATUS__MAX])
 {
-	struct conn *c = sq_conn_get(s);
+	struct conn *c = db_conn_get(s);
 	struct q q = {0};
 	enum store_err e;
 	if (c == NULL)
 		return STORE_ERROR;
-	if ((e = sq_open(&q, c, STMT_ARTICLE_STATUS_COUNTS)) != STORE_OK)
+	if ((e = db_open(&q, c, STMT_ARTICLE_STATUS_COUNTS)) != STORE_OK)
 		goto err;
-	e = sq_status_counts(&q, sq_status_names, STATUS__MAX, counts);
+	e = db_status_counts(&q, db_status_names, STATUS__MAX, counts);
 err:
-	sq_close(&q);
+	db_close(&q);
 	return e;
 }

@@ -1,9 +1,11 @@
 /*
- * The statement table of store.h on SQLite: every SQL statement kiji runs,
- * indexed by enum stmt (sqlite_int.h). sqlite.c prepares each lazily once
- * per connection; the area files name them by STMT_*.
+ * The portable statement table: every SQL statement kiji runs, indexed by
+ * enum stmt (store_int.h), in the SQL SQLite speaks; a driver's own table
+ * (db_driver.sql: pg_stmts.c) replaces the statements its dialect writes
+ * differently. db.c prepares each lazily once per connection; the area
+ * files name them by STMT_*.
  */
-#include "sqlite_int.h"
+#include "store_int.h"
 
 /* ---- the statement table ------------------------------------------------ */
 
@@ -94,14 +96,14 @@
 	"id, kind, payload, run_at, lease_until, attempts, "                  \
 	"COALESCE(done_at, 0), COALESCE(dedup_key, ''), last_error"
 
-/* ping_read's order (sqlite_pings.c) */
+/* ping_read's order (pings.c) */
 #define PING_COLS                                                             \
 	"p.id, p.article_id, p.target, p.kind, p.endpoint, p.status, "        \
 	"p.attempts, p.last_error, p.created_at, p.updated_at"
 
 #define S(id, sql) [STMT_##id] = { #id, sql }
 
-const struct sq_stmt sq_stmts[STMT__MAX] = {
+const struct db_stmt db_stmts[STMT__MAX] = {
 	S(BEGIN, "BEGIN"),
 	/* writers take the lock up front: a deferred transaction that read
 	 * first cannot wait for it (SQLITE_BUSY_SNAPSHOT) */
@@ -247,7 +249,7 @@ const struct sq_stmt sq_stmts[STMT__MAX] = {
 	    "SELECT a.id, a.kind, a.published_at FROM articles a"
 	    " WHERE a.slug IN (:s0, :s1, :s2) AND a.slug <> '' AND " VISIBLE
 	    " ORDER BY a.kind = 'page' DESC, a.id LIMIT :limit"),
-	/* ---- pages (sqlite_pages.c): the hierarchy, bounded by :max ---- */
+	/* ---- pages (pages.c): the hierarchy, bounded by :max ---- */
 	S(PAGE_CHAIN,
 	    "WITH RECURSIVE up(id, depth) AS ("
 	    " SELECT id, 0 FROM articles WHERE id = :id AND kind = 'page'"
@@ -740,7 +742,7 @@ const struct sq_stmt sq_stmts[STMT__MAX] = {
 	    " VALUES (:kind, :payload, :run_at, :key)"
 	    " ON CONFLICT(dedup_key) WHERE dedup_key IS NOT NULL DO NOTHING"),
 
-	/* outgoing pings (sqlite_pings.c); ping_read's order */
+	/* outgoing pings (pings.c); ping_read's order */
 	S(PING_ADD,
 	    "INSERT INTO pings(article_id, target, created_at, updated_at)"
 	    " VALUES (:article, :target, :now, :now)"
@@ -847,7 +849,7 @@ const struct sq_stmt sq_stmts[STMT__MAX] = {
 	    " CROSS JOIN articles a ON a.id = c.article_id"
 	    " WHERE c.status = 'approved' AND c.type = 'comment' AND "
 	    VISIBLE_POST " LIMIT :max)"),
-	/* reply notifications by e-mail (sqlite_mail.c) */
+	/* reply notifications by e-mail (mail.c) */
 	S(MAIL_ADDRESS_ADD,
 	    "INSERT INTO mail_addresses(blind, sealed, created_at)"
 	    " VALUES (:blind, :sealed, :now)"

@@ -1,24 +1,25 @@
 /*
- * Private to src/store/: what the SQLite driver's files share. sqlite.c
- * owns the plumbing (connections per thread, statements, binding and
- * stepping, transactions, open/migrate/close) and the enum name tables;
- * sqlite_stmts.c holds the one statement table; sqlite_<area>.c hold the
- * store.h functions of each area. Every shared helper is sq_-prefixed and
- * documented at its definition.
+ * Private to src/store/: what the store's files share, above and below the
+ * backend seam. db.c owns the neutral plumbing (connections per thread,
+ * statements by name, binding and stepping, transactions, open/migrate/
+ * close, the enum name tables); stmts.c holds the portable statement
+ * table; <area>.c hold the store.h functions of each area, on db_* only.
+ * Below the seam a driver (struct db_driver: sqlite.c, pg.c) opens
+ * connections, prepares its dialect of each statement, binds, steps and
+ * reads columns. Every shared helper is db_-prefixed and documented at its
+ * definition.
  */
-#ifndef KIJI_STORE_SQLITE_INT_H
-#define KIJI_STORE_SQLITE_INT_H
+#ifndef KIJI_STORE_INT_H
+#define KIJI_STORE_INT_H
 
 #include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#include <sqlite3.h>
-
 #include "store.h"
 
-/* sq_article_read's columns: ART_COLS order (sqlite_stmts.c). */
+/* db_article_read's columns: ART_COLS order (stmts.c). */
 enum art_col {
 	AC_ID, AC_KIND, AC_TITLE, AC_SLUG, AC_BODY, AC_FORMAT, AC_HTML, AC_TEXT,
 	AC_EXCERPT, AC_STATUS, AC_PUBLISHED, AC_UPDATED, AC_AUTHOR, AC_CATEGORY,
@@ -27,7 +28,8 @@ enum art_col {
 	AC_CAT_SLUG, AC_CAT_NAME, AC_COMMENTS
 };
 
-/* Every statement; its SQL is sq_stmts[STMT_x] (sqlite_stmts.c). */
+/* Every statement; its SQL is the driver's own (db_driver.sql[STMT_x])
+ * when it has one, else the portable db_stmts[STMT_x] (stmts.c). */
 enum stmt {
 	STMT_BEGIN,
 	STMT_BEGIN_IMMEDIATE,
@@ -78,7 +80,7 @@ enum stmt {
 	STMT_ARTICLE_BY_LEGACY,  /* importer (port/) */
 	STMT_LEGACY_BY_ID,       /* old WordPress URLs (site/legacy.c) */
 	STMT_LEGACY_BY_SLUG,
-	STMT_PAGE_CHAIN,         /* pages (sqlite_pages.c) */
+	STMT_PAGE_CHAIN,         /* pages (pages.c) */
 	STMT_PAGE_CHILD,
 	STMT_PAGE_CHILDREN,
 	STMT_PAGES_ALL,
@@ -206,7 +208,7 @@ enum stmt {
 	STMT_JOB_FAIL,
 	STMT_JOB_GET,
 	STMT_JOB_ADD_KEY,
-	/* outgoing pings (sqlite_pings.c) */
+	/* outgoing pings (pings.c) */
 	STMT_PING_ADD,
 	STMT_PING_GET,
 	STMT_PING_UPDATE,
@@ -236,10 +238,10 @@ enum stmt {
 	STMT_PROBE_WRITE,
 	STMT_JOBS_WAITING,
 	STMT_JOBS_DUE,
-	/* the site's recent comments (sqlite_recent.c) */
+	/* the site's recent comments (recent.c) */
 	STMT_COMMENTS_RECENT,
 	STMT_COMMENTS_RECENT_COUNT,
-	/* reply notifications by e-mail (sqlite_mail.c) */
+	/* reply notifications by e-mail (mail.c) */
 	STMT_MAIL_ADDRESS_ADD,
 	STMT_MAIL_ADDRESS_GET,
 	STMT_MAIL_ADDRESS_RESTART,
@@ -267,31 +269,85 @@ enum stmt {
 	STMT__MAX
 };
 
-struct sq_stmt {
+struct db_stmt {
 	const char *name; /* for log lines */
 	const char *sql;
 };
-extern const struct sq_stmt sq_stmts[STMT__MAX];
+extern const struct db_stmt db_stmts[STMT__MAX];
+
+/* ---- the backend seam ----------------------------------------------------- */
+
+/* What a driver's step answers besides its own error codes (> 0);
+ * DB_MISUSE is the seam's own (a parameter the statement lacks), which
+ * every err_map takes as STORE_ERROR. */
+enum { DB_OK = 0, DB_ROW = -1, DB_DONE = -2, DB_MISUSE = 0x10000 };
+
+struct conn;
+
+/*
+ * A database backend. Its connection (h) belongs to one thread; its
+ * prepared statements (st) to one connection. Codes are the driver's own:
+ * 0 is success, DB_ROW/DB_DONE come from step, anything else is an error
+ * that err_map turns into a store_err. Text and blobs bound stay the
+ * caller's until reset; columns read stay valid until the next step.
+ */
+struct db_driver {
+	const char *name;                   /* "sqlite", "postgresql" */
+	const char *const *sql;             /* its dialect by enum stmt; NULL
+	                                     * entries take db_stmts' SQL */
+	/* connections */
+	void *(*open)(store *s, bool first, bool *readonly, buf *err);
+	void (*close)(void *h);
+	bool (*idle)(void *h);              /* no transaction, nothing running */
+	bool (*autocommit)(void *h);        /* no transaction open */
+	int64_t (*changes)(void *h);        /* rows the last write touched */
+	int64_t (*last_id)(void *h);        /* id the last insert made */
+	const char *(*errmsg)(void *h);
+	enum store_err (*err_map)(void *h, int rc, int sys_errno);
+	int (*script)(void *h, const char *sql, buf *err); /* migrations */
+	void (*bulk)(void *h, bool on);     /* store_fts_defer's batch mode */
+	int64_t (*data_version)(struct conn *c);
+	/* the schema: migrations 1..version of this dialect */
+	int (*schema_version)(void);
+	const char *(*migration)(int v);
+	/* statements */
+	int (*prepare)(void *h, enum stmt id, const char *sql, void **st);
+	void (*finalize)(void *st);
+	int (*param)(void *st, const char *name);  /* index; 0: no such */
+	int (*bind_int)(void *st, int i, int64_t v);
+	int (*bind_null)(void *st, int i);
+	int (*bind_text)(void *st, int i, const char *v);
+	int (*bind_blob)(void *st, int i, const void *p, size_t n);
+	int (*step)(void *st);
+	void (*reset)(void *st);
+	int64_t (*col_int)(void *st, int i);
+	double (*col_double)(void *st, int i);
+	const char *(*col_text)(void *st, int i, size_t *n); /* NULL: NULL */
+	const void *(*col_blob)(void *st, int i, size_t *n);
+};
+
+extern const struct db_driver db_sqlite;
 
 /* ---- handles -------------------------------------------------------------- */
 
 /* One thread's connection; owned by the store's list, found through TLS. */
 struct conn {
 	store *s;
-	sqlite3 *db;
+	void *h;                       /* the driver's connection */
 	bool in_tx;                    /* inside store_begin */
-	enum store_err tx_err;         /* what ended it, when SQLite did */
+	enum store_err tx_err;         /* what ended it, when the database did */
 	bool reopen;                   /* read-only: open anew when idle */
 	int64_t reopen_at;             /* not before this (monotonic s) */
 	bool fts_defer;                /* store_fts_defer is on */
 	int64_t *fts_ids;              /* articles whose index entry waits */
 	size_t fts_n, fts_cap;
 	struct conn *prev, *next;
-	sqlite3_stmt *st[STMT__MAX];   /* prepared on first use */
+	void *st[STMT__MAX];           /* prepared on first use */
 };
 
 struct store {
-	char *path;
+	const struct db_driver *drv;
+	char *path;                    /* a file (SQLite) or a URL */
 	pthread_key_t key;             /* this thread's struct conn */
 	bool key_ok;
 	pthread_mutex_t mu;            /* guards conns and the job hook */
@@ -306,7 +362,7 @@ struct store {
 struct q {
 	struct conn *c;
 	enum stmt id;
-	sqlite3_stmt *st;
+	void *st;
 	int rc;
 	int sys_errno; /* errno after the last step (see err_map) */
 };
@@ -317,61 +373,76 @@ struct tx {
 	bool outer;
 };
 
-/* ---- enums as the TEXT values the schema checks (sqlite.c) ------------ */
+/* ---- enums as the TEXT values the schema checks (db.c) ------------ */
 
-extern const char *const sq_role_names[ROLE__MAX];
-extern const char *const sq_kind_names[KIND__MAX];
-extern const char *const sq_status_names[STATUS__MAX];
-extern const char *const sq_format_names[FORMAT__MAX];
-extern const char *const sq_ctype_names[CTYPE__MAX];
-extern const char *const sq_cstatus_names[CSTATUS__MAX];
+extern const char *const db_role_names[ROLE__MAX];
+extern const char *const db_kind_names[KIND__MAX];
+extern const char *const db_status_names[STATUS__MAX];
+extern const char *const db_format_names[FORMAT__MAX];
+extern const char *const db_ctype_names[CTYPE__MAX];
+extern const char *const db_cstatus_names[CSTATUS__MAX];
 
-const char *sq_enum_name(const char *const *names, int max, int v);
-int sq_enum_col(const char *const *names, int max, sqlite3_stmt *st, int col);
+const char *db_enum_name(const char *const *names, int max, int v);
+int db_enum_col(const char *const *names, int max, struct q *st, int col);
 
-/* ---- statements (sqlite.c) ------------------------------------------------ */
+/* ---- statements (db.c) ------------------------------------------------ */
 
-enum store_err sq_open(struct q *q, struct conn *c, enum stmt id);
-void sq_close(struct q *q);
-void sq_int(struct q *q, const char *name, int64_t v);
-void sq_id(struct q *q, const char *name, int64_t v);
-void sq_text(struct q *q, const char *name, const char *v);
-void sq_text_null(struct q *q, const char *name, const char *v);
-void sq_blob(struct q *q, const char *name, const void *p, size_t n);
-bool sq_row(struct q *q, enum store_err *e);
-enum store_err sq_exec(struct q *q);
-const char *sq_col_str(arena *a, sqlite3_stmt *st, int i);
-const char *sq_col_str_cut(arena *a, sqlite3_stmt *st, int i, size_t max);
-void *sq_grow(arena *a, void *p, size_t n, size_t *cap, size_t size);
-/* Reads the current row of st into *row, a struct of the caller's type;
+/* The SQL statement id runs on driver d. */
+const char *db_sql(const struct db_driver *d, enum stmt id);
+enum store_err db_open(struct q *q, struct conn *c, enum stmt id);
+void db_close(struct q *q);
+bool db_has_param(struct q *q, const char *name);
+void db_int(struct q *q, const char *name, int64_t v);
+void db_id(struct q *q, const char *name, int64_t v);
+void db_text(struct q *q, const char *name, const char *v);
+void db_text_null(struct q *q, const char *name, const char *v);
+void db_blob(struct q *q, const char *name, const void *p, size_t n);
+bool db_row(struct q *q, enum store_err *e);
+enum store_err db_exec(struct q *q);
+int64_t db_col_int(struct q *q, int i);
+double db_col_double(struct q *q, int i);
+const char *db_col_text(struct q *q, int i, size_t *n);
+const void *db_col_blob(struct q *q, int i, size_t *n);
+const char *db_col_str(arena *a, struct q *q, int i);
+const char *db_col_str_cut(arena *a, struct q *q, int i, size_t max);
+int64_t db_changes(struct conn *c);
+int64_t db_last_id(struct conn *c);
+bool db_autocommit(struct conn *c);
+void *db_grow(arena *a, void *p, size_t n, size_t *cap, size_t size);
+/* Reads the current row of q into *row, a struct of the caller's type;
  * text goes to a. One reader per struct, shared by its queries. */
-typedef void sq_read_fn(sqlite3_stmt *st, arena *a, void *row);
-void *sq_rows(struct q *q, arena *a, size_t size, sq_read_fn *read, size_t *n,
+typedef void db_read_fn(struct q *q, arena *a, void *row);
+void *db_rows(struct q *q, arena *a, size_t size, db_read_fn *read, size_t *n,
     enum store_err *e);
-enum store_err sq_one(struct q *q, arena *a, sq_read_fn *read, void *row);
-void sq_id_row(sqlite3_stmt *st, arena *a, void *row);
-void sq_stamp_row(sqlite3_stmt *st, arena *a, void *row);
-void sq_tag_row(sqlite3_stmt *st, arena *a, void *row);
-enum store_err sq_one_int(store *s, enum stmt id, const char *param,
+enum store_err db_one(struct q *q, arena *a, db_read_fn *read, void *row);
+void db_id_row(struct q *st, arena *a, void *row);
+void db_stamp_row(struct q *st, arena *a, void *row);
+void db_tag_row(struct q *st, arena *a, void *row);
+enum store_err db_one_int(store *s, enum stmt id, const char *param,
     int64_t arg, int64_t *out);
-enum store_err sq_exec_text(store *s, enum stmt id, const char *param,
+enum store_err db_exec_text(store *s, enum stmt id, const char *param,
     const char *v);
-enum store_err sq_exec_int(store *s, enum stmt id, const char *param,
+enum store_err db_exec_int(store *s, enum stmt id, const char *param,
     int64_t v);
-enum store_err sq_status_counts(struct q *q, const char *const *names,
+enum store_err db_status_counts(struct q *q, const char *const *names,
     int max, int64_t *counts);
 
-/* ---- connections and transactions (sqlite.c) -------------------------------- */
+/* ---- connections and transactions (db.c) -------------------------------- */
 
-struct conn *sq_conn_get(store *s);
-enum store_err sq_conn_run(struct conn *c, enum stmt id);
-enum store_err sq_tx_begin(struct conn *c, bool write, struct tx *t);
-enum store_err sq_tx_end(struct conn *c, struct tx *t, enum store_err e);
+struct conn *db_conn_get(store *s);
+enum store_err db_conn_run(struct conn *c, enum stmt id);
+enum store_err db_tx_begin(struct conn *c, bool write, struct tx *t);
+enum store_err db_tx_end(struct conn *c, struct tx *t, enum store_err e);
+/* Appends a formatted message to err when the caller gave one. */
+void db_errf(buf *err, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* ---- SQLite's files (sqlite.c) -------------------------------------------- */
 
 /* The per-connection settings every kiji connection runs after WAL (which
  * lives in the file): sqlite.c's connections and kiji doctor's read-only
  * look at the same values. */
-#define SQ_CONN_PRAGMAS                                                      \
+#define DB_CONN_PRAGMAS                                                      \
 	"PRAGMA synchronous = FULL;"                                         \
 	"PRAGMA foreign_keys = ON;"                                          \
 	"PRAGMA cache_size = -4096;"                                         \
@@ -379,29 +450,33 @@ enum store_err sq_tx_end(struct conn *c, struct tx *t, enum store_err e);
 	"PRAGMA temp_store = MEMORY;"                                        \
 	"PRAGMA journal_size_limit = 67108864;"
 
-/* ---- files (sqlite.c) ----------------------------------------------------------- */
-
 /* Creates path mode 0600 unless it exists (an empty one is made 0600). */
-bool sq_file_create(const char *path, buf *err);
+bool db_file_create(const char *path, buf *err);
 /* Opens path and takes flock(2) op (LOCK_SH or LOCK_EX) without waiting;
  * the descriptor (to close when done), or -1 with errno EWOULDBLOCK when
  * another process holds a conflicting lock, or another errno (in err). */
-int sq_file_lock(const char *path, int op, buf *err);
+int db_file_lock(const char *path, int op, buf *err);
+/* Prepares a SQLite store at path before its first connection: checks it
+ * is writable, creates it 0600 and takes the shared lock (s->lock_fd). */
+bool db_sqlite_prepare_file(store *s, buf *err);
+/* The SQLite connection under h (sqlite_backup.c, sqlite_doctor.c). */
+struct sqlite3;
+struct sqlite3 *db_sqlite_handle(void *h);
 
 /* ---- shared between the areas ---------------------------------------------- */
 
-/* sqlite_jobs.c: wakes this process's job runner (a job was added; call
+/* jobs.c: wakes this process's job runner (a job was added; call
  * after the transaction that added it). */
-void sq_job_added(store *s);
-/* sqlite_mail.c: queues a reply notification for comment id when it is
+void db_job_added(store *s);
+/* mail.c: queues a reply notification for comment id when it is
  * an approved reader comment whose parent has a confirmed, subscribed
  * address, and opens that address's batch job (inside the caller's
  * transaction); *queued says whether a job was added. */
-enum store_err sq_mail_reply(struct conn *c, int64_t id, int64_t now,
+enum store_err db_mail_reply(struct conn *c, int64_t id, int64_t now,
     bool *queued);
 
-/* sqlite_articles.c: one ART_COLS row (listings read them too). */
-void sq_article_read(sqlite3_stmt *st, arena *a, struct store_article *o,
+/* articles.c: one ART_COLS row (listings read them too). */
+void db_article_read(struct q *st, arena *a, struct store_article *o,
     bool light);
 
 #endif

@@ -1,8 +1,8 @@
 /*
- * store.h on SQLite: the background side. The job queue (leases, retries,
+ * store.h (every backend): the background side. The job queue (leases, retries,
  * keyed schedules) and the change log that caches and live pages poll.
  */
-#include "sqlite_int.h"
+#include "store_int.h"
 
 #include <pthread.h>
 #include <string.h>
@@ -22,7 +22,7 @@ store_job_hook(store *s, void (*fn)(void *ctx), void *ctx)
  * need not wait for its next poll. Called under s->mu, so once
  * store_job_hook(NULL) has returned no call to the old hook is running. */
 void
-sq_job_added(store *s)
+db_job_added(store *s)
 {
 	pthread_mutex_lock(&s->mu);
 	if (s->job_hook != NULL)
@@ -34,23 +34,23 @@ sq_job_added(store *s)
 enum store_err
 store_job_add(store *s, const char *kind, const char *payload, int64_t run_at)
 {
-	struct conn *c = sq_conn_get(s);
+	struct conn *c = db_conn_get(s);
 	struct q q = {0};
 	enum store_err e;
 	if (c == NULL)
 		return STORE_ERROR;
 	if (kind == NULL || *kind == '\0')
 		return STORE_INVALID;
-	if ((e = sq_open(&q, c, STMT_JOB_ADD)) != STORE_OK)
+	if ((e = db_open(&q, c, STMT_JOB_ADD)) != STORE_OK)
 		goto err;
-	sq_text(&q, ":kind", kind);
-	sq_text(&q, ":payload", payload);
-	sq_int(&q, ":run_at", run_at);
-	e = sq_exec(&q);
+	db_text(&q, ":kind", kind);
+	db_text(&q, ":payload", payload);
+	db_int(&q, ":run_at", run_at);
+	e = db_exec(&q);
 err:
-	sq_close(&q);
+	db_close(&q);
 	if (e == STORE_OK)
-		sq_job_added(s);
+		db_job_added(s);
 	return e;
 }
 
@@ -59,27 +59,27 @@ enum store_err
 store_job_schedule(store *s, const char *kind, const char *payload,
     int64_t run_at, const char *key, int64_t *id)
 {
-	struct conn *c = sq_conn_get(s);
+	struct conn *c = db_conn_get(s);
 	struct q q = {0};
 	enum store_err e;
 	if (c == NULL)
 		return STORE_ERROR;
 	if (kind == NULL || *kind == '\0' || key == NULL || *key == '\0')
 		return STORE_INVALID;
-	if ((e = sq_open(&q, c, STMT_JOB_SCHEDULE)) != STORE_OK)
+	if ((e = db_open(&q, c, STMT_JOB_SCHEDULE)) != STORE_OK)
 		goto err;
-	sq_text(&q, ":kind", kind);
-	sq_text(&q, ":payload", payload);
-	sq_int(&q, ":run_at", run_at);
-	sq_text(&q, ":key", key);
-	if (sq_row(&q, &e) && id != NULL)
-		*id = sqlite3_column_int64(q.st, 0);
+	db_text(&q, ":kind", kind);
+	db_text(&q, ":payload", payload);
+	db_int(&q, ":run_at", run_at);
+	db_text(&q, ":key", key);
+	if (db_row(&q, &e) && id != NULL)
+		*id = db_col_int(&q, 0);
 	if (e == STORE_OK)
-		e = sq_exec(&q);
+		e = db_exec(&q);
 err:
-	sq_close(&q);
+	db_close(&q);
 	if (e == STORE_OK)
-		sq_job_added(s);
+		db_job_added(s);
 	return e;
 }
 
@@ -88,7 +88,7 @@ enum store_err
 store_job_add_key(store *s, const char *kind, const char *payload,
     int64_t run_at, const char *key, bool *added)
 {
-	struct conn *c = sq_conn_get(s);
+	struct conn *c = db_conn_get(s);
 	struct q q = {0};
 	enum store_err e;
 	bool n = false;
@@ -98,44 +98,44 @@ store_job_add_key(store *s, const char *kind, const char *payload,
 		return STORE_ERROR;
 	if (kind == NULL || *kind == '\0' || key == NULL || *key == '\0')
 		return STORE_INVALID;
-	if ((e = sq_open(&q, c, STMT_JOB_ADD_KEY)) != STORE_OK)
+	if ((e = db_open(&q, c, STMT_JOB_ADD_KEY)) != STORE_OK)
 		goto err;
-	sq_text(&q, ":kind", kind);
-	sq_text(&q, ":payload", payload);
-	sq_int(&q, ":run_at", run_at);
-	sq_text(&q, ":key", key);
-	if ((e = sq_exec(&q)) == STORE_OK)
-		n = sqlite3_changes(c->db) > 0;
+	db_text(&q, ":kind", kind);
+	db_text(&q, ":payload", payload);
+	db_int(&q, ":run_at", run_at);
+	db_text(&q, ":key", key);
+	if ((e = db_exec(&q)) == STORE_OK)
+		n = db_changes(c) > 0;
 err:
-	sq_close(&q);
+	db_close(&q);
 	if (added != NULL)
 		*added = n;
 	if (n)
-		sq_job_added(s);
+		db_job_added(s);
 	return e;
 }
 
 /* One jobs row in JOB_COLS order. */
 static void
-job_read(sqlite3_stmt *st, arena *a, void *row)
+job_read(struct q *st, arena *a, void *row)
 {
 	struct store_job *out = row;
-	out->id = sqlite3_column_int64(st, 0);
-	out->kind = sq_col_str(a, st, 1);
-	out->payload = sq_col_str(a, st, 2);
-	out->run_at = sqlite3_column_int64(st, 3);
-	out->lease_until = sqlite3_column_int64(st, 4);
-	out->attempts = sqlite3_column_int64(st, 5);
-	out->done_at = sqlite3_column_int64(st, 6);
-	out->dedup_key = sq_col_str(a, st, 7);
-	out->last_error = sq_col_str(a, st, 8);
+	out->id = db_col_int(st, 0);
+	out->kind = db_col_str(a, st, 1);
+	out->payload = db_col_str(a, st, 2);
+	out->run_at = db_col_int(st, 3);
+	out->lease_until = db_col_int(st, 4);
+	out->attempts = db_col_int(st, 5);
+	out->done_at = db_col_int(st, 6);
+	out->dedup_key = db_col_str(a, st, 7);
+	out->last_error = db_col_str(a, st, 8);
 }
 
 enum store_err
 store_job_due(store *s, int64_t now, bool *yes)
 {
 	int64_t v = 0;
-	enum store_err e = sq_one_int(s, STMT_JOB_DUE, ":now", now, &v);
+	enum store_err e = db_one_int(s, STMT_JOB_DUE, ":now", now, &v);
 	*yes = e == STORE_OK && v != 0;
 	return e;
 }
@@ -150,7 +150,7 @@ enum store_err
 store_job_claim(store *s, int64_t now, int64_t lease, arena *a,
     struct store_job *out)
 {
-	struct conn *c = sq_conn_get(s);
+	struct conn *c = db_conn_get(s);
 	struct q q = {0};
 	struct tx t;
 	enum store_err e;
@@ -159,20 +159,20 @@ store_job_claim(store *s, int64_t now, int64_t lease, arena *a,
 		return STORE_ERROR;
 	if (lease < 1)
 		return STORE_INVALID;
-	if ((e = sq_tx_begin(c, true, &t)) != STORE_OK)
+	if ((e = db_tx_begin(c, true, &t)) != STORE_OK)
 		return e;
-	if ((e = sq_open(&q, c, STMT_JOB_CLAIM)) != STORE_OK)
+	if ((e = db_open(&q, c, STMT_JOB_CLAIM)) != STORE_OK)
 		goto err;
-	sq_int(&q, ":now", now);
-	sq_int(&q, ":lease", lease);
-	if (sq_row(&q, &e)) {
-		job_read(q.st, a, out);
+	db_int(&q, ":now", now);
+	db_int(&q, ":lease", lease);
+	if (db_row(&q, &e)) {
+		job_read(&q, a, out);
 		got = true;
-		e = sq_exec(&q);
+		e = db_exec(&q);
 	}
 err:
-	sq_close(&q);
-	e = sq_tx_end(c, &t, e);
+	db_close(&q);
+	e = db_tx_end(c, &t, e);
 	if (e == STORE_OK && !got)
 		e = STORE_NOTFOUND;
 	return e;
@@ -184,27 +184,27 @@ static enum store_err
 job_finish(store *s, enum stmt id, const struct store_job *j, int64_t now,
     const char *error, int64_t run_at, int64_t done)
 {
-	struct conn *c = sq_conn_get(s);
+	struct conn *c = db_conn_get(s);
 	struct q q = {0};
 	enum store_err e;
 	if (c == NULL)
 		return STORE_ERROR;
-	if ((e = sq_open(&q, c, id)) != STORE_OK)
+	if ((e = db_open(&q, c, id)) != STORE_OK)
 		goto err;
-	sq_int(&q, ":id", j->id);
-	sq_int(&q, ":attempts", j->attempts);
-	sq_int(&q, ":lease", j->lease_until);
+	db_int(&q, ":id", j->id);
+	db_int(&q, ":attempts", j->attempts);
+	db_int(&q, ":lease", j->lease_until);
 	if (id == STMT_JOB_DONE) {
-		sq_int(&q, ":now", now);
+		db_int(&q, ":now", now);
 	} else {
-		sq_text(&q, ":error", error);
-		sq_int(&q, ":run_at", run_at);
-		sq_id(&q, ":done", done);
+		db_text(&q, ":error", error);
+		db_int(&q, ":run_at", run_at);
+		db_id(&q, ":done", done);
 	}
-	if ((e = sq_exec(&q)) == STORE_OK && sqlite3_changes(c->db) == 0)
+	if ((e = db_exec(&q)) == STORE_OK && db_changes(c) == 0)
 		e = STORE_NOTFOUND;
 err:
-	sq_close(&q);
+	db_close(&q);
 	return e;
 }
 
@@ -227,17 +227,17 @@ store_job_fail(store *s, const struct store_job *j, const char *error,
 enum store_err
 store_job_get(store *s, int64_t id, arena *a, struct store_job *out)
 {
-	struct conn *c = sq_conn_get(s);
+	struct conn *c = db_conn_get(s);
 	struct q q = {0};
 	enum store_err e;
 	if (c == NULL)
 		return STORE_ERROR;
-	if ((e = sq_open(&q, c, STMT_JOB_GET)) != STORE_OK)
+	if ((e = db_open(&q, c, STMT_JOB_GET)) != STORE_OK)
 		goto err;
-	sq_int(&q, ":id", id);
-	e = sq_one(&q, a, job_read, out);
+	db_int(&q, ":id", id);
+	e = db_one(&q, a, job_read, out);
 err:
-	sq_close(&q);
+	db_close(&q);
 	return e;
 }
 
@@ -254,22 +254,22 @@ static const char *const change_names[CHANGE_ARTICLE_TEXT] = {
 /* (seq, kind, article) into a struct store_change; a kind this build
  * does not know is read as CHANGE_ALL. */
 static void
-change_read(sqlite3_stmt *st, arena *a, void *row)
+change_read(struct q *st, arena *a, void *row)
 {
 	struct store_change *o = row;
-	const char *k = (const char *)sqlite3_column_text(st, 1);
+	const char *k = db_col_text(st, 1, NULL);
 	(void)a;
-	o->seq = sqlite3_column_int64(st, 0);
+	o->seq = db_col_int(st, 0);
 	o->kind = CHANGE_ALL;
 	for (int i = 0; k && i < CHANGE_ARTICLE_TEXT; i++)
 		if (strcmp(k, change_names[i]) == 0)
 			o->kind = (enum store_change_kind)i;
-	o->article_id = sqlite3_column_int64(st, 2);
-	const char *scope = (const char *)sqlite3_column_text(st, 3);
+	o->article_id = db_col_int(st, 2);
+	const char *scope = db_col_text(st, 3, NULL);
 	if (o->kind == CHANGE_ARTICLE && scope && strcmp(scope, "text") == 0)
 		o->kind = CHANGE_ARTICLE_TEXT;
 	o->comment_id = o->kind == CHANGE_COMMENT ?
-	    sqlite3_column_int64(st, 4) : 0;
+	    db_col_int(st, 4) : 0;
 	o->added = o->kind == CHANGE_COMMENT && scope &&
 	    strcmp(scope, "new") == 0;
 }
@@ -278,7 +278,7 @@ enum store_err
 store_changes_since(store *s, int64_t after, size_t limit, arena *a,
     struct store_change **out, size_t *n)
 {
-	struct conn *c = sq_conn_get(s);
+	struct conn *c = db_conn_get(s);
 	struct q q = {0};
 	enum store_err e;
 
@@ -286,26 +286,26 @@ store_changes_since(store *s, int64_t after, size_t limit, arena *a,
 	*n = 0;
 	if (c == NULL)
 		return STORE_ERROR;
-	if ((e = sq_open(&q, c, STMT_CHANGES_SINCE)) != STORE_OK)
+	if ((e = db_open(&q, c, STMT_CHANGES_SINCE)) != STORE_OK)
 		goto err;
-	sq_int(&q, ":after", after);
-	sq_int(&q, ":limit", (int64_t)limit);
-	*out = sq_rows(&q, a, sizeof(**out), change_read, n, &e);
+	db_int(&q, ":after", after);
+	db_int(&q, ":limit", (int64_t)limit);
+	*out = db_rows(&q, a, sizeof(**out), change_read, n, &e);
 err:
-	sq_close(&q);
+	db_close(&q);
 	return e;
 }
 
 enum store_err
 store_changes_last(store *s, int64_t *seq)
 {
-	return sq_one_int(s, STMT_CHANGES_LAST, NULL, 0, seq);
+	return db_one_int(s, STMT_CHANGES_LAST, NULL, 0, seq);
 }
 
 enum store_err
 store_changes_first(store *s, int64_t *seq)
 {
-	return sq_one_int(s, STMT_CHANGES_FIRST, NULL, 0, seq);
+	return db_one_int(s, STMT_CHANGES_FIRST, NULL, 0, seq);
 }
 
 enum store_err
@@ -313,7 +313,7 @@ store_changes_comments(store *s, int64_t article_id, int64_t after,
     int64_t upto, size_t limit, arena *a, struct store_change **out,
     size_t *n)
 {
-	struct conn *c = sq_conn_get(s);
+	struct conn *c = db_conn_get(s);
 	struct q q = {0};
 	enum store_err e;
 
@@ -321,59 +321,59 @@ store_changes_comments(store *s, int64_t article_id, int64_t after,
 	*n = 0;
 	if (c == NULL)
 		return STORE_ERROR;
-	if ((e = sq_open(&q, c, STMT_CHANGES_COMMENTS)) != STORE_OK)
+	if ((e = db_open(&q, c, STMT_CHANGES_COMMENTS)) != STORE_OK)
 		goto err;
-	sq_int(&q, ":article", article_id);
-	sq_int(&q, ":after", after);
-	sq_int(&q, ":upto", upto);
-	sq_int(&q, ":limit", (int64_t)limit);
-	*out = sq_rows(&q, a, sizeof(**out), change_read, n, &e);
+	db_int(&q, ":article", article_id);
+	db_int(&q, ":after", after);
+	db_int(&q, ":upto", upto);
+	db_int(&q, ":limit", (int64_t)limit);
+	*out = db_rows(&q, a, sizeof(**out), change_read, n, &e);
 err:
-	sq_close(&q);
+	db_close(&q);
 	return e;
 }
 
 enum store_err
 store_changes_span(store *s, int64_t *oldest, int64_t *newest)
 {
-	struct conn *c = sq_conn_get(s);
+	struct conn *c = db_conn_get(s);
 	struct q q = {0};
 	enum store_err e;
 
 	*oldest = *newest = 0;
 	if (c == NULL)
 		return STORE_ERROR;
-	if ((e = sq_open(&q, c, STMT_CHANGES_SPAN)) != STORE_OK)
+	if ((e = db_open(&q, c, STMT_CHANGES_SPAN)) != STORE_OK)
 		goto err;
-	if (sq_row(&q, &e)) {
-		*oldest = sqlite3_column_int64(q.st, 0);
-		*newest = sqlite3_column_int64(q.st, 1);
+	if (db_row(&q, &e)) {
+		*oldest = db_col_int(&q, 0);
+		*newest = db_col_int(&q, 1);
 	}
 err:
-	sq_close(&q);
+	db_close(&q);
 	return e;
 }
 
 enum store_err
 store_next_publish(store *s, int64_t now, int64_t *t)
 {
-	return sq_one_int(s, STMT_NEXT_PUBLISH, ":now", now, t);
+	return db_one_int(s, STMT_NEXT_PUBLISH, ":now", now, t);
 }
 
 enum store_err
 store_changes_prune(store *s, int64_t upto)
 {
-	struct conn *c = sq_conn_get(s);
+	struct conn *c = db_conn_get(s);
 	struct q q = {0};
 	enum store_err e;
 
 	if (c == NULL)
 		return STORE_ERROR;
-	if ((e = sq_open(&q, c, STMT_CHANGES_PRUNE)) != STORE_OK)
+	if ((e = db_open(&q, c, STMT_CHANGES_PRUNE)) != STORE_OK)
 		goto err;
-	sq_int(&q, ":upto", upto);
-	e = sq_exec(&q);
+	db_int(&q, ":upto", upto);
+	e = db_exec(&q);
 err:
-	sq_close(&q);
+	db_close(&q);
 	return e;
 }
