@@ -7,6 +7,12 @@ output of every kiji process. Tests use get()/head()/post() (http.client, no
 redirects followed), page() (GET + parsed DOM) and model() (the SQLite file
 opened read-only, normalised into plain Python objects).
 
+With KIJI_TEST_PG set (a base URL from tests/pg/cluster.sh), every site
+lives in a fresh PostgreSQL database instead of a file: new_db() makes it,
+connect() opens either kind with the sqlite3 calls the tests use, and a
+test module that checks something only SQLite has sets SQLITE_ONLY (a
+reason), which run.py honours by leaving it out of the PostgreSQL pass.
+
 The server reads the real clock, so the demo's --now is the current UTC
 time truncated to the minute: scheduled posts stay in the future and the
 visibility the tests compute (with the real time) matches the server's.
@@ -39,6 +45,103 @@ SANITIZER_MARKS = ("ERROR: AddressSanitizer", "runtime error:", "LeakSanitizer")
 JST = zoneinfo.ZoneInfo("Asia/Tokyo")
 
 _state = None
+PG = os.environ.get("KIJI_TEST_PG", "")
+_db_seq = [0]
+
+
+class PgUrl(str):
+    """A site's PostgreSQL database, where a test would hold a Path."""
+
+    def exists(self):
+        return True
+
+
+def _pg_url(base, dbname):
+    """base with its database name replaced by dbname."""
+    head, _, tail = base.partition("?")
+    head = head.rsplit("/", 1)[0] + "/" + dbname
+    return head + ("?" + tail if tail else "")
+
+
+def new_db(tmp):
+    """Where a new site's database goes: tmp/site.db, or under KIJI_TEST_PG
+    a fresh PostgreSQL database named for this process and a counter."""
+    if not PG:
+        return tmp / "site.db"
+    import psycopg2
+    _db_seq[0] += 1
+    name = "kiji_it_%d_%d" % (os.getpid(), _db_seq[0])
+    con = psycopg2.connect(PG)
+    try:
+        con.autocommit = True
+        con.cursor().execute("CREATE DATABASE %s" % name)
+    finally:
+        con.close()
+    return PgUrl(_pg_url(PG, name))
+
+
+class _PgCursor:
+    def __init__(self, cur):
+        self.cur = cur
+        self.rowcount = cur.rowcount
+
+    def fetchone(self):
+        return self.cur.fetchone()
+
+    def fetchall(self):
+        return self.cur.fetchall()
+
+    def __iter__(self):
+        return iter(self.cur.fetchall() if self.cur.description else [])
+
+
+class _PgCon:
+    """The part of sqlite3.Connection the tests use, on PostgreSQL: '?'
+    placeholders, rows by index and by name, commit, close, with."""
+
+    def __init__(self, url, ro):
+        import psycopg2
+        import psycopg2.extras
+        self.con = psycopg2.connect(url)
+        self.con.autocommit = ro
+        self.factory = psycopg2.extras.DictCursor
+        self.row_factory = None
+
+    def execute(self, sql, args=()):
+        cur = self.con.cursor(cursor_factory=self.factory)
+        cur.execute(sql.replace("%", "%%").replace("?", "%s"), tuple(args))
+        return _PgCursor(cur)
+
+    def executescript(self, sql):
+        self.con.cursor().execute(sql)
+
+    def commit(self):
+        self.con.commit()
+
+    def close(self):
+        self.con.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, value, tb):
+        if kind is None:
+            self.con.commit()
+        else:
+            self.con.rollback()
+        return False
+
+
+def connect(db, ro=False, timeout=10):
+    """A connection to a site's database (a file or a PgUrl); read-only
+    asks SQLite for mode=ro."""
+    if isinstance(db, PgUrl):
+        return _PgCon(db, ro)
+    if ro:
+        con = sqlite3.connect("file:%s?mode=ro" % db, uri=True, timeout=timeout)
+    else:
+        con = sqlite3.connect(str(db), timeout=timeout)
+    return con
 
 
 class SetupError(Exception):
@@ -64,7 +167,7 @@ def sanitizer_lines(text):
 class State:
     def __init__(self):
         self.tmp = Path(tempfile.mkdtemp(prefix="kiji-it-"))
-        self.db = self.tmp / "site.db"
+        self.db = new_db(self.tmp)
         self.port = None
         self.proc = None
         self.stderr_path = self.tmp / "serve.stderr"
@@ -374,11 +477,15 @@ class Model:
     """The demo site's rows, read once through a read-only connection."""
 
     def __init__(self, path):
-        uri = "file:%s?mode=ro" % path
-        self.con = sqlite3.connect(uri, uri=True, timeout=10)
+        self.con = connect(path, ro=True)
         self.con.row_factory = sqlite3.Row
-        self.tables = {r[0] for r in self.con.execute(
-            "SELECT name FROM sqlite_master WHERE type IN ('table','view')")}
+        if isinstance(path, PgUrl):
+            self.tables = {r[0] for r in self.con.execute(
+                "SELECT table_name FROM information_schema.tables"
+                " WHERE table_schema = current_schema()")}
+        else:
+            self.tables = {r[0] for r in self.con.execute(
+                "SELECT name FROM sqlite_master WHERE type IN ('table','view')")}
         self._load()
 
     def table(self, *names, required=True):
@@ -391,6 +498,11 @@ class Model:
         return None
 
     def columns(self, table):
+        if isinstance(self.con, _PgCon):
+            return [r[0] for r in self.con.execute(
+                "SELECT column_name FROM information_schema.columns"
+                " WHERE table_schema = current_schema() AND table_name = ?"
+                " ORDER BY ordinal_position", (table,))]
         return [r[1] for r in self.con.execute("PRAGMA table_info(%s)" % table)]
 
     def _load(self):
@@ -560,7 +672,7 @@ class Server:
         self.name = name
         self.env = env  # extra environment variables for `kiji serve`
         self.tmp = Path(tempfile.mkdtemp(prefix="kiji-it-%s-" % name))
-        self.db = self.tmp / "site.db"
+        self.db = new_db(self.tmp)
         self.articles = articles
         self.comments = comments
         self.seed = seed
@@ -712,7 +824,7 @@ class Server:
     # ---- database ---------------------------------------------------------------
     def sql(self, query, args=()):
         """Rows of a query on a fresh read-only connection (sees every commit)."""
-        con = sqlite3.connect("file:%s?mode=ro" % self.db, uri=True, timeout=10)
+        con = connect(self.db, ro=True)
         try:
             con.row_factory = sqlite3.Row
             return con.execute(query, args).fetchall()

@@ -39,6 +39,9 @@ def discover(filters):
     tests = []
     for f in sorted(HERE.glob("test_*.py")):
         mod = importlib.import_module(f.stem)
+        if kiji.PG and getattr(mod, "SQLITE_ONLY", None):
+            print("-- %s: SQLite only (%s)" % (f.stem, mod.SQLITE_ONLY))
+            continue
         for name, fn in vars(mod).items():
             if name.startswith("test_") and callable(fn):
                 full = "%s.%s" % (f.stem, name)

@@ -353,7 +353,7 @@ def test_category_create_rename_slug_301_and_delete():
 
 def with_write(s, q, args=()):
     import sqlite3
-    con = sqlite3.connect(str(s.db), timeout=10)
+    con = kiji.connect(s.db)
     try:
         con.execute(q, args)
         con.commit()

@@ -166,7 +166,7 @@ def test_month_archive_never_lists_hidden_posts():
 # ---- tag archives ----------------------------------------------------------------------------
 
 def _tags():
-    con = sqlite3.connect("file:%s?mode=ro" % kiji.state().db, uri=True)
+    con = kiji.connect(kiji.state().db, ro=True)
     try:
         return {r[0]: (r[1], r[2]) for r in con.execute("SELECT id, slug, name FROM tags")}
     finally:

@@ -492,7 +492,7 @@ def test_trackbacks_on_every_page():
     aid = fresh_article()
     ids = threads(aid)
     s = srv()
-    con = sqlite3.connect(str(s.db), timeout=10)
+    con = kiji.connect(s.db)
     try:
         with con:
             tb = con.execute(

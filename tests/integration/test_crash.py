@@ -192,7 +192,7 @@ def test_every_acknowledged_comment_survives_sigkill():
 
     s.start()  # the same database after the crash
     s.assert_alive()
-    con = sqlite3.connect("file:%s?mode=ro" % s.db, uri=True, timeout=10)
+    con = kiji.connect(s.db, ro=True)
     try:
         assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok", "integrity_check"
         rows = con.execute("SELECT id, article_id, body, status FROM comments "
@@ -264,7 +264,7 @@ def test_server_runs_with_synchronous_full():
                  "ASAN_OPTIONS": (asan + ":" if asan else "") + "verify_asan_link_order=0"}
         s.start()
     logf = s.tmp / "sync.log"
-    con = sqlite3.connect("file:%s?mode=ro" % s.db, uri=True)
+    con = kiji.connect(s.db, ro=True)
     try:
         mode = con.execute("PRAGMA journal_mode").fetchone()[0]
     finally:

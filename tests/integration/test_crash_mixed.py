@@ -145,7 +145,7 @@ def like_drift(con, cids):
 
 
 def _check(s, rd, n, like_cids):
-    con = sqlite3.connect("file:%s?mode=ro" % s.db, uri=True, timeout=10)
+    con = kiji.connect(s.db, ro=True)
     try:
         assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok", \
             "round %d: integrity_check failed" % n
@@ -194,7 +194,7 @@ def test_sigkill_during_mixed_writes_loses_nothing():
         "SELECT id FROM comments WHERE status = 'approved' AND type = 'comment'"
         " ORDER BY id LIMIT 6")]
     assert like_cids, "no approved comment to like"
-    con = sqlite3.connect("file:%s?mode=ro" % s.db, uri=True, timeout=10)
+    con = kiji.connect(s.db, ro=True)
     try:
         drift = dict(like_drift(con, like_cids))
     finally:

@@ -48,7 +48,7 @@ def base_url():
 
 def guids():
     if "guids" not in _cache:
-        con = sqlite3.connect("file:%s?mode=ro" % kiji.state().db, uri=True)
+        con = kiji.connect(kiji.state().db, ro=True)
         try:
             _cache["guids"] = dict(con.execute("SELECT id, guid FROM articles"))
             _cache["updated"] = dict(con.execute("SELECT id, updated_at FROM articles"))
@@ -321,7 +321,7 @@ def side():
     srv = kiji.server("crawl", articles=40, comments=2)
     problems = srv.stop()
     assert not problems, problems
-    con = sqlite3.connect(str(srv.db), timeout=10)
+    con = kiji.connect(srv.db)
     try:
         newest = con.execute(
             "SELECT id, category_id, published_at FROM articles WHERE kind = 'post' AND"
@@ -403,7 +403,7 @@ def test_scheduled_article_hidden_everywhere_until_its_time():
     s = side()
     srv = s["srv"]
     # one more, going live in a few seconds, written while the server runs
-    con = sqlite3.connect(str(srv.db), timeout=10)
+    con = kiji.connect(srv.db)
     try:
         s["soon_at"] = int(time.time()) + 8
         s["soon"] = _insert_article(con, "まもなく公開 SOON-ONE", s["soon_at"], s["category"],

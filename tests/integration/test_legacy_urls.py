@@ -30,7 +30,7 @@ def srv():
     if s is not None:
         return s
     s = kiji.server("legacy", start=False, articles=12, comments=2, seed=7)
-    con = sqlite3.connect(str(s.db), timeout=10)
+    con = kiji.connect(s.db)
     try:
         with con:
             con.execute("UPDATE articles SET legacy_id = '777', slug = 'hello-world'"

@@ -481,7 +481,7 @@ def test_mail_log_pruned_by_the_privacy_job():
     import sqlite3
     s = srv()
     now = int(time.time()) + _ctx.get("offset", 0)
-    con = sqlite3.connect(str(s.db), timeout=10)
+    con = kiji.connect(s.db)
     try:
         con.execute("INSERT INTO mail_log(kind, dedup_key, ip_hash, at) VALUES"
                     " ('asked', NULL, 'feedface', ?), ('reply', 'old-one', '', ?),"

@@ -255,7 +255,7 @@ class Posters:
 
 
 def open_ro(path):
-    return sqlite3.connect("file:%s?mode=ro" % path, uri=True, timeout=10)
+    return kiji.connect(path, ro=True)
 
 
 def test_backup_while_serving_holds_every_comment_acknowledged_before_it():
@@ -360,7 +360,7 @@ DAY = 86400
 
 def _aged(s, days, ip):
     """Makes one comment `days` old with address ip; returns its id."""
-    con = sqlite3.connect(str(s.db), timeout=10)
+    con = kiji.connect(s.db)
     try:
         cid = con.execute("SELECT id FROM comments WHERE type = 'comment' AND ip NOT LIKE '198.51.100.%' "
                           "ORDER BY id LIMIT 1").fetchone()[0]
@@ -405,7 +405,7 @@ def test_commenters_ip_addresses_are_erased_after_privacy_ip_days():
     s.stop()
     s.config_set("privacy.ip_days", "0")
     kept = _aged(s, 400, "198.51.100.40")
-    con = sqlite3.connect(str(s.db), timeout=10)
+    con = kiji.connect(s.db)
     con.execute("DELETE FROM jobs WHERE dedup_key = ?", ("privacy:%d" % today,))
     con.commit()
     con.close()

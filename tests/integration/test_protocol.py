@@ -440,7 +440,7 @@ def private_server(name, settings):
 
 
 def sql(db, query, args=()):
-    con = sqlite3.connect("file:%s?mode=ro" % db, uri=True, timeout=10)
+    con = kiji.connect(db, ro=True)
     try:
         return con.execute(query, args).fetchall()
     finally:

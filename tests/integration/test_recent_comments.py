@@ -351,7 +351,7 @@ def test_comments_page_paginates():
     # the listing of every comment never leaks a commenter's address
     c = expected_recent(1)[0][0]
     s_ip, s_mail = "203.0.113.%d" % (c % 250 + 1), "leak-%s@example.com" % mark()
-    con = sqlite3.connect(str(s.db), timeout=10)
+    con = kiji.connect(s.db)
     try:
         con.execute("UPDATE comments SET email = ?, ip = ? WHERE id = ?", (s_mail, s_ip, c))
         con.commit()

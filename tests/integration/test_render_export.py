@@ -340,7 +340,7 @@ def test_render_pruned_change_log_means_a_full_export():
         assert post_comment(s, aid, "prune%d" % time.time_ns(), tok).status == 303
         # what the server does once it has read them (site_sync)
         import sqlite3
-        con = sqlite3.connect(str(s.db), timeout=10)
+        con = kiji.connect(s.db)
         try:
             con.execute("DELETE FROM change_log")
             con.commit()

@@ -164,7 +164,7 @@ def test_publish_survives_a_restart_and_runs_once():
     # pending again as a runner that died before recording it leaves it
     later = at + 86400
     bid = post_new(s, "ハヤブサ続報、停止中に予定", later, "later.md")
-    con = sqlite3.connect(str(s.db), timeout=10)
+    con = kiji.connect(s.db)
     try:
         for j in publish_jobs(s, aid):
             con.execute("UPDATE jobs SET done_at = NULL, lease_until = 0 WHERE id = ?",
@@ -209,7 +209,7 @@ def test_publish_drops_a_page_cached_after_its_time():
     at = int(time.time()) + offset + 86400
     cid = post_new(s, "ハヤブサ号外、遅れて公開", at, "late.md")
     # hold its job back, so / is cached past its time without it
-    con = sqlite3.connect(str(s.db), timeout=10)
+    con = kiji.connect(s.db)
     try:
         jobs = publish_jobs(s, cid)
         con.execute("DELETE FROM jobs WHERE id IN (%s)" % ",".join(

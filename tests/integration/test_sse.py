@@ -321,7 +321,7 @@ def test_resume_from_before_the_log_sends_reset_then_goes_on():
     c0 = post_comment(s, aid, "before the gap " + mark())
     # the log no longer reaches back to 1 (as after pruning)
     top = s.sql("SELECT MAX(seq) FROM change_log")[0][0]
-    con = sqlite3.connect(str(s.db), timeout=10)
+    con = kiji.connect(s.db)
     try:
         con.execute("DELETE FROM change_log WHERE seq < ?", (top - 2,))
         con.commit()

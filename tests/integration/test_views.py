@@ -34,7 +34,7 @@ def srv():
                     settings={"views.flush_seconds": 3600, "ranking.window": "day",
                               "http.trusted_proxies": "127.0.0.1"})
     assert not s.stop()
-    con = sqlite3.connect(str(s.db), timeout=10)
+    con = kiji.connect(s.db)
     try:
         con.execute("DELETE FROM views_daily")
         con.commit()
