@@ -328,6 +328,9 @@ struct db_driver {
 
 extern const struct db_driver db_sqlite;
 
+/* PostgreSQL's dialect by enum stmt (pg_stmts.c); NULL: db_stmts' SQL. */
+extern const char *const db_pg_sql[STMT__MAX];
+
 /* ---- handles -------------------------------------------------------------- */
 
 /* One thread's connection; owned by the store's list, found through TLS. */

@@ -1,0 +1,316 @@
+/*
+ * PostgreSQL's dialect of the statement table (db_driver.sql of pg.c): by
+ * enum stmt, the statements whose portable SQL (stmts.c) PostgreSQL 15
+ * does not run as SQLite does; NULL takes the portable one. Same named
+ * parameters (pg.c numbers them), same result columns in the same order.
+ *
+ * What changes, and why:
+ * - Parameters PostgreSQL cannot type from their use (":x IS NULL", a
+ *   parameter in a SELECT list or under LEAST/GREATEST, ":a + :b") are
+ *   cast. An INSERT whose new id the store reads (db_last_id) says
+ *   RETURNING id. Scalar MIN/MAX are LEAST/GREATEST; instr is strpos;
+ *   json_each is json_array_elements_text; "x IS :p" is IS NOT DISTINCT
+ *   FROM; INDEXED BY goes; CROSS JOIN ... ON is JOIN (PostgreSQL's CROSS
+ *   JOIN takes no ON; without ON it stays).
+ * - Text columns are COLLATE "C" (schema_pg.c), so ORDER BY and
+ *   comparisons of text are bytewise as in SQLite, and lower() folds
+ *   ASCII only; a parameter lowered gets COLLATE "C" for the same reason.
+ *   No ORDER BY here sorts a column that can be NULL (where SQLite puts
+ *   NULLs first ascending and PostgreSQL last); every order that needs a
+ *   tiebreaker has SQLite's id one. LIKE below matches digits and
+ *   punctuation only, where case does not arise. Integer division stays
+ *   integer (bigint / bigint).
+ * - A boolean expression read as a column stays boolean (pg.c reads t/f
+ *   as 1/0).
+ *
+ * SQLite-only statements, NULL here and never prepared on PostgreSQL:
+ * INTEGRITY_CHECK, QUICK_CHECK, SECURE_DELETE and JOURNAL_MEMORY (backups,
+ * restores and kiji doctor work on the SQLite file: sqlite_backup.c,
+ * sqlite_doctor.c; PostgreSQL has pg_dump and amcheck for those).
+ * Full-text search, NULL until the search code for search_docs replaces
+ * them: FTS_INDEX, FTS_UNINDEX, FTS_INDEX_MANY, SEARCH, SEARCH_TOP,
+ * SEARCH_IDS, SEARCH_HIDDEN, SEARCH_WALK, SEARCH_PROBE, SEARCH_ROW.
+ */
+#include "store_int.h"
+#include "stmt_cols.h"
+
+/* ART_ANY with its optional parameters typed */
+#define PG_ART_ANY                                                            \
+	"(a.status = :status OR (:status::text IS NULL"                       \
+	" AND a.status <> 'trash'))"                                          \
+	" AND (:kind::text IS NULL OR a.kind = :kind)"
+
+/* ART_ADMIN: strpos for instr (no LIKE wildcards to escape); the search
+ * text lowered by ASCII only, as SQLite's lower() and the C columns */
+#define PG_ART_ADMIN                                                          \
+	PG_ART_ANY " AND (:category = 0 OR a.category_id = :category)"        \
+	" AND (:author = 0 OR a.author_id = :author)"                         \
+	" AND (:text = '' OR strpos(lower(a.title),"                          \
+	" lower(:text::text COLLATE \"C\")) > 0"                              \
+	" OR strpos(a.slug, lower(:text::text COLLATE \"C\")) > 0)"
+
+/* the later of an article's edit and publication (sitemaps) */
+#define PG_STAMP "GREATEST(a.updated_at, a.published_at)"
+
+#define P(id, sql) [STMT_##id] = sql
+
+const char *const db_pg_sql[STMT__MAX] = {
+	/*
+	 * No up-front write lock: writers run READ COMMITTED and meet on
+	 * row locks (and the change log's advisory lock, schema_pg.c).
+	 */
+	P(BEGIN_IMMEDIATE, "BEGIN"),
+	/* what moves when another node commits: the change log's head */
+	P(DATA_VERSION, "SELECT COALESCE(MAX(seq), 0) FROM change_log"),
+	P(JOURNAL_MODE, "SELECT 'postgresql'"),
+	/* SQLite's FULL (2) unless commits are not waited for */
+	P(SYNCHRONOUS,
+	    "SELECT CASE current_setting('synchronous_commit')"
+	    " WHEN 'off' THEN 0 ELSE 2 END"),
+	P(DOCTOR_RECENT_IPS,
+	    "SELECT COUNT(*), COALESCE(SUM(CASE WHEN ip LIKE '127.%'"
+	    " OR ip = '::1' THEN 1 ELSE 0 END), 0)"
+	    " FROM (SELECT ip FROM comments WHERE ip <> ''"
+	    " ORDER BY id DESC LIMIT :n) AS r"),
+	/* /readyz: a transaction id makes the commit a real WAL record,
+	 * flushed; refused on a read-only server or standby */
+	P(PROBE_WRITE, "SELECT pg_current_xact_id()"),
+
+	/* :disabled typed once: integer (the column), added to a bigint */
+	P(USER_SET_DISABLED,
+	    "UPDATE users SET disabled = :disabled, "
+	    "cred_epoch = cred_epoch + :disabled::integer WHERE id = :id"),
+	P(USER_ADD,
+	    "INSERT INTO users(name, display_name, role, pass_hash, email, "
+	    "disabled, created_at) "
+	    "VALUES (:name, :display, :role, :hash, :email, :disabled, :now)"
+	    " RETURNING id"),
+	P(CATEGORY_ADD,
+	    "INSERT INTO categories(parent_id, slug, name, description) "
+	    "VALUES (:parent, :slug, :name, :description) RETURNING id"),
+	P(TAG_ADD,
+	    "INSERT INTO tags(slug, name) VALUES (:slug, :name) RETURNING id"),
+	P(ARTICLE_ADD,
+	    "INSERT INTO articles(kind, title, slug, body, body_format, "
+	    "body_html, body_text, excerpt, status, published_at, updated_at, "
+	    "author_id, category_id, eyecatch, eyecatch_credit, comments_open, "
+	    "guid, legacy_id, parent_id, menu_order) VALUES (:kind, :title, "
+	    ":slug, :body, :format, :html, :text, :excerpt, :status, "
+	    ":published, :updated, :author, :category, :eyecatch, :credit, "
+	    ":open, :guid, :legacy, :parent, :order) RETURNING id"),
+	P(REVISION_ADD,
+	    "INSERT INTO revisions(article_id, title, body, body_format, "
+	    "created_at, author_id, meta) "
+	    "VALUES (:id, :title, :body, :format, :created, :author, :meta)"
+	    " RETURNING id"),
+
+	/* ---- pages ---- */
+	P(PAGE_CHILD,
+	    "SELECT a.id FROM articles a WHERE a.kind = 'page'"
+	    " AND a.parent_id IS NOT DISTINCT FROM :parent::bigint"
+	    " AND a.slug IN (:s0, :s1, :s2)"
+	    " AND a.slug <> '' AND a.status <> 'trash' ORDER BY a.id LIMIT 1"),
+	P(PAGE_HEIGHT,
+	    "WITH RECURSIVE down(id, depth) AS (SELECT :id::bigint, 0"
+	    " UNION ALL SELECT a.id, down.depth + 1 FROM down"
+	    " JOIN articles a ON a.parent_id = down.id"
+	    " WHERE a.kind = 'page' AND down.depth < :max)"
+	    " SELECT MAX(depth) FROM down"),
+	P(PAGE_SLUG_OWNER,
+	    "SELECT id FROM articles WHERE kind = 'page'"
+	    " AND parent_id IS NOT DISTINCT FROM :parent::bigint"
+	    " AND slug = :slug AND id <> :except ORDER BY id LIMIT 1"),
+	P(PAGE_STAMPS,
+	    "SELECT a.id, " PG_STAMP " FROM articles a"
+	    " WHERE a.kind = 'page' AND " VISIBLE
+	    " ORDER BY a.id LIMIT :limit OFFSET :offset"),
+	P(ARTICLES_ANY,
+	    "SELECT " ART_LIGHT " FROM articles a" ART_JOINS " WHERE " PG_ART_ANY
+	    " ORDER BY a.id DESC LIMIT :limit OFFSET :offset"),
+	P(ARTICLES_ANY_COUNT,
+	    "SELECT COUNT(*) FROM articles a WHERE " PG_ART_ANY),
+	P(ARTICLES_ADMIN,
+	    "SELECT " ART_LIGHT " FROM articles a" ART_JOINS
+	    " WHERE " PG_ART_ADMIN
+	    " ORDER BY a.id DESC LIMIT :limit OFFSET :offset"),
+	P(ARTICLES_ADMIN_COUNT,
+	    "SELECT COUNT(*) FROM articles a WHERE " PG_ART_ADMIN),
+
+	/* ---- listings ---- */
+	/* one bound, LEAST of the two (SQLite's planner needed it so;
+	 * harmless here) */
+	P(ADJ_PREV,
+	    "SELECT " ART_LIGHT " FROM articles a" ART_JOINS " WHERE"
+	    " a.status = 'published' AND a.kind = 'post'"
+	    " AND a.published_at <= LEAST(:t::bigint, :now::bigint)"
+	    " AND (a.published_at < :t OR a.id < :id)" ART_ORDER " LIMIT 1"),
+	/* stmts.c's RELATED without INDEXED BY; JOIN: PostgreSQL's CROSS
+	 * JOIN takes no ON */
+	P(RELATED,
+	    "WITH shared AS ("
+	    " SELECT t2.article_id AS id, COUNT(*) AS n FROM article_tags t1"
+	    " JOIN article_tags t2 ON t2.tag_id = t1.tag_id"
+	    " AND t2.article_id >= COALESCE((SELECT t3.article_id"
+	    " FROM article_tags t3 WHERE t3.tag_id = t1.tag_id"
+	    " ORDER BY t3.article_id DESC LIMIT 1 OFFSET 49), 0)"
+	    " WHERE t1.article_id = :id AND t2.article_id <> :id"
+	    " GROUP BY t2.article_id),"
+	    " cand AS ("
+	    " SELECT id, n FROM (SELECT a.id AS id, s.n AS n FROM shared s"
+	    " JOIN articles a"
+	    " ON a.id = s.id WHERE a.category_id = :cat AND "
+	    VISIBLE_POST " ORDER BY s.n DESC, a.published_at DESC, a.id DESC"
+	    " LIMIT :lim) AS by_tags"
+	    " UNION ALL"
+	    " SELECT id, 0 FROM (SELECT a.id AS id FROM articles a"
+	    " WHERE a.category_id = :cat AND a.id <> :id AND " VISIBLE_POST
+	    ART_ORDER " LIMIT :lim) AS by_date)"
+	    " SELECT " ART_LIGHT " FROM (SELECT id, MAX(n) AS n FROM cand"
+	    " GROUP BY id) r JOIN articles a ON a.id = r.id" ART_JOINS
+	    " ORDER BY r.n DESC, a.published_at DESC, a.id DESC LIMIT :lim"),
+	/* SUM of bigint is numeric here: back to bigint */
+	P(POPULAR,
+	    "SELECT " ART_LIGHT ", top.views FROM (SELECT a.id AS id,"
+	    " v.views AS views"
+	    " FROM (SELECT article_id, SUM(count)::bigint AS views"
+	    " FROM views_daily"
+	    " WHERE day >= :from AND day < :until GROUP BY article_id) AS v"
+	    " JOIN articles a ON a.id = v.article_id WHERE " VISIBLE_POST
+	    " ORDER BY v.views DESC, a.published_at DESC, a.id DESC LIMIT :lim)"
+	    " AS top JOIN articles a ON a.id = top.id" ART_JOINS
+	    " ORDER BY top.views DESC, a.published_at DESC, a.id DESC"),
+	P(STAMPS_ARTICLES,
+	    "SELECT a.id, " PG_STAMP " FROM articles a"
+	    " WHERE " VISIBLE_POST ART_ORDER " LIMIT :limit OFFSET :offset"),
+	P(STAMPS_CATEGORIES,
+	    "SELECT a.category_id, MAX(" PG_STAMP ")"
+	    " FROM articles a WHERE a.category_id IS NOT NULL AND " VISIBLE_POST
+	    " GROUP BY a.category_id ORDER BY a.category_id"),
+	P(STAMPS_CHUNKS,
+	    "SELECT (:skip::bigint + rn) / :per::bigint AS k, MAX(t) FROM ("
+	    " SELECT ROW_NUMBER() OVER (ORDER BY a.published_at DESC, a.id DESC)"
+	    " - 1 AS rn, " PG_STAMP " AS t"
+	    " FROM articles a WHERE " VISIBLE_POST ") AS r GROUP BY k ORDER BY k"),
+
+	/* ---- comments ---- */
+	P(COMMENT_ADD,
+	    "INSERT INTO comments(article_id, parent_id, type, nickname, email, "
+	    "url, ip, visitor_id, body, created_at, status, like_count, "
+	    "legacy_id, pending_reason) VALUES (:article, :parent, :type, "
+	    ":nickname, :email, :url, :ip, :visitor, :body, :created, :status, "
+	    ":likes, :legacy, :reason) RETURNING id"),
+	P(COMMENTS_FOR_ARTICLE,
+	    "WITH RECURSIVE shown(id, parent_id) AS ("
+	    " SELECT id, parent_id FROM comments WHERE article_id = :article"
+	    " AND (status = 'approved' OR"
+	    " (status = 'pending' AND visitor_id = :visitor))"
+	    " AND (:type::text IS NULL OR type = :type)),"
+	    " up(id) AS (SELECT parent_id FROM shown WHERE parent_id IS NOT NULL"
+	    " UNION SELECT c.parent_id FROM comments c JOIN up ON c.id = up.id"
+	    " WHERE c.status IN ('spam', 'trash') AND c.parent_id IS NOT NULL)"
+	    " SELECT " COMMENT_COLS_SHOWN ", 0 AS hidden FROM comments"
+	    " WHERE id IN (SELECT id FROM shown)"
+	    " UNION ALL SELECT " COMMENT_COLS_HIDDEN ", 1 FROM comments"
+	    " WHERE id IN (SELECT id FROM up) AND article_id = :article"
+	    " AND status IN ('spam', 'trash')"
+	    " ORDER BY created_at, id"),
+	P(COMMENTS_SHOWN,
+	    "SELECT " COMMENT_COLS_SHOWN ", 0 FROM comments"
+	    " WHERE article_id = :article AND status = 'approved'"
+	    " AND (:type::text IS NULL OR type = :type)"
+	    " UNION ALL SELECT " COMMENT_COLS_SHOWN ", 0 FROM comments"
+	    " WHERE article_id = :article AND status = 'pending'"
+	    " AND visitor_id = :visitor AND (:type::text IS NULL OR type = :type)"
+	    " ORDER BY created_at, id"),
+	/* :ids is a JSON array of comment ids; rows in the array's order */
+	P(COMMENTS_BY_IDS,
+	    "SELECT c.id, c.article_id, COALESCE(c.parent_id, 0), c.type,"
+	    " c.nickname, '', c.url, c.ip, '', c.body, c.created_at, c.status,"
+	    " c.like_count, '', '', 0"
+	    " FROM json_array_elements_text(:ids::json) WITH ORDINALITY"
+	    " AS j(value, key) JOIN comments c ON c.id = j.value::bigint"
+	    " WHERE c.article_id = :article AND (c.status = 'approved' OR"
+	    " (c.status = 'pending' AND c.visitor_id = :visitor))"
+	    " ORDER BY j.key"),
+	/* the newest seq ever given: the sequence (no sqlite_sequence), or
+	 * a copied row above it */
+	P(CHANGES_SPAN,
+	    "SELECT (SELECT COALESCE(MIN(seq), 0) FROM change_log),"
+	    " COALESCE(GREATEST((SELECT last_value FROM change_log_seq"
+	    " WHERE is_called), (SELECT MAX(seq) FROM change_log)), 0)"),
+	P(COMMENTS_BY_STATUS,
+	    "SELECT " COMMENT_COLS " FROM comments"
+	    " WHERE (:status::text IS NULL OR status = :status)"
+	    " ORDER BY created_at DESC, id DESC LIMIT :limit"),
+
+	/* ---- editor area ---- */
+	P(SESSION_ADD,
+	    "INSERT INTO sessions(id_hash, user_id, csrf, cred_epoch, created_at,"
+	    " seen_at, ip, user_agent) SELECT :hash::text, id, :csrf::text,"
+	    " cred_epoch, :now::bigint, :now::bigint, :ip::text, :ua::text"
+	    " FROM users WHERE id = :user"),
+	P(COMMENTS_QUEUE,
+	    "SELECT x.*, COALESCE(a.title, '') FROM (SELECT " COMMENT_COLS
+	    " FROM comments WHERE (:status::text IS NULL OR status = :status)"
+	    " AND (:article = 0 OR article_id = :article)"
+	    " ORDER BY created_at DESC, id DESC LIMIT :limit OFFSET :offset) AS x"
+	    " LEFT JOIN articles a ON a.id = x.article_id"
+	    " ORDER BY x.created_at DESC, x.id DESC"),
+	P(COMMENTS_QUEUE_COUNT,
+	    "SELECT COUNT(*) FROM comments"
+	    " WHERE (:status::text IS NULL OR status = :status)"
+	    " AND (:article = 0 OR article_id = :article)"),
+	P(BAN_ADD,
+	    "INSERT INTO bans(kind, value, note, created_at)"
+	    " VALUES (:kind, :value, :note, :now) RETURNING id"),
+	P(TAG_REASSIGN,
+	    "INSERT INTO article_tags(article_id, tag_id)"
+	    " SELECT article_id, :to::bigint"
+	    " FROM article_tags WHERE tag_id = :id ON CONFLICT DO NOTHING"),
+	/* upload order: media.id stands for SQLite's rowid */
+	P(MEDIA_LIST,
+	    "SELECT " MEDIA_COLS " FROM media m" MEDIA_JOINS
+	    " ORDER BY m.id DESC LIMIT :limit OFFSET :offset"),
+
+	/* ---- jobs ---- */
+	/* SKIP LOCKED: READ COMMITTED would let a second runner, waiting
+	 * on the row, claim the same job again once the first commits */
+	P(JOB_CLAIM,
+	    "UPDATE jobs SET lease_until = :now::bigint + :lease::bigint,"
+	    " attempts = attempts + 1"
+	    " WHERE id = (SELECT id FROM jobs WHERE done_at IS NULL"
+	    " AND run_at <= :now AND lease_until < :now ORDER BY run_at, id"
+	    " LIMIT 1 FOR UPDATE SKIP LOCKED) RETURNING " JOB_COLS),
+
+	/* ---- the site's recent comments: no INDEXED BY, JOIN for CROSS
+	 * JOIN ... ON (the planner picks the order here) ---- */
+	P(COMMENTS_RECENT,
+	    "SELECT c.id, c.created_at, c.nickname, c.body, a.id, a.kind,"
+	    " a.title, a.slug, COALESCE(a.parent_id, 0)"
+	    " FROM comments c JOIN articles a ON a.id = c.article_id"
+	    " WHERE c.status = 'approved' AND c.type = 'comment' AND "
+	    VISIBLE_POST " ORDER BY c.created_at DESC, c.id DESC"
+	    " LIMIT :limit OFFSET :offset"),
+	P(COMMENTS_RECENT_COUNT,
+	    "SELECT COUNT(*) FROM (SELECT 1"
+	    " FROM comments c JOIN articles a ON a.id = c.article_id"
+	    " WHERE c.status = 'approved' AND c.type = 'comment' AND "
+	    VISIBLE_POST " LIMIT :max) AS r"),
+
+	/* ---- reply notifications by e-mail ---- */
+	P(MAIL_LOG_ADD,
+	    "INSERT INTO mail_log(kind, dedup_key, address_id, ip_hash, at)"
+	    " VALUES (:kind, :key, :address, :ip, :now)"
+	    " ON CONFLICT(dedup_key) DO NOTHING RETURNING id"),
+	P(MAIL_QUEUE_REPLY,
+	    "INSERT INTO mail_queue(address_id, comment_id, queued_at)"
+	    " SELECT s.address_id, r.id, :now::bigint FROM comments r"
+	    " JOIN mail_subscriptions s ON s.comment_id = r.parent_id"
+	    " JOIN mail_addresses m ON m.id = s.address_id"
+	    " WHERE r.id = :id AND r.type = 'comment' AND r.status = 'approved'"
+	    " AND m.confirmed_at > 0 AND m.unsubscribed_at = 0"
+	    " ON CONFLICT(address_id, comment_id) DO NOTHING"
+	    " RETURNING id, address_id"),
+};
+
+#undef P
