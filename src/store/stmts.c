@@ -846,6 +846,239 @@ const struct db_stmt db_stmts[STMT__MAX] = {
 	S(MAIL_FORGET_SUBS, "DELETE FROM mail_subscriptions"),
 	S(MAIL_FORGET_LOG, "DELETE FROM mail_log"),
 	S(MAIL_FORGET_ADDRESSES, "DELETE FROM mail_addresses"),
+
+	/*
+	 * kiji migrate (copy.c). Each table is read in key order a page at a
+	 * time: keys >= the last one seen (the caller skips that row again),
+	 * starting from the smallest id or '' so no key is out of reach; the
+	 * key columns come first. Each row is written back with every column
+	 * and its own id. COPY_COUNTS: every table's rows in copy.c's order.
+	 */
+	S(COPY_COUNTS,
+	    "SELECT (SELECT COUNT(*) FROM settings), (SELECT COUNT(*)"
+	    " FROM users), (SELECT COUNT(*) FROM categories), (SELECT"
+	    " COUNT(*) FROM tags), (SELECT COUNT(*) FROM articles),"
+	    " (SELECT COUNT(*) FROM article_tags), (SELECT COUNT(*)"
+	    " FROM sources), (SELECT COUNT(*) FROM revisions), (SELECT"
+	    " COUNT(*) FROM comments), (SELECT COUNT(*) FROM likes),"
+	    " (SELECT COUNT(*) FROM views_daily), (SELECT COUNT(*) FROM"
+	    " redirects), (SELECT COUNT(*) FROM sessions), (SELECT"
+	    " COUNT(*) FROM login_failures), (SELECT COUNT(*) FROM"
+	    " bans), (SELECT COUNT(*) FROM media), (SELECT COUNT(*)"
+	    " FROM jobs), (SELECT COUNT(*) FROM pings), (SELECT"
+	    " COUNT(*) FROM mail_addresses), (SELECT COUNT(*) FROM"
+	    " mail_subscriptions), (SELECT COUNT(*) FROM mail_queue),"
+	    " (SELECT COUNT(*) FROM mail_log), (SELECT COUNT(*) FROM"
+	    " change_log)"),
+	S(COPY_READ_SETTINGS,
+	    "SELECT key, value FROM settings WHERE key >= :k0 ORDER BY"
+	    " key LIMIT :limit"),
+	S(COPY_WRITE_SETTINGS,
+	    "INSERT INTO settings (key, value) VALUES (:key, :value)"),
+	S(COPY_READ_USERS,
+	    "SELECT id, name, display_name, role, pass_hash,"
+	    " created_at, email, disabled, cred_epoch FROM users WHERE"
+	    " id >= :k0 ORDER BY id LIMIT :limit"),
+	S(COPY_WRITE_USERS,
+	    "INSERT INTO users (id, name, display_name, role,"
+	    " pass_hash, created_at, email, disabled, cred_epoch)"
+	    " VALUES (:id, :name, :display_name, :role, :pass_hash,"
+	    " :created_at, :email, :disabled, :cred_epoch)"),
+	S(COPY_READ_CATEGORIES,
+	    "SELECT id, parent_id, slug, name, description FROM"
+	    " categories WHERE id >= :k0 ORDER BY id LIMIT :limit"),
+	S(COPY_WRITE_CATEGORIES,
+	    "INSERT INTO categories (id, parent_id, slug, name,"
+	    " description) VALUES (:id, :parent_id, :slug, :name,"
+	    " :description)"),
+	S(COPY_READ_TAGS,
+	    "SELECT id, slug, name FROM tags WHERE id >= :k0 ORDER BY"
+	    " id LIMIT :limit"),
+	S(COPY_WRITE_TAGS,
+	    "INSERT INTO tags (id, slug, name) VALUES (:id, :slug,"
+	    " :name)"),
+	S(COPY_READ_ARTICLES,
+	    "SELECT id, kind, status, published_at, updated_at,"
+	    " author_id, category_id, comments_open, comment_count,"
+	    " body_format, guid, legacy_id, slug, title, eyecatch,"
+	    " eyecatch_credit, excerpt, body_text, body, body_html,"
+	    " trashed_from, trashed_at, parent_id, menu_order FROM"
+	    " articles WHERE id >= :k0 ORDER BY id LIMIT :limit"),
+	S(COPY_WRITE_ARTICLES,
+	    "INSERT INTO articles (id, kind, status, published_at,"
+	    " updated_at, author_id, category_id, comments_open,"
+	    " comment_count, body_format, guid, legacy_id, slug, title,"
+	    " eyecatch, eyecatch_credit, excerpt, body_text, body,"
+	    " body_html, trashed_from, trashed_at, parent_id,"
+	    " menu_order) VALUES (:id, :kind, :status, :published_at,"
+	    " :updated_at, :author_id, :category_id, :comments_open,"
+	    " :comment_count, :body_format, :guid, :legacy_id, :slug,"
+	    " :title, :eyecatch, :eyecatch_credit, :excerpt,"
+	    " :body_text, :body, :body_html, :trashed_from,"
+	    " :trashed_at, :parent_id, :menu_order)"),
+	S(COPY_READ_ARTICLE_TAGS,
+	    "SELECT article_id, tag_id FROM article_tags WHERE"
+	    " (article_id, tag_id) >= (:k0, :k1) ORDER BY article_id,"
+	    " tag_id LIMIT :limit"),
+	S(COPY_WRITE_ARTICLE_TAGS,
+	    "INSERT INTO article_tags (article_id, tag_id) VALUES"
+	    " (:article_id, :tag_id)"),
+	S(COPY_READ_SOURCES,
+	    "SELECT article_id, pos, title, url FROM sources WHERE"
+	    " (article_id, pos) >= (:k0, :k1) ORDER BY article_id, pos"
+	    " LIMIT :limit"),
+	S(COPY_WRITE_SOURCES,
+	    "INSERT INTO sources (article_id, pos, title, url) VALUES"
+	    " (:article_id, :pos, :title, :url)"),
+	S(COPY_READ_REVISIONS,
+	    "SELECT id, article_id, title, body, body_format,"
+	    " created_at, author_id, meta FROM revisions WHERE id >="
+	    " :k0 ORDER BY id LIMIT :limit"),
+	S(COPY_WRITE_REVISIONS,
+	    "INSERT INTO revisions (id, article_id, title, body,"
+	    " body_format, created_at, author_id, meta) VALUES (:id,"
+	    " :article_id, :title, :body, :body_format, :created_at,"
+	    " :author_id, :meta)"),
+	S(COPY_READ_COMMENTS,
+	    "SELECT id, article_id, parent_id, type, nickname, email,"
+	    " url, ip, visitor_id, created_at, status, like_count,"
+	    " legacy_id, body, pending_reason FROM comments WHERE id >="
+	    " :k0 ORDER BY id LIMIT :limit"),
+	S(COPY_WRITE_COMMENTS,
+	    "INSERT INTO comments (id, article_id, parent_id, type,"
+	    " nickname, email, url, ip, visitor_id, created_at, status,"
+	    " like_count, legacy_id, body, pending_reason) VALUES (:id,"
+	    " :article_id, :parent_id, :type, :nickname, :email, :url,"
+	    " :ip, :visitor_id, :created_at, :status, :like_count,"
+	    " :legacy_id, :body, :pending_reason)"),
+	S(COPY_READ_LIKES,
+	    "SELECT comment_id, visitor_id, created_at FROM likes WHERE"
+	    " (comment_id, visitor_id) >= (:k0, :k1) ORDER BY"
+	    " comment_id, visitor_id LIMIT :limit"),
+	S(COPY_WRITE_LIKES,
+	    "INSERT INTO likes (comment_id, visitor_id, created_at)"
+	    " VALUES (:comment_id, :visitor_id, :created_at)"),
+	S(COPY_READ_VIEWS_DAILY,
+	    "SELECT article_id, day, count FROM views_daily WHERE"
+	    " (article_id, day) >= (:k0, :k1) ORDER BY article_id, day"
+	    " LIMIT :limit"),
+	S(COPY_WRITE_VIEWS_DAILY,
+	    "INSERT INTO views_daily (article_id, day, count) VALUES"
+	    " (:article_id, :day, :count)"),
+	S(COPY_READ_REDIRECTS,
+	    "SELECT from_path, to_path FROM redirects WHERE from_path"
+	    " >= :k0 ORDER BY from_path LIMIT :limit"),
+	S(COPY_WRITE_REDIRECTS,
+	    "INSERT INTO redirects (from_path, to_path) VALUES"
+	    " (:from_path, :to_path)"),
+	S(COPY_READ_SESSIONS,
+	    "SELECT id_hash, user_id, csrf, cred_epoch, created_at,"
+	    " seen_at, ip, user_agent FROM sessions WHERE id_hash >="
+	    " :k0 ORDER BY id_hash LIMIT :limit"),
+	S(COPY_WRITE_SESSIONS,
+	    "INSERT INTO sessions (id_hash, user_id, csrf, cred_epoch,"
+	    " created_at, seen_at, ip, user_agent) VALUES (:id_hash,"
+	    " :user_id, :csrf, :cred_epoch, :created_at, :seen_at, :ip,"
+	    " :user_agent)"),
+	S(COPY_READ_LOGIN_FAILURES,
+	    "SELECT key, failures, last_at FROM login_failures WHERE"
+	    " key >= :k0 ORDER BY key LIMIT :limit"),
+	S(COPY_WRITE_LOGIN_FAILURES,
+	    "INSERT INTO login_failures (key, failures, last_at) VALUES"
+	    " (:key, :failures, :last_at)"),
+	S(COPY_READ_BANS,
+	    "SELECT id, kind, value, note, created_at FROM bans WHERE"
+	    " id >= :k0 ORDER BY id LIMIT :limit"),
+	S(COPY_WRITE_BANS,
+	    "INSERT INTO bans (id, kind, value, note, created_at)"
+	    " VALUES (:id, :kind, :value, :note, :created_at)"),
+	S(COPY_READ_MEDIA,
+	    "SELECT name, type, data, mtime, width, height, filename,"
+	    " uploader_id FROM media WHERE name >= :k0 ORDER BY name"
+	    " LIMIT :limit"),
+	S(COPY_WRITE_MEDIA,
+	    "INSERT INTO media (name, type, data, mtime, width, height,"
+	    " filename, uploader_id) VALUES (:name, :type, :data,"
+	    " :mtime, :width, :height, :filename, :uploader_id)"),
+	S(COPY_READ_JOBS,
+	    "SELECT id, kind, payload, run_at, lease_until, attempts,"
+	    " done_at, dedup_key, last_error FROM jobs WHERE id >= :k0"
+	    " ORDER BY id LIMIT :limit"),
+	S(COPY_WRITE_JOBS,
+	    "INSERT INTO jobs (id, kind, payload, run_at, lease_until,"
+	    " attempts, done_at, dedup_key, last_error) VALUES (:id,"
+	    " :kind, :payload, :run_at, :lease_until, :attempts,"
+	    " :done_at, :dedup_key, :last_error)"),
+	S(COPY_READ_PINGS,
+	    "SELECT id, article_id, target, kind, endpoint, status,"
+	    " attempts, last_error, created_at, updated_at FROM pings"
+	    " WHERE id >= :k0 ORDER BY id LIMIT :limit"),
+	S(COPY_WRITE_PINGS,
+	    "INSERT INTO pings (id, article_id, target, kind, endpoint,"
+	    " status, attempts, last_error, created_at, updated_at)"
+	    " VALUES (:id, :article_id, :target, :kind, :endpoint,"
+	    " :status, :attempts, :last_error, :created_at,"
+	    " :updated_at)"),
+	S(COPY_READ_MAIL_ADDRESSES,
+	    "SELECT id, blind, sealed, created_at, confirmed_at,"
+	    " unsubscribed_at, batch_at FROM mail_addresses WHERE id >="
+	    " :k0 ORDER BY id LIMIT :limit"),
+	S(COPY_WRITE_MAIL_ADDRESSES,
+	    "INSERT INTO mail_addresses (id, blind, sealed, created_at,"
+	    " confirmed_at, unsubscribed_at, batch_at) VALUES (:id,"
+	    " :blind, :sealed, :created_at, :confirmed_at,"
+	    " :unsubscribed_at, :batch_at)"),
+	S(COPY_READ_MAIL_SUBSCRIPTIONS,
+	    "SELECT comment_id, address_id, created_at FROM"
+	    " mail_subscriptions WHERE comment_id >= :k0 ORDER BY"
+	    " comment_id LIMIT :limit"),
+	S(COPY_WRITE_MAIL_SUBSCRIPTIONS,
+	    "INSERT INTO mail_subscriptions (comment_id, address_id,"
+	    " created_at) VALUES (:comment_id, :address_id,"
+	    " :created_at)"),
+	S(COPY_READ_MAIL_QUEUE,
+	    "SELECT id, address_id, comment_id, queued_at, sent_at FROM"
+	    " mail_queue WHERE id >= :k0 ORDER BY id LIMIT :limit"),
+	S(COPY_WRITE_MAIL_QUEUE,
+	    "INSERT INTO mail_queue (id, address_id, comment_id,"
+	    " queued_at, sent_at) VALUES (:id, :address_id,"
+	    " :comment_id, :queued_at, :sent_at)"),
+	S(COPY_READ_MAIL_LOG,
+	    "SELECT id, kind, dedup_key, address_id, ip_hash, at FROM"
+	    " mail_log WHERE id >= :k0 ORDER BY id LIMIT :limit"),
+	S(COPY_WRITE_MAIL_LOG,
+	    "INSERT INTO mail_log (id, kind, dedup_key, address_id,"
+	    " ip_hash, at) VALUES (:id, :kind, :dedup_key, :address_id,"
+	    " :ip_hash, :at)"),
+	S(COPY_READ_CHANGE_LOG,
+	    "SELECT seq, kind, article_id, scope, comment_id FROM"
+	    " change_log WHERE seq >= :k0 ORDER BY seq LIMIT :limit"),
+	S(COPY_WRITE_CHANGE_LOG,
+	    "INSERT INTO change_log (seq, kind, article_id, scope,"
+	    " comment_id) VALUES (:seq, :kind, :article_id, :scope,"
+	    " :comment_id)"),
+	/* the triggers' rows written while copying; the source's own
+	 * change log is copied last, its sequence numbers kept */
+	S(COPY_CHANGES_CLEAR, "DELETE FROM change_log"),
+	/* a parent written after its child (a later id) is set afterwards */
+	S(COPY_FIX_CATEGORY_PARENT,
+	    "UPDATE categories SET parent_id = :parent WHERE id = :id"),
+	S(COPY_FIX_ARTICLE_PARENT,
+	    "UPDATE articles SET parent_id = :parent WHERE id = :id"),
+	S(COPY_FIX_COMMENT_PARENT,
+	    "UPDATE comments SET parent_id = :parent WHERE id = :id"),
+	/* new rows continue past the copied ids: SQLite's INTEGER PRIMARY
+	 * KEY takes MAX(id) + 1 by itself; the change log's AUTOINCREMENT
+	 * counter goes back to the copied log's last seq (the triggers
+	 * moved it while copying). PostgreSQL's dialect sets every identity
+	 * sequence (setval) instead. */
+	S(COPY_SEQUENCES,
+	    "UPDATE sqlite_sequence SET seq ="
+	    " (SELECT COALESCE(MAX(seq), 0) FROM change_log)"
+	    " WHERE name = 'change_log'"),
+	/* the whole search index made anew from the articles (after a copy) */
+	S(SEARCH_REBUILD,
+	    "INSERT INTO articles_fts(articles_fts) VALUES ('rebuild')"),
 };
 
 #undef S

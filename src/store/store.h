@@ -94,6 +94,46 @@ enum store_err store_backup(const char *path, const char *out,
  */
 enum store_err store_restore(const char *path, const char *backup, buf *err);
 
+/* ---- kiji migrate: one store copied into another (copy.c) ------------------- */
+
+/* Whether url names a PostgreSQL database (postgresql:// or postgres://)
+ * rather than a SQLite file. */
+bool store_url_is_pg(const char *url);
+
+/* Where a copy is: rows done of the table being copied (or, checking,
+ * read back from the copy) and of all tables. */
+struct store_copy_progress {
+	const char *table;
+	int64_t table_done, table_total;
+	int64_t done, total;
+	bool checking;          /* reading the copy back for its checksums */
+};
+/* Told after every page of rows (a thousand at most). */
+typedef void store_copy_progress_fn(void *ctx,
+    const struct store_copy_progress *p);
+/*
+ * Copies every row of every table of from into to (any drivers: SQLite,
+ * PostgreSQL), ids, the change log's sequence numbers and blobs kept,
+ * from one read snapshot of from, a thousand rows per write transaction.
+ * to must be empty (a freshly opened, migrated database): STORE_CONFLICT
+ * otherwise, the tables that hold rows named in err. Then to's sequences
+ * continue past the copied ids and its search index is rebuilt
+ * (store_search_reindex), and every table of to is read back: report gets
+ * a line per table with both row counts, a checksum of its content
+ * (BLAKE2b over each row's columns, computed here, not by a database)
+ * and ok or MISMATCH. STORE_ERROR when any table differs (named in err);
+ * other failures say what in err. cb (when not NULL) is told the progress.
+ */
+enum store_err store_copy(store *from, store *to, store_copy_progress_fn *cb,
+    void *ctx, buf *report, buf *err);
+/* Compares two stores table by table the same way (counts, checksums,
+ * report), copying nothing: STORE_ERROR when any table differs. */
+enum store_err store_copy_verify(store *a, store *b,
+    store_copy_progress_fn *cb, void *ctx, buf *report, buf *err);
+/* Builds the search index anew from the articles (SQLite: FTS5's
+ * rebuild; a PostgreSQL dialect its own STMT_SEARCH_REBUILD). */
+enum store_err store_search_reindex(store *s);
+
 /* ---- kiji doctor (sqlite_doctor.c) ------------------------------------------ */
 
 /* A database opened read-only for inspection: never created, never
