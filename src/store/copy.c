@@ -607,6 +607,8 @@ store_copy(store *from, store *to, store_copy_progress_fn *cb, void *ctx,
 
 	memset(sfrom, 0, sizeof(sfrom));
 	memset(sto, 0, sizeof(sto));
+	if (sodium_init() < 0)
+		return STORE_ERROR;
 	if (from == to || (from->drv == to->drv &&
 	    strcmp(from->path, to->path) == 0)) {
 		db_errf(err, "the source and the destination are the same "
@@ -656,7 +658,7 @@ store_copy_verify(store *a, store *b, store_copy_progress_fn *cb, void *ctx,
 
 	memset(sa, 0, sizeof(sa));
 	memset(sb, 0, sizeof(sb));
-	if (ca == NULL || cb_ == NULL)
+	if (sodium_init() < 0 || ca == NULL || cb_ == NULL)
 		return STORE_ERROR;
 	if ((e = db_tx_begin(ca, false, &snap)) == STORE_OK &&
 	    (e = copy_counts(ca, counts)) == STORE_OK)
