@@ -28,6 +28,7 @@ static const char usage_main[] =
     "  pings     list the TrackBacks, Pingbacks and Webmentions sent\n"
     "  backup    copy a site while it is served\n"
     "  restore   replace a stopped site with a backup\n"
+    "  migrate   copy a site into another database (SQLite, PostgreSQL)\n"
     "  doctor    check an installation and say what to fix\n"
     "\n"
     "Run 'kiji <command> --help' for a command's options. --db FILE may\n"
@@ -124,6 +125,8 @@ main(int argc, char **argv)
 		return cmd_pings(argc - 1, argv + 1);
 	if (strcmp(cmd, "backup") == 0 || strcmp(cmd, "restore") == 0)
 		return cmd_backup_restore(argc - 1, argv + 1, cmd[0] == 'r');
+	if (strcmp(cmd, "migrate") == 0)
+		return cmd_migrate(argc - 1, argv + 1);
 	if (strcmp(cmd, "doctor") == 0)
 		return cmd_doctor(argc - 1, argv + 1);
 	fprintf(stderr, "kiji: unknown command %s (see 'kiji --help')\n", cmd);

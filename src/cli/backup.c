@@ -20,7 +20,10 @@ static const char usage_backup[] =
     "  --without-addresses   blank commenters' e-mail and IP addresses in\n"
     "                        the copy and drop reply-mail subscribers (a\n"
     "                        restore then lacks them)\n"
-    "  -h, --help            this help\n";
+    "  -h, --help            this help\n"
+    "\n"
+    "A PostgreSQL site (--db postgresql://...) is backed up with pg_dump;\n"
+    "kiji backup says how and copies nothing.\n";
 
 static const char usage_restore[] =
     "usage: kiji restore --db FILE BACKUP.db\n"
@@ -31,7 +34,26 @@ static const char usage_restore[] =
     "server (or another kiji command) has FILE open: stop it first.\n"
     "\n"
     "  --db FILE   the site's database (required)\n"
-    "  -h, --help  this help\n";
+    "  -h, --help  this help\n"
+    "\n"
+    "A PostgreSQL site is restored with pg_restore; kiji restore says how.\n";
+
+/* A PostgreSQL site is backed up and restored with PostgreSQL's own
+ * tools, which know its roles, its sequences and its consistency far
+ * better than a copy made here would: say how, exit 2. */
+static int
+backup_pg(const char *cmd, const char *url, bool restore)
+{
+	fprintf(stderr, "kiji %s: %s is a PostgreSQL database: %s with "
+	    "PostgreSQL's tools, e.g.\n"
+	    "  pg_dump -Fc -f site.dump '%s'\n"
+	    "  pg_restore --clean --if-exists --no-owner -d '%s' site.dump\n"
+	    "or copy the site into a SQLite file (kiji migrate --from '%s' "
+	    "--to site.db). The mail key is not in the database: back up "
+	    "its file too.\n", cmd, url, restore ? "restore it" : "back it up",
+	    url, url, url);
+	return EXIT_USAGE;
+}
 
 /* kiji backup and kiji restore: the store does the work (store_backup,
  * store_restore); exit 1 with its reason on failure. */
@@ -62,6 +84,8 @@ cmd_backup_restore(int argc, char **argv, bool restore)
 	if (restore && (o.force || o.without_addresses))
 		die_usage(cmd, "--force and --without-addresses are backup options");
 	need_db(cmd, db);
+	if (store_url_is_pg(db))
+		return backup_pg(cmd, db, restore);
 	if (optind + 1 != argc)
 		die_usage(cmd, "say one %s file", restore ? "BACKUP.db" : "OUT.db");
 	const char *file = argv[optind];

@@ -52,6 +52,8 @@ int cmd_post(int argc, char **argv);
 int cmd_import_wxr(int argc, char **argv);
 int cmd_export_wxr(int argc, char **argv);
 int cmd_backup_restore(int argc, char **argv, bool restore);
+/* kiji migrate --from A --to B: a site into another database (migrate.c). */
+int cmd_migrate(int argc, char **argv);
 /* kiji render --db FILE --out DIR: the static export (render.c). */
 int cmd_render(int argc, char **argv);
 /* kiji doctor --db FILE: checks an installation (doctor.c). */

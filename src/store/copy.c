@@ -464,8 +464,8 @@ copy_report(const struct copy_sum *from, const struct copy_sum *to,
     buf *report, buf *err)
 {
 	int bad = 0;
-	buf_printf(report, "%-20s %10s %10s  %-16s  %s\n", "table", "source",
-	    "copy", "checksum", "");
+	buf_printf(report, "%-20s %10s %10s  %s\n", "table", "source",
+	    "copy", "checksum");
 	for (int i = 0; i < COPY_N; i++) {
 		unsigned char x[32], y[32];
 		char hx[2 * COPY_SUM_SHOW + 1], hy[2 * COPY_SUM_SHOW + 1];
