@@ -90,7 +90,7 @@ static const char *const bans_cols[] = {
 	":id", ":kind", ":value", ":note", ":created_at"
 };
 static const char *const media_cols[] = {
-	":name", ":type", ":data", ":mtime", ":width", ":height", ":filename",
+	":rowid", ":name", ":type", ":data", ":mtime", ":width", ":height", ":filename",
 	":uploader_id"
 };
 static const char *const jobs_cols[] = {
@@ -141,7 +141,7 @@ static const struct copy_table copy_tables[] = {
 	TABLE(sessions, SESSIONS, 1, 0, 0, -1, STMT__MAX),
 	TABLE(login_failures, LOGIN_FAILURES, 1, 0, 0, -1, STMT__MAX),
 	TABLE(bans, BANS, 1, 1, 0, -1, STMT__MAX),
-	TABLE(media, MEDIA, 1, 0, 1u << 2, -1, STMT__MAX),
+	TABLE(media, MEDIA, 1, 1, 1u << 3, -1, STMT__MAX),
 	TABLE(jobs, JOBS, 1, 1, 0, -1, STMT__MAX),
 	TABLE(pings, PINGS, 1, 1, 0, -1, STMT__MAX),
 	TABLE(mail_addresses, MAIL_ADDRESSES, 1, 1, 1u << 2, -1, STMT__MAX),

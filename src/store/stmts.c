@@ -992,14 +992,17 @@ const struct db_stmt db_stmts[STMT__MAX] = {
 	S(COPY_WRITE_BANS,
 	    "INSERT INTO bans (id, kind, value, note, created_at)"
 	    " VALUES (:id, :kind, :value, :note, :created_at)"),
+	/* media in upload order (the rowid the admin's list sorts by), the
+	 * rowid kept: PostgreSQL's dialect names it id */
 	S(COPY_READ_MEDIA,
-	    "SELECT name, type, data, mtime, width, height, filename,"
-	    " uploader_id FROM media WHERE name >= :k0 ORDER BY name"
-	    " LIMIT :limit"),
+	    "SELECT rowid, name, type, data, mtime, width, height,"
+	    " filename, uploader_id FROM media WHERE rowid >= :k0"
+	    " ORDER BY rowid LIMIT :limit"),
 	S(COPY_WRITE_MEDIA,
-	    "INSERT INTO media (name, type, data, mtime, width, height,"
-	    " filename, uploader_id) VALUES (:name, :type, :data,"
-	    " :mtime, :width, :height, :filename, :uploader_id)"),
+	    "INSERT INTO media (rowid, name, type, data, mtime, width,"
+	    " height, filename, uploader_id) VALUES (:rowid, :name,"
+	    " :type, :data, :mtime, :width, :height, :filename,"
+	    " :uploader_id)"),
 	S(COPY_READ_JOBS,
 	    "SELECT id, kind, payload, run_at, lease_until, attempts,"
 	    " done_at, dedup_key, last_error FROM jobs WHERE id >= :k0"

@@ -197,6 +197,11 @@ test_copy_site(void)
 	T_CHECK(store_media_get(to, "bin.png", a, &type, &data, &n,
 	    &mtime) == STORE_OK);
 	T_CHECK(n == 4 && memcmp(data, "\0\x01\xff\0", 4) == 0);
+	struct store_media *ml;
+	int64_t nm = 0;
+	T_CHECK(store_media_list(to, 0, 10, a, &ml, &n, &nm) == STORE_OK);
+	T_CHECK(n == 2);
+	T_STREQ(ml[0].name, "bin.png"); /* upload order, newest first */
 	buf v;
 	buf_init(&v, 0);
 	T_CHECK(store_setting_get(to, "secret.key", &v) == STORE_OK);
