@@ -238,7 +238,9 @@ copy_key_same(const struct copy_table *t, const struct copy_key *k,
 }
 
 /* Binds where the next page starts: the last key, or below every key
- * (the smallest integer, the empty string) for the first page. */
+ * for the first page: the empty string, or the smallest 32-bit integer
+ * (a key column may be INTEGER on PostgreSQL, which refuses a bigint
+ * bound to it; ids count from 1, positions and days from 0). */
 static void
 copy_key_bind(const struct copy_table *t, const struct copy_key *k,
     struct q *q)
@@ -248,7 +250,7 @@ copy_key_bind(const struct copy_table *t, const struct copy_key *k,
 		const char *v = k->have ? buf_cstr((buf *)&k->v[i]) : "";
 		if (t->intkeys & (1u << i))
 			db_int(q, names[i], k->have ? strtoll(v, NULL, 10)
-			    : INT64_MIN);
+			    : INT32_MIN);
 		else
 			db_text(q, names[i], v);
 	}
