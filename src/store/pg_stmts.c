@@ -311,6 +311,34 @@ const char *const db_pg_sql[STMT__MAX] = {
 	    " AND m.confirmed_at > 0 AND m.unsubscribed_at = 0"
 	    " ON CONFLICT(address_id, comment_id) DO NOTHING"
 	    " RETURNING id, address_id"),
+
+	/* ---- kiji migrate (copy.c) ---- */
+	/* media in upload order: id stands for SQLite's rowid */
+	P(COPY_READ_MEDIA,
+	    "SELECT id, name, type, data, mtime, width, height,"
+	    " filename, uploader_id FROM media WHERE id >= :k0"
+	    " ORDER BY id LIMIT :limit"),
+	P(COPY_WRITE_MEDIA,
+	    "INSERT INTO media (id, name, type, data, mtime, width,"
+	    " height, filename, uploader_id) VALUES (:rowid, :name,"
+	    " :type, :data, :mtime, :width, :height, :filename,"
+	    " :uploader_id)"),
+	/* every identity and the change log's sequence past the copied ids */
+	P(COPY_SEQUENCES,
+	    "SELECT setval(pg_get_serial_sequence('users', 'id'), COALESCE((SELECT MAX(id) FROM users), 0) + 1, false),"
+	    " setval(pg_get_serial_sequence('categories', 'id'), COALESCE((SELECT MAX(id) FROM categories), 0) + 1, false),"
+	    " setval(pg_get_serial_sequence('tags', 'id'), COALESCE((SELECT MAX(id) FROM tags), 0) + 1, false),"
+	    " setval(pg_get_serial_sequence('articles', 'id'), COALESCE((SELECT MAX(id) FROM articles), 0) + 1, false),"
+	    " setval(pg_get_serial_sequence('revisions', 'id'), COALESCE((SELECT MAX(id) FROM revisions), 0) + 1, false),"
+	    " setval(pg_get_serial_sequence('comments', 'id'), COALESCE((SELECT MAX(id) FROM comments), 0) + 1, false),"
+	    " setval(pg_get_serial_sequence('bans', 'id'), COALESCE((SELECT MAX(id) FROM bans), 0) + 1, false),"
+	    " setval(pg_get_serial_sequence('media', 'id'), COALESCE((SELECT MAX(id) FROM media), 0) + 1, false),"
+	    " setval(pg_get_serial_sequence('jobs', 'id'), COALESCE((SELECT MAX(id) FROM jobs), 0) + 1, false),"
+	    " setval(pg_get_serial_sequence('pings', 'id'), COALESCE((SELECT MAX(id) FROM pings), 0) + 1, false),"
+	    " setval(pg_get_serial_sequence('mail_addresses', 'id'), COALESCE((SELECT MAX(id) FROM mail_addresses), 0) + 1, false),"
+	    " setval(pg_get_serial_sequence('mail_queue', 'id'), COALESCE((SELECT MAX(id) FROM mail_queue), 0) + 1, false),"
+	    " setval(pg_get_serial_sequence('mail_log', 'id'), COALESCE((SELECT MAX(id) FROM mail_log), 0) + 1, false),"
+	    " setval(pg_get_serial_sequence('change_log', 'seq'), COALESCE((SELECT MAX(seq) FROM change_log), 0) + 1, false)"),
 };
 
 #undef P
