@@ -909,21 +909,15 @@ err:
 	return e;
 }
 
-/* A SQLite path ("sqlite:" optional) or a PostgreSQL URL; the driver for
- * it, NULL (said in err) when none is built in. */
+/* A SQLite path ("sqlite:" optional) or a PostgreSQL URL: the driver for
+ * it (both are always built in). */
 static const struct db_driver *
-driver_for(const char *url, const char **path, buf *err)
+driver_for(const char *url, const char **path)
 {
 	*path = url;
 	if (strncmp(url, "postgresql://", 13) == 0 ||
-	    strncmp(url, "postgres://", 11) == 0) {
-#ifdef KIJI_PG
+	    strncmp(url, "postgres://", 11) == 0)
 		return &db_pg;
-#else
-		db_errf(err, "%s: this kiji was built without PostgreSQL", url);
-		return NULL;
-#endif
-	}
 	if (strncmp(url, "sqlite:", 7) == 0)
 		*path = url + 7;
 	return &db_sqlite;
@@ -944,8 +938,7 @@ store_open(const char *url, buf *err)
 		db_errf(err, "no database path");
 		return NULL;
 	}
-	if ((d = driver_for(url, &path, err)) == NULL)
-		return NULL;
+	d = driver_for(url, &path);
 	if (*path == '\0') {
 		db_errf(err, "no database path");
 		return NULL;

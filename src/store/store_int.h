@@ -382,6 +382,7 @@ struct db_driver {
 };
 
 extern const struct db_driver db_sqlite;
+extern const struct db_driver db_pg;
 
 /* PostgreSQL's dialect by enum stmt (pg_stmts.c); NULL: db_stmts' SQL. */
 extern const char *const db_pg_sql[STMT__MAX];
