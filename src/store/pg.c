@@ -267,9 +267,12 @@ rewrite(struct pg_stmt *st, const char *sql)
 	st->sql = buf_detach(&out, NULL);
 }
 
-/* Prepares st on its connection (again, after a reset). */
+/* Prepares st on its connection (again, after a reset). Preparing runs
+ * nothing, so when the connection was found lost it tries once more on
+ * the new one, unless (retry false) a transaction was open: that is gone
+ * with the old connection, and the caller must hear so. */
 static int
-pg_prepare_remote(struct pg_stmt *st)
+pg_prepare_remote(struct pg_stmt *st, bool retry)
 {
 	struct pg_conn *c = st->c;
 	for (int attempt = 0;; attempt++) {
@@ -279,9 +282,8 @@ pg_prepare_remote(struct pg_stmt *st)
 			st->gen = c->gen;
 			return DB_OK;
 		}
-		/* preparing runs nothing: after a reset, try once more */
 		int rc = pg_fail(c, r);
-		if (rc != PG_LOST || attempt > 0 ||
+		if (rc != PG_LOST || !retry || attempt > 0 ||
 		    PQstatus(c->pg) != CONNECTION_OK)
 			return rc;
 	}
@@ -309,7 +311,8 @@ pg_prepare(void *h, enum stmt id, const char *sql, void **out)
 		st->fmts = xcalloc(n, sizeof(*st->fmts));
 		st->ints = xcalloc(n, sizeof(*st->ints));
 	}
-	if ((rc = pg_prepare_remote(st)) != DB_OK) {
+	rc = pg_prepare_remote(st, PQtransactionStatus(c->pg) == PQTRANS_IDLE);
+	if (rc != DB_OK) {
 		pg_finalize(st);
 		*out = NULL;
 		return rc;
@@ -446,7 +449,8 @@ pg_run(struct pg_stmt *st)
 		PGresult *res;
 		ExecStatusType s;
 		int rc;
-		if (st->gen != c->gen && (rc = pg_prepare_remote(st)) != DB_OK)
+		if (st->gen != c->gen &&
+		    (rc = pg_prepare_remote(st, idle)) != DB_OK)
 			return rc;
 		res = PQexecPrepared(c->pg, st->name, st->n, st->vals,
 		    st->lens, st->fmts, 0);
