@@ -55,10 +55,11 @@ as_owner() {
 [ $# -eq 2 ] || die "usage: cluster.sh start|stop DIR"
 cmd=$1
 dir=$2
-bin=$(find_bin) || die "PostgreSQL is not installed (no initdb/pg_ctl; apt-get install postgresql)"
+nobin="PostgreSQL is not installed (no initdb/pg_ctl; apt-get install postgresql)"
 
 case "$cmd" in
 start)
+	bin=$(find_bin) || die "$nobin"
 	if [ "$(id -u)" -eq 0 ] && ! id postgres >/dev/null 2>&1; then
 		die "running as root and there is no postgres user to run the server"
 	fi
@@ -87,6 +88,7 @@ start)
 stop)
 	[ -d "$dir" ] || exit 0
 	if [ -f "$dir/data/postmaster.pid" ]; then
+		bin=$(find_bin) || die "$nobin"
 		as_owner "$bin/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null 2>&1 ||
 			echo "cluster.sh: pg_ctl stop failed for $dir/data" >&2
 	fi
