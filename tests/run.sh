@@ -1,12 +1,15 @@
 #!/bin/bash
-# Runs every suite: unit (ASan+UBSan), integration (real server over HTTP),
-# the Debian package, browser (Chromium via playwright-core). Each suite's last line is
-# "<suite>: N passed, N failed"; this script adds them up and prints the
-# total as its own last line.
+# Runs every suite: unit (ASan+UBSan), the store's unit tests again on
+# PostgreSQL (a throwaway cluster, tests/pg/cluster.sh), integration (real
+# server over HTTP), the Debian package, browser (Chromium via
+# playwright-core). Each suite's last line is "<suite>: N passed, N
+# failed"; this script adds them up and prints the total as its own last
+# line (", N skipped" too when a suite could not run here).
 set -u
 cd "$(dirname "$0")/.."
 pass=0
 fail=0
+skip=0
 failed_suites=()
 
 tally() { # name, output file, exit code
@@ -29,7 +32,12 @@ tally() { # name, output file, exit code
 }
 
 out=$(mktemp -d)
-trap 'rm -rf "$out"' EXIT
+pgdir=""
+cleanup() {
+	[ -n "$pgdir" ] && tests/pg/cluster.sh stop "$pgdir"
+	rm -rf "$out"
+}
+trap cleanup EXIT
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
@@ -43,6 +51,26 @@ for t in build/asan/tests/test_*; do
 	tally "$n" "$out/$n" $rc
 	tail -n 1 "$out/$n"
 done
+
+if [ -z "${KIJI_SKIP_PG:-}" ]; then
+	echo "== store unit tests on PostgreSQL (ASan+UBSan)"
+	pgdir=$(mktemp -d /tmp/kiji-pg-XXXXXX)
+	if base=$(tests/pg/cluster.sh start "$pgdir" 2>"$out/pgstart"); then
+		for src in $(grep -l '#include "t_db.h"' tests/unit/test_*.c); do
+			n=$(basename "$src" .c)
+			t=build/asan/tests/$n
+			[ -x "$t" ] || continue
+			(cd tests/unit && KIJI_TEST_PG=$base "../../$t") >"$out/pg-$n" 2>&1
+			rc=$?
+			grep -E '^(FAIL|  got|  want)|ERROR|runtime error' "$out/pg-$n" | head -40
+			tally "pg $n" "$out/pg-$n" $rc
+			echo "pg: $(tail -n 1 "$out/pg-$n")"
+		done
+	else
+		echo "PostgreSQL pass skipped: $(head -n 1 "$out/pgstart")"
+		skip=$((skip + 1))
+	fi
+fi
 
 if [ -z "${KIJI_SKIP_FUZZ:-}" ]; then
 	echo "== fuzz smoke (every libFuzzer target, a few thousand inputs each)"
@@ -87,5 +115,9 @@ if [ -z "${KIJI_SKIP_BROWSER:-}" ]; then
 fi
 
 [ ${#failed_suites[@]} -gt 0 ] && echo "failed suites: ${failed_suites[*]}"
-echo "$pass passed, $fail failed"
+if [ "$skip" -gt 0 ]; then
+	echo "$pass passed, $fail failed, $skip skipped"
+else
+	echo "$pass passed, $fail failed"
+fi
 [ "$fail" -eq 0 ]
