@@ -152,6 +152,8 @@ test_index_follows_writes(void)
 static void
 test_index_integrity(void)
 {
+	if (t_sqlite_only()) /* FTS5 and SQLite's file */
+		return;
 	store *s = t_db_open();
 	if (s == NULL)
 		return;
@@ -192,6 +194,8 @@ test_index_integrity(void)
 static void
 test_migration_rebuilds(void)
 {
+	if (t_sqlite_only()) /* FTS5 and SQLite's file */
+		return;
 	store *s = t_db_open();
 	if (s == NULL)
 		return;
