@@ -49,6 +49,7 @@ struct pg_conn {
 /* One prepared statement of one connection. */
 struct pg_stmt {
 	struct pg_conn *c;
+	enum stmt id;        /* for log lines */
 	char name[32];       /* the server's name for it */
 	char *sql;           /* with $1..$n */
 	bool read;           /* a plain SELECT: safe to run again */
@@ -78,6 +79,9 @@ pg_set_msg(struct pg_conn *c, const char *state, const char *msg)
 	snprintf(c->state, sizeof c->state, "%s", state ? state : "");
 	if (msg == NULL || *msg == '\0')
 		msg = "unknown error";
+	/* libpq's own messages carry the severity: the text is enough */
+	if (strncmp(msg, "FATAL:  ", 8) == 0 || strncmp(msg, "ERROR:  ", 8) == 0)
+		msg += 8;
 	n = strcspn(msg, "\n");
 	if (n >= sizeof c->msg)
 		n = sizeof c->msg - 1;
@@ -299,6 +303,7 @@ pg_prepare(void *h, enum stmt id, const char *sql, void **out)
 	int rc;
 
 	st->c = c;
+	st->id = id;
 	snprintf(st->name, sizeof st->name, "k%d_%u", (int)id, ++c->seq);
 	rewrite(st, sql);
 	st->read = starts_word(sql, "SELECT") || starts_word(sql, "VALUES");
@@ -475,8 +480,8 @@ pg_run(struct pg_stmt *st)
 		if (rc != PG_LOST || !st->read || !idle || attempt > 0 ||
 		    PQstatus(c->pg) != CONNECTION_OK)
 			return rc;
-		obs_info("store: running %s again on the new connection",
-		    st->name);
+		obs_info("store: %s: running it again on the new connection",
+		    st->id < STMT__MAX ? db_stmts[st->id].name : st->name);
 	}
 }
 
@@ -624,8 +629,9 @@ pg_close(void *h)
 }
 
 /*
- * Connects to s->path (a postgresql:// URL; connect_timeout 5 unless it
- * says, application_name kiji unless it says, client_encoding UTF8 always)
+ * Connects to s->path (a postgresql:// URL; connect_timeout 5, TCP
+ * keepalives and application_name kiji unless it says otherwise,
+ * client_encoding UTF8 always)
  * and sets the session up. A database that is not UTF-8 is refused. A hot
  * standby is read-only: the first connection refuses it, later ones say
  * so in *readonly.
@@ -633,11 +639,13 @@ pg_close(void *h)
 static void *
 pg_open(store *s, bool first, bool *readonly, buf *err)
 {
-	/* entries before dbname are defaults the URL overrides */
+	/* entries before dbname are defaults the URL overrides; TCP
+	 * keepalives find a server gone without a word within a minute */
 	static const char *const keys[] = {"connect_timeout",
-	    "application_name", "dbname", "client_encoding", NULL};
-	const char *vals[] = {PG_CONNECT_TIMEOUT, "kiji", s->path, "UTF8",
-	    NULL};
+	    "application_name", "keepalives_idle", "keepalives_interval",
+	    "keepalives_count", "dbname", "client_encoding", NULL};
+	const char *vals[] = {PG_CONNECT_TIMEOUT, "kiji", "30", "10", "3",
+	    s->path, "UTF8", NULL};
 	struct pg_conn *c = xcalloc(1, sizeof(*c));
 	char safe[512];
 	const char *enc, *standby;
