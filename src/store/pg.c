@@ -169,6 +169,7 @@ pg_err_map(void *h, int rc, int sys)
 	return STORE_ERROR;
 }
 
+/* The last error's primary text. */
 static const char *
 pg_errmsg(void *h)
 {
@@ -189,13 +190,14 @@ starts_word(const char *sql, const char *w)
 	    !isalnum((unsigned char)sql[n]) && sql[n] != '_';
 }
 
-/* Whether c can start a parameter name / continue one. */
+/* Whether c can start a parameter name. */
 static bool
 name_start(char c)
 {
 	return isalpha((unsigned char)c) || c == '_';
 }
 
+/* Whether c can continue one. */
 static bool
 name_char(char c)
 {
@@ -295,6 +297,8 @@ pg_prepare_remote(struct pg_stmt *st, bool retry)
 
 static void pg_finalize(void *p);
 
+/* Rewrites sql's parameters, prepares it on h under a name of its own
+ * (k<id>_<n>) and readies its binding arrays. */
 static int
 pg_prepare(void *h, enum stmt id, const char *sql, void **out)
 {
@@ -377,12 +381,14 @@ pg_finalize(void *p)
 	free(st);
 }
 
+/* Index of parameter name (":name"), 1-based; 0 when it has none. */
 static int
 pg_param(void *p, const char *name)
 {
 	return find_param(p, name, strlen(name));
 }
 
+/* An integer, formatted into the statement's own storage. */
 static int
 pg_bind_int(void *p, int i, int64_t v)
 {
@@ -393,6 +399,7 @@ pg_bind_int(void *p, int i, int64_t v)
 	return DB_OK;
 }
 
+/* SQL NULL. */
 static int
 pg_bind_null(void *p, int i)
 {
@@ -401,6 +408,7 @@ pg_bind_null(void *p, int i)
 	return DB_OK;
 }
 
+/* Text, sent as text: the caller's memory until reset. */
 static int
 pg_bind_text(void *p, int i, const char *v)
 {
@@ -410,6 +418,7 @@ pg_bind_text(void *p, int i, const char *v)
 	return DB_OK;
 }
 
+/* Bytes, sent binary (zeros and all): the caller's until reset. */
 static int
 pg_bind_blob(void *p, int i, const void *v, size_t n)
 {
@@ -542,6 +551,7 @@ pg_col_int(void *p, int i)
 	return strtoll(v, NULL, 10);
 }
 
+/* A floating-point column; NULL is 0. */
 static double
 pg_col_double(void *p, int i)
 {
@@ -550,6 +560,8 @@ pg_col_double(void *p, int i)
 				: 0.0;
 }
 
+/* A column's text and length; NULL for NULL. Valid until the next
+ * row or reset. */
 static const char *
 pg_col_text(void *p, int i, size_t *n)
 {
@@ -596,28 +608,37 @@ pg_notice(void *arg, const char *msg)
 	(void)msg;
 }
 
-/* url with its password (user:PASSWORD@) blanked, for messages. */
+/* url with its password (user:PASSWORD@ or password=...) blanked into
+ * out (size bytes, cut short if need be), for messages. */
 static void
 url_safe(const char *url, char *out, size_t size)
 {
-	const char *at, *scheme = strstr(url, "://"), *colon;
-	snprintf(out, size, "%s", url);
-	if (scheme == NULL)
-		return;
-	scheme += 3;
-	at = strchr(scheme, '@');
-	colon = memchr(scheme, ':', at ? (size_t)(at - scheme) : 0);
-	if (at != NULL && colon != NULL && (size_t)(colon - url) + 1 < size)
-		snprintf(out + (colon - url) + 1, size - (size_t)(colon - url)
-		    - 1, "***%s", at);
-	char *pw = strstr(out, "password=");
-	if (pw != NULL) {
-		size_t keep = (size_t)(pw - out) + 9, rest = strcspn(pw + 9, "&");
-		memmove(out + keep + 3, pw + 9 + rest, strlen(pw + 9 + rest) + 1);
-		memcpy(out + keep, "***", 3);
+	const char *auth = strstr(url, "://"), *at = NULL, *colon = NULL;
+	buf b;
+	buf_init(&b, size - 1);
+	if (auth != NULL) {
+		size_t n = strcspn(auth + 3, "/?#");
+		auth += 3;
+		at = memchr(auth, '@', n);
+		colon = at ? memchr(auth, ':', (size_t)(at - auth)) : NULL;
 	}
+	for (const char *p = url; *p != '\0';) {
+		if (p == colon) {
+			buf_puts(&b, ":***");
+			p = at;
+		} else if (strncmp(p, "password=", 9) == 0 &&
+		    (p == url || p[-1] == '?' || p[-1] == '&')) {
+			buf_puts(&b, "password=***");
+			p += 9 + strcspn(p + 9, "&#");
+		} else {
+			buf_putc(&b, *p++);
+		}
+	}
+	snprintf(out, size, "%s", buf_cstr(&b));
+	buf_free(&b);
 }
 
+/* Closes the connection. */
 static void
 pg_close(void *h)
 {
@@ -689,6 +710,7 @@ err:
 	return NULL;
 }
 
+/* No transaction open (not even a failed one). */
 static bool
 pg_autocommit(void *h)
 {
@@ -696,6 +718,8 @@ pg_autocommit(void *h)
 	return PQtransactionStatus(c->pg) == PQTRANS_IDLE;
 }
 
+/* No transaction and no statement holding rows not yet stepped
+ * through. */
 static bool
 pg_idle(void *h)
 {
@@ -703,12 +727,14 @@ pg_idle(void *h)
 	return pg_autocommit(h) && c->busy == 0;
 }
 
+/* Rows the last INSERT, UPDATE or DELETE touched. */
 static int64_t
 pg_changes(void *h)
 {
 	return ((struct pg_conn *)h)->changes;
 }
 
+/* The id the last INSERT ... RETURNING id answered. */
 static int64_t
 pg_last_id(void *h)
 {
