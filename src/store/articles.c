@@ -175,21 +175,16 @@ fts_pending(const struct conn *c, int64_t article)
 	return false;
 }
 
-/* Runs FTS_UNINDEX or FTS_INDEX for one article, inside the caller's
- * transaction (see the statement table); nothing for a pending one. */
+/* The driver's fts_unindex or fts_index for one article, inside the
+ * caller's transaction (db_driver says what each does); nothing for a
+ * pending one. */
 static enum store_err
-fts_sync(struct conn *c, enum stmt id, int64_t article)
+fts_sync(struct conn *c, bool index, int64_t article)
 {
-	struct q q = {0};
 	if (c->fts_n > 0 && fts_pending(c, article))
 		return STORE_OK;
-	enum store_err e = db_open(&q, c, id);
-	if (e == STORE_OK) {
-		db_int(&q, ":id", article);
-		e = db_exec(&q);
-	}
-	db_close(&q);
-	return e;
+	return index ? c->s->drv->fts_index(c, &article, 1) :
+	    c->s->drv->fts_unindex(c, article);
 }
 
 /* An empty guid gets a fresh UUID URN; the caller may always set one
@@ -234,7 +229,7 @@ store_article_add(store *s, struct store_article *a)
 			    c->fts_cap * sizeof(*c->fts_ids));
 		}
 		c->fts_ids[c->fts_n++] = id;
-	} else if ((e = fts_sync(c, STMT_FTS_INDEX, id)) != STORE_OK) {
+	} else if ((e = fts_sync(c, true, id)) != STORE_OK) {
 		goto err;
 	}
 	e = article_children(c, id, a, false);
@@ -261,7 +256,7 @@ store_article_update(store *s, const struct store_article *a)
 		return STORE_INVALID;
 	if ((e = db_tx_begin(c, true, &t)) != STORE_OK)
 		return e;
-	if ((e = fts_sync(c, STMT_FTS_UNINDEX, a->id)) != STORE_OK)
+	if ((e = fts_sync(c, false, a->id)) != STORE_OK)
 		goto err;
 	if ((e = db_open(&q, c, STMT_ARTICLE_UPDATE)) != STORE_OK)
 		goto err;
@@ -274,7 +269,7 @@ store_article_update(store *s, const struct store_article *a)
 		goto err;
 	}
 	db_close(&q);
-	if ((e = fts_sync(c, STMT_FTS_INDEX, a->id)) != STORE_OK)
+	if ((e = fts_sync(c, true, a->id)) != STORE_OK)
 		goto err;
 	e = article_children(c, a->id, a, true);
 err:
@@ -605,7 +600,7 @@ err:
 
 /*
  * Runs one of the status statements (PUBLISH_DUE, TRASH, RESTORE) for an
- * article between FTS_UNINDEX and FTS_INDEX, in one write transaction
+ * article between fts_unindex and fts_index, in one write transaction
  * (or savepoint), after reading its status: want is the status it must
  * have (STATUS__MAX: any but the trash). *changed when a row changed;
  * RESTORE's new status and published_at land in *st and *pub.
@@ -648,7 +643,7 @@ article_status_op(store *s, enum stmt op, int64_t id, int64_t now,
 	}
 	if (op == STMT_ARTICLE_PUBLISH_DUE && at > now)
 		goto err;
-	if ((e = fts_sync(c, STMT_FTS_UNINDEX, id)) != STORE_OK)
+	if ((e = fts_sync(c, false, id)) != STORE_OK)
 		goto err;
 	if ((e = db_open(&q, c, op)) != STORE_OK)
 		goto err;
@@ -668,7 +663,7 @@ article_status_op(store *s, enum stmt op, int64_t id, int64_t now,
 		goto err;
 	*changed = db_changes(c) > 0;
 	db_close(&q);
-	e = fts_sync(c, STMT_FTS_INDEX, id);
+	e = fts_sync(c, true, id);
 err:
 	db_close(&q);
 	e = db_tx_end(c, &t, e);
@@ -724,7 +719,7 @@ store_article_delete(store *s, int64_t id)
 		return STORE_ERROR;
 	if ((e = db_tx_begin(c, true, &t)) != STORE_OK)
 		return e;
-	if ((e = fts_sync(c, STMT_FTS_UNINDEX, id)) != STORE_OK)
+	if ((e = fts_sync(c, false, id)) != STORE_OK)
 		goto err;
 	if ((e = db_open(&q, c, STMT_ARTICLE_DELETE)) != STORE_OK)
 		goto err;

@@ -793,37 +793,15 @@ store_atomic_end(store *s, struct store_atomic *t, enum store_err e)
 	return db_tx_end(c, &x, e);
 }
 
-/* Indexes every pending article in statements of up to 4096 ids (a
- * bounded JSON list), then forgets them. */
+/* Indexes every pending article (the driver's fts_index), then forgets
+ * them. */
 static enum store_err
 fts_flush(struct conn *c)
 {
-	struct q q = {0};
-	enum store_err e = STORE_OK;
-	buf ids;
-	size_t i = 0;
-
+	enum store_err e;
 	if (c->fts_n == 0)
 		return STORE_OK;
-	buf_init(&ids, 0);
-	while (i < c->fts_n && e == STORE_OK) {
-		buf_reset(&ids);
-		buf_putc(&ids, '[');
-		for (size_t k = 0; k < 4096 && i < c->fts_n; k++, i++)
-			buf_printf(&ids, "%s%" PRId64, k ? "," : "", c->fts_ids[i]);
-		buf_putc(&ids, ']');
-		if (ids.err) {
-			e = STORE_ERROR;
-			break;
-		}
-		if ((e = db_open(&q, c, STMT_FTS_INDEX_MANY)) != STORE_OK)
-			break;
-		db_text(&q, ":ids", buf_cstr(&ids));
-		e = db_exec(&q);
-		db_close(&q);
-	}
-	db_close(&q);
-	buf_free(&ids);
+	e = c->s->drv->fts_index(c, c->fts_ids, c->fts_n);
 	if (e == STORE_OK)
 		c->fts_n = 0;
 	return e;

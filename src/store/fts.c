@@ -1,17 +1,18 @@
 /*
- * Full-text search: the n-gram tokenizer (src/text/ngram.c) registered with
- * FTS5, the reader's query turned into a MATCH expression we build
- * ourselves, and snippets with the matches marked as byte spans so the site
- * can highlight them through its escaping writer.
+ * Full-text search, every backend: the reader's query parsed
+ * (text_query_parse), the driver asked for one page of matches
+ * (db_driver.fts_page: sqlite_search.c, pg_search.c), and snippets with
+ * the matches marked as byte spans so the site can highlight them through
+ * its escaping writer.
  *
- * Ranking is bm25 (title weighted over body) scaled up for recent posts;
- * sqlite_stmts.c's SEARCH statement holds the formula. The index covers
- * published and scheduled rows of the articles table through a view
- * (external content, so the text is stored once); the store brackets every
- * write of an article's title, body_text or status with FTS_UNINDEX and
- * FTS_INDEX (FTS5 cannot be written from triggers with trusted_schema off).
+ * Both backends match what the n-gram tokenizer (src/text/ngram.c) makes
+ * of the text: a phrase of CJK bigrams as consecutive positions, a word
+ * phrase with its last word a prefix. The index covers published and
+ * scheduled articles; the store brackets every write of an article's
+ * title, body_text or status with the driver's fts_unindex and fts_index
+ * (articles.c), and the visibility rule is applied when searching.
  */
-#include "fts.h"
+#include "store_int.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -23,126 +24,6 @@
 #define FTS_SNIPPET_BYTES 768 /* text read past the first match for marks:
                                 * 110 clusters of kana/kanji fit */
 #define FTS_ELLIPSIS "\xE2\x80\xA6"
-
-/* ---- the tokenizer ---------------------------------------------------- */
-
-/* FTS5 wants an object per tokenizer instance; ours has no state. */
-static struct fts_instance {
-	int unused;
-} fts_instance;
-
-/* Our tokenizer takes no arguments: tokenize='kiji_ngram'. */
-static int
-fts_create(void *ctx, const char **argv, int argc, Fts5Tokenizer **out)
-{
-	(void)ctx;
-	(void)argv;
-	if (argc > 0)
-		return SQLITE_ERROR;
-	*out = (Fts5Tokenizer *)&fts_instance;
-	return SQLITE_OK;
-}
-
-static void
-fts_delete(Fts5Tokenizer *t)
-{
-	(void)t;
-}
-
-/* FTS5's callback and its context, for fts_token. */
-struct fts_sink {
-	void *ctx;
-	int (*xToken)(void *, int, const char *, int, int, int);
-};
-
-/* One of our tokens to FTS5; its nonzero answer stops the tokenizer. */
-static int
-fts_token(void *ctx, const struct text_ngram_tok *t)
-{
-	struct fts_sink *k = ctx;
-	return k->xToken(k->ctx, t->colocated ? FTS5_TOKEN_COLOCATED : 0, t->tok,
-	    (int)t->len, (int)t->start, (int)t->end);
-}
-
-/*
- * Queries (FTS5_TOKENIZE_QUERY, with or without PREFIX) get query mode:
- * the strings store_fts_expr quoted come back as exactly the tokens they
- * were. Documents and auxiliary functions get index mode.
- */
-static int
-fts_tokenize(Fts5Tokenizer *t, void *ctx, int flags, const char *text, int n,
-    int (*xToken)(void *, int, const char *, int, int, int))
-{
-	struct fts_sink k = {ctx, xToken};
-	(void)t;
-	if (n <= 0 || text == NULL)
-		return SQLITE_OK;
-	return text_ngram(text, (size_t)n,
-	    (flags & FTS5_TOKENIZE_QUERY) ? NGRAM_QUERY : NGRAM_INDEX,
-	    fts_token, &k);
-}
-
-/* The fts5_api pointer of db, NULL when FTS5 is missing. */
-static fts5_api *
-fts_api(sqlite3 *db)
-{
-	fts5_api *api = NULL;
-	sqlite3_stmt *st = NULL;
-	if (sqlite3_prepare_v2(db, "SELECT fts5(?1)", -1, &st, NULL) ==
-	    SQLITE_OK) {
-		sqlite3_bind_pointer(st, 1, (void *)&api, "fts5_api_ptr", NULL);
-		sqlite3_step(st);
-	}
-	sqlite3_finalize(st);
-	return api;
-}
-
-/* Per connection: the tokenizer lives in the connection, not the file. */
-int
-store_fts_register(sqlite3 *db)
-{
-	static fts5_tokenizer tok = {fts_create, fts_delete, fts_tokenize};
-	fts5_api *api = fts_api(db);
-	if (api == NULL || api->iVersion < 2)
-		return SQLITE_ERROR;
-	return api->xCreateTokenizer(api, STORE_FTS_TOKENIZER, NULL, &tok, NULL);
-}
-
-/* ---- the MATCH expression ---------------------------------------------- */
-
-/* A token as an FTS5 string: "..." with '"' doubled. Our tokens never
- * hold one (they are letters, digits and CJK), but nothing here relies on
- * that. */
-static void
-fts_quote(buf *out, const char *s)
-{
-	buf_putc(out, '"');
-	for (; *s; s++) {
-		if (*s == '"')
-			buf_putc(out, '"');
-		buf_putc(out, *s);
-	}
-	buf_putc(out, '"');
-}
-
-/* Each quoted token reaches the tokenizer again in query mode and comes
- * back as itself: a word, a lone CJK character, or one bigram. */
-void
-store_fts_expr(buf *out, const struct text_query *q)
-{
-	for (size_t i = 0; i < q->nph; i++) {
-		const struct text_query_phrase *ph = &q->ph[i];
-		if (i > 0)
-			buf_puts(out, " AND ");
-		for (size_t j = 0; j < ph->ntok; j++) {
-			if (j > 0)
-				buf_puts(out, " + ");
-			fts_quote(out, ph->tok[j]);
-		}
-		if (ph->kind == TEXT_QUERY_WORDS)
-			buf_puts(out, " *");
-	}
-}
 
 /* ---- snippets ------------------------------------------------------------ */
 
@@ -455,16 +336,20 @@ store_search(store *s, const char *query, int64_t now, int64_t offset,
 	    a, out, n, total);
 }
 
-/* Parses, builds the expression, asks sqlite_search.c for the page, then marks
- * each hit's title and cuts its snippet. */
+/* Parses, asks the driver for the page (count and page in one read
+ * transaction, so the total matches the page), then marks each hit's
+ * title and cuts its snippet. */
 enum store_err
 store_search_sorted(store *s, const char *query, enum store_search_sort sort,
     int64_t now, int64_t offset, int64_t limit, arena *a,
     struct store_hit **out, size_t *n, int64_t *total)
 {
+	struct conn *c = db_conn_get(s);
 	struct text_query q;
+	struct tx t = {0};
+	struct store_hit *v = NULL;
+	size_t cnt = 0;
 	enum store_err e;
-	buf expr;
 
 	*out = NULL;
 	*n = 0;
@@ -475,17 +360,22 @@ store_search_sorted(store *s, const char *query, enum store_search_sort sort,
 		return STORE_INVALID;
 	if (q.nph == 0)
 		return STORE_OK;
-	buf_init(&expr, 1 << 16);
-	store_fts_expr(&expr, &q);
-	if (expr.err) {
-		buf_free(&expr);
-		return STORE_INVALID;
-	}
-	e = store_fts_page(s, buf_cstr(&expr), sort, now, offset, limit, a,
-	    out, n, total);
-	buf_free(&expr);
-	if (e != STORE_OK)
+	if (c == NULL)
+		return STORE_ERROR;
+	if (offset < 0)
+		offset = 0;
+	if ((e = db_tx_begin(c, false, &t)) != STORE_OK)
 		return e;
+	e = s->drv->fts_page(c, &q, sort, now, offset, limit, a, &v, &cnt,
+	    total);
+	e = db_tx_end(c, &t, e);
+	if (e != STORE_OK) {
+		if (total != NULL)
+			*total = 0;
+		return e;
+	}
+	*out = v;
+	*n = cnt;
 	struct fts_doc d = {0};
 	buf_init(&d.pool, 0);
 	for (size_t i = 0; i < *n; i++) {

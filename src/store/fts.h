@@ -1,8 +1,9 @@
 /*
- * Private to src/store/: full-text search on SQLite FTS5. fts.c owns the
- * tokenizer glue, the MATCH expression and the snippets; the sqlite*.c
- * files own the statements (index upkeep, the search page), and sqlite.c
- * calls store_fts_register on every connection it opens.
+ * Private to src/store/: full-text search on SQLite FTS5. sqlite_fts.c
+ * owns the tokenizer glue and the MATCH expression; sqlite_search.c the
+ * statements (index upkeep, the search page: db_sqlite's fts_* members);
+ * sqlite.c calls store_fts_register on every connection it opens. The
+ * neutral side (parsing, snippets) is fts.c.
  */
 #ifndef KIJI_STORE_FTS_H
 #define KIJI_STORE_FTS_H
@@ -10,6 +11,8 @@
 #include <sqlite3.h>
 
 #include "store.h"
+
+struct conn;
 
 /* The name the schema's FTS5 table names in tokenize='...'. */
 #define STORE_FTS_TOKENIZER "kiji_ngram"
@@ -26,14 +29,12 @@ int store_fts_register(sqlite3 *db);
  */
 void store_fts_expr(buf *out, const struct text_query *q);
 
-/*
- * sqlite_search.c: one page of visible posts matching the MATCH expression
- * expr, in sort's order, as light rows (store_articles_list) but with
- * body_text whole and score set (0 newest first); snippets are left empty.
- * *total (when not NULL) counts the visible matches as store_search_sorted does.
- */
-enum store_err store_fts_page(store *s, const char *expr,
+/* sqlite_search.c: db_sqlite's fts_page, fts_index and fts_unindex
+ * (store_int.h says what each does). */
+enum store_err sqlite_fts_page(struct conn *c, const struct text_query *q,
     enum store_search_sort sort, int64_t now, int64_t offset, int64_t limit,
     arena *a, struct store_hit **out, size_t *n, int64_t *total);
+enum store_err sqlite_fts_index(struct conn *c, const int64_t *ids, size_t n);
+enum store_err sqlite_fts_unindex(struct conn *c, int64_t id);
 
 #endif

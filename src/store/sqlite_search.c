@@ -1,5 +1,6 @@
 /*
- * store.h (every backend): the full-text search page (the SQL side of fts.c).
+ * SQLite's full-text search (db_driver.fts_*): the index upkeep and the
+ * page of matches, over FTS5 (sqlite_fts.c builds the MATCH expression).
  *
  * Best first ranks with bm25 (SEARCH), whose cost grows with the number
  * of matches ranked: so it ranks the newest STORE_SEARCH_COUNT_MAX + 1
@@ -32,6 +33,7 @@
 #include "fts.h"
 #include "store_int.h"
 
+#include <inttypes.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -312,7 +314,7 @@ search_rows(struct conn *c, const int64_t *page, size_t npage, arena *a,
 	return e;
 }
 
-/* Newest first, in the read transaction store_fts_page opened. */
+/* Newest first, in the caller's read transaction. */
 static enum store_err
 search_newest(struct conn *c, const char *expr, int64_t now, int64_t offset,
     int64_t limit, arena *a, struct store_hit **out, size_t *n,
@@ -438,41 +440,84 @@ out:
 	return e;
 }
 
-/* The count and the page come from one read transaction, so the total
- * matches the page. */
+/* The expression from q, then the page in the caller's read transaction
+ * (store_search_sorted's). */
 enum store_err
-store_fts_page(store *s, const char *expr, enum store_search_sort sort,
-    int64_t now, int64_t offset, int64_t limit, arena *a,
-    struct store_hit **out, size_t *n, int64_t *total)
+sqlite_fts_page(struct conn *c, const struct text_query *q,
+    enum store_search_sort sort, int64_t now, int64_t offset, int64_t limit,
+    arena *a, struct store_hit **out, size_t *n, int64_t *total)
 {
-	struct conn *c = db_conn_get(s);
-	struct tx t = {0};
-	struct store_hit *v = NULL;
-	size_t cnt = 0;
 	enum store_err e;
+	buf expr;
 
-	*out = NULL;
-	*n = 0;
-	if (total != NULL)
-		*total = 0;
-	if (c == NULL)
-		return STORE_ERROR;
-	if (offset < 0)
-		offset = 0;
-	if ((e = db_tx_begin(c, false, &t)) != STORE_OK)
-		return e;
-	if (sort == SEARCH_RELEVANCE)
-		e = search_ranked(c, expr, now, offset, limit, a, &v, &cnt,
-		    total);
-	else
-		e = search_newest(c, expr, now, offset, limit, a, &v, &cnt,
-		    total);
-	e = db_tx_end(c, &t, e);
-	if (e == STORE_OK) {
-		*out = v;
-		*n = cnt;
-	} else if (total != NULL) {
-		*total = 0;
+	buf_init(&expr, 1 << 16);
+	store_fts_expr(&expr, q);
+	if (expr.err) {
+		buf_free(&expr);
+		return STORE_INVALID;
 	}
+	if (sort == SEARCH_RELEVANCE)
+		e = search_ranked(c, buf_cstr(&expr), now, offset, limit, a,
+		    out, n, total);
+	else
+		e = search_newest(c, buf_cstr(&expr), now, offset, limit, a,
+		    out, n, total);
+	buf_free(&expr);
+	return e;
+}
+
+/* ---- index upkeep ---------------------------------------------------------- */
+
+/* FTS_UNINDEX: the entry out, with the values the view still shows. */
+enum store_err
+sqlite_fts_unindex(struct conn *c, int64_t id)
+{
+	struct q q = {0};
+	enum store_err e = db_open(&q, c, STMT_FTS_UNINDEX);
+	if (e == STORE_OK) {
+		db_int(&q, ":id", id);
+		e = db_exec(&q);
+	}
+	db_close(&q);
+	return e;
+}
+
+/* One article by FTS_INDEX; more (a batch's, at its commit) by
+ * FTS_INDEX_MANY in statements of up to 4096 ids (a bounded JSON list). */
+enum store_err
+sqlite_fts_index(struct conn *c, const int64_t *ids, size_t n)
+{
+	struct q q = {0};
+	enum store_err e = STORE_OK;
+	buf list;
+	size_t i = 0;
+
+	if (n == 1) {
+		if ((e = db_open(&q, c, STMT_FTS_INDEX)) == STORE_OK) {
+			db_int(&q, ":id", ids[0]);
+			e = db_exec(&q);
+		}
+		db_close(&q);
+		return e;
+	}
+	buf_init(&list, 0);
+	while (i < n && e == STORE_OK) {
+		buf_reset(&list);
+		buf_putc(&list, '[');
+		for (size_t k = 0; k < 4096 && i < n; k++, i++)
+			buf_printf(&list, "%s%" PRId64, k ? "," : "", ids[i]);
+		buf_putc(&list, ']');
+		if (list.err) {
+			e = STORE_ERROR;
+			break;
+		}
+		if ((e = db_open(&q, c, STMT_FTS_INDEX_MANY)) != STORE_OK)
+			break;
+		db_text(&q, ":ids", buf_cstr(&list));
+		e = db_exec(&q);
+		db_close(&q);
+	}
+	db_close(&q);
+	buf_free(&list);
 	return e;
 }

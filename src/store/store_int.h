@@ -379,6 +379,23 @@ struct db_driver {
 	double (*col_double)(void *st, int i);
 	const char *(*col_text)(void *st, int i, size_t *n); /* NULL: NULL */
 	const void *(*col_blob)(void *st, int i, size_t *n);
+	/* full-text search, inside the caller's transaction: the index
+	 * entries of articles ids[0..n) made from their current title,
+	 * body_text and status (none for those neither published nor
+	 * scheduled); an article's entry taken out (before a write changes
+	 * what was indexed, or deletes it); one page of visible posts
+	 * matching q in sort's order, as light rows (store_articles_list)
+	 * but with body_text whole and score set (0 newest first), snippets
+	 * left to fts.c, *total (when not NULL) the visible matches counted
+	 * up to STORE_SEARCH_COUNT_MAX + 1 ("more"), with no page past
+	 * STORE_SEARCH_COUNT_MAX; offset >= 0. */
+	enum store_err (*fts_index)(struct conn *c, const int64_t *ids,
+	    size_t n);
+	enum store_err (*fts_unindex)(struct conn *c, int64_t id);
+	enum store_err (*fts_page)(struct conn *c, const struct text_query *q,
+	    enum store_search_sort sort, int64_t now, int64_t offset,
+	    int64_t limit, arena *a, struct store_hit **out, size_t *n,
+	    int64_t *total);
 };
 
 extern const struct db_driver db_sqlite;
