@@ -812,4 +812,7 @@ const struct db_driver db_pg = {
 	.col_double = pg_col_double,
 	.col_text = pg_col_text,
 	.col_blob = pg_col_blob,
+	.fts_index = db_pg_fts_index,
+	.fts_unindex = db_pg_fts_unindex,
+	.fts_page = db_pg_fts_page,
 };

@@ -27,9 +27,12 @@
  * INTEGRITY_CHECK, QUICK_CHECK, SECURE_DELETE and JOURNAL_MEMORY (backups,
  * restores and kiji doctor work on the SQLite file: sqlite_backup.c,
  * sqlite_doctor.c; PostgreSQL has pg_dump and amcheck for those).
- * Full-text search, NULL until the search code for search_docs replaces
- * them: FTS_INDEX, FTS_UNINDEX, FTS_INDEX_MANY, SEARCH, SEARCH_TOP,
- * SEARCH_IDS, SEARCH_HIDDEN, SEARCH_WALK, SEARCH_PROBE, SEARCH_ROW.
+ * Full-text search (pg_search.c) has statements of its own over
+ * search_docs under the FTS_* and SEARCH* ids it runs (FTS_INDEX,
+ * FTS_UNINDEX, FTS_INDEX_MANY, SEARCH, SEARCH_IDS, SEARCH_WALK, at the
+ * end of the table); SEARCH_TOP, SEARCH_HIDDEN, SEARCH_PROBE and
+ * SEARCH_ROW are SQLite's newest-first machinery, NULL and never
+ * prepared here.
  */
 #include "store_int.h"
 #include "stmt_cols.h"
@@ -53,6 +56,35 @@
 #define PG_STAMP "GREATEST(a.updated_at, a.published_at)"
 
 #define P(id, sql) [STMT_##id] = sql
+
+/*
+ * Search (pg_search.c): a row of search_docs matches when its grams hold
+ * every gram of the query (the GIN index) and its token stream holds
+ * every phrase's pattern; :grams comes space-separated, :pats
+ * newline-separated (neither occurs inside one).
+ */
+#define PG_MATCH                                                              \
+	"d.grams @> string_to_array(:grams, ' ') AND NOT EXISTS (SELECT 1"    \
+	" FROM unnest(string_to_array(:pats, chr(10))) AS p(s)"               \
+	" WHERE strpos(d.norm, p.s) = 0)"
+#define PG_MATCHES                                                            \
+	" FROM search_docs d JOIN articles a ON a.id = d.article_id"         \
+	" WHERE " PG_MATCH " AND " VISIBLE_POST
+/* Occurrences of pattern p.s in text t (exact: what replace() takes out
+ * is a multiple of its length). */
+#define PG_OCC(t) "((length(" t ") - length(replace(" t ", p.s, '')))"      \
+	" / length(p.s))"
+/* Best first: per phrase tf = 4 x in the title + 1 x in the body (the
+ * title is norm up to its '\n'), saturated as bm25's term frequency
+ * (k1 1.2), summed, negated (lower first, as bm25) and times the
+ * recency boost of SQLite's SEARCH (x2 today, x1.5 at 30 days, fading). */
+#define PG_SCORE                                                              \
+	"-(SELECT SUM(2.2 * f.tf / (f.tf + 1.2)) FROM (SELECT"                \
+	" (3 * " PG_OCC("split_part(m.norm, chr(10), 1)") " + "               \
+	PG_OCC("m.norm") ")::float8 AS tf"                                    \
+	" FROM unnest(string_to_array(:pats, chr(10))) AS p(s)) AS f)"        \
+	" * (1.0 + 1.0 / (1.0 + GREATEST(:now::bigint - m.published_at, 0)"   \
+	" / 2592000.0))::float8"
 
 const char *const db_pg_sql[STMT__MAX] = {
 	/*
@@ -339,6 +371,39 @@ const char *const db_pg_sql[STMT__MAX] = {
 	    " setval(pg_get_serial_sequence('mail_queue', 'id'), COALESCE((SELECT MAX(id) FROM mail_queue), 0) + 1, false),"
 	    " setval(pg_get_serial_sequence('mail_log', 'id'), COALESCE((SELECT MAX(id) FROM mail_log), 0) + 1, false),"
 	    " setval(pg_get_serial_sequence('change_log', 'seq'), COALESCE((SELECT MAX(seq) FROM change_log), 0) + 1, false)"),
+
+	/* ---- full-text search (pg_search.c) ---- */
+	P(FTS_UNINDEX, "DELETE FROM search_docs WHERE article_id = :id"),
+	/* the upsert of one article's row, made in C */
+	P(FTS_INDEX,
+	    "INSERT INTO search_docs(article_id, grams, norm)"
+	    " VALUES (:id, string_to_array(:grams, ' '), :norm)"
+	    " ON CONFLICT(article_id) DO UPDATE"
+	    " SET grams = EXCLUDED.grams, norm = EXCLUDED.norm"),
+	/* the text to index of the articles in :ids (an array literal):
+	 * those SQLite's articles_fts_source shows */
+	P(FTS_INDEX_MANY,
+	    "SELECT id, title, body_text FROM articles"
+	    " WHERE id = ANY(CAST(:ids AS BIGINT[]))"
+	    " AND status IN ('published', 'scheduled') ORDER BY id"),
+	/* the visible matches, counted up to :max */
+	P(SEARCH_IDS,
+	    "SELECT COUNT(*) FROM (SELECT 1" PG_MATCHES " LIMIT :max) AS m"),
+	/* newest first: the page's ids, then their rows */
+	P(SEARCH_WALK,
+	    "SELECT " ART_LIGHT ", 0.0::float8 FROM (SELECT a.id" PG_MATCHES
+	    ART_ORDER " LIMIT :limit OFFSET :offset) AS page"
+	    " JOIN articles a ON a.id = page.id" ART_JOINS ART_ORDER),
+	/* best first over the newest (by id, as SQLite's rowid range)
+	 * :max visible matches */
+	P(SEARCH,
+	    "SELECT " ART_LIGHT ", page.score FROM (SELECT m.id, m.published_at,"
+	    " " PG_SCORE " AS score FROM (SELECT a.id, a.published_at, d.norm"
+	    PG_MATCHES " ORDER BY a.id DESC LIMIT :max) AS m"
+	    " ORDER BY score, m.published_at DESC, m.id DESC"
+	    " LIMIT :limit OFFSET :offset) AS page"
+	    " JOIN articles a ON a.id = page.id" ART_JOINS
+	    " ORDER BY page.score, a.published_at DESC, a.id DESC"),
 };
 
 #undef P
