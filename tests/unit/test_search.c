@@ -149,10 +149,7 @@ test_index_follows_writes(void)
 }
 
 /* PostgreSQL: search_docs holds a row for exactly the published and
- * scheduled articles, and each row is what indexing them anew makes (the
- * search_docs of a copy of the table, indexed from scratch by the store,
- * would be the same: checked by rewriting every row through an update
- * and comparing before and after). */
+ * scheduled articles (what the rows hold, the searches check). */
 static void
 pg_index_check(void)
 {
