@@ -16,14 +16,23 @@
 
 static PGconn *pg;
 
-/* The statements with no PostgreSQL version yet (full-text search: the
- * search code's) or none at all (SQLite's file tools). */
+/* The statements with no PostgreSQL version (SQLite's file tools, and
+ * SQLite's newest-first search machinery, which pg_search.c does not
+ * need): skipped when db_pg_sql has none. */
 static const enum stmt sqlite_only[] = {
 	STMT_INTEGRITY_CHECK, STMT_QUICK_CHECK, STMT_SECURE_DELETE,
 	STMT_JOURNAL_MEMORY, STMT_FTS_INDEX, STMT_FTS_UNINDEX,
 	STMT_FTS_INDEX_MANY, STMT_SEARCH, STMT_SEARCH_TOP, STMT_SEARCH_IDS,
 	STMT_SEARCH_HIDDEN, STMT_SEARCH_WALK, STMT_SEARCH_PROBE,
 	STMT_SEARCH_ROW,
+};
+
+/* Full-text search statements each backend writes its own way (behind
+ * db_driver.fts_*: sqlite_search.c over FTS5, pg_search.c over
+ * search_docs): prepared and run here, not compared with SQLite's. */
+static const enum stmt own_shape[] = {
+	STMT_FTS_INDEX, STMT_FTS_UNINDEX, STMT_FTS_INDEX_MANY, STMT_SEARCH,
+	STMT_SEARCH_IDS, STMT_SEARCH_WALK,
 };
 
 #define MAX_PARAMS 32
@@ -192,6 +201,17 @@ test_migrate_again(void)
 	T_CHECK(pg_run("TRUNCATE articles, change_log CASCADE"));
 }
 
+/* Whether id is one of own_shape. */
+static bool
+is_own_shape(enum stmt id)
+{
+	for (size_t i = 0; i < sizeof(own_shape) / sizeof(own_shape[0]); i++)
+		if (own_shape[i] == id)
+			return true;
+	return false;
+}
+
+/* Whether id has no PostgreSQL version. */
 static bool
 is_sqlite_only(enum stmt id)
 {
@@ -301,7 +321,7 @@ test_statements(void)
 		PQclear(r);
 		prepared++;
 		r = PQdescribePrepared(pg, sname);
-		if (!same_shape(db, id, r, &q)) {
+		if (!is_own_shape(id) && !same_shape(db, id, r, &q)) {
 			printf("FAIL %s: %s differs from SQLite's\n", t_cur, name);
 			t_cur_failed = 1;
 		}
