@@ -16,7 +16,8 @@
  *          side by side, so one position after another is one character
  *          after another, and nothing else is there.
  * A query phrase becomes the grams it needs (the GIN lookup) and a
- * pattern that occurs in norm exactly when FTS5's phrase matches:
+ * pattern that occurs in norm exactly when FTS5's phrase matches (looked
+ * for only when the grams do not already decide: query_exact):
  *   unigram  the character (a CJK character is only ever in a run);
  *   bigrams  the run itself ("米国軍" from 米国 + 国軍): consecutive
  *            positions holding those bigrams are that substring of a run;
@@ -264,53 +265,81 @@ db_pg_fts_index(struct conn *c, const int64_t *ids, size_t n)
 
 /* ---- queries ---------------------------------------------------------------- */
 
+/* Whether ph's grams alone decide its match, so its pattern need not be
+ * looked for in norm (which costs reading norm): one CJK character, one
+ * bigram, or one word of at most PG_PREFIX code points (its prefix gram
+ * is there exactly when a word starts with it). A broad one- or
+ * two-character query then never reads the text. */
+static bool
+query_exact(const struct text_query_phrase *ph)
+{
+	if (ph->ntok != 1)
+		return false;
+	if (ph->kind != TEXT_QUERY_WORDS)
+		return true;
+	size_t len = strlen(ph->tok[0]);
+	return cp_prefix(ph->tok[0], len, PG_PREFIX) == len;
+}
+
+/* One phrase's pattern (see the top of the file) onto pats. */
+static void
+query_pattern(const struct text_query_phrase *ph, buf *pats)
+{
+	if (pats->len > 0)
+		buf_putc(pats, '\n');
+	for (size_t j = 0; j < ph->ntok; j++) {
+		const char *t = ph->tok[j];
+		size_t skip;
+		switch (ph->kind) {
+		case TEXT_QUERY_WORDS:
+			buf_putc(pats, ' ');
+			buf_puts(pats, t);
+			break;
+		case TEXT_QUERY_UNIGRAM:
+			buf_puts(pats, t);
+			break;
+		case TEXT_QUERY_BIGRAMS:
+			/* the run: the first bigram, then each next one's
+			 * second character */
+			skip = j == 0 ? 0 : cp_prefix(t, strlen(t), 1);
+			buf_puts(pats, t + skip);
+			break;
+		}
+	}
+}
+
 /*
- * q as the two bound values (see the top of the file): grams joined by
- * spaces, patterns by newlines. A word phrase's last word, a prefix, needs
- * the gram of its first PG_PREFIX code points (all of it when shorter)
- * with '*'. False when a buffer refused.
+ * q as the bound values (see the top of the file): grams joined by
+ * spaces; the patterns of the phrases whose grams do not decide them
+ * (search), and of all (score, for best first's occurrences), joined by
+ * newlines. A word phrase's last word, a prefix, needs the gram of its
+ * first PG_PREFIX code points (all of it when shorter) with '*'. False
+ * when a buffer refused.
  */
 static bool
-query_bind(const struct text_query *q, buf *grams, buf *pats)
+query_bind(const struct text_query *q, buf *grams, buf *search, buf *score)
 {
 	for (size_t i = 0; i < q->nph; i++) {
 		const struct text_query_phrase *ph = &q->ph[i];
 		if (ph->ntok == 0)
 			continue;
-		if (pats->len > 0)
-			buf_putc(pats, '\n');
 		for (size_t j = 0; j < ph->ntok; j++) {
 			const char *t = ph->tok[j];
-			size_t len = strlen(t), skip;
 			if (grams->len > 0)
 				buf_putc(grams, ' ');
-			switch (ph->kind) {
-			case TEXT_QUERY_WORDS:
-				buf_putc(pats, ' ');
-				buf_puts(pats, t);
-				if (j + 1 < ph->ntok) {
-					buf_puts(grams, t);
-				} else {
-					buf_put(grams, t,
-					    cp_prefix(t, len, PG_PREFIX));
-					buf_putc(grams, '*');
-				}
-				break;
-			case TEXT_QUERY_UNIGRAM:
-				buf_puts(pats, t);
+			if (ph->kind == TEXT_QUERY_WORDS && j + 1 == ph->ntok) {
+				buf_put(grams, t,
+				    cp_prefix(t, strlen(t), PG_PREFIX));
+				buf_putc(grams, '*');
+			} else {
 				buf_puts(grams, t);
-				break;
-			case TEXT_QUERY_BIGRAMS:
-				/* the run: the first bigram, then each next
-				 * one's second character */
-				skip = j == 0 ? 0 : cp_prefix(t, len, 1);
-				buf_put(pats, t + skip, len - skip);
-				buf_puts(grams, t);
-				break;
 			}
 		}
+		if (!query_exact(ph))
+			query_pattern(ph, search);
+		query_pattern(ph, score);
 	}
-	return !grams->err && !pats->err;
+	return !grams->err && !search->err && !score->err;
 }
 
 /* A hit: a light article with its body text whole, then the score. */
@@ -333,12 +362,13 @@ db_pg_fts_page(struct conn *c, const struct text_query *tq,
 {
 	struct q q = {0};
 	enum store_err e;
-	buf grams, pats;
+	buf grams, pats, score;
 	int64_t visible = 0;
 
 	buf_init(&grams, 1 << 16);
 	buf_init(&pats, 1 << 16);
-	if (!query_bind(tq, &grams, &pats)) {
+	buf_init(&score, 1 << 16);
+	if (!query_bind(tq, &grams, &pats, &score)) {
 		e = STORE_INVALID;
 		goto out;
 	}
@@ -371,8 +401,10 @@ db_pg_fts_page(struct conn *c, const struct text_query *tq,
 	db_text(&q, ":grams", buf_cstr(&grams));
 	db_text(&q, ":pats", buf_cstr(&pats));
 	db_int(&q, ":now", now);
-	if (sort == SEARCH_RELEVANCE)
+	if (sort == SEARCH_RELEVANCE) {
+		db_text(&q, ":score", buf_cstr(&score));
 		db_int(&q, ":max", STORE_SEARCH_COUNT_MAX + 1);
+	}
 	db_int(&q, ":limit", limit);
 	db_int(&q, ":offset", offset);
 	*out = db_rows(&q, a, sizeof(**out), hit_read, n, &e);
@@ -380,5 +412,6 @@ db_pg_fts_page(struct conn *c, const struct text_query *tq,
 out:
 	buf_free(&grams);
 	buf_free(&pats);
+	buf_free(&score);
 	return e;
 }

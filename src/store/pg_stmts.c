@@ -60,8 +60,10 @@
 /*
  * Search (pg_search.c): a row of search_docs matches when its grams hold
  * every gram of the query (the GIN index) and its token stream holds
- * every phrase's pattern; :grams comes space-separated, :pats
- * newline-separated (neither occurs inside one).
+ * every pattern of :pats (the phrases the grams do not decide); :grams
+ * comes space-separated, :pats and :score (every phrase's pattern, for
+ * best first's occurrences) newline-separated (neither occurs inside
+ * one).
  */
 #define PG_MATCH                                                              \
 	"d.grams @> string_to_array(:grams, ' ') AND NOT EXISTS (SELECT 1"    \
@@ -82,7 +84,7 @@
 	"-(SELECT SUM(2.2 * f.tf / (f.tf + 1.2)) FROM (SELECT"                \
 	" (3 * " PG_OCC("split_part(m.norm, chr(10), 1)") " + "               \
 	PG_OCC("m.norm") ")::float8 AS tf"                                    \
-	" FROM unnest(string_to_array(:pats, chr(10))) AS p(s)) AS f)"        \
+	" FROM unnest(string_to_array(:score, chr(10))) AS p(s)) AS f)"       \
 	" * (1.0 + 1.0 / (1.0 + GREATEST(:now::bigint - m.published_at, 0)"   \
 	" / 2592000.0))::float8"
 
