@@ -17,7 +17,11 @@
  * size and the mean number of matches (by the brute force). Builds the
  * demo site (seeded, deterministic) when the database does not exist yet.
  *
- *   search_bench [--db FILE] [--articles N] [--queries N] [--seed S]
+ *   search_bench [--db FILE|URL] [--articles N] [--queries N] [--seed S]
+ *
+ * With a postgresql:// URL it measures PostgreSQL's search (pg_search.c)
+ * instead, building the same demo site there when it has no posts, and
+ * gives search_docs' sizes from the server.
  *
  * A measuring tool, not part of kiji: it reads SQLite's own page counts
  * for the sizes, which no store call offers.
@@ -27,6 +31,7 @@
 #include "../src/store/store.h"
 
 #include <inttypes.h>
+#include <libpq-fe.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -244,6 +249,31 @@ sizes(const char *path, size_t ndocs, size_t text_bytes)
 	    (double)articles / 1048576.0, (double)file / 1048576.0);
 }
 
+/* PostgreSQL: search_docs (its rows, TOAST and GIN index) and articles,
+ * by the server's own counts. */
+static void
+pg_sizes(const char *url, size_t ndocs, size_t text_bytes)
+{
+	PGconn *pg = PQconnectdb(url);
+	PGresult *r = PQexec(pg, "SELECT pg_total_relation_size('search_docs'),"
+	    " pg_relation_size('search_docs_grams'),"
+	    " pg_total_relation_size('articles'), pg_database_size("
+	    "current_database())");
+	if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1) {
+		double v[4];
+		for (int i = 0; i < 4; i++)
+			v[i] = strtod(PQgetvalue(r, 0, i), NULL) / 1048576.0;
+		printf("search_index_bytes %s bytes (%.1f MiB: search_docs with"
+		    " its TOAST and indexes, of which the GIN index %.1f MiB, for"
+		    " %zu visible posts holding %.1f MiB of title+body text;"
+		    " articles %.1f MiB, database %.1f MiB)\n",
+		    PQgetvalue(r, 0, 0), v[0], v[1], ndocs,
+		    (double)text_bytes / 1048576.0, v[2], v[3]);
+	}
+	PQclear(r);
+	PQfinish(pg);
+}
+
 /*
  * Times nq queries of len characters: picked at random positions of the
  * text (so as often as readers would meet them: mostly common ones), or,
@@ -349,7 +379,9 @@ main(int argc, char **argv)
 	if (nq < 1)
 		nq = 1;
 	buf_init(&err, 0);
-	bool fresh = access(path, F_OK) != 0;
+	bool pg = strncmp(path, "postgresql://", 13) == 0 ||
+	    strncmp(path, "postgres://", 11) == 0;
+	bool fresh = !pg && access(path, F_OK) != 0;
 	store *st = store_open(path, &err);
 	if (st == NULL) {
 		fprintf(stderr, "search_bench: %s\n", buf_cstr(&err));
@@ -396,7 +428,10 @@ main(int argc, char **argv)
 		    strlen(full.body_text));
 		text_bytes += strlen(full.title) + strlen(full.body_text);
 	}
-	sizes(path, n, text_bytes);
+	if (pg)
+		pg_sizes(path, n, text_bytes);
+	else
+		sizes(path, n, text_bytes);
 
 	static const size_t lens[] = {1, 2, 4};
 	double *ts = calloc(nq, sizeof(*ts)), *tb = calloc(nq, sizeof(*tb));
