@@ -26,12 +26,14 @@ set -eu
 cd "$(dirname "$0")/.."
 make --no-print-directory build/rel/bench/search_bench >&2
 articles=10000
+queries=200
 db=
 prev=
 for a in "$@"; do
 	case $prev in
 	--articles) articles=$a ;;
 	--db) db=$a ;;
+	--queries) queries=$a ;;
 	esac
 	prev=$a
 done
@@ -44,7 +46,7 @@ if [ -n "${KIJI_BENCH_PG:-}" ]; then
 	printf 'search_loadavg_pg %s (1, 5, 15 min)\n' \
 	    "$(cut -d' ' -f1-3 /proc/loadavg)"
 	build/rel/bench/search_bench --articles "$articles" \
-	    --db "$KIJI_BENCH_PG" | sed 's/^\(search_[a-z0-9_]*\)/\1_pg/'
+	    --queries "$queries" --db "$KIJI_BENCH_PG" | sed 's/^\(search_[a-z0-9_]*\)/\1_pg/'
 fi
 if [ "$articles" = 10000 ] && [ "${KIJI_BENCH_SEARCH_100K:-}" = 1 ]; then
 	printf 'search_loadavg_100k %s (1, 5, 15 min)\n' \
