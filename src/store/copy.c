@@ -522,8 +522,8 @@ store_url_is_pg(const char *url)
 	    strncmp(url, "postgres://", 11) == 0);
 }
 
-/* See store.h: one statement in a write transaction; SQLite rebuilds
- * FTS5 from its view, a PostgreSQL dialect fills its own index. */
+/* See store.h: the driver's fts_rebuild in a write transaction (SQLite
+ * rebuilds FTS5 from its view, PostgreSQL makes search_docs' rows). */
 enum store_err
 store_search_reindex(store *s)
 {
@@ -534,7 +534,7 @@ store_search_reindex(store *s)
 		return STORE_ERROR;
 	if ((e = db_tx_begin(c, true, &tx)) != STORE_OK)
 		return e;
-	e = copy_run_stmt(c, STMT_SEARCH_REBUILD);
+	e = s->drv->fts_rebuild(c);
 	return db_tx_end(c, &tx, e);
 }
 

@@ -270,6 +270,32 @@ db_pg_fts_index(struct conn *c, const int64_t *ids, size_t n)
 	return e;
 }
 
+/* See db_driver.fts_rebuild: SEARCH_REBUILD drops the rows of articles
+ * no longer indexed and lists those that are, which are made anew. */
+enum store_err
+db_pg_fts_rebuild(struct conn *c)
+{
+	struct q q = {0};
+	enum store_err e;
+	int64_t *ids = NULL;
+	size_t n = 0, cap = 0;
+
+	if ((e = db_open(&q, c, STMT_SEARCH_REBUILD)) != STORE_OK)
+		return e;
+	while (db_row(&q, &e)) {
+		if (n == cap) {
+			cap = cap ? cap * 2 : 1024;
+			ids = xrealloc(ids, cap * sizeof(*ids));
+		}
+		ids[n++] = db_col_int(&q, 0);
+	}
+	db_close(&q);
+	if (e == STORE_OK && n > 0)
+		e = db_pg_fts_index(c, ids, n);
+	free(ids);
+	return e;
+}
+
 /* ---- queries ---------------------------------------------------------------- */
 
 /* Whether ph's grams alone decide its match, so its pattern need not be

@@ -29,7 +29,8 @@
  * sqlite_doctor.c; PostgreSQL has pg_dump and amcheck for those).
  * Full-text search (pg_search.c) has statements of its own over
  * search_docs under the FTS_* and SEARCH* ids it runs (FTS_INDEX,
- * FTS_UNINDEX, FTS_INDEX_MANY, SEARCH, SEARCH_IDS, SEARCH_WALK, at the
+ * FTS_UNINDEX, FTS_INDEX_MANY, SEARCH, SEARCH_IDS, SEARCH_WALK,
+ * SEARCH_REBUILD, at the
  * end of the table); SEARCH_TOP, SEARCH_HIDDEN, SEARCH_PROBE and
  * SEARCH_ROW are SQLite's newest-first machinery, NULL and never
  * prepared here.
@@ -388,6 +389,14 @@ const char *const db_pg_sql[STMT__MAX] = {
 	    "SELECT id, title, body_text FROM articles"
 	    " WHERE id = ANY(CAST(:ids AS BIGINT[]))"
 	    " AND status IN ('published', 'scheduled') ORDER BY id"),
+	/* the index anew: the rows of articles no longer published or
+	 * scheduled go, and the ids of those that are come back (pg_search.c
+	 * makes their rows) */
+	P(SEARCH_REBUILD,
+	    "WITH gone AS (DELETE FROM search_docs WHERE article_id NOT IN"
+	    " (SELECT id FROM articles WHERE status IN ('published',"
+	    " 'scheduled'))) SELECT id FROM articles"
+	    " WHERE status IN ('published', 'scheduled') ORDER BY id"),
 	/* the visible matches, counted up to :max */
 	P(SEARCH_IDS,
 	    "SELECT COUNT(*) FROM (SELECT 1" PG_MATCHES " LIMIT :max) AS m"),

@@ -482,6 +482,18 @@ sqlite_fts_unindex(struct conn *c, int64_t id)
 	return e;
 }
 
+/* SEARCH_REBUILD: FTS5 reads its whole view again. */
+enum store_err
+sqlite_fts_rebuild(struct conn *c)
+{
+	struct q q = {0};
+	enum store_err e = db_open(&q, c, STMT_SEARCH_REBUILD);
+	if (e == STORE_OK)
+		e = db_exec(&q);
+	db_close(&q);
+	return e;
+}
+
 /* One article by FTS_INDEX; more (a batch's, at its commit) by
  * FTS_INDEX_MANY in statements of up to 4096 ids (a bounded JSON list). */
 enum store_err

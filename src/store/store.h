@@ -130,8 +130,8 @@ enum store_err store_copy(store *from, store *to, store_copy_progress_fn *cb,
  * report), copying nothing: STORE_ERROR when any table differs. */
 enum store_err store_copy_verify(store *a, store *b,
     store_copy_progress_fn *cb, void *ctx, buf *report, buf *err);
-/* Builds the search index anew from the articles (SQLite: FTS5's
- * rebuild; a PostgreSQL dialect its own STMT_SEARCH_REBUILD). */
+/* Builds the search index anew from the articles (the driver's
+ * fts_rebuild: SQLite's FTS5 rebuild, PostgreSQL's search_docs rows). */
 enum store_err store_search_reindex(store *s);
 
 /* ---- kiji doctor (sqlite_doctor.c) ------------------------------------------ */

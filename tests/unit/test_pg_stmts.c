@@ -32,7 +32,7 @@ static const enum stmt sqlite_only[] = {
  * search_docs): prepared and run here, not compared with SQLite's. */
 static const enum stmt own_shape[] = {
 	STMT_FTS_INDEX, STMT_FTS_UNINDEX, STMT_FTS_INDEX_MANY, STMT_SEARCH,
-	STMT_SEARCH_IDS, STMT_SEARCH_WALK,
+	STMT_SEARCH_IDS, STMT_SEARCH_WALK, STMT_SEARCH_REBUILD,
 };
 
 #define MAX_PARAMS 32
