@@ -950,6 +950,8 @@ store_close(store *s)
 {
 	if (s == NULL)
 		return;
+	if (s->drv != NULL && s->drv->shutdown != NULL)
+		s->drv->shutdown(s);
 	if (s->key_ok)
 		pthread_key_delete(s->key); /* no destructor runs after this */
 	pthread_mutex_lock(&s->mu);

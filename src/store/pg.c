@@ -10,7 +10,7 @@
  * are prepared anew at their next step (a generation counter), and a read
  * that failed that way outside a transaction is run again once.
  */
-#include "store_int.h"
+#include "pg_int.h"
 #include "schema.h"
 #include "../obs/obs.h"
 
@@ -19,8 +19,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include <libpq-fe.h>
 
 #define PG_CONNECT_TIMEOUT "5"  /* seconds, unless the URL says */
 #define PG_BYTEA_OID 17         /* pg_type.oid of bytea */
@@ -649,16 +647,8 @@ pg_close(void *h)
 	free(c);
 }
 
-/*
- * Connects to s->path (a postgresql:// URL; connect_timeout 5, TCP
- * keepalives and application_name kiji unless it says otherwise,
- * client_encoding UTF8 always)
- * and sets the session up. A database that is not UTF-8 is refused. A hot
- * standby is read-only: the first connection refuses it, later ones say
- * so in *readonly.
- */
-static void *
-pg_open(store *s, bool first, bool *readonly, buf *err)
+PGconn *
+db_pg_connect(const char *url)
 {
 	/* entries before dbname are defaults the URL overrides; TCP
 	 * keepalives find a server gone without a word within a minute */
@@ -666,13 +656,25 @@ pg_open(store *s, bool first, bool *readonly, buf *err)
 	    "application_name", "keepalives_idle", "keepalives_interval",
 	    "keepalives_count", "dbname", "client_encoding", NULL};
 	const char *vals[] = {PG_CONNECT_TIMEOUT, "kiji", "30", "10", "3",
-	    s->path, "UTF8", NULL};
+	    url, "UTF8", NULL};
+	return PQconnectdbParams(keys, vals, 1);
+}
+
+/*
+ * Connects to s->path (a postgresql:// URL: db_pg_connect) and sets the
+ * session up. A database that is not UTF-8 is refused. A hot standby is
+ * read-only: the first connection refuses it, later ones say so in
+ * *readonly.
+ */
+static void *
+pg_open(store *s, bool first, bool *readonly, buf *err)
+{
 	struct pg_conn *c = xcalloc(1, sizeof(*c));
 	char safe[512];
 	const char *enc, *standby;
 
 	url_safe(s->path, safe, sizeof safe);
-	c->pg = PQconnectdbParams(keys, vals, 1);
+	c->pg = db_pg_connect(s->path);
 	if (c->pg == NULL) {
 		db_errf(err, "%s: out of memory", safe);
 		goto err;
@@ -769,18 +771,12 @@ pg_bulk(void *h, bool on)
 	(void)on;
 }
 
-/* For now the newest change_log entry (STMT_DATA_VERSION's dialect): it
- * moves with every committed write the site shows. */
+/* The store's listener counter (pg_listen.c): no round trip. The same
+ * for every thread of the process. */
 static int64_t
 pg_data_version(struct conn *c)
 {
-	struct q q = {0};
-	enum store_err e;
-	int64_t v = -1;
-	if (db_open(&q, c, STMT_DATA_VERSION) == STORE_OK && db_row(&q, &e))
-		v = db_col_int(&q, 0);
-	db_close(&q);
-	return v;
+	return db_pg_listen_version(c->s);
 }
 
 const struct db_driver db_pg = {
@@ -797,6 +793,7 @@ const struct db_driver db_pg = {
 	.script = pg_script,
 	.bulk = pg_bulk,
 	.data_version = pg_data_version,
+	.shutdown = db_pg_listen_stop,
 	.schema_version = store_pg_schema_version,
 	.migration = store_pg_schema_migration,
 	.prepare = pg_prepare,

@@ -58,9 +58,12 @@ enum store_err store_commit(store *s);
  * may always roll back after a failure. */
 enum store_err store_rollback(store *s);
 
-/* A number that changes whenever another connection (process) commits;
- * SQLite's PRAGMA data_version. Lets the server notice CLI writes.
- * Per thread: compare only values read on the same thread. -1 on error. */
+/* A number that changes whenever another connection (process, node)
+ * commits: SQLite's PRAGMA data_version; on PostgreSQL a counter its
+ * listener thread bumps at each NOTIFY of a change-log row and after each
+ * reconnection (and every 100 ms while it cannot listen), no round trip.
+ * Lets the server notice CLI and other nodes' writes. Per thread:
+ * compare only values read on the same thread. -1 on error. */
 int64_t store_data_version(store *s);
 /* The journal mode and synchronous level actually in force ("wal", 2). */
 enum store_err store_durability(store *s, buf *journal_mode, int *synchronous);

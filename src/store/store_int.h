@@ -338,6 +338,7 @@ extern const struct db_stmt db_stmts[STMT__MAX];
 enum { DB_OK = 0, DB_ROW = -1, DB_DONE = -2, DB_MISUSE = 0x10000 };
 
 struct conn;
+struct pg_listen;
 
 /*
  * A database backend. Its connection (h) belongs to one thread; its
@@ -362,6 +363,8 @@ struct db_driver {
 	int (*script)(void *h, const char *sql, buf *err); /* migrations */
 	void (*bulk)(void *h, bool on);     /* store_fts_defer's batch mode */
 	int64_t (*data_version)(struct conn *c);
+	void (*shutdown)(store *s);         /* store_close, before the
+	                                     * connections go (NULL: none) */
 	/* the schema: migrations 1..version of this dialect */
 	int (*schema_version)(void);
 	const char *(*migration)(int v);
@@ -441,6 +444,9 @@ struct store {
 	int lock_fd;                   /* shared flock held while open */
 	void (*job_hook)(void *ctx);   /* store_job_hook: a job was added */
 	void *job_hook_ctx;
+	struct pg_listen *listen;      /* PostgreSQL's change listener
+	                                * (pg_listen.c), under mu */
+	bool listen_failed;            /* its thread could not start */
 };
 
 /* One use of one statement: binds collect the first error so a caller
