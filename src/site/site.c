@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "embed.h"
 
@@ -408,6 +410,19 @@ site_admin_init(site *s, buf *err)
 	return true;
 }
 
+/* This process's name among the change log's readers: host, pid and
+ * start time, so a restarted node is a new reader (the old name is
+ * forgotten an hour later). */
+static void
+site_node_name(site *s)
+{
+	char host[65] = "";
+	if (gethostname(host, sizeof(host) - 1) != 0 || host[0] == '\0')
+		snprintf(host, sizeof(host), "localhost");
+	snprintf(s->node, sizeof(s->node), "%s/%ld/%lld", host, (long)getpid(),
+	    (long long)time(NULL));
+}
+
 site *
 site_new(store *st, const char *theme_dir, buf *err)
 {
@@ -439,6 +454,7 @@ site_new(store *st, const char *theme_dir, buf *err)
 		goto err;
 	}
 	s->pruned_seq = s->change_seq;
+	site_node_name(s);
 	s->live = live_new(s, s->change_seq);
 	s->writer = writer_new(st);
 	s->pings = ping_pool_new();
@@ -541,24 +557,51 @@ site_http_config(site *s, struct http_config *cfg)
 	cfg->hosts = s->host;
 }
 
+#define SITE_READER_EVERY 1     /* s between records of the position */
+#define SITE_READER_STALE 3600  /* a node not seen for this long holds
+                                 * no change log rows back */
+#define SITE_READER_SKEW 60     /* allowance for the nodes' clocks */
+
 /*
  * Reads the change log when this thread's connection saw another
  * connection commit (PRAGMA data_version), or when forced after this
  * thread's own write, and invalidates exactly what changed: a comment
  * drops the article's page and the listings showing its count; a like
  * only the article's page; an article or setting change everything.
+ * Once a second it also records this node's position (change_readers),
+ * which holds other nodes' pruning back; a node that could not record
+ * for about an hour drops its whole cache, as rows it never read may be
+ * gone.
  */
 void
 site_sync(site *s, bool force)
 {
 	static _Thread_local int64_t seen = -1;
 	int64_t v = store_data_version(s->st);
-	if (!force && v == seen)
+	int64_t now = (int64_t)time(NULL);
+	int64_t tried = atomic_load_explicit(&s->reader_try,
+	    memory_order_relaxed);
+	/* once a second one thread records where this node has read to
+	 * (kiji render, a one-off reader, does not) */
+	bool mark = s->xp == NULL && now - tried >= SITE_READER_EVERY &&
+	    atomic_compare_exchange_strong(&s->reader_try, &tried, now);
+	if (!force && !mark && v == seen)
 		return;
 	seen = v;
 	bool settings = false;
 	arena *a = arena_new(0);
 	pthread_mutex_lock(&s->sync_mu);
+	if (mark && s->reader_ok != 0 &&
+	    now - s->reader_ok > SITE_READER_STALE - SITE_READER_SKEW) {
+		/* not heard of for so long that other nodes may have pruned
+		 * rows this one never read: nothing cached can be trusted */
+		obs_warn("site: no change log position recorded for %lld s; "
+		    "dropping every cached page", (long long)(now - s->reader_ok));
+		cache_stale_all(s->cache, (uint64_t)s->change_seq + 1);
+		cache_purger_all(s->purger);
+		s->next_publish = -1;
+		settings = true;
+	}
 	for (;;) {
 		struct store_change *ch;
 		size_t n = 0;
@@ -610,11 +653,16 @@ site_sync(site *s, bool force)
 		if (n < 1024)
 			break;
 	}
+	if (mark && store_change_reader_set(s->st, s->node, s->change_seq,
+	    now) == STORE_OK)
+		s->reader_ok = now;
 	/* Keep the log short, but keep the last 4096 rows: live comment
-	 * readers coming back are sent what they missed from it (live.c).
+	 * readers coming back are sent what they missed from it (live.c);
+	 * and keep what a node seen in the last hour has not read yet.
 	 * kiji render reads it too, and leaves the pruning to the server. */
 	if (s->xp == NULL && s->change_seq - s->pruned_seq > 8192 &&
-	    store_changes_prune(s->st, s->change_seq - 4096) == STORE_OK)
+	    store_changes_prune(s->st, s->change_seq - 4096,
+	    now - SITE_READER_STALE) == STORE_OK)
 		s->pruned_seq = s->change_seq - 4096;
 	pthread_mutex_unlock(&s->sync_mu);
 	arena_free(a);

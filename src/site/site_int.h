@@ -124,6 +124,11 @@ struct site {
 	pthread_mutex_t sync_mu; /* guards change_seq, next_publish */
 	int64_t change_seq;      /* last change_log row acted on */
 	int64_t pruned_seq;
+	char node[128];          /* this process in change_readers:
+	                          * host/pid/start time */
+	_Atomic int64_t reader_try; /* when site_sync last went to record
+	                          * change_seq there (once a second) */
+	int64_t reader_ok;       /* when that last succeeded (sync_mu) */
 	int64_t next_publish;    /* when a scheduled article goes live */
 	int64_t ranking_at;
 	/* recent.c: the newest comment change not yet acted on for the

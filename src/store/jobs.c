@@ -360,8 +360,33 @@ store_next_publish(store *s, int64_t now, int64_t *t)
 	return db_one_int(s, STMT_NEXT_PUBLISH, ":now", now, t);
 }
 
+/* An upsert on the node's name. */
 enum store_err
-store_changes_prune(store *s, int64_t upto)
+store_change_reader_set(store *s, const char *node, int64_t seq, int64_t now)
+{
+	struct conn *c = db_conn_get(s);
+	struct q q = {0};
+	enum store_err e;
+
+	if (c == NULL)
+		return STORE_ERROR;
+	if (node == NULL || *node == '\0')
+		return STORE_INVALID;
+	if ((e = db_open(&q, c, STMT_CHANGE_READER_SET)) != STORE_OK)
+		goto err;
+	db_text(&q, ":node", node);
+	db_int(&q, ":seq", seq);
+	db_int(&q, ":now", now);
+	e = db_exec(&q);
+err:
+	db_close(&q);
+	return e;
+}
+
+/* The log first (its bound reads the readers seen since), then the
+ * readers gone; two statements, each complete on its own. */
+enum store_err
+store_changes_prune(store *s, int64_t upto, int64_t since)
 {
 	struct conn *c = db_conn_get(s);
 	struct q q = {0};
@@ -372,6 +397,13 @@ store_changes_prune(store *s, int64_t upto)
 	if ((e = db_open(&q, c, STMT_CHANGES_PRUNE)) != STORE_OK)
 		goto err;
 	db_int(&q, ":upto", upto);
+	db_int(&q, ":since", since);
+	if ((e = db_exec(&q)) != STORE_OK)
+		goto err;
+	db_close(&q);
+	if ((e = db_open(&q, c, STMT_CHANGE_READERS_PRUNE)) != STORE_OK)
+		goto err;
+	db_int(&q, ":since", since);
 	e = db_exec(&q);
 err:
 	db_close(&q);

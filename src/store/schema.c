@@ -494,6 +494,17 @@ static const char schema_v9[] =
     "CREATE INDEX mail_log_ip ON mail_log(ip_hash, kind, at)"
     "  WHERE ip_hash <> '';";
 
+/* Where each node (each kiji process that reads the change log: site.c)
+ * has read the log to, and when it last said so: the log is pruned only
+ * past every node seen in the last hour. Positions of running processes,
+ * not site content: kiji migrate leaves them behind. */
+static const char schema_v10[] =
+    "CREATE TABLE change_readers ("
+    "  node TEXT PRIMARY KEY,"
+    "  seq BIGINT NOT NULL,"
+    "  seen_at BIGINT NOT NULL"
+    ");";
+
 static const char *const schema_migrations[] = {
 	schema_v1,
 	schema_v2,
@@ -504,6 +515,7 @@ static const char *const schema_migrations[] = {
 	schema_v7,
 	schema_v8,
 	schema_v9,
+	schema_v10,
 };
 
 #define SCHEMA_N ((int)(sizeof(schema_migrations) / sizeof(schema_migrations[0])))

@@ -440,8 +440,17 @@ static const char schema_pg_v1[] =
     "CREATE TRIGGER change_tag_edit AFTER UPDATE ON tags"
     "  FOR EACH ROW EXECUTE FUNCTION change_site();";
 
+/* v2: where each node has read the change log to (schema.c v10). */
+static const char schema_pg_v2[] =
+    "CREATE TABLE change_readers ("
+    "  node " TXT " PRIMARY KEY,"
+    "  seq BIGINT NOT NULL,"
+    "  seen_at BIGINT NOT NULL"
+    ");";
+
 static const char *const schema_pg_migrations[] = {
 	schema_pg_v1,
+	schema_pg_v2,
 };
 
 #define SCHEMA_PG_N                                                          \

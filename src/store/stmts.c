@@ -419,7 +419,12 @@ const struct db_stmt db_stmts[STMT__MAX] = {
 	    "SELECT seq, kind, article_id, scope, comment_id FROM change_log"
 	    " WHERE seq > :after ORDER BY seq LIMIT :limit"),
 	S(CHANGES_LAST, "SELECT COALESCE(MAX(seq), 0) FROM change_log"),
-	S(CHANGES_PRUNE, "DELETE FROM change_log WHERE seq <= :upto"),
+	/* up to :upto, but never past a node seen since :since that has
+	 * not read that far */
+	S(CHANGES_PRUNE,
+	    "DELETE FROM change_log WHERE seq <= :upto AND seq <= COALESCE("
+	    "(SELECT MIN(seq) FROM change_readers WHERE seen_at >= :since),"
+	    " :upto)"),
 	S(CHANGES_FIRST, "SELECT COALESCE(MIN(seq), 0) FROM change_log"),
 	S(CHANGES_COMMENTS,
 	    "SELECT seq, kind, article_id, scope, comment_id FROM change_log"
@@ -431,6 +436,12 @@ const struct db_stmt db_stmts[STMT__MAX] = {
 	    "SELECT (SELECT COALESCE(MIN(seq), 0) FROM change_log),"
 	    " COALESCE((SELECT seq FROM sqlite_sequence"
 	    " WHERE name = 'change_log'), 0)"),
+	S(CHANGE_READER_SET,
+	    "INSERT INTO change_readers(node, seq, seen_at)"
+	    " VALUES (:node, :seq, :now) ON CONFLICT(node) DO UPDATE"
+	    " SET seq = excluded.seq, seen_at = excluded.seen_at"),
+	/* nodes gone (stopped, restarted under a new name) hold nothing */
+	S(CHANGE_READERS_PRUNE, "DELETE FROM change_readers WHERE seen_at < :since"),
 	S(NEXT_PUBLISH,
 	    "SELECT COALESCE(MIN(published_at), 0) FROM articles"
 	    " WHERE status IN ('published', 'scheduled') AND published_at > :now"),

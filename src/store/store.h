@@ -836,8 +836,13 @@ enum store_err store_changes_first(store *s, int64_t *seq);
 enum store_err store_changes_comments(store *s, int64_t article_id,
     int64_t after, int64_t upto, size_t limit, arena *a,
     struct store_change **out, size_t *n);
-/* Forgets changes with seq <= upto (they have been read). */
-enum store_err store_changes_prune(store *s, int64_t upto);
+/* Records that node (a name unique to one process: site.c) has read the
+ * log up to seq, at now. */
+enum store_err store_change_reader_set(store *s, const char *node,
+    int64_t seq, int64_t now);
+/* Forgets changes with seq <= upto that every node seen at or after
+ * since has read, and the nodes not seen since then. */
+enum store_err store_changes_prune(store *s, int64_t upto, int64_t since);
 /* The oldest seq still in the log (0 when it is empty) and the newest
  * ever given (kept when pruning empties the log): whether a reader that
  * stopped at seq L can still see every change since (static export). */

@@ -134,6 +134,8 @@ enum stmt {
 	STMT_CHANGES_FIRST,
 	STMT_CHANGES_COMMENTS,
 	STMT_CHANGES_SPAN,  /* static export: oldest kept, newest ever */
+	STMT_CHANGE_READER_SET,  /* a node's position in the log */
+	STMT_CHANGE_READERS_PRUNE,
 	STMT_NEXT_PUBLISH,
 	STMT_VISITOR_APPROVED,
 	STMT_VISITOR_LIKES,

@@ -198,6 +198,46 @@ test_data_version(void)
 	buf_free(&err);
 }
 
+/* The log is pruned up to the bound asked, but never past a node seen
+ * since the given time that has not read that far; nodes not seen since
+ * are forgotten and hold nothing back. */
+static void
+test_change_readers(void)
+{
+	store *s = t_db_open();
+	int64_t first = 0, last = 0, base = 0;
+	char v[8];
+	T_CHECK(s != NULL);
+	if (s == NULL)
+		return;
+	T_CHECK(store_changes_last(s, &base) == STORE_OK);
+	for (int i = 0; i < 10; i++) {
+		snprintf(v, sizeof(v), "%d", i);
+		T_CHECK(store_setting_set(s, "k", v) == STORE_OK);
+	}
+	T_CHECK(store_changes_last(s, &last) == STORE_OK && last >= base + 10);
+	T_CHECK(store_change_reader_set(s, "", 1, 1) == STORE_INVALID);
+	/* a: seen now, at the 3rd change; b: two hours ago, at the 1st */
+	T_CHECK(store_change_reader_set(s, "a", base + 3, 10000) == STORE_OK);
+	T_CHECK(store_change_reader_set(s, "b", base + 1, 10000 - 7200) ==
+	    STORE_OK);
+	T_CHECK(store_changes_prune(s, base + 8, 10000 - 3600) == STORE_OK);
+	T_CHECK(store_changes_first(s, &first) == STORE_OK);
+	T_CHECK(first == base + 4); /* held back by a, not by b */
+	/* a moves on (an upsert), past the bound: the bound holds */
+	T_CHECK(store_change_reader_set(s, "a", base + 9, 10001) == STORE_OK);
+	T_CHECK(store_changes_prune(s, base + 8, 10001 - 3600) == STORE_OK);
+	T_CHECK(store_changes_first(s, &first) == STORE_OK);
+	T_CHECK(first == base + 9);
+	/* a gone quiet for an hour: forgotten, the bound alone decides */
+	T_CHECK(store_change_reader_set(s, "a", base + 9, 10002) == STORE_OK);
+	T_CHECK(store_changes_prune(s, base + 9, 20000) == STORE_OK);
+	T_CHECK(store_changes_first(s, &first) == STORE_OK);
+	T_CHECK(first == base + 10);
+	T_CHECK(store_changes_last(s, &last) == STORE_OK && last == base + 10);
+	store_close(s);
+}
+
 static void
 collect(void *ctx, const char *k, const char *v)
 {
@@ -1230,6 +1270,7 @@ main(void)
 	T_RUN(test_open_existing_empty_and_garbage);
 	T_RUN(test_durability);
 	T_RUN(test_data_version);
+	T_RUN(test_change_readers);
 	T_RUN(test_settings);
 	T_RUN(test_users_categories_tags);
 	T_RUN(test_article_roundtrip);
