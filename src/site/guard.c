@@ -113,10 +113,10 @@ guard_unhex(const char *s, size_t n, unsigned char *out)
 /* ---- site secret --------------------------------------------------------------- */
 
 /*
- * Reads the key, creating it on first use. Two processes creating it at
- * the same moment both read back whatever was stored last; only a loser
- * that read back before the winner wrote would keep a stale key (restarting
- * fixes it). A stored value that is not 64 hex digits is refused, not
+ * Reads the key, creating it on first use. Two processes (or nodes on one
+ * PostgreSQL) creating it at the same moment insert-or-nothing and read
+ * back: the first stored is the key of all, so a visitor's cookie is good
+ * on every node. A stored value that is not 64 hex digits is refused, not
  * replaced: silently rotating the secret would log every visitor out.
  */
 bool
@@ -134,7 +134,10 @@ guard_secret_load(store *st, unsigned char key[GUARD_KEY_BYTES])
 		char hex[2 * GUARD_KEY_BYTES + 1];
 		randombytes_buf(fresh, sizeof fresh);
 		sodium_bin2hex(hex, sizeof hex, fresh, sizeof fresh);
-		e = store_setting_set(st, GUARD_SECRET_SETTING, hex);
+		bool added;
+		/* another node may be making one at this moment: the
+		 * first one stored is everybody's */
+		e = store_setting_add(st, GUARD_SECRET_SETTING, hex, &added);
 		sodium_memzero(fresh, sizeof fresh);
 		sodium_memzero(hex, sizeof hex);
 		if (e != STORE_OK)

@@ -59,6 +59,29 @@ err:
 	return e;
 }
 
+/* Insert-or-nothing: *added says whether value went in. */
+enum store_err
+store_setting_add(store *s, const char *key, const char *value, bool *added)
+{
+	struct conn *c = db_conn_get(s);
+	struct q q = {0};
+	enum store_err e;
+	*added = false;
+	if (c == NULL)
+		return STORE_ERROR;
+	if (key == NULL || *key == '\0' || value == NULL)
+		return STORE_INVALID;
+	if ((e = db_open(&q, c, STMT_SETTING_ADD)) != STORE_OK)
+		goto err;
+	db_text(&q, ":key", key);
+	db_text(&q, ":value", value);
+	if ((e = db_exec(&q)) == STORE_OK)
+		*added = db_changes(c) > 0;
+err:
+	db_close(&q);
+	return e;
+}
+
 /* Copies the settings out first and calls fn afterwards, so fn may use
  * the store (even write settings) without meeting a half-read statement. */
 enum store_err

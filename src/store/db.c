@@ -825,7 +825,9 @@ store_fts_defer(store *s, bool on)
 
 /* Applies every migration not yet recorded, each in its own IMMEDIATE
  * transaction (so two processes opening a new file at once apply each
- * migration once). Refuses a database from a newer kiji. */
+ * migration once), under MIGRATE_LOCK (PostgreSQL: an advisory lock, as
+ * its transactions do not take turns by themselves). Refuses a database
+ * from a newer kiji. */
 static enum store_err
 migrate(struct conn *c, buf *err)
 {
@@ -834,7 +836,11 @@ migrate(struct conn *c, buf *err)
 	struct tx t = {0};
 	enum store_err e;
 	int64_t have = 0;
+	bool locked = false;
 
+	if ((e = db_conn_run(c, STMT_MIGRATE_LOCK)) != STORE_OK)
+		goto err;
+	locked = true;
 	if ((e = db_conn_run(c, STMT_MIGRATIONS_INIT)) != STORE_OK)
 		goto err;
 	if ((e = db_open(&q, c, STMT_MIGRATIONS_MAX)) != STORE_OK)
@@ -878,10 +884,12 @@ migrate(struct conn *c, buf *err)
 		if ((e = db_tx_end(c, &t, STORE_OK)) != STORE_OK)
 			goto err;
 	}
-	return STORE_OK;
+	return db_conn_run(c, STMT_MIGRATE_UNLOCK);
 err:
 	db_close(&q);
 	e = db_tx_end(c, &t, e);
+	if (locked)
+		(void)db_conn_run(c, STMT_MIGRATE_UNLOCK);
 	if (err != NULL && err->len == 0)
 		db_errf(err, "migrating: %s", d->errmsg(c->h));
 	return e;

@@ -95,6 +95,11 @@ const char *const db_pg_sql[STMT__MAX] = {
 	 * row locks (and the change log's advisory lock, schema_pg.c).
 	 */
 	P(BEGIN_IMMEDIATE, "BEGIN"),
+	/* nodes starting together on a new database: one migrates, the
+	 * others wait (CREATE TABLE IF NOT EXISTS is not safe at once); a
+	 * session lock, gone with the connection */
+	P(MIGRATE_LOCK, "SELECT pg_advisory_lock(1802070634)"),
+	P(MIGRATE_UNLOCK, "SELECT pg_advisory_unlock(1802070634)"),
 	/* what moves when another node commits: the change log's head */
 	P(DATA_VERSION, "SELECT COALESCE(MAX(seq), 0) FROM change_log"),
 	P(JOURNAL_MODE, "SELECT 'postgresql'"),

@@ -29,6 +29,9 @@ const struct db_stmt db_stmts[STMT__MAX] = {
 	S(MIGRATIONS_INIT,
 	    "CREATE TABLE IF NOT EXISTS schema_migrations ("
 	    "version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)"),
+	/* SQLite's IMMEDIATE transactions already take turns (migrate) */
+	S(MIGRATE_LOCK, "SELECT 0"),
+	S(MIGRATE_UNLOCK, "SELECT 0"),
 	S(MIGRATIONS_MAX,
 	    "SELECT COALESCE(MAX(version), 0) FROM schema_migrations"),
 	/* backups and restores (sqlite_backup.c): at most 20 problems */
@@ -66,6 +69,10 @@ const struct db_stmt db_stmts[STMT__MAX] = {
 	S(SETTING_SET,
 	    "INSERT INTO settings(key, value) VALUES (:key, :value) "
 	    "ON CONFLICT(key) DO UPDATE SET value = excluded.value"),
+	/* the first value stays: two processes making one at once agree */
+	S(SETTING_ADD,
+	    "INSERT INTO settings(key, value) VALUES (:key, :value) "
+	    "ON CONFLICT(key) DO NOTHING"),
 	S(SETTINGS_ALL, "SELECT key, value FROM settings ORDER BY key"),
 
 	S(USER_ADD,

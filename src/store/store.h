@@ -177,6 +177,10 @@ enum store_err store_comments_forget_ips(store *s, int64_t before,
 /* Settings are (key, value) text pairs; defaults live in site/, not here. */
 enum store_err store_setting_get(store *s, const char *key, buf *out);
 enum store_err store_setting_set(store *s, const char *key, const char *value);
+/* Sets key only when it has no value yet (*added then): of processes
+ * making one at once, the first wins and the others read it. */
+enum store_err store_setting_add(store *s, const char *key, const char *value,
+    bool *added);
 /* Calls fn for every stored setting, ordered by key. */
 enum store_err store_settings_each(store *s,
     void (*fn)(void *ctx, const char *key, const char *value), void *ctx);

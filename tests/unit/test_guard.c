@@ -671,6 +671,62 @@ out:
 	buf_free(&v);
 }
 
+#define RACERS 4
+
+/* One racer: its own store handle on the shared database. */
+struct racer {
+	store *st;
+	pthread_barrier_t *go;
+	unsigned char key[GUARD_KEY_BYTES];
+	bool ok;
+};
+
+/* Waits for the others, then loads (makes) the secret. */
+static void *
+racer_main(void *arg)
+{
+	struct racer *r = arg;
+	pthread_barrier_wait(r->go);
+	r->ok = guard_secret_load(r->st, r->key);
+	return NULL;
+}
+
+/* Processes (nodes) starting at once on a new database make one secret
+ * between them: every one of them reads the same (on PostgreSQL too). */
+static void
+test_secret_race(void)
+{
+	struct racer r[RACERS];
+	pthread_t th[RACERS];
+	pthread_barrier_t go;
+	buf err;
+	bool made = t_tmpdir(t_dir, sizeof(t_dir), "test-guard");
+	T_CHECK(made);
+	if (!made)
+		return;
+	buf_init(&err, 0);
+	store *first = t_db_open();
+	T_CHECK(first != NULL);
+	pthread_barrier_init(&go, NULL, RACERS);
+	for (int i = 0; i < RACERS; i++) {
+		r[i] = (struct racer){.go = &go};
+		r[i].st = store_open(t_db_last, &err);
+		T_CHECK(r[i].st != NULL);
+	}
+	for (int i = 0; i < RACERS; i++)
+		pthread_create(&th[i], NULL, racer_main, &r[i]);
+	for (int i = 0; i < RACERS; i++) {
+		pthread_join(th[i], NULL);
+		T_CHECK(r[i].ok);
+		T_CHECK(memcmp(r[i].key, r[0].key, GUARD_KEY_BYTES) == 0);
+		store_close(r[i].st);
+	}
+	pthread_barrier_destroy(&go);
+	store_close(first);
+	t_tmpdir_remove(t_dir);
+	buf_free(&err);
+}
+
 int
 main(void)
 {
@@ -692,5 +748,6 @@ main(void)
 	T_RUN(test_daily_id);
 	T_RUN(test_address_id);
 	T_RUN(test_secret_load);
+	T_RUN(test_secret_race);
 	T_DONE();
 }
