@@ -90,6 +90,10 @@ void
 require_site(const char *path)
 {
 	struct stat sb;
+	/* a PostgreSQL database is the server's to know (store_open says) */
+	if (strncmp(path, "postgresql://", 13) == 0 ||
+	    strncmp(path, "postgres://", 11) == 0)
+		return;
 	if (stat(path, &sb) != 0 && errno == ENOENT) {
 		fprintf(stderr, "kiji %s: %s: no such site (create one with "
 		    "'kiji init --db %s')\n", cli_cmd, path, path);
