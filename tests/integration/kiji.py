@@ -671,6 +671,7 @@ class Server:
     def __init__(self, name, articles=12, comments=4, seed=7, settings=None, env=None):
         self.name = name
         self.env = env  # extra environment variables for `kiji serve`
+        self.serve_args = []  # extra arguments for `kiji serve`
         self.tmp = Path(tempfile.mkdtemp(prefix="kiji-it-%s-" % name))
         self.db = new_db(self.tmp)
         self.articles = articles
@@ -732,7 +733,7 @@ class Server:
         self.port = free_port()
         self.expected_exit = False
         cmd = [str(kiji_bin()), "serve", "--db", str(self.db),
-               "--listen", "127.0.0.1:%d" % self.port]
+               "--listen", "127.0.0.1:%d" % self.port] + list(self.serve_args)
         err = open(self.stderr_path, "wb")
         env = None
         if self.env:
