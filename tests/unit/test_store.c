@@ -206,7 +206,7 @@ test_change_readers(void)
 {
 	store *s = t_db_open();
 	int64_t first = 0, last = 0, base = 0;
-	char v[8];
+	char v[16];
 	T_CHECK(s != NULL);
 	if (s == NULL)
 		return;
