@@ -306,6 +306,39 @@ test_key_file(void)
 	buf_free(&err);
 }
 
+/* A site on PostgreSQL: the key is the file KIJI_MAIL_KEY_FILE names,
+ * whatever the URL; without it (or with a relative path) there is none,
+ * said plainly. */
+static void
+test_key_file_pg(void)
+{
+	const char *url = "postgresql://kiji@db.example/site";
+	char kf[160];
+	unsigned char k1[MAIL_KEY_BYTES], k2[MAIL_KEY_BYTES];
+	buf err;
+	buf_init(&err, 0);
+	unsetenv(MAIL_KEY_ENV);
+	T_CHECK(!mail_key_load(url, true, k1, &err));
+	T_CHECK(strstr(buf_cstr(&err), MAIL_KEY_ENV) != NULL);
+	setenv(MAIL_KEY_ENV, "relative.key", 1);
+	buf_reset(&err);
+	T_CHECK(!mail_key_load(url, true, k1, &err));
+	snprintf(kf, sizeof(kf), "%s/shared.mailkey", dir);
+	setenv(MAIL_KEY_ENV, kf, 1);
+	buf_reset(&err);
+	T_CHECK(!mail_key_load(url, false, k1, &err)); /* none yet */
+	T_CHECK(mail_key_load(url, true, k1, &err));
+	struct stat st;
+	T_CHECK(stat(kf, &st) == 0 && (st.st_mode & 0777) == 0600);
+	/* another node, another URL spelling: the same key */
+	T_CHECK(mail_key_load("postgres://other@db.example/site", false, k2,
+	    &err));
+	T_CHECK(memcmp(k1, k2, sizeof(k1)) == 0);
+	unlink(kf);
+	unsetenv(MAIL_KEY_ENV);
+	buf_free(&err);
+}
+
 static void
 test_seal_blind(void)
 {
@@ -377,6 +410,7 @@ main(void)
 	T_RUN(test_build);
 	T_RUN(test_build_refuses);
 	T_RUN(test_key_file);
+	T_RUN(test_key_file_pg);
 	T_RUN(test_seal_blind);
 	T_RUN(test_loopback);
 	t_tmpdir_remove(dir);
