@@ -7,6 +7,9 @@ article; a comment posted to A (with B's form token and cookie: one
 secret), a like on A, a setting changed in the database: B is polled until
 it shows each (deadline 5 s) and the delay is printed.
 
+test_live_comment_fans_out_from_b: a live listener on B gets, once, the
+comment posted to A.
+
 test_views_add_up: view beacons on both nodes from different addresses
 land in the same views_daily row.
 
@@ -150,6 +153,30 @@ def test_write_on_a_shows_on_b():
           "setting %.0f ms" % (d_comment, posted, d_like, d_setting))
     for d in (d_comment, d_like, d_setting):
         assert d < 1000, "a write took %.0f ms to show on B" % d
+
+
+def test_live_comment_fans_out_from_b():
+    if skipped("test_live_comment_fans_out_from_b"):
+        return
+    import test_sse
+    a, b = nodes()
+    aid = tc.open_articles(a)[2]
+    li = test_sse.Listener(b.port, "/articles/%d/events" % aid)
+    try:
+        assert li.pump(5, lambda x: x.retry is not None), "B's stream did not open"
+        v = Visitor(a)
+        t0 = time.monotonic()
+        cid = tc.new_comment(v, aid, "live %s" % tc.mark(), token=tc.token_of(v, aid))
+        assert li.pump(5, test_sse.has_comment(cid)), \
+            "comment %d posted to A not sent by B's live stream: %r" % (cid, li.events)
+        d = (time.monotonic() - t0) * 1000
+        li.pump(1.0)
+        assert li.ids("comment").count(cid) == 1, "comment sent %d times" % (
+            li.ids("comment").count(cid))
+        print("    nodes: a comment posted to A reached B's live listener %.0f ms after "
+              "the post began" % d)
+    finally:
+        li.close()
 
 
 def test_views_add_up():
