@@ -558,6 +558,7 @@ site_http_config(site *s, struct http_config *cfg)
 }
 
 #define SITE_READER_EVERY 1     /* s between records of the position */
+#define SITE_READER_REFRESH 600 /* s between records of a still one */
 #define SITE_READER_STALE 3600  /* a node not seen for this long holds
                                  * no change log rows back */
 #define SITE_READER_SKEW 60     /* allowance for the nodes' clocks */
@@ -568,10 +569,11 @@ site_http_config(site *s, struct http_config *cfg)
  * thread's own write, and invalidates exactly what changed: a comment
  * drops the article's page and the listings showing its count; a like
  * only the article's page; an article or setting change everything.
- * Once a second it also records this node's position (change_readers),
+ * Once a second it also records this node's position (change_readers)
+ * when it moved (every ten minutes when it did not),
  * which holds other nodes' pruning back; a node that could not record
- * for about an hour drops its whole cache, as rows it never read may be
- * gone.
+ * for about an hour drops its whole cache once it can again, as rows it
+ * never read may be gone.
  */
 void
 site_sync(site *s, bool force)
@@ -591,17 +593,6 @@ site_sync(site *s, bool force)
 	bool settings = false;
 	arena *a = arena_new(0);
 	pthread_mutex_lock(&s->sync_mu);
-	if (mark && s->reader_ok != 0 &&
-	    now - s->reader_ok > SITE_READER_STALE - SITE_READER_SKEW) {
-		/* not heard of for so long that other nodes may have pruned
-		 * rows this one never read: nothing cached can be trusted */
-		obs_warn("site: no change log position recorded for %lld s; "
-		    "dropping every cached page", (long long)(now - s->reader_ok));
-		cache_stale_all(s->cache, (uint64_t)s->change_seq + 1);
-		cache_purger_all(s->purger);
-		s->next_publish = -1;
-		settings = true;
-	}
 	for (;;) {
 		struct store_change *ch;
 		size_t n = 0;
@@ -653,9 +644,29 @@ site_sync(site *s, bool force)
 		if (n < 1024)
 			break;
 	}
-	if (mark && store_change_reader_set(s->st, s->node, s->change_seq,
-	    now) == STORE_OK)
+	/* a write only when the position moved, or to stay "seen" (an idle
+	 * SQLite site would otherwise sync its WAL every second) */
+	if (mark && (s->change_seq != s->reader_seq ||
+	    now - s->reader_ok >= SITE_READER_REFRESH) &&
+	    store_change_reader_set(s->st, s->node, s->change_seq, now) ==
+	    STORE_OK) {
+		if (s->reader_ok != 0 &&
+		    now - s->reader_ok > SITE_READER_STALE - SITE_READER_SKEW) {
+			/* back after so long that other nodes may have
+			 * pruned rows this one never read: nothing cached
+			 * can be trusted (once; not while still away, when
+			 * the cache is all there is) */
+			obs_warn("site: no change log position recorded for "
+			    "%lld s; dropping every cached page",
+			    (long long)(now - s->reader_ok));
+			cache_stale_all(s->cache, (uint64_t)s->change_seq + 1);
+			cache_purger_all(s->purger);
+			s->next_publish = -1;
+			settings = true;
+		}
 		s->reader_ok = now;
+		s->reader_seq = s->change_seq;
+	}
 	/* Keep the log short, but keep the last 4096 rows: live comment
 	 * readers coming back are sent what they missed from it (live.c);
 	 * and keep what a node seen in the last hour has not read yet.

@@ -129,6 +129,7 @@ struct site {
 	_Atomic int64_t reader_try; /* when site_sync last went to record
 	                          * change_seq there (once a second) */
 	int64_t reader_ok;       /* when that last succeeded (sync_mu) */
+	int64_t reader_seq;      /* the seq it recorded (sync_mu) */
 	int64_t next_publish;    /* when a scheduled article goes live */
 	int64_t ranking_at;
 	/* recent.c: the newest comment change not yet acted on for the
