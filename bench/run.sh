@@ -126,96 +126,11 @@ T_START=$(date +%s)
 # A figure line, on stdout and into the figures file.
 fig() { printf '%s\n' "$*" | tee -a "$OUT"; }
 
-# Ratio a/b with 2 decimals ("n/a" when b is 0 or empty).
-# Median of the arguments (numbers).
-median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
-# Rounds to n decimals.
-# A TCP port on 127.0.0.1 that nothing listens on.
-# Polls url until it answers 200 (timeout in seconds).
-wait_200() {
-	local url=$1 limit=$(($(date +%s) + ${2:-15})) code
-	while :; do
-		code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$url" || true)
-		[ "$code" = 200 ] && return 0
-		[ "$(date +%s)" -ge "$limit" ] && return 1
-		sleep 0.005
-	done
-}
-
 # start_kiji DB PORT LOG: serves DB in the background; sets KPID.
 start_kiji() {
 	"$KIJI" serve --db "$1" --listen "127.0.0.1:$2" >"$3" 2>&1 &
 	KPID=$!
 	PIDS+=("$KPID")
-}
-
-# wrk with a hard time bound; output into $1.
-run_wrk() {
-	local out=$1 d=$2
-	shift 2
-	if ! timeout $((d + 60)) wrk "$@" >"$out" 2>&1; then
-		cat "$out" >&2
-		die "wrk $* failed"
-	fi
-	grep -q '^Requests/sec:' "$out" || { cat "$out" >&2; die "wrk printed no rate"; }
-}
-# 99th percentile latency in ms from wrk --latency.
-# Socket errors and non-2xx/3xx counts, as a note (empty when clean).
-# The comment form token of an article: from the page's input[name=token],
-# else from the JSON API (which hands out the same token).
-get_token() {
-	local base=$1 id=$2 tok
-	tok=$(curl -sf --max-time 10 "$base/articles/$id" |
-		grep -o 'name="token" value="[^"]*"' | head -n1 | sed 's/.*value="//; s/"$//' || true)
-	if [ -z "$tok" ]; then
-		tok=$(curl -sf --max-time 10 "$base/api/articles/$id/comments" |
-			grep -o '"token": *"[^"]*"' | head -n1 | sed 's/.*"token": *"//; s/"$//' || true)
-	fi
-	[ -n "$tok" ] || die "no form token for article $id"
-	printf '%s' "$tok"
-}
-
-approved_count() {
-	sql "$1" "SELECT count(*) FROM comments WHERE article_id = $2 AND type = 'comment' AND status = 'approved';"
-}
-
-# top_up DB BASE ID TARGET: posts comments through the real form (one curl
-# process, keep-alive) until the article has exactly TARGET approved
-# comments; every fourth post replies to an existing approved comment.
-top_up() {
-	local db=$1 base=$2 id=$3 target=$4 have need tok cfg i parents np parent
-	have=$(approved_count "$db" "$id")
-	need=$((target - have))
-	[ "$need" -ge 0 ] || die "article $id already has $have > $target comments"
-	[ "$need" -eq 0 ] && return 0
-	tok=$(get_token "$base" "$id")
-	mapfile -t parents < <(sql "$db" "SELECT id FROM comments WHERE article_id = $id AND type = 'comment' AND status = 'approved' ORDER BY id;")
-	np=${#parents[@]}
-	cfg=$TMP/topup-$id.cfg
-	: >"$cfg"
-	for i in $(seq 1 "$need"); do
-		parent=""
-		if [ "$np" -gt 0 ] && [ $((i % 4)) -eq 0 ]; then
-			parent=${parents[$(((i * 7) % np))]}
-		fi
-		[ "$i" -gt 1 ] && echo next >>"$cfg"
-		printf '%s\n' \
-			"url = \"$base/articles/$id/comments\"" \
-			"data-urlencode = \"nickname=読者$i\"" \
-			"data-urlencode = \"body=コメント$i: 記事の内容について一言。予算と配備時期がどうなるか気になります。\\n\\n続報を待ちます。参考 https://example.com/ref/$i\"" \
-			"data = \"token=$tok\"" \
-			"data = \"parent=$parent\"" \
-			"write-out = \"%{http_code}\\n\"" \
-			"output = \"/dev/null\"" \
-			"max-time = 30" >>"$cfg"
-	done
-	local codes
-	codes=$(timeout 600 curl -s -K "$cfg" | sort | uniq -c | awk '{ printf "%s×%s ", $2, $1 }') ||
-		die "posting comments to article $id failed or timed out"
-	have=$(approved_count "$db" "$id")
-	[ "$have" -eq "$target" ] ||
-		die "article $id: wanted $target approved comments, have $have (answers: $codes)"
-	log "article $id: posted $need comments through the form ($codes), now $have"
 }
 
 fig "# start $(date -u '+%Y-%m-%dT%H:%M:%SZ'); load average $(loadavg) (other work on this machine skews every figure)"
