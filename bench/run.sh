@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # kiji benchmark (`make bench`; also runs on its own: bench/run.sh).
 #
-# One command, no arguments, about seven minutes on a 2-core machine.
+# One command, no arguments, about ten minutes on a 2-core machine.
 # Prints one line per figure on stdout:  name value unit (ratio to reference)
 # Progress goes to stderr. Lines starting with "#" are checks and notes.
 # The figures are also copied to build/bench/last.txt.
@@ -36,6 +36,11 @@
 #   sse.*       bench/sse.sh (issue 16): 5,000 listeners of one article's
 #               live comment stream, a comment a second: answer to last
 #               listener p50/p99, server RSS per listener
+#   pg.*, pg2.* bench/pg.sh (issue 15): the same site on a throwaway
+#               PostgreSQL cluster beside SQLite: warm page, cold render,
+#               posts at c64, search p50; two nodes on one database; what
+#               the primary spent (KIJI_BENCH_PG=0 skips it, about three
+#               minutes; one line when PostgreSQL is not installed)
 #   large.*     with KIJI_BENCH_LARGE=1, bench/large.sh (issue 14): the
 #               100,000-article demo's build time, start, warm req/s
 #               against a 60-article site, RSS over 10,000 pages
@@ -493,7 +498,9 @@ stop_pid "$KPID"
 # Search latency on the same 10,000-article site (bench/search.sh prints
 # its own "name value unit (ratio ...)" lines).
 log "search: 1-, 2- and 4-character queries against a brute-force scan"
-if bench/search.sh --db "$BIG" >"$TMP/search.out" 2>"$TMP/search.log"; then
+# (KIJI_BENCH_PG means something else to it: pg.sh below measures search
+# on PostgreSQL.)
+if KIJI_BENCH_PG="" bench/search.sh --db "$BIG" >"$TMP/search.out" 2>"$TMP/search.log"; then
 	while IFS= read -r line; do fig "$line"; done <"$TMP/search.out"
 else
 	fig "search: failed ($(tail -n 3 "$TMP/search.log" | tr '\n' ' '))"
@@ -538,6 +545,17 @@ KIJI=$KIJI bench/sse.sh >"$TMP/sse.out" 2>"$TMP/sse.log" || rc=$?
 while IFS= read -r line; do fig "$line"; done <"$TMP/sse.out"
 if [ "$rc" -ne 0 ]; then
 	fig "sse: failed ($(tail -n 3 "$TMP/sse.log" | tr '\n' ' '))"
+	FAILED=1
+fi
+
+# PostgreSQL (issue 15): the same figures on a throwaway cluster, one node
+# and then two (bench/pg.sh prints its own lines, or one "skipped" line).
+log "pg: the same site on PostgreSQL, one node and two"
+rc=0
+KIJI=$KIJI bench/pg.sh >"$TMP/pg.out" 2>"$TMP/pg.log" || rc=$?
+while IFS= read -r line; do fig "$line"; done <"$TMP/pg.out"
+if [ "$rc" -ne 0 ]; then
+	fig "pg: failed ($(tail -n 3 "$TMP/pg.log" | tr '\n' ' '))"
 	FAILED=1
 fi
 
