@@ -67,7 +67,7 @@ const struct conf_def conf_defs[CONF__MAX] = {
 	    "URL that gets a JSON POST {\"paths\": [...]} of changed pages "
 	    "(CDN purge); empty: off"},
 	[CONF_HTTP_THREADS] = {"http.threads", CONF_INT, "0", 0, 256, NULL,
-	    "HTTP worker threads; 0 = number of cores"},
+	    "HTTP worker threads; 0 = number of cores (8 a core on PostgreSQL)"},
 	[CONF_HTTP_TIMEOUT] = {"http.timeout", CONF_INT, "30", 1, 3600, NULL,
 	    "idle connection timeout, seconds"},
 	[CONF_HTTP_PER_IP] = {"http.per_ip_limit", CONF_INT, "256", 0, 100000, NULL,

@@ -17,6 +17,9 @@
 
 #include "embed.h"
 
+/* HTTP workers per core when the store is a database server (http.threads
+ * 0): each waits out its statements' round trips. */
+#define SITE_REMOTE_THREADS_PER_CORE 8
 
 /* Content type by file extension, for static and media files. */
 const char *
@@ -528,6 +531,13 @@ site_http_config(site *s, struct http_config *cfg)
 {
 	const struct site_conf *c = s->conf;
 	cfg->threads = (unsigned)c->num[CONF_HTTP_THREADS];
+	/* A worker waits out each statement's round trip to a database
+	 * server; more of them keep the cores busy meanwhile (and feed the
+	 * group commit more than one post per worker). */
+	if (cfg->threads == 0 && store_remote(s->st)) {
+		long n = sysconf(_SC_NPROCESSORS_ONLN);
+		cfg->threads = SITE_REMOTE_THREADS_PER_CORE * (unsigned)(n > 0 ? n : 1);
+	}
 	cfg->conn_timeout = (unsigned)c->num[CONF_HTTP_TIMEOUT];
 	cfg->per_ip_limit = (unsigned)c->num[CONF_HTTP_PER_IP];
 	cfg->max_body = (size_t)c->num[CONF_HTTP_MAX_BODY];

@@ -984,6 +984,13 @@ store_strerror(enum store_err e)
 	return m ? m : "unknown store error";
 }
 
+/* See store.h. */
+bool
+store_remote(store *s)
+{
+	return s->drv->remote;
+}
+
 /* What changed since: a number that moves when another connection (or
  * process, or node) has committed a write. Per connection on SQLite:
  * compare values taken on the same thread only. -1 on error. */

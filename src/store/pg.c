@@ -781,6 +781,7 @@ pg_data_version(struct conn *c)
 
 const struct db_driver db_pg = {
 	.name = "postgresql",
+	.remote = true,
 	.sql = db_pg_sql,
 	.open = pg_open,
 	.close = pg_close,

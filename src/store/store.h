@@ -65,6 +65,10 @@ enum store_err store_rollback(store *s);
  * Lets the server notice CLI and other nodes' writes. Per thread:
  * compare only values read on the same thread. -1 on error. */
 int64_t store_data_version(store *s);
+/* Whether the database is reached over the network (PostgreSQL): each
+ * statement is a round trip that blocks its thread, so the server runs
+ * more threads than cores (site_http_config). */
+bool store_remote(store *s);
 /* The journal mode and synchronous level actually in force ("wal", 2). */
 enum store_err store_durability(store *s, buf *journal_mode, int *synchronous);
 

@@ -354,6 +354,7 @@ struct pg_listen;
  */
 struct db_driver {
 	const char *name;                   /* "sqlite", "postgresql" */
+	bool remote;                        /* a server over the network */
 	const char *const *sql;             /* its dialect by enum stmt; NULL
 	                                     * entries take db_stmts' SQL */
 	/* connections */
