@@ -498,9 +498,8 @@ stop_pid "$KPID"
 # Search latency on the same 10,000-article site (bench/search.sh prints
 # its own "name value unit (ratio ...)" lines).
 log "search: 1-, 2- and 4-character queries against a brute-force scan"
-# (KIJI_BENCH_PG means something else to it: pg.sh below measures search
-# on PostgreSQL.)
-if KIJI_BENCH_PG="" bench/search.sh --db "$BIG" >"$TMP/search.out" 2>"$TMP/search.log"; then
+# (pg.sh below measures search on PostgreSQL.)
+if KIJI_BENCH_SEARCH_PG="" bench/search.sh --db "$BIG" >"$TMP/search.out" 2>"$TMP/search.log"; then
 	while IFS= read -r line; do fig "$line"; done <"$TMP/search.out"
 else
 	fig "search: failed ($(tail -n 3 "$TMP/search.log" | tr '\n' ' '))"

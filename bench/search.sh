@@ -15,7 +15,7 @@
 # few hundred ms each there). That site takes about four minutes to build
 # (once; 2 GB in build/bench/), so it is opt-in.
 #
-# With KIJI_BENCH_PG set to a PostgreSQL URL (an empty database, or one
+# With KIJI_BENCH_SEARCH_PG set to a PostgreSQL URL (an empty database, or one
 # this script filled before: tests/pg/cluster.sh start DIR prints one) it
 # then measures the same site there, each name with _pg appended; the
 # site is built there once (a few minutes for 10,000 articles).
@@ -42,11 +42,11 @@ printf 'search_loadavg %s (1, 5, 15 min, before the run)\n' \
     "$(cut -d' ' -f1-3 /proc/loadavg)"
 [ -n "$db" ] || set -- --db "build/bench/search-$articles.db" "$@"
 build/rel/bench/search_bench "$@"
-if [ -n "${KIJI_BENCH_PG:-}" ]; then
+if [ -n "${KIJI_BENCH_SEARCH_PG:-}" ]; then
 	printf 'search_loadavg_pg %s (1, 5, 15 min)\n' \
 	    "$(cut -d' ' -f1-3 /proc/loadavg)"
 	build/rel/bench/search_bench --articles "$articles" \
-	    --queries "$queries" --db "$KIJI_BENCH_PG" | sed 's/^\(search_[a-z0-9_]*\)/\1_pg/'
+	    --queries "$queries" --db "$KIJI_BENCH_SEARCH_PG" | sed 's/^\(search_[a-z0-9_]*\)/\1_pg/'
 fi
 if [ "$articles" = 10000 ] && [ "${KIJI_BENCH_SEARCH_100K:-}" = 1 ]; then
 	printf 'search_loadavg_100k %s (1, 5, 15 min)\n' \
