@@ -10,6 +10,7 @@
  */
 #include "store_int.h"
 #include "../obs/obs.h"
+#include "../text/text.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -112,10 +113,14 @@ db_fail(struct q *q)
 {
 	struct conn *c = q->c;
 	const struct db_driver *d = c->s->drv;
-	enum store_err e = d->err_map(c->h, q->rc, q->sys_errno);
+	enum store_err e = q->rc == DB_BADTEXT ? STORE_INVALID :
+	    d->err_map(c->h, q->rc, q->sys_errno);
 	if (e == STORE_OK)
 		e = STORE_ERROR;
-	if (e == STORE_FULL || e == STORE_READONLY)
+	if (q->rc == DB_BADTEXT)
+		obs_warn("store: %s: text that is not UTF-8 refused",
+		    db_stmts[q->id].name);
+	else if (e == STORE_FULL || e == STORE_READONLY)
 		obs_error("store: %s: cannot write %s: %s (%s; %s)",
 		    db_stmts[q->id].name, c->s->path, store_strerror(e),
 		    d->errmsg(c->h), e == STORE_FULL ?
@@ -213,22 +218,27 @@ db_id(struct q *q, const char *name, int64_t v)
 			  : q->c->s->drv->bind_null(q->st, i);
 }
 
-/* Text for a NOT NULL column: NULL is taken as "". The caller's memory
- * is referenced until db_close. */
+/* Text for a NOT NULL column: NULL is taken as "". Text that is not
+ * UTF-8 fails the statement (STORE_INVALID) on every backend. The
+ * caller's memory is referenced until db_close. */
 void
 db_text(struct q *q, const char *name, const char *v)
 {
 	int i = db_param(q, name);
-	if (i)
+	if (i && v != NULL && !text_utf8_valid(v, strlen(v)))
+		q->rc = DB_BADTEXT;
+	else if (i)
 		q->rc = q->c->s->drv->bind_text(q->st, i, v ? v : "");
 }
 
-/* Optional text: NULL or "" is SQL NULL. */
+/* Optional text: NULL or "" is SQL NULL; not UTF-8 as db_text. */
 void
 db_text_null(struct q *q, const char *name, const char *v)
 {
 	int i = db_param(q, name);
-	if (i)
+	if (i && v != NULL && !text_utf8_valid(v, strlen(v)))
+		q->rc = DB_BADTEXT;
+	else if (i)
 		q->rc = v && *v ? q->c->s->drv->bind_text(q->st, i, v)
 				: q->c->s->drv->bind_null(q->st, i);
 }

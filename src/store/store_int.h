@@ -339,8 +339,12 @@ extern const struct db_stmt db_stmts[STMT__MAX];
 
 /* What a driver's step answers besides its own error codes (> 0);
  * DB_MISUSE is the seam's own (a parameter the statement lacks), which
- * every err_map takes as STORE_ERROR. */
-enum { DB_OK = 0, DB_ROW = -1, DB_DONE = -2, DB_MISUSE = 0x10000 };
+ * every err_map takes as STORE_ERROR; DB_BADTEXT too (text bound that is
+ * not UTF-8), which db.c answers as STORE_INVALID before any driver sees
+ * it: SQLite would keep such bytes, PostgreSQL refuses them, and the
+ * store must behave the same on both. */
+enum { DB_OK = 0, DB_ROW = -1, DB_DONE = -2, DB_MISUSE = 0x10000,
+	DB_BADTEXT = 0x10001 };
 
 struct conn;
 struct pg_listen;
