@@ -102,7 +102,10 @@ const char *const db_pg_sql[STMT__MAX] = {
 	P(MIGRATE_UNLOCK, "SELECT pg_advisory_unlock(1802070634)"),
 	/* what moves when another node commits: the change log's head */
 	P(DATA_VERSION, "SELECT COALESCE(MAX(seq), 0) FROM change_log"),
-	P(JOURNAL_MODE, "SELECT 'postgresql'"),
+	/* what stands for SQLite's journal mode: whether a commit waits for
+	 * its WAL record to be flushed ("synchronous_commit on") */
+	P(JOURNAL_MODE,
+	    "SELECT 'synchronous_commit ' || current_setting('synchronous_commit')"),
 	/* SQLite's FULL (2) unless commits are not waited for */
 	P(SYNCHRONOUS,
 	    "SELECT CASE current_setting('synchronous_commit')"
