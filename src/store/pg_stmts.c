@@ -318,6 +318,32 @@ const char *const db_pg_sql[STMT__MAX] = {
 	/* ---- jobs ---- */
 	/* SKIP LOCKED: READ COMMITTED would let a second runner, waiting
 	 * on the row, claim the same job again once the first commits */
+	/*
+	 * The keyed job inserts without using up an id when the key is
+	 * taken (PostgreSQL draws the identity before ON CONFLICT decides,
+	 * SQLite does not): an existing key is moved (JOB_SCHEDULE) or left
+	 * alone (JOB_ADD_KEY) first, and only a new key reaches the INSERT;
+	 * ON CONFLICT stays for two writers racing on the same new key.
+	 */
+	P(JOB_SCHEDULE,
+	    "WITH moved AS (UPDATE jobs SET kind = :kind, payload = :payload,"
+	    " run_at = :run_at, lease_until = 0, attempts = 0, done_at = NULL,"
+	    " last_error = '' WHERE dedup_key = :key RETURNING id),"
+	    " added AS (INSERT INTO jobs(kind, payload, run_at, dedup_key)"
+	    " SELECT CAST(:kind AS TEXT), CAST(:payload AS TEXT),"
+	    " CAST(:run_at AS BIGINT), CAST(:key AS TEXT)"
+	    " WHERE NOT EXISTS (SELECT 1 FROM moved)"
+	    " ON CONFLICT(dedup_key) WHERE dedup_key IS NOT NULL DO UPDATE SET"
+	    " kind = excluded.kind, payload = excluded.payload,"
+	    " run_at = excluded.run_at, lease_until = 0, attempts = 0,"
+	    " done_at = NULL, last_error = '' RETURNING id)"
+	    " SELECT id FROM moved UNION ALL SELECT id FROM added"),
+	P(JOB_ADD_KEY,
+	    "INSERT INTO jobs(kind, payload, run_at, dedup_key)"
+	    " SELECT CAST(:kind AS TEXT), CAST(:payload AS TEXT),"
+	    " CAST(:run_at AS BIGINT), CAST(:key AS TEXT)"
+	    " WHERE NOT EXISTS (SELECT 1 FROM jobs WHERE dedup_key = :key)"
+	    " ON CONFLICT(dedup_key) WHERE dedup_key IS NOT NULL DO NOTHING"),
 	P(JOB_CLAIM,
 	    "UPDATE jobs SET lease_until = :now::bigint + :lease::bigint,"
 	    " attempts = attempts + 1"
