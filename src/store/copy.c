@@ -522,6 +522,15 @@ store_url_is_pg(const char *url)
 	    strncmp(url, "postgres://", 11) == 0);
 }
 
+/* See store.h. */
+const char *
+store_file(const char *url)
+{
+	if (url == NULL || store_url_is_pg(url))
+		return NULL;
+	return strncmp(url, "sqlite:", 7) == 0 ? url + 7 : url;
+}
+
 /* See store.h: the driver's fts_rebuild in a write transaction (SQLite
  * rebuilds FTS5 from its view, PostgreSQL makes search_docs' rows). */
 enum store_err

@@ -920,10 +920,10 @@ driver_for(const char *url, const char **path)
 }
 
 /* The driver's preparation (SQLite: the file, mode 0600, and its lock),
- * then this thread's connection, then the migrations; any failure undoes
- * all of it and says why in err. */
-store *
-store_open(const char *url, buf *err)
+ * then this thread's connection, then (with migrate) the migrations; any
+ * failure undoes all of it and says why in err. */
+static store *
+store_open_as(const char *url, bool migrating, buf *err)
 {
 	store *s = NULL;
 	const struct db_driver *d;
@@ -953,12 +953,85 @@ store_open(const char *url, buf *err)
 	s->key_ok = true;
 	if ((c = conn_attach(s, true, err)) == NULL)
 		goto err;
-	if (migrate(c, err) != STORE_OK)
+	if (migrating && migrate(c, err) != STORE_OK)
 		goto err;
 	return s;
 err:
 	store_close(s);
 	return NULL;
+}
+
+/* See store.h. */
+store *
+store_open(const char *url, buf *err)
+{
+	return store_open_as(url, true, err);
+}
+
+/* See store.h: a SQLite file must exist (store_open would make it); the
+ * schema version is read, never written (no MIGRATIONS_INIT). */
+store *
+store_open_inspect(const char *url, struct store_facts *f, buf *err)
+{
+	const char *path;
+	struct conn *c;
+	struct q q = {0};
+	enum store_err e;
+	bool present = false;
+	store *s;
+
+	memset(f, 0, sizeof(*f));
+	if (url != NULL && driver_for(url, &path) == &db_sqlite &&
+	    access(path, F_OK) != 0) {
+		db_errf(err, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	if ((s = store_open_as(url, false, err)) == NULL)
+		return NULL;
+	c = db_conn_get(s);
+	snprintf(f->backend, sizeof f->backend, "%s", s->drv->name);
+	f->latest = s->drv->schema_version();
+	e = c ? db_open(&q, c, STMT_SERVER_VERSION) : STORE_ERROR;
+	if (e == STORE_OK && db_row(&q, &e))
+		snprintf(f->server, sizeof f->server, "%s",
+		    db_col_text(&q, 0, NULL));
+	db_close(&q);
+	if (e == STORE_OK && (e = db_open(&q, c, STMT_SCHEMA_PRESENT)) ==
+	    STORE_OK && db_row(&q, &e))
+		present = db_col_int(&q, 0) > 0;
+	db_close(&q);
+	if (e == STORE_OK && present && (e = db_open(&q, c,
+	    STMT_MIGRATIONS_MAX)) == STORE_OK && db_row(&q, &e))
+		f->schema = db_col_int(&q, 0);
+	db_close(&q);
+	if (e != STORE_OK || f->schema == 0) {
+		db_errf(err, "%s", e != STORE_OK ? store_strerror(e) :
+		    "the database holds no kiji site");
+		store_close(s);
+		return NULL;
+	}
+	return s;
+}
+
+/* See store.h. */
+enum store_err
+store_recent_ips(store *s, int limit, int64_t *n, int64_t *loopback)
+{
+	struct conn *c = db_conn_get(s);
+	struct q q = {0};
+	enum store_err e;
+	*n = *loopback = 0;
+	if (c == NULL)
+		return STORE_ERROR;
+	if ((e = db_open(&q, c, STMT_DOCTOR_RECENT_IPS)) != STORE_OK)
+		return e;
+	db_int(&q, ":n", limit);
+	if (db_row(&q, &e)) {
+		*n = db_col_int(&q, 0);
+		*loopback = db_col_int(&q, 1);
+	}
+	db_close(&q);
+	return e;
 }
 
 /* Call when no other thread is inside the store any more (after joining

@@ -606,10 +606,9 @@ pg_notice(void *arg, const char *msg)
 	(void)msg;
 }
 
-/* url with its password (user:PASSWORD@ or password=...) blanked into
- * out (size bytes, cut short if need be), for messages. */
-static void
-url_safe(const char *url, char *out, size_t size)
+/* See store.h. */
+const char *
+store_url_safe(const char *url, char *out, size_t size)
 {
 	const char *auth = strstr(url, "://"), *at = NULL, *colon = NULL;
 	buf b;
@@ -634,6 +633,7 @@ url_safe(const char *url, char *out, size_t size)
 	}
 	snprintf(out, size, "%s", buf_cstr(&b));
 	buf_free(&b);
+	return out;
 }
 
 /* Closes the connection. */
@@ -673,7 +673,7 @@ pg_open(store *s, bool first, bool *readonly, buf *err)
 	char safe[512];
 	const char *enc, *standby;
 
-	url_safe(s->path, safe, sizeof safe);
+	store_url_safe(s->path, safe, sizeof safe);
 	c->pg = db_pg_connect(s->path);
 	if (c->pg == NULL) {
 		db_errf(err, "%s: out of memory", safe);

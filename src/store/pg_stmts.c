@@ -110,6 +110,11 @@ const char *const db_pg_sql[STMT__MAX] = {
 	P(SYNCHRONOUS,
 	    "SELECT CASE current_setting('synchronous_commit')"
 	    " WHEN 'off' THEN 0 ELSE 2 END"),
+	P(SERVER_VERSION,
+	    "SELECT 'PostgreSQL ' || current_setting('server_version')"),
+	P(SCHEMA_PRESENT,
+	    "SELECT COUNT(*) FROM (SELECT to_regclass('schema_migrations') AS t)"
+	    " AS r WHERE t IS NOT NULL"),
 	P(DOCTOR_RECENT_IPS,
 	    "SELECT COUNT(*), COALESCE(SUM(CASE WHEN ip LIKE '127.%'"
 	    " OR ip = '::1' THEN 1 ELSE 0 END), 0)"

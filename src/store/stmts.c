@@ -55,6 +55,12 @@ const struct db_stmt db_stmts[STMT__MAX] = {
 	    "SELECT COUNT(*), COALESCE(SUM(ip LIKE '127.%' OR ip = '::1'), 0)"
 	    " FROM (SELECT ip FROM comments WHERE ip <> ''"
 	    " ORDER BY id DESC LIMIT :n)"),
+	/* kiji doctor: the database engine's version */
+	S(SERVER_VERSION, "SELECT 'SQLite ' || sqlite_version()"),
+	/* whether the database has kiji's schema (its migrations table) */
+	S(SCHEMA_PRESENT,
+	    "SELECT COUNT(*) FROM sqlite_master"
+	    " WHERE type = 'table' AND name = 'schema_migrations'"),
 	/* /readyz: a real write (page 1 to the WAL, fsync) that changes
 	 * nothing: the application id kiji files carry ('kiji') */
 	S(PROBE_WRITE, "PRAGMA application_id = 1802070633"),

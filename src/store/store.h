@@ -106,6 +106,14 @@ enum store_err store_restore(const char *path, const char *backup, buf *err);
 /* Whether url names a PostgreSQL database (postgresql:// or postgres://)
  * rather than a SQLite file. */
 bool store_url_is_pg(const char *url);
+/* The SQLite file url names ("sqlite:" dropped; a pointer into url), or
+ * NULL for a PostgreSQL URL: what has a directory, -wal and -shm files,
+ * a lock and a mail key beside it. */
+const char *store_file(const char *url);
+/* url for messages into out (size bytes, cut short if need be; returned):
+ * a PostgreSQL URL's password (user:PASSWORD@ in the authority,
+ * password=... in the query) blanked as ***; a file path as it is. */
+const char *store_url_safe(const char *url, char *out, size_t size);
 
 /* Where a copy is: rows done of the table being copied (or, checking,
  * read back from the copy) and of all tables. */
@@ -162,6 +170,21 @@ enum store_err store_ro_setting(store_ro *r, const char *key, buf *value);
 /* Of the newest limit comments with an address, how many there are (*n)
  * and how many came from this machine (127.0.0.0/8, ::1). */
 enum store_err store_ro_recent_ips(store_ro *r, int limit, int64_t *n,
+    int64_t *loopback);
+/* What kiji doctor says of any backend's database. */
+struct store_facts {
+	char backend[16];   /* the driver: "sqlite", "postgresql" */
+	char server[128];   /* "SQLite 3.40.1", "PostgreSQL 15.8 (...)" */
+	int64_t schema;     /* the schema version the database records */
+	int64_t latest;     /* the newest this kiji knows */
+};
+/* Opens the database at url (a SQLite file or a postgresql:// URL) for a
+ * look: nothing is created, no migration runs, and the caller only reads
+ * (store_setting_get, store_durability, store_recent_ips). NULL with why
+ * in err when it cannot be opened or holds no kiji site. */
+store *store_open_inspect(const char *url, struct store_facts *f, buf *err);
+/* store_ro_recent_ips on an open store. */
+enum store_err store_recent_ips(store *s, int limit, int64_t *n,
     int64_t *loopback);
 /* Writes the database without changing anything it holds (the file's
  * application id, to the WAL and synced): STORE_OK when it can be

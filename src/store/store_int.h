@@ -239,6 +239,8 @@ enum stmt {
 	STMT_QUICK_CHECK,
 	STMT_DOCTOR_SETTING,
 	STMT_DOCTOR_RECENT_IPS,
+	STMT_SERVER_VERSION,
+	STMT_SCHEMA_PRESENT,
 	/* operations: /readyz and /metrics (sqlite_backup.c) */
 	STMT_PROBE_WRITE,
 	STMT_JOBS_WAITING,
