@@ -72,31 +72,30 @@ mail_key_create(const char *path, unsigned char key[MAIL_KEY_BYTES], buf *err)
 	return 0;
 }
 
-/* The key file of the database at db_path (malloc'd): beside a SQLite
- * file; for a PostgreSQL URL the file KIJI_MAIL_KEY_FILE names, which
- * every node must see the same (the database is shared, the key never
- * goes into it). NULL, said in err, when there is none. */
-static char *
-mail_key_path(const char *db_path, buf *err)
+/* See mail.h. */
+char *
+mail_key_path(const char *db, buf *err)
 {
-	if (db_path == NULL || *db_path == '\0') {
+	if (db != NULL && (strncmp(db, "postgresql://", 13) == 0 ||
+	    strncmp(db, "postgres://", 11) == 0)) {
+		const char *k = getenv(MAIL_KEY_ENV);
+		if (k == NULL || k[0] != '/') {
+			buf_puts(err, "a PostgreSQL site's mail key is the file "
+			    MAIL_KEY_ENV " names (an absolute path, the same "
+			    "file on every node); " MAIL_KEY_ENV " is not set");
+			return NULL;
+		}
+		return xstrdup(k);
+	}
+	if (db != NULL && strncmp(db, "sqlite:", 7) == 0)
+		db += 7;
+	if (db == NULL || *db == '\0') {
 		buf_puts(err, "no database file to keep the mail key beside");
 		return NULL;
 	}
-	if (strncmp(db_path, "postgresql://", 13) == 0 ||
-	    strncmp(db_path, "postgres://", 11) == 0) {
-		const char *f = getenv(MAIL_KEY_ENV);
-		if (f == NULL || f[0] != '/') {
-			buf_puts(err, "a site on PostgreSQL keeps its mail key "
-			    "in the file " MAIL_KEY_ENV " names (an absolute "
-			    "path, the same key on every node)");
-			return NULL;
-		}
-		return xstrdup(f);
-	}
-	size_t n = strlen(db_path) + sizeof(".mailkey");
+	size_t n = strlen(db) + sizeof(".mailkey");
 	char *path = xmalloc(n);
-	snprintf(path, n, "%s.mailkey", db_path);
+	snprintf(path, n, "%s.mailkey", db);
 	return path;
 }
 
@@ -105,9 +104,9 @@ mail_key_load(const char *db_path, bool create,
     unsigned char key[MAIL_KEY_BYTES], buf *err)
 {
 	char *path = mail_key_path(db_path, err);
-	bool ok = false;
 	if (path == NULL)
 		return false;
+	bool ok = false;
 	for (int tries = 0; tries < 2 && !ok; tries++) {
 		int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 		if (fd >= 0) {

@@ -73,14 +73,20 @@ void mail_date(buf *out, int64_t t);
 
 /* The environment variable naming a PostgreSQL site's mail key file. */
 #define MAIL_KEY_ENV "KIJI_MAIL_KEY_FILE"
-
 /*
- * The mail key of the database at db_path: the file db_path + ".mailkey"
- * (64 hex digits); for a postgresql:// URL the file $KIJI_MAIL_KEY_FILE
- * (an absolute path: every node must read the same key). When it is
- * missing and create is set it is made (mode 0600, O_EXCL: two processes
- * agree on one key). false with a reason in err when it cannot be read,
- * is malformed, or is missing and !create.
+ * The mail key's file for the database db (malloc'd): FILE.mailkey beside
+ * a SQLite file ("sqlite:" dropped); for a postgresql:// URL, which has
+ * no file to sit beside, the absolute path $KIJI_MAIL_KEY names (every
+ * node sharing the database needs the same key). NULL with why in err
+ * when there is none.
+ */
+char *mail_key_path(const char *db, buf *err);
+/*
+ * The mail key of the database at db_path: the file mail_key_path names
+ * (64 hex digits). When it is missing and create is set it is made
+ * (mode 0600, O_EXCL: two processes agree on one key). false with a
+ * reason in err when it cannot be read, is malformed, or is missing and
+ * !create.
  */
 bool mail_key_load(const char *db_path, bool create,
     unsigned char key[MAIL_KEY_BYTES], buf *err);
