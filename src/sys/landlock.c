@@ -145,21 +145,56 @@ rule_add(struct sys_rule *out, size_t max, size_t *n, const char *path,
 	return true;
 }
 
+/* A database server's rules (sys.h): libpq's files, read; the mail
+ * key's directory, written. No rule is needed to connect: Landlock
+ * confines binding TCP ports (not connecting) and, through ABI 7, not
+ * connecting to a Unix socket by its path (tested: kiji serve reaches
+ * PostgreSQL over 127.0.0.1 and over its socket directory, sandboxed). */
+static void
+pg_rules(const struct sys_sandbox *sb, struct sys_rule *out, size_t max,
+    size_t *n)
+{
+	static const char *const env[] = {"PGPASSFILE", "PGSERVICEFILE",
+	    "PGSYSCONFDIR", "PGSSLROOTCERT", "PGSSLCERT", "PGSSLKEY"};
+	const char *home = getenv("HOME");
+	char p[PATH_MAX];
+	if (home != NULL && home[0] == '/') {
+		snprintf(p, sizeof p, "%s/.pgpass", home);
+		rule_add(out, max, n, p, SYS_READ, false);
+		snprintf(p, sizeof p, "%s/.postgresql", home);
+		rule_add(out, max, n, p, SYS_READ, false);
+	}
+	rule_add(out, max, n, "/etc/postgresql-common", SYS_READ, false);
+	for (size_t i = 0; i < sizeof env / sizeof env[0]; i++) {
+		const char *v = getenv(env[i]);
+		if (v != NULL && v[0] == '/')
+			rule_add(out, max, n, v, SYS_READ, false);
+	}
+	if (sb->mail_key != NULL && sb->mail_key[0] == '/') {
+		char *copy = xstrdup(sb->mail_key);
+		rule_add(out, max, n, dirname(copy), SYS_READ | SYS_WRITE |
+		    SYS_CREATE, false);
+		free(copy);
+	}
+}
+
 /* See sys.h. */
 size_t
 sys_sandbox_rules(const struct sys_sandbox *sb, struct sys_rule *out,
     size_t max)
 {
 	size_t n = 0;
-	char *copy = xstrdup(sb->db);
+	char *copy = xstrdup(sb->db ? sb->db : sb->spool ? sb->spool : "/");
 	/* the directory, not the file: SQLite makes -wal and -shm beside it
 	 * and uploads are spooled there (O_TMPFILE) */
-	rule_add(out, max, &n, dirname(copy), SYS_READ | SYS_WRITE |
-	    SYS_CREATE, true);
+	rule_add(out, max, &n, sb->db ? dirname(copy) : copy, SYS_READ |
+	    SYS_WRITE | SYS_CREATE, true);
 	free(copy);
 	rule_add(out, max, &n, "/dev/null", SYS_READ | SYS_WRITE, false);
 	for (size_t i = 0; i < sizeof ll_read / sizeof ll_read[0]; i++)
 		rule_add(out, max, &n, ll_read[i], SYS_READ, false);
+	if (sb->db == NULL)
+		pg_rules(sb, out, max, &n);
 	if (sb->theme != NULL)
 		rule_add(out, max, &n, sb->theme, SYS_READ, true);
 	if (sb->log_file != NULL && sb->log_file[0] == '/') {

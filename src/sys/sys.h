@@ -57,20 +57,30 @@ struct sys_rule {
 };
 
 struct sys_sandbox {
-	const char *db;    /* the database: its directory is the one place
-	                    * written (-wal, -shm, uploads spooled beside it) */
+	const char *db;    /* a SQLite database file: its directory is the
+	                    * one place written (-wal, -shm, the mail key,
+	                    * uploads spooled beside it); NULL for a
+	                    * database server (PostgreSQL) */
+	const char *spool; /* without db: the directory written instead
+	                    * (uploads spooled there) */
+	const char *mail_key; /* without db: the mail key file; its
+	                    * directory is written (made on first need) */
 	const char *theme; /* --theme DIR, read; NULL for none */
 	const char *log_file; /* the access log file: its directory is
 	                    * written (logrotate); NULL for none */
 };
 
-#define SYS_RULES_MAX 40
+#define SYS_RULES_MAX 48
 
 /* The rules for sb into out (at most max), in order: the database's
- * directory first (required), then what libraries read (TLS trust, name
- * resolution, time zones, shared libraries, /dev/null and /dev/urandom,
- * /proc/self, the CPU list, our own executable), then the theme and the
- * access log's directory.
+ * directory (or without one the spool directory) first (required), then
+ * what libraries read (TLS trust, name resolution, time zones, shared
+ * libraries, /dev/null and /dev/urandom, /proc/self, the CPU list, our
+ * own executable); without a database file, what libpq reads (~/.pgpass,
+ * ~/.postgresql, pg_service.conf, the files PGPASSFILE, PGSERVICEFILE
+ * and PGSYSCONFDIR name) and the mail key's directory; then the theme
+ * and the access log's directory. Connecting to PostgreSQL, over TCP or
+ * its Unix socket, needs no rule.
  * Returns how many. Pure: nothing is opened. */
 size_t sys_sandbox_rules(const struct sys_sandbox *sb, struct sys_rule *out,
     size_t max);

@@ -128,6 +128,42 @@ test_rules(void)
 	T_CHECK(sys_sandbox_rules(&sb, r, 2) == 2);
 }
 
+/* A PostgreSQL site (no database file): the spool directory is written
+ * instead, the mail key's directory too, libpq's files are read, and
+ * nothing else is written. */
+static void
+test_rules_server(void)
+{
+	struct sys_rule r[SYS_RULES_MAX];
+	struct sys_sandbox sb = {.spool = "/var/tmp/kiji",
+	    .mail_key = "/etc/kiji/mailkey"};
+	char pgpass[PATH_MAX];
+	setenv("HOME", "/home/kiji", 1);
+	setenv("PGSERVICEFILE", "/etc/kiji/pg_service.conf", 1);
+	size_t n = sys_sandbox_rules(&sb, r, SYS_RULES_MAX);
+	T_CHECK(n > 5 && n < SYS_RULES_MAX);
+	T_STREQ(r[0].path, "/var/tmp/kiji");
+	T_CHECK(r[0].access == (SYS_READ | SYS_WRITE | SYS_CREATE));
+	T_CHECK(r[0].required);
+	snprintf(pgpass, sizeof pgpass, "%s", "/home/kiji/.pgpass");
+	bool key = false, pass = false, service = false, certs = false;
+	for (size_t i = 1; i < n; i++) {
+		if (r[i].access & (SYS_WRITE | SYS_CREATE))
+			T_CHECK(strcmp(r[i].path, "/dev/null") == 0 ||
+			    strcmp(r[i].path, "/etc/kiji") == 0);
+		key |= strcmp(r[i].path, "/etc/kiji") == 0 &&
+		    r[i].access == (SYS_READ | SYS_WRITE | SYS_CREATE);
+		pass |= strcmp(r[i].path, pgpass) == 0 &&
+		    r[i].access == SYS_READ;
+		certs |= strcmp(r[i].path, "/home/kiji/.postgresql") == 0;
+		service |= strcmp(r[i].path, "/etc/kiji/pg_service.conf") == 0;
+		T_CHECK(!beneath("/etc/ssl/private", r[i].path));
+		T_CHECK(strcmp(r[i].path, "/home/kiji") != 0);
+	}
+	T_CHECK(key && pass && service && certs);
+	unsetenv("PGSERVICEFILE");
+}
+
 static void
 test_user_find(void)
 {
@@ -243,6 +279,7 @@ main(void)
 	T_RUN(test_rights);
 	T_RUN(test_attr_size);
 	T_RUN(test_rules);
+	T_RUN(test_rules_server);
 	T_RUN(test_user_find);
 	T_RUN(test_sandbox_in_child);
 	T_DONE();
