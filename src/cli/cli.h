@@ -27,6 +27,10 @@ _Noreturn void die_usage(const char *cmd, const char *fmt, ...)
 _Noreturn void die_getopt(const char *cmd, int c, char **argv);
 /* The usage error for a command run without --db. */
 void need_db(const char *cmd, const char *db);
+/* --db's value for a message: a PostgreSQL URL's password blanked
+ * (store_url_safe). Valid until the second call after this one on the
+ * same thread. */
+const char *db_shown(const char *db);
 /* The index of arg in names[0..n), or a usage error listing them. */
 int parse_choice(const char *cmd, const char *flag,
     const char *const *names, int n, const char *arg);
@@ -35,8 +39,9 @@ bool parse_num(const char *s, long long min, long long max, long long *out);
 /* Opens FILE, creating it when missing (init and demo only), migrated;
  * NULL after saying why. */
 store *open_store_new(const char *path);
-/* Exit 2 when FILE does not exist: a typo in --db must not quietly create
- * an empty site. */
+/* Exit 2 when FILE does not exist, or the PostgreSQL database holds no
+ * kiji site (exit 1 when it cannot be reached): a typo in --db must not
+ * quietly create an empty site. */
 void require_site(const char *path);
 /* require_site, then open_store_new. */
 store *open_store(const char *path);

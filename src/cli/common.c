@@ -36,7 +36,17 @@ void
 need_db(const char *cmd, const char *db)
 {
 	if (db == NULL)
-		die_usage(cmd, "--db FILE is required");
+		die_usage(cmd, "--db FILE or --db postgresql://... is required");
+}
+
+/* See cli.h: one of two buffers, so two can be in one message. */
+const char *
+db_shown(const char *db)
+{
+	static _Thread_local char b[2][512];
+	static _Thread_local int i;
+	i ^= 1;
+	return store_url_safe(db, b[i], sizeof b[i]);
 }
 
 int
@@ -79,26 +89,44 @@ open_store_new(const char *path)
 	buf_init(&err, 4096);
 	store *st = store_open(path, &err);
 	if (st == NULL)
-		fprintf(stderr, "kiji: %s: %s\n", path, buf_cstr(&err));
+		fprintf(stderr, "kiji: %s: %s\n", db_shown(path), buf_cstr(&err));
 	buf_free(&err);
 	return st;
 }
 
 /* Every command but init and demo works on an existing site: a typo in
- * --db must not quietly create an empty one (exit 2). */
+ * --db must not quietly create an empty one (exit 2). A SQLite file must
+ * exist; a PostgreSQL database must hold kiji's schema (it is looked at
+ * without writing: store_open_inspect), and one that cannot be reached
+ * is exit 1. */
 void
 require_site(const char *path)
 {
 	struct stat sb;
-	/* a PostgreSQL database is the server's to know (store_open says) */
-	if (strncmp(path, "postgresql://", 13) == 0 ||
-	    strncmp(path, "postgres://", 11) == 0)
+	const char *file = store_file(path);
+	if (file != NULL) {
+		if (stat(file, &sb) != 0 && errno == ENOENT) {
+			fprintf(stderr, "kiji %s: %s: no such site (create one "
+			    "with 'kiji init --db %s')\n", cli_cmd, path, path);
+			exit(EXIT_USAGE);
+		}
 		return;
-	if (stat(path, &sb) != 0 && errno == ENOENT) {
-		fprintf(stderr, "kiji %s: %s: no such site (create one with "
-		    "'kiji init --db %s')\n", cli_cmd, path, path);
-		exit(EXIT_USAGE);
 	}
+	struct store_facts f;
+	buf err;
+	buf_init(&err, 1024);
+	store *st = store_open_inspect(path, &f, &err);
+	if (st == NULL) {
+		if (f.backend[0]) /* reached, no site */
+			fprintf(stderr, "kiji %s: %s: %s (create one with 'kiji "
+			    "init --db URL')\n", cli_cmd, db_shown(path),
+			    buf_cstr(&err));
+		else /* the message names the URL */
+			fprintf(stderr, "kiji %s: %s\n", cli_cmd, buf_cstr(&err));
+		exit(f.backend[0] ? EXIT_USAGE : 1);
+	}
+	store_close(st);
+	buf_free(&err);
 }
 
 store *

@@ -78,6 +78,8 @@ struct doc {
 	const char *listen;
 	const char *proxy_conf;
 	store_ro *ro;         /* NULL when the database cannot be opened */
+	store *st;            /* PostgreSQL: opened by store_open_inspect */
+	bool server;          /* --db is a database server's URL */
 };
 
 static void __attribute__((format(printf, 4, 5)))
@@ -111,8 +113,10 @@ static void
 doc_setting(struct doc *d, enum conf_key k, buf *out)
 {
 	buf_reset(out);
-	if (d->ro == NULL ||
-	    store_ro_setting(d->ro, conf_defs[k].key, out) != STORE_OK) {
+	enum store_err e = d->st != NULL ?
+	    store_setting_get(d->st, conf_defs[k].key, out) : d->ro != NULL ?
+	    store_ro_setting(d->ro, conf_defs[k].key, out) : STORE_ERROR;
+	if (e != STORE_OK) {
 		buf_reset(out);
 		buf_puts(out, conf_defs[k].def);
 	}
@@ -180,7 +184,7 @@ check_integrity(struct doc *d)
 		say(d, "FAIL", "integrity", "cannot open the database: %s",
 		    buf_cstr(&b));
 		fix("restore the latest backup: kiji restore --db %s BACKUP.db",
-		    d->db);
+		    db_shown(d->db));
 		buf_free(&b);
 		return;
 	}
@@ -194,7 +198,7 @@ check_integrity(struct doc *d)
 	} else {
 		say(d, "FAIL", "integrity", "quick_check: %s", buf_cstr(&b));
 		fix("stop kiji and restore the latest backup: kiji restore "
-		    "--db %s BACKUP.db", d->db);
+		    "--db %s BACKUP.db", db_shown(d->db));
 		/* A damaged file's settings are not to be believed. */
 		store_ro_close(d->ro);
 		d->ro = NULL;
@@ -260,6 +264,55 @@ check_durability(struct doc *d)
 		    "local file system", sync == 2 ? "FULL" : "EXTRA");
 	}
 	buf_free(&jm);
+}
+
+/* A PostgreSQL site: reached (server version), its schema against this
+ * kiji's, and commits that wait for their WAL flush; SQLite's file
+ * checks do not apply and say so. */
+static void
+check_server(struct doc *d)
+{
+	struct store_facts f;
+	const char *url = db_shown(d->db);
+	buf b;
+	int sync = -1;
+	buf_init(&b, 1024);
+	say(d, "OK", "files", "skipped: the database is a PostgreSQL server's, "
+	    "not a file");
+	d->st = store_open_inspect(d->db, &f, &b);
+	if (d->st == NULL && f.backend[0] == '\0') {
+		say(d, "FAIL", "database", "%s: %s", url, buf_cstr(&b));
+		fix("check the URL, the server and pg_hba.conf (psql '%s')", url);
+	} else if (d->st == NULL) {
+		say(d, "FAIL", "database", "%s: %s", url, buf_cstr(&b));
+		fix("create the site: kiji init --db '%s' (as %s)", url, d->user);
+	} else {
+		say(d, "OK", "database", "%s: %s", url, f.server);
+		if (f.schema < f.latest) {
+			say(d, "WARN", "schema", "version %lld of %lld: an older "
+			    "kiji's", (long long)f.schema, (long long)f.latest);
+			fix("the next kiji serve (or any kiji command but doctor) "
+			    "migrates it");
+		} else {
+			say(d, "OK", "schema", "version %lld (this kiji's)",
+			    (long long)f.schema);
+		}
+		buf_reset(&b);
+		if (store_durability(d->st, &b, &sync) != STORE_OK) {
+			say(d, "WARN", "durability", "cannot read "
+			    "synchronous_commit");
+		} else if (sync < 2) {
+			say(d, "FAIL", "durability", "%s: a commit could be lost "
+			    "when the server crashes", buf_cstr(&b));
+			fix("ALTER SYSTEM SET synchronous_commit = on (kiji sets "
+			    "it on its own sessions; something overrides it)");
+		} else {
+			say(d, "OK", "durability", "%s", buf_cstr(&b));
+		}
+	}
+	say(d, "OK", "integrity", "skipped: SQLite's quick_check; the server "
+	    "keeps its own (data checksums, amcheck)");
+	buf_free(&b);
 }
 
 /* Owner and mode of one of the database's files. */
@@ -429,7 +482,7 @@ check_timezone(struct doc *d)
 		say(d, "FAIL", "time zone", "site.timezone \"%s\" does not load "
 		    "from /usr/share/zoneinfo", buf_cstr(&tz));
 		fix("kiji config --db %s set site.timezone Asia/Tokyo (an IANA "
-		    "name), or apt install tzdata", d->db);
+		    "name), or apt install tzdata", db_shown(d->db));
 	}
 	buf_free(&tz);
 }
@@ -489,9 +542,10 @@ check_proxy(struct doc *d)
 		globfree(&g);
 	}
 	int64_t n = 0, lo = 0;
-	if (!found[0] && d->ro != NULL &&
-	    store_ro_recent_ips(d->ro, DOC_RECENT, &n, &lo) == STORE_OK &&
-	    n >= DOC_RECENT_MIN && lo == n)
+	enum store_err e = d->st != NULL ?
+	    store_recent_ips(d->st, DOC_RECENT, &n, &lo) : d->ro != NULL ?
+	    store_ro_recent_ips(d->ro, DOC_RECENT, &n, &lo) : STORE_ERROR;
+	if (!found[0] && e == STORE_OK && n >= DOC_RECENT_MIN && lo == n)
 		snprintf(found, sizeof(found), "the last %lld comments all came "
 		    "from this machine", (long long)n);
 
@@ -500,7 +554,7 @@ check_proxy(struct doc *d)
 		    "every reader has the proxy's address (one rate limit for "
 		    "all, cookies never Secure)", found);
 		fix("kiji config --db %s set http.trusted_proxies 127.0.0.1 "
-		    "(the proxy's address as kiji sees it)", d->db);
+		    "(the proxy's address as kiji sees it)", db_shown(d->db));
 	} else if (found[0]) {
 		say(d, "OK", "proxy", "%s; http.trusted_proxies %s", found,
 		    buf_cstr(&tp));
@@ -588,14 +642,14 @@ check_base_url(struct doc *d)
 	if (!doc_url_ok(s, &why, &host, &hlen)) {
 		say(d, "FAIL", "base_url", "site.base_url \"%s\": %s", s, why);
 		fix("kiji config --db %s set site.base_url https://example.com",
-		    d->db);
+		    db_shown(d->db));
 	} else if ((hlen == 9 && strncmp(host, "127.0.0.1", 9) == 0) ||
 	    (hlen == 9 && strncmp(host, "localhost", 9) == 0) ||
 	    (hlen == 5 && strncmp(host, "[::1]", 5) == 0)) {
 		say(d, "WARN", "base_url", "site.base_url %s is this machine: "
 		    "feeds, canonical links and mail point there", s);
 		fix("kiji config --db %s set site.base_url https://YOUR.SITE",
-		    d->db);
+		    db_shown(d->db));
 	} else if (strncmp(s, "http://", 7) == 0) {
 		say(d, "WARN", "base_url", "site.base_url %s is plain http: "
 		    "editors' logins travel in clear", s);
@@ -614,6 +668,11 @@ check_disk(struct doc *d)
 	struct statvfs v;
 	struct stat sb;
 	uint64_t used = 0;
+	if (d->server) {
+		say(d, "OK", "disk", "skipped: the database is the server's "
+		    "(watch its disk there)");
+		return;
+	}
 	doc_dir(d->db, dir, sizeof(dir));
 	if (statvfs(dir, &v) != 0) {
 		say(d, "WARN", "disk", "%s: %s", dir, strerror(errno));
@@ -698,7 +757,10 @@ cmd_doctor(int argc, char **argv)
 	d.user = xstrdup(pw->pw_name);
 
 	struct stat sb;
-	if (stat(d.db, &sb) != 0) {
+	d.server = store_file(d.db) == NULL;
+	if (d.server) {
+		check_server(&d);
+	} else if (stat(d.db, &sb) != 0) {
 		say(&d, "FAIL", "database", "%s: %s", d.db, strerror(errno));
 		fix("create the site: kiji init --db %s (as %s)", d.db, d.user);
 	} else {
@@ -713,6 +775,7 @@ cmd_doctor(int argc, char **argv)
 	check_disk(&d);
 	printf("%d failed, %d warnings\n", d.fails, d.warns);
 	store_ro_close(d.ro);
+	store_close(d.st);
 	free((char *)d.user);
 	return d.fails ? 1 : 0;
 }

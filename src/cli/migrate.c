@@ -3,8 +3,8 @@
  * SQLite file, sqlite:FILE, or a postgresql:// URL on either side) by
  * store_copy, with a progress bar on stderr and, on stdout, the per-table
  * report (rows on both sides, checksum, ok or MISMATCH). The mail key is
- * a file beside a SQLite database and never goes into one: it is copied
- * beside a new file, and a move to PostgreSQL says where it stays.
+ * a file (beside a SQLite database, or $KIJI_MAIL_KEY for PostgreSQL)
+ * and never goes into one: it is copied to B's key file.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -12,6 +12,7 @@
 #include <inttypes.h>
 #include <sodium.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -32,10 +33,11 @@ static const char usage_migrate[] =
     "a SQLite file (or sqlite:FILE) or a postgresql:// URL. Stop the server\n"
     "of A first: what it writes meanwhile is not copied.\n"
     "\n"
-    "The mail key (A.mailkey beside a SQLite file) never goes into a\n"
-    "database: it is copied to B.mailkey (mode 0600) when B is a file; when\n"
-    "B is PostgreSQL, keep the file: where a PostgreSQL site reads its mail\n"
-    "key is not settled yet.\n"
+    "The mail key never goes into a database: it is the file A.mailkey\n"
+    "beside a SQLite file, and for a PostgreSQL site the file named by the\n"
+    "KIJI_MAIL_KEY environment variable. It is copied to B's (mode 0600)\n"
+    "when B has none yet; B being PostgreSQL without KIJI_MAIL_KEY set, the\n"
+    "message says which file to keep.\n"
     "\n"
     "  --from A    the site to copy (it must exist)\n"
     "  --to B      where to copy it (a missing file is created)\n"
@@ -88,17 +90,7 @@ migrate_progress(void *ctx, const struct store_copy_progress *p)
 static const char *
 migrate_file(const char *url)
 {
-	if (store_url_is_pg(url))
-		return NULL;
-	return strncmp(url, "sqlite:", 7) == 0 ? url + 7 : url;
-}
-
-/* "<file>.mailkey" into out. */
-static const char *
-mailkey_path(char *out, size_t n, const char *file)
-{
-	snprintf(out, n, "%s.mailkey", file);
-	return out;
+	return store_file(url);
 }
 
 /* Whether path exists (errno kept otherwise). */
@@ -106,25 +98,38 @@ static bool
 exists(const char *path)
 {
 	struct stat sb;
-	return stat(path, &sb) == 0;
+	return path != NULL && stat(path, &sb) == 0;
+}
+
+/* The mail key file of the site at url (mail_key_path: beside a file, or
+ * $KIJI_MAIL_KEY for PostgreSQL); NULL when it has none. malloc'd. */
+static char *
+mailkey_of(const char *url)
+{
+	buf err;
+	buf_init(&err, 0);
+	char *p = mail_key_path(url, &err);
+	buf_free(&err);
+	return p;
 }
 
 /*
- * Before copying: when A's mail key exists and B is a file that already
- * has one, they must be the same key (B's sealed addresses would be
- * unreadable otherwise). false after saying why.
+ * Before copying: when A's mail key exists and B already has one, they
+ * must be the same key (B's sealed addresses would be unreadable
+ * otherwise). false after saying why.
  */
 static bool
 mailkey_check(const char *from, const char *to)
 {
 	unsigned char a[MAIL_KEY_BYTES], b[MAIL_KEY_BYTES];
-	char pa[4096], pb[4096];
+	char *pa = mailkey_of(from), *pb = mailkey_of(to);
 	bool ok = true;
 	buf err;
-	if (from == NULL || to == NULL ||
-	    !exists(mailkey_path(pa, sizeof pa, from)) ||
-	    !exists(mailkey_path(pb, sizeof pb, to)))
+	if (!exists(pa) || !exists(pb)) {
+		free(pa);
+		free(pb);
 		return true;
+	}
 	buf_init(&err, 0);
 	if (!mail_key_load(from, false, a, &err) ||
 	    !mail_key_load(to, false, b, &err)) {
@@ -133,12 +138,14 @@ mailkey_check(const char *from, const char *to)
 	} else if (sodium_memcmp(a, b, sizeof a) != 0) {
 		fprintf(stderr, "kiji migrate: %s already exists and holds "
 		    "another mail key than %s; remove it (if it is not needed) "
-		    "or copy into a new file\n", pb, pa);
+		    "or copy into a new database\n", pb, pa);
 		ok = false;
 	}
 	sodium_memzero(a, sizeof a);
 	sodium_memzero(b, sizeof b);
 	buf_free(&err);
+	free(pa);
+	free(pb);
 	return ok;
 }
 
@@ -168,46 +175,44 @@ mailkey_write(const char *path, const unsigned char key[MAIL_KEY_BYTES])
 	return ok;
 }
 
-/* After the copy: the mail key follows the site to a file, or B being
- * PostgreSQL, the operator is told where it stays. false on failure. */
+/* After the copy: the mail key follows the site to B's key file (beside
+ * a file, or $KIJI_MAIL_KEY for PostgreSQL); where B has none to name,
+ * the operator is told what to do. false on failure. */
 static bool
 mailkey_move(const char *from_url, const char *to_url)
 {
-	const char *from = migrate_file(from_url), *to = migrate_file(to_url);
+	char *pa = mailkey_of(from_url), *pb = mailkey_of(to_url);
 	unsigned char key[MAIL_KEY_BYTES];
-	char pa[4096], pb[4096];
 	bool ok = true;
 	buf err;
 
-	if (from == NULL) {
-		if (to != NULL)
-			fprintf(stderr, "kiji migrate: no mail key came with the "
-			    "PostgreSQL site: if its reply-mail addresses were "
-			    "sealed with a key file, put that file at %s "
-			    "(mode 0600)\n", mailkey_path(pb, sizeof pb, to));
-		return true;
-	}
-	if (!exists(mailkey_path(pa, sizeof pa, from)))
-		return true; /* the site never sealed an address */
-	if (to == NULL) {
+	if (pa == NULL) {
+		fprintf(stderr, "kiji migrate: no mail key came with the "
+		    "PostgreSQL site (" MAIL_KEY_ENV " is not set): if its "
+		    "reply-mail addresses were sealed, put its key file at %s "
+		    "(mode 0600)\n", pb ? pb : "the new site's key path");
+	} else if (!exists(pa)) {
+		/* the site never sealed an address */
+	} else if (pb == NULL) {
 		fprintf(stderr, "kiji migrate: the mail key was NOT copied: it "
-		    "never goes into a database. Keep %s safe; where a "
-		    "PostgreSQL site reads its mail key is not settled yet, "
-		    "and until it is, reply mail cannot open the copied "
+		    "never goes into a database. Serve the PostgreSQL site "
+		    "with " MAIL_KEY_ENV "=%s (or a copy of it, mode 0600, the "
+		    "same on every node), or its reply mail cannot open the "
 		    "subscribers' addresses\n", pa);
-		return true;
-	}
-	if (exists(mailkey_path(pb, sizeof pb, to)))
-		return true; /* the same key: mailkey_check said so */
-	buf_init(&err, 0);
-	if (!mail_key_load(from, false, key, &err)) {
-		fprintf(stderr, "kiji migrate: %s\n", buf_cstr(&err));
-		ok = false;
-	} else if ((ok = mailkey_write(pb, key))) {
-		fprintf(stderr, "kiji migrate: mail key copied to %s\n", pb);
-	}
-	sodium_memzero(key, sizeof key);
-	buf_free(&err);
+	} else if (!exists(pb) && strcmp(pa, pb) != 0) {
+		buf_init(&err, 0);
+		if (!mail_key_load(from_url, false, key, &err)) {
+			fprintf(stderr, "kiji migrate: %s\n", buf_cstr(&err));
+			ok = false;
+		} else if ((ok = mailkey_write(pb, key))) {
+			fprintf(stderr, "kiji migrate: mail key copied to %s\n",
+			    pb);
+		}
+		sodium_memzero(key, sizeof key);
+		buf_free(&err);
+	} /* else the same key: mailkey_check said so */
+	free(pa);
+	free(pb);
 	return ok;
 }
 
@@ -260,6 +265,10 @@ cmd_migrate(int argc, char **argv)
 		fprintf(stderr, "kiji migrate: %s: no such site\n", ffile);
 		return EXIT_USAGE;
 	}
+	if (ffile == NULL)
+		require_site(from); /* a database without a site is no source */
+	if (tfile == NULL && check)
+		require_site(to);
 	if (tfile != NULL && !exists(tfile)) {
 		if (check) {
 			fprintf(stderr, "kiji migrate: %s: no such site\n", tfile);
@@ -267,7 +276,7 @@ cmd_migrate(int argc, char **argv)
 		}
 		created = true;
 	}
-	if (!check && !mailkey_check(ffile, tfile))
+	if (!check && !mailkey_check(from, to))
 		return 1;
 
 	store *a = open_store_new(from), *b = a ? open_store_new(to) : NULL;

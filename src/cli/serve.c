@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "../mail/mail.h"
 #include "../net/send.h"
 #include "../site/site.h"
 #include "../sys/sys.h"
@@ -72,6 +73,16 @@ static const struct jobs_kind_def serve_jobs[] = {
 	{"mail-owner", site_job_mail_owner},
 };
 
+/* Where uploads are spooled when the database is a server's, not a
+ * file to spool beside: $TMPDIR, else /tmp (systemd's PrivateTmp= makes
+ * that the service's own). */
+static const char *
+serve_spool_dir(void)
+{
+	const char *t = getenv("TMPDIR");
+	return t != NULL && t[0] == '/' ? t : "/tmp";
+}
+
 /*
  * The start of kiji serve that makes it hard to misuse (src/sys/): bind
  * while still root, give root up for good (--user), check the database as
@@ -97,14 +108,18 @@ serve_harden(const char *user, const char *db, const char *theme,
 		    buf_cstr(err));
 		return 1;
 	}
-	if (user != NULL && !store_writable(db, err)) {
-		fprintf(stderr, "kiji serve: %s: %s\n", db, buf_cstr(err));
+	const char *file = store_file(db);
+	if (user != NULL && file != NULL && !store_writable(file, err)) {
+		fprintf(stderr, "kiji serve: %s: %s\n", file, buf_cstr(err));
 		return EXIT_USAGE;
 	}
 	char *logf = sandbox ? site_access_log_file(db) : NULL;
-	enum sys_err e = !sandbox ? SYS_OK : sys_sandbox_enter(
-	    &(struct sys_sandbox){.db = db, .theme = theme, .log_file = logf},
-	    &abi, err);
+	struct sys_sandbox sb = {.db = file, .theme = theme, .log_file = logf};
+	if (file == NULL) {
+		sb.spool = serve_spool_dir();
+		sb.mail_key = getenv(MAIL_KEY_ENV);
+	}
+	enum sys_err e = !sandbox ? SYS_OK : sys_sandbox_enter(&sb, &abi, err);
 	free(logf);
 	if (e == SYS_UNSUPPORTED) {
 		fprintf(stderr, "kiji: warning: no sandbox: %s\n", buf_cstr(err));
@@ -112,9 +127,13 @@ serve_harden(const char *user, const char *db, const char *theme,
 		fprintf(stderr, "kiji: sandbox: %s (--no-sandbox runs without "
 		    "it)\n", buf_cstr(err));
 		return 1;
+	} else if (sandbox && file != NULL) {
+		fprintf(stderr, "kiji: sandbox: Landlock ABI %d; writes only "
+		    "beside %s\n", abi, file);
 	} else if (sandbox) {
 		fprintf(stderr, "kiji: sandbox: Landlock ABI %d; writes only "
-		    "beside %s\n", abi, db);
+		    "in %s%s%s\n", abi, sb.spool, sb.mail_key ? " and beside " :
+		    "", sb.mail_key ? sb.mail_key : "");
 	}
 	buf_reset(err);
 #ifdef KIJI_TEST_HOOKS
@@ -214,9 +233,11 @@ cmd_serve(int argc, char **argv)
 	cfg.listen = name; /* --listen, or systemd's socket */
 	cfg.listen_fd = lfd; /* bound above; the server owns it now */
 	lfd = -1;
-	/* Uploads are spooled beside the database (same disk, same owner). */
-	char *dbcopy = xstrdup(db);
-	cfg.tmp_dir = dirname(dbcopy);
+	/* Uploads are spooled beside the database (same disk, same owner),
+	 * or in the temporary directory for PostgreSQL. */
+	char *dbcopy = xstrdup(store_file(db) ? store_file(db) :
+	    serve_spool_dir());
+	cfg.tmp_dir = store_file(db) ? dirname(dbcopy) : dbcopy;
 	srv = http_start(&cfg, site_handle, s, &err);
 	free(dbcopy);
 	if (srv == NULL) {
@@ -241,9 +262,9 @@ cmd_serve(int argc, char **argv)
 	if (site_privacy_schedule(st, text_now()) != STORE_OK)
 		fprintf(stderr, "kiji: privacy: cannot schedule the daily job; "
 		    "old IP addresses stay until the next start\n");
-	fprintf(stderr, "kiji: serving %s on http://%s (Ctrl-C stops)\n", db,
-	    name);
-	wd = serve_ready(srv, db, name);
+	fprintf(stderr, "kiji: serving %s on http://%s (Ctrl-C stops)\n",
+	    db_shown(db), name);
+	wd = serve_ready(srv, db_shown(db), name);
 	int sig = 0;
 	while (sigwait(&set, &sig) == 0 && sig == SIGHUP)
 		site_on_sighup(s);

@@ -119,7 +119,7 @@ cmd_demo(int argc, char **argv)
 	int64_t n = 0;
 	if (store_articles_count(st, INT64_MAX, &n) == STORE_OK && n > 0) {
 		fprintf(stderr, "kiji demo: %s already holds a site (%lld articles)\n",
-		    db, (long long)n);
+		    db_shown(db), (long long)n);
 		store_close(st);
 		return 1;
 	}
@@ -133,7 +133,7 @@ cmd_demo(int argc, char **argv)
 		fprintf(stderr, "kiji demo: %s\n", buf_cstr(&err));
 	else
 		fprintf(stderr, "kiji demo: wrote %lld articles to %s in %.2f s\n",
-		    (long long)o.articles, db,
+		    (long long)o.articles, db_shown(db),
 		    (double)(t1.tv_sec - t0.tv_sec) +
 			(double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
 	if (ok)
@@ -168,6 +168,32 @@ init_setting_check(const char *key, const char *value)
 	buf_free(&why);
 }
 
+/* kiji init on PostgreSQL: the database (made by createdb) must be
+ * reachable and hold no kiji site yet; 0, or the exit status after
+ * saying why. */
+static int
+init_pg_check(const char *db)
+{
+	struct store_facts f;
+	buf err;
+	buf_init(&err, 1024);
+	store *st = store_open_inspect(db, &f, &err);
+	int rc = 0;
+	if (st != NULL) {
+		fprintf(stderr, "kiji init: %s already holds a kiji site (kiji "
+		    "init only creates new sites)\n", db_shown(db));
+		rc = EXIT_USAGE;
+	} else if (f.backend[0] == '\0') {
+		fprintf(stderr, "kiji init: %s: %s (create the database first: "
+		    "createdb -E UTF8 -T template0 NAME)\n", db_shown(db),
+		    buf_cstr(&err));
+		rc = 1;
+	}
+	store_close(st);
+	buf_free(&err);
+	return rc;
+}
+
 int
 cmd_init(int argc, char **argv)
 {
@@ -195,15 +221,23 @@ cmd_init(int argc, char **argv)
 	need_db("init", db);
 	init_setting_check("site.title", title);
 	init_setting_check("site.base_url", base);
-	/* O_EXCL: never a site over an existing file, even an empty one */
-	int fd = open(db, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		fprintf(stderr, "kiji init: %s: %s\n", db, errno == EEXIST ?
-		    "already exists (kiji init only creates new sites)" :
-		    strerror(errno));
-		return errno == EEXIST ? EXIT_USAGE : 1;
+	const char *file = store_file(db);
+	if (file == NULL) {
+		int rc = init_pg_check(db);
+		if (rc != 0)
+			return rc;
+	} else {
+		/* O_EXCL: never a site over an existing file, even an empty
+		 * one */
+		int fd = open(file, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		if (fd < 0) {
+			fprintf(stderr, "kiji init: %s: %s\n", file,
+			    errno == EEXIST ? "already exists (kiji init only "
+			    "creates new sites)" : strerror(errno));
+			return errno == EEXIST ? EXIT_USAGE : 1;
+		}
+		close(fd);
 	}
-	close(fd);
 	store *st = open_store_new(db);
 	bool ok = st != NULL;
 	if (ok && title != NULL)
@@ -213,14 +247,18 @@ cmd_init(int argc, char **argv)
 	store_close(st);
 	if (!ok) {
 		char p[PATH_MAX];
-		fprintf(stderr, "kiji init: could not create the site in %s\n", db);
-		unlink(db);
-		snprintf(p, sizeof(p), "%s-wal", db);
+		fprintf(stderr, "kiji init: could not create the site in %s\n",
+		    db_shown(db));
+		if (file == NULL)
+			return 1;
+		unlink(file);
+		snprintf(p, sizeof(p), "%s-wal", file);
 		unlink(p);
-		snprintf(p, sizeof(p), "%s-shm", db);
+		snprintf(p, sizeof(p), "%s-shm", file);
 		unlink(p);
 		return 1;
 	}
-	fprintf(stderr, "kiji init: created an empty site in %s\n", db);
+	fprintf(stderr, "kiji init: created an empty site in %s\n",
+	    db_shown(db));
 	return 0;
 }
