@@ -100,6 +100,13 @@ const char *const db_pg_sql[STMT__MAX] = {
 	 * session lock, gone with the connection */
 	P(MIGRATE_LOCK, "SELECT pg_advisory_lock(1802070634)"),
 	P(MIGRATE_UNLOCK, "SELECT pg_advisory_unlock(1802070634)"),
+	/*
+	 * A read transaction sees one snapshot from its first statement on,
+	 * as SQLite's deferred BEGIN does (READ COMMITTED would give each
+	 * statement its own: an article's comment count read before a
+	 * comment commits and its list read after it would disagree).
+	 */
+	P(BEGIN, "BEGIN ISOLATION LEVEL REPEATABLE READ"),
 	/* what moves when another node commits: the change log's head */
 	P(DATA_VERSION, "SELECT COALESCE(MAX(seq), 0) FROM change_log"),
 	/* what stands for SQLite's journal mode: whether a commit waits for
