@@ -7,7 +7,7 @@ want="build-essential pkg-config libsqlite3-dev libmd4c-dev
 libutf8proc-dev libsodium-dev zlib1g-dev libdeflate-dev libjansson-dev libxml2-dev libcurl4-openssl-dev libyaml-dev
 libicu-dev libsystemd-dev libpq-dev tzdata"
 case "${1:-build}" in
-test) want="$want postgresql clang libclang-rt-14-dev libxml2-utils python3-feedparser
+test) want="$want postgresql clang libclang-rt-14-dev libxml2-utils python3-feedparser python3-psycopg2
   chromium fonts-ipafont-gothic sqlite3 ca-certificates nginx-light caddy openssl
   libsystemd-dev debhelper dpkg-dev fakeroot lintian"
   # The machine image may ship Node.js from elsewhere with npm inside; Debian's

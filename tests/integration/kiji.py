@@ -11,7 +11,10 @@ With KIJI_TEST_PG set (a base URL from tests/pg/cluster.sh), every site
 lives in a fresh PostgreSQL database instead of a file: new_db() makes it,
 connect() opens either kind with the sqlite3 calls the tests use, and a
 test module that checks something only SQLite has sets SQLITE_ONLY (a
-reason), which run.py honours by leaving it out of the PostgreSQL pass.
+reason), a single test carries @sqlite_only(reason), which run.py honours
+by leaving them out of the PostgreSQL pass. Tests that need the ASan
+build's test hooks carry @needs_hooks, left out of a run of a binary
+without them (the PostgreSQL pass runs the release build).
 
 The server reads the real clock, so the demo's --now is the current UTC
 time truncated to the minute: scheduled posts stay in the future and the
@@ -47,6 +50,44 @@ JST = zoneinfo.ZoneInfo("Asia/Tokyo")
 _state = None
 PG = os.environ.get("KIJI_TEST_PG", "")
 _db_seq = [0]
+if PG and not os.environ.get("KIJI_MAIL_KEY"):
+    # a PostgreSQL site's mail key is the file KIJI_MAIL_KEY names (every
+    # kiji this run starts inherits it); one per run, made on first need
+    os.environ["KIJI_MAIL_KEY"] = os.path.join(
+        tempfile.mkdtemp(prefix="kiji-it-key-"), "mailkey")
+
+
+def sqlite_only(reason):
+    """Marks one test as checking what only SQLite has (its file, its
+    pragmas): run.py leaves it out of the PostgreSQL pass, saying why."""
+    def mark(fn):
+        fn.sqlite_only = reason
+        return fn
+    return mark
+
+
+def needs_hooks(fn):
+    """Marks a test that drives the server through the test hooks
+    (KIJI_TEST_CLOCK_FILE, the sandbox probes: the ASan build only):
+    run.py leaves it out when KIJI_BIN has none, saying so."""
+    fn.needs_hooks = True
+    return fn
+
+
+def has_hooks():
+    """Whether the kiji under test was built with the test hooks."""
+    try:
+        return b"KIJI_TEST_CLOCK_FILE" in kiji_bin().read_bytes()
+    except OSError:
+        return False
+
+
+def integrity_ok(con):
+    """SQLite's integrity_check on con is ok; on PostgreSQL, whose crash
+    recovery replays its own WAL, that the site's tables answer."""
+    if isinstance(con, _PgCon):
+        return con.execute("SELECT count(*) FROM articles").fetchone() is not None
+    return con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
 
 
 class PgUrl(str):
@@ -80,19 +121,82 @@ def new_db(tmp):
     return PgUrl(_pg_url(PG, name))
 
 
+def _pg_params(sql):
+    """sqlite3's '?' placeholders as psycopg2's %s; a '?' or '%' inside a
+    quoted literal stays what it is."""
+    out, quote = [], None
+    for ch in sql:
+        if quote:
+            out.append("%%" if ch == "%" else ch)
+            if ch == quote:
+                quote = None
+        elif ch in "'\"":
+            quote = ch
+            out.append(ch)
+        elif ch == "?":
+            out.append("%s")
+        else:
+            out.append("%%" if ch == "%" else ch)
+    return "".join(out)
+
+
+def db_bytes(db):
+    """Everything the site's database holds, as bytes, for tests that look
+    for what must not be stored in clear: a SQLite file and its WAL, or a
+    PostgreSQL database's pg_dump."""
+    if isinstance(db, PgUrl):
+        dump = shutil.which("pg_dump") or "/usr/lib/postgresql/15/bin/pg_dump"
+        return subprocess.run([dump, "--data-only", str(db)], check=True,
+                              capture_output=True, timeout=60).stdout
+    raw = Path(db).read_bytes()
+    wal = Path(str(db) + "-wal")
+    return raw + (wal.read_bytes() if wal.exists() else b"")
+
+
+def mail_key_file(db):
+    """The site's mail key file: beside a SQLite file, or KIJI_MAIL_KEY's
+    for PostgreSQL."""
+    if isinstance(db, PgUrl):
+        return Path(os.environ["KIJI_MAIL_KEY"])
+    return Path(str(db) + ".mailkey")
+
+
+def _pg_row(row):
+    """A row with BYTEA values as bytes (psycopg2 gives memoryview), as
+    sqlite3 gives BLOBs."""
+    if row is not None:
+        for i, v in enumerate(row):
+            if isinstance(v, memoryview):
+                row[i] = bytes(v)
+    return row
+
+
 class _PgCursor:
-    def __init__(self, cur):
+    def __init__(self, cur, insert):
         self.cur = cur
         self.rowcount = cur.rowcount
+        self._insert = insert
+
+    @property
+    def lastrowid(self):
+        """The id the last INSERT drew from its table's identity (not
+        lastval(): the change log's triggers draw after it), as sqlite3's
+        lastrowid."""
+        if not self._insert:
+            return None
+        c = self.cur.connection.cursor()
+        c.execute("SELECT currval(pg_get_serial_sequence(%s, 'id'))",
+                  (self._insert,))
+        return c.fetchone()[0]
 
     def fetchone(self):
-        return self.cur.fetchone()
+        return _pg_row(self.cur.fetchone())
 
     def fetchall(self):
-        return self.cur.fetchall()
+        return [_pg_row(r) for r in self.cur.fetchall()]
 
     def __iter__(self):
-        return iter(self.cur.fetchall() if self.cur.description else [])
+        return iter(self.fetchall() if self.cur.description else [])
 
 
 class _PgCon:
@@ -109,8 +213,9 @@ class _PgCon:
 
     def execute(self, sql, args=()):
         cur = self.con.cursor(cursor_factory=self.factory)
-        cur.execute(sql.replace("%", "%%").replace("?", "%s"), tuple(args))
-        return _PgCursor(cur)
+        cur.execute(_pg_params(sql), tuple(args))
+        m = re.match(r"\s*INSERT\s+INTO\s+(\w+)", sql, re.I)
+        return _PgCursor(cur, m.group(1) if m else None)
 
     def executescript(self, sql):
         self.con.cursor().execute(sql)

@@ -4,7 +4,8 @@
 Discovers tests/integration/test_*.py, runs every test_* function in file
 order against one demo site served by a real `kiji serve` (see kiji.py),
 prints `ok name` or `FAIL name` with the traceback, and as its last line
-`integration: N passed, N failed`. Exit status 1 on any failure.
+`integration: N passed, N failed` (`integration-pg:` with KIJI_TEST_PG,
+every site then in a PostgreSQL database). Exit status 1 on any failure.
 
   KIJI_BIN=build/asan/kiji /usr/bin/python3 tests/integration/run.py [-k SUBSTR]...
 """
@@ -25,6 +26,7 @@ sys.path.insert(0, str(HERE))
 import kiji  # noqa: E402
 
 TEST_TIMEOUT = 120  # seconds per test
+SUITE = "integration-pg" if kiji.PG else "integration"
 
 
 class TestTimeout(Exception):
@@ -36,16 +38,28 @@ def _alarm(signum, frame):
 
 
 def discover(filters):
+    """The tests to run; those a PostgreSQL pass or a binary without the
+    test hooks cannot run are named on a "--" line and left out."""
     tests = []
+    hooks = kiji.has_hooks()
     for f in sorted(HERE.glob("test_*.py")):
         mod = importlib.import_module(f.stem)
         if kiji.PG and getattr(mod, "SQLITE_ONLY", None):
             print("-- %s: SQLite only (%s)" % (f.stem, mod.SQLITE_ONLY))
             continue
+        if not kiji.PG and getattr(mod, "PG_ONLY", None):
+            print("-- %s: PostgreSQL only (%s)" % (f.stem, mod.PG_ONLY))
+            continue
         for name, fn in vars(mod).items():
             if name.startswith("test_") and callable(fn):
                 full = "%s.%s" % (f.stem, name)
-                if not filters or any(s in full for s in filters):
+                if filters and not any(s in full for s in filters):
+                    continue
+                if kiji.PG and getattr(fn, "sqlite_only", None):
+                    print("-- %s: SQLite only (%s)" % (full, fn.sqlite_only))
+                elif not hooks and getattr(fn, "needs_hooks", False):
+                    print("-- %s: needs the test hooks (the ASan build)" % full)
+                else:
                     tests.append((full, fn))
     return tests
 
@@ -68,7 +82,7 @@ def main(argv):
     except Exception:
         print("FAIL discover")
         traceback.print_exc(file=sys.stdout)
-        print("integration: 0 passed, 1 failed")
+        print("%s: 0 passed, 1 failed" % SUITE)
         return 1
 
     t0 = time.monotonic()
@@ -85,7 +99,7 @@ def main(argv):
         traceback.print_exc(file=sys.stdout)
         for p in kiji.teardown():
             print(p)
-        print("integration: %d passed, %d failed" % (passed, 1))
+        print("%s: %d passed, %d failed" % (SUITE, passed, 1))
         return 1
 
     for name, fn in tests:
@@ -121,7 +135,7 @@ def main(argv):
     else:
         print("ok teardown (clean exit, no sanitizer reports)")
         passed += 1
-    print("integration: %d passed, %d failed" % (passed, failed))
+    print("%s: %d passed, %d failed" % (SUITE, passed, failed))
     return 1 if failed else 0
 
 

@@ -261,6 +261,7 @@ def test_disabled_user_is_out():
     assert s.sql("SELECT role FROM users WHERE id = ?", (me,))[0][0] == "admin"
 
 
+@kiji.needs_hooks
 def test_session_idle_expiry():
     s = clock_srv()
     name, pw = user(s, "editor")
@@ -283,6 +284,7 @@ def test_session_idle_expiry():
     set_clock(s, 0)
 
 
+@kiji.needs_hooks
 def test_session_absolute_expiry():
     s = clock_srv()
     name, pw = user(s, "editor")

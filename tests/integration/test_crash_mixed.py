@@ -147,7 +147,7 @@ def like_drift(con, cids):
 def _check(s, rd, n, like_cids):
     con = kiji.connect(s.db, ro=True)
     try:
-        assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok", \
+        assert kiji.integrity_ok(con), \
             "round %d: integrity_check failed" % n
         bodies = {}
         for cid, body in con.execute("SELECT id, body FROM comments WHERE body LIKE 'mix %'"):

@@ -17,6 +17,8 @@ import tempfile
 from pathlib import Path
 
 import kiji
+
+SQLITE_ONLY = "doctor's checks of SQLite files it makes itself (test_pg_cli checks it on PostgreSQL)"
 import test_comments as tc
 
 NOBODY = 65534

@@ -183,6 +183,7 @@ def test_user_needs_root_and_an_unprivileged_user():
     assert "started as root" in err and "uid 65534" in err, err
 
 
+@kiji.sqlite_only("the database file's owner and modes")
 def test_user_refused_until_the_database_is_theirs_then_serves_as_them():
     if os.geteuid() != 0:
         return skip("not root")
@@ -253,6 +254,7 @@ def probe_env(outside):
             "KIJI_TEST_PROBE_RESOLVE": "localhost"}
 
 
+@kiji.needs_hooks
 def test_sandbox_confines_reads_and_writes_while_the_site_works():
     abi = landlock_abi()
     if not abi:
@@ -301,6 +303,7 @@ def test_sandbox_confines_reads_and_writes_while_the_site_works():
         shutil.rmtree(outside, ignore_errors=True)
 
 
+@kiji.needs_hooks
 def test_sandbox_with_user_and_theme():
     """--user and the sandbox together, with --theme read from its own
     directory: the theme is allowed, its neighbours are not."""

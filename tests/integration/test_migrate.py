@@ -61,6 +61,7 @@ def same(a, b, path):
     assert ba == bb, "%s differs between the site and its copy" % path
 
 
+@kiji.sqlite_only("a SQLite site file copied to another file with its .mailkey")
 def test_migrate_file_to_file():
     src = site()
     # a reply-mail key beside the site: it must follow the copy

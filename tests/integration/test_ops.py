@@ -24,6 +24,8 @@ import time
 from pathlib import Path
 
 import kiji
+
+SQLITE_ONLY = "a read-only or full database file, kiji backup/restore of the file: PostgreSQL's are the server's and pg_dump's"
 import test_comments as tc
 from kiji import Visitor
 

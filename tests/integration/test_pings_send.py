@@ -242,6 +242,7 @@ def published(s, blogs):
 
 # ---- tests ------------------------------------------------------------------------
 
+@kiji.needs_hooks
 def test_pings_each_target_gets_one_correct_ping():
     s, blogs = setup()
     aid = published(s, blogs)
@@ -283,6 +284,7 @@ def test_pings_each_target_gets_one_correct_ping():
     assert kiji_self[0][0] == 0
 
 
+@kiji.needs_hooks
 def test_pings_recorded_and_listed():
     s, blogs = setup()
     aid = published(s, blogs)
@@ -321,6 +323,7 @@ def test_pings_recorded_and_listed():
     assert len([j for j in jobs if j["kind"] == "ping"]) == 6
 
 
+@kiji.needs_hooks
 def test_pings_admin_page():
     s, blogs = setup()
     aid = published(s, blogs)
@@ -351,6 +354,7 @@ def test_pings_admin_page():
     assert au.get("/admin/pings").status == 403
 
 
+@kiji.needs_hooks
 def test_pings_same_save_sends_nothing_edit_sends_new_link_only():
     s, blogs = setup()
     aid = published(s, blogs)
@@ -371,6 +375,7 @@ def test_pings_same_save_sends_nothing_edit_sends_new_link_only():
     assert parse_qs(new[1]["body"].decode())["target"] == [blogs.url("wm/post2")]
 
 
+@kiji.needs_hooks
 def test_pings_restart_and_import_send_nothing():
     s, blogs = setup()
     aid = published(s, blogs)

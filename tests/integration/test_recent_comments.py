@@ -163,6 +163,7 @@ def warm(*paths):
 
 # ---- the block ---------------------------------------------------------------------------
 
+@kiji.needs_hooks
 def test_block_shows_newest_approved_not_pending_or_spam():
     s = srv()
     aid = old_article()
@@ -194,6 +195,7 @@ def test_block_shows_newest_approved_not_pending_or_spam():
     assert page.select_one("#comment-%d" % cid) is not None, "no #comment-%d on its page" % cid
 
 
+@kiji.needs_hooks
 def test_block_on_listings_not_on_article_pages():
     s = srv()
     # a comment on a page: pages stay out of listings, and of this list
@@ -266,6 +268,7 @@ def test_links_go_through_comment_pages_when_paged():
 
 # ---- the refresh rule ------------------------------------------------------------------
 
+@kiji.needs_hooks
 def test_new_comment_reaches_listings_after_the_refresh_only():
     s = srv()
     settle()
@@ -301,6 +304,7 @@ def test_new_comment_reaches_listings_after_the_refresh_only():
     assert x_cache("/") == "hit"
 
 
+@kiji.needs_hooks
 def test_moderated_away_comment_leaves_after_the_refresh():
     s = srv()
     settle()
@@ -317,6 +321,7 @@ def test_moderated_away_comment_leaves_after_the_refresh():
 
 # ---- /comments ---------------------------------------------------------------------------
 
+@kiji.needs_hooks
 def test_comments_page_paginates():
     s = srv()
     settle()
@@ -364,6 +369,7 @@ def test_comments_page_paginates():
 
 # ---- feeds -------------------------------------------------------------------------------
 
+@kiji.needs_hooks
 def test_comments_feed_is_rss_of_the_newest():
     s = srv()
     settle()
@@ -390,6 +396,7 @@ def test_comments_feed_is_rss_of_the_newest():
     assert s.get("/comments/feed?page=2").status == 404
 
 
+@kiji.needs_hooks
 def test_article_atom_feed():
     s = srv()
     settle()
@@ -431,6 +438,7 @@ def test_article_atom_feed():
 
 # ---- escaping and cutting ----------------------------------------------------------------
 
+@kiji.needs_hooks
 def test_hostile_nickname_and_body_escaped_everywhere():
     s = srv()
     settle()
@@ -455,6 +463,7 @@ def test_hostile_nickname_and_body_escaped_everywhere():
         assert b"<script>" not in body_ and b"<img src=x" not in body_
 
 
+@kiji.needs_hooks
 def test_snippet_cut_on_grapheme_clusters():
     s = srv()
     settle()

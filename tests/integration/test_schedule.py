@@ -101,6 +101,7 @@ def search_ids(s, word):
     return kiji.ids_from_links(d.select("ol.search-results > li.card a.card-title"))
 
 
+@kiji.needs_hooks
 def test_scheduled_article_goes_live_with_no_request():
     s = srv()
     set_offset(0)
@@ -152,6 +153,7 @@ def test_scheduled_article_goes_live_with_no_request():
     s.assert_alive()
 
 
+@kiji.needs_hooks
 def test_publish_survives_a_restart_and_runs_once():
     """A job that came due while no server ran is run when one starts; a
     publish job run a second time (as after a crash) changes nothing."""
@@ -197,6 +199,7 @@ def test_publish_survives_a_restart_and_runs_once():
     assert ids[:2] == [bid, aid], "/ after the restart: %s (want %d, %d first)" % (ids, bid, aid)
 
 
+@kiji.needs_hooks
 def test_publish_drops_a_page_cached_after_its_time():
     """/ rendered and cached after an article's time but before its job ran
     (the runner lags by up to a second) is dropped when the job publishes
