@@ -1,7 +1,8 @@
 #!/bin/bash
 # Runs every suite: unit (ASan+UBSan), the store's unit tests again on
 # PostgreSQL (a throwaway cluster, tests/pg/cluster.sh), integration (real
-# server over HTTP), the Debian package, browser (Chromium via
+# server over HTTP), integration again with every site in a PostgreSQL
+# database (the release build), the Debian package, browser (Chromium via
 # playwright-core). Each suite's last line is "<suite>: N passed, N
 # failed"; this script adds them up and prints the total as its own last
 # line (", N skipped" too when a suite could not run here).
@@ -94,6 +95,30 @@ if [ -z "${KIJI_SKIP_INTEGRATION:-}" ]; then
 	grep -E '^(FAIL|ERROR)|Traceback|runtime error|AddressSanitizer' -A8 "$out/integration" | head -80
 	tally integration "$out/integration" $rc
 	tail -n 1 "$out/integration"
+fi
+
+if [ -z "${KIJI_SKIP_INTEGRATION:-}" ] && [ -z "${KIJI_SKIP_PG:-}" ]; then
+	echo "== integration tests on PostgreSQL (real server, release build)"
+	if [ -z "$pgdir" ]; then
+		pgdir=$(mktemp -d /tmp/kiji-pg-XXXXXX)
+		base=$(tests/pg/cluster.sh start "$pgdir" 2>"$out/pgstart") || base=""
+	fi
+	if [ -n "${base:-}" ] && make --no-print-directory -j2 kiji >"$out/relbuild" 2>&1; then
+		t0=$(date +%s)
+		KIJI_TEST_PG=$base KIJI_BIN=build/rel/kiji /usr/bin/python3 \
+			tests/integration/run.py >"$out/integration-pg" 2>&1
+		rc=$?
+		grep -E '^(FAIL|ERROR)|Traceback' -A8 "$out/integration-pg" | head -80
+		tally integration-pg "$out/integration-pg" $rc
+		echo "$(tail -n 1 "$out/integration-pg") in $(($(date +%s) - t0)) s"
+	elif [ -z "${base:-}" ]; then
+		echo "integration-pg skipped: $(head -n 1 "$out/pgstart")"
+		skip=$((skip + 1))
+	else
+		tail -n 20 "$out/relbuild"
+		echo "integration-pg: 0 passed, 1 failed (make kiji)" >"$out/integration-pg"
+		tally integration-pg "$out/integration-pg" 1
+	fi
 fi
 
 if [ -z "${KIJI_SKIP_PACKAGE:-}" ]; then
