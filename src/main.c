@@ -32,8 +32,9 @@ static const char usage_main[] =
     "  doctor    check an installation and say what to fix\n"
     "\n"
     "Run 'kiji <command> --help' for a command's options. --db FILE may\n"
-    "stand anywhere on the line; every command but init and demo needs\n"
-    "an existing FILE.\n"
+    "stand anywhere on the line; FILE is a SQLite file or a PostgreSQL URL\n"
+    "(postgresql://USER@HOST/DBNAME; KIJI_MAIL_KEY names its mail key\n"
+    "file). Every command but init and demo needs an existing site.\n"
     "kiji --version prints the version.\n";
 
 /*
