@@ -554,6 +554,20 @@ conn_destructor(void *p)
 	conn_free(c);
 }
 
+/* Begins a write transaction: BEGIN_IMMEDIATE, then the dialect's
+ * WRITE_LOCK when it has one (PostgreSQL: see pg_stmts.c); rolled back
+ * when the lock is not had. */
+static enum store_err
+db_begin_write(struct conn *c)
+{
+	const struct db_driver *d = c->s->drv;
+	enum store_err e = db_conn_run(c, STMT_BEGIN_IMMEDIATE);
+	if (e == STORE_OK && d->sql != NULL && d->sql[STMT_WRITE_LOCK] != NULL &&
+	    (e = db_conn_run(c, STMT_WRITE_LOCK)) != STORE_OK)
+		db_conn_run(c, STMT_ROLLBACK);
+	return e;
+}
+
 /* Runs a one-shot control statement (BEGIN, COMMIT, ...). */
 enum store_err
 db_conn_run(struct conn *c, enum stmt id)
@@ -669,8 +683,8 @@ db_tx_begin(struct conn *c, bool write, struct tx *t)
 		return c->tx_err != STORE_OK ? c->tx_err : STORE_ERROR;
 	}
 	t->outer = autocommit;
-	e = db_conn_run(c, !t->outer ? STMT_SAVEPOINT
-	    : write ? STMT_BEGIN_IMMEDIATE : STMT_BEGIN);
+	e = !t->outer ? db_conn_run(c, STMT_SAVEPOINT) : write ?
+	    db_begin_write(c) : db_conn_run(c, STMT_BEGIN);
 	t->active = e == STORE_OK;
 	return e;
 }
@@ -712,7 +726,7 @@ store_begin(store *s)
 		obs_error("store: store_begin inside a transaction");
 		return STORE_ERROR;
 	}
-	e = db_conn_run(c, STMT_BEGIN_IMMEDIATE);
+	e = db_begin_write(c);
 	if (e == STORE_OK)
 		c->in_tx = true;
 	c->tx_err = STORE_OK;

@@ -101,6 +101,16 @@ const char *const db_pg_sql[STMT__MAX] = {
 	P(MIGRATE_LOCK, "SELECT pg_advisory_lock(1802070634)"),
 	P(MIGRATE_UNLOCK, "SELECT pg_advisory_unlock(1802070634)"),
 	/*
+	 * A write transaction takes the change log's advisory lock (the one
+	 * its seq trigger takes, schema_pg.c) first, before any row lock, as
+	 * SQLite's BEGIN IMMEDIATE takes the write lock: taken at the first
+	 * logged change instead, a comment (logged, then its article's
+	 * comment_count to update) and an editor's save (the article row
+	 * locked, then logged) each waited for the other's lock (deadlock
+	 * detected, the save answered 503: test_crash_mixed).
+	 */
+	P(WRITE_LOCK, "SELECT pg_advisory_xact_lock(1802070633)"),
+	/*
 	 * A read transaction sees one snapshot from its first statement on,
 	 * as SQLite's deferred BEGIN does (READ COMMITTED would give each
 	 * statement its own: an article's comment count read before a

@@ -57,6 +57,10 @@ const struct db_stmt db_stmts[STMT__MAX] = {
 	    " ORDER BY id DESC LIMIT :n)"),
 	/* kiji doctor: the database engine's version */
 	S(SERVER_VERSION, "SELECT 'SQLite ' || sqlite_version()"),
+	/* a write transaction's lock, taken right after BEGIN_IMMEDIATE by a
+	 * driver whose dialect writes it (db_begin_write); SQLite's BEGIN
+	 * IMMEDIATE is the lock already, so this is never run there */
+	S(WRITE_LOCK, "SELECT 1"),
 	/* whether the database has kiji's schema (its migrations table) */
 	S(SCHEMA_PRESENT,
 	    "SELECT COUNT(*) FROM sqlite_master"

@@ -241,6 +241,7 @@ enum stmt {
 	STMT_DOCTOR_RECENT_IPS,
 	STMT_SERVER_VERSION,
 	STMT_SCHEMA_PRESENT,
+	STMT_WRITE_LOCK,
 	/* operations: /readyz and /metrics (sqlite_backup.c) */
 	STMT_PROBE_WRITE,
 	STMT_JOBS_WAITING,

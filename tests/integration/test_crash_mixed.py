@@ -155,9 +155,10 @@ def _check(s, rd, n, like_cids):
         likes = set(con.execute("SELECT comment_id, visitor_id FROM likes"))
         titles = dict(con.execute("SELECT id, title FROM articles"))
         bad_counts = con.execute(
-            "SELECT a.id, a.comment_count, (SELECT COUNT(*) FROM comments c"
-            " WHERE c.article_id = a.id AND c.status = 'approved') AS n"
-            " FROM articles a WHERE a.comment_count <> n").fetchall()
+            "SELECT * FROM (SELECT a.id, a.comment_count, (SELECT COUNT(*)"
+            " FROM comments c WHERE c.article_id = a.id"
+            " AND c.status = 'approved') AS n FROM articles a) AS t"
+            " WHERE comment_count <> n").fetchall()
         bad_likes = [r for r in like_drift(con, like_cids) if r[1] != like_cids.get(r[0], 0)]
     finally:
         con.close()

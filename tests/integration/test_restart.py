@@ -25,6 +25,7 @@ import socket
 import subprocess
 import sys
 import threading
+import tempfile
 import time
 from pathlib import Path
 
@@ -43,7 +44,8 @@ class Proc:
     """One `kiji serve` of a test; stop() is SIGTERM and its exit status."""
 
     def __init__(self, db, args=(), env=None, listen_sock=None, tag="p"):
-        self.tmp = Path(db).parent
+        self.tmp = (Path(tempfile.mkdtemp(prefix="kiji-restart-"))
+                    if isinstance(db, kiji.PgUrl) else Path(db).parent)
         self.err_path = self.tmp / ("serve-%s-%d.stderr" % (tag, time.monotonic_ns()))
         cmd = [str(kiji.kiji_bin()), "serve", "--db", str(db)] + [str(a) for a in args]
         full_env = dict(os.environ)
@@ -552,6 +554,7 @@ def takeover_under_load(db, paths):
                 p.kill()
 
 
+@kiji.sqlite_only("kiji runs in a network namespace of its own, where the test cluster on 127.0.0.1 cannot be reached")
 def test_restart_under_load_with_so_reuseport_takeover_fails_no_request():
     """kiji serve --takeover beside a kiji under load, which is then
     stopped: no request fails. Run in a network namespace of its own with
