@@ -161,14 +161,30 @@ def mail_key_file(db):
     return Path(str(db) + ".mailkey")
 
 
-def _pg_row(row):
-    """A row with BYTEA values as bytes (psycopg2 gives memoryview), as
-    sqlite3 gives BLOBs."""
-    if row is not None:
-        for i, v in enumerate(row):
-            if isinstance(v, memoryview):
-                row[i] = bytes(v)
-    return row
+class _PgRow(tuple):
+    """A row as sqlite3 gives one: a tuple (hashable, comparable), read by
+    index or, as sqlite3.Row, by column name; BYTEA as bytes."""
+
+    def __new__(cls, values, names):
+        r = super().__new__(cls, (bytes(v) if isinstance(v, memoryview) else v
+                                  for v in values))
+        r._names = names
+        return r
+
+    def __getitem__(self, k):
+        if isinstance(k, str):
+            return tuple.__getitem__(self, self._names.index(k))
+        return tuple.__getitem__(self, k)
+
+    def keys(self):
+        return list(self._names)
+
+
+def _pg_row(cur, row):
+    """row (from cur) as a _PgRow; None stays None."""
+    if row is None:
+        return None
+    return _PgRow(row, [d[0] for d in cur.description])
 
 
 class _PgCursor:
@@ -190,10 +206,10 @@ class _PgCursor:
         return c.fetchone()[0]
 
     def fetchone(self):
-        return _pg_row(self.cur.fetchone())
+        return _pg_row(self.cur, self.cur.fetchone())
 
     def fetchall(self):
-        return [_pg_row(r) for r in self.cur.fetchall()]
+        return [_pg_row(self.cur, r) for r in self.cur.fetchall()]
 
     def __iter__(self):
         return iter(self.fetchall() if self.cur.description else [])
@@ -205,14 +221,12 @@ class _PgCon:
 
     def __init__(self, url, ro):
         import psycopg2
-        import psycopg2.extras
         self.con = psycopg2.connect(url)
         self.con.autocommit = ro
-        self.factory = psycopg2.extras.DictCursor
         self.row_factory = None
 
     def execute(self, sql, args=()):
-        cur = self.con.cursor(cursor_factory=self.factory)
+        cur = self.con.cursor()
         cur.execute(_pg_params(sql), tuple(args))
         m = re.match(r"\s*INSERT\s+INTO\s+(\w+)", sql, re.I)
         return _PgCursor(cur, m.group(1) if m else None)

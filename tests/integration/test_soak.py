@@ -9,6 +9,8 @@ import sys
 
 import kiji
 
+SQLITE_ONLY = "soak.py builds and serves a SQLite site of its own"
+
 
 def test_soak_one_minute():
     r = subprocess.run([sys.executable, str(kiji.ROOT / "tests/soak/soak.py"),
