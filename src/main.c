@@ -33,7 +33,7 @@ static const char usage_main[] =
     "\n"
     "Run 'kiji <command> --help' for a command's options. --db FILE may\n"
     "stand anywhere on the line; FILE is a SQLite file or a PostgreSQL URL\n"
-    "(postgresql://USER@HOST/DBNAME; KIJI_MAIL_KEY names its mail key\n"
+    "(postgresql://USER@HOST/DBNAME; KIJI_MAIL_KEY_FILE names its mail key\n"
     "file). Every command but init and demo needs an existing site.\n"
     "kiji --version prints the version.\n";
 

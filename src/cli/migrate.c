@@ -3,7 +3,7 @@
  * SQLite file, sqlite:FILE, or a postgresql:// URL on either side) by
  * store_copy, with a progress bar on stderr and, on stdout, the per-table
  * report (rows on both sides, checksum, ok or MISMATCH). The mail key is
- * a file (beside a SQLite database, or $KIJI_MAIL_KEY for PostgreSQL)
+ * a file (beside a SQLite database, or $KIJI_MAIL_KEY_FILE for PostgreSQL)
  * and never goes into one: it is copied to B's key file.
  */
 #include <errno.h>
@@ -35,8 +35,8 @@ static const char usage_migrate[] =
     "\n"
     "The mail key never goes into a database: it is the file A.mailkey\n"
     "beside a SQLite file, and for a PostgreSQL site the file named by the\n"
-    "KIJI_MAIL_KEY environment variable. It is copied to B's (mode 0600)\n"
-    "when B has none yet; B being PostgreSQL without KIJI_MAIL_KEY set, the\n"
+    "KIJI_MAIL_KEY_FILE environment variable. It is copied to B's (mode 0600)\n"
+    "when B has none yet; B being PostgreSQL without KIJI_MAIL_KEY_FILE set, the\n"
     "message says which file to keep.\n"
     "\n"
     "  --from A    the site to copy (it must exist)\n"
@@ -102,7 +102,7 @@ exists(const char *path)
 }
 
 /* The mail key file of the site at url (mail_key_path: beside a file, or
- * $KIJI_MAIL_KEY for PostgreSQL); NULL when it has none. malloc'd. */
+ * $KIJI_MAIL_KEY_FILE for PostgreSQL); NULL when it has none. malloc'd. */
 static char *
 mailkey_of(const char *url)
 {
@@ -176,7 +176,7 @@ mailkey_write(const char *path, const unsigned char key[MAIL_KEY_BYTES])
 }
 
 /* After the copy: the mail key follows the site to B's key file (beside
- * a file, or $KIJI_MAIL_KEY for PostgreSQL); where B has none to name,
+ * a file, or $KIJI_MAIL_KEY_FILE for PostgreSQL); where B has none to name,
  * the operator is told what to do. false on failure. */
 static bool
 mailkey_move(const char *from_url, const char *to_url)

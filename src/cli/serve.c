@@ -43,7 +43,7 @@ static const char usage_serve[] =
     "                      its -wal/-shm files or their directory)\n"
     "  --no-sandbox        no Landlock sandbox (for debugging); by default\n"
     "                      writes go only to FILE's directory ($TMPDIR and\n"
-    "                      KIJI_MAIL_KEY's for PostgreSQL) and reads only\n"
+    "                      KIJI_MAIL_KEY_FILE's for PostgreSQL) and reads only\n"
     "                      to what kiji needs (see README, Security)\n"
     "  --drain-timeout S   at a stop, wait at most S seconds for requests\n"
     "                      in flight (default 10, 0..3600)\n"

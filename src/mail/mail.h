@@ -76,7 +76,7 @@ void mail_date(buf *out, int64_t t);
 /*
  * The mail key's file for the database db (malloc'd): FILE.mailkey beside
  * a SQLite file ("sqlite:" dropped); for a postgresql:// URL, which has
- * no file to sit beside, the absolute path $KIJI_MAIL_KEY names (every
+ * no file to sit beside, the absolute path $KIJI_MAIL_KEY_FILE names (every
  * node sharing the database needs the same key). NULL with why in err
  * when there is none.
  */

@@ -50,10 +50,10 @@ JST = zoneinfo.ZoneInfo("Asia/Tokyo")
 _state = None
 PG = os.environ.get("KIJI_TEST_PG", "")
 _db_seq = [0]
-if PG and not os.environ.get("KIJI_MAIL_KEY"):
-    # a PostgreSQL site's mail key is the file KIJI_MAIL_KEY names (every
+if PG and not os.environ.get("KIJI_MAIL_KEY_FILE"):
+    # a PostgreSQL site's mail key is the file KIJI_MAIL_KEY_FILE names (every
     # kiji this run starts inherits it); one per run, made on first need
-    os.environ["KIJI_MAIL_KEY"] = os.path.join(
+    os.environ["KIJI_MAIL_KEY_FILE"] = os.path.join(
         tempfile.mkdtemp(prefix="kiji-it-key-"), "mailkey")
 
 
@@ -154,10 +154,10 @@ def db_bytes(db):
 
 
 def mail_key_file(db):
-    """The site's mail key file: beside a SQLite file, or KIJI_MAIL_KEY's
+    """The site's mail key file: beside a SQLite file, or KIJI_MAIL_KEY_FILE's
     for PostgreSQL."""
     if isinstance(db, PgUrl):
-        return Path(os.environ["KIJI_MAIL_KEY"])
+        return Path(os.environ["KIJI_MAIL_KEY_FILE"])
     return Path(str(db) + ".mailkey")
 
 
