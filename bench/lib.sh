@@ -53,6 +53,26 @@ wait_200() {
 }
 
 # Drops a pid from PIDS (it was stopped or waited for).
+# stop_all: every pid in PIDS asked to stop (TERM), then waited for up to
+# 5 s each and killed if still there; for the scripts' exit traps.
+stop_all() {
+	local pid i
+	for pid in "${PIDS[@]}"; do
+		kill -TERM "$pid" 2>/dev/null || true
+	done
+	for pid in "${PIDS[@]}"; do
+		for i in $(seq 1 50); do
+			kill -0 "$pid" 2>/dev/null || break
+			sleep 0.1
+		done
+		if kill -0 "$pid" 2>/dev/null; then
+			log "pid $pid did not stop on TERM; killing it"
+			kill -KILL "$pid" 2>/dev/null || true
+		fi
+		wait "$pid" 2>/dev/null || true
+	done
+}
+
 forget_pid() {
 	local keep=() p
 	for p in "${PIDS[@]}"; do [ "$p" = "$1" ] || keep+=("$p"); done

@@ -73,22 +73,9 @@ PIDS=()
 TMP=""
 CLUSTER=""
 cleanup() {
-	local rc=$? pid i
+	local rc=$?
 	trap - EXIT INT TERM
-	for pid in "${PIDS[@]}"; do
-		kill -TERM "$pid" 2>/dev/null || true
-	done
-	for pid in "${PIDS[@]}"; do
-		for i in $(seq 1 50); do
-			kill -0 "$pid" 2>/dev/null || break
-			sleep 0.1
-		done
-		if kill -0 "$pid" 2>/dev/null; then
-			log "pid $pid did not stop on TERM; killing it"
-			kill -KILL "$pid" 2>/dev/null || true
-		fi
-		wait "$pid" 2>/dev/null || true
-	done
+	stop_all
 	if [ -n "$CLUSTER" ]; then
 		if [ -n "${KIJI_BENCH_KEEP:-}" ]; then
 			# keep the data, stop the server
