@@ -175,16 +175,24 @@ fts_pending(const struct conn *c, int64_t article)
 	return false;
 }
 
-/* The driver's fts_unindex or fts_index for one article, inside the
- * caller's transaction (db_driver says what each does); nothing for a
- * pending one. */
+/* The driver's fts_index, or FTS_UNINDEX (each dialect's: FTS5 needs the
+ * old values, PostgreSQL drops the row), for one article inside the
+ * caller's transaction; nothing for a pending one. */
 static enum store_err
 fts_sync(struct conn *c, bool index, int64_t article)
 {
+	struct q q = {0};
+	enum store_err e;
 	if (c->fts_n > 0 && fts_pending(c, article))
 		return STORE_OK;
-	return index ? c->s->drv->fts_index(c, &article, 1) :
-	    c->s->drv->fts_unindex(c, article);
+	if (index)
+		return c->s->drv->fts_index(c, &article, 1);
+	if ((e = db_open(&q, c, STMT_FTS_UNINDEX)) == STORE_OK) {
+		db_int(&q, ":id", article);
+		e = db_exec(&q);
+	}
+	db_close(&q);
+	return e;
 }
 
 /* An empty guid gets a fresh UUID URN; the caller may always set one
@@ -600,7 +608,7 @@ err:
 
 /*
  * Runs one of the status statements (PUBLISH_DUE, TRASH, RESTORE) for an
- * article between fts_unindex and fts_index, in one write transaction
+ * article between FTS_UNINDEX and fts_index, in one write transaction
  * (or savepoint), after reading its status: want is the status it must
  * have (STATUS__MAX: any but the trash). *changed when a row changed;
  * RESTORE's new status and published_at land in *st and *pub.

@@ -394,18 +394,6 @@ copy_row(void *ctx, struct q *q)
 	return e;
 }
 
-/* Runs the one-shot statement id on c. */
-static enum store_err
-copy_run_stmt(struct conn *c, enum stmt id)
-{
-	struct q q = {0};
-	enum store_err e = db_open(&q, c, id);
-	if (e == STORE_OK)
-		e = db_exec(&q);
-	db_close(&q);
-	return e;
-}
-
 /* copy_walk's page end: the triggers' change log rows go (the source's
  * log is copied last), the page commits (or rolls back on an error), the
  * progress is told. */
@@ -414,7 +402,7 @@ copy_page(void *ctx, enum store_err e)
 {
 	struct copy_run *r = ctx;
 	if (e == STORE_OK && r->tx.active && r->t->read != STMT_COPY_READ_CHANGE_LOG)
-		e = copy_run_stmt(r->to, STMT_COPY_CHANGES_CLEAR);
+		e = db_conn_run(r->to, STMT_COPY_CHANGES_CLEAR);
 	e = db_tx_end(r->to, &r->tx, e);
 	if (e == STORE_OK && r->cb != NULL)
 		r->cb(r->ctx, &r->p);
@@ -441,7 +429,7 @@ copy_fixes(struct copy_run *r)
 		db_close(&q);
 	}
 	if (e == STORE_OK)
-		e = copy_run_stmt(r->to, STMT_COPY_CHANGES_CLEAR);
+		e = db_conn_run(r->to, STMT_COPY_CHANGES_CLEAR);
 	r->nfix = 0;
 	return db_tx_end(r->to, &tx, e);
 }
@@ -637,7 +625,7 @@ store_copy(store *from, store *to, store_copy_progress_fn *cb, void *ctx,
 	if (e != STORE_OK)
 		return e;
 	/* new rows continue past the copied ids (the change log's too) */
-	if ((e = copy_run_stmt(r.to, STMT_COPY_SEQUENCES)) != STORE_OK) {
+	if ((e = db_conn_run(r.to, STMT_COPY_SEQUENCES)) != STORE_OK) {
 		db_errf(err, "setting the destination's sequences: %s",
 		    store_strerror(e));
 		return e;

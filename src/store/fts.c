@@ -9,7 +9,7 @@
  * of the text: a phrase of CJK bigrams as consecutive positions, a word
  * phrase with its last word a prefix. The index covers published and
  * scheduled articles; the store brackets every write of an article's
- * title, body_text or status with the driver's fts_unindex and fts_index
+ * title, body_text or status with FTS_UNINDEX and the driver's fts_index
  * (articles.c), and the visibility rule is applied when searching.
  */
 #include "store_int.h"

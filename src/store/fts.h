@@ -29,13 +29,12 @@ int store_fts_register(sqlite3 *db);
  */
 void store_fts_expr(buf *out, const struct text_query *q);
 
-/* sqlite_search.c: db_sqlite's fts_page, fts_index, fts_unindex and
- * fts_rebuild (store_int.h says what each does). */
+/* sqlite_search.c: db_sqlite's fts_page, fts_index and fts_rebuild
+ * (store_int.h says what each does). */
 enum store_err sqlite_fts_page(struct conn *c, const struct text_query *q,
     enum store_search_sort sort, int64_t now, int64_t offset, int64_t limit,
     arena *a, struct store_hit **out, size_t *n, int64_t *total);
 enum store_err sqlite_fts_index(struct conn *c, const int64_t *ids, size_t n);
-enum store_err sqlite_fts_unindex(struct conn *c, int64_t id);
 enum store_err sqlite_fts_rebuild(struct conn *c);
 
 #endif

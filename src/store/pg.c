@@ -811,7 +811,6 @@ const struct db_driver db_pg = {
 	.col_text = pg_col_text,
 	.col_blob = pg_col_blob,
 	.fts_index = db_pg_fts_index,
-	.fts_unindex = db_pg_fts_unindex,
 	.fts_rebuild = db_pg_fts_rebuild,
 	.fts_page = db_pg_fts_page,
 };

@@ -167,20 +167,6 @@ doc_make(struct pg_doc *d, const char *title, const char *body, buf *grams)
 
 /* ---- index upkeep ---------------------------------------------------------- */
 
-/* FTS_UNINDEX: the article's row goes. */
-enum store_err
-db_pg_fts_unindex(struct conn *c, int64_t id)
-{
-	struct q q = {0};
-	enum store_err e = db_open(&q, c, STMT_FTS_UNINDEX);
-	if (e == STORE_OK) {
-		db_int(&q, ":id", id);
-		e = db_exec(&q);
-	}
-	db_close(&q);
-	return e;
-}
-
 /* A source row read, kept until the upserts (no statement is left open
  * while another runs). */
 struct pg_src {

@@ -549,7 +549,6 @@ const struct db_driver db_sqlite = {
 	.col_text = sq_col_text,
 	.col_blob = sq_col_blob,
 	.fts_index = sqlite_fts_index,
-	.fts_unindex = sqlite_fts_unindex,
 	.fts_rebuild = sqlite_fts_rebuild,
 	.fts_page = sqlite_fts_page,
 };

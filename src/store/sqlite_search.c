@@ -468,20 +468,6 @@ sqlite_fts_page(struct conn *c, const struct text_query *q,
 
 /* ---- index upkeep ---------------------------------------------------------- */
 
-/* FTS_UNINDEX: the entry out, with the values the view still shows. */
-enum store_err
-sqlite_fts_unindex(struct conn *c, int64_t id)
-{
-	struct q q = {0};
-	enum store_err e = db_open(&q, c, STMT_FTS_UNINDEX);
-	if (e == STORE_OK) {
-		db_int(&q, ":id", id);
-		e = db_exec(&q);
-	}
-	db_close(&q);
-	return e;
-}
-
 /* SEARCH_REBUILD: FTS5 reads its whole view again. */
 enum store_err
 sqlite_fts_rebuild(struct conn *c)

@@ -407,7 +407,6 @@ struct db_driver {
 	 * STORE_SEARCH_COUNT_MAX; offset >= 0. */
 	enum store_err (*fts_index)(struct conn *c, const int64_t *ids,
 	    size_t n);
-	enum store_err (*fts_unindex)(struct conn *c, int64_t id);
 	/* the whole index made anew from the articles (after a copy) */
 	enum store_err (*fts_rebuild)(struct conn *c);
 	enum store_err (*fts_page)(struct conn *c, const struct text_query *q,
@@ -418,10 +417,9 @@ struct db_driver {
 
 extern const struct db_driver db_sqlite;
 extern const struct db_driver db_pg;
-/* PostgreSQL's search (pg_search.c): db_pg's fts_index, fts_unindex,
- * fts_rebuild and fts_page (see struct db_driver). */
+/* PostgreSQL's search (pg_search.c): db_pg's fts_index, fts_rebuild and
+ * fts_page (see struct db_driver). */
 enum store_err db_pg_fts_index(struct conn *c, const int64_t *ids, size_t n);
-enum store_err db_pg_fts_unindex(struct conn *c, int64_t id);
 enum store_err db_pg_fts_rebuild(struct conn *c);
 enum store_err db_pg_fts_page(struct conn *c, const struct text_query *q,
     enum store_search_sort sort, int64_t now, int64_t offset, int64_t limit,
