@@ -27,12 +27,16 @@ static const enum stmt sqlite_only[] = {
 	STMT_SEARCH_ROW,
 };
 
-/* Full-text search statements each backend writes its own way (behind
- * db_driver.fts_*: sqlite_search.c over FTS5, pg_search.c over
- * search_docs): prepared and run here, not compared with SQLite's. */
+/* Statements each backend writes its own way, prepared and run here but
+ * not compared with SQLite's: full-text search (behind db_driver.fts_*:
+ * sqlite_search.c over FTS5, pg_search.c over search_docs) and kiji
+ * migrate's sequences. */
 static const enum stmt own_shape[] = {
 	STMT_FTS_INDEX, STMT_FTS_UNINDEX, STMT_FTS_INDEX_MANY, STMT_SEARCH,
 	STMT_SEARCH_IDS, STMT_SEARCH_WALK, STMT_SEARCH_REBUILD,
+	/* kiji migrate's sequences: SQLite sets its one counter, PostgreSQL
+	 * each identity's (a setval per column) */
+	STMT_COPY_SEQUENCES,
 };
 
 #define MAX_PARAMS 32
