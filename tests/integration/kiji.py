@@ -21,6 +21,7 @@ time truncated to the minute: scheduled posts stay in the future and the
 visibility the tests compute (with the real time) matches the server's.
 """
 
+import atexit
 import datetime as dt
 import http.client
 import os
@@ -50,11 +51,19 @@ JST = zoneinfo.ZoneInfo("Asia/Tokyo")
 _state = None
 PG = os.environ.get("KIJI_TEST_PG", "")
 _db_seq = [0]
+def scratch(prefix):
+    """A temporary directory removed when this run ends (kiji serve's
+    logs beside a PostgreSQL site, which has no directory of its own)."""
+    d = tempfile.mkdtemp(prefix=prefix)
+    atexit.register(shutil.rmtree, d, True)
+    return d
+
+
 if PG and not os.environ.get("KIJI_MAIL_KEY_FILE"):
     # a PostgreSQL site's mail key is the file KIJI_MAIL_KEY_FILE names (every
     # kiji this run starts inherits it); one per run, made on first need
     os.environ["KIJI_MAIL_KEY_FILE"] = os.path.join(
-        tempfile.mkdtemp(prefix="kiji-it-key-"), "mailkey")
+        scratch("kiji-it-key-"), "mailkey")
 
 
 def sqlite_only(reason):

@@ -15,7 +15,6 @@ import shutil
 import signal
 import subprocess
 import threading
-import tempfile
 import time
 from pathlib import Path
 
@@ -159,7 +158,7 @@ class Proc:
 
     def __init__(self, db, args=(), stdout=None):
         self.port = kiji.free_port()
-        self.errf = (Path(tempfile.mkdtemp(prefix="kiji-proc-")) / "stderr"
+        self.errf = (Path(kiji.scratch("kiji-proc-")) / "stderr"
                      if isinstance(db, kiji.PgUrl) else Path(str(db) + ".proc.stderr"))
         self.outf = Path(stdout) if stdout else None
         cmd = [str(kiji.kiji_bin()), "serve", "--db", str(db),

@@ -27,9 +27,8 @@ def with_password(url):
 
 
 def test_init_doctor_and_errors_on_postgresql():
-    import tempfile
     from pathlib import Path
-    db = kiji.new_db(Path(tempfile.mkdtemp(prefix="kiji-pgcli-")))
+    db = kiji.new_db(Path(kiji.scratch("kiji-pgcli-")))
     pw = with_password(str(db))
     assert pw != str(db), "no user in the test URL to put a password on"
     # no site yet: refused, nothing created

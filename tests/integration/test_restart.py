@@ -25,7 +25,6 @@ import socket
 import subprocess
 import sys
 import threading
-import tempfile
 import time
 from pathlib import Path
 
@@ -44,7 +43,7 @@ class Proc:
     """One `kiji serve` of a test; stop() is SIGTERM and its exit status."""
 
     def __init__(self, db, args=(), env=None, listen_sock=None, tag="p"):
-        self.tmp = (Path(tempfile.mkdtemp(prefix="kiji-restart-"))
+        self.tmp = (Path(kiji.scratch("kiji-restart-"))
                     if isinstance(db, kiji.PgUrl) else Path(db).parent)
         self.err_path = self.tmp / ("serve-%s-%d.stderr" % (tag, time.monotonic_ns()))
         cmd = [str(kiji.kiji_bin()), "serve", "--db", str(db)] + [str(a) for a in args]
