@@ -13,7 +13,7 @@ test) want="$want postgresql clang libclang-rt-14-dev libxml2-utils python3-feed
   # The machine image may ship Node.js from elsewhere with npm inside; Debian's
   # npm would conflict with it, so ask for Debian's only when there is none.
   command -v npm >/dev/null 2>&1 || want="$want nodejs npm" ;;
-bench) want="$want wrk nginx-light sqlite3 libxml2-utils time" ;;
+bench) want="$want wrk nginx-light sqlite3 libxml2-utils time postgresql" ;;
 deb) want="$want libsystemd-dev debhelper dpkg-dev fakeroot lintian" ;;
 deb-test) want="$want debootstrap curl" ;;
 esac
