@@ -77,7 +77,7 @@ start)
 		if as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w \
 			-t 30 -o "-c listen_addresses=127.0.0.1 -c port=$port \
 			-c unix_socket_directories=$dir -c synchronous_commit=on \
-			-c fsync=on -c max_connections=200" start >/dev/null 2>&1; then
+			-c fsync=on -c max_connections=1000" start >/dev/null 2>&1; then
 			echo "$port" >"$dir/port"
 			echo "postgresql://postgres@127.0.0.1:$port/postgres"
 			exit 0
