@@ -15,6 +15,7 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
+#include <pthread.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -290,6 +291,18 @@ readonly_advice(const char *path, buf *err)
 	free(copy);
 }
 
+/* Once a process, before its first connection: no memory statistics.
+ * With them on (SQLite's default) every allocation SQLite makes takes one
+ * process-wide mutex, and the worker threads queued on it: a query that
+ * sorts or groups (related articles) allocates dozens of times. kiji never
+ * reads sqlite3_memory_used(). Too late (another caller initialised
+ * SQLite first) is harmless: it answers SQLITE_MISUSE and nothing changes. */
+static void
+sq_global_init(void)
+{
+	(void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 /* Opens a connection for s and sets it up. SQLite opens a file it may not
  * write read-only without a word: the first connection (store_open)
  * refuses that; a later one says so in *readonly and is kept for reading. */
@@ -301,6 +314,8 @@ sq_open(store *s, bool first, bool *readonly, buf *err)
 	char *msg = NULL;
 	int rc;
 
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	pthread_once(&once, sq_global_init);
 	/* NOMUTEX: a connection never leaves its thread */
 	rc = sqlite3_open_v2(s->path, &db,
 	    SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
