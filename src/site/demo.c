@@ -408,6 +408,7 @@ struct demo {
 	bool *cok;            /* may be replied to */
 	size_t ccap;
 	struct timespec drawn; /* last progress-bar update */
+	int64_t ip_until;     /* comments before this have no IP address */
 };
 
 /* splitmix64 step: turns one seed word into well-mixed state words. */
@@ -914,6 +915,8 @@ demo_comments(struct demo *d, const struct demo_cast *k, int64_t aid, int64_t pu
 		c.email = "";
 		c.url = "";
 		c.ip = arena_printf(d->ar, "203.0.113.%d", (int)demo_range(&d->rng, 1, 254));
+		if (d->ct[j] < d->ip_until)
+			c.ip = ""; /* as the privacy job leaves it (privacy.c) */
 		c.visitor_id = demo_visitor(d);
 		c.created_at = d->ct[j];
 		c.like_count = c.status == CSTATUS_APPROVED ? demo_likes(d) : 0;
@@ -1369,6 +1372,14 @@ site_demo(store *st, const struct site_demo_opts *o, buf *err)
 	d.o = o;
 	d.err = err;
 	demo_seed(&d.rng, o->seed);
+	/* Old comments without their IP address, as a running site has them:
+	 * else the server's first privacy job rewrites most of a large demo
+	 * right after it starts, under whatever is being measured. */
+	struct site_conf *conf = conf_load(st);
+	long ip_days = conf->num[CONF_PRIVACY_IP_DAYS];
+	conf_free(conf);
+	d.ip_until = ip_days > 0 ? o->now - (int64_t)ip_days * DEMO_DAY :
+	    INT64_MIN;
 	d.ar = arena_new(64 * 1024);
 	d.keep = arena_new(256 * 1024);
 	d.total = o->articles > 0 ? o->articles + DEMO_NDRAFT + DEMO_NSCHED : 0;
