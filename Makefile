@@ -2,7 +2,7 @@
 # SANITIZE=1 builds into build/asan with ASan+UBSan (what `make test` uses).
 
 CC      ?= cc
-PKGS    := sqlite3 libpq md4c libutf8proc libsodium zlib libdeflate jansson libcurl libxml-2.0 yaml-0.1 icu-uc icu-i18n libsystemd
+PKGS    := sqlite3 libpq md4c libutf8proc libsodium zlib libdeflate libxxhash jansson libcurl libxml-2.0 yaml-0.1 icu-uc icu-i18n libsystemd
 CSTD    := -std=c17 -D_GNU_SOURCE
 WARN    := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter
 PREFIX  ?= /usr/local

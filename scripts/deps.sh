@@ -4,7 +4,7 @@
 # Prints what it installs; installs nothing when everything is present.
 set -eu
 want="build-essential pkg-config libsqlite3-dev libmd4c-dev
-libutf8proc-dev libsodium-dev zlib1g-dev libdeflate-dev libjansson-dev libxml2-dev libcurl4-openssl-dev libyaml-dev
+libutf8proc-dev libsodium-dev zlib1g-dev libdeflate-dev libxxhash-dev libjansson-dev libxml2-dev libcurl4-openssl-dev libyaml-dev
 libicu-dev libsystemd-dev libpq-dev tzdata"
 case "${1:-build}" in
 test) want="$want postgresql clang libclang-rt-14-dev libxml2-utils python3-feedparser python3-psycopg2
