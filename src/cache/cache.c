@@ -49,10 +49,15 @@
 #define KEY_BUCKETS 16384
 #define TAG_BUCKETS 8192
 
+/* An entry's place in one tag's bucket chain; an entry holds one per tag
+ * in one array, and leaves each chain in O(1) through pprev (a pass down
+ * the chain was O(entries with a tag in that bucket): the newest articles'
+ * cards are on most pages, and evicting under the long tail walked
+ * hundreds of nodes under the mutex for each page). */
 struct tagnode {
 	int64_t tag;
 	cache_entry *e;
-	struct tagnode *next;
+	struct tagnode *next, **pprev;
 };
 
 #define PROTECTED_SHARE 80 /* percent of the budget */
@@ -71,6 +76,7 @@ struct cache_entry {
 	char *body;               /* type, headers, body: kept until gzip */
 	size_t len, nextra;
 	int64_t *tags;
+	struct tagnode *tnodes;   /* one per tag, linked while e is */
 	size_t ntags;
 	int64_t expires;
 	uint64_t seq;             /* the change the render had seen */
@@ -100,6 +106,7 @@ struct cache {
 	int64_t coalesce;              /* CACHE_COALESCE */
 	struct cache_stats st;
 	cache_purger *purger;
+	cache_entry *dead;             /* unreferenced: freed by cache_unlock */
 };
 
 /* A 64-bit hash for keys and ETags: XXH3 (libxxhash), several lanes at
@@ -146,15 +153,36 @@ entry_destroy(cache_entry *e)
 	free(e->key);
 	free(e->body);
 	free(e->tags);
+	free(e->tnodes);
 	free(e);
 }
 
-/* Drops one reference; the last one frees. Caller holds the mutex. */
+/* Drops one reference; the last one queues e to be freed once the mutex
+ * is let go (cache_unlock). Caller holds the mutex. */
 static void
-entry_unref(cache_entry *e)
+entry_unref(cache *c, cache_entry *e)
 {
-	if (--e->refs == 0)
-		entry_destroy(e);
+	if (--e->refs == 0) {
+		e->next = c->dead;
+		c->dead = e;
+	}
+}
+
+/* Lets the mutex go, then frees what was dropped under it: a page's
+ * buffers are large, and free() may wait for another thread's malloc
+ * arena; under the mutex every reader queued behind it (the long tail
+ * evicts on every miss). */
+static void
+cache_unlock(cache *c)
+{
+	cache_entry *dead = c->dead;
+	c->dead = NULL;
+	pthread_mutex_unlock(&c->mu);
+	while (dead != NULL) {
+		cache_entry *next = dead->next;
+		entry_destroy(dead);
+		dead = next;
+	}
 }
 
 static void
@@ -199,21 +227,17 @@ entry_unlink(cache *c, cache_entry *e)
 		*pp = e->hnext;
 	lru_remove(&c->seg[e->prot], e);
 	for (size_t i = 0; i < e->ntags; i++) {
-		struct tagnode **tp = &c->tagidx[tag_bucket(e->tags[i])];
-		while (*tp) {
-			if ((*tp)->e == e && (*tp)->tag == e->tags[i]) {
-				struct tagnode *dead = *tp;
-				*tp = dead->next;
-				free(dead);
-				break;
-			}
-			tp = &(*tp)->next;
-		}
+		struct tagnode *t = &e->tnodes[i];
+		*t->pprev = t->next;
+		if (t->next)
+			t->next->pprev = t->pprev;
+		t->next = NULL;
+		t->pprev = NULL;
 	}
 	c->bytes -= e->bytes;
 	c->entries--;
 	e->linked = false;
-	entry_unref(e);
+	entry_unref(c, e);
 }
 
 void
@@ -225,7 +249,7 @@ cache_clear(cache *c)
 	for (int s = 0; s < 2; s++)
 		while (c->seg[s].head)
 			entry_unlink(c, c->seg[s].head);
-	pthread_mutex_unlock(&c->mu);
+	cache_unlock(c);
 }
 
 void
@@ -264,7 +288,7 @@ cache_set_budget(cache *c, size_t max_bytes)
 	pthread_mutex_lock(&c->mu);
 	c->max_bytes = max_bytes;
 	cache_trim(c);
-	pthread_mutex_unlock(&c->mu);
+	cache_unlock(c);
 }
 
 void
@@ -272,7 +296,7 @@ cache_set_coalesce(cache *c, int64_t factor)
 {
 	pthread_mutex_lock(&c->mu);
 	c->coalesce = factor;
-	pthread_mutex_unlock(&c->mu);
+	cache_unlock(c);
 }
 
 void
@@ -280,7 +304,7 @@ cache_set_stale_ms(cache *c, int64_t ms)
 {
 	pthread_mutex_lock(&c->mu);
 	c->stale_ms = ms;
-	pthread_mutex_unlock(&c->mu);
+	cache_unlock(c);
 }
 
 void
@@ -292,7 +316,7 @@ cache_stats(cache *c, struct cache_stats *out)
 	out->bytes = c->bytes;
 	out->max_bytes = c->max_bytes;
 	out->protected_bytes = c->seg[1].bytes;
-	pthread_mutex_unlock(&c->mu);
+	cache_unlock(c);
 }
 
 static cache_entry *
@@ -336,7 +360,7 @@ cache_get(cache *c, const char *key, int64_t now, uint64_t min_seq)
 	}
 	if (e == NULL) {
 		c->st.misses++;
-		pthread_mutex_unlock(&c->mu);
+		cache_unlock(c);
 		return NULL;
 	}
 	/* Most recently used moves to the head of the protected segment. */
@@ -352,7 +376,7 @@ cache_get(cache *c, const char *key, int64_t now, uint64_t min_seq)
 	e->gzipping = e->gzipping || zip;
 	e->refs++;
 	c->st.hits++;
-	pthread_mutex_unlock(&c->mu);
+	cache_unlock(c);
 	/* Asked for twice: worth compressing now, outside the lock (this
 	 * answer goes out plain; the next ones may be gzip). */
 	if (zip)
@@ -366,8 +390,8 @@ cache_release(cache *c, cache_entry *e)
 	if (e == NULL)
 		return;
 	pthread_mutex_lock(&c->mu);
-	entry_unref(e);
-	pthread_mutex_unlock(&c->mu);
+	entry_unref(c, e);
+	cache_unlock(c);
 }
 
 void *
@@ -542,7 +566,7 @@ entry_gzip(cache *c, cache_entry *e, int level)
 		http_shared_free(g304);
 	}
 	e->gzipping = false;
-	pthread_mutex_unlock(&c->mu);
+	cache_unlock(c);
 	return ok;
 }
 
@@ -566,7 +590,7 @@ cache_put(cache *c, const char *key, const struct cache_page *p, char etag[24])
 		return false;
 	pthread_mutex_lock(&c->mu);
 	size_t budget = c->max_bytes;
-	pthread_mutex_unlock(&c->mu);
+	cache_unlock(c);
 	if (budget == 0 || p->len > budget / 8)
 		return false;
 
@@ -582,6 +606,7 @@ cache_put(cache *c, const char *key, const struct cache_page *p, char etag[24])
 	if (p->ntags) {
 		e->tags = xmalloc(p->ntags * sizeof(*e->tags));
 		memcpy(e->tags, p->tags, p->ntags * sizeof(*e->tags));
+		e->tnodes = xcalloc(p->ntags, sizeof(*e->tnodes));
 		e->ntags = p->ntags;
 	}
 	if (!entry_build(e, p)) {
@@ -608,12 +633,15 @@ cache_put(cache *c, const char *key, const struct cache_page *p, char etag[24])
 	c->keys[e->hash % KEY_BUCKETS] = e;
 	lru_push(&c->seg[e->prot], e);
 	for (size_t i = 0; i < e->ntags; i++) {
-		struct tagnode *t = xmalloc(sizeof(*t));
+		struct tagnode *t = &e->tnodes[i];
+		struct tagnode **head = &c->tagidx[tag_bucket(e->tags[i])];
 		t->tag = e->tags[i];
 		t->e = e;
-		size_t b = tag_bucket(t->tag);
-		t->next = c->tagidx[b];
-		c->tagidx[b] = t;
+		t->next = *head;
+		t->pprev = head;
+		if (*head)
+			(*head)->pprev = &t->next;
+		*head = t;
 	}
 	c->bytes += e->bytes;
 	c->entries++;
@@ -623,7 +651,7 @@ cache_put(cache *c, const char *key, const struct cache_page *p, char etag[24])
 	e->gzipping = zip;
 	if (zip)
 		e->refs++;
-	pthread_mutex_unlock(&c->mu);
+	cache_unlock(c);
 	/* A page readers already asked for more than once (a refresh of a
 	 * protected page) gets its gzip at once. */
 	if (zip) {
@@ -631,7 +659,7 @@ cache_put(cache *c, const char *key, const struct cache_page *p, char etag[24])
 		if (claimed) {
 			pthread_mutex_lock(&c->mu);
 			e->cost_us = mono_us() - claimed;
-			pthread_mutex_unlock(&c->mu);
+			cache_unlock(c);
 		}
 		cache_release(c, e);
 	}
@@ -659,7 +687,7 @@ cache_invalidate(cache *c, int64_t tag)
 		n++;
 	}
 	c->st.invalidations += n;
-	pthread_mutex_unlock(&c->mu);
+	cache_unlock(c);
 	return n;
 }
 
@@ -688,7 +716,7 @@ cache_stale(cache *c, int64_t tag, uint64_t seq)
 		if (t->tag == tag && t->e->seq < seq && entry_stale(c, t->e))
 			n++;
 	c->st.invalidations += n;
-	pthread_mutex_unlock(&c->mu);
+	cache_unlock(c);
 	return n;
 }
 
@@ -702,7 +730,7 @@ cache_drop_stale(cache *c, const char *key)
 	cache_entry *e = cache_find(c, key, h);
 	if (e && e->stale)
 		entry_unlink(c, e);
-	pthread_mutex_unlock(&c->mu);
+	cache_unlock(c);
 }
 
 size_t
@@ -719,7 +747,7 @@ cache_stale_all(cache *c, uint64_t seq)
 			if (e->seq < seq && entry_stale(c, e))
 				n++;
 	c->st.invalidations += n;
-	pthread_mutex_unlock(&c->mu);
+	cache_unlock(c);
 	return n;
 }
 
@@ -728,7 +756,7 @@ cache_set_purger(cache *c, cache_purger *p)
 {
 	pthread_mutex_lock(&c->mu);
 	c->purger = p;
-	pthread_mutex_unlock(&c->mu);
+	cache_unlock(c);
 }
 
 /* True when the header lists gzip without q=0. */
