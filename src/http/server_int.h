@@ -94,9 +94,11 @@ struct http_worker {
 	struct http_conn *idle_head, *idle_tail;
 	struct http_conn *graveyard;    /* closed this turn (events in the
 	                                 * same batch may still name them) */
-	pthread_mutex_t mu;     /* guards resumed and dirty */
+	pthread_mutex_t mu;     /* guards resumed, dirty and handed */
 	struct http_conn *resumed;
 	struct http_stream *dirty;
+	struct http_handoff *handed; /* accepted by another loop for this one */
+	atomic_uint nconn;      /* connections this loop owns or is handed */
 	arena *spare[HTTP_SPARE_ARENAS];
 	int nspare;
 	struct wire_head head;  /* the head being parsed */
@@ -105,6 +107,14 @@ struct http_worker {
 	int64_t now;            /* ms, monotonic, per loop turn */
 	atomic_int_least64_t beat; /* now, for http_alive (other threads) */
 	bool drained;           /* this loop has begun the drain */
+};
+
+/* A connection accepted by one loop for another, which has fewer. */
+struct http_handoff {
+	struct http_handoff *next;
+	int fd;
+	struct http_ip ip;
+	bool counted;
 };
 
 /* server.c */
