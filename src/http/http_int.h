@@ -211,6 +211,8 @@ const char *http_date_now(void);
 
 /* Per-route request counts and latencies, and the server's part of
  * /metrics; nothing when cfg.unobserved. */
+/* Connections loop i serves now (server.c). */
+unsigned http_loop_conns(http_server *s, unsigned i);
 void http_obs_start(http_server *s);
 void http_obs_stop(http_server *s); /* before the server is freed */
 /* An answer was queued: counts it and writes its access log line. */

@@ -116,6 +116,15 @@ http_obs_collect(void *ctx, buf *out)
 	    "Client connections open now.");
 	obs_prom_u64(out, "kiji_http_connections_open", NULL,
 	    atomic_load(&ob->s->nconns));
+	obs_prom_family(out, "kiji_http_loop_connections", "gauge",
+	    "Client connections each event loop serves now (a new one goes "
+	    "to the loop with the fewest).");
+	for (unsigned i = 0; i < ob->s->nworkers; i++) {
+		char lab[32];
+		snprintf(lab, sizeof(lab), "loop=\"%u\"", i);
+		obs_prom_u64(out, "kiji_http_loop_connections", lab,
+		    http_loop_conns(ob->s, i));
+	}
 	obs_prom_family(out, "kiji_http_connections_max", "gauge",
 	    "The connection budget (http.max_connections, capped by the "
 	    "open-file limit).");

@@ -748,6 +748,12 @@ worker_handed(struct http_worker *w, bool serve)
 	}
 }
 
+unsigned
+http_loop_conns(http_server *s, unsigned i)
+{
+	return i < s->nworkers ? atomic_load(&s->workers[i].nconn) : 0;
+}
+
 /* Accepts what is pending on the listening socket: the per-IP limit
  * (trusted proxies exempt) and the global budget, shedding the oldest
  * idle connections when it is reached. true when it stopped at its batch

@@ -527,6 +527,39 @@ def test_healthz_and_readyz_answer_plainly_and_are_never_cached():
         assert r.header("x-cache") is None, path
 
 
+def test_a_burst_of_connections_is_spread_over_the_event_loops():
+    """64 connects at once (as wrk or a proxy's pool opens them): each of
+    the four loops gets its share, not whichever one the kernel woke; and
+    a request on each is answered by whichever loop holds it."""
+    import socket
+    s = kiji.server("loops", articles=3, comments=1, seed=41,
+                    settings={"http.threads": "4"})
+    socks = [socket.create_connection(("127.0.0.1", s.port), timeout=10)
+             for _ in range(64)]
+    try:
+        loops = {}
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            samples, _ = scrape(s)
+            loops = {dict(k[1])["loop"]: v for k, v in samples.items()
+                     if k[0] == "kiji_http_loop_connections"}
+            if sum(loops.values()) >= 64:  # (the scrape's own is one more)
+                break
+            time.sleep(0.05)
+        assert sorted(loops) == ["0", "1", "2", "3"], loops
+        assert sum(loops.values()) in (64, 65), loops
+        assert max(loops.values()) - min(loops.values()) <= 4, loops
+        for c in socks:
+            c.sendall(b"GET /robots.txt HTTP/1.1\r\nHost: x\r\n\r\n")
+        for c in socks:
+            head = c.recv(64)
+            assert head.startswith(b"HTTP/1.1 200 "), head
+    finally:
+        for c in socks:
+            c.close()
+    s.assert_alive()
+
+
 @kiji.sqlite_only("the WAL file made unwritable under the server")
 def test_readyz_503_while_the_database_cannot_be_written():
     s = kiji.server("observe-full", articles=3, comments=1, seed=37)
