@@ -82,6 +82,8 @@ tv *tv_set_int(arena *a, tv *dict, const char *key, int64_t v);
 tv *tv_set_bool(arena *a, tv *dict, const char *key, bool v);
 /* Appends v to a list; returns v. */
 tv *tv_push(tv *list, tv *v);
+/* A deep copy in a (dict keys shared, not copied). */
+tv *tv_clone(arena *a, const tv *v);
 
 enum tv_kind tv_kind_of(const tv *v);
 tv *tv_get(const tv *dict, const char *key);

@@ -251,6 +251,45 @@ tv_get_h(const tv *dict, const char *key, uint32_t h)
 	return NULL;
 }
 
+/* A deep copy of v in a (dict keys are shared: they are not copied
+ * anywhere), for a tree kept beyond the request that built it. */
+tv *
+tv_clone(arena *a, const tv *v)
+{
+	if (v == NULL)
+		return NULL;
+	tv *c = tv_new(a, v->kind);
+	c->trusted = v->trusted;
+	switch (v->kind) {
+	case TV_STR:
+		c->u.s.p = arena_strndup(a, v->u.s.p, v->u.s.n);
+		c->u.s.n = v->u.s.n;
+		break;
+	case TV_INT:
+		c->u.i = v->u.i;
+		break;
+	case TV_BOOL:
+		c->u.b = v->u.b;
+		break;
+	case TV_LIST:
+	case TV_DICT:
+		c->u.c.a = a;
+		c->u.c.mask = v->u.c.mask;
+		c->u.c.n = c->u.c.cap = v->u.c.n;
+		c->u.c.e = v->u.c.n ? arena_alloc(a, v->u.c.n * sizeof(*c->u.c.e)) :
+		    NULL;
+		for (size_t i = 0; i < v->u.c.n; i++) {
+			c->u.c.e[i].key = v->u.c.e[i].key;
+			c->u.c.e[i].h = v->u.c.e[i].h;
+			c->u.c.e[i].v = tv_clone(a, v->u.c.e[i].v);
+		}
+		break;
+	default:
+		break;
+	}
+	return c;
+}
+
 /* Items of a list or entries of a dict; 0 for scalars. */
 size_t
 tv_len(const tv *v)

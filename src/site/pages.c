@@ -92,9 +92,8 @@ cut(arena *a, const char *s, size_t n)
 	return r;
 }
 
-/* An article card for listings and the related block. */
-static tv *
-card(struct req *q, const struct store_article *art)
+tv *
+site_card(struct req *q, const struct store_article *art)
 {
 	arena *a = q->r->a;
 	tv *d = tv_dict(a);
@@ -576,13 +575,7 @@ site_page_article(struct req *q, int64_t id)
 		}
 	}
 
-	struct store_article *rel = NULL;
-	size_t nrel = 0;
-	tv *rl = tv_set(q->root, "related", tv_list(a));
-	if (store_related(st, &art, q->r->now, (size_t)q->c->num[CONF_RELATED_COUNT],
-	    a, &rel, &nrel) == STORE_OK)
-		for (size_t i = 0; i < nrel; i++)
-			tv_push(rl, card(q, &rel[i]));
+	tv_set(q->root, "related", site_view_related(q, &art, true));
 
 	bool personal = site_view_comments(q, &art);
 	if (q->cp.gone) {
@@ -676,13 +669,7 @@ site_page_preview(struct req *q, const struct store_article *art)
 	site_view_article(q, art, NULL);
 	tv_set_bool(a, q->root, "preview", true);
 	tv_set_bool(a, q->root, "noindex", true);
-	tv *rl = tv_set(q->root, "related", tv_list(a));
-	struct store_article *rel = NULL;
-	size_t nrel = 0;
-	if (art->category_id && store_related(q->s->st, art, q->r->now,
-	    (size_t)q->c->num[CONF_RELATED_COUNT], a, &rel, &nrel) == STORE_OK)
-		for (size_t i = 0; i < nrel; i++)
-			tv_push(rl, card(q, &rel[i]));
+	tv_set(q->root, "related", site_view_related(q, art, false));
 	tv_set(q->root, "comments", tv_list(a));
 	tv_set(q->root, "trackbacks", tv_list(a));
 	tv_set_int(a, q->root, "comments_total", 0);
@@ -902,7 +889,7 @@ site_page_listing(struct req *q, enum list_kind kind, const char *slug)
 	tv_set_bool(a, q->root, "is_front", kind == LIST_FRONT);
 	tv *cards = tv_set(q->root, "cards", tv_list(a));
 	for (size_t i = 0; i < n; i++) {
-		tv_push(cards, card(q, &list[i]));
+		tv_push(cards, site_card(q, &list[i]));
 		site_tag(q, TAG_LISTED(list[i].id));
 	}
 

@@ -448,6 +448,7 @@ site_new(store *st, const char *theme_dir, buf *err)
 	s->lim_view = guard_limiter_new(0, 1, 65536);
 	s->lim_visitor = guard_limiter_new(0, 1, 65536);
 	pthread_mutex_init(&s->sync_mu, NULL);
+	site_related_init(s);
 	s->cache = cache_new(0); /* budget from the settings below */
 	s->purger = cache_purger_new();
 	cache_set_purger(s->cache, s->purger);
@@ -499,6 +500,7 @@ site_free(site *s)
 		conf_free(s->retired[i]);
 	free(s->retired);
 	site_ranking_free(s);
+	site_related_free(s);
 	guard_ngwords_free(s->ng);
 	for (size_t i = 0; i < s->nretired_ng; i++)
 		guard_ngwords_free(s->retired_ng[i]);
@@ -632,6 +634,7 @@ site_sync(site *s, bool force)
 				cache_stale(s->cache, TAG_LISTED(id), seq);
 				cache_stale(s->cache, TAG_CARD(id), seq);
 				cache_stale(s->cache, TAG_SITEMAP, seq);
+				site_related_note(s, seq);
 				break;
 			}
 			case CHANGE_SETTINGS:
@@ -644,6 +647,7 @@ site_sync(site *s, bool force)
 				 * (prev/next, related, ranking, listings). */
 				cache_stale_all(s->cache, (uint64_t)ch[i].seq);
 				cache_purger_all(s->purger);
+				site_related_note(s, (uint64_t)ch[i].seq);
 				s->next_publish = -1;
 				break;
 			}
@@ -671,6 +675,7 @@ site_sync(site *s, bool force)
 			    (long long)(now - s->reader_ok));
 			cache_stale_all(s->cache, (uint64_t)s->change_seq + 1);
 			cache_purger_all(s->purger);
+			site_related_note(s, (uint64_t)s->change_seq + 1);
 			s->next_publish = -1;
 			settings = true;
 		}

@@ -144,6 +144,9 @@ struct site {
 	struct ping_pool *pings; /* received pings' source fetches (pings.c) */
 	struct live *live;       /* live comment streams (live.c) */
 	struct site_export *xp;  /* kiji render's export mode, or NULL */
+	struct site_related *related; /* related cards kept (related.c) */
+	_Atomic uint64_t related_seq; /* the newest change that may change
+	                          * them: not a comment's, not a like's */
 };
 
 /* One request as the handlers see it. */
@@ -264,6 +267,16 @@ void site_page_ranking(struct req *q);
 /* search.c: GET /search?q=&page= */
 void site_page_search(struct req *q);
 void site_ranking_free(site *s);
+/* An article card for listings and the related block (pages.c). */
+tv *site_card(struct req *q, const struct store_article *art);
+/* related.c: the related block of art as a list of cards; keep: from and
+ * into the per-article store of them (not for a preview). */
+tv *site_view_related(struct req *q, const struct store_article *art,
+    bool keep);
+void site_related_init(site *s);
+void site_related_free(site *s);
+/* A change at seq that may change related blocks (site_sync). */
+void site_related_note(site *s, uint64_t seq);
 /* /category/<slug> (path-encoded slug), arena-allocated. */
 const char *site_category_path(struct req *q, const char *slug);
 

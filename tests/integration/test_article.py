@@ -396,6 +396,53 @@ def test_related_small_category():
         _check_related(a)
 
 
+def test_related_block_follows_article_changes_with_the_page_cache_off():
+    """The related cards are kept between renders (related.c); with the
+    page cache off only that store could show an old block: a related
+    article's new title, a new article of the category and one taken
+    down show on the next render, and a comment changes nothing there."""
+    import uuid
+    import test_comments as tc
+    s = kiji.server("related-kept", articles=40, comments=2, seed=23,
+                    settings={"cache.max_bytes": "0",
+                              "comments.rate_per_minute": "0",
+                              "comments.min_fill_seconds": "0"})
+    card = re.compile(r'class="related-title" href="/articles/(\d+)">([^<]*)<')
+
+    def cards(aid):
+        r = s.get("/articles/%d" % aid)
+        assert r.status == 200
+        return card.findall(r.text)
+
+    aid = tc.open_articles(s)[3]
+    first = cards(aid)
+    assert first, "article %d shows no related articles" % aid
+    assert cards(aid) == first  # (kept: the same block)
+    # a comment leaves the block alone
+    tc.new_comment(kiji.Visitor(s, ip="rotate"), aid, "related " + tc.mark())
+    assert cards(aid) == first
+    # a related article's new title
+    rid = int(first[0][0])
+    title = "関連題%s" % uuid.uuid4().hex[:8]
+    f = s.tmp / ("rel-%s.md" % uuid.uuid4().hex[:8])
+    f.write_text("---\ntitle: %s\n---\n" % title, "utf-8")
+    s.cli("post", "edit", str(rid), str(f))
+    assert (str(rid), title) in cards(aid), "the related block still shows the old title"
+    # a new article in the category is its newest: it joins the block
+    cat = s.sql("SELECT c.slug FROM articles a JOIN categories c ON c.id = a.category_id "
+                "WHERE a.id = ?", (aid,))[0][0]
+    f = s.tmp / ("new-%s.md" % uuid.uuid4().hex[:8])
+    fresh = "新着%s" % uuid.uuid4().hex[:8]
+    f.write_text("---\ntitle: %s\ncategory: %s\nstatus: published\n---\n本文。\n"
+                 % (fresh, cat), "utf-8")
+    nid = int(s.cli("post", "new", str(f)).stdout.strip())
+    assert (str(nid), fresh) in cards(aid), "the new article of the category is not related"
+    # taken down: gone from the block
+    f.write_text("---\nstatus: draft\n---\n", "utf-8")
+    s.cli("post", "edit", str(nid), str(f))
+    assert str(nid) not in [c[0] for c in cards(aid)], "a draft is still shown as related"
+
+
 # ---- 9. comments -----------------------------------------------------------------------------
 
 def _comment_lis(d):
