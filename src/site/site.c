@@ -569,6 +569,8 @@ site_http_config(site *s, struct http_config *cfg)
 	cfg->hosts = s->host;
 }
 
+#define SITE_SYNC_EVERY_US 1000 /* between two looks for other
+                                 * processes' writes, per thread */
 #define SITE_READER_EVERY 1     /* s between records of the position */
 #define SITE_READER_REFRESH 600 /* s between records of a still one */
 #define SITE_READER_STALE 3600  /* a node not seen for this long holds
@@ -590,8 +592,7 @@ site_http_config(site *s, struct http_config *cfg)
 void
 site_sync(site *s, bool force)
 {
-	static _Thread_local int64_t seen = -1;
-	int64_t v = store_data_version(s->st);
+	static _Thread_local int64_t seen = -1, asked_us = 0;
 	int64_t now = (int64_t)time(NULL);
 	int64_t tried = atomic_load_explicit(&s->reader_try,
 	    memory_order_relaxed);
@@ -599,6 +600,20 @@ site_sync(site *s, bool force)
 	 * (kiji render, a one-off reader, does not) */
 	bool mark = s->xp == NULL && now - tried >= SITE_READER_EVERY &&
 	    atomic_compare_exchange_strong(&s->reader_try, &tried, now);
+	/* Another process's writes (kiji post, another node) are looked for
+	 * once a SITE_SYNC_EVERY_US on each thread, not on every request:
+	 * on SQLite the question starts a read transaction (file locks,
+	 * the WAL index), a tenth of the server's time when readers were
+	 * served from the cache while comments arrived. This process's own
+	 * writes sync with force right after they commit. */
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	int64_t us = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+	if (!force && !mark && asked_us != 0 && us >= asked_us &&
+	    us - asked_us < SITE_SYNC_EVERY_US)
+		return;
+	asked_us = us;
+	int64_t v = store_data_version(s->st);
 	if (!force && !mark && v == seen)
 		return;
 	seen = v;
