@@ -410,10 +410,20 @@ def test_cache_variants_invalidated_by_comment_like_and_moderation():
         for p in views + [bystander]:
             warm(p)
 
+    def missed(p):
+        """Not a cache hit. On PostgreSQL another process's commit
+        reaches the server as a notification, a moment after that
+        process has exited: allow it half a second."""
+        deadline = time.monotonic() + (0.5 if kiji.PG else 0)
+        while True:
+            xc = x_cache(p)
+            if xc != "hit" or time.monotonic() >= deadline:
+                return xc != "hit"
+            time.sleep(0.02)
+
     def all_missed(what):
         for p in views:
-            xc = x_cache(p)
-            assert xc != "hit", "%s still a cache hit after %s" % (p, what)
+            assert missed(p), "%s still a cache hit after %s" % (p, what)
         assert x_cache(bystander) == "hit", \
             "%s (another article) lost its cache entry after %s" % (bystander, what)
 
@@ -441,7 +451,7 @@ def test_cache_variants_invalidated_by_comment_like_and_moderation():
     f.write_text(md.replace("\n---\n", "\n---\n追記あり。\n\n", 1), "utf-8")
     s.cli("post", "edit", str(aid), str(f))
     for p in views:
-        assert x_cache(p) != "hit", "%s still a cache hit after an edit" % p
+        assert missed(p), "%s still a cache hit after an edit" % p
 
 
 def test_deleted_thread_start_keeps_its_place_and_replies():
