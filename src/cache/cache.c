@@ -329,6 +329,7 @@ cache_find(cache *c, const char *key, uint64_t h)
 }
 
 static bool entry_gzip(cache *c, cache_entry *e, int level);
+static bool entry_plain(cache *c, cache_entry *e);
 
 cache_entry *
 cache_get(cache *c, const char *key, int64_t now, uint64_t min_seq)
@@ -371,6 +372,12 @@ cache_get(cache *c, const char *key, int64_t now, uint64_t min_seq)
 	if (promoted) {
 		c->st.promotions++;
 		cache_trim(c);
+	}
+	if (!entry_plain(c, e)) {
+		entry_unlink(c, e);
+		c->st.misses++;
+		cache_unlock(c);
+		return NULL;
 	}
 	bool zip = e->body != NULL && !e->gzipping;
 	e->gzipping = e->gzipping || zip;
@@ -488,18 +495,81 @@ entry_headers(const cache_entry *e, const char **hdr, size_t *nh,
 		hdr[(*nh)++] = extra[i];
 }
 
-/* Builds the plain responses of a new entry and keeps the page's bytes
- * and headers for the gzip ones (made at promotion). */
-static bool
-entry_build(cache_entry *e, const struct cache_page *p)
+/* The content type, extra headers and body kept in e->body. */
+static const char *
+entry_parts(const cache_entry *e, const char **extra, size_t *nextra,
+    size_t *blen)
 {
+	const char *ct = e->body;
+	const char *r = ct + strlen(ct) + 1;
+	*nextra = 0;
+	for (size_t i = 0; i < e->nextra; i++) {
+		if (i < 32)
+			extra[(*nextra)++] = r;
+		r += strlen(r) + 1;
+	}
+	*blen = e->len - (size_t)(r - e->body);
+	extra[*nextra] = r; /* (the body, after the headers) */
+	return ct;
+}
+
+/*
+ * The plain responses of e, made from e->body under the mutex when a page
+ * is first asked for again (or at once, for a refresh of a protected
+ * page: plain is true in entry_build). A page asked for once never needs
+ * them: most of a crawl's pages pass through probation unasked, and
+ * making them (a copy and a memfd per page) was a fifth of the long
+ * tail's time. false when they cannot be made.
+ */
+static bool
+entry_plain(cache *c, cache_entry *e)
+{
+	if (e->resp[CACHE_PLAIN] != NULL)
+		return true;
+	if (e->body == NULL)
+		return false;
+	const char *extra[33];
+	size_t nx, blen;
+	const char *ct = entry_parts(e, extra, &nx, &blen);
+	const char *body = extra[nx];
 	const char *hdr[40];
 	size_t nh;
 	char etag_h[64];
-	entry_headers(e, hdr, &nh, p->headers, p->nheaders, etag_h);
-	e->resp[CACHE_PLAIN] = http_shared_new(200, p->content_type, p->body,
-	    p->len, hdr, nh);
-	e->resp[CACHE_PLAIN_304] = http_shared_new(304, NULL, NULL, 0, hdr, nh);
+	entry_headers(e, hdr, &nh, extra, nx, etag_h);
+	void *pl = http_shared_new(200, ct, body, blen, hdr, nh);
+	void *p304 = http_shared_new(304, NULL, NULL, 0, hdr, nh);
+	if (pl == NULL || p304 == NULL) {
+		http_shared_free(pl);
+		http_shared_free(p304);
+		return false;
+	}
+	e->resp[CACHE_PLAIN_304] = p304;
+	e->resp[CACHE_PLAIN] = pl;
+	e->bytes += blen;
+	if (e->linked) {
+		c->bytes += blen;
+		c->seg[e->prot].bytes += blen;
+	}
+	return true;
+}
+
+/* Keeps the page's bytes and headers for its responses (entry_plain, and
+ * entry_gzip at promotion); with plain, makes the plain ones now. */
+static bool
+entry_build(cache_entry *e, const struct cache_page *p, bool plain)
+{
+	if (plain) {
+		const char *hdr[40];
+		size_t nh;
+		char etag_h[64];
+		entry_headers(e, hdr, &nh, p->headers, p->nheaders, etag_h);
+		e->resp[CACHE_PLAIN] = http_shared_new(200, p->content_type,
+		    p->body, p->len, hdr, nh);
+		e->resp[CACHE_PLAIN_304] = http_shared_new(304, NULL, NULL, 0,
+		    hdr, nh);
+		if (e->resp[CACHE_PLAIN] == NULL || e->resp[CACHE_PLAIN_304] == NULL)
+			return false;
+	}
 	/* What entry_gzip needs later, in one block: the content type,
 	 * the extra headers, then the body. */
 	size_t need = strlen(p->content_type) + 1 + p->len;
@@ -513,8 +583,9 @@ entry_build(cache_entry *e, const struct cache_page *p)
 	memcpy(w, p->body, p->len);
 	e->len = need;
 	e->nextra = p->nheaders;
-	e->bytes = p->len + need + strlen(e->key) + sizeof(*e) + 1024;
-	return e->resp[CACHE_PLAIN] != NULL && e->resp[CACHE_PLAIN_304] != NULL;
+	e->bytes = (plain ? p->len : 0) + need + strlen(e->key) + sizeof(*e) +
+	    1024;
+	return true;
 }
 
 /* Makes the gzip responses of an entry promoted to protected, outside the
@@ -522,14 +593,10 @@ entry_build(cache_entry *e, const struct cache_page *p)
 static bool
 entry_gzip(cache *c, cache_entry *e, int level)
 {
-	const char *ct = e->body;
-	const char *extra[32];
-	const char *r = ct + strlen(ct) + 1;
-	for (size_t i = 0; i < e->nextra && i < 32; i++) {
-		extra[i] = r;
-		r += strlen(r) + 1;
-	}
-	size_t blen = e->len - (size_t)(r - e->body);
+	const char *extra[33];
+	size_t nx, blen;
+	const char *ct = entry_parts(e, extra, &nx, &blen);
+	const char *r = extra[nx];
 	size_t gzn = 0;
 	unsigned char *gz = gzip_bytes(r, blen, level, &gzn);
 	void *g = NULL, *g304 = NULL;
@@ -537,8 +604,7 @@ entry_gzip(cache *c, cache_entry *e, int level)
 		const char *hdr[40];
 		size_t nh;
 		char etag_h[64], etag_gz_h[64];
-		entry_headers(e, hdr, &nh, extra, e->nextra < 32 ? e->nextra : 32,
-		    etag_h);
+		entry_headers(e, hdr, &nh, extra, nx, etag_h);
 		snprintf(etag_gz_h, sizeof(etag_gz_h), "ETag: %s", e->etag_gz);
 		hdr[0] = etag_gz_h;
 		hdr[nh++] = "Content-Encoding: gzip";
@@ -588,8 +654,14 @@ cache_put(cache *c, const char *key, const struct cache_page *p, char etag[24])
 	snprintf(etag, 24, "\"k%016llx\"", (unsigned long long)body_hash);
 	if (c == NULL)
 		return false;
+	uint64_t h = cache_hash(key, strlen(key));
 	pthread_mutex_lock(&c->mu);
 	size_t budget = c->max_bytes;
+	/* A refresh of a page readers ask for (protected) gets its plain
+	 * responses now, outside the lock; a new page when first asked
+	 * for again (entry_plain). */
+	cache_entry *was = budget ? cache_find(c, key, h) : NULL;
+	bool hot = was != NULL && was->prot;
 	cache_unlock(c);
 	if (budget == 0 || p->len > budget / 8)
 		return false;
@@ -597,7 +669,7 @@ cache_put(cache *c, const char *key, const struct cache_page *p, char etag[24])
 	/* Build outside the lock. */
 	cache_entry *e = xcalloc(1, sizeof(*e));
 	e->key = xstrdup(key);
-	e->hash = cache_hash(key, strlen(key));
+	e->hash = h;
 	e->expires = p->expires;
 	e->seq = p->seq;
 	memcpy(e->etag, etag, strlen(etag) + 1);
@@ -609,7 +681,7 @@ cache_put(cache *c, const char *key, const struct cache_page *p, char etag[24])
 		e->tnodes = xcalloc(p->ntags, sizeof(*e->tnodes));
 		e->ntags = p->ntags;
 	}
-	if (!entry_build(e, p)) {
+	if (!entry_build(e, p, hot)) {
 		entry_destroy(e);
 		return false;
 	}
@@ -647,6 +719,9 @@ cache_put(cache *c, const char *key, const struct cache_page *p, char etag[24])
 	c->entries++;
 	c->st.puts++;
 	cache_trim(c);
+	/* (protected while the peek above saw it in probation: rare) */
+	if (e->prot && e->linked && !entry_plain(c, e))
+		entry_unlink(c, e);
 	bool zip = e->prot && e->linked;
 	e->gzipping = zip;
 	if (zip)
