@@ -514,9 +514,9 @@ entry_parts(const cache_entry *e, const char **extra, size_t *nextra,
 }
 
 /*
- * The plain responses of e, made from e->body under the mutex when a page
- * is first asked for again (or at once, for a refresh of a protected
- * page: plain is true in entry_build). A page asked for once never needs
+ * The plain responses of e, made from e->body: under the mutex when a
+ * page is first asked for again, or before it is linked for a refresh of
+ * a protected page (cache_put). A page asked for once never needs
  * them: most of a crawl's pages pass through probation unasked, and
  * making them (a copy and a memfd per page) was a fifth of the long
  * tail's time. false when they cannot be made.
@@ -554,24 +554,11 @@ entry_plain(cache *c, cache_entry *e)
 }
 
 /* Keeps the page's bytes and headers for its responses (entry_plain, and
- * entry_gzip at promotion); with plain, makes the plain ones now. */
-static bool
-entry_build(cache_entry *e, const struct cache_page *p, bool plain)
+ * entry_gzip at promotion). */
+static void
+entry_build(cache_entry *e, const struct cache_page *p)
 {
-	if (plain) {
-		const char *hdr[40];
-		size_t nh;
-		char etag_h[64];
-		entry_headers(e, hdr, &nh, p->headers, p->nheaders, etag_h);
-		e->resp[CACHE_PLAIN] = http_shared_new(200, p->content_type,
-		    p->body, p->len, hdr, nh);
-		e->resp[CACHE_PLAIN_304] = http_shared_new(304, NULL, NULL, 0,
-		    hdr, nh);
-		if (e->resp[CACHE_PLAIN] == NULL || e->resp[CACHE_PLAIN_304] == NULL)
-			return false;
-	}
-	/* What entry_gzip needs later, in one block: the content type,
-	 * the extra headers, then the body. */
+	/* in one block: the content type, the extra headers, the body */
 	size_t need = strlen(p->content_type) + 1 + p->len;
 	for (size_t i = 0; i < p->nheaders; i++)
 		need += strlen(p->headers[i]) + 1;
@@ -583,9 +570,7 @@ entry_build(cache_entry *e, const struct cache_page *p, bool plain)
 	memcpy(w, p->body, p->len);
 	e->len = need;
 	e->nextra = p->nheaders;
-	e->bytes = (plain ? p->len : 0) + need + strlen(e->key) + sizeof(*e) +
-	    1024;
-	return true;
+	e->bytes = need + strlen(e->key) + sizeof(*e) + 1024;
 }
 
 /* Makes the gzip responses of an entry promoted to protected, outside the
@@ -681,7 +666,8 @@ cache_put(cache *c, const char *key, const struct cache_page *p, char etag[24])
 		e->tnodes = xcalloc(p->ntags, sizeof(*e->tnodes));
 		e->ntags = p->ntags;
 	}
-	if (!entry_build(e, p, hot)) {
+	entry_build(e, p);
+	if (hot && !entry_plain(c, e)) { /* (e not linked: no lock needed) */
 		entry_destroy(e);
 		return false;
 	}
