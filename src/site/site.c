@@ -600,19 +600,22 @@ site_sync(site *s, bool force)
 	 * (kiji render, a one-off reader, does not) */
 	bool mark = s->xp == NULL && now - tried >= SITE_READER_EVERY &&
 	    atomic_compare_exchange_strong(&s->reader_try, &tried, now);
-	/* Another process's writes (kiji post, another node) are looked for
+	/* On SQLite another process's writes (kiji post) are looked for
 	 * once a SITE_SYNC_EVERY_US on each thread, not on every request:
-	 * on SQLite the question starts a read transaction (file locks,
-	 * the WAL index), a tenth of the server's time when readers were
-	 * served from the cache while comments arrived. This process's own
-	 * writes sync with force right after they commit. */
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	int64_t us = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-	if (!force && !mark && asked_us != 0 && us >= asked_us &&
-	    us - asked_us < SITE_SYNC_EVERY_US)
-		return;
-	asked_us = us;
+	 * the question starts a read transaction (file locks, the WAL
+	 * index), a tenth of the server's time when readers were served
+	 * from the cache while comments arrived. This process's own writes
+	 * sync with force right after they commit. On PostgreSQL the
+	 * answer is a counter in memory (pg_listen.c): asked every time. */
+	if (!store_remote(s->st)) {
+		struct timespec ts;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		int64_t us = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+		if (!force && !mark && asked_us != 0 && us >= asked_us &&
+		    us - asked_us < SITE_SYNC_EVERY_US)
+			return;
+		asked_us = us;
+	}
 	int64_t v = store_data_version(s->st);
 	if (!force && !mark && v == seen)
 		return;
