@@ -148,15 +148,6 @@ start_kiji() {
 	wait_200 "$KBASE/" 20 || die "kiji did not answer on $KBASE: $(tail -n 5 "$2")"
 }
 
-# The page cache's counters from /metrics: hits (stale copies included),
-# misses (refreshes included), stale hits, refreshes.
-cache_counts() {
-	curl -s --max-time 10 "$KBASE/metrics" | awk '
-		$1 == "kiji_cache_hits_total" { h = $2 } $1 == "kiji_cache_misses_total" { m = $2 }
-		$1 == "kiji_cache_stale_hits_total" { s = $2 } $1 == "kiji_cache_refreshes_total" { r = $2 }
-		END { printf "%d %d %d %d\n", h, m, s, r }'
-}
-
 # readers OUT PATHSFILE [CONNS]: wrk on the paths, DUR s. One path: plain
 # wrk on its URL, and the X-Cache line from the server's counters: a wrk
 # script with a response() callback has wrk copy every body into Lua,

@@ -98,13 +98,26 @@ stop_pid() {
 # Requests per second from wrk's output.
 wrk_rps() { awk '/^Requests\/sec:/ { print $2 }' "$1"; }
 
-# 99th percentile latency in ms from wrk --latency.
+# 99th percentile latency in ms from wrk --latency (or the one named in $2).
 wrk_p99() {
-	awk '$1 == "99%" { v = $2
+	awk -v q="${2:-99%}" '$1 == q { v = $2
 		if (v ~ /us$/) { sub(/us$/, "", v); v = v / 1000 }
 		else if (v ~ /ms$/) { sub(/ms$/, "", v) }
 		else if (v ~ /s$/) { sub(/s$/, "", v); v = v * 1000 }
 		print v }' "$1"
+}
+
+# 50th percentile latency in ms from wrk --latency.
+wrk_p50() { wrk_p99 "$1" 50%; }
+
+# The page cache's counters from the server's /metrics ($1, else $KBASE):
+# "hits misses stale_hits refreshes" (stale copies count as hits,
+# refreshes as misses).
+cache_counts() {
+	curl -s --max-time 10 "${1:-$KBASE}/metrics" | awk '
+		$1 == "kiji_cache_hits_total" { h = $2 } $1 == "kiji_cache_misses_total" { m = $2 }
+		$1 == "kiji_cache_stale_hits_total" { s = $2 } $1 == "kiji_cache_refreshes_total" { r = $2 }
+		END { printf "%d %d %d %d\n", h, m, s, r }'
 }
 
 # Socket errors and non-2xx/3xx counts, as a note (empty when clean).
