@@ -6,6 +6,7 @@
 #include "store_int.h"
 
 #include <stdint.h>
+#include <stdlib.h>
 
 #define STORE_DAY 86400         /* views_daily.day = UTC epoch day */
 
@@ -159,9 +160,20 @@ store_article_adjacent(store *s, const struct store_article *art, int64_t now,
 }
 
 /* An article without a category has no related articles. */
+static void
+tagged_read(struct q *st, arena *a, void *row)
+{
+	(void)a;
+	struct store_tagged *o = row;
+	o->id = db_col_int(st, 0);
+	o->category_id = db_col_int(st, 1);
+	o->published_at = db_col_int(st, 2);
+	o->listed = db_col_int(st, 3) != 0;
+}
+
 enum store_err
-store_related(store *s, const struct store_article *art, int64_t now,
-    size_t limit, arena *a, struct store_article **out, size_t *n)
+store_tag_recent(store *s, int64_t tag_id, size_t limit, arena *a,
+    struct store_tagged **out, size_t *n)
 {
 	struct conn *c = db_conn_get(s);
 	struct q q = {0};
@@ -170,10 +182,106 @@ store_related(store *s, const struct store_article *art, int64_t now,
 	*n = 0;
 	if (c == NULL)
 		return STORE_ERROR;
+	if ((e = db_open(&q, c, STMT_TAG_RECENT)) != STORE_OK)
+		goto err;
+	db_int(&q, ":tag", tag_id);
+	db_int(&q, ":lim", limit > INT64_MAX ? INT64_MAX : (int64_t)limit);
+	*out = db_rows(&q, a, sizeof(**out), tagged_read, n, &e);
+err:
+	db_close(&q);
+	return e;
+}
+
+struct rank_item {
+	int64_t id, shared, published_at;
+};
+
+static int
+rank_by_id(const void *x, const void *y)
+{
+	const struct rank_item *a = x, *b = y;
+	return (a->id > b->id) - (a->id < b->id);
+}
+
+static int
+rank_best_first(const void *x, const void *y)
+{
+	const struct rank_item *a = x, *b = y;
+	if (a->shared != b->shared)
+		return a->shared > b->shared ? -1 : 1;
+	if (a->published_at != b->published_at)
+		return a->published_at > b->published_at ? -1 : 1;
+	return (a->id < b->id) - (a->id > b->id);
+}
+
+size_t
+store_related_rank(const struct store_article *art,
+    const struct store_tagged *const *wins, const size_t *nwin, size_t nwins,
+    int64_t now, size_t limit, arena *a, struct store_related_cand **out)
+{
+	size_t total = 0, n = 0;
+	*out = NULL;
+	for (size_t i = 0; i < nwins; i++)
+		total += nwin[i];
+	if (total == 0 || limit == 0 || art->category_id == 0)
+		return 0;
+	struct rank_item *it = arena_alloc(a, total * sizeof(*it));
+	for (size_t i = 0; i < nwins; i++)
+		for (size_t k = 0; k < nwin[i]; k++) {
+			const struct store_tagged *t = &wins[i][k];
+			if (t->id == art->id || !t->listed ||
+			    t->published_at > now ||
+			    t->category_id != art->category_id)
+				continue;
+			it[n++] = (struct rank_item){t->id, 1, t->published_at};
+		}
+	/* one item per article, shared = the windows that hold it */
+	qsort(it, n, sizeof(*it), rank_by_id);
+	size_t m = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (m > 0 && it[m - 1].id == it[i].id)
+			it[m - 1].shared++;
+		else
+			it[m++] = it[i];
+	}
+	qsort(it, m, sizeof(*it), rank_best_first);
+	if (m > limit)
+		m = limit;
+	struct store_related_cand *c = arena_alloc(a, (m ? m : 1) * sizeof(*c));
+	for (size_t i = 0; i < m; i++)
+		c[i] = (struct store_related_cand){it[i].id, it[i].shared};
+	*out = c;
+	return m;
+}
+
+enum store_err
+store_related_from(store *s, const struct store_article *art, int64_t now,
+    size_t limit, const struct store_related_cand *cand, size_t ncand,
+    arena *a, struct store_article **out, size_t *n)
+{
+	struct conn *c = db_conn_get(s);
+	struct q q = {0};
+	enum store_err e;
+	buf j;
+	*out = NULL;
+	*n = 0;
+	if (c == NULL)
+		return STORE_ERROR;
 	if (art->category_id == 0 || limit == 0)
 		return STORE_OK;
+	buf_init(&j, 64);
+	buf_putc(&j, '[');
+	for (size_t i = 0; i < ncand; i++)
+		buf_printf(&j, "%s[%lld,%lld]", i ? "," : "",
+		    (long long)cand[i].id, (long long)cand[i].shared);
+	buf_putc(&j, ']');
+	if (j.err) {
+		buf_free(&j);
+		return STORE_ERROR;
+	}
 	if ((e = db_open(&q, c, STMT_RELATED)) != STORE_OK)
 		goto err;
+	db_text(&q, ":shared", buf_cstr(&j));
 	db_int(&q, ":id", art->id);
 	db_int(&q, ":cat", art->category_id);
 	db_int(&q, ":now", now);
@@ -181,7 +289,32 @@ store_related(store *s, const struct store_article *art, int64_t now,
 	*out = db_rows(&q, a, sizeof(**out), article_read_light, n, &e);
 err:
 	db_close(&q);
+	buf_free(&j);
 	return e;
+}
+
+enum store_err
+store_related(store *s, const struct store_article *art, int64_t now,
+    size_t limit, arena *a, struct store_article **out, size_t *n)
+{
+	*out = NULL;
+	*n = 0;
+	if (art->category_id == 0 || limit == 0)
+		return STORE_OK;
+	size_t nt = art->ntags;
+	const struct store_tagged **wins = arena_alloc(a, (nt ? nt : 1) * sizeof(*wins));
+	size_t *nwin = arena_alloc(a, (nt ? nt : 1) * sizeof(*nwin));
+	for (size_t i = 0; i < nt; i++) {
+		struct store_tagged *w = NULL;
+		enum store_err e = store_tag_recent(s, art->tags[i].id,
+		    STORE_RELATED_DEPTH, a, &w, &nwin[i]);
+		if (e != STORE_OK)
+			return e;
+		wins[i] = w;
+	}
+	struct store_related_cand *cand;
+	size_t nc = store_related_rank(art, wins, nwin, nt, now, limit, a, &cand);
+	return store_related_from(s, art, now, limit, cand, nc, a, out, n);
 }
 
 /* UTC day number of t, rounding toward minus infinity. */

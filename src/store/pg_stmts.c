@@ -210,20 +210,15 @@ const char *const db_pg_sql[STMT__MAX] = {
 	    " AND a.published_at <= LEAST(:t::bigint, :now::bigint)"
 	    " AND (a.published_at < :t OR a.id < :id)" ART_ORDER " LIMIT 1"),
 	/* stmts.c's RELATED without INDEXED BY; JOIN: PostgreSQL's CROSS
-	 * JOIN takes no ON */
+	 * JOIN takes no ON; the pairs through json_array_elements */
 	P(RELATED,
-	    "WITH shared AS ("
-	    " SELECT t2.article_id AS id, COUNT(*) AS n FROM article_tags t1"
-	    " JOIN article_tags t2 ON t2.tag_id = t1.tag_id"
-	    " AND t2.article_id >= COALESCE((SELECT t3.article_id"
-	    " FROM article_tags t3 WHERE t3.tag_id = t1.tag_id"
-	    " ORDER BY t3.article_id DESC LIMIT 1 OFFSET 49), 0)"
-	    " WHERE t1.article_id = :id AND t2.article_id <> :id"
-	    " GROUP BY t2.article_id),"
-	    " cand AS ("
-	    " SELECT id, n FROM (SELECT a.id AS id, s.n AS n FROM shared s"
+	    "WITH cand AS ("
+	    " SELECT id, n FROM (SELECT a.id AS id, s.n AS n FROM"
+	    " (SELECT CAST(j.value->>0 AS BIGINT) AS id,"
+	    " CAST(j.value->>1 AS BIGINT) AS n"
+	    " FROM json_array_elements(CAST(:shared AS json)) j) s"
 	    " JOIN articles a"
-	    " ON a.id = s.id WHERE a.category_id = :cat AND "
+	    " ON a.id = s.id WHERE a.category_id = :cat AND a.id <> :id AND "
 	    VISIBLE_POST " ORDER BY s.n DESC, a.published_at DESC, a.id DESC"
 	    " LIMIT :lim) AS by_tags"
 	    " UNION ALL"

@@ -299,30 +299,23 @@ const struct db_stmt db_stmts[STMT__MAX] = {
 	    " ORDER BY a.published_at, a.id LIMIT 1"),
 
 	/*
-	 * Candidates are the best :lim articles sharing tags plus the newest
-	 * :lim of the category; the top :lim of their union by (shared,
-	 * published_at) equals the top :lim of the category, without
-	 * counting tags for every article in it. Tags are counted among each
-	 * tag's newest 50 articles (by id) only, and those few are looked up
-	 * by id in the index that covers them (CROSS JOIN: not the category's
-	 * whole index probing them; INDEXED BY: not the rows, schema v7):
-	 * a tag on a thousand articles would otherwise be walked whole for
-	 * every page (1.75 ms on average over 30 articles of a 10,000-article
-	 * site; 0.18 ms so) — a news site's related reading is recent anyway.
+	 * :shared is the JSON array of [id, shared tags] pairs the caller
+	 * ranked (store_related_rank: among each tag's newest
+	 * STORE_RELATED_DEPTH articles, TAG_RECENT), checked again here
+	 * (CROSS JOIN: the few candidates probe the index that covers them;
+	 * INDEXED BY: not the rows, schema v7). The top :lim of their union
+	 * with the newest :lim of the category, by (shared, published_at),
+	 * equals the top :lim of the category without counting tags for
+	 * every article in it — a news site's related reading is recent
+	 * anyway.
 	 */
 	S(RELATED,
-	    "WITH shared AS ("
-	    " SELECT t2.article_id AS id, COUNT(*) AS n FROM article_tags t1"
-	    " JOIN article_tags t2 ON t2.tag_id = t1.tag_id"
-	    " AND t2.article_id >= COALESCE((SELECT t3.article_id"
-	    " FROM article_tags t3 WHERE t3.tag_id = t1.tag_id"
-	    " ORDER BY t3.article_id DESC LIMIT 1 OFFSET 49), 0)"
-	    " WHERE t1.article_id = :id AND t2.article_id <> :id"
-	    " GROUP BY t2.article_id),"
-	    " cand AS ("
-	    " SELECT id, n FROM (SELECT a.id AS id, s.n AS n FROM shared s"
+	    "WITH cand AS ("
+	    " SELECT id, n FROM (SELECT a.id AS id, s.n AS n FROM"
+	    " (SELECT json_extract(j.value, '$[0]') AS id,"
+	    " json_extract(j.value, '$[1]') AS n FROM json_each(:shared) j) s"
 	    " CROSS JOIN articles a INDEXED BY articles_id_visibility"
-	    " ON a.id = s.id WHERE a.category_id = :cat AND "
+	    " ON a.id = s.id WHERE a.category_id = :cat AND a.id <> :id AND "
 	    VISIBLE_POST " ORDER BY s.n DESC, a.published_at DESC, a.id DESC"
 	    " LIMIT :lim) AS by_tags"
 	    " UNION ALL"
@@ -332,6 +325,15 @@ const struct db_stmt db_stmts[STMT__MAX] = {
 	    " SELECT " ART_LIGHT " FROM (SELECT id, MAX(n) AS n FROM cand"
 	    " GROUP BY id) r JOIN articles a ON a.id = r.id" ART_JOINS
 	    " ORDER BY r.n DESC, a.published_at DESC, a.id DESC LIMIT :lim"),
+	/* A tag's newest articles by id, whatever their state (the window
+	 * related articles are counted in; a tag on a thousand articles
+	 * would otherwise be walked whole for every page): what ranking them
+	 * needs, visibility checked by the caller at its own time. */
+	S(TAG_RECENT,
+	    "SELECT t.article_id, COALESCE(a.category_id, 0), a.published_at,"
+	    " CASE WHEN a.status = 'published' AND a.kind = 'post' THEN 1"
+	    " ELSE 0 END FROM article_tags t JOIN articles a ON a.id = t.article_id"
+	    " WHERE t.tag_id = :tag ORDER BY t.article_id DESC LIMIT :lim"),
 	/* ranked on ids and sums first; whole rows only for the winners */
 	S(POPULAR,
 	    "SELECT " ART_LIGHT ", top.views FROM (SELECT a.id AS id, v.views AS views"

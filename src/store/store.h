@@ -372,10 +372,46 @@ enum store_err store_article_adjacent(store *s, const struct store_article *art,
     struct store_article **next);
 
 /* Up to limit visible posts of the same category, never the article
- * itself, ordered by number of shared tags, then published_at DESC.
- * Filled as by store_articles_list. */
+ * itself, ordered by number of shared tags, then published_at DESC; tags
+ * are counted among each tag's newest STORE_RELATED_DEPTH articles only.
+ * Filled as by store_articles_list. The tags are art->tags (by id).
+ *
+ * The same in steps, for a caller that keeps the first (site/related.c):
+ * store_tag_recent reads one tag's window, store_related_rank counts and
+ * ranks the windows of art's tags (no store access), store_related_from
+ * checks the winners again and adds the category's newest. */
+#define STORE_RELATED_DEPTH 50
 enum store_err store_related(store *s, const struct store_article *art,
     int64_t now, size_t limit, arena *a, struct store_article **out, size_t *n);
+
+/* An article in a tag's window: what ranking it needs. */
+struct store_tagged {
+	int64_t id;
+	int64_t category_id;    /* 0 for none */
+	int64_t published_at;
+	bool listed;            /* a published post (visible from published_at) */
+};
+/* The tag's newest limit articles by id, in any state, newest first. */
+enum store_err store_tag_recent(store *s, int64_t tag_id, size_t limit,
+    arena *a, struct store_tagged **out, size_t *n);
+
+struct store_related_cand {
+	int64_t id;
+	int64_t shared;         /* how many of the windows hold it */
+};
+/* Ranks the articles of the windows (wins[i], nwin[i] entries, one per
+ * tag of art): visible at now, in art's category, not art; the best limit
+ * by (shared DESC, published_at DESC, id DESC) into *out. Returns how
+ * many. */
+size_t store_related_rank(const struct store_article *art,
+    const struct store_tagged *const *wins, const size_t *nwin, size_t nwins,
+    int64_t now, size_t limit, arena *a, struct store_related_cand **out);
+/* The related posts of art from ranked candidates (store_related_rank):
+ * they are checked again, merged with the category's newest, and the
+ * best limit read whole as by store_articles_list. */
+enum store_err store_related_from(store *s, const struct store_article *art,
+    int64_t now, size_t limit, const struct store_related_cand *cand,
+    size_t ncand, arena *a, struct store_article **out, size_t *n);
 
 /* Up to limit visible posts with the most views in [since, now), views
  * DESC then published_at DESC. Filled as by store_articles_list. Views are

@@ -397,13 +397,15 @@ def test_related_small_category():
 
 
 def test_related_block_follows_article_changes_with_the_page_cache_off():
-    """The related cards are kept between renders (related.c); with the
-    page cache off only that store could show an old block: a related
-    article's new title, a new article of the category and one taken
-    down show on the next render, and a comment changes nothing there."""
+    """The related cards are kept between renders (related.c), and so are
+    each tag's window of newest articles; with the page cache off only
+    those could show an old block: a related article's new title, an old
+    article given the page's tags, a new article of the category and one
+    taken down show on the next render, and a comment changes nothing
+    there."""
     import uuid
     import test_comments as tc
-    s = kiji.server("related-kept", articles=40, comments=2, seed=23,
+    s = kiji.server("related-kept", articles=100, comments=2, seed=23,
                     settings={"cache.max_bytes": "0",
                               "comments.rate_per_minute": "0",
                               "comments.min_fill_seconds": "0"})
@@ -428,6 +430,29 @@ def test_related_block_follows_article_changes_with_the_page_cache_off():
     f.write_text("---\ntitle: %s\n---\n" % title, "utf-8")
     s.cli("post", "edit", str(rid), str(f))
     assert (str(rid), title) in cards(aid), "the related block still shows the old title"
+    # tags: the oldest post of the category, given the page's tags and a
+    # new one the page gets too, shares more than any card can; without
+    # tags it is gone again
+    tags = [r[0] for r in s.sql("SELECT t.name FROM article_tags x JOIN tags t "
+                                "ON t.id = x.tag_id WHERE x.article_id = ?", (aid,))]
+    tags.append("関連%s" % uuid.uuid4().hex[:8])
+    shown = [c[0] for c in cards(aid)]
+    rest = [str(r[0]) for r in s.sql(
+        "SELECT a.id FROM articles a WHERE a.category_id = (SELECT category_id "
+        "FROM articles WHERE id = ?) AND a.id <> ? AND a.kind = 'post' AND "
+        "a.status = 'published' ORDER BY a.published_at, a.id", (aid, aid))]
+    rest = [r for r in rest if r not in shown]
+    assert rest, "every post of the category of article %d is related" % aid
+    oid = rest[0]
+    f = s.tmp / ("tag-%s.md" % uuid.uuid4().hex[:8])
+    f.write_text("---\ntags:\n" + "".join("  - \"%s\"\n" % t for t in tags) + "---\n",
+                 "utf-8")
+    s.cli("post", "edit", str(aid), str(f))
+    s.cli("post", "edit", oid, str(f))
+    assert cards(aid)[0][0] == oid, "the article sharing the most tags is not first"
+    f.write_text("---\ntags: []\n---\n", "utf-8")
+    s.cli("post", "edit", oid, str(f))
+    assert oid not in [c[0] for c in cards(aid)], "an article without tags is still related"
     # a new article in the category is its newest: it joins the block
     cat = s.sql("SELECT c.slug FROM articles a JOIN categories c ON c.id = a.category_id "
                 "WHERE a.id = ?", (aid,))[0][0]
