@@ -140,6 +140,10 @@ bool tmpl_has(const tmpl_set *set, const char *name);
  * nested deeper than 16, or some 16 million steps). Allocates nothing but
  * out's growth. */
 bool tmpl_render(const tmpl_set *set, const char *name, const tv *root, buf *out);
+/* The same with inner as if in a section over root: names resolve from
+ * inner, then root (one comment of a page, alone: site/frag.c). */
+bool tmpl_render_in(const tmpl_set *set, const char *name, const tv *root,
+    const tv *inner, buf *out);
 
 /* ---- Markdown (markdown.c) ----------------------------------------------- */
 

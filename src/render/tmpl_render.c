@@ -262,8 +262,9 @@ tr_run(struct tr *r, const struct tmpl *t, size_t from, size_t to)
 }
 
 /* Renders name with root as the outermost scope into out. */
-bool
-tmpl_render(const tmpl_set *set, const char *name, const tv *root, buf *out)
+static bool
+tmpl_run(const tmpl_set *set, const char *name, const tv *root,
+    const tv *inner, buf *out)
 {
 	const struct tmpl *t = tmpl_find(set, name);
 	struct tr r;
@@ -274,9 +275,24 @@ tmpl_render(const tmpl_set *set, const char *name, const tv *root, buf *out)
 	r.out = out;
 	r.stack[0] = root;
 	r.depth = 1;
+	if (inner != NULL)
+		r.stack[r.depth++] = inner;
 	r.partials = 0;
 	r.steps = 0;
 	r.overflow = false;
 	tr_run(&r, t, 0, t->nops);
 	return !out->err && !r.overflow;
+}
+
+bool
+tmpl_render(const tmpl_set *set, const char *name, const tv *root, buf *out)
+{
+	return tmpl_run(set, name, root, NULL, out);
+}
+
+bool
+tmpl_render_in(const tmpl_set *set, const char *name, const tv *root,
+    const tv *inner, buf *out)
+{
+	return tmpl_run(set, name, root, inner, out);
 }

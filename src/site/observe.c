@@ -153,6 +153,17 @@ site_obs_collect(void *ctx, buf *out)
 		obs_prom_family(out, cm[i].name, cm[i].type, cm[i].help);
 		obs_prom_u64(out, cm[i].name, NULL, v);
 	}
+	struct site_frag_stats fs;
+	site_frags_stats(s, &fs);
+	obs_prom_family(out, "kiji_comment_boxes_total", "counter",
+	    "Comment boxes a render needed: kept from an earlier render "
+	    "(hit) or made (miss).");
+	site_obs_u64(out, "kiji_comment_boxes_total", "result", "hit", fs.hits);
+	site_obs_u64(out, "kiji_comment_boxes_total", "result", "miss",
+	    fs.misses);
+	obs_prom_family(out, "kiji_comment_box_bytes", "gauge",
+	    "Bytes of comment boxes kept between renders.");
+	obs_prom_u64(out, "kiji_comment_box_bytes", NULL, (uint64_t)fs.bytes);
 	obs_prom_family(out, "kiji_live_listeners", "gauge",
 	    "Readers holding a live comment stream (/articles/<id>/events).");
 	obs_prom_u64(out, "kiji_live_listeners", NULL,

@@ -400,6 +400,44 @@ site_comment_node(struct req *q, const struct store_comment *c, int64_t article_
 	return d;
 }
 
+/*
+ * Comment c's node with its box (the theme's comment_box) as HTML: kept
+ * from an earlier render (frag.c), else made from its whole view model
+ * and kept. Only what comment.html shows around the box is set beside.
+ */
+static tv *
+comment_boxed(struct req *q, const struct site_theme *t, const tv *msgs,
+    const struct store_comment *c, int64_t article_id, bool liked,
+    buf *scratch, buf *html)
+{
+	arena *a = q->r->a;
+	struct site_frag_key k;
+	bool keyed = site_frag_key(q, t->gen, c, article_id, liked, scratch,
+	    &k);
+	tv *box = keyed ? site_frag_get(q->s, &k, a) : NULL, *d;
+	if (box != NULL) {
+		d = tv_dict_n(a, 8);
+		tv_add(d, "id", tv_int(a, c->id));
+		tv_add(d, "pending", tv_bool(a, c->status == CSTATUS_PENDING));
+		tv_add(d, "placeholder", tv_bool(a, c->placeholder));
+		tv_add(d, "has_children", tv_bool(a, false));
+		tv_add(d, "depth", tv_int(a, 1));
+	} else {
+		d = site_comment_node(q, c, article_id, liked, scratch);
+		buf_reset(html);
+		if (tmpl_render_in(t->tmpl, "comment_box", msgs, d, html)) {
+			box = tv_html_trusted(a, buf_cstr(html), html->len);
+			if (keyed)
+				site_frag_put(q->s, &k, html->ptr, html->len);
+		} else {
+			box = tv_bool(a, false); /* the page renders it inline */
+		}
+	}
+	/* set on every node: a missing one would find its parent's */
+	tv_add(d, "box", box);
+	return d;
+}
+
 static tv *
 comment_tree(struct req *q, const struct store_comment *cs, size_t n,
     int64_t article_id, const int64_t *liked, size_t nliked)
@@ -413,13 +451,25 @@ comment_tree(struct req *q, const struct store_comment *cs, size_t n,
 	size_t *dparent = arena_alloc(a, (n ? n : 1) * sizeof(*dparent));
 	struct cmap m;
 	cmap_init(&m, a, n);
-	buf b;
+	buf b, html;
 	buf_init(&b, 1 << 20);
+	buf_init(&html, 1 << 20);
+	/* Boxes are kept when the theme has comment_box, outside kiji
+	 * render's export (its comment_export shows the whole model). The
+	 * box sees msg.* beside the comment, nothing else of the page. */
+	struct site_theme *t = site_theme_get(q->s);
+	tv *msg = q->root ? tv_get(q->root, "msg") : NULL, *msgs = NULL;
+	if (t->boxes && q->s->xp == NULL && msg != NULL) {
+		msgs = tv_dict_n(a, 1);
+		tv_add(msgs, "msg", msg);
+	}
 	for (size_t i = 0; i < n; i++) {
 		const struct store_comment *c = &cs[i];
-		tv *d = nodes[i] = site_comment_node(q, c, article_id,
-		    nliked && bsearch(&c->id, liked, nliked, sizeof(*liked),
-			cmp_i64) != NULL, &b);
+		bool lk = nliked && bsearch(&c->id, liked, nliked,
+		    sizeof(*liked), cmp_i64) != NULL;
+		tv *d = nodes[i] = msgs ? comment_boxed(q, t, msgs, c,
+		    article_id, lk, &b, &html) :
+		    site_comment_node(q, c, article_id, lk, &b);
 		kids[i] = tv_set(d, "children", tv_list(a));
 
 		size_t p = 0;
@@ -448,7 +498,9 @@ comment_tree(struct req *q, const struct store_comment *cs, size_t n,
 	 * find the parent's. */
 	for (size_t i = 0; i < n; i++)
 		tv_set_bool(a, nodes[i], "has_children", tv_len(kids[i]) > 0);
+	site_theme_put(t);
 	buf_free(&b);
+	buf_free(&html);
 	return top;
 }
 

@@ -161,6 +161,9 @@ site_theme_load(const char *dir, buf *err)
 			buf_printf(err, "theme has no %s template", need[i]);
 			goto err;
 		}
+	static _Atomic uint64_t gens;
+	t->gen = atomic_fetch_add(&gens, 1) + 1;
+	t->boxes = tmpl_has(t->tmpl, "comment_box");
 	return t;
 err:
 	site_theme_free(t);
@@ -449,6 +452,7 @@ site_new(store *st, const char *theme_dir, buf *err)
 	s->lim_visitor = guard_limiter_new(0, 1, 65536);
 	pthread_mutex_init(&s->sync_mu, NULL);
 	site_related_init(s);
+	site_frags_init(s);
 	s->cache = cache_new(0); /* budget from the settings below */
 	s->purger = cache_purger_new();
 	cache_set_purger(s->cache, s->purger);
@@ -501,6 +505,7 @@ site_free(site *s)
 	free(s->retired);
 	site_ranking_free(s);
 	site_related_free(s);
+	site_frags_free(s);
 	guard_ngwords_free(s->ng);
 	for (size_t i = 0; i < s->nretired_ng; i++)
 		guard_ngwords_free(s->retired_ng[i]);

@@ -84,6 +84,8 @@ struct site_views;
  * so a reload never frees what a worker is rendering with. */
 struct site_theme {
 	atomic_uint refs;
+	uint64_t gen;    /* this load's number: part of a kept box's key */
+	bool boxes;      /* has comment_box: comments are kept as boxes */
 	tmpl_set *tmpl;
 	struct site_static *statics;
 	size_t nstatics;
@@ -145,6 +147,7 @@ struct site {
 	struct live *live;       /* live comment streams (live.c) */
 	struct site_export *xp;  /* kiji render's export mode, or NULL */
 	struct site_related *related; /* related cards kept (related.c) */
+	struct site_frags *frags;     /* comment boxes kept (frag.c) */
 	_Atomic uint64_t related_seq; /* the newest change that may change
 	                          * them: not a comment's, not a like's */
 };
@@ -273,6 +276,29 @@ tv *site_card(struct req *q, const struct store_article *art);
  * into the per-article store of them (not for a preview). */
 tv *site_view_related(struct req *q, const struct store_article *art,
     bool keep);
+/* ---- frag.c: comment boxes kept between renders ------------------------------ */
+
+struct site_frag_key {
+	uint64_t k0, k1;
+};
+struct site_frag_stats {
+	uint64_t hits, misses;
+	size_t bytes;
+};
+void site_frags_init(site *s);
+void site_frags_free(site *s);
+/* The key of comment c's box as shown on article_id to a reader who
+ * liked it or not, with theme gen theme (made in scratch); false when
+ * scratch refused it. */
+bool site_frag_key(const struct req *q, uint64_t theme,
+    const struct store_comment *c, int64_t article_id, bool liked,
+    buf *scratch, struct site_frag_key *k);
+/* The kept box as trusted HTML in a, or NULL. */
+tv *site_frag_get(site *s, const struct site_frag_key *k, arena *a);
+void site_frag_put(site *s, const struct site_frag_key *k, const char *html,
+    size_t n);
+void site_frags_stats(const site *s, struct site_frag_stats *st);
+
 void site_related_init(site *s);
 void site_related_free(site *s);
 /* A change at seq that may change related blocks (site_sync). */

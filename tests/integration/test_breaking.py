@@ -454,6 +454,97 @@ def test_like_and_moderation_show_on_next_fetch():
         count, len(ids), approved(s, aid))
 
 
+# ---- (v b) comment boxes kept between renders follow every change -----------------------------
+
+def bsrv():
+    return kiji.server("breaking-boxes", articles=16, comments=3, seed=16,
+                       settings={"cache.max_bytes": "0",
+                                 "http.trusted_proxies": "127.0.0.1",
+                                 "comments.rate_per_minute": "0",
+                                 "comments.min_fill_seconds": "0"})
+
+
+def box_counts(s):
+    r = s.get("/metrics")
+    assert r.status == 200, "/metrics: %d" % r.status
+    got = dict(re.findall(r'^kiji_comment_boxes_total\{result="(hit|miss)"\} (\d+)$',
+                          r.text, re.M))
+    assert set(got) == {"hit", "miss"}, "no kiji_comment_boxes_total in /metrics"
+    return int(got["hit"]), int(got["miss"])
+
+
+def comment_list(body):
+    m = re.search(rb'<ol class="comment-list">.*?</section>', body, re.S)
+    assert m, "no comment list on the page"
+    return m.group(0)
+
+
+def box_of(body, cid):
+    m = re.search(rb'<li class="comment[^"]*" id="comment-%d".*?</article>' % cid, body, re.S)
+    assert m, "comment %d is not on the page" % cid
+    return m.group(0).decode("utf-8")
+
+
+def test_kept_comment_boxes_follow_edits_likes_and_moderation():
+    """With the page cache off every fetch renders, and each comment's box
+    comes from those kept (frag.c) once made: an edit, a like, a spam mark
+    (the box becomes the placeholder its reply hangs under) and an approval
+    each show on the next render, and the list equals the one a new
+    process renders from nothing."""
+    from admin_client import Editor, user
+    s = bsrv()
+    aid = hot_article(s)
+    path = "/articles/%d" % aid
+    token = api_token(s, aid)
+    m = tc.mark()
+    top, _ = post_form(Visitor(s, ip=next_ip()), aid, token, "箱の親 %s" % m)
+    v = Visitor(s, ip=next_ip())
+    r = tc.post(v, aid, "箱の返信 %s" % m, token=token, parent=top)
+    reply = tc.posted(r, aid)
+    body = s.get(path).body
+    shown = len(comments_of(body)[0])
+    h0, m0 = box_counts(s)
+    assert s.get(path).body == body, "a second render differs from the first"
+    h1, m1 = box_counts(s)
+    assert h1 - h0 >= shown and m1 == m0, \
+        "a render again: %d boxes kept, %d made (want %d kept)" % (h1 - h0, m1 - m0, shown)
+
+    # an edit in the editor area
+    name, pw = user(s, "editor")
+    ed = Editor(s)
+    ed.login(name, pw)
+    fixed = "直した本文 %s" % tc.mark()
+    r = ed.submit("/admin/comments/%d/edit" % top, {"body": fixed})
+    assert r.status == 303, "edit: %d" % r.status
+    b = box_of(s.get(path).body, top)
+    assert fixed in b and "箱の親" not in b, "the edited comment shows %r" % b
+    # a like
+    n0 = like_count_on(s.get(path).body, reply)
+    r = Visitor(s, ip=next_ip()).post("/comments/%d/like" % reply, body=b"", headers=JSON)
+    assert r.status == 200, "like: %d" % r.status
+    assert like_count_on(s.get(path).body, reply) == n0 + 1, "the like is not shown"
+    # marked spam: a placeholder its reply still hangs under
+    s.cli("comments", "spam", str(top))
+    page = s.get(path).body
+    b = box_of(page, top)
+    assert "comment-deleted" in b and fixed not in b, "the spam comment shows %r" % b
+    assert "箱の返信" in box_of(page, reply), "the reply went with its parent"
+    s.cli("comments", "approve", str(top))
+    b = box_of(s.get(path).body, top)
+    assert fixed in b and "comment-deleted" not in b, "the approved comment shows %r" % b
+
+    # the same list from a process that has kept nothing
+    for attempt in range(2):  # the form token turns over on the hour
+        kept = comment_list(s.get(path).body)
+        s.stop()
+        s.start()
+        anew = comment_list(s.get(path).body)
+        if kept == anew:
+            break
+    assert kept == anew, "the list from kept boxes differs from a new process's"
+    assert box_counts(s)[0] == 0
+
+
 # ---- (vi) a flood of one-off URLs does not evict the hot pages --------------------------------
 
 FLOOD_CACHE = 2 * 1024 * 1024
