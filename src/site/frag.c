@@ -20,6 +20,12 @@
  * than FRAG_MAX bytes is not kept, and the kept bytes stay under
  * FRAG_BUDGET (a new box that would pass it only replaces one). Its
  * counters are in /metrics.
+ *
+ * Kept only for an article rendered again: a crawler walking the archive
+ * renders each page once, and keeping its boxes would only churn the
+ * table (and the allocator) for nothing. site_frags_admit remembers the
+ * last article seen in each of FRAG_SEEN slots, as the page cache's
+ * probation does for pages.
  */
 #include "site_int.h"
 
@@ -31,6 +37,7 @@
 #define FRAG_WAYS 2
 #define FRAG_MAX 16384
 #define FRAG_BUDGET (24u << 20)
+#define FRAG_SEEN 4096
 
 struct frag {
 	uint64_t k0, k1; /* 0, 0: empty */
@@ -44,6 +51,7 @@ struct site_frags {
 	size_t bytes;
 	struct frag slot[FRAG_SETS][FRAG_WAYS];
 	_Atomic uint64_t hits, misses;
+	_Atomic int64_t seen[FRAG_SEEN]; /* article ids rendered */
 };
 
 void
@@ -65,6 +73,14 @@ site_frags_free(site *s)
 	pthread_mutex_destroy(&f->mu);
 	free(f);
 	s->frags = NULL;
+}
+
+bool
+site_frags_admit(site *s, int64_t article_id)
+{
+	_Atomic int64_t *p = &s->frags->seen[(uint64_t)article_id % FRAG_SEEN];
+	return atomic_exchange_explicit(p, article_id, memory_order_relaxed) ==
+	    article_id;
 }
 
 static void

@@ -403,12 +403,13 @@ site_comment_node(struct req *q, const struct store_comment *c, int64_t article_
 /*
  * Comment c's node with its box (the theme's comment_box) as HTML: kept
  * from an earlier render (frag.c), else made from its whole view model
- * and kept. Only what comment.html shows around the box is set beside.
+ * (and kept when keep). Only what comment.html shows around the box is
+ * set beside.
  */
 static tv *
 comment_boxed(struct req *q, const struct site_theme *t, const tv *msgs,
     const struct store_comment *c, int64_t article_id, bool liked,
-    buf *scratch, buf *html)
+    bool keep, buf *scratch, buf *html)
 {
 	arena *a = q->r->a;
 	struct site_frag_key k;
@@ -427,7 +428,7 @@ comment_boxed(struct req *q, const struct site_theme *t, const tv *msgs,
 		buf_reset(html);
 		if (tmpl_render_in(t->tmpl, "comment_box", msgs, d, html)) {
 			box = tv_html_trusted(a, buf_cstr(html), html->len);
-			if (keyed)
+			if (keyed && keep)
 				site_frag_put(q->s, &k, html->ptr, html->len);
 		} else {
 			box = tv_bool(a, false); /* the page renders it inline */
@@ -459,16 +460,18 @@ comment_tree(struct req *q, const struct store_comment *cs, size_t n,
 	 * box sees msg.* beside the comment, nothing else of the page. */
 	struct site_theme *t = site_theme_get(q->s);
 	tv *msg = q->root ? tv_get(q->root, "msg") : NULL, *msgs = NULL;
+	bool keep = false;
 	if (t->boxes && q->s->xp == NULL && msg != NULL) {
 		msgs = tv_dict_n(a, 1);
 		tv_add(msgs, "msg", msg);
+		keep = site_frags_admit(q->s, article_id);
 	}
 	for (size_t i = 0; i < n; i++) {
 		const struct store_comment *c = &cs[i];
 		bool lk = nliked && bsearch(&c->id, liked, nliked,
 		    sizeof(*liked), cmp_i64) != NULL;
 		tv *d = nodes[i] = msgs ? comment_boxed(q, t, msgs, c,
-		    article_id, lk, &b, &html) :
+		    article_id, lk, keep, &b, &html) :
 		    site_comment_node(q, c, article_id, lk, &b);
 		kids[i] = tv_set(d, "children", tv_list(a));
 

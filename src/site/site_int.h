@@ -287,6 +287,9 @@ struct site_frag_stats {
 };
 void site_frags_init(site *s);
 void site_frags_free(site *s);
+/* Whether article_id's boxes are worth keeping: it was rendered before
+ * (lately); notes this render. */
+bool site_frags_admit(site *s, int64_t article_id);
 /* The key of comment c's box as shown on article_id to a reader who
  * liked it or not, with theme gen theme (made in scratch); false when
  * scratch refused it. */

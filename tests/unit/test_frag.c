@@ -2,7 +2,8 @@
  * Comment boxes kept between renders (site/frag.c): what makes a box's
  * key (every input of the box moves it, nothing else does), and the
  * table's bounds (a big box is not kept, two boxes of one set share it,
- * a third takes the place of the one not asked for).
+ * a third takes the place of the one not asked for), and that an
+ * article's boxes are kept from its second render on.
  */
 #include "../../src/site/site_int.h"
 #include "t.h"
@@ -110,6 +111,11 @@ test_table(void)
 	T_CHECK(site_frag_get(&s, &k3, a) != NULL);
 	T_CHECK((site_frag_get(&s, &k1, a) != NULL) !=
 	    (site_frag_get(&s, &k2, a) != NULL));
+	/* an article's boxes are kept from its second render on */
+	T_CHECK(!site_frags_admit(&s, 42));
+	T_CHECK(site_frags_admit(&s, 42));
+	T_CHECK(!site_frags_admit(&s, 42 + 4096)); /* took its slot */
+	T_CHECK(!site_frags_admit(&s, 42));
 	/* a box past FRAG_MAX is not kept */
 	struct site_frag_key big = {5, 5};
 	char *huge = xcalloc(1, 20000);
