@@ -24,7 +24,9 @@
 #   posts.cN    durable comment posts/s through the real form at
 #               concurrency 1, 8, 64 (303s only, checked against the store)
 #   big.*       10,000-article / ~200,000-comment demo: start to first 200,
-#               RSS after wrk cycles through every article
+#               the long tail (wrk cycling through every article, all
+#               misses): the process's first 10 s (.cold), then 10 s more
+#               with bench/stall.py counting the machine's stalls; RSS
 #   search.*    bench/search.sh on that site
 #   export.*    bench/export.sh on a copy of it: `kiji render` full, then
 #               incremental after 10 new comments (issue 16)
@@ -478,8 +480,11 @@ log "big: kiji pid $KPID answered after $start_ms ms; cycling through $(wc -l <"
 # memory is new. Both are printed.
 run_wrk "$TMP/big.cold" "$DUR" -t1 -c64 "-d${DUR}s" --latency -s bench/cycle.lua "$KBASE/" -- "$TMP/ids"
 m0=$(cache_counts)
+/usr/bin/python3 bench/stall.py "$DUR" >"$TMP/big.stall" 2>&1 &
+stall_pid=$!
 run_wrk "$TMP/big" "$DUR" -t1 -c64 "-d${DUR}s" --latency -s bench/cycle.lua "$KBASE/" -- "$TMP/ids"
 m1=$(cache_counts)
+wait "$stall_pid" || true
 rss=$(ps -o rss= -p "$KPID" | tr -d ' ')
 [ -n "$rss" ] || die "kiji (big) is gone: $(cat "$TMP/kiji-big.log")"
 # Anonymous memory vs file pages (SQLite now reads with pread, so file
@@ -490,7 +495,7 @@ rss_mb=$(awk -v k="$rss" 'BEGIN { printf "%.1f", k / 1024 }')
 big_rps=$(wrk_rps "$TMP/big")
 fig "big.start $start_ms ms ($(ratio "$start_ms" 1000) x target 1000 ms; exec to first 200 on /, $NA articles, $NC comments)"
 fig "big.rss $rss_mb MiB ($(ratio "$rss_mb" 150) x target 150 MB; after ${DUR} s of wrk -c64 over $(wc -l <"$TMP/ids") articles; $(awk -v k="$rss0" 'BEGIN { printf "%.1f", k / 1024 }') MiB just after start; $rss_split)"
-fig "big.articles $(round "$big_rps") req/s (no reference; $(grep '^STATUS' "$TMP/big"), p99 $(round "$(wrk_p99 "$TMP/big")" 2) ms, p50 $(round "$(wrk_p50 "$TMP/big")" 2) ms; second ${DUR} s run of the same process, $(awk -v a="$m0" -v b="$m1" 'BEGIN { split(a, x, " "); split(b, y, " "); printf "X-Cache hit=%d miss=%d", y[1] - x[1], y[2] - x[2] }'))"
+fig "big.articles $(round "$big_rps") req/s (no reference; $(grep '^STATUS' "$TMP/big"), p99 $(round "$(wrk_p99 "$TMP/big")" 2) ms, p50 $(round "$(wrk_p50 "$TMP/big")" 2) ms; second ${DUR} s run of the same process, $(sed 's/^stalls /machine stalls meanwhile (bench\/stall.py): /' "$TMP/big.stall"), $(awk -v a="$m0" -v b="$m1" 'BEGIN { split(a, x, " "); split(b, y, " "); printf "X-Cache hit=%d miss=%d", y[1] - x[1], y[2] - x[2] }'))"
 fig "big.articles.cold $(round "$(wrk_rps "$TMP/big.cold")") req/s (no reference; the server's first ${DUR} s: $(grep '^STATUS' "$TMP/big.cold"), p99 $(round "$(wrk_p99 "$TMP/big.cold")" 2) ms, p50 $(round "$(wrk_p50 "$TMP/big.cold")" 2) ms)"
 stop_pid "$KPID"
 

@@ -22,14 +22,22 @@
  * The editor's preview never uses it: what it shows is not saved yet.
  *
  * A first render (the long tail: a crawler, an old article's link) still
- * ranks: each of the article's tags is looked at in its window of newest
- * articles (store_tag_recent), and counting a hundred shared-tag rows and
- * probing each one's visibility was most of the query (52 of 78 µs on a
- * 10,000-article site). The windows are kept too, one slot per tag, under
- * the same rule (built at q->seq, used while no article has changed
- * since); visibility by time is checked at each use, so a scheduled
- * article needs no expiry here. Ranking is store_related_rank, the
- * checks and the category's newest store_related_from.
+ * ranks, and what it reads is kept too, under the same rule (built at
+ * q->seq, used while no article has changed since):
+ *
+ * - each tag's window of newest articles (store_tag_recent), one slot
+ *   per tag: counting a hundred shared-tag rows and probing each one's
+ *   visibility was most of the query (52 of 78 µs on a 10,000-article
+ *   site). Visibility by time is checked at each use, so a scheduled
+ *   article needs no expiry there;
+ * - each article's card, one slot per article as for the blocks (the
+ *   category's newest and the tags' favourites are on many pages): a
+ *   card's row is read past the article's body (its text for the
+ *   excerpt), the dearest part of what was left.
+ *
+ * Only the category's newest few ids are read on each first render
+ * (store_category_recent); store_related_rank and store_related_merge
+ * choose, as store_related does for the preview.
  */
 #include "site_int.h"
 
@@ -39,6 +47,7 @@
 #define RELATED_SLOTS 1024
 #define RELATED_MAX_AGE 600 /* s */
 #define TAG_SLOTS 1024     /* tag windows: ~1.6 KB a slot */
+#define CARD_SLOTS 4096    /* cards: ~1 KB a slot */
 
 struct related_slot {
 	int64_t id;          /* 0: empty */
@@ -61,7 +70,8 @@ struct tag_slot {
 
 struct site_related {
 	pthread_mutex_t mu;
-	struct related_slot slot[RELATED_SLOTS];
+	struct related_slot slot[RELATED_SLOTS]; /* blocks by article */
+	struct related_slot card[CARD_SLOTS];    /* cards by article */
 	struct tag_slot tag[TAG_SLOTS];
 };
 
@@ -87,6 +97,8 @@ site_related_free(site *s)
 		return;
 	for (size_t i = 0; i < RELATED_SLOTS; i++)
 		slot_clear(&s->related->slot[i]);
+	for (size_t i = 0; i < CARD_SLOTS; i++)
+		slot_clear(&s->related->card[i]);
 	pthread_mutex_destroy(&s->related->mu);
 	free(s->related);
 	s->related = NULL;
@@ -101,31 +113,33 @@ site_related_note(site *s, uint64_t seq)
 		;
 }
 
-/* The kept cards of art for this request, cloned into its arena and its
- * tags added; NULL when there are none worth using. */
+/* What is kept for article id in slots (its block, or its card), cloned
+ * into this request's arena and its cards' tags added; NULL when there
+ * is nothing worth using. */
 static tv *
-related_get(struct req *q, int64_t id)
+related_get(struct req *q, struct related_slot *slots, size_t nslots,
+    int64_t id)
 {
 	struct site_related *m = q->s->related;
-	struct related_slot *sl = &m->slot[(uint64_t)id % RELATED_SLOTS];
+	struct related_slot *sl = &slots[(uint64_t)id % nslots];
 	uint64_t need = atomic_load(&q->s->related_seq);
-	tv *list = NULL;
+	tv *v = NULL;
 	pthread_mutex_lock(&m->mu);
 	if (sl->id == id && sl->lang == (int)q->lang && sl->seq >= need &&
 	    q->r->now < sl->expires) {
-		list = tv_clone(q->r->a, sl->list);
+		v = tv_clone(q->r->a, sl->list);
 		for (size_t i = 0; i < sl->nids; i++)
 			site_tag(q, TAG_CARD(sl->ids[i]));
 	}
 	pthread_mutex_unlock(&m->mu);
-	return list;
+	return v;
 }
 
-/* Keeps list (the cards of rel) for article id, when this render saw
- * every article change so far. */
+/* Keeps v (showing the cards of ids) for article id in slots, when this
+ * render saw every article change so far. */
 static void
-related_put(struct req *q, int64_t id, const tv *list,
-    const struct store_article *rel, size_t nrel)
+related_put(struct req *q, struct related_slot *slots, size_t nslots,
+    int64_t id, const tv *v, const int64_t *ids, size_t nids)
 {
 	site *s = q->s;
 	if (q->seq < atomic_load(&s->related_seq))
@@ -139,15 +153,15 @@ related_put(struct req *q, int64_t id, const tv *list,
 		.lang = (int)q->lang,
 		.seq = q->seq,
 		.expires = expires,
-		.a = arena_new(8192),
-		.ids = xcalloc(nrel ? nrel : 1, sizeof(int64_t)),
-		.nids = nrel,
+		.a = arena_new(slots == s->related->card ? 2048 : 8192),
+		.ids = xcalloc(nids ? nids : 1, sizeof(int64_t)),
+		.nids = nids,
 	};
-	n.list = tv_clone(n.a, list);
-	for (size_t i = 0; i < nrel; i++)
-		n.ids[i] = rel[i].id;
+	n.list = tv_clone(n.a, v);
+	if (nids > 0)
+		memcpy(n.ids, ids, nids * sizeof(*ids));
 	struct site_related *m = s->related;
-	struct related_slot *sl = &m->slot[(uint64_t)id % RELATED_SLOTS];
+	struct related_slot *sl = &slots[(uint64_t)id % nslots];
 	pthread_mutex_lock(&m->mu);
 	struct related_slot old = *sl;
 	*sl = n;
@@ -188,54 +202,97 @@ tag_window(struct req *q, int64_t tag, const struct store_tagged **out,
 		sl->tag = tag;
 		sl->seq = q->seq;
 		sl->n = *n;
-		memcpy(sl->e, w, *n * sizeof(*w));
+		if (*n > 0)
+			memcpy(sl->e, w, *n * sizeof(*w));
 	}
 	pthread_mutex_unlock(&m->mu);
 	return STORE_OK;
 }
 
-/* store_related with the tag windows kept (tag_window). */
-static enum store_err
-related_read(struct req *q, const struct store_article *art, size_t limit,
-    struct store_article **rel, size_t *nrel)
+/* The related cards of art as store_related chooses them, with the tag
+ * windows and the cards kept; the ids shown into *ids. NULL on a store
+ * error. */
+static tv *
+related_cards(struct req *q, const struct store_article *art, size_t limit,
+    int64_t **shown, size_t *nshown)
 {
 	arena *a = q->r->a;
+	store *st = q->s->st;
+	struct site_related *m = q->s->related;
 	size_t nt = art->ntags;
 	const struct store_tagged **wins = arena_alloc(a, (nt ? nt : 1) * sizeof(*wins));
 	size_t *nwin = arena_alloc(a, (nt ? nt : 1) * sizeof(*nwin));
-	for (size_t i = 0; i < nt; i++) {
-		enum store_err e = tag_window(q, art->tags[i].id, &wins[i],
-		    &nwin[i]);
-		if (e != STORE_OK)
-			return e;
-	}
-	struct store_related_cand *cand;
-	size_t nc = store_related_rank(art, wins, nwin, nt, q->r->now, limit,
-	    a, &cand);
-	return store_related_from(q->s->st, art, q->r->now, limit, cand, nc,
-	    a, rel, nrel);
+	for (size_t i = 0; i < nt; i++)
+		if (tag_window(q, art->tags[i].id, &wins[i], &nwin[i]) !=
+		    STORE_OK)
+			return NULL;
+	struct store_related_cand *bt, *bd;
+	size_t nbt = store_related_rank(art, wins, nwin, nt, q->r->now, limit,
+	    a, &bt), nbd;
+	if (store_category_recent(st, art, q->r->now, limit, a, &bd, &nbd) !=
+	    STORE_OK)
+		return NULL;
+	int64_t *ids;
+	size_t n = store_related_merge(bt, nbt, bd, nbd, limit, a, &ids);
+	/* the kept cards, then the others' rows in one read */
+	tv **cards = arena_alloc(a, (n ? n : 1) * sizeof(*cards));
+	int64_t *miss = arena_alloc(a, (n ? n : 1) * sizeof(*miss));
+	size_t nmiss = 0;
+	for (size_t i = 0; i < n; i++)
+		if ((cards[i] = related_get(q, m->card, CARD_SLOTS, ids[i])) ==
+		    NULL)
+			miss[nmiss++] = ids[i];
+	struct store_article *rows = NULL;
+	size_t nrows = 0;
+	if (nmiss > 0 && store_articles_by_ids(st, miss, nmiss, q->r->now, a,
+	    &rows, &nrows) != STORE_OK)
+		return NULL;
+	for (size_t r = 0; r < nrows; r++)
+		for (size_t i = 0; i < n; i++)
+			if (cards[i] == NULL && ids[i] == rows[r].id) {
+				cards[i] = site_card(q, &rows[r]);
+				related_put(q, m->card, CARD_SLOTS, ids[i],
+				    cards[i], &ids[i], 1);
+				break;
+			}
+	/* in the chosen order; one no longer visible is left out */
+	tv *list = tv_list(a);
+	*shown = arena_alloc(a, (n ? n : 1) * sizeof(**shown));
+	*nshown = 0;
+	for (size_t i = 0; i < n; i++)
+		if (cards[i] != NULL) {
+			tv_push(list, cards[i]);
+			(*shown)[(*nshown)++] = ids[i];
+		}
+	return list;
 }
 
 tv *
 site_view_related(struct req *q, const struct store_article *art, bool keep)
 {
 	size_t limit = (size_t)q->c->num[CONF_RELATED_COUNT];
-	tv *list = keep && art->id > 0 ? related_get(q, art->id) : NULL;
+	struct site_related *m = q->s->related;
+	tv *list = keep && art->id > 0 ?
+	    related_get(q, m->slot, RELATED_SLOTS, art->id) : NULL;
 	if (list != NULL)
 		return list;
+	if (art->category_id == 0 || limit == 0)
+		return tv_list(q->r->a); /* (no category: no related articles) */
+	if (keep && art->id > 0) {
+		int64_t *ids;
+		size_t n;
+		if ((list = related_cards(q, art, limit, &ids, &n)) == NULL)
+			return tv_list(q->r->a);
+		related_put(q, m->slot, RELATED_SLOTS, art->id, list, ids, n);
+		return list;
+	}
+	/* the editor's preview: what it shows is not saved, nothing kept */
 	list = tv_list(q->r->a);
 	struct store_article *rel = NULL;
 	size_t nrel = 0;
-	if (art->category_id == 0 || limit == 0)
-		return list; /* (no category: no related articles) */
-	/* the editor's preview reads the windows afresh: nothing kept */
-	if ((keep ? related_read(q, art, limit, &rel, &nrel) :
-	    store_related(q->s->st, art, q->r->now, limit, q->r->a, &rel,
-	    &nrel)) != STORE_OK)
-		return list;
-	for (size_t i = 0; i < nrel; i++)
-		tv_push(list, site_card(q, &rel[i]));
-	if (keep && art->id > 0)
-		related_put(q, art->id, list, rel, nrel);
+	if (store_related(q->s->st, art, q->r->now, limit, q->r->a, &rel,
+	    &nrel) == STORE_OK)
+		for (size_t i = 0; i < nrel; i++)
+			tv_push(list, site_card(q, &rel[i]));
 	return list;
 }

@@ -7,6 +7,7 @@
 
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #define STORE_DAY 86400         /* views_daily.day = UTC epoch day */
 
@@ -192,26 +193,43 @@ err:
 	return e;
 }
 
-struct rank_item {
-	int64_t id, shared, published_at;
-};
-
 static int
-rank_by_id(const void *x, const void *y)
+cand_by_id(const void *x, const void *y)
 {
-	const struct rank_item *a = x, *b = y;
+	const struct store_related_cand *a = x, *b = y;
 	return (a->id > b->id) - (a->id < b->id);
 }
 
 static int
-rank_best_first(const void *x, const void *y)
+cand_best_first(const void *x, const void *y)
 {
-	const struct rank_item *a = x, *b = y;
+	const struct store_related_cand *a = x, *b = y;
 	if (a->shared != b->shared)
 		return a->shared > b->shared ? -1 : 1;
 	if (a->published_at != b->published_at)
 		return a->published_at > b->published_at ? -1 : 1;
 	return (a->id < b->id) - (a->id > b->id);
+}
+
+/* Sorts c[0..n) by id, folds an id's entries into one (shared: their sum
+ * when sum is set, else their largest), and leaves the best limit first;
+ * returns how many remain. */
+static size_t
+cand_fold(struct store_related_cand *c, size_t n, bool sum, size_t limit)
+{
+	qsort(c, n, sizeof(*c), cand_by_id);
+	size_t m = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (m > 0 && c[m - 1].id == c[i].id) {
+			struct store_related_cand *p = &c[m - 1];
+			p->shared = sum ? p->shared + c[i].shared :
+			    p->shared > c[i].shared ? p->shared : c[i].shared;
+		} else {
+			c[m++] = c[i];
+		}
+	}
+	qsort(c, m, sizeof(*c), cand_best_first);
+	return m > limit ? limit : m;
 }
 
 size_t
@@ -220,12 +238,13 @@ store_related_rank(const struct store_article *art,
     int64_t now, size_t limit, arena *a, struct store_related_cand **out)
 {
 	size_t total = 0, n = 0;
-	*out = NULL;
 	for (size_t i = 0; i < nwins; i++)
 		total += nwin[i];
-	if (total == 0 || limit == 0 || art->category_id == 0)
+	struct store_related_cand *c = arena_alloc(a,
+	    (total ? total : 1) * sizeof(*c));
+	*out = c;
+	if (limit == 0 || art->category_id == 0)
 		return 0;
-	struct rank_item *it = arena_alloc(a, total * sizeof(*it));
 	for (size_t i = 0; i < nwins; i++)
 		for (size_t k = 0; k < nwin[i]; k++) {
 			const struct store_tagged *t = &wins[i][k];
@@ -233,30 +252,68 @@ store_related_rank(const struct store_article *art,
 			    t->published_at > now ||
 			    t->category_id != art->category_id)
 				continue;
-			it[n++] = (struct rank_item){t->id, 1, t->published_at};
+			c[n++] = (struct store_related_cand){t->id, 1,
+			    t->published_at};
 		}
-	/* one item per article, shared = the windows that hold it */
-	qsort(it, n, sizeof(*it), rank_by_id);
-	size_t m = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (m > 0 && it[m - 1].id == it[i].id)
-			it[m - 1].shared++;
-		else
-			it[m++] = it[i];
-	}
-	qsort(it, m, sizeof(*it), rank_best_first);
-	if (m > limit)
-		m = limit;
-	struct store_related_cand *c = arena_alloc(a, (m ? m : 1) * sizeof(*c));
+	return cand_fold(c, n, true, limit);
+}
+
+size_t
+store_related_merge(const struct store_related_cand *by_tags, size_t ntags,
+    const struct store_related_cand *by_date, size_t ndate, size_t limit,
+    arena *a, int64_t **ids)
+{
+	size_t n = ntags + ndate;
+	struct store_related_cand *c = arena_alloc(a, (n ? n : 1) * sizeof(*c));
+	if (ntags > 0)
+		memcpy(c, by_tags, ntags * sizeof(*c));
+	if (ndate > 0)
+		memcpy(c + ntags, by_date, ndate * sizeof(*c));
+	size_t m = cand_fold(c, n, false, limit);
+	int64_t *out = arena_alloc(a, (m ? m : 1) * sizeof(*out));
 	for (size_t i = 0; i < m; i++)
-		c[i] = (struct store_related_cand){it[i].id, it[i].shared};
-	*out = c;
+		out[i] = c[i].id;
+	*ids = out;
 	return m;
 }
 
+static void
+cand_read(struct q *st, arena *a, void *row)
+{
+	(void)a;
+	struct store_related_cand *o = row;
+	o->id = db_col_int(st, 0);
+	o->shared = 0;
+	o->published_at = db_col_int(st, 1);
+}
+
 enum store_err
-store_related_from(store *s, const struct store_article *art, int64_t now,
-    size_t limit, const struct store_related_cand *cand, size_t ncand,
+store_category_recent(store *s, const struct store_article *art, int64_t now,
+    size_t limit, arena *a, struct store_related_cand **out, size_t *n)
+{
+	struct conn *c = db_conn_get(s);
+	struct q q = {0};
+	enum store_err e;
+	*out = NULL;
+	*n = 0;
+	if (c == NULL)
+		return STORE_ERROR;
+	if (art->category_id == 0 || limit == 0)
+		return STORE_OK;
+	if ((e = db_open(&q, c, STMT_CATEGORY_RECENT)) != STORE_OK)
+		goto err;
+	db_int(&q, ":cat", art->category_id);
+	db_int(&q, ":id", art->id);
+	db_int(&q, ":now", now);
+	db_int(&q, ":lim", limit > INT64_MAX ? INT64_MAX : (int64_t)limit);
+	*out = db_rows(&q, a, sizeof(**out), cand_read, n, &e);
+err:
+	db_close(&q);
+	return e;
+}
+
+enum store_err
+store_articles_by_ids(store *s, const int64_t *ids, size_t nids, int64_t now,
     arena *a, struct store_article **out, size_t *n)
 {
 	struct conn *c = db_conn_get(s);
@@ -267,25 +324,21 @@ store_related_from(store *s, const struct store_article *art, int64_t now,
 	*n = 0;
 	if (c == NULL)
 		return STORE_ERROR;
-	if (art->category_id == 0 || limit == 0)
+	if (nids == 0)
 		return STORE_OK;
-	buf_init(&j, 64);
+	buf_init(&j, 0);
 	buf_putc(&j, '[');
-	for (size_t i = 0; i < ncand; i++)
-		buf_printf(&j, "%s[%lld,%lld]", i ? "," : "",
-		    (long long)cand[i].id, (long long)cand[i].shared);
+	for (size_t i = 0; i < nids; i++)
+		buf_printf(&j, "%s%lld", i ? "," : "", (long long)ids[i]);
 	buf_putc(&j, ']');
 	if (j.err) {
 		buf_free(&j);
 		return STORE_ERROR;
 	}
-	if ((e = db_open(&q, c, STMT_RELATED)) != STORE_OK)
+	if ((e = db_open(&q, c, STMT_ARTICLES_BY_IDS)) != STORE_OK)
 		goto err;
-	db_text(&q, ":shared", buf_cstr(&j));
-	db_int(&q, ":id", art->id);
-	db_int(&q, ":cat", art->category_id);
+	db_text(&q, ":ids", buf_cstr(&j));
 	db_int(&q, ":now", now);
-	db_int(&q, ":lim", limit > INT64_MAX ? INT64_MAX : (int64_t)limit);
 	*out = db_rows(&q, a, sizeof(**out), article_read_light, n, &e);
 err:
 	db_close(&q);
@@ -304,17 +357,23 @@ store_related(store *s, const struct store_article *art, int64_t now,
 	size_t nt = art->ntags;
 	const struct store_tagged **wins = arena_alloc(a, (nt ? nt : 1) * sizeof(*wins));
 	size_t *nwin = arena_alloc(a, (nt ? nt : 1) * sizeof(*nwin));
+	enum store_err e;
 	for (size_t i = 0; i < nt; i++) {
 		struct store_tagged *w = NULL;
-		enum store_err e = store_tag_recent(s, art->tags[i].id,
-		    STORE_RELATED_DEPTH, a, &w, &nwin[i]);
-		if (e != STORE_OK)
+		if ((e = store_tag_recent(s, art->tags[i].id,
+		    STORE_RELATED_DEPTH, a, &w, &nwin[i])) != STORE_OK)
 			return e;
 		wins[i] = w;
 	}
-	struct store_related_cand *cand;
-	size_t nc = store_related_rank(art, wins, nwin, nt, now, limit, a, &cand);
-	return store_related_from(s, art, now, limit, cand, nc, a, out, n);
+	struct store_related_cand *bt, *bd;
+	size_t nbt = store_related_rank(art, wins, nwin, nt, now, limit, a, &bt);
+	size_t nbd;
+	if ((e = store_category_recent(s, art, now, limit, a, &bd, &nbd)) !=
+	    STORE_OK)
+		return e;
+	int64_t *ids;
+	size_t nids = store_related_merge(bt, nbt, bd, nbd, limit, a, &ids);
+	return store_articles_by_ids(s, ids, nids, now, a, out, n);
 }
 
 /* UTC day number of t, rounding toward minus infinity. */

@@ -209,25 +209,11 @@ const char *const db_pg_sql[STMT__MAX] = {
 	    " a.status = 'published' AND a.kind = 'post'"
 	    " AND a.published_at <= LEAST(:t::bigint, :now::bigint)"
 	    " AND (a.published_at < :t OR a.id < :id)" ART_ORDER " LIMIT 1"),
-	/* stmts.c's RELATED without INDEXED BY; JOIN: PostgreSQL's CROSS
-	 * JOIN takes no ON; the pairs through json_array_elements */
-	P(RELATED,
-	    "WITH cand AS ("
-	    " SELECT id, n FROM (SELECT a.id AS id, s.n AS n FROM"
-	    " (SELECT CAST(j.value->>0 AS BIGINT) AS id,"
-	    " CAST(j.value->>1 AS BIGINT) AS n"
-	    " FROM json_array_elements(CAST(:shared AS json)) j) s"
-	    " JOIN articles a"
-	    " ON a.id = s.id WHERE a.category_id = :cat AND a.id <> :id AND "
-	    VISIBLE_POST " ORDER BY s.n DESC, a.published_at DESC, a.id DESC"
-	    " LIMIT :lim) AS by_tags"
-	    " UNION ALL"
-	    " SELECT id, 0 FROM (SELECT a.id AS id FROM articles a"
-	    " WHERE a.category_id = :cat AND a.id <> :id AND " VISIBLE_POST
-	    ART_ORDER " LIMIT :lim) AS by_date)"
-	    " SELECT " ART_LIGHT " FROM (SELECT id, MAX(n) AS n FROM cand"
-	    " GROUP BY id) r JOIN articles a ON a.id = r.id" ART_JOINS
-	    " ORDER BY r.n DESC, a.published_at DESC, a.id DESC LIMIT :lim"),
+	P(ARTICLES_BY_IDS,
+	    "SELECT " ART_LIGHT " FROM json_array_elements_text(:ids::json)"
+	    " WITH ORDINALITY AS j(value, key)"
+	    " JOIN articles a ON a.id = j.value::bigint" ART_JOINS
+	    " WHERE " VISIBLE_POST " ORDER BY j.key"),
 	/* SUM of bigint is numeric here: back to bigint */
 	P(POPULAR,
 	    "SELECT " ART_LIGHT ", top.views FROM (SELECT a.id AS id,"

@@ -298,33 +298,18 @@ const struct db_stmt db_stmts[STMT__MAX] = {
 	    " AND a.published_at >= :t AND (a.published_at > :t OR a.id > :id)"
 	    " ORDER BY a.published_at, a.id LIMIT 1"),
 
-	/*
-	 * :shared is the JSON array of [id, shared tags] pairs the caller
-	 * ranked (store_related_rank: among each tag's newest
-	 * STORE_RELATED_DEPTH articles, TAG_RECENT), checked again here
-	 * (CROSS JOIN: the few candidates probe the index that covers them;
-	 * INDEXED BY: not the rows, schema v7). The top :lim of their union
-	 * with the newest :lim of the category, by (shared, published_at),
-	 * equals the top :lim of the category without counting tags for
-	 * every article in it — a news site's related reading is recent
-	 * anyway.
-	 */
-	S(RELATED,
-	    "WITH cand AS ("
-	    " SELECT id, n FROM (SELECT a.id AS id, s.n AS n FROM"
-	    " (SELECT json_extract(j.value, '$[0]') AS id,"
-	    " json_extract(j.value, '$[1]') AS n FROM json_each(:shared) j) s"
-	    " CROSS JOIN articles a INDEXED BY articles_id_visibility"
-	    " ON a.id = s.id WHERE a.category_id = :cat AND a.id <> :id AND "
-	    VISIBLE_POST " ORDER BY s.n DESC, a.published_at DESC, a.id DESC"
-	    " LIMIT :lim) AS by_tags"
-	    " UNION ALL"
-	    " SELECT id, 0 FROM (SELECT a.id AS id FROM articles a"
+	/* A category's newest visible posts but one, ids and dates (related
+	 * articles: store_related_merge) */
+	S(CATEGORY_RECENT,
+	    "SELECT a.id, a.published_at FROM articles a"
 	    " WHERE a.category_id = :cat AND a.id <> :id AND " VISIBLE_POST
-	    ART_ORDER " LIMIT :lim) AS by_date)"
-	    " SELECT " ART_LIGHT " FROM (SELECT id, MAX(n) AS n FROM cand"
-	    " GROUP BY id) r JOIN articles a ON a.id = r.id" ART_JOINS
-	    " ORDER BY r.n DESC, a.published_at DESC, a.id DESC LIMIT :lim"),
+	    ART_ORDER " LIMIT :lim"),
+	/* Light rows of the visible posts among :ids (a JSON array), in its
+	 * order */
+	S(ARTICLES_BY_IDS,
+	    "SELECT " ART_LIGHT " FROM json_each(:ids) j"
+	    " JOIN articles a ON a.id = j.value" ART_JOINS
+	    " WHERE " VISIBLE_POST " ORDER BY j.key"),
 	/* A tag's newest articles by id, whatever their state (the window
 	 * related articles are counted in; a tag on a thousand articles
 	 * would otherwise be walked whole for every page): what ranking them

@@ -373,13 +373,15 @@ enum store_err store_article_adjacent(store *s, const struct store_article *art,
 
 /* Up to limit visible posts of the same category, never the article
  * itself, ordered by number of shared tags, then published_at DESC; tags
- * are counted among each tag's newest STORE_RELATED_DEPTH articles only.
- * Filled as by store_articles_list. The tags are art->tags (by id).
+ * are counted among each tag's newest STORE_RELATED_DEPTH articles only
+ * (a news site's related reading is recent anyway). Filled as by
+ * store_articles_list. The tags are art->tags (by id).
  *
- * The same in steps, for a caller that keeps the first (site/related.c):
- * store_tag_recent reads one tag's window, store_related_rank counts and
- * ranks the windows of art's tags (no store access), store_related_from
- * checks the winners again and adds the category's newest. */
+ * The same in steps, for a caller that keeps some (site/related.c):
+ * store_tag_recent reads one tag's window and store_related_rank ranks
+ * the windows of art's tags; store_category_recent gives the category's
+ * newest; store_related_merge takes the best ids of both, and
+ * store_articles_by_ids reads them. */
 #define STORE_RELATED_DEPTH 50
 enum store_err store_related(store *s, const struct store_article *art,
     int64_t now, size_t limit, arena *a, struct store_article **out, size_t *n);
@@ -397,7 +399,8 @@ enum store_err store_tag_recent(store *s, int64_t tag_id, size_t limit,
 
 struct store_related_cand {
 	int64_t id;
-	int64_t shared;         /* how many of the windows hold it */
+	int64_t shared;         /* tags in common (0: the category's newest) */
+	int64_t published_at;
 };
 /* Ranks the articles of the windows (wins[i], nwin[i] entries, one per
  * tag of art): visible at now, in art's category, not art; the best limit
@@ -406,12 +409,19 @@ struct store_related_cand {
 size_t store_related_rank(const struct store_article *art,
     const struct store_tagged *const *wins, const size_t *nwin, size_t nwins,
     int64_t now, size_t limit, arena *a, struct store_related_cand **out);
-/* The related posts of art from ranked candidates (store_related_rank):
- * they are checked again, merged with the category's newest, and the
- * best limit read whole as by store_articles_list. */
-enum store_err store_related_from(store *s, const struct store_article *art,
-    int64_t now, size_t limit, const struct store_related_cand *cand,
-    size_t ncand, arena *a, struct store_article **out, size_t *n);
+/* The newest limit visible posts of art's category but art (shared 0). */
+enum store_err store_category_recent(store *s, const struct store_article *art,
+    int64_t now, size_t limit, arena *a, struct store_related_cand **out,
+    size_t *n);
+/* The best limit ids of both lists by the order above (an article in
+ * both counts its tags), into *ids; returns how many. */
+size_t store_related_merge(const struct store_related_cand *by_tags,
+    size_t ntags, const struct store_related_cand *by_date, size_t ndate,
+    size_t limit, arena *a, int64_t **ids);
+/* The visible posts among ids, in their order, filled as by
+ * store_articles_list. */
+enum store_err store_articles_by_ids(store *s, const int64_t *ids, size_t nids,
+    int64_t now, arena *a, struct store_article **out, size_t *n);
 
 /* Up to limit visible posts with the most views in [since, now), views
  * DESC then published_at DESC. Filled as by store_articles_list. Views are
