@@ -131,6 +131,7 @@ start_node() {
 	local port mport
 	port=$(free_port)
 	mport=$(free_port)
+	while [ "$mport" = "$port" ]; do mport=$(free_port); done
 	KBASE=http://127.0.0.1:$port
 	METRICS[$KBASE]=http://127.0.0.1:$mport/metrics
 	"$KIJI" serve --no-sandbox --db "$1" --listen "127.0.0.1:$port" \

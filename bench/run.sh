@@ -494,7 +494,7 @@ rss_split=$(awk '/^RssAnon:/ { a = $2 } /^RssFile:/ { f = $2 }
 rss_mb=$(awk -v k="$rss" 'BEGIN { printf "%.1f", k / 1024 }')
 big_rps=$(wrk_rps "$TMP/big")
 fig "big.start $start_ms ms ($(ratio "$start_ms" 1000) x target 1000 ms; exec to first 200 on /, $NA articles, $NC comments)"
-fig "big.rss $rss_mb MiB ($(ratio "$rss_mb" 150) x target 150 MB; after ${DUR} s of wrk -c64 over $(wc -l <"$TMP/ids") articles; $(awk -v k="$rss0" 'BEGIN { printf "%.1f", k / 1024 }') MiB just after start; $rss_split)"
+fig "big.rss $rss_mb MiB ($(ratio "$rss_mb" 150) x target 150 MB; after 2 x ${DUR} s of wrk -c64 over $(wc -l <"$TMP/ids") articles; $(awk -v k="$rss0" 'BEGIN { printf "%.1f", k / 1024 }') MiB just after start; $rss_split)"
 fig "big.articles $(round "$big_rps") req/s (no reference; $(grep '^STATUS' "$TMP/big"), p99 $(round "$(wrk_p99 "$TMP/big")" 2) ms, p50 $(round "$(wrk_p50 "$TMP/big")" 2) ms; second ${DUR} s run of the same process, $(sed 's/^stalls /machine stalls meanwhile (bench\/stall.py): /' "$TMP/big.stall"), $(awk -v a="$m0" -v b="$m1" 'BEGIN { split(a, x, " "); split(b, y, " "); printf "X-Cache hit=%d miss=%d", y[1] - x[1], y[2] - x[2] }'))"
 fig "big.articles.cold $(round "$(wrk_rps "$TMP/big.cold")") req/s (no reference; the server's first ${DUR} s: $(grep '^STATUS' "$TMP/big.cold"), p99 $(round "$(wrk_p99 "$TMP/big.cold")" 2) ms, p50 $(round "$(wrk_p50 "$TMP/big.cold")" 2) ms)"
 stop_pid "$KPID"
