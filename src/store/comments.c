@@ -299,7 +299,6 @@ store_comments_by_ids(store *s, int64_t article_id, const int64_t *ids,
 	struct conn *c = db_conn_get(s);
 	struct q q = {0};
 	enum store_err e;
-	buf j;
 
 	*out = NULL;
 	*n = 0;
@@ -307,24 +306,14 @@ store_comments_by_ids(store *s, int64_t article_id, const int64_t *ids,
 		return STORE_ERROR;
 	if (nids == 0)
 		return STORE_OK;
-	buf_init(&j, 0);
-	buf_putc(&j, '[');
-	for (size_t i = 0; i < nids; i++)
-		buf_printf(&j, "%s%lld", i ? "," : "", (long long)ids[i]);
-	buf_putc(&j, ']');
-	if (j.err) {
-		buf_free(&j);
-		return STORE_ERROR;
-	}
 	if ((e = db_open(&q, c, STMT_COMMENTS_BY_IDS)) != STORE_OK)
 		goto err;
-	db_text(&q, ":ids", buf_cstr(&j));
+	db_text(&q, ":ids", db_ids_json(a, ids, nids));
 	db_int(&q, ":article", article_id);
 	db_text_null(&q, ":visitor", visitor);
 	*out = db_rows(&q, a, sizeof(**out), comment_read_placeholder, n, &e);
 err:
 	db_close(&q);
-	buf_free(&j);
 	return e;
 }
 

@@ -231,6 +231,21 @@ db_text(struct q *q, const char *name, const char *v)
 		q->rc = q->c->s->drv->bind_text(q->st, i, v ? v : "");
 }
 
+/* ids as a JSON array ("[1,2,3]") in a, for a statement that reads
+ * them with json_each (json_array_elements_text on PostgreSQL): one
+ * prepared statement for any number of ids. */
+const char *
+db_ids_json(arena *a, const int64_t *ids, size_t n)
+{
+	char *out = arena_alloc(a, n * 21 + 3), *p = out;
+	*p++ = '[';
+	for (size_t i = 0; i < n; i++)
+		p += sprintf(p, "%s%lld", i ? "," : "", (long long)ids[i]);
+	*p++ = ']';
+	*p = '\0';
+	return out;
+}
+
 /* Optional text: NULL or "" is SQL NULL; not UTF-8 as db_text. */
 void
 db_text_null(struct q *q, const char *name, const char *v)

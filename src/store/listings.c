@@ -319,30 +319,19 @@ store_articles_by_ids(store *s, const int64_t *ids, size_t nids, int64_t now,
 	struct conn *c = db_conn_get(s);
 	struct q q = {0};
 	enum store_err e;
-	buf j;
 	*out = NULL;
 	*n = 0;
 	if (c == NULL)
 		return STORE_ERROR;
 	if (nids == 0)
 		return STORE_OK;
-	buf_init(&j, 0);
-	buf_putc(&j, '[');
-	for (size_t i = 0; i < nids; i++)
-		buf_printf(&j, "%s%lld", i ? "," : "", (long long)ids[i]);
-	buf_putc(&j, ']');
-	if (j.err) {
-		buf_free(&j);
-		return STORE_ERROR;
-	}
 	if ((e = db_open(&q, c, STMT_ARTICLES_BY_IDS)) != STORE_OK)
 		goto err;
-	db_text(&q, ":ids", buf_cstr(&j));
+	db_text(&q, ":ids", db_ids_json(a, ids, nids));
 	db_int(&q, ":now", now);
 	*out = db_rows(&q, a, sizeof(**out), article_read_light, n, &e);
 err:
 	db_close(&q);
-	buf_free(&j);
 	return e;
 }
 

@@ -501,6 +501,7 @@ void db_int(struct q *q, const char *name, int64_t v);
 void db_id(struct q *q, const char *name, int64_t v);
 void db_text(struct q *q, const char *name, const char *v);
 void db_text_null(struct q *q, const char *name, const char *v);
+const char *db_ids_json(arena *a, const int64_t *ids, size_t n);
 void db_blob(struct q *q, const char *name, const void *p, size_t n);
 bool db_row(struct q *q, enum store_err *e);
 enum store_err db_exec(struct q *q);
