@@ -47,6 +47,7 @@ struct cache_stats {
 	uint64_t hits, misses, puts, evictions, invalidations;
 	uint64_t stale_hits; /* previous bytes served during a refresh */
 	uint64_t refreshes;  /* misses that re-render a stale page */
+	uint64_t bg_refreshes; /* of which handed to a background thread */
 	uint64_t promotions; /* probation → protected (second request) */
 	size_t entries, bytes, max_bytes, protected_bytes;
 };
@@ -59,9 +60,15 @@ void cache_stats(cache *c, struct cache_stats *out);
  * to readers whose own newest write (min_seq, 0 for none) it already
  * shows; otherwise NULL, and this caller is the one expected to render
  * and cache_put.
+ *
+ * With bg (may be NULL): a stale page that was refreshed less than
+ * stale_ms ago (one that keeps changing) is returned too when its
+ * refresh falls due, with *bg set: the caller has claimed that refresh
+ * and must have it rendered and put by another thread, or release the
+ * entry and render it itself. Off when coalescing is (factor 0).
  */
 cache_entry *cache_get(cache *c, const char *key, int64_t now,
-    uint64_t min_seq);
+    uint64_t min_seq, bool *bg);
 void cache_release(cache *c, cache_entry *e);
 /* The shared response of a variant (see http_shared_new); the gzip ones
  * are NULL until the page has been asked for twice. */

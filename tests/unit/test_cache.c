@@ -2,6 +2,7 @@
  * pages and their refresh, ETags, encodings. */
 #include "t.h"
 
+#include <pthread.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -32,7 +33,7 @@ test_put_get(void)
 	struct cache_page p = page("<p>hello</p>", NULL, 0, 100);
 	T_CHECK(cache_put(c, "/a", &p, etag));
 	T_CHECK(etag[0] == '"');
-	cache_entry *e = cache_get(c, "/a", 50, 0);
+	cache_entry *e = cache_get(c, "/a", 50, 0, NULL);
 	T_CHECK(e != NULL);
 	if (e) {
 		T_STREQ(cache_etag(e, false), etag);
@@ -41,7 +42,7 @@ test_put_get(void)
 			T_CHECK(cache_response(e, (enum cache_variant)v) != NULL);
 		cache_release(c, e);
 	}
-	T_CHECK(cache_get(c, "/b", 50, 0) == NULL);
+	T_CHECK(cache_get(c, "/b", 50, 0, NULL) == NULL);
 	/* Same bytes, same ETag; other bytes, other ETag. */
 	char etag2[24], etag3[24];
 	cache_put(c, "/a2", &p, etag2);
@@ -59,8 +60,8 @@ test_expiry(void)
 	char etag[24];
 	struct cache_page p = page("x", NULL, 0, 100);
 	cache_put(c, "/a", &p, etag);
-	T_CHECK(cache_get(c, "/a", 100, 0) == NULL); /* expires is exclusive */
-	T_CHECK(cache_get(c, "/a", 99, 0) == NULL);  /* and the entry is gone */
+	T_CHECK(cache_get(c, "/a", 100, 0, NULL) == NULL); /* expires is exclusive */
+	T_CHECK(cache_get(c, "/a", 99, 0, NULL) == NULL);  /* and the entry is gone */
 	cache_free(c);
 }
 
@@ -76,9 +77,9 @@ test_tags(void)
 	cache_put(c, "/b", &b, etag);
 	cache_put(c, "/d", &d, etag);
 	T_CHECK(cache_invalidate(c, 2) == 2);
-	T_CHECK(cache_get(c, "/a", 1, 0) == NULL);
-	T_CHECK(cache_get(c, "/b", 1, 0) == NULL);
-	cache_entry *e = cache_get(c, "/d", 1, 0);
+	T_CHECK(cache_get(c, "/a", 1, 0, NULL) == NULL);
+	T_CHECK(cache_get(c, "/b", 1, 0, NULL) == NULL);
+	cache_entry *e = cache_get(c, "/d", 1, 0, NULL);
 	T_CHECK(e != NULL);
 	cache_release(c, e);
 	T_CHECK(cache_invalidate(c, 2) == 0);
@@ -103,7 +104,7 @@ test_lru_budget(void)
 		snprintf(key, sizeof(key), "/p%d", i);
 		cache_put(c, key, &p, etag);
 		/* Keep /p0 hot: it must survive. */
-		cache_entry *e = cache_get(c, "/p0", 1, 0);
+		cache_entry *e = cache_get(c, "/p0", 1, 0, NULL);
 		T_CHECK(e != NULL);
 		cache_release(c, e);
 	}
@@ -111,8 +112,8 @@ test_lru_budget(void)
 	cache_stats(c, &st);
 	T_CHECK(st.bytes <= 40000);
 	T_CHECK(st.evictions > 0);
-	T_CHECK(cache_get(c, "/p1", 1, 0) == NULL);
-	cache_entry *e = cache_get(c, "/p49", 1, 0);
+	T_CHECK(cache_get(c, "/p1", 1, 0, NULL) == NULL);
+	cache_entry *e = cache_get(c, "/p49", 1, 0, NULL);
 	T_CHECK(e != NULL);
 	cache_release(c, e);
 	/* Too large for the budget: refused. */
@@ -123,7 +124,7 @@ test_lru_budget(void)
 	T_CHECK(!cache_put(c, "/big", &pb, etag));
 	/* Budget 0 disables. */
 	cache_set_budget(c, 0);
-	T_CHECK(cache_get(c, "/p0", 1, 0) == NULL);
+	T_CHECK(cache_get(c, "/p0", 1, 0, NULL) == NULL);
 	T_CHECK(!cache_put(c, "/x", &p, etag));
 	cache_free(c);
 }
@@ -135,7 +136,7 @@ test_held_entry_survives_eviction(void)
 	char etag[24];
 	struct cache_page p = page("held", NULL, 0, 1000);
 	cache_put(c, "/h", &p, etag);
-	cache_entry *e = cache_get(c, "/h", 1, 0);
+	cache_entry *e = cache_get(c, "/h", 1, 0, NULL);
 	T_CHECK(e != NULL);
 	cache_clear(c);
 	/* Still usable: the reference keeps it alive (ASan would see a
@@ -153,7 +154,7 @@ test_replace(void)
 	struct cache_page p1 = page("one", NULL, 0, 1000), p2 = page("two", NULL, 0, 1000);
 	cache_put(c, "/k", &p1, e1);
 	cache_put(c, "/k", &p2, e2);
-	cache_entry *e = cache_get(c, "/k", 1, 0);
+	cache_entry *e = cache_get(c, "/k", 1, 0, NULL);
 	T_CHECK(e != NULL);
 	if (e) {
 		T_STREQ(cache_etag(e, false), e2);
@@ -218,7 +219,7 @@ test_many_tags_index(void)
 static bool
 hit(cache *c, const char *key, uint64_t min_seq)
 {
-	cache_entry *e = cache_get(c, key, 1, min_seq);
+	cache_entry *e = cache_get(c, key, 1, min_seq, NULL);
 	cache_release(c, e);
 	return e != NULL;
 }
@@ -270,7 +271,7 @@ test_gzip_on_second_request(void)
 	cache_stats(c, &st0);
 	/* asked for once: only the kept copy, no plain response made yet */
 	T_CHECK(st0.bytes < 2 * sizeof(body));
-	cache_entry *e = cache_get(c, "/g", 1, 0);
+	cache_entry *e = cache_get(c, "/g", 1, 0, NULL);
 	T_CHECK(e != NULL);
 	if (e) {
 		/* made by this get (outside the lock), smaller than the page */
@@ -316,7 +317,7 @@ test_stale_refresh(void)
 	struct cache_page p2 = page("v2", tags, 1, 1000);
 	p2.seq = 2;
 	cache_put(c, "/s", &p2, etag);
-	cache_entry *e = cache_get(c, "/s", 1, 2);
+	cache_entry *e = cache_get(c, "/s", 1, 2, NULL);
 	T_CHECK(e != NULL);
 	if (e) {
 		T_CHECK(strcmp(cache_etag(e, false), etag) == 0);
@@ -366,6 +367,134 @@ test_coalesce(void)
 	cache_set_coalesce(c, 0);
 	cache_stale(c, 7, 4);
 	T_CHECK(!hit(c, "/h", 0));
+	cache_free(c);
+}
+
+/* cache_get with bg: true when it hit, *claimed whether it handed this
+ * caller a refresh to have made elsewhere. */
+static bool
+hit_bg(cache *c, const char *key, uint64_t min_seq, bool *claimed)
+{
+	cache_entry *e = cache_get(c, key, 1, min_seq, claimed);
+	cache_release(c, e);
+	return e != NULL;
+}
+
+static void
+test_background_refresh(void)
+{
+	/* A page refreshed (20 ms) and stale again: past its hold (80 ms)
+	 * the reader that claims its refresh gets the old bytes too and is
+	 * told to have it made elsewhere; a copy older than stale_ms, or no
+	 * coalescing, and the claimer renders as before. */
+	cache *c = cache_new(1 << 20);
+	cache_set_stale_ms(c, 1000);
+	char etag[24];
+	bool bg = true;
+	int64_t tags[] = {7};
+	struct cache_page p = page("v1", tags, 1, 1000);
+	p.seq = 1;
+	cache_put(c, "/h", &p, etag);
+	T_CHECK(hit_bg(c, "/h", 0, &bg) && !bg);
+	cache_stale(c, 7, 2);
+	/* a first refresh: its cost is not known yet, so it is made here */
+	T_CHECK(!hit_bg(c, "/h", 0, &bg) && !bg);
+	usleep(20 * 1000);
+	p.seq = 2;
+	cache_put(c, "/h", &p, etag);
+	cache_stale(c, 7, 3);
+	T_CHECK(hit_bg(c, "/h", 0, &bg) && !bg); /* held */
+	usleep(100 * 1000);
+	T_CHECK(!hit_bg(c, "/h", 3, &bg) && !bg); /* a writer renders */
+	usleep(10 * 1000);
+	p.seq = 3;
+	cache_put(c, "/h", &p, etag); /* (that writer's put) */
+	cache_stale(c, 7, 4);
+	usleep(150 * 1000);
+	T_CHECK(hit_bg(c, "/h", 0, &bg) && bg);  /* claimed, old bytes */
+	T_CHECK(hit_bg(c, "/h", 0, &bg) && !bg); /* in flight */
+	T_CHECK(!hit_bg(c, "/h", 4, &bg) && !bg); /* its writer renders */
+	p.seq = 4;
+	cache_put(c, "/h", &p, etag); /* the background render */
+	cache_stale(c, 7, 5);
+	usleep(1100 * 1000); /* the copy is older than stale_ms */
+	T_CHECK(!hit_bg(c, "/h", 0, &bg) && !bg);
+	p.seq = 5;
+	cache_put(c, "/h", &p, etag);
+	cache_stale(c, 7, 6);
+	cache_set_coalesce(c, 0);
+	T_CHECK(!hit_bg(c, "/h", 0, &bg) && !bg);
+	struct cache_stats st;
+	cache_stats(c, &st);
+	T_CHECK(st.bg_refreshes == 1);
+	cache_free(c);
+}
+
+/* A reader thread for test_refresh_never_plain: gets "/r" until told to
+ * stop, counting copies of the refreshed page and those without gzip. */
+struct rd {
+	cache *c;
+	char etag[24];
+	_Atomic bool stop;
+	long seen, plain;
+};
+
+static void *
+rd_main(void *arg)
+{
+	struct rd *r = arg;
+	while (!r->stop) {
+		cache_entry *e = cache_get(r->c, "/r", 1, 0, NULL);
+		if (e && strcmp(cache_etag(e, false), r->etag) == 0) {
+			r->seen++;
+			r->plain += !cache_has_gzip(e);
+		}
+		cache_release(r->c, e);
+	}
+	return NULL;
+}
+
+static void
+test_refresh_never_plain(void)
+{
+	/* A page readers ask for, refreshed while another thread reads it:
+	 * from the moment the new copy can be got it has its gzip (a 2 MB
+	 * page takes ms to compress; readers of a copy linked before that
+	 * got 2 MB plain instead of ~100 KB). */
+	cache *c = cache_new(64 << 20);
+	size_t n = 2 << 20;
+	char *body = malloc(n + 1);
+	if (body == NULL)
+		return;
+	unsigned x = 1;
+	for (size_t i = 0; i < n; i++) {
+		x = x * 1103515245u + 12345u;
+		body[i] = (char)('a' + (x >> 16) % 16);
+	}
+	body[n] = '\0';
+	struct rd r = {.c = c};
+	int64_t tags[] = {3};
+	struct cache_page p = page("<p>before</p>", tags, 1, 100);
+	T_CHECK(cache_put(c, "/r", &p, r.etag));
+	T_CHECK(hit(c, "/r", 0)); /* protected, with gzip */
+	p = page(body, tags, 1, 100);
+	cache_stale(c, 3, 1);
+	cache_entry *e = cache_get(c, "/r", 1, 0, NULL); /* claims */
+	T_CHECK(e == NULL);
+	char etag[24];
+	snprintf(etag, sizeof(etag), "\"k%016llx\"",
+	    (unsigned long long)cache_hash(body, n));
+	memcpy(r.etag, etag, sizeof(etag));
+	pthread_t th;
+	T_CHECK(pthread_create(&th, NULL, rd_main, &r) == 0);
+	T_CHECK(cache_put(c, "/r", &p, etag));
+	for (int i = 0; i < 2000 && r.seen < 100; i++)
+		usleep(1000);
+	r.stop = true;
+	pthread_join(th, NULL);
+	T_CHECK(r.seen > 0);
+	T_CHECK(r.plain == 0);
+	free(body);
 	cache_free(c);
 }
 
@@ -426,6 +555,8 @@ main(void)
 	T_RUN(test_gzip_on_second_request);
 	T_RUN(test_stale_refresh);
 	T_RUN(test_coalesce);
+	T_RUN(test_background_refresh);
 	T_RUN(test_put_after_write_is_stale);
+	T_RUN(test_refresh_never_plain);
 	T_DONE();
 }
