@@ -153,6 +153,15 @@ site_obs_collect(void *ctx, buf *out)
 		obs_prom_family(out, cm[i].name, cm[i].type, cm[i].help);
 		obs_prom_u64(out, cm[i].name, NULL, v);
 	}
+	uint64_t bg_done, bg_back;
+	refresher_counts(s->refresher, &bg_done, &bg_back);
+	obs_prom_family(out, "kiji_cache_background_refreshes_total", "counter",
+	    "Refreshes of pages that keep changing, by who made them: the "
+	    "refresh thread, or the reader that claimed it (queue full).");
+	site_obs_u64(out, "kiji_cache_background_refreshes_total", "by",
+	    "thread", bg_done);
+	site_obs_u64(out, "kiji_cache_background_refreshes_total", "by",
+	    "reader", bg_back);
 	struct site_frag_stats fs;
 	site_frags_stats(s, &fs);
 	obs_prom_family(out, "kiji_comment_boxes_total", "counter",

@@ -325,10 +325,17 @@ site_cache_done(void *ctx)
 static bool
 site_cache_serve(struct req *q, const char *key)
 {
+	bool bg = false;
 	cache_entry *e = cache_get(q->s->cache, key, q->r->now,
-	    site_reader_seq(q));
+	    site_reader_seq(q), q->s->refresher ? &bg : NULL);
 	if (e == NULL)
 		return false;
+	/* This reader claimed the refresh of a page that keeps changing:
+	 * the refresh thread makes it, unless it is behind (refresh.c). */
+	if (bg && !refresher_submit(q->s->refresher, key)) {
+		cache_release(q->s->cache, e);
+		return false;
+	}
 	/* gzip once the page has been asked for twice (cache.c) */
 	bool gz = cache_has_gzip(e) &&
 	    cache_accepts_gzip(http_req_header(q->r, "Accept-Encoding"));
@@ -409,13 +416,13 @@ site_internal_get(site *s, struct http_req *r, const char *path,
 	    strlen(r->query), a, 4, &r->args, &r->nargs);
 }
 
-/* The one handler the HTTP core calls: 404/405 for unmatched requests,
- * the page cache for cacheable ones, else the route's handler (whose
- * cacheable answer is then kept). */
-void
-site_handle(void *ctx, struct http_req *r, struct http_resp *w)
+/* 404/405 for unmatched requests, the page cache for cacheable ones,
+ * else the route's handler (whose cacheable answer is then kept); a
+ * refresh (refresh.c) always renders. */
+static void
+site_handle_as(site *s, struct http_req *r, struct http_resp *w, bool refresh)
 {
-	struct req q = {.s = ctx, .r = r, .w = w};
+	struct req q = {.s = s, .r = r, .w = w, .refresh = refresh};
 	q.c = site_conf(q.s);
 	q.seq = site_seq(q.s); /* after site_conf's sync: what this render sees */
 	q.lang = msg_lang_of(q.c->str[CONF_LANG]);
@@ -456,7 +463,7 @@ site_handle(void *ctx, struct http_req *r, struct http_resp *w)
 	    !cpage_read(&q))
 		return;
 	const char *key = site_cache_key(&q, m);
-	if (key && site_cache_serve(&q, key))
+	if (key && !q.refresh && site_cache_serve(&q, key))
 		return;
 	q.cached = key != NULL && q.c->num[CONF_CACHE_BYTES] > 0;
 	/* A page is rendered from one state of the store: an article's
@@ -486,4 +493,19 @@ site_handle(void *ctx, struct http_req *r, struct http_resp *w)
 		    (unsigned long long)cs.evictions));
 	}
 #endif
+}
+
+/* The one handler the HTTP core calls: 404/405 for unmatched requests,
+ * the page cache for cacheable ones, else the route's handler (whose
+ * cacheable answer is then kept). */
+void
+site_handle(void *ctx, struct http_req *r, struct http_resp *w)
+{
+	site_handle_as(ctx, r, w, false);
+}
+
+void
+site_handle_refresh(site *s, struct http_req *r, struct http_resp *w)
+{
+	site_handle_as(s, r, w, true);
 }

@@ -465,6 +465,7 @@ site_new(store *st, const char *theme_dir, buf *err)
 	site_node_name(s);
 	s->live = live_new(s, s->change_seq);
 	s->writer = writer_new(st);
+	s->refresher = refresher_new(s);
 	s->pings = ping_pool_new();
 	s->theme_dir = theme_dir ? xstrdup(theme_dir) : NULL;
 	if ((s->theme = site_theme_load(theme_dir, err)) == NULL)
@@ -486,7 +487,10 @@ site_free(site *s)
 {
 	if (s == NULL)
 		return;
-	/* First: its thread reads the settings, and its last flush the store. */
+	/* First: it renders pages, with all the rest. */
+	refresher_free(s->refresher);
+	s->refresher = NULL;
+	/* Then: its thread reads the settings, and its last flush the store. */
 	site_views_free(s->views);
 	live_free(s->live);
 	admin_free(s->admin);

@@ -123,6 +123,7 @@ struct site {
 	cache *cache;
 	cache_purger *purger;    /* CDN purge hook */
 	struct writer *writer;   /* group commit of comment posts */
+	struct refresher *refresher; /* hot pages' refreshes (refresh.c) */
 	pthread_mutex_t sync_mu; /* guards change_seq, next_publish */
 	int64_t change_seq;      /* last change_log row acted on */
 	int64_t pruned_seq;
@@ -162,6 +163,7 @@ struct req {
 	tv *root; /* the view model being built */
 	bool nocache;         /* a handler says: this answer must not be cached */
 	bool cached;          /* the page cache will keep it (and does ETags) */
+	bool refresh;         /* the refresh thread's render: never a hit */
 	int64_t tags[96];     /* cache tags of the page being built */
 	uint64_t seq;         /* the change log as far as this render sees */
 	size_t ntags;
@@ -457,6 +459,19 @@ void writer_stop(struct writer *w);
 void writer_free(struct writer *w);
 /* Batch sizes and commit latencies for /metrics. */
 void writer_metrics(struct writer *w, buf *out);
+
+/* The refresh thread of pages that keep changing (refresh.c). */
+struct refresher;
+struct refresher *refresher_new(site *s);
+/* Queues the refresh of the page under key (cache_get's bg claim); false
+ * when it cannot be queued: the caller renders it. */
+bool refresher_submit(struct refresher *f, const char *key);
+void refresher_free(struct refresher *f); /* stops and joins; NULL-safe */
+/* Refreshes made by the thread, and handed back to their reader. */
+void refresher_counts(struct refresher *f, uint64_t *done, uint64_t *back);
+/* site_handle for a refresh: renders and puts key's page, never
+ * answering it from the cache (router.c). */
+void site_handle_refresh(site *s, struct http_req *r, struct http_resp *w);
 
 int cerr_status(enum cerr e);
 /* The API's error code of e ("rate_limited"...), also the metrics label. */

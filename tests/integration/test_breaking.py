@@ -256,6 +256,68 @@ def test_concurrent_comments_page_equals_fresh_render():
     assert x_cache(s, path) == "hit", "the settled page is not cached"
 
 
+def bg_refreshes(s):
+    r = s.get("/metrics")
+    assert r.status == 200, "/metrics: %d" % r.status
+    got = dict(re.findall(r'^kiji_cache_background_refreshes_total\{by="(thread|reader)"\} (\d+)$',
+                          r.text, re.M))
+    assert set(got) == {"thread", "reader"}, "no kiji_cache_background_refreshes_total in /metrics"
+    return int(got["thread"])
+
+
+def test_page_that_keeps_changing_is_refreshed_in_the_background():
+    """A page refreshed moments ago and changed again: the reader that
+    finds its refresh due gets the previous bytes like the others, and the
+    refresh thread (refresh.c) renders it; the next fetches show the new
+    comment, and the settled page equals a fresh render. A page quiet for
+    longer than the stale window is refreshed by its reader, as before."""
+    s = kiji.server("breaking-bg", articles=16, comments=3, seed=17,
+                    settings={"http.trusted_proxies": "127.0.0.1",
+                              "cache.coalesce": "1",  # held as long as it took
+                              "comments.rate_per_minute": "0",
+                              "comments.min_fill_seconds": "0"})
+    aid = hot_article(s)
+    path = "/articles/%d" % aid
+    warm(s, path)
+    token = api_token(s, aid)
+    base = bg_refreshes(s)
+    seen_stale = False
+    for k in range(10):
+        # a write, and a reader's refresh: the copy's refresh cost is known
+        post_api(Visitor(s, ip=next_ip()), aid, token, "第一報 %s %d" % (tc.mark(), k))
+        r = s.get(path)
+        # the next write, and a reader once that copy's hold is over
+        # (coalesce 1: as long as its refresh took) but well inside the
+        # stale window (100 ms after it was made)
+        cid, _ = post_api(Visitor(s, ip=next_ip()), aid, token, "続報 %s %d" % (tc.mark(), k))
+        time.sleep(0.03)
+        r = s.get(path)
+        assert r.status == 200
+        ids, count = comments_of(r.body)
+        assert count == len(ids), "count %d, shown %d" % (count, len(ids))
+        if cid not in ids:
+            seen_stale = True  # the previous bytes, while the thread renders
+        deadline = time.monotonic() + 5
+        while cid not in ids and time.monotonic() < deadline:
+            time.sleep(0.01)
+            ids, count = comments_of(s.get(path).body)
+            assert count == len(ids), "count %d, shown %d" % (count, len(ids))
+        assert cid in ids, "comment %d never shows on the page" % cid
+        if seen_stale and bg_refreshes(s) > base:
+            break
+    assert seen_stale and bg_refreshes(s) > base, \
+        "in 10 rounds no refresh went to the refresh thread (%d)" % (bg_refreshes(s) - base)
+    page = settled(s, path)
+    ref = fresh(s, path)
+    assert page.body == ref.body, "the settled page differs from a fresh render"
+    # quiet for longer than the stale window: its next reader renders it
+    cid, _ = post_api(Visitor(s, ip=next_ip()), aid, token, "後報 %s" % tc.mark())
+    time.sleep(STALE_S)
+    r = s.get(path)
+    assert cid in comments_of(r.body)[0], \
+        "X-Cache %s: the first reader after a pause got a stale page" % r.header("x-cache")
+
+
 # ---- (ii) the poster sees their own comment --------------------------------------------------
 
 def test_poster_sees_own_comment_while_readers_hammer():
