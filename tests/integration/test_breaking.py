@@ -256,13 +256,18 @@ def test_concurrent_comments_page_equals_fresh_render():
     assert x_cache(s, path) == "hit", "the settled page is not cached"
 
 
-def bg_refreshes(s):
+def metric(s, name, label, values):
+    """{value: count} of one labelled counter in /metrics."""
     r = s.get("/metrics")
     assert r.status == 200, "/metrics: %d" % r.status
-    got = dict(re.findall(r'^kiji_cache_background_refreshes_total\{by="(thread|reader)"\} (\d+)$',
+    got = dict(re.findall(r'^%s\{%s="(%s)"\} (\d+)$' % (name, label, "|".join(values)),
                           r.text, re.M))
-    assert set(got) == {"thread", "reader"}, "no kiji_cache_background_refreshes_total in /metrics"
-    return int(got["thread"])
+    assert set(got) == set(values), "no %s in /metrics" % name
+    return {k: int(v) for k, v in got.items()}
+
+
+def bg_refreshes(s):
+    return metric(s, "kiji_cache_background_refreshes_total", "by", ("thread", "reader"))["thread"]
 
 
 def test_page_that_keeps_changing_is_refreshed_in_the_background():
@@ -527,12 +532,8 @@ def bsrv():
 
 
 def box_counts(s):
-    r = s.get("/metrics")
-    assert r.status == 200, "/metrics: %d" % r.status
-    got = dict(re.findall(r'^kiji_comment_boxes_total\{result="(hit|miss)"\} (\d+)$',
-                          r.text, re.M))
-    assert set(got) == {"hit", "miss"}, "no kiji_comment_boxes_total in /metrics"
-    return int(got["hit"]), int(got["miss"])
+    got = metric(s, "kiji_comment_boxes_total", "result", ("hit", "miss"))
+    return got["hit"], got["miss"]
 
 
 def comment_list(body):
