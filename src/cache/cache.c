@@ -352,25 +352,26 @@ cache_get(cache *c, const char *key, int64_t now, uint64_t min_seq, bool *bg)
 		bool inflight = e->refresh_us != 0 && us - e->refresh_us < window;
 		int64_t hold = c->coalesce * e->cost_us;
 		bool young = us - e->made_us < (hold < window ? hold : window);
+		/* a page that keeps changing: refreshed less than stale_ms
+		 * ago and stale again */
+		bool churning = c->coalesce && e->cost_us != 0 &&
+		    us - e->made_us < window;
 		if (min_seq <= e->seq && (inflight || young)) {
 			c->st.stale_hits++;
-		} else if (bg != NULL && min_seq <= e->seq && c->coalesce &&
-		    e->cost_us != 0 && us - e->made_us < window) {
-			/* Refreshed less than stale_ms ago and stale again:
-			 * a page that keeps changing. Its refresh goes to the
-			 * caller's background thread, and this reader too
-			 * gets the previous bytes instead of waiting on a
-			 * render that holds up its worker's other readers. */
-			e->refresh_us = us;
-			c->st.refreshes++;
-			c->st.bg_refreshes++;
-			c->st.stale_hits++;
-			*bg = true;
 		} else {
-			/* This reader renders; the others wait on its put. */
+			/* This reader claims the refresh. */
 			e->refresh_us = us;
 			c->st.refreshes++;
-			e = NULL;
+			if (bg != NULL && min_seq <= e->seq && churning) {
+				/* made by the caller's background thread: this
+				 * reader too gets the previous bytes instead of
+				 * holding up its worker's other readers */
+				c->st.bg_refreshes++;
+				c->st.stale_hits++;
+				*bg = true;
+			} else {
+				e = NULL; /* it renders; the others wait on its put */
+			}
 		}
 	}
 	if (e == NULL) {

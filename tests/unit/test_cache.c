@@ -215,13 +215,21 @@ test_many_tags_index(void)
 	cache_free(c);
 }
 
-/* Hit once more: cache_get then cache_release; true when it hit. */
+/* Hit once more: cache_get then cache_release; true when it hit. With
+ * claimed: whether it handed this caller a refresh to have made
+ * elsewhere (cache_get's bg). */
+static bool
+hit_bg(cache *c, const char *key, uint64_t min_seq, bool *claimed)
+{
+	cache_entry *e = cache_get(c, key, 1, min_seq, claimed);
+	cache_release(c, e);
+	return e != NULL;
+}
+
 static bool
 hit(cache *c, const char *key, uint64_t min_seq)
 {
-	cache_entry *e = cache_get(c, key, 1, min_seq, NULL);
-	cache_release(c, e);
-	return e != NULL;
+	return hit_bg(c, key, min_seq, NULL);
 }
 
 static void
@@ -368,16 +376,6 @@ test_coalesce(void)
 	cache_stale(c, 7, 4);
 	T_CHECK(!hit(c, "/h", 0));
 	cache_free(c);
-}
-
-/* cache_get with bg: true when it hit, *claimed whether it handed this
- * caller a refresh to have made elsewhere. */
-static bool
-hit_bg(cache *c, const char *key, uint64_t min_seq, bool *claimed)
-{
-	cache_entry *e = cache_get(c, key, 1, min_seq, claimed);
-	cache_release(c, e);
-	return e != NULL;
 }
 
 static void
