@@ -63,6 +63,9 @@ struct tagnode {
 #define PROTECTED_SHARE 80 /* percent of the budget */
 #define GZIP_LEVEL 6          /* see gzip_bytes */
 #define GZIP_LEVEL_REFRESH 1
+/* A refresh goes to the caller's background thread only for a copy read
+ * at least this often: with fewer readers there is no one to hold up. */
+#define BG_READS 16
 
 struct cache_entry {
 	char *key;
@@ -86,6 +89,7 @@ struct cache_entry {
 	                           * done (0: not a refresh) */
 	size_t bytes;
 	int refs;
+	uint32_t reads;           /* answers given from it (saturating) */
 	bool linked, prot, stale, gzipping;
 };
 
@@ -352,10 +356,10 @@ cache_get(cache *c, const char *key, int64_t now, uint64_t min_seq, bool *bg)
 		bool inflight = e->refresh_us != 0 && us - e->refresh_us < window;
 		int64_t hold = c->coalesce * e->cost_us;
 		bool young = us - e->made_us < (hold < window ? hold : window);
-		/* a page that keeps changing: refreshed less than stale_ms
-		 * ago and stale again */
+		/* a page that keeps changing (refreshed less than stale_ms
+		 * ago and stale again) and that readers keep asking for */
 		bool churning = c->coalesce && e->cost_us != 0 &&
-		    us - e->made_us < window;
+		    us - e->made_us < window && e->reads >= BG_READS;
 		if (min_seq <= e->seq && (inflight || young)) {
 			c->st.stale_hits++;
 		} else {
@@ -379,6 +383,8 @@ cache_get(cache *c, const char *key, int64_t now, uint64_t min_seq, bool *bg)
 		cache_unlock(c);
 		return NULL;
 	}
+	if (e->reads < UINT32_MAX)
+		e->reads++;
 	/* Most recently used moves to the head of the protected segment. */
 	bool promoted = !e->prot;
 	lru_remove(&c->seg[e->prot], e);

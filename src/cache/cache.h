@@ -62,8 +62,9 @@ void cache_stats(cache *c, struct cache_stats *out);
  * and cache_put.
  *
  * With bg (may be NULL): a stale page that was refreshed less than
- * stale_ms ago (one that keeps changing) is returned too when its
- * refresh falls due, with *bg set: the caller has claimed that refresh
+ * stale_ms ago (one that keeps changing) and read 16 times since is
+ * returned too when its refresh falls due, with *bg set: the caller has
+ * claimed that refresh
  * and must have it rendered and put by another thread, or release the
  * entry and render it itself. Off when coalescing is (factor 0).
  */

@@ -8,8 +8,9 @@
  * bg): the claiming reader gets the previous bytes like the others, and
  * one thread renders the page as an anonymous GET of its cache key and
  * puts it. A reader whose own write the page lacks still renders at
- * once (min_seq), and a page quiet for longer than the stale window is
- * refreshed by its next reader, as before.
+ * once (min_seq), and a page quiet for longer than the stale window, or
+ * read by few (cache.c's BG_READS), is refreshed by its next reader, as
+ * before.
  *
  * The queue is small and each key is in it once: a full queue (the
  * thread is behind) hands the refresh back to the reader, so the stale

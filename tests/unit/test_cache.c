@@ -381,10 +381,11 @@ test_coalesce(void)
 static void
 test_background_refresh(void)
 {
-	/* A page refreshed (20 ms) and stale again: past its hold (80 ms)
-	 * the reader that claims its refresh gets the old bytes too and is
-	 * told to have it made elsewhere; a copy older than stale_ms, or no
-	 * coalescing, and the claimer renders as before. */
+	/* A page refreshed (20 ms), read 16 times and stale again: past its
+	 * hold the reader that claims its refresh gets the old bytes too and
+	 * is told to have it made elsewhere; a copy read less, one older
+	 * than stale_ms, or no coalescing, and the claimer renders as
+	 * before. */
 	cache *c = cache_new(1 << 20);
 	cache_set_stale_ms(c, 1000);
 	char etag[24];
@@ -409,17 +410,31 @@ test_background_refresh(void)
 	cache_put(c, "/h", &p, etag); /* (that writer's put) */
 	cache_stale(c, 7, 4);
 	usleep(150 * 1000);
+	/* read by no one since it was made: no reader to hold up, so its
+	 * reader renders it */
+	T_CHECK(!hit_bg(c, "/h", 0, &bg) && !bg);
+	usleep(10 * 1000);
+	p.seq = 4;
+	cache_put(c, "/h", &p, etag);
+	for (int i = 0; i < 16; i++) /* read a lot */
+		T_CHECK(hit(c, "/h", 0));
+	cache_stale(c, 7, 5);
+	usleep(150 * 1000);
 	T_CHECK(hit_bg(c, "/h", 0, &bg) && bg);  /* claimed, old bytes */
 	T_CHECK(hit_bg(c, "/h", 0, &bg) && !bg); /* in flight */
-	T_CHECK(!hit_bg(c, "/h", 4, &bg) && !bg); /* its writer renders */
-	p.seq = 4;
+	T_CHECK(!hit_bg(c, "/h", 5, &bg) && !bg); /* its writer renders */
+	p.seq = 5;
 	cache_put(c, "/h", &p, etag); /* the background render */
-	cache_stale(c, 7, 5);
+	for (int i = 0; i < 16; i++)
+		T_CHECK(hit(c, "/h", 0));
+	cache_stale(c, 7, 6);
 	usleep(1100 * 1000); /* the copy is older than stale_ms */
 	T_CHECK(!hit_bg(c, "/h", 0, &bg) && !bg);
-	p.seq = 5;
+	p.seq = 6;
 	cache_put(c, "/h", &p, etag);
-	cache_stale(c, 7, 6);
+	for (int i = 0; i < 16; i++)
+		T_CHECK(hit(c, "/h", 0));
+	cache_stale(c, 7, 7);
 	cache_set_coalesce(c, 0);
 	T_CHECK(!hit_bg(c, "/h", 0, &bg) && !bg);
 	struct cache_stats st;
