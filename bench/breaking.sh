@@ -156,13 +156,17 @@ start_kiji() {
 # readers measured 10,600 req/s where plain wrk reads 27,200). Several
 # paths: bench/paths.lua, which counts X-Cache itself.
 readers() {
-	local out=$1 paths=$2 conns=${3:-$CONNS} c0 c1
+	local out=$1 paths=$2 conns=${3:-$CONNS} c0 c1 k0 k1 TIMEFORMAT='%U %S %R'
 	if [ "$(wc -l <"$paths")" -eq 1 ]; then
 		c0=$(cache_counts)
-		timeout $((DUR + 60)) wrk -t1 "-c$conns" "-d${DUR}s" --latency "${ENC[@]}" \
-			"$KBASE$(cat "$paths")" >"$out" 2>&1 ||
+		k0=$(proc_cpu "$KPID")
+		{ time timeout $((DUR + 60)) wrk -t1 "-c$conns" "-d${DUR}s" --latency "${ENC[@]}" \
+			"$KBASE$(cat "$paths")" >"$out" 2>&1; } 2>"$out.time" ||
 			{ cat "$out" >&2; die "wrk failed ($out)"; }
+		k1=$(proc_cpu "$KPID")
 		c1=$(cache_counts)
+		awk -v k0="$k0" -v k1="$k1" '{ printf "CPU wrk=%s kiji=%s wall=%s\n", $1 + $2, k1 - k0, $3 }' \
+			"$out.time" >>"$out"
 		awk -v c0="$c0" -v c1="$c1" '
 			/ requests in / { n = $1 } /Non-2xx or 3xx responses:/ { o = $NF }
 			END { split(c0, a, " "); split(c1, b, " ")
@@ -175,6 +179,18 @@ readers() {
 			{ cat "$out" >&2; die "wrk failed ($out)"; }
 	fi
 	check_wrk "$out"
+}
+
+# cpu_note OUT: where the CPU went in a one-path run: wrk's share of a
+# core (1.00: the readers' rate is what one wrk thread can read, not what
+# the server can send) and the server's CPU (every thread: readers,
+# posts, refreshes) per read.
+cpu_note() {
+	awk '/ requests in / { n = $1 }
+		/^CPU / { for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] } }
+		END { if (v["wall"] > 0 && n > 0)
+			printf "wrk %.2f of a core, kiji %.2f cores, %.1f us of kiji CPU a read",
+				v["wrk"] / v["wall"], v["kiji"] / v["wall"], 1e6 * v["kiji"] / n }' "$1"
 }
 
 # warm PATHSFILE: every path three times (the second request promotes the
@@ -220,7 +236,7 @@ figures() {
 	rps=$(wrk_rps "$out")
 	p99=$(wrk_p99 "$out")
 	err=$(wrk_errors "$out")
-	fig "$name $(round "$rps") req/s ($(ratio "$rps" "$rps0") x readers alone${goal:+; goal $goal}; $note; $(wrk_xcache "$out")${err:+; $err}; load $(loadavg))"
+	fig "$name $(round "$rps") req/s ($(ratio "$rps" "$rps0") x readers alone${goal:+; goal $goal}; $note; $(wrk_xcache "$out")${err:+; $err}; $(cpu_note "$out"); load $(loadavg))"
 	fig "$name.p99 $(round "$p99" 2) ms ($(ratio "$p99" "$p990") x readers alone's $(round "$p990" 2) ms${p99goal:+; $p99goal})"
 }
 
@@ -271,7 +287,7 @@ readers "$TMP/alone" "$TMP/hot.paths"
 stop_pid "$KPID"
 RPS0=$(wrk_rps "$TMP/alone")
 P990=$(wrk_p99 "$TMP/alone")
-fig "breaking.alone $(round "$RPS0") req/s (reference; p99 $(round "$P990" 2) ms; article $HOT, $HOTN comments; $(wrk_xcache "$TMP/alone"); load $(loadavg))"
+fig "breaking.alone $(round "$RPS0") req/s (reference; p99 $(round "$P990" 2) ms; article $HOT, $HOTN comments; $(wrk_xcache "$TMP/alone"); $(cpu_note "$TMP/alone"); load $(loadavg))"
 
 for rate in $RATES; do
 	log "readers while $rate comments/s arrive"
@@ -299,7 +315,7 @@ for rate in $RATES; do
 	rps=$(wrk_rps "$TMP/c$rate")
 	erps=$(wrk_rps "$TMP/c$rate.end")
 	bytes=$(curl -s -o /dev/null -w '%{size_download}' --max-time 10 "${ENC[@]}" "$KBASE/articles/$HOT")
-	fig "breaking.c$rate.end $(round "$erps") req/s (reference: readers alone on the page as the run left it, $(approved "$DB" "$HOT") comments, $bytes bytes sent; the run is $(ratio "$rps" "$erps") x this; p99 $(round "$(wrk_p99 "$TMP/c$rate.end")" 2) ms; load $(loadavg))"
+	fig "breaking.c$rate.end $(round "$erps") req/s (reference: readers alone on the page as the run left it, $(approved "$DB" "$HOT") comments, $bytes bytes sent; the run is $(ratio "$rps" "$erps") x this; p99 $(round "$(wrk_p99 "$TMP/c$rate.end")" 2) ms; $(cpu_note "$TMP/c$rate.end"); load $(loadavg))"
 	# Readers alone along the same growth: with a request's time linear
 	# in the page's comments (its bytes), going from 1/RPS0 to 1/erps
 	# over the run, readers alone would average
@@ -352,7 +368,7 @@ log "readers alone again (drift of the reference)"
 fresh_site
 readers "$TMP/alone2" "$TMP/hot.paths"
 stop_pid "$KPID"
-fig "# breaking.alone again at the end: $(round "$(wrk_rps "$TMP/alone2")") req/s ($(ratio "$(wrk_rps "$TMP/alone2")" "$RPS0") x the first), p99 $(round "$(wrk_p99 "$TMP/alone2")" 2) ms; load $(loadavg)"
+fig "# breaking.alone again at the end: $(round "$(wrk_rps "$TMP/alone2")") req/s ($(ratio "$(wrk_rps "$TMP/alone2")" "$RPS0") x the first), p99 $(round "$(wrk_p99 "$TMP/alone2")" 2) ms; $(cpu_note "$TMP/alone2"); load $(loadavg)"
 
 # ---- admission: hot pages and a flood of distinct URLs -----------------------------
 

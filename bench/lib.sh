@@ -126,6 +126,11 @@ cache_counts() {
 		END { printf "%d %d %d %d\n", h, m, s, r }'
 }
 
+# CPU seconds (user + system, every thread) process $1 has used so far.
+proc_cpu() {
+	awk -v hz="$(getconf CLK_TCK)" '{ sub(/^.*\) /, ""); printf "%.2f\n", ($12 + $13) / hz }' "/proc/$1/stat"
+}
+
 # Socket errors and non-2xx/3xx counts, as a note (empty when clean).
 wrk_errors() { grep -E 'Socket errors|Non-2xx' "$1" | tr -s ' ' | paste -sd';' - || true; }
 

@@ -758,21 +758,30 @@ cache_invalidate(cache *c, int64_t tag)
 {
 	if (c == NULL)
 		return 0;
-	size_t n = 0;
+	size_t n = 0, cap = 0;
+	cache_entry **hits = NULL;
 	pthread_mutex_lock(&c->mu);
-	for (;;) {
-		cache_entry *hit = NULL;
-		for (struct tagnode *t = c->tagidx[tag_bucket(tag)]; t; t = t->next)
-			if (t->tag == tag) {
-				hit = t->e;
-				break;
-			}
-		if (hit == NULL)
-			break;
-		cache_purger_add(c->purger, hit->key);
-		entry_unlink(c, hit);
-		n++;
+	/* Collected first: unlinking an entry takes all its tag nodes out
+	 * of the list being walked, and a rescan after each would be
+	 * quadratic in the tag's entries. */
+	for (struct tagnode *t = c->tagidx[tag_bucket(tag)]; t; t = t->next) {
+		if (t->tag != tag)
+			continue;
+		if (n == cap) {
+			size_t ncap = cap ? 2 * cap : 16;
+			cache_entry **p = realloc(hits, ncap * sizeof(*p));
+			if (p == NULL)
+				break; /* the rest stays; the caller's count says so */
+			hits = p;
+			cap = ncap;
+		}
+		hits[n++] = t->e;
 	}
+	for (size_t i = 0; i < n; i++) {
+		cache_purger_add(c->purger, hits[i]->key);
+		entry_unlink(c, hits[i]);
+	}
+	free(hits);
 	c->st.invalidations += n;
 	cache_unlock(c);
 	return n;
