@@ -9,10 +9,14 @@
 # with "#" are checks and notes; progress on stderr. About three minutes.
 #
 #   breaking.alone        wrk -t1 -c64 -d10s reading the hottest article of
-#                         a 60-article demo (most comments), nothing else
+#                         a 60-article demo (most comments), nothing else;
+#                         run again after each loaded run below
 #   breaking.cN[.p99]     the same while bench/poster.py posts N comments/s
 #                         to that article through the JSON API (N = 10, 50,
-#                         200); breaking.cN.posts: comments accepted per
+#                         200), against the mean of the readers alone just
+#                         before and just after it (the machine drifts
+#                         between runs; both are printed, and the ratio to
+#                         the first); breaking.cN.posts: comments accepted per
 #                         second (201s), against N; breaking.cN.end: readers
 #                         alone on the page as the run left it (N x 10 more
 #                         comments: the run reads a page that grows from
@@ -20,11 +24,14 @@
 #                         is slower to send whatever the cache does);
 #                         breaking.cN.grown: the run against readers alone
 #                         along the same growth (a request's time taken as
-#                         linear in the page's comments between .alone and
-#                         .end), and its p99 against readers alone's on
-#                         the end page
+#                         linear in the page's comments between the
+#                         reference and .end), and its p99 against readers
+#                         alone's on the end page
 #   breaking.edit[.p99]   the same while an editor appends 追記 to the
 #                         article's body every 2 s (`kiji post edit`)
+#   each one-path line    ends with where the CPU went: wrk's share of a
+#                         core (near 1.00: the readers' rate is what one
+#                         wrk thread can read) and kiji's, per read
 #   admission.*           a 2,000-article demo: wrk -c64 reading the warm
 #                         front page and hottest article, alone and while a
 #                         second wrk (-c8) walks every other article in a
@@ -281,13 +288,42 @@ fresh_site() {
 	warm "$TMP/hot.paths"
 }
 
-log "readers alone"
-fresh_site
-readers "$TMP/alone" "$TMP/hot.paths"
-stop_pid "$KPID"
-RPS0=$(wrk_rps "$TMP/alone")
-P990=$(wrk_p99 "$TMP/alone")
-fig "breaking.alone $(round "$RPS0") req/s (reference; p99 $(round "$P990" 2) ms; article $HOT, $HOTN comments; $(wrk_xcache "$TMP/alone"); $(cpu_note "$TMP/alone"); load $(loadavg))"
+# alone_run N: readers alone on a fresh copy of the site, into
+# $TMP/alone.N. Every loaded run is bracketed by one just before it and
+# one just after, and its reference is their mean: this machine drifts
+# (seen: readers alone at 0.65 x the first run two minutes later, with
+# nothing else of ours running), so a reference taken minutes before a
+# run measures the drift as much as the run. The first is printed as
+# breaking.alone, and each ratio to it too.
+alone_run() {
+	log "readers alone ($1)"
+	fresh_site
+	readers "$TMP/alone.$1" "$TMP/hot.paths"
+	stop_pid "$KPID"
+}
+# bracket N: "rps p99 before after" of alone runs N-1 and N (the mean
+# of the two as the reference).
+bracket() {
+	local a b
+	a=$(wrk_rps "$TMP/alone.$(($1 - 1))")
+	b=$(wrk_rps "$TMP/alone.$1")
+	awk -v a="$a" -v b="$b" -v pa="$(wrk_p99 "$TMP/alone.$(($1 - 1))")" \
+		-v pb="$(wrk_p99 "$TMP/alone.$1")" \
+		'BEGIN { printf "%.2f %.3f %.0f %.0f\n", (a + b) / 2, (pa + pb) / 2, a, b }'
+}
+# bracketed NAME N: the note on a loaded run's reference.
+bracketed() {
+	local r
+	read -r -a r <<<"$(bracket "$2")"
+	printf 'readers alone just before and after it: %s and %s req/s; %s x the first' \
+		"${r[2]}" "${r[3]}" "$(ratio "$(wrk_rps "$TMP/$1")" "$RPS0")"
+}
+
+NALONE=0
+alone_run 0
+RPS0=$(wrk_rps "$TMP/alone.0")
+P990=$(wrk_p99 "$TMP/alone.0")
+fig "breaking.alone $(round "$RPS0") req/s (reference; p99 $(round "$P990" 2) ms; article $HOT, $HOTN comments; $(wrk_xcache "$TMP/alone.0"); $(cpu_note "$TMP/alone.0"); load $(loadavg))"
 
 for rate in $RATES; do
 	log "readers while $rate comments/s arrive"
@@ -303,31 +339,37 @@ for rate in $RATES; do
 	ok=$(sed -n 's/.* ok=\([0-9]*\).*/\1/p' <<<"$line")
 	prate=$(sed -n 's/.* rate=\([0-9.]*\).*/\1/p' <<<"$line")
 	added=$(($(approved "$DB" "$HOT") - before))
-	figures "breaking.c$rate" "$TMP/c$rate" "$RPS0" "$P990" \
-		"$(case $rate in 50) echo '>= 0.9 x' ;; 200) echo '>= 0.6 x' ;; esac)" \
-		"$rate comments/s posted"
+	# The lines on the run wait for the readers alone after it.
+	more=$TMP/c$rate.lines
 	reach="reached"
 	awk -v r="$prate" -v t="$rate" 'BEGIN { exit !(r < 0.95 * t) }' && reach="NOT REACHED"
-	fig "breaking.c$rate.posts $prate comments/s ($(ratio "$prate" "$rate") x target $rate: $reach; $ok accepted (201), store +$added; $(sed 's/^POSTER //; s/ ok=[0-9]*//; s/ rate=[0-9.]*//' <<<"$line"))"
-	[ "$added" -eq "$ok" ] || { fig "# breaking.c$rate MISMATCH: store +$added, 201 answers $ok"; FAILED=1; }
-	page_check "breaking.c$rate" "$DB" "$HOT"
+	fig "breaking.c$rate.posts $prate comments/s ($(ratio "$prate" "$rate") x target $rate: $reach; $ok accepted (201), store +$added; $(sed 's/^POSTER //; s/ ok=[0-9]*//; s/ rate=[0-9.]*//' <<<"$line"))" >"$more"
+	[ "$added" -eq "$ok" ] || { fig "# breaking.c$rate MISMATCH: store +$added, 201 answers $ok" >>"$more"; FAILED=1; }
+	page_check "breaking.c$rate" "$DB" "$HOT" >>"$more"
 	readers "$TMP/c$rate.end" "$TMP/hot.paths"
 	rps=$(wrk_rps "$TMP/c$rate")
 	erps=$(wrk_rps "$TMP/c$rate.end")
 	bytes=$(curl -s -o /dev/null -w '%{size_download}' --max-time 10 "${ENC[@]}" "$KBASE/articles/$HOT")
-	fig "breaking.c$rate.end $(round "$erps") req/s (reference: readers alone on the page as the run left it, $(approved "$DB" "$HOT") comments, $bytes bytes sent; the run is $(ratio "$rps" "$erps") x this; p99 $(round "$(wrk_p99 "$TMP/c$rate.end")" 2) ms; $(cpu_note "$TMP/c$rate.end"); load $(loadavg))"
+	fig "breaking.c$rate.end $(round "$erps") req/s (reference: readers alone on the page as the run left it, $(approved "$DB" "$HOT") comments, $bytes bytes sent; the run is $(ratio "$rps" "$erps") x this; p99 $(round "$(wrk_p99 "$TMP/c$rate.end")" 2) ms; $(cpu_note "$TMP/c$rate.end"); load $(loadavg))" >>"$more"
+	stop_pid "$KPID"
+	NALONE=$((NALONE + 1))
+	alone_run "$NALONE"
+	read -r -a ref <<<"$(bracket "$NALONE")"
+	figures "breaking.c$rate" "$TMP/c$rate" "${ref[0]}" "${ref[1]}" \
+		"$(case $rate in 50) echo '>= 0.9 x' ;; 200) echo '>= 0.6 x' ;; esac)" \
+		"$rate comments/s posted; $(bracketed "c$rate" "$NALONE")"
+	cat "$more"
 	# Readers alone along the same growth: with a request's time linear
-	# in the page's comments (its bytes), going from 1/RPS0 to 1/erps
-	# over the run, readers alone would average
-	# RPS0 * erps * ln(RPS0 / erps) / (RPS0 - erps) requests a second.
-	grow=$(awk -v a="$RPS0" -v b="$erps" 'BEGIN {
+	# in the page's comments (its bytes), going from 1/a to 1/erps over
+	# the run (a: the reference on the first page), readers alone would
+	# average a * erps * ln(a / erps) / (a - erps) requests a second.
+	grow=$(awk -v a="${ref[0]}" -v b="$erps" 'BEGIN {
 		if (a <= 0 || b <= 0) print 0
 		else if (a - b < 1e-6 * a && b - a < 1e-6 * a) print a
 		else printf "%.0f", a * b * log(a / b) / (a - b) }')
 	p99=$(wrk_p99 "$TMP/c$rate")
 	ep99=$(wrk_p99 "$TMP/c$rate.end")
-	fig "breaking.c$rate.grown $(ratio "$rps" "$grow") x (the run against readers alone along the same growth, $(round "$grow") req/s from breaking.alone and .end; p99 $(ratio "$p99" "$ep99") x readers alone's on the end page)"
-	stop_pid "$KPID"
+	fig "breaking.c$rate.grown $(ratio "$rps" "$grow") x (the run against readers alone along the same growth, $(round "$grow") req/s from the reference and .end; p99 $(ratio "$p99" "$ep99") x readers alone's on the end page)"
 done
 
 log "readers while an editor appends 追記 every $EDIT_EVERY s"
@@ -350,25 +392,24 @@ PIDS+=("$EPID")
 readers "$TMP/edit" "$TMP/hot.paths"
 join_pid "$EPID" || true
 edits=$(cat "$TMP/edits" 2>/dev/null || echo 0)
-figures breaking.edit "$TMP/edit" "$RPS0" "$P990" "" \
-	"$edits of $NEDITS edits saved, one every $EDIT_EVERY s"
 sleep 0.3
 curl -s -o /dev/null --max-time 10 "$KBASE/articles/$HOT" || true
 sleep 0.2
 curl -s -o "$TMP/edited.html" --max-time 10 "$KBASE/articles/$HOT" || true
 if [ "$edits" -gt 0 ] && grep -q "breaking-edit-$edits。" "$TMP/edited.html"; then
-	fig "# breaking.edit.check the page shows the last 追記 ($edits): ok"
+	check="# breaking.edit.check the page shows the last 追記 ($edits): ok"
 else
-	fig "# breaking.edit.check FAILED: the page does not show 追記 $edits ($(tail -n 2 "$TMP/edit.log" 2>/dev/null | tr '\n' ' '))"
+	check="# breaking.edit.check FAILED: the page does not show 追記 $edits ($(tail -n 2 "$TMP/edit.log" 2>/dev/null | tr '\n' ' '))"
 	FAILED=1
 fi
 stop_pid "$KPID"
-
-log "readers alone again (drift of the reference)"
-fresh_site
-readers "$TMP/alone2" "$TMP/hot.paths"
-stop_pid "$KPID"
-fig "# breaking.alone again at the end: $(round "$(wrk_rps "$TMP/alone2")") req/s ($(ratio "$(wrk_rps "$TMP/alone2")" "$RPS0") x the first), p99 $(round "$(wrk_p99 "$TMP/alone2")" 2) ms; $(cpu_note "$TMP/alone2"); load $(loadavg)"
+NALONE=$((NALONE + 1))
+alone_run "$NALONE"
+read -r -a ref <<<"$(bracket "$NALONE")"
+figures breaking.edit "$TMP/edit" "${ref[0]}" "${ref[1]}" "" \
+	"$edits of $NEDITS edits saved, one every $EDIT_EVERY s; $(bracketed edit "$NALONE")"
+fig "$check"
+fig "# breaking.alone at the end: $(round "$(wrk_rps "$TMP/alone.$NALONE")") req/s ($(ratio "$(wrk_rps "$TMP/alone.$NALONE")" "$RPS0") x the first), p99 $(round "$(wrk_p99 "$TMP/alone.$NALONE")" 2) ms; $(cpu_note "$TMP/alone.$NALONE"); load $(loadavg)"
 
 # ---- admission: hot pages and a flood of distinct URLs -----------------------------
 
