@@ -171,10 +171,10 @@ struct http_shared {
 	int status;
 	char *head;      /* "Name: value\r\n" lines, Content-Length included */
 	size_t head_len;
-	char *body;
+	char *body;      /* NULL when fd holds it */
 	size_t len;
-	int fd;          /* a memfd holding body when it is large (sent with
-	                  * sendfile, as nginx sends files), else -1 */
+	int fd;          /* a memfd holding the body when it is large (sent
+	                  * with sendfile, as nginx sends files), else -1 */
 };
 
 /* What a connection writes for one answer: iovecs over memory owned by
