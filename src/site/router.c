@@ -423,7 +423,10 @@ static void
 site_handle_as(site *s, struct http_req *r, struct http_resp *w, bool refresh)
 {
 	struct req q = {.s = s, .r = r, .w = w, .refresh = refresh};
-	q.c = site_conf(q.s);
+	/* A write is judged by the settings as they are now: `kiji config
+	 * set` (NG words, moderation) applies to the very next comment. */
+	q.c = site_conf_as(q.s, r->method == HTTP_GET || r->method ==
+	    HTTP_HEAD ? SYNC_LAZY : SYNC_LOOK);
 	q.seq = site_seq(q.s); /* after site_conf's sync: what this render sees */
 	q.lang = msg_lang_of(q.c->str[CONF_LANG]);
 	site_recent_tick(&q); /* before the cache: it may mark pages stale */

@@ -601,7 +601,14 @@ site_http_config(site *s, struct http_config *cfg)
 void
 site_sync(site *s, bool force)
 {
+	site_sync_as(s, force ? SYNC_FORCE : SYNC_LAZY);
+}
+
+void
+site_sync_as(site *s, enum site_sync_mode m)
+{
 	static _Thread_local int64_t seen = -1, asked_us = 0;
+	bool force = m == SYNC_FORCE || (m == SYNC_LOOK && store_remote(s->st));
 	int64_t now = (int64_t)time(NULL);
 	int64_t tried = atomic_load_explicit(&s->reader_try,
 	    memory_order_relaxed);
@@ -614,13 +621,14 @@ site_sync(site *s, bool force)
 	 * the question starts a read transaction (file locks, the WAL
 	 * index), a tenth of the server's time when readers were served
 	 * from the cache while comments arrived. This process's own writes
-	 * sync with force right after they commit. On PostgreSQL the
-	 * answer is a counter in memory (pg_listen.c): asked every time. */
+	 * sync with force right after they commit, and a write looks
+	 * without the pause. On PostgreSQL the answer is a counter in
+	 * memory (pg_listen.c): asked every time. */
 	if (!store_remote(s->st)) {
 		struct timespec ts;
 		clock_gettime(CLOCK_MONOTONIC, &ts);
 		int64_t us = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-		if (!force && !mark && asked_us != 0 && us >= asked_us &&
+		if (m == SYNC_LAZY && !mark && asked_us != 0 && us >= asked_us &&
 		    us - asked_us < SITE_SYNC_EVERY_US)
 			return;
 		asked_us = us;
@@ -733,7 +741,13 @@ site_seq(site *s)
 const struct site_conf *
 site_conf(site *s)
 {
-	site_sync(s, false);
+	return site_conf_as(s, SYNC_LAZY);
+}
+
+const struct site_conf *
+site_conf_as(site *s, enum site_sync_mode m)
+{
+	site_sync_as(s, m);
 	pthread_mutex_lock(&s->mu);
 	const struct site_conf *c = s->conf;
 	pthread_mutex_unlock(&s->mu);

@@ -193,7 +193,15 @@ struct req {
  * timer, not by each comment. */
 #define TAG_RECENT ((int64_t)-2)
 void site_tag(struct req *q, int64_t tag);
-/* Acts on the change log now (after this thread's own writes). */
+/* How site_sync looks for changes: SYNC_LAZY as a read does (on SQLite
+ * at most once a millisecond a thread; on PostgreSQL the listener's
+ * counter), SYNC_LOOK before a write (every commit made before it, from
+ * another process too: on SQLite the version without the pause, on
+ * PostgreSQL the change log itself, as a notification may still be on
+ * its way), SYNC_FORCE after this thread's own write (the log, always). */
+enum site_sync_mode { SYNC_LAZY, SYNC_LOOK, SYNC_FORCE };
+void site_sync_as(site *s, enum site_sync_mode m);
+/* site_sync_as with SYNC_FORCE, or SYNC_LAZY. */
 void site_sync(site *s, bool force);
 /* The last change acted on: what a render starting now shows at least. */
 uint64_t site_seq(site *s);
@@ -227,8 +235,10 @@ extern const struct http_route site_routes[];
 extern const size_t site_nroutes;
 /* When cached pages must be rebuilt for a scheduled article. */
 int64_t site_next_publish(site *s, int64_t now);
-/* The current settings snapshot (rebuilt by site_sync on change). */
+/* The current settings snapshot (rebuilt by site_sync on change);
+ * site_conf_as looks for changes as m says (SYNC_LOOK before a write). */
 const struct site_conf *site_conf(site *s);
+const struct site_conf *site_conf_as(site *s, enum site_sync_mode m);
 /* Theme files, images from the database, robots.txt (site.c). */
 void site_static(struct req *q, const char *name);
 void site_media(struct req *q, const char *name);
