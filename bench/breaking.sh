@@ -311,12 +311,11 @@ bracket() {
 		-v pb="$(wrk_p99 "$TMP/alone.$1")" \
 		'BEGIN { printf "%.2f %.3f %.0f %.0f\n", (a + b) / 2, (pa + pb) / 2, a, b }'
 }
-# bracketed NAME N: the note on a loaded run's reference.
+# bracketed NAME: the note on a loaded run's reference (from ref, the
+# array bracket's answer was read into).
 bracketed() {
-	local r
-	read -r -a r <<<"$(bracket "$2")"
 	printf 'readers alone just before and after it: %s and %s req/s; %s x the first' \
-		"${r[2]}" "${r[3]}" "$(ratio "$(wrk_rps "$TMP/$1")" "$RPS0")"
+		"${ref[2]}" "${ref[3]}" "$(ratio "$(wrk_rps "$TMP/$1")" "$RPS0")"
 }
 
 NALONE=0
@@ -357,7 +356,7 @@ for rate in $RATES; do
 	read -r -a ref <<<"$(bracket "$NALONE")"
 	figures "breaking.c$rate" "$TMP/c$rate" "${ref[0]}" "${ref[1]}" \
 		"$(case $rate in 50) echo '>= 0.9 x' ;; 200) echo '>= 0.6 x' ;; esac)" \
-		"$rate comments/s posted; $(bracketed "c$rate" "$NALONE")"
+		"$rate comments/s posted; $(bracketed "c$rate")"
 	cat "$more"
 	# Readers alone along the same growth: with a request's time linear
 	# in the page's comments (its bytes), going from 1/a to 1/erps over
@@ -407,7 +406,7 @@ NALONE=$((NALONE + 1))
 alone_run "$NALONE"
 read -r -a ref <<<"$(bracket "$NALONE")"
 figures breaking.edit "$TMP/edit" "${ref[0]}" "${ref[1]}" "" \
-	"$edits of $NEDITS edits saved, one every $EDIT_EVERY s; $(bracketed edit "$NALONE")"
+	"$edits of $NEDITS edits saved, one every $EDIT_EVERY s; $(bracketed edit)"
 fig "$check"
 fig "# breaking.alone at the end: $(round "$(wrk_rps "$TMP/alone.$NALONE")") req/s ($(ratio "$(wrk_rps "$TMP/alone.$NALONE")" "$RPS0") x the first), p99 $(round "$(wrk_p99 "$TMP/alone.$NALONE")" 2) ms; $(cpu_note "$TMP/alone.$NALONE"); load $(loadavg)"
 

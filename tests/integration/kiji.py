@@ -844,7 +844,26 @@ class Server:
         if check and r.returncode != 0:
             raise AssertionError("%s: exit %d\n%s%s" % (" ".join(cmd), r.returncode,
                                                          out[-2000:], err[-2000:]))
+        if PG and db and self.proc is not None and self.proc.poll() is None:
+            self.synced()
         return res
+
+    def synced(self, limit=2.0):
+        """On PostgreSQL a running server hears of another process's commit
+        by a notification a moment after it (README: within about 10 ms),
+        where SQLite's next request sees it at once: waits until /readyz
+        says every change in the log has been acted on, so that a test's
+        next request sees what the CLI wrote, as on SQLite. Bounded; a
+        server that cannot be ready (its database made unwritable on
+        purpose) is left to the test."""
+        deadline = time.monotonic() + limit
+        while time.monotonic() < deadline:
+            try:
+                if self.get("/readyz").status == 200:
+                    return
+            except OSError:
+                return
+            time.sleep(0.005)
 
     def config_set(self, key, value):
         self.cli("config", "set", key, str(value))
