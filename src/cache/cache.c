@@ -26,11 +26,14 @@
  * arriving every few ms on a 2,000-comment article) would keep one worker
  * re-rendering it without pause. So a refreshed entry remembers what its
  * refresh cost (claim to gzip done), and once stale again it is served
- * to readers for CACHE_COALESCE times that cost after it went in, up to
- * stale_ms: the writes of that window make one render, and a hot page's
- * refreshes take at most 1 / (1 + CACHE_COALESCE) of one worker. A page
- * that renders in 300 us is held 1.2 ms; a quiet page (no refresh yet)
- * not at all. Writers still see their own write at once (min_seq).
+ * to readers for CACHE_COALESCE times that cost after it went in, and at
+ * least CACHE_HOLD_MIN_MS, up to stale_ms: the writes of that window make
+ * one render, a hot page's refreshes take at most 1 / (1 + CACHE_COALESCE)
+ * of one worker, and it is rendered at most 20 times a second however
+ * cheap each render is. A page that keeps changing is held 50 ms (one
+ * whose refresh took 20 ms, 80 ms); a quiet page (no refresh yet, or none
+ * for longer than the hold) not at all. Writers still see their own write
+ * at once (min_seq).
  */
 #include "cache.h"
 
@@ -108,6 +111,7 @@ struct cache {
 	struct lru seg[2];             /* [0] probation, [1] protected */
 	int64_t stale_ms;
 	int64_t coalesce;              /* CACHE_COALESCE */
+	int64_t hold_min_us;           /* CACHE_HOLD_MIN_MS */
 	struct cache_stats st;
 	cache_purger *purger;
 	cache_entry *dead;             /* unreferenced: freed by cache_unlock */
@@ -138,6 +142,7 @@ cache_new(size_t max_bytes)
 	c->max_bytes = max_bytes;
 	c->stale_ms = CACHE_STALE_MS;
 	c->coalesce = CACHE_COALESCE;
+	c->hold_min_us = CACHE_HOLD_MIN_MS * 1000;
 	return c;
 }
 
@@ -304,6 +309,14 @@ cache_set_coalesce(cache *c, int64_t factor)
 }
 
 void
+cache_set_hold_min_ms(cache *c, int64_t ms)
+{
+	pthread_mutex_lock(&c->mu);
+	c->hold_min_us = ms * 1000;
+	cache_unlock(c);
+}
+
+void
 cache_set_stale_ms(cache *c, int64_t ms)
 {
 	pthread_mutex_lock(&c->mu);
@@ -355,6 +368,8 @@ cache_get(cache *c, const char *key, int64_t now, uint64_t min_seq, bool *bg)
 		 * faster than it renders and this copy is young (above) */
 		bool inflight = e->refresh_us != 0 && us - e->refresh_us < window;
 		int64_t hold = c->coalesce * e->cost_us;
+		if (hold != 0 && hold < c->hold_min_us)
+			hold = c->hold_min_us;
 		bool young = us - e->made_us < (hold < window ? hold : window);
 		/* a page that keeps changing (refreshed less than stale_ms
 		 * ago and stale again) and that readers keep asking for */

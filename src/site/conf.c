@@ -169,6 +169,10 @@ const struct conf_def conf_defs[CONF__MAX] = {
 	    "a page that changes faster than it renders is kept for readers "
 	    "this many times what its last refresh cost (at most 100 ms) "
 	    "before the next; 0: every write shows to the next reader"},
+	[CONF_CACHE_HOLD_MIN] = {"cache.hold_min_ms", CONF_INT, "50", 0, 100,
+	    NULL, "while coalescing, a page that keeps changing is kept for "
+	    "readers at least this long before its next render (at most 20 "
+	    "renders a second at 50); 0: only cache.coalesce counts"},
 	[CONF_RECENT_COUNT] = {"comments.recent_count", CONF_INT, "10", 0, 50,
 	    NULL, "latest approved comments in the block on the front page and "
 	    "listings (never on article pages); 0 hides it"},

@@ -279,6 +279,7 @@ site_conf_refresh(site *s)
 	s->ranking_at = 0; /* ranking settings may have changed */
 	cache_set_budget(s->cache, (size_t)c->num[CONF_CACHE_BYTES]);
 	cache_set_coalesce(s->cache, c->num[CONF_CACHE_COALESCE]);
+	cache_set_hold_min_ms(s->cache, c->num[CONF_CACHE_HOLD_MIN]);
 	cache_purger_set_url(s->purger, c->str[CONF_PURGE_URL]);
 	pthread_mutex_unlock(&s->mu);
 }

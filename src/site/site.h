@@ -88,6 +88,7 @@ enum conf_key {
 	CONF_LOG_IP_MASK,    /* log.ip_mask: 0 | 1 (/24, /48) */
 	CONF_METRICS_ALLOW,  /* metrics.allow: CIDRs that may read /metrics */
 	CONF_CACHE_COALESCE, /* cache.coalesce: hold a hot page N x its refresh */
+	CONF_CACHE_HOLD_MIN, /* cache.hold_min_ms: ... and at least this long */
 	CONF_RECENT_COUNT,   /* comments.recent_count: block size, 0 = hidden */
 	CONF_RECENT_REFRESH, /* comments.recent_refresh: s the block may lag */
 	CONF_COMMENT_SORT,   /* comments.sort: old | new | likes (threads) */

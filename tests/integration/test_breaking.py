@@ -93,7 +93,8 @@ def settled(s, path):
 
 def later(s, path):
     """The next fetch by another reader once a hot page's coalescing hold
-    (cache.coalesce x its refresh cost, at most 100 ms) is over: it
+    (cache.coalesce x its refresh cost, at least cache.hold_min_ms, at
+    most 100 ms) is over: it
     refreshes, so it shows every write before it."""
     time.sleep(HOLD_S)
     r = s.get(path)

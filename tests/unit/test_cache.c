@@ -379,6 +379,52 @@ test_coalesce(void)
 }
 
 static void
+test_hold_min(void)
+{
+	/* A page whose refresh took ~1 ms (a hold of 4 ms by the factor) is
+	 * held for the floor instead; with the floor off, for the factor's;
+	 * with coalescing off, not at all. */
+	cache *c = cache_new(1 << 20);
+	cache_set_stale_ms(c, 1000);
+	cache_set_hold_min_ms(c, 300);
+	char etag[24];
+	int64_t tags[] = {9};
+	struct cache_page p = page("v1", tags, 1, 1000);
+	p.seq = 1;
+	cache_put(c, "/m", &p, etag);
+	cache_stale(c, 9, 2);
+	T_CHECK(!hit(c, "/m", 0)); /* claims the refresh */
+	usleep(1000);              /* renders */
+	p.seq = 2;
+	cache_put(c, "/m", &p, etag);
+	cache_stale(c, 9, 3);
+	usleep(60 * 1000); /* past the factor's 4 ms, inside the floor */
+	T_CHECK(hit(c, "/m", 0));
+	T_CHECK(!hit(c, "/m", 3)); /* its writer renders at once */
+	usleep(1000);
+	p.seq = 3;
+	cache_put(c, "/m", &p, etag);
+	cache_stale(c, 9, 4);
+	usleep(350 * 1000); /* past the floor */
+	T_CHECK(!hit(c, "/m", 0));
+	usleep(1000);
+	p.seq = 4;
+	cache_put(c, "/m", &p, etag);
+	cache_set_hold_min_ms(c, 0);
+	cache_stale(c, 9, 5);
+	usleep(60 * 1000); /* the factor's hold alone is long over */
+	T_CHECK(!hit(c, "/m", 0));
+	usleep(1000);
+	p.seq = 5;
+	cache_put(c, "/m", &p, etag);
+	cache_set_hold_min_ms(c, 300);
+	cache_set_coalesce(c, 0);
+	cache_stale(c, 9, 6);
+	T_CHECK(!hit(c, "/m", 0)); /* every write shows to the next reader */
+	cache_free(c);
+}
+
+static void
 test_background_refresh(void)
 {
 	/* A page refreshed (20 ms), read 16 times and stale again: past its
@@ -568,6 +614,7 @@ main(void)
 	T_RUN(test_gzip_on_second_request);
 	T_RUN(test_stale_refresh);
 	T_RUN(test_coalesce);
+	T_RUN(test_hold_min);
 	T_RUN(test_background_refresh);
 	T_RUN(test_put_after_write_is_stale);
 	T_RUN(test_refresh_never_plain);
