@@ -78,6 +78,7 @@ static void *
 purge_main(void *arg)
 {
 	struct cache_purger *p = arg;
+	pthread_setname_np(pthread_self(), "kiji-purge"); /* top -H, perf */
 	pthread_mutex_lock(&p->mu);
 	for (;;) {
 		while (!p->stop && p->n == 0 && !p->all)

@@ -1008,6 +1008,7 @@ worker_main(void *arg)
 {
 	struct http_worker *w = arg;
 	http_server *s = w->s;
+	pthread_setname_np(pthread_self(), "kiji-http"); /* top -H, perf */
 	struct epoll_event evs[HTTP_EVENTS];
 	int64_t next_sweep = 0;
 

@@ -258,6 +258,7 @@ static void *
 jobs_main(void *arg)
 {
 	jobs_runner *r = arg;
+	pthread_setname_np(pthread_self(), "kiji-jobs"); /* top -H, perf */
 	while (!jobs_stopping(r)) {
 		bool due = false;
 		int64_t now = r->cfg.now();

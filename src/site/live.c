@@ -356,6 +356,7 @@ live_main(void *arg)
 {
 	struct live *l = arg;
 	int64_t synced = 0, swept = live_ms();
+	pthread_setname_np(pthread_self(), "kiji-live"); /* top -H, perf */
 
 	pthread_mutex_lock(&l->mu);
 	while (!l->stop) {

@@ -450,6 +450,7 @@ static void *
 ping_thread(void *arg)
 {
 	struct ping_pool *pp = arg;
+	pthread_setname_np(pthread_self(), "kiji-ping"); /* top -H, perf */
 	pthread_mutex_lock(&pp->mu);
 	for (;;) {
 		while (pp->head == NULL && !pp->stopping)

@@ -59,6 +59,7 @@ refresh_main(void *arg)
 {
 	struct refresher *f = arg;
 	arena *a = arena_new(16384);
+	pthread_setname_np(pthread_self(), "kiji-refresh"); /* top -H, perf */
 	pthread_mutex_lock(&f->mu);
 	for (;;) {
 		while (f->n == 0 && !f->stopping)

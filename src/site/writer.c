@@ -93,6 +93,7 @@ static void *
 writer_main(void *arg)
 {
 	struct writer *w = arg;
+	pthread_setname_np(pthread_self(), "kiji-writer"); /* top -H, perf */
 	pthread_mutex_lock(&w->mu);
 	for (;;) {
 		while (w->head == NULL && !w->stopping)

@@ -134,6 +134,7 @@ listen_main(void *arg)
 	struct pg_listen *l = arg;
 	int pause = PG_LISTEN_BACKOFF_MS;
 	bool quiet = false;
+	pthread_setname_np(pthread_self(), "kiji-pglisten"); /* top -H, perf */
 
 	while (!__atomic_load_n(&l->stop, __ATOMIC_ACQUIRE)) {
 		PGconn *pg = listen_connect(l, &quiet);

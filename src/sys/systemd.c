@@ -138,6 +138,7 @@ watchdog_main(void *arg)
 {
 	struct sys_watchdog *wd = arg;
 	unsigned ms = (unsigned)(wd->period_us / 1000);
+	pthread_setname_np(pthread_self(), "kiji-watchdog"); /* top -H, perf */
 
 	if (ms < 1)
 		ms = 1;
