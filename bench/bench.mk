@@ -1,8 +1,16 @@
-# Read after the Makefile by bench/run.sh (make -f Makefile -f bench/bench.mk):
-# builds the in-process render timer against the release library with
-# exactly kiji's flags and libraries.
+# Read after the Makefile by bench/run.sh and bench/breaking.sh (make -f
+# Makefile -f bench/bench.mk): builds the bench tools against the release
+# library with exactly kiji's flags and libraries.
 $(BUILD)/bench/render: bench/render.c $(BUILD)/libkiji.a
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libkiji.a $(LDFLAGS) $(LDLIBS)
 
 -include $(BUILD)/bench/render.d
+
+# The paced comment poster of bench/breaking.sh (libcurl, jansson: no
+# kiji code).
+$(BUILD)/bench/poster: bench/poster.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $< $(LDFLAGS) $(LDLIBS)
+
+-include $(BUILD)/bench/poster.d
