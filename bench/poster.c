@@ -61,6 +61,7 @@ struct opts {
 	double rate, seconds;
 	const char *token, *tag;
 	int workers;
+	char url[128]; /* the article's comments in the JSON API */
 };
 
 static double
@@ -159,23 +160,33 @@ keep(char *p, size_t size, size_t n, void *ud)
 	return add;
 }
 
+/* A handle on the article's comments with the request headers hd. */
+static CURL *
+easy_new(const struct opts *o, struct curl_slist *hd)
+{
+	CURL *h = curl_easy_init();
+	if (h == NULL)
+		return NULL;
+	curl_easy_setopt(h, CURLOPT_URL, o->url);
+	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hd);
+	curl_easy_setopt(h, CURLOPT_TIMEOUT, 10L);
+	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	return h;
+}
+
 /* The article's comment form token, from GET /api/articles/<id>/comments. */
 static char *
 fetch_token(const struct opts *o)
 {
-	char url[128];
-	snprintf(url, sizeof(url), "http://127.0.0.1:%d/api/articles/%ld/comments",
-	    o->port, o->article);
-	CURL *h = curl_easy_init();
-	if (h == NULL)
-		return NULL;
-	struct grow g = {0};
 	struct curl_slist *hd = curl_slist_append(NULL, "Accept: application/json");
-	curl_easy_setopt(h, CURLOPT_URL, url);
-	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hd);
+	CURL *h = easy_new(o, hd);
+	if (h == NULL) {
+		curl_slist_free_all(hd);
+		return NULL;
+	}
+	struct grow g = {0};
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, keep);
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, &g);
-	curl_easy_setopt(h, CURLOPT_TIMEOUT, 10L);
 	long code = 0;
 	char *token = NULL;
 	if (curl_easy_perform(h) == CURLE_OK)
@@ -206,19 +217,14 @@ worker_main(void *arg)
 {
 	struct worker *w = arg;
 	const struct opts *o = w->o;
-	char url[128];
-	snprintf(url, sizeof(url), "http://127.0.0.1:%d/api/articles/%ld/comments",
-	    o->port, o->article);
-	CURL *h = curl_easy_init();
-	if (h == NULL)
-		return NULL;
 	struct curl_slist *hd = curl_slist_append(NULL, "Content-Type: application/json");
 	hd = curl_slist_append(hd, "Accept: application/json");
-	curl_easy_setopt(h, CURLOPT_URL, url);
-	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hd);
+	CURL *h = easy_new(o, hd);
+	if (h == NULL) {
+		curl_slist_free_all(hd);
+		return NULL;
+	}
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, sink);
-	curl_easy_setopt(h, CURLOPT_TIMEOUT, 10L);
-	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(h, CURLOPT_COOKIEFILE, ""); /* keep what it is given */
 	long k;
 	double due;
@@ -311,6 +317,8 @@ main(int argc, char **argv)
 		fprintf(stderr, "poster: --tag is at most 64 bytes\n");
 		return 2;
 	}
+	snprintf(o.url, sizeof(o.url), "http://127.0.0.1:%d/api/articles/%ld/comments",
+	    o.port, o.article);
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	char *token = NULL;
 	if (o.token == NULL || *o.token == '\0') {
