@@ -973,11 +973,11 @@ content_save(store *st, const struct content_input *in, arena *a,
 
 /* One transaction from here; the index waits for each commit. */
 enum content_err
-content_batch_begin(store *st)
+content_batch_begin(store *st, int cache_mib)
 {
 	if (content_batch.st != NULL || store_begin(st) != STORE_OK)
 		return CONTENT_STORE;
-	if (store_fts_defer(st, true) != STORE_OK) {
+	if (store_fts_defer(st, true, cache_mib) != STORE_OK) {
 		store_rollback(st);
 		return CONTENT_STORE;
 	}
@@ -996,7 +996,7 @@ content_batch_end(store *st)
 	content_batch.st = NULL;
 	if (e != STORE_OK)
 		store_rollback(st);
-	store_fts_defer(st, false);
+	store_fts_defer(st, false, 0);
 	return e == STORE_OK ? CONTENT_OK : CONTENT_STORE;
 }
 
@@ -1006,7 +1006,7 @@ content_batch_abort(store *st)
 {
 	content_batch.st = NULL;
 	enum store_err e = store_rollback(st);
-	store_fts_defer(st, false);
+	store_fts_defer(st, false, 0);
 	return e == STORE_OK ? CONTENT_OK : CONTENT_STORE;
 }
 

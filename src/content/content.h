@@ -155,9 +155,10 @@ enum content_err content_input_revision(store *st, struct content_input *in,
  * CONTENT_BATCH, committed along the way, and the search index is
  * written once per commit instead of once per article. Each save stays
  * atomic (a savepoint). Per thread; not nestable. end commits, abort
- * rolls back what the last commit left.
+ * rolls back what the last commit left. cache_mib: the page cache the
+ * batch's connection keeps meanwhile (store_fts_defer).
  */
-enum content_err content_batch_begin(store *st);
+enum content_err content_batch_begin(store *st, int cache_mib);
 enum content_err content_batch_end(store *st);
 enum content_err content_batch_abort(store *st);
 

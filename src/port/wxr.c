@@ -1384,7 +1384,10 @@ port_wxr_import(store *st, const struct port_wxr_opts *o,
 		goto out;
 	w.scan = false;
 	if (!o->dry_run) {
-		if (content_batch_begin(st) != CONTENT_OK) {
+		/* with the usual page cache: 256 MB (the demo's) took 10,000
+		 * posts and 200,000 comments from 12.7 to 12.1 s and the
+		 * import's peak RSS from 34 to 172 MiB, no longer flat */
+		if (content_batch_begin(st, 0) != CONTENT_OK) {
 			buf_printf(err, "cannot start writing to the database");
 			goto out;
 		}

@@ -848,17 +848,15 @@ fts_flush(struct conn *c)
 
 /* Turning it off writes what waits, in the caller's transaction. */
 enum store_err
-store_fts_defer(store *s, bool on)
+store_fts_defer(store *s, bool on, int cache_mib)
 {
 	struct conn *c = db_conn_get(s);
 	if (c == NULL)
 		return STORE_ERROR;
 	c->fts_defer = on;
-	/* A batch builds B-trees far bigger than the usual page cache: at
-	 * 4 MB a 100,000-article demo spent a fifth of its time paging
-	 * through the kernel (pread/pwrite). Turning it off gives the
-	 * memory back (SQLite shrinks the cache to the new size). */
-	s->drv->bulk(c->h, on);
+	/* Turning it off gives the memory back (SQLite shrinks the cache
+	 * to the new size). */
+	s->drv->bulk(c->h, on ? cache_mib : 0);
 	return on ? STORE_OK : fts_flush(c);
 }
 

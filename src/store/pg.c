@@ -765,10 +765,10 @@ pg_script(void *h, const char *sql, buf *err)
  * shared_buffers are its administrator's), and a batch's inserts need no
  * more of it per statement than one at a time. */
 static void
-pg_bulk(void *h, bool on)
+pg_bulk(void *h, int cache_mib)
 {
 	(void)h;
-	(void)on;
+	(void)cache_mib;
 }
 
 /* The store's listener counter (pg_listen.c): no round trip. The same

@@ -570,9 +570,13 @@ enum store_err store_atomic_end(store *s, struct store_atomic *t,
  * next store_commit (in one statement, a quarter of the cost of one per
  * article) or by turning it off; store_rollback forgets them. Edits of
  * articles written before it was turned on index at once, as always.
- * Meanwhile this thread's connection keeps a 256 MB page cache.
+ * Meanwhile this thread's connection keeps a page cache of cache_mib
+ * MiB (0: the usual 4; SQLite only): a batch builds B-trees far bigger
+ * than that (at 4 MB a 100,000-article demo spent a fifth of its time
+ * paging through the kernel), and it is memory the process holds until
+ * the batch ends.
  */
-enum store_err store_fts_defer(store *s, bool on);
+enum store_err store_fts_defer(store *s, bool on, int cache_mib);
 
 /* ---- full-text search (fts.c) --------------------------------------------- */
 

@@ -376,7 +376,8 @@ struct db_driver {
 	const char *(*errmsg)(void *h);
 	enum store_err (*err_map)(void *h, int rc, int sys_errno);
 	int (*script)(void *h, const char *sql, buf *err); /* migrations */
-	void (*bulk)(void *h, bool on);     /* store_fts_defer's batch mode */
+	void (*bulk)(void *h, int cache_mib); /* store_fts_defer's page
+	                                       * cache (0: the usual) */
 	int64_t (*data_version)(struct conn *c);
 	void (*shutdown)(store *s);         /* store_close, before the
 	                                     * connections go (NULL: none) */

@@ -631,8 +631,8 @@ test_batch(void)
 	struct content_input in = post("前からある記事 zxcvpre", "x");
 	pre = save(s, &in, a, CONTENT_OK, NULL);
 
-	T_CHECK(content_batch_begin(s) == CONTENT_OK);
-	T_CHECK(content_batch_begin(s) == CONTENT_STORE); /* not nestable */
+	T_CHECK(content_batch_begin(s, 0) == CONTENT_OK);
+	T_CHECK(content_batch_begin(s, 0) == CONTENT_STORE); /* not nestable */
 	for (int i = 0; i < CONTENT_BATCH + 20; i++) {
 		arena_reset(a);
 		in = post(arena_printf(a, "Batch article %d", i),
@@ -664,7 +664,7 @@ test_batch(void)
 	T_CHECK(first > 0 && count_revisions(s, first, a) == 1);
 
 	/* abort: the saves since the last commit are gone, index included */
-	T_CHECK(content_batch_begin(s) == CONTENT_OK);
+	T_CHECK(content_batch_begin(s, 0) == CONTENT_OK);
 	for (int i = 0; i < 3; i++) {
 		in = post(arena_printf(a, "Aborted %d", i), "abortword");
 		save(s, &in, a, CONTENT_OK, NULL);
@@ -970,7 +970,7 @@ test_pings_enqueued(void)
 	T_CHECK(j.run_at == NOW + 7200);
 
 	/* batch mode (the importer's) with no_pings: none either */
-	T_CHECK(content_batch_begin(s) == CONTENT_OK);
+	T_CHECK(content_batch_begin(s, 0) == CONTENT_OK);
 	in = post("一括", body);
 	in.no_pings = true;
 	int64_t batch = save(s, &in, a, CONTENT_OK, NULL);
