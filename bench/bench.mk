@@ -7,10 +7,10 @@ $(BUILD)/bench/render: bench/render.c $(BUILD)/libkiji.a
 
 -include $(BUILD)/bench/render.d
 
-# The paced comment poster of bench/breaking.sh (libcurl, jansson: no
-# kiji code).
-$(BUILD)/bench/poster: bench/poster.c
+# The paced comment poster of bench/breaking.sh (libcurl, jansson, kiji's
+# buf).
+$(BUILD)/bench/poster: bench/poster.c $(BUILD)/libkiji.a
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -o $@ $< $(LDFLAGS) $(LDLIBS)
+	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libkiji.a $(LDFLAGS) $(LDLIBS)
 
 -include $(BUILD)/bench/poster.d

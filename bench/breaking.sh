@@ -59,7 +59,6 @@ set -euo pipefail
 
 cd "$(dirname "$0")/.."
 ROOT=$PWD
-PY=/usr/bin/python3
 DUR=10         # seconds per wrk run
 RATES=${BREAKING_RATES:-"10 50 200"}
 REPEAT=${BREAKING_REPEAT:-3} # runs of each rate (the median is reported)
@@ -97,7 +96,7 @@ if ! command -v wrk >/dev/null; then
 	log "installing wrk (scripts/deps.sh bench)"
 	scripts/deps.sh bench
 fi
-for c in wrk sqlite3 curl awk shuf timeout "$PY"; do
+for c in wrk sqlite3 curl awk shuf timeout; do
 	command -v "$c" >/dev/null || die "$c is missing"
 done
 if [ -z "${KIJI:-}" ]; then
@@ -374,7 +373,7 @@ for rate in $RATES; do
 	# Each rate is run REPEAT times, each against the readers alone just
 	# before and after it; the run with the median ratio is reported and
 	# the others' ratios printed with it: on this shared machine readers
-	# alone alone have been seen at 41k, 54k, 40k, 54k and 65k req/s in
+	# alone have been seen at 41k, 54k, 40k, 54k and 65k req/s in
 	# five runs ten seconds apart, and one run measures that as much as
 	# the page cache.
 	runs=""

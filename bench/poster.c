@@ -11,7 +11,7 @@
  * comes out of the figures. This is the same poster as the Python one it
  * replaces (same schedule, requests and output line) at a tenth of its
  * CPU: libcurl keep-alive handles (cookies kept per handle, as a browser
- * would), jansson for the JSON.
+ * would), jansson for the JSON, kiji's buf for what it keeps.
  *
  * Pacing is a shared schedule (a token bucket refilled at --rate, burst
  * of one): post k is due at start + k/rate; a worker that is late sends
@@ -39,9 +39,11 @@
 #include <string.h>
 #include <time.h>
 
+#include "src/text/text.h"
+
 #define MAX_WORKERS 32
 #define MAX_POSTS 6000000 /* rate 10,000 for 600 s */
-#define MAX_CODES 16
+#define MAX_STATUS 600  /* HTTP status codes are 100..599 */
 
 struct sched {
 	pthread_mutex_t mu;
@@ -51,8 +53,7 @@ struct sched {
 	long ok, other, errors;
 	double *lat; /* seconds, one per answer */
 	size_t nlat, cap;
-	long codes[MAX_CODES][2];
-	int ncodes;
+	long codes[MAX_STATUS]; /* answers other than 201, by status */
 };
 
 struct opts {
@@ -117,13 +118,7 @@ sched_count(struct sched *s, long code, double lat)
 			s->ok++;
 		} else {
 			s->other++;
-			int i = 0;
-			while (i < s->ncodes && s->codes[i][0] != code)
-				i++;
-			if (i == s->ncodes && s->ncodes < MAX_CODES)
-				s->codes[s->ncodes++][0] = code;
-			if (i < s->ncodes)
-				s->codes[i][1]++;
+			s->codes[code > 0 && code < MAX_STATUS ? code : 0]++;
 		}
 	}
 	pthread_mutex_unlock(&s->mu);
@@ -138,26 +133,11 @@ sink(char *p, size_t size, size_t n, void *ud)
 	return size * n;
 }
 
-struct grow {
-	char *p;
-	size_t n;
-};
-
+/* Into a buf (kiji's, bounded: a token answer is small). */
 static size_t
 keep(char *p, size_t size, size_t n, void *ud)
 {
-	struct grow *g = ud;
-	size_t add = size * n;
-	if (g->n + add > 1 << 20)
-		return 0; /* a token answer is small: refuse anything huge */
-	char *q = realloc(g->p, g->n + add + 1);
-	if (q == NULL)
-		return 0;
-	memcpy(q + g->n, p, add);
-	g->p = q;
-	g->n += add;
-	g->p[g->n] = '\0';
-	return add;
+	return buf_put(ud, p, size * n) ? size * n : 0;
 }
 
 /* A handle on the article's comments with the request headers hd. */
@@ -184,15 +164,16 @@ fetch_token(const struct opts *o)
 		curl_slist_free_all(hd);
 		return NULL;
 	}
-	struct grow g = {0};
+	buf g;
+	buf_init(&g, 1 << 20);
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, keep);
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, &g);
 	long code = 0;
 	char *token = NULL;
 	if (curl_easy_perform(h) == CURLE_OK)
 		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
-	if (code == 200 && g.p != NULL) {
-		json_t *j = json_loads(g.p, 0, NULL);
+	if (code == 200) {
+		json_t *j = json_loads(buf_cstr(&g), 0, NULL);
 		const char *t = json_string_value(json_object_get(j, "token"));
 		if (t != NULL)
 			token = strdup(t);
@@ -200,7 +181,7 @@ fetch_token(const struct opts *o)
 	}
 	if (token == NULL)
 		fprintf(stderr, "poster: GET token: HTTP %ld\n", code);
-	free(g.p);
+	buf_free(&g);
 	curl_slist_free_all(hd);
 	curl_easy_cleanup(h);
 	return token;
@@ -352,24 +333,18 @@ main(int argc, char **argv)
 		pthread_join(ws[i].th, NULL);
 	double secs = now_s() - s.start;
 	qsort(s.lat, s.nlat, sizeof(double), cmp_double);
-	for (int i = 1; i < s.ncodes; i++) /* by status, as few as they are */
-		for (int j = i; j > 0 && s.codes[j - 1][0] > s.codes[j][0]; j--) {
-			long t0 = s.codes[j][0], t1 = s.codes[j][1];
-			s.codes[j][0] = s.codes[j - 1][0];
-			s.codes[j][1] = s.codes[j - 1][1];
-			s.codes[j - 1][0] = t0;
-			s.codes[j - 1][1] = t1;
-		}
-	char codes[MAX_CODES * 24] = "-";
-	size_t off = 0;
-	for (int i = 0; i < s.ncodes; i++)
-		off += (size_t)snprintf(codes + off, sizeof(codes) - off, "%s%ld:%ld",
-		    i ? "," : "", s.codes[i][0], s.codes[i][1]);
+	buf codes;
+	buf_init(&codes, 0);
+	for (int c = 0; c < MAX_STATUS; c++)
+		if (s.codes[c] != 0)
+			buf_printf(&codes, "%s%d:%ld", codes.len ? "," : "", c,
+			    s.codes[c]);
 	printf("POSTER target=%g seconds=%.2f ok=%ld other=%ld errors=%ld missed=%ld "
 	    "rate=%.1f p50_ms=%.1f p99_ms=%.1f workers=%d codes=%s\n",
 	    o.rate, secs, s.ok, s.other, s.errors, s.missed,
 	    (double)s.ok / (secs > 1e-9 ? secs : 1e-9), pct(s.lat, s.nlat, 0.5),
-	    pct(s.lat, s.nlat, 0.99), started, codes);
+	    pct(s.lat, s.nlat, 0.99), started, codes.len ? buf_cstr(&codes) : "-");
+	buf_free(&codes);
 	free(s.lat);
 	free(token);
 	curl_global_cleanup();

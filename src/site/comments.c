@@ -319,7 +319,7 @@ post_finish(void *ctx)
 	enum cerr e = cerr_from_store(p->err);
 	site_obs_comment(q->s, e, p->cm.status == CSTATUS_PENDING);
 	if (e == CE_OK) {
-		site_sync(q->s, true); /* the next request must show it */
+		site_sync(q->s, SYNC_FORCE); /* the next request must show it */
 		site_mark_write(q->s, q->r, q->w);
 		if (p->cm.status == CSTATUS_PENDING)
 			personal_mark(q, p->art.id);
@@ -493,7 +493,7 @@ like_finish(void *ctx)
 	}
 	site_obs_like(q->s, like, LIKE_OK);
 	if (e == STORE_OK) {
-		site_sync(q->s, true);
+		site_sync(q->s, SYNC_FORCE);
 		site_mark_write(q->s, q->r, q->w);
 	}
 	if (like)

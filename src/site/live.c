@@ -365,7 +365,7 @@ live_main(void *arg)
 			/* Commits of other processes (CLI, other nodes) reach
 			 * live_note through the one change-log reader. */
 			pthread_mutex_unlock(&l->mu);
-			site_sync(l->s, false);
+			site_sync(l->s, SYNC_LAZY);
 			pthread_mutex_lock(&l->mu);
 			synced = now = live_ms();
 		}

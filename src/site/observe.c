@@ -355,7 +355,7 @@ site_readyz(struct req *q)
 		site_plain(q, 503, "not ready: the change log cannot be read\n");
 		return;
 	}
-	site_sync(s, false);
+	site_sync(s, SYNC_LAZY);
 	pthread_mutex_lock(&s->sync_mu);
 	int64_t seq = s->change_seq;
 	pthread_mutex_unlock(&s->sync_mu);

@@ -552,7 +552,7 @@ ping_finish(void *ctx)
 	struct ping *p = ctx;
 	struct req *q = &p->q;
 	if (p->fault == PING_OK)
-		site_sync(q->s, true); /* the next page view shows it */
+		site_sync(q->s, SYNC_FORCE); /* the next page view shows it */
 	if (p->proto == PROTO_TRACKBACK)
 		tb_reply(q, p->fault == PING_OK ? NULL : p->message);
 	else

@@ -291,7 +291,7 @@ site_conf_refresh(site *s)
 static void
 site_admin_changed(void *ctx, struct http_req *r, struct http_resp *w)
 {
-	site_sync(ctx, true);
+	site_sync(ctx, SYNC_FORCE);
 	site_mark_write(ctx, r, w);
 }
 
@@ -378,7 +378,7 @@ site_admin_setting_set(void *ctx, const char *key, const char *value, buf *why)
 		buf_puts(why, "could not save");
 		return false;
 	}
-	site_sync(s, true);
+	site_sync(s, SYNC_FORCE);
 	return true;
 }
 
@@ -589,8 +589,9 @@ site_http_config(site *s, struct http_config *cfg)
 
 /*
  * Reads the change log when this thread's connection saw another
- * connection commit (PRAGMA data_version), or when forced after this
- * thread's own write, and invalidates exactly what changed: a comment
+ * connection commit (PRAGMA data_version), or always as m says
+ * (site_int.h: SYNC_FORCE after this thread's own write, SYNC_LOOK before
+ * a write on PostgreSQL), and invalidates exactly what changed: a comment
  * drops the article's page and the listings showing its count; a like
  * only the article's page; an article or setting change everything.
  * Once a second it also records this node's position (change_readers)
@@ -600,13 +601,7 @@ site_http_config(site *s, struct http_config *cfg)
  * never read may be gone.
  */
 void
-site_sync(site *s, bool force)
-{
-	site_sync_as(s, force ? SYNC_FORCE : SYNC_LAZY);
-}
-
-void
-site_sync_as(site *s, enum site_sync_mode m)
+site_sync(site *s, enum site_sync_mode m)
 {
 	static _Thread_local int64_t seen = -1, asked_us = 0;
 	bool force = m == SYNC_FORCE || (m == SYNC_LOOK && store_remote(s->st));
@@ -748,7 +743,7 @@ site_conf(site *s)
 const struct site_conf *
 site_conf_as(site *s, enum site_sync_mode m)
 {
-	site_sync_as(s, m);
+	site_sync(s, m);
 	pthread_mutex_lock(&s->mu);
 	const struct site_conf *c = s->conf;
 	pthread_mutex_unlock(&s->mu);

@@ -200,9 +200,7 @@ void site_tag(struct req *q, int64_t tag);
  * PostgreSQL the change log itself, as a notification may still be on
  * its way), SYNC_FORCE after this thread's own write (the log, always). */
 enum site_sync_mode { SYNC_LAZY, SYNC_LOOK, SYNC_FORCE };
-void site_sync_as(site *s, enum site_sync_mode m);
-/* site_sync_as with SYNC_FORCE, or SYNC_LAZY. */
-void site_sync(site *s, bool force);
+void site_sync(site *s, enum site_sync_mode m);
 /* The last change acted on: what a render starting now shows at least. */
 uint64_t site_seq(site *s);
 /* After a reader's own write: a short-lived cookie with site_seq, so the
