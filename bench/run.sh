@@ -23,6 +23,9 @@
 #               100 and 1,000 comments, median of many
 #   posts.cN    durable comment posts/s through the real form at
 #               concurrency 1, 8, 64 (303s only, checked against the store)
+#   likes.c64   durable likes/s at concurrency 64, each a new (comment,
+#               visitor) pair from LIKE_VISITORS visitor cookies (303s only,
+#               checked against the store's like rows)
 #   big.*       10,000-article / ~200,000-comment demo: start to first 200,
 #               the long tail (wrk cycling through every article, all
 #               misses): the process's first 10 s (.cold), then 10 s more
@@ -61,6 +64,7 @@ ROUNDS=3        # interleaved kiji/nginx pairs per page figure
 DUR304=5        # seconds per 304 run
 POST_DUR=10     # seconds per posting run; posts stop 2 s before the end
 POST_WINDOW=8
+LIKE_VISITORS=64 # x 5,000 comments: (comment, visitor) pairs for 8 s of likes
 
 log() { printf 'bench: %s\n' "$*" >&2; }
 die() { printf 'bench: error: %s\n' "$*" >&2; exit 1; }
@@ -135,7 +139,8 @@ log "creating the demo site (200 articles)"
 DB=$TMP/site.db
 timeout 120 "$KIJI" demo --db "$DB" --articles 200 --seed 1 2>>"$TMP/demo.log" ||
 	die "kiji demo failed: $(cat "$TMP/demo.log")"
-for kv in "comments.rate_per_minute 0" "likes.rate_per_minute 0" "comments.min_fill_seconds 0" "log.access off"; do
+for kv in "comments.rate_per_minute 0" "likes.rate_per_minute 0" "comments.min_fill_seconds 0" \
+	"visitors.rate_per_minute 0" "log.access off"; do
 	# shellcheck disable=SC2086
 	"$KIJI" config --db "$DB" set $kv || die "kiji config set $kv failed"
 done
@@ -446,8 +451,46 @@ for c in 1 8 64; do
 		FAILED=1
 	fi
 	[ "$other" -eq 0 ] || check+="; $other non-303 answers to posts"
-	fig "posts.c$c $rate posts/s ($(ratio "$rate" 3000) x target 3000 at c64; $ok in ${secs} s; $check)"
+	target=""
+	[ "$c" -eq 64 ] && target="$(ratio "$rate" 10000) x target 10000; "
+	fig "posts.c$c $rate posts/s (${target}$ok in ${secs} s; $check; load $(loadavg))"
 done
+
+# Likes ride the same group commit. Each is a new (comment, visitor) pair:
+# the visitors' cookies come from comments posted here (a comment is what
+# hands a reader the cookie), the comments are the ones posted above.
+log "likes: $LIKE_VISITORS visitor cookies"
+read -r LID LTOK <"$TMP/targets"
+: >"$TMP/cookies"
+for i in $(seq "$LIKE_VISITORS"); do
+	curl -s -o /dev/null -D - --max-time 10 --data-urlencode "nickname=liker$i" \
+		--data-urlencode "body=いいねを押す読者 $i" --data-urlencode "token=$LTOK" \
+		"$KBASE/articles/$LID/comments" | grep -o 'kiji_v=[^;]*' >>"$TMP/cookies" || true
+done
+[ "$(wc -l <"$TMP/cookies")" -eq "$LIKE_VISITORS" ] ||
+	die "likes: $(wc -l <"$TMP/cookies") visitor cookies of $LIKE_VISITORS"
+sql "$DB" "SELECT id FROM comments WHERE status = 'approved' AND type = 'comment'
+	ORDER BY id DESC LIMIT 5000;" >"$TMP/like-ids"
+log "likes: concurrency 64"
+before=$(sql "$DB" "SELECT count(*) FROM likes;")
+run_wrk "$TMP/like.c64" "$POST_DUR" -t1 -c64 "-d${POST_DUR}s" --timeout 10s \
+	-s bench/post.lua "$KBASE/" -- "$TMP/like-ids" "$POST_WINDOW" bench-likes "$TMP/cookies"
+after=$(sql "$DB" "SELECT count(*) FROM likes;")
+line=$(grep '^POSTS' "$TMP/like.c64") || die "post.lua printed no result (likes)"
+ok=$(sed -n 's/.*ok303=\([0-9]*\).*/\1/p' <<<"$line")
+other=$(sed -n 's/.*other=\([0-9]*\).*/\1/p' <<<"$line")
+spent=$(sed -n 's/.*spent=\([0-9]*\).*/\1/p' <<<"$line")
+secs=$(sed -n 's/.*seconds=\([0-9.]*\).*/\1/p' <<<"$line")
+rate=$(awk -v n="$ok" -v s="$secs" 'BEGIN { if (s > 0) printf "%.0f", n / s; else print 0 }')
+new=$((after - before))
+check="store +$new like rows = $ok answered 303"
+if [ "$new" -ne "$ok" ]; then
+	check="MISMATCH: store +$new like rows, 303 answers $ok"
+	FAILED=1
+fi
+[ "$other" -eq 0 ] || check+="; $other non-303 answers to likes"
+[ "$spent" -eq 0 ] || { check+="; RAN OUT of (comment, visitor) pairs after $ok"; FAILED=1; }
+fig "likes.c64 $rate likes/s ($(ratio "$rate" 10000) x target 10000; $ok in ${secs} s; $check; load $(loadavg))"
 stop_pid "$KPID"
 
 # ---- the 10,000-article site ------------------------------------------------------
