@@ -319,7 +319,8 @@ post_finish(void *ctx)
 	enum cerr e = cerr_from_store(p->err);
 	site_obs_comment(q->s, e, p->cm.status == CSTATUS_PENDING);
 	if (e == CE_OK) {
-		site_sync(q->s, SYNC_FORCE); /* the next request must show it */
+		if (!p->synced) /* the next request must show it */
+			site_sync(q->s, SYNC_FORCE);
 		site_mark_write(q->s, q->r, q->w);
 		if (p->cm.status == CSTATUS_PENDING)
 			personal_mark(q, p->art.id);
@@ -407,7 +408,7 @@ void
 site_post_comment(struct req *q, int64_t article_id)
 {
 	struct store_article art;
-	if (store_article_get(q->s->st, article_id, q->r->now, q->r->a, &art) !=
+	if (store_article_head(q->s->st, article_id, q->r->now, q->r->a, &art) !=
 	    STORE_OK) {
 		site_error(q, 404);
 		return;
@@ -493,7 +494,8 @@ like_finish(void *ctx)
 	}
 	site_obs_like(q->s, like, LIKE_OK);
 	if (e == STORE_OK) {
-		site_sync(q->s, SYNC_FORCE);
+		if (!p->synced)
+			site_sync(q->s, SYNC_FORCE);
 		site_mark_write(q->s, q->r, q->w);
 	}
 	if (like)
@@ -507,7 +509,7 @@ like_finish(void *ctx)
 	}
 	/* back to the comment, on its page when comments are paged */
 	struct store_article art;
-	if (q->c->num[CONF_COMMENT_PER_PAGE] > 0 && store_article_get(q->s->st,
+	if (q->c->num[CONF_COMMENT_PER_PAGE] > 0 && store_article_head(q->s->st,
 	    p->cm.article_id, q->r->now, q->r->a, &art) == STORE_OK) {
 		http_resp_redirect(q->r, q->w, 303, cpage_comment_url(q, &art,
 		    p->cm.id, p->visitor));
@@ -638,7 +640,7 @@ void
 site_api_post_comment(struct req *q, int64_t article_id)
 {
 	struct store_article art;
-	if (store_article_get(q->s->st, article_id, q->r->now, q->r->a, &art) !=
+	if (store_article_head(q->s->st, article_id, q->r->now, q->r->a, &art) !=
 	    STORE_OK) {
 		api_error_status(q, 404, "not_found", "記事が見つかりません。");
 		return;

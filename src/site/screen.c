@@ -87,6 +87,20 @@ screen_text(arena *a, const char *s, bool multiline, enum text_bad *why)
 	return r;
 }
 
+/* Whether name folds to key (a nickname's text_fold, not empty): what
+ * text_confusable tells, with one side folded already. */
+static bool
+screen_keys_as(const buf *key, const char *name)
+{
+	buf k;
+	buf_init(&k, 0);
+	bool same = *name && text_fold(&k, name, strlen(name),
+	    TEXT_FOLD_SEPARATORS) && k.len == key->len &&
+	    memcmp(k.ptr, key->ptr, k.len) == 0;
+	buf_free(&k);
+	return same;
+}
+
 enum cerr
 screen_nickname(store *st, const struct site_conf *c, const char *nick,
     arena *a)
@@ -97,21 +111,31 @@ screen_nickname(store *st, const struct site_conf *c, const char *nick,
 		return CE_NICK_BIDI;
 	if (text_invisible(nick, n))
 		return CE_NICK_BLANK;
+	/* The nickname's key is made once and compared with each name's
+	 * (text_confusable would fold it again for every name). */
+	buf key;
+	buf_init(&key, 0);
+	enum cerr e = CE_OK;
+	if (!text_fold(&key, nick, n, TEXT_FOLD_SEPARATORS) || key.len == 0)
+		goto out;
 	/* Typing the default name is the same as leaving the field empty;
 	 * anything else that keys like it is a disguise. */
-	if (strcmp(nick, dflt) != 0 && text_confusable(nick, n, dflt,
-	    strlen(dflt)))
-		return CE_NICK_CONFUSABLE;
+	if (strcmp(nick, dflt) != 0 && screen_keys_as(&key, dflt)) {
+		e = CE_NICK_CONFUSABLE;
+		goto out;
+	}
 	struct store_user *us;
 	size_t nu;
-	if (store_user_list(st, a, &us, &nu) != STORE_OK)
-		return CE_STORE;
-	for (size_t i = 0; i < nu; i++) {
-		const char *d = us[i].display_name;
-		if (d && *d && text_confusable(nick, n, d, strlen(d)))
-			return CE_NICK_CONFUSABLE;
+	if (store_user_list(st, a, &us, &nu) != STORE_OK) {
+		e = CE_STORE;
+		goto out;
 	}
-	return CE_OK;
+	for (size_t i = 0; i < nu && e == CE_OK; i++)
+		if (us[i].display_name && screen_keys_as(&key, us[i].display_name))
+			e = CE_NICK_CONFUSABLE;
+out:
+	buf_free(&key);
+	return e;
 }
 
 bool
@@ -120,12 +144,15 @@ screen_banned(store *st, const char *ip, const char *visitor, arena *a)
 	bool yes = false;
 	if (store_ban_exact(st, ip, visitor, &yes) == STORE_OK && yes)
 		return true;
+	/* Only the ranges: reading every ban (newest first, as the admin
+	 * lists them) cost each post a statement over the whole table, and
+	 * missed ranges older than the first thousand bans. */
 	struct store_ban *bs;
 	size_t n;
-	if (store_bans(st, 1000, a, &bs, &n) != STORE_OK)
+	if (store_ban_ranges(st, a, &bs, &n) != STORE_OK)
 		return false;
 	for (size_t i = 0; i < n; i++)
-		if (bs[i].kind == BAN_RANGE && http_ip_in_cidr(ip, bs[i].value))
+		if (http_ip_in_cidr(ip, bs[i].value))
 			return true;
 	return false;
 }

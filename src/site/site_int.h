@@ -455,6 +455,8 @@ struct post {
 	const char *visitor;  /* likes: who */
 	int64_t count;        /* likes: the count after, set by the writer */
 	enum store_err err;   /* set by the writer */
+	bool synced;          /* the writer synced the site after its commit
+	                       * (else the finish does, site_sync) */
 	void *deferred;       /* http_defer handle */
 	struct post *next;    /* writer queue */
 };

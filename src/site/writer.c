@@ -81,6 +81,15 @@ writer_batch(struct writer *w, struct post *batch)
 		for (struct post *p = batch; p; p = p->next)
 			p->err = e;
 	}
+	/* One sync for the batch, here, rather than one a post on the
+	 * connections' threads (a data_version and a change log read each):
+	 * the pages its posts change are stale before any of them is
+	 * answered, so the next request shows them. */
+	if (tx && e == STORE_OK) {
+		site_sync(batch->q.s, SYNC_FORCE);
+		for (struct post *p = batch; p; p = p->next)
+			p->synced = true;
+	}
 	/* Resuming hands the post back to its connection's thread: read
 	 * next before, the post may be gone after. */
 	for (struct post *p = batch, *next; p; p = next) {

@@ -389,6 +389,29 @@ store_article_get(store *s, int64_t id, int64_t now, arena *a,
 	return article_get(s, STMT_ARTICLE_GET, id, now, a, out);
 }
 
+enum store_err
+store_article_head(store *s, int64_t id, int64_t now, arena *a,
+    struct store_article *out)
+{
+	struct conn *c = db_conn_get(s);
+	struct q q = {0};
+	enum store_err e;
+
+	if (c == NULL)
+		return STORE_ERROR;
+	if ((e = db_open(&q, c, STMT_ARTICLE_HEAD)) != STORE_OK)
+		goto err;
+	db_int(&q, ":id", id);
+	db_int(&q, ":now", now);
+	if (db_row(&q, &e))
+		db_article_read(&q, a, out, false);
+	else if (e == STORE_OK)
+		e = STORE_NOTFOUND;
+err:
+	db_close(&q);
+	return e;
+}
+
 /* Admin and CLI reads: drafts, schedules and trash included. */
 enum store_err
 store_article_get_any(store *s, int64_t id, arena *a, struct store_article *out)

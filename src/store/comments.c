@@ -798,8 +798,10 @@ ban_read(struct q *st, arena *a, void *row)
 	o->created_at = db_col_int(st, 4);
 }
 
-enum store_err
-store_bans(store *s, size_t limit, arena *a, struct store_ban **out, size_t *n)
+/* The bans statement id lists (limit < 0: none bound). */
+static enum store_err
+bans_read(store *s, enum stmt id, int64_t limit, arena *a,
+    struct store_ban **out, size_t *n)
 {
 	struct conn *c = db_conn_get(s);
 	struct q q = {0};
@@ -808,13 +810,26 @@ store_bans(store *s, size_t limit, arena *a, struct store_ban **out, size_t *n)
 	*n = 0;
 	if (c == NULL)
 		return STORE_ERROR;
-	if ((e = db_open(&q, c, STMT_BANS)) != STORE_OK)
+	if ((e = db_open(&q, c, id)) != STORE_OK)
 		goto err;
-	db_int(&q, ":limit", (int64_t)limit);
+	if (limit >= 0)
+		db_int(&q, ":limit", limit);
 	*out = db_rows(&q, a, sizeof(**out), ban_read, n, &e);
 err:
 	db_close(&q);
 	return e;
+}
+
+enum store_err
+store_bans(store *s, size_t limit, arena *a, struct store_ban **out, size_t *n)
+{
+	return bans_read(s, STMT_BANS, (int64_t)limit, a, out, n);
+}
+
+enum store_err
+store_ban_ranges(store *s, arena *a, struct store_ban **out, size_t *n)
+{
+	return bans_read(s, STMT_BAN_RANGES, -1, a, out, n);
 }
 
 enum store_err

@@ -15,16 +15,18 @@
 #define VISIBLE_POST VISIBLE " AND a.kind = 'post'"
 
 /* Article columns in art_col order; listings blank body and body_html. */
-#define ART_COLS(body, html)                                                  \
+#define ART_COLS(body, html, text)                                            \
 	"a.id, a.kind, a.title, a.slug, " body ", a.body_format, " html ", "  \
-	"a.body_text, a.excerpt, a.status, a.published_at, a.updated_at, "   \
+	text ", a.excerpt, a.status, a.published_at, a.updated_at, "         \
 	"COALESCE(a.author_id, 0), COALESCE(a.category_id, 0), a.eyecatch, "  \
 	"a.eyecatch_credit, a.comments_open, COALESCE(a.guid, ''), "          \
 	"a.legacy_id, COALESCE(a.parent_id, 0), a.menu_order, "              \
 	"COALESCE(u.display_name, ''), COALESCE(c.slug, ''), "                \
 	"COALESCE(c.name, ''), a.comment_count"
-#define ART_FULL ART_COLS("a.body", "a.body_html")
-#define ART_LIGHT ART_COLS("''", "''")
+#define ART_FULL ART_COLS("a.body", "a.body_html", "a.body_text")
+#define ART_LIGHT ART_COLS("''", "''", "a.body_text")
+/* The row without its texts (what a comment or like post checks) */
+#define ART_HEAD ART_COLS("''", "''", "''")
 #define ART_JOINS                                                             \
 	" LEFT JOIN users u ON u.id = a.author_id"                            \
 	" LEFT JOIN categories c ON c.id = a.category_id"

@@ -244,6 +244,9 @@ const struct db_stmt db_stmts[STMT__MAX] = {
 	    " WHERE a.id = :id AND " VISIBLE),
 	S(ARTICLE_GET_ANY,
 	    "SELECT " ART_FULL " FROM articles a" ART_JOINS " WHERE a.id = :id"),
+	S(ARTICLE_HEAD,
+	    "SELECT " ART_HEAD " FROM articles a" ART_JOINS
+	    " WHERE a.id = :id AND " VISIBLE),
 	S(ARTICLE_SOURCES,
 	    "SELECT title, url FROM sources WHERE article_id = :id ORDER BY pos"),
 	S(ARTICLE_TAGS,
@@ -337,10 +340,10 @@ const struct db_stmt db_stmts[STMT__MAX] = {
 	    "SELECT 1 FROM articles a WHERE a.id = :id AND " VISIBLE_POST),
 	/* feeds want the rendered body but never the source */
 	S(FEED_ALL,
-	    "SELECT " ART_COLS("''", "a.body_html") " FROM articles a" ART_JOINS
+	    "SELECT " ART_COLS("''", "a.body_html", "a.body_text") " FROM articles a" ART_JOINS
 	    " WHERE " VISIBLE_POST ART_ORDER " LIMIT :limit"),
 	S(FEED_CAT,
-	    "SELECT " ART_COLS("''", "a.body_html") " FROM articles a" ART_JOINS
+	    "SELECT " ART_COLS("''", "a.body_html", "a.body_text") " FROM articles a" ART_JOINS
 	    " WHERE a.category_id = :cat AND " VISIBLE_POST ART_ORDER
 	    " LIMIT :limit"),
 	/* sitemap: a change is an edit or, for a scheduled post, going live */
@@ -562,6 +565,9 @@ const struct db_stmt db_stmts[STMT__MAX] = {
 	S(BANS,
 	    "SELECT id, kind, value, note, created_at FROM bans"
 	    " ORDER BY created_at DESC, id DESC LIMIT :limit"),
+	S(BAN_RANGES,
+	    "SELECT id, kind, value, note, created_at FROM bans"
+	    " WHERE kind = 'range' ORDER BY id"),
 	S(BAN_EXACT,
 	    "SELECT EXISTS (SELECT 1 FROM bans WHERE (kind = 'ip' AND value = :ip)"
 	    " OR (kind = 'visitor' AND value = :visitor))"),

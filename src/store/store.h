@@ -347,6 +347,11 @@ enum store_err store_article_get(store *s, int64_t id, int64_t now, arena *a,
 /* As store_article_get but ignoring visibility (admin, CLI). */
 enum store_err store_article_get_any(store *s, int64_t id, arena *a,
     struct store_article *out);
+/* As store_article_get without the texts (body, body_html and body_text
+ * are ""), sources or tags: one row, for what only checks an article
+ * (a comment or like post: is it there, open, its title). */
+enum store_err store_article_head(store *s, int64_t id, int64_t now, arena *a,
+    struct store_article *out);
 
 /* Which visible articles a listing wants. Zero fields do not filter. */
 struct store_filter {
@@ -1035,8 +1040,11 @@ enum store_err store_ban_delete(store *s, int64_t id);
 /* Every ban, newest first, at most limit. */
 enum store_err store_bans(store *s, size_t limit, arena *a,
     struct store_ban **out, size_t *n);
+/* Every ban of kind BAN_RANGE, however many other bans there are. */
+enum store_err store_ban_ranges(store *s, arena *a, struct store_ban **out,
+    size_t *n);
 /* *yes when ip or visitor is banned by an exact ban; ranges (CIDR) are
- * the caller's to match (store_bans of kind BAN_RANGE). */
+ * the caller's to match (store_ban_ranges). */
 enum store_err store_ban_exact(store *s, const char *ip, const char *visitor,
     bool *yes);
 

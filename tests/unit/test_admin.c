@@ -275,6 +275,23 @@ test_bans(void)
 		T_CHECK(bs[0].kind == BAN_RANGE);
 		T_STREQ(bs[0].value, "192.0.2.0/24");
 	}
+	/* the ranges, however many newer bans there are (screen_banned
+	 * once read only the newest thousand) */
+	for (int i = 0; i < 1100; i++) {
+		char v[32];
+		snprintf(v, sizeof(v), "203.0.113.%d/%d", i % 256, 24 + i / 256);
+		b = (struct store_ban){.kind = i % 2 ? BAN_IP : BAN_RANGE,
+		    .value = v, .created_at = NOW + 10 + i};
+		if (i % 2)
+			snprintf(v, sizeof(v), "198.18.%d.%d", i / 256, i % 256);
+		T_CHECK(store_ban_add(s, &b, NULL) == STORE_OK);
+	}
+	T_CHECK(store_ban_ranges(s, a, &bs, &n) == STORE_OK && n == 551);
+	if (n == 551) {
+		T_STREQ(bs[0].value, "192.0.2.0/24"); /* the oldest first */
+		for (size_t i = 0; i < n; i++)
+			T_CHECK(bs[i].kind == BAN_RANGE);
+	}
 	T_CHECK(store_ban_delete(s, id) == STORE_OK);
 	T_CHECK(store_ban_delete(s, id) == STORE_NOTFOUND);
 	T_CHECK(store_ban_exact(s, "198.51.100.7", NULL, &yes) == STORE_OK && !yes);

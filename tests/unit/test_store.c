@@ -391,6 +391,20 @@ test_article_roundtrip(void)
 	}
 	const char *guid = out.guid;
 
+	/* the head: the same row without its texts, sources or tags */
+	struct store_article head;
+	T_CHECK(store_article_head(s, in.id, NOW, a, &head) == STORE_OK);
+	T_CHECK(head.id == in.id && head.kind == KIND_POST && head.comments_open);
+	T_CHECK(head.status == STATUS_PUBLISHED && head.published_at == NOW - DAY);
+	T_STREQ(head.title, "新型艦の配備");
+	T_STREQ(head.author_name, "管理人");
+	T_STREQ(head.category_name, "米国関連");
+	T_STREQ(head.guid, guid);
+	T_STREQ(head.body, "");
+	T_STREQ(head.body_html, "");
+	T_STREQ(head.body_text, "");
+	T_CHECK(head.nsources == 0 && head.ntags == 0);
+
 	/* update: new fields, sources replaced, guid kept when not given */
 	struct store_source src2[1] = {{"防衛省", "https://example.jp/"}};
 	in.title = "新型艦の配備(更新)";
@@ -457,6 +471,12 @@ test_visibility(void)
 	T_CHECK(store_article_get(s, trash, NOW, a, &out) == STORE_NOTFOUND);
 	T_CHECK(store_article_get_any(s, draft, a, &out) == STORE_OK);
 	T_STREQ(out.title, "下書き");
+	/* the head is as visible as the article */
+	T_CHECK(store_article_head(s, pub, NOW, a, &out) == STORE_OK);
+	T_CHECK(store_article_head(s, draft, NOW, a, &out) == STORE_NOTFOUND);
+	T_CHECK(store_article_head(s, future, NOW, a, &out) == STORE_NOTFOUND);
+	T_CHECK(store_article_head(s, trash, NOW, a, &out) == STORE_NOTFOUND);
+	T_CHECK(store_article_head(s, 9999, NOW, a, &out) == STORE_NOTFOUND);
 	T_CHECK(store_articles_count(s, NOW, &n) == STORE_OK && n == 1);
 
 	/* its time comes */
