@@ -505,6 +505,15 @@ static const char schema_v10[] =
     "  seen_at BIGINT NOT NULL"
     ");";
 
+/* v11: an author's display name shows on every page that lists or shows
+ * their articles (bylines, feeds): changing it is a site-wide change, as
+ * a category's name is. Without it the page cache kept the old name. */
+static const char schema_v11[] =
+    "CREATE TRIGGER change_user_display AFTER UPDATE OF display_name ON users"
+    "  WHEN OLD.display_name IS NOT NEW.display_name BEGIN"
+    "  INSERT INTO change_log(kind) VALUES ('all');"
+    " END;";
+
 static const char *const schema_migrations[] = {
 	schema_v1,
 	schema_v2,
@@ -516,6 +525,7 @@ static const char *const schema_migrations[] = {
 	schema_v8,
 	schema_v9,
 	schema_v10,
+	schema_v11,
 };
 
 #define SCHEMA_N ((int)(sizeof(schema_migrations) / sizeof(schema_migrations[0])))

@@ -448,9 +448,16 @@ static const char schema_pg_v2[] =
     "  seen_at BIGINT NOT NULL"
     ");";
 
+/* v3: a display name changed is a site-wide change (schema.c v11). */
+static const char schema_pg_v3[] =
+    "CREATE TRIGGER change_user_display AFTER UPDATE OF display_name ON users"
+    "  FOR EACH ROW WHEN (OLD.display_name IS DISTINCT FROM NEW.display_name)"
+    "  EXECUTE FUNCTION change_site();";
+
 static const char *const schema_pg_migrations[] = {
 	schema_pg_v1,
 	schema_pg_v2,
+	schema_pg_v3,
 };
 
 #define SCHEMA_PG_N                                                          \

@@ -484,3 +484,31 @@ def test_every_admin_answer_is_no_store():
             assert "content-security-policy" in r.headers, p
     # The public site still caches.
     assert Editor(s).get("/").header("cache-control") != "no-store"
+
+
+def test_display_name_change_shows_on_cached_pages():
+    """An author's display name is on every page of theirs (the byline,
+    the listings, the feeds): renaming them makes those pages stale, even
+    ones the page cache holds, as renaming a category does."""
+    s = srv()
+    aname, apw = user(s, "admin")
+    uid = add_user(s, "renamed1", "author", "renamed-pass-123", display_name="旧い筆名")
+    f = s.tmp / "renamed.md"
+    f.write_text("---\ntitle: 筆名の記事\nauthor: renamed1\nstatus: published\n---\n本文。\n",
+                 "utf-8")
+    aid = int(s.cli("post", "new", str(f)).stdout.strip())
+    url = "/articles/%d" % aid
+    for _ in range(2):  # cached
+        r = s.get(url)
+        assert r.status == 200 and "旧い筆名" in r.text
+    assert r.header("x-cache") == "hit", "the page is not cached: %s" % r.header("x-cache")
+    adm = Editor(s)
+    adm.login(aname, apw)
+    r = adm.submit("/admin/users/%d" % uid, {
+        "display_name": "新しい筆名", "email": "", "role": "author", "password": ""})
+    assert r.status == 303, "rename: %d\n%s" % (r.status, r.text[:500])
+    s.synced()
+    r = s.get(url)
+    assert r.status == 200
+    assert "新しい筆名" in r.text and "旧い筆名" not in r.text, \
+        "the cached page kept the old display name"
