@@ -433,15 +433,20 @@ for id in "${TARGET_IDS[@]}"; do
 	tok=$(get_token "$KBASE" "$id")
 	printf '%s %s\n' "$id" "$tok" >>"$TMP/targets"
 done
-for c in 1 8 64; do
-	log "posts: concurrency $c"
-	before=$(sql "$DB" "SELECT count(*) FROM comments;")
-	run_wrk "$TMP/post.c$c" "$POST_DUR" -t1 "-c$c" "-d${POST_DUR}s" --timeout 10s \
-		-s bench/post.lua "$KBASE/" -- "$TMP/targets" "$POST_WINDOW" "bench-c$c"
-	after=$(sql "$DB" "SELECT count(*) FROM comments;")
-	line=$(grep '^POSTS' "$TMP/post.c$c") || die "post.lua printed no result"
+# post_run OUT CONNS COUNT_SQL ARGS...: bench/post.lua with ARGS at CONNS
+# connections; sets ok (303s), rate (a second) and check (the store's
+# COUNT_SQL before and after against the 303s).
+post_run() {
+	local out=$1 c=$2 count=$3 before after line other spent secs new
+	shift 3
+	before=$(sql "$DB" "$count")
+	run_wrk "$out" "$POST_DUR" -t1 "-c$c" "-d${POST_DUR}s" --timeout 10s \
+		-s bench/post.lua "$KBASE/" -- "$@"
+	after=$(sql "$DB" "$count")
+	line=$(grep '^POSTS' "$out") || die "post.lua printed no result ($out)"
 	ok=$(sed -n 's/.*ok303=\([0-9]*\).*/\1/p' <<<"$line")
 	other=$(sed -n 's/.*other=\([0-9]*\).*/\1/p' <<<"$line")
+	spent=$(sed -n 's/.*spent=\([0-9]*\).*/\1/p' <<<"$line")
 	secs=$(sed -n 's/.*seconds=\([0-9.]*\).*/\1/p' <<<"$line")
 	rate=$(awk -v n="$ok" -v s="$secs" 'BEGIN { if (s > 0) printf "%.0f", n / s; else print 0 }')
 	new=$((after - before))
@@ -450,10 +455,18 @@ for c in 1 8 64; do
 		check="MISMATCH: store +$new, 303 answers $ok"
 		FAILED=1
 	fi
-	[ "$other" -eq 0 ] || check+="; $other non-303 answers to posts"
+	[ "$other" -eq 0 ] || check+="; $other non-303 answers"
+	[ "$spent" -eq 0 ] || { check+="; RAN OUT of (comment, visitor) pairs"; FAILED=1; }
+	check="$ok in $secs s; $check"
+}
+
+for c in 1 8 64; do
+	log "posts: concurrency $c"
+	post_run "$TMP/post.c$c" "$c" "SELECT count(*) FROM comments;" \
+		"$TMP/targets" "$POST_WINDOW" "bench-c$c"
 	target=""
 	[ "$c" -eq 64 ] && target="$(ratio "$rate" 10000) x target 10000; "
-	fig "posts.c$c $rate posts/s (${target}$ok in ${secs} s; $check; load $(loadavg))"
+	fig "posts.c$c $rate posts/s (${target}$check; load $(loadavg))"
 done
 
 # Likes ride the same group commit. Each is a new (comment, visitor) pair:
@@ -472,25 +485,9 @@ done
 sql "$DB" "SELECT id FROM comments WHERE status = 'approved' AND type = 'comment'
 	ORDER BY id DESC LIMIT 5000;" >"$TMP/like-ids"
 log "likes: concurrency 64"
-before=$(sql "$DB" "SELECT count(*) FROM likes;")
-run_wrk "$TMP/like.c64" "$POST_DUR" -t1 -c64 "-d${POST_DUR}s" --timeout 10s \
-	-s bench/post.lua "$KBASE/" -- "$TMP/like-ids" "$POST_WINDOW" bench-likes "$TMP/cookies"
-after=$(sql "$DB" "SELECT count(*) FROM likes;")
-line=$(grep '^POSTS' "$TMP/like.c64") || die "post.lua printed no result (likes)"
-ok=$(sed -n 's/.*ok303=\([0-9]*\).*/\1/p' <<<"$line")
-other=$(sed -n 's/.*other=\([0-9]*\).*/\1/p' <<<"$line")
-spent=$(sed -n 's/.*spent=\([0-9]*\).*/\1/p' <<<"$line")
-secs=$(sed -n 's/.*seconds=\([0-9.]*\).*/\1/p' <<<"$line")
-rate=$(awk -v n="$ok" -v s="$secs" 'BEGIN { if (s > 0) printf "%.0f", n / s; else print 0 }')
-new=$((after - before))
-check="store +$new like rows = $ok answered 303"
-if [ "$new" -ne "$ok" ]; then
-	check="MISMATCH: store +$new like rows, 303 answers $ok"
-	FAILED=1
-fi
-[ "$other" -eq 0 ] || check+="; $other non-303 answers to likes"
-[ "$spent" -eq 0 ] || { check+="; RAN OUT of (comment, visitor) pairs after $ok"; FAILED=1; }
-fig "likes.c64 $rate likes/s ($(ratio "$rate" 10000) x target 10000; $ok in ${secs} s; $check; load $(loadavg))"
+post_run "$TMP/like.c64" 64 "SELECT count(*) FROM likes;" \
+	"$TMP/like-ids" "$POST_WINDOW" bench-likes "$TMP/cookies"
+fig "likes.c64 $rate likes/s ($(ratio "$rate" 10000) x target 10000; $check (like rows); load $(loadavg))"
 stop_pid "$KPID"
 
 # ---- the 10,000-article site ------------------------------------------------------
