@@ -146,7 +146,7 @@ screen_banned(store *st, const char *ip, const char *visitor, arena *a)
 		return true;
 	/* Only the ranges: reading every ban (newest first, as the admin
 	 * lists them) cost each post a statement over the whole table, and
-	 * missed ranges older than the first thousand bans. */
+	 * missed ranges older than the newest thousand bans. */
 	struct store_ban *bs;
 	size_t n;
 	if (store_ban_ranges(st, a, &bs, &n) != STORE_OK)
