@@ -406,8 +406,10 @@ struct demo {
 	buf md, tmp;
 	int deck[64];         /* shuffled demo_sentences indices */
 	size_t deck_pos;
-	int64_t *ct;          /* comment scratch: times, ids, depths */
-	int64_t *cid;
+	int64_t *ct;          /* comment scratch: times, the comments and
+	                       * their parents' places, depths */
+	struct store_comment *cs;
+	int64_t *cpar;
 	int *cdepth;
 	bool *cok;            /* may be replied to */
 	size_t ccap;
@@ -786,7 +788,8 @@ demo_scratch(struct demo *d, size_t n)
 	while (cap < n)
 		cap *= 2;
 	d->ct = xrealloc(d->ct, cap * sizeof(*d->ct));
-	d->cid = xrealloc(d->cid, cap * sizeof(*d->cid));
+	d->cs = xrealloc(d->cs, cap * sizeof(*d->cs));
+	d->cpar = xrealloc(d->cpar, cap * sizeof(*d->cpar));
 	d->cdepth = xrealloc(d->cdepth, cap * sizeof(*d->cdepth));
 	d->cok = xrealloc(d->cok, cap * sizeof(*d->cok));
 	d->ccap = cap;
@@ -889,6 +892,7 @@ demo_comments(struct demo *d, const struct demo_cast *k, int64_t aid, int64_t pu
 	int64_t last_ok = -1;
 	for (int64_t j = 0; j < n; j++) {
 		struct store_comment c = {0};
+		d->cpar[j] = -1;
 		uint64_t st = demo_below(&d->rng, 1000);
 		c.status = st < 20 ? CSTATUS_PENDING : st < 32 ? CSTATUS_SPAM
 							     : CSTATUS_APPROVED;
@@ -902,7 +906,7 @@ demo_comments(struct demo *d, const struct demo_cast *k, int64_t aid, int64_t pu
 					p--;
 			}
 			if (d->cok[p] && d->cdepth[p] < DEMO_MAX_DEPTH) {
-				c.parent_id = d->cid[p];
+				d->cpar[j] = p;
 				depth = d->cdepth[p] + 1;
 			}
 		}
@@ -914,7 +918,7 @@ demo_comments(struct demo *d, const struct demo_cast *k, int64_t aid, int64_t pu
 		} else {
 			c.nickname = demo_chance(&d->rng, 400) ? "名無しさん"
 							      : DEMO_PICK(d, demo_nicks);
-			c.body = demo_comment_body(d, k, c.parent_id != 0);
+			c.body = demo_comment_body(d, k, d->cpar[j] >= 0);
 		}
 		c.email = "";
 		c.url = "";
@@ -925,15 +929,16 @@ demo_comments(struct demo *d, const struct demo_cast *k, int64_t aid, int64_t pu
 		c.created_at = d->ct[j];
 		c.like_count = c.status == CSTATUS_APPROVED ? demo_likes(d) : 0;
 		c.legacy_id = "";
-		enum store_err e = store_comment_add(d->st, &c);
-		if (e != STORE_OK)
-			return demo_fail(d, "store_comment_add", e);
-		d->cid[j] = c.id;
+		d->cs[j] = c;
 		d->cdepth[j] = depth;
 		d->cok[j] = c.status == CSTATUS_APPROVED;
 		if (d->cok[j])
 			last_ok = j;
 	}
+	/* the thread in one unit: the article's count moves once */
+	enum store_err e = store_comments_add(d->st, d->cs, d->cpar, (size_t)n);
+	if (e != STORE_OK)
+		return demo_fail(d, "store_comments_add", e);
 	return true;
 }
 
@@ -1355,7 +1360,8 @@ demo_fini(struct demo *d)
 	free(d->titles);
 	free(d->times);
 	free(d->ct);
-	free(d->cid);
+	free(d->cs);
+	free(d->cpar);
 	free(d->cdepth);
 	free(d->cok);
 	buf_free(&d->md);

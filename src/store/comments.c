@@ -93,36 +93,28 @@ comment_count_adj(struct conn *c, int64_t article, int64_t delta)
 	return e;
 }
 
-/* Parent check, insert and comment_count in one transaction; the count
- * moves only for an approved comment. like_count is stored as given
- * (historic counts from import or the demo). */
-enum store_err
-store_comment_add(store *s, struct store_comment *cm)
+/* One comment's rows in the caller's unit: the parent check (unless the
+ * caller inserted the parent itself), the row and a reply's mail. */
+static enum store_err
+comment_insert(struct conn *c, struct store_comment *cm, bool check_parent,
+    bool *mailed)
 {
-	struct conn *c = db_conn_get(s);
 	struct q q = {0};
-	struct tx t = {0};
 	enum store_err e;
 	const char *type = db_enum_name(db_ctype_names, CTYPE__MAX, (int)cm->type);
 	const char *status = db_enum_name(db_cstatus_names, CSTATUS__MAX,
 	    (int)cm->status);
-	int64_t id = 0;
-	bool mailed = false;
 
-	if (c == NULL)
-		return STORE_ERROR;
 	if (type == NULL || status == NULL || cm->like_count < 0)
 		return STORE_INVALID;
-	if ((e = db_tx_begin(c, true, &t)) != STORE_OK)
-		return e;
-	if (cm->parent_id != 0) {
+	if (cm->parent_id != 0 && check_parent) {
 		int64_t art = 0;
 		enum store_cstatus pst;
 		e = comment_state(c, cm->parent_id, &art, &pst);
 		if (e == STORE_NOTFOUND || (e == STORE_OK && art != cm->article_id))
 			e = STORE_INVALID;
 		if (e != STORE_OK)
-			goto err;
+			return e;
 	}
 	if ((e = db_open(&q, c, STMT_COMMENT_ADD)) != STORE_OK)
 		goto err;
@@ -142,21 +134,59 @@ store_comment_add(store *s, struct store_comment *cm)
 	db_text(&q, ":reason", cm->pending_reason);
 	if ((e = db_exec(&q)) != STORE_OK)
 		goto err;
-	id = db_last_id(c);
-	db_close(&q);
-	if (cm->status == CSTATUS_APPROVED)
-		e = comment_count_adj(c, cm->article_id, 1);
+	cm->id = db_last_id(c);
 	/* an approved reply tells its parent's subscriber (mail.c) */
-	if (e == STORE_OK && cm->status == CSTATUS_APPROVED && cm->parent_id)
-		e = db_mail_reply(c, id, cm->created_at, &mailed);
+	if (cm->status == CSTATUS_APPROVED && cm->parent_id) {
+		bool queued = false;
+		e = db_mail_reply(c, cm->id, cm->created_at, &queued);
+		*mailed = *mailed || queued;
+	}
 err:
 	db_close(&q);
+	return e;
+}
+
+/* Each comment as comment_insert, then the article's count once (it
+ * moves for the approved ones), all in one unit. */
+enum store_err
+store_comments_add(store *s, struct store_comment *cs, const int64_t *parent_ix,
+    size_t n)
+{
+	struct conn *c = db_conn_get(s);
+	struct tx t = {0};
+	enum store_err e = STORE_OK;
+	int64_t approved = 0;
+	bool mailed = false;
+
+	if (c == NULL)
+		return STORE_ERROR;
+	for (size_t i = 0; i < n; i++)
+		if (cs[i].article_id != cs[0].article_id ||
+		    (parent_ix != NULL && parent_ix[i] >= (int64_t)i))
+			return STORE_INVALID;
+	if ((e = db_tx_begin(c, true, &t)) != STORE_OK)
+		return e;
+	for (size_t i = 0; e == STORE_OK && i < n; i++) {
+		bool ours = parent_ix != NULL && parent_ix[i] >= 0;
+		if (ours)
+			cs[i].parent_id = cs[parent_ix[i]].id;
+		e = comment_insert(c, &cs[i], !ours, &mailed);
+		approved += cs[i].status == CSTATUS_APPROVED;
+	}
+	if (e == STORE_OK && n > 0)
+		e = comment_count_adj(c, cs[0].article_id, approved);
 	e = db_tx_end(c, &t, e);
-	if (e == STORE_OK)
-		cm->id = id;
+	for (size_t i = 0; e != STORE_OK && i < n; i++)
+		cs[i].id = 0;
 	if (e == STORE_OK && mailed)
 		db_job_added(s);
 	return e;
+}
+
+enum store_err
+store_comment_add(store *s, struct store_comment *cm)
+{
+	return store_comments_add(s, cm, NULL, 1);
 }
 
 /* Any status: moderation and likes need pending/spam ones too. */

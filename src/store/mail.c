@@ -265,6 +265,15 @@ db_mail_reply(struct conn *c, int64_t id, int64_t now, bool *queued)
 	} rows[16];
 	size_t n = 0;
 	*queued = false;
+	/* most parents have no subscriber: a plain lookup says so, where
+	 * the insert's RETURNING costs SQLite a temporary table each time */
+	if ((e = db_open(&q, c, STMT_MAIL_REPLY_WATCHED)) != STORE_OK)
+		goto err;
+	db_int(&q, ":id", id);
+	bool watched = db_row(&q, &e);
+	db_close(&q);
+	if (!watched)
+		goto err;
 	if ((e = db_open(&q, c, STMT_MAIL_QUEUE_REPLY)) != STORE_OK)
 		goto err;
 	db_int(&q, ":id", id);

@@ -820,6 +820,11 @@ const struct db_stmt db_stmts[STMT__MAX] = {
 	    " WHERE id = :id AND unsubscribed_at = 0"),
 	S(MAIL_QUEUE_DROP,
 	    "DELETE FROM mail_queue WHERE address_id = :address AND sent_at = 0"),
+	/* whether the parent of reply :id has a subscription at all */
+	S(MAIL_REPLY_WATCHED,
+	    "SELECT 1 FROM comments r"
+	    " JOIN mail_subscriptions s ON s.comment_id = r.parent_id"
+	    " WHERE r.id = :id"),
 	/* the subscribers of the parent of an approved reader reply; a
 	 * reply queued before (approved, unapproved, approved again) is not
 	 * queued twice */

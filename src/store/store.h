@@ -680,6 +680,13 @@ struct store_comment {
  * else STORE_INVALID. Sets c->id. Committed durably before it returns
  * (unless inside store_begin). */
 enum store_err store_comment_add(store *s, struct store_comment *c);
+/* n comments of one article (else STORE_INVALID) in one unit, with the
+ * rules of store_comment_add for each and the article's count moved once:
+ * a generated or imported thread. cs[i]'s parent is cs[parent_ix[i]]
+ * when parent_ix is given and parent_ix[i] >= 0 (it must be < i), else
+ * cs[i].parent_id. Sets every id; on error none is kept (ids 0). */
+enum store_err store_comments_add(store *s, struct store_comment *cs,
+    const int64_t *parent_ix, size_t n);
 enum store_err store_comment_get(store *s, int64_t id, arena *a,
     struct store_comment *out);
 /*

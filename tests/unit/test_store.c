@@ -850,6 +850,64 @@ test_pages(void)
 	store_close(s);
 }
 
+/* A thread in one call: parents by place, one count move, all or nothing. */
+static void
+test_comments_batch(void)
+{
+	store *s = t_db_open();
+	arena *a = arena_new(0);
+	int64_t art = add_post(s, "a", STATUS_PUBLISHED, NOW - DAY, 0, NULL, 0);
+	int64_t art2 = add_post(s, "b", STATUS_PUBLISHED, NOW - DAY, 0, NULL, 0);
+	int64_t old = add_comment(s, art, 0, CSTATUS_APPROVED, "v0", NOW - 90);
+	struct store_comment cs[4];
+	int64_t par[4] = {-1, 0, 1, -1};
+	for (int i = 0; i < 4; i++)
+		cs[i] = (struct store_comment){.article_id = art,
+		    .type = CTYPE_COMMENT, .nickname = "名無し", .body = "スレッド",
+		    .created_at = NOW - 50 + i, .status = CSTATUS_APPROVED};
+	cs[2].status = CSTATUS_PENDING;
+	cs[3].parent_id = old;
+	T_CHECK(store_comments_add(s, cs, par, 4) == STORE_OK);
+	struct store_comment got;
+	T_CHECK(cs[0].id > old && cs[1].id > cs[0].id && cs[3].id > cs[2].id);
+	T_CHECK(store_comment_get(s, cs[1].id, a, &got) == STORE_OK &&
+	    got.parent_id == cs[0].id);
+	T_CHECK(store_comment_get(s, cs[2].id, a, &got) == STORE_OK &&
+	    got.parent_id == cs[1].id && got.status == CSTATUS_PENDING);
+	T_CHECK(store_comment_get(s, cs[3].id, a, &got) == STORE_OK &&
+	    got.parent_id == old);
+	struct store_article g;
+	T_CHECK(store_article_get_any(s, art, a, &g) == STORE_OK);
+	T_CHECK(g.comment_count == 4); /* old and three approved */
+
+	/* a bad parent last: nothing of the batch is kept */
+	for (int i = 0; i < 4; i++)
+		cs[i].id = 0;
+	cs[0].parent_id = 0;
+	cs[3].parent_id = 999999;
+	T_CHECK(store_comments_add(s, cs, par, 4) == STORE_INVALID);
+	for (int i = 0; i < 4; i++)
+		T_CHECK(cs[i].id == 0);
+	T_CHECK(store_article_get_any(s, art, a, &g) == STORE_OK);
+	T_CHECK(g.comment_count == 4);
+	struct store_comment *v;
+	size_t n = 0;
+	T_CHECK(store_comments_for_article(s, art, CTYPE__MAX, NULL, a, &v, &n)
+	    == STORE_OK && n == 4);
+	/* one article a call; a parent's place before its reply */
+	cs[3].parent_id = old;
+	cs[2].article_id = art2;
+	T_CHECK(store_comments_add(s, cs, par, 4) == STORE_INVALID);
+	cs[2].article_id = art;
+	int64_t ahead[4] = {-1, 2, 1, -1};
+	T_CHECK(store_comments_add(s, cs, ahead, 4) == STORE_INVALID);
+	T_CHECK(store_comments_add(s, cs, NULL, 0) == STORE_OK);
+	T_CHECK(store_comments_for_article(s, art, CTYPE__MAX, NULL, a, &v, &n)
+	    == STORE_OK && n == 4);
+	arena_free(a);
+	store_close(s);
+}
+
 static void
 test_comments(void)
 {
@@ -1311,6 +1369,7 @@ main(void)
 	T_RUN(test_crawler_reads);
 	T_RUN(test_pages);
 	T_RUN(test_comments);
+	T_RUN(test_comments_batch);
 	T_RUN(test_comment_places);
 	T_RUN(test_comment_count);
 	T_RUN(test_likes);
