@@ -332,6 +332,41 @@ test_visibility(void)
 	arena_free(ar);
 }
 
+/* The demo's batch wrote the search index (in one big in-memory pass):
+ * every visible post is found by the first four characters of its
+ * title, and a draft is not. */
+static void
+test_search_index(void)
+{
+	if (!sa)
+		return;
+	arena *ar = arena_new(0);
+	for (int64_t id = 1; id <= NART + NEXTRA; id++) {
+		struct store_article a;
+		arena_reset(ar);
+		T_CHECK(store_article_get_any(sa, id, ar, &a) == STORE_OK);
+		if (t_cur_failed)
+			break;
+		const char *p = a.title;
+		for (int i = 0; i < 4 && *p; i++) /* four UTF-8 characters */
+			do
+				p++;
+			while ((*p & 0xC0) == 0x80);
+		char *q = arena_strndup(ar, a.title, (size_t)(p - a.title));
+		struct store_hit *hits;
+		size_t n = 0;
+		int64_t total = 0;
+		T_CHECK(store_search(sa, q, NOW, 0, 1000, ar, &hits, &n, &total)
+		    == STORE_OK);
+		bool found = false;
+		for (size_t i = 0; i < n; i++)
+			found = found || hits[i].article.id == id;
+		T_CHECK(found == (a.status == STATUS_PUBLISHED &&
+		    a.published_at <= NOW));
+	}
+	arena_free(ar);
+}
+
 /* Generated SVGs: the right type and size, nothing active or external. */
 static void
 test_media(void)
@@ -431,6 +466,7 @@ main(void)
 	T_RUN(test_comments);
 	T_RUN(test_bodies);
 	T_RUN(test_visibility);
+	T_RUN(test_search_index);
 	T_RUN(test_media);
 	T_RUN(test_article_add_html); /* last: it adds to sa */
 	store_close(sa);
