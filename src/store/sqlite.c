@@ -12,6 +12,7 @@
 #include "../obs/obs.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
@@ -218,11 +219,47 @@ sq_errmsg(void *h)
 }
 
 /* Runs a script of statements (a migration) in the caller's transaction. */
+/* The integer a PRAGMA answers (0 when it does not). */
+static int64_t
+sq_pragma_int(void *h, const char *sql)
+{
+	sqlite3_stmt *st = NULL;
+	int64_t v = 0;
+	if (sqlite3_prepare_v2(h, sql, -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
 static int
 sq_script(void *h, const char *sql, buf *err)
 {
 	char *msg = NULL;
+	/* A migration that edits CREATE TABLE text (schema.c, v12) runs
+	 * outside defensive mode, moves schema_version on so that every
+	 * connection parses the schema again, and has it parsed here before
+	 * the caller commits: an edit SQLite cannot read fails the migration
+	 * instead of leaving a database nothing can open. Scripts are the
+	 * build's own migrations, never input. */
+	bool edit = strstr(sql, "PRAGMA writable_schema = ON") != NULL;
+	int64_t cookie = 0;
+	if (edit) {
+		sqlite3_db_config(h, SQLITE_DBCONFIG_DEFENSIVE, 0, NULL);
+		cookie = sq_pragma_int(h, "PRAGMA schema_version");
+	}
 	int rc = sqlite3_exec(h, sql, NULL, NULL, &msg);
+	if (rc == SQLITE_OK && edit) {
+		char bump[64];
+		snprintf(bump, sizeof(bump), "PRAGMA schema_version = %" PRId64 ";",
+		    cookie + 1);
+		rc = sqlite3_exec(h, bump, NULL, NULL, &msg);
+		if (rc == SQLITE_OK)
+			rc = sqlite3_exec(h, "SELECT count(*) FROM sqlite_master;",
+			    NULL, NULL, &msg);
+	}
+	if (edit)
+		sqlite3_db_config(h, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
 	if (rc != SQLITE_OK)
 		errf(err, "%s", msg ? msg : sqlite3_errmsg(h));
 	sqlite3_free(msg);

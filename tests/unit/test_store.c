@@ -10,6 +10,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sqlite3.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -126,6 +127,73 @@ test_open_migrate_twice(void)
 out:
 	buf_free(&err);
 	buf_free(&v);
+}
+
+/* The value of a one-row, one-column query on h (-1 when none). */
+static int64_t
+sql_int(sqlite3 *h, const char *sql)
+{
+	sqlite3_stmt *st = NULL;
+	int64_t v = -1;
+	if (sqlite3_prepare_v2(h, sql, -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+/* Schema v12: the hot tables' value lists are checked with OR (SQLite
+ * builds no temporary table for each row), and still refuse a value
+ * outside the list; the file stays sound. */
+static void
+test_schema_checks(void)
+{
+	if (t_sqlite_only())
+		return;
+	store *s = t_db_open();
+	T_CHECK(s != NULL);
+	if (s == NULL)
+		return;
+	int64_t art = add_post(s, "a", STATUS_PUBLISHED, NOW - DAY, 0, NULL, 0);
+	add_comment(s, art, 0, CSTATUS_APPROVED, "v1", NOW - 5);
+	store_close(s);
+	sqlite3 *h = NULL;
+	T_CHECK(sqlite3_open(t_db_last, &h) == SQLITE_OK);
+	T_CHECK(sql_int(h, "SELECT max(version) FROM schema_migrations") >= 12);
+	T_CHECK(sql_int(h, "SELECT count(*) FROM sqlite_master WHERE type = 'table'"
+	    " AND name IN ('comments', 'change_log', 'articles')"
+	    " AND (sql LIKE '%status IN (%' OR sql LIKE '%type IN (%'"
+	    " OR sql LIKE '%kind IN (''comment''%')") == 0);
+	/* no OpenEphemeral in the program of a comment's insert */
+	sqlite3_stmt *st = NULL;
+	int eph = 0;
+	T_CHECK(sqlite3_prepare_v2(h, "EXPLAIN INSERT INTO comments(article_id,"
+	    " type, created_at, status, body) VALUES (1, 'comment', 1,"
+	    " 'approved', 'x')", -1, &st, NULL) == SQLITE_OK);
+	while (st != NULL && sqlite3_step(st) == SQLITE_ROW)
+		eph += strcmp((const char *)sqlite3_column_text(st, 1),
+		    "OpenEphemeral") == 0;
+	sqlite3_finalize(st);
+	T_CHECK(eph == 0);
+	static const char *const bad[] = {
+		"INSERT INTO comments(article_id, type, created_at, status, body)"
+		" VALUES (1, 'comment', 1, 'nope', 'x')",
+		"INSERT INTO comments(article_id, type, created_at, status, body)"
+		" VALUES (1, 'bogus', 1, 'approved', 'x')",
+		"INSERT INTO change_log(kind) VALUES ('nope')",
+		"UPDATE articles SET status = 'nope'",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		T_CHECK(sqlite3_exec(h, bad[i], NULL, NULL, NULL) ==
+		    SQLITE_CONSTRAINT);
+	T_CHECK(sqlite3_exec(h, "INSERT INTO change_log(kind) VALUES ('all')",
+	    NULL, NULL, NULL) == SQLITE_OK);
+	T_CHECK(sql_int(h, "SELECT count(*) FROM pragma_integrity_check"
+	    " WHERE integrity_check <> 'ok'") == 0);
+	sqlite3_close(h);
+	s = t_db_open_at(t_db_last); /* opens again: nothing left to apply */
+	T_CHECK(s != NULL);
+	store_close(s);
 }
 
 static void
@@ -1354,6 +1422,7 @@ main(void)
 	if (!t_tmpdir(t_dir, sizeof(t_dir), "store"))
 		return 1;
 	T_RUN(test_open_migrate_twice);
+	T_RUN(test_schema_checks);
 	T_RUN(test_open_existing_empty_and_garbage);
 	T_RUN(test_durability);
 	T_RUN(test_data_version);
