@@ -92,8 +92,8 @@ serve() {
 
 # rate BASE PATH OUT: req/s of wrk -t1 -c64 on one path, warmed first.
 rate() {
-	local base=$1 path=$2 out=$3 i
-	for i in 1 2 3; do curl -s -o /dev/null "${ENC[@]}" "$base$path"; done
+	local base=$1 path=$2 out=$3
+	for _ in 1 2 3; do curl -s -o /dev/null "${ENC[@]}" "$base$path"; done
 	timeout $((DUR + 30)) wrk -t1 -c64 "-d${DUR}s" --latency "${ENC[@]}" "$base$path" >"$out" 2>&1 ||
 		die "wrk failed: $(cat "$out")"
 	wrk_rps "$out"
@@ -154,7 +154,7 @@ fig "large.start $START_MS ms ($(ratio "$START_MS" 1000) x goal 1000 ms; exec to
 LA=$(hot_article "$TMP/large.db" "$SN")
 # three turns of small, large on each page; the rates summed over turns
 s_front=0 l_front=0 s_art=0 l_art=0 runs=""
-for turn in 1 2 3; do
+for _ in 1 2 3; do
 	a=$(rate "$SBASE" / "$TMP/small.front")
 	b=$(rate "$KBASE" / "$TMP/large.front")
 	c=$(rate "$SBASE" "/articles/$SA" "$TMP/small.article")
