@@ -12,8 +12,8 @@
 #include "../obs/obs.h"
 
 #include <errno.h>
-#include <inttypes.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <libgen.h>
 #include <limits.h>
 #include <pthread.h>
@@ -218,7 +218,6 @@ sq_errmsg(void *h)
 	return sqlite3_errmsg(h);
 }
 
-/* Runs a script of statements (a migration) in the caller's transaction. */
 /* The integer a PRAGMA answers (0 when it does not). */
 static int64_t
 sq_pragma_int(void *h, const char *sql)
@@ -232,6 +231,7 @@ sq_pragma_int(void *h, const char *sql)
 	return v;
 }
 
+/* Runs a script of statements (a migration) in the caller's transaction. */
 static int
 sq_script(void *h, const char *sql, buf *err)
 {
