@@ -72,6 +72,8 @@ ENC=(-H 'Accept-Encoding: gzip')
 log() { printf 'bench: breaking: %s\n' "$*" >&2; }
 die() { printf 'bench: breaking: error: %s\n' "$*" >&2; exit 1; }
 
+# lib.sh first: cleanup, on any early exit, calls its stop_all.
+. "$ROOT/bench/lib.sh"
 PIDS=()
 TMP=""
 FAILED=0
@@ -108,9 +110,11 @@ fi
 # The comment poster (C: the Python one it replaces took 0.05 of a core at
 # 50 posts/s and 0.12 at 200/s from the two this runs on; this one about
 # 0.02 and 0.06).
-POSTER=$ROOT/build/rel/bench/poster
-make --no-print-directory -f Makefile -f bench/bench.mk "$POSTER" >&2 ||
+# The rule's target is relative (build/rel/bench/poster): make names an
+# absolute path a different target, with no rule on a fresh clone.
+make --no-print-directory -f Makefile -f bench/bench.mk build/rel/bench/poster >&2 ||
 	die "building bench/poster failed"
+POSTER=$ROOT/build/rel/bench/poster
 
 mkdir -p "$ROOT/build/bench"
 TMP=$(mktemp -d "$ROOT/build/bench/breaking.XXXXXX")
@@ -118,7 +122,6 @@ TMP=$(mktemp -d "$ROOT/build/bench/breaking.XXXXXX")
 # ---- helpers (as in bench/run.sh) ---------------------------------------------
 
 fig() { printf '%s\n' "$*"; }
-. "$ROOT/bench/lib.sh"
 
 wait_200() {
 	local url=$1 limit=$(($(date +%s) + ${2:-15})) code
