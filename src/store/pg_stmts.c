@@ -53,6 +53,23 @@
 	" lower(:text::text COLLATE \"C\")) > 0"                              \
 	" OR strpos(a.slug, lower(:text::text COLLATE \"C\")) > 0)"
 
+/* ART_PAGE with each row of the page fetched by its key: the page's
+ * size is a parameter, which a generic plan takes for a tenth of the
+ * rows, and PostgreSQL then joined the page to every article by hash.
+ * A lateral subquery that cannot be flattened (OFFSET 0) is a lookup a
+ * row. */
+#define PG_ART_PAGE(ids)                                                      \
+	"SELECT " ART_LIGHT " FROM (" ids ") AS page"                         \
+	" CROSS JOIN LATERAL (SELECT * FROM articles x WHERE x.id = page.id"  \
+	" OFFSET 0) AS a" ART_JOINS ART_ORDER
+
+/* VISIBLE_POST ART_RANGE for a listing read in date order (see
+ * LIST_ALL) */
+#define PG_LIST_WHERE                                                         \
+	"a.status = 'published' AND a.kind = 'post'"                          \
+	" AND a.published_at <= LEAST(:now::bigint, :until::bigint - 1)"      \
+	" AND (a.published_at, a.id) >= (:from::bigint, 0)"
+
 /* the later of an article's edit and publication (sitemaps) */
 #define PG_STAMP "GREATEST(a.updated_at, a.published_at)"
 
@@ -202,13 +219,37 @@ const char *const db_pg_sql[STMT__MAX] = {
 	    "SELECT COUNT(*) FROM articles a WHERE " PG_ART_ADMIN),
 
 	/* ---- listings ---- */
-	/* one bound, LEAST of the two (SQLite's planner needed it so;
-	 * harmless here) */
+	/*
+	 * Reads in (published_at, id) order walk articles_status_published
+	 * or articles_category_published (v4: both end with id) and stop at
+	 * the LIMIT. A prepared statement soon runs a generic plan, costed
+	 * without the values, and PostgreSQL takes a lower and an upper bound
+	 * on one column for a narrow range (0.5% of the rows): it then
+	 * fetched every visible article, sorted them and kept 20 (or 1). So
+	 * each read has one upper bound on the date (LEAST of the two) and
+	 * its lower bound as a row comparison on (published_at, id), which
+	 * is an index bound as well and is not paired with the upper one.
+	 * Same rows as SQLite's: published_at >= :from is (published_at, id)
+	 * >= (:from, 0) as ids are positive, and < :until is <= :until - 1
+	 * (:until is at least 1).
+	 */
 	P(ADJ_PREV,
 	    "SELECT " ART_LIGHT " FROM articles a" ART_JOINS " WHERE"
 	    " a.status = 'published' AND a.kind = 'post'"
 	    " AND a.published_at <= LEAST(:t::bigint, :now::bigint)"
 	    " AND (a.published_at < :t OR a.id < :id)" ART_ORDER " LIMIT 1"),
+	P(ADJ_NEXT,
+	    "SELECT " ART_LIGHT " FROM articles a" ART_JOINS " WHERE"
+	    " a.status = 'published' AND a.kind = 'post'"
+	    " AND a.published_at <= :now"
+	    " AND (a.published_at, a.id) > (:t::bigint, :id::bigint)"
+	    " ORDER BY a.published_at, a.id LIMIT 1"),
+	P(LIST_ALL, PG_ART_PAGE(
+	    "SELECT a.id AS id FROM articles a WHERE " PG_LIST_WHERE
+	    ART_ORDER " LIMIT :limit OFFSET :offset")),
+	P(LIST_CAT, PG_ART_PAGE(
+	    "SELECT a.id AS id FROM articles a WHERE a.category_id = :cat AND "
+	    PG_LIST_WHERE ART_ORDER " LIMIT :limit OFFSET :offset")),
 	P(ARTICLES_BY_IDS,
 	    "SELECT " ART_LIGHT " FROM json_array_elements_text(:ids::json)"
 	    " WITH ORDINALITY AS j(value, key)"

@@ -454,10 +454,36 @@ static const char schema_pg_v3[] =
     "  FOR EACH ROW WHEN (OLD.display_name IS DISTINCT FROM NEW.display_name)"
     "  EXECUTE FUNCTION change_site();";
 
+/*
+ * v4: the indexes whose order the statements' "ORDER BY ..., id" relies
+ * on, with id as their last column. A SQLite index ends with the rowid
+ * (the id) without saying so; v1 copied the column lists and left it out.
+ * Without it PostgreSQL cannot read (published_at, id) in order: the
+ * previous and next article of any page read every article before (or
+ * after) it and sorted them (3 ms each at 3,000 articles, linear in the
+ * site), and the newest-first listings and recent comments sorted all
+ * their rows. One transaction (db.c): writes wait for the index builds.
+ */
+static const char schema_pg_v4[] =
+    "DROP INDEX articles_status_published;"
+    "CREATE INDEX articles_status_published"
+    "  ON articles(status, kind, published_at, id);"
+    "DROP INDEX articles_category_published;"
+    "CREATE INDEX articles_category_published"
+    "  ON articles(category_id, status, kind, published_at, id);"
+    "DROP INDEX comments_article;"
+    "CREATE INDEX comments_article"
+    "  ON comments(article_id, status, created_at, id);"
+    "DROP INDEX comments_status;"
+    "CREATE INDEX comments_status ON comments(status, created_at, id);"
+    "DROP INDEX revisions_article;"
+    "CREATE INDEX revisions_article ON revisions(article_id, created_at, id);";
+
 static const char *const schema_pg_migrations[] = {
 	schema_pg_v1,
 	schema_pg_v2,
 	schema_pg_v3,
+	schema_pg_v4,
 };
 
 #define SCHEMA_PG_N                                                          \
