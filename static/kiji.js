@@ -155,9 +155,11 @@
 	document.addEventListener("click", function (ev) {
 		var a = ev.target.closest && ev.target.closest("a.reply-link");
 		if (!a) return;
+		/* the comment's id is its element's: id="comment-N" */
 		var li = a.closest("li.comment");
-		var name = li ? $(".comment-author", li).textContent : "";
-		if (replyTo(a.dataset.parent, name)) ev.preventDefault();
+		if (!li) return;
+		if (replyTo(li.id.slice(8), $(".comment-author", li).textContent))
+			ev.preventDefault();
 	});
 
 	if (form) {
