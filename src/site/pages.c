@@ -910,11 +910,16 @@ site_page_listing(struct req *q, enum list_kind kind, const char *slug)
 	struct store_article *list = NULL;
 	size_t n = 0;
 	int64_t total = 0;
+	/* the total kept by an earlier render (counts.c), else read with
+	 * the page and kept */
+	bool kept = site_count_get(q, &f, &total);
 	if (store_articles_list(st, &f, q->r->now, (page - 1) * per, per, a, &list,
-	    &n, &total) != STORE_OK) {
+	    &n, kept ? NULL : &total) != STORE_OK) {
 		site_error(q, 500);
 		return;
 	}
+	if (!kept)
+		site_count_put(q, &f, total);
 	int64_t pages = total ? (total + per - 1) / per : 1;
 	/* An empty month is not a page: crawlers would find every month
 	 * since 1970 otherwise. */

@@ -453,6 +453,7 @@ site_new(store *st, const char *theme_dir, buf *err)
 	s->lim_visitor = guard_limiter_new(0, 1, 65536);
 	pthread_mutex_init(&s->sync_mu, NULL);
 	site_related_init(s);
+	site_counts_init(s);
 	site_frags_init(s);
 	s->cache = cache_new(0); /* budget from the settings below */
 	s->purger = cache_purger_new();
@@ -510,6 +511,7 @@ site_free(site *s)
 	free(s->retired);
 	site_ranking_free(s);
 	site_related_free(s);
+	site_counts_free(s);
 	site_frags_free(s);
 	guard_ngwords_free(s->ng);
 	for (size_t i = 0; i < s->nretired_ng; i++)

@@ -149,6 +149,7 @@ struct site {
 	struct site_export *xp;  /* kiji render's export mode, or NULL */
 	struct site_related *related; /* related cards kept (related.c) */
 	struct site_frags *frags;     /* comment boxes kept (frag.c) */
+	struct site_counts *counts;   /* listing totals kept (counts.c) */
 	_Atomic uint64_t related_seq; /* the newest change that may change
 	                          * them: not a comment's, not a like's */
 };
@@ -316,6 +317,15 @@ void site_related_init(site *s);
 void site_related_free(site *s);
 /* A change at seq that may change related blocks (site_sync). */
 void site_related_note(site *s, uint64_t seq);
+void site_counts_init(site *s);
+void site_counts_free(site *s);
+/* The total of visible posts f holds, as kept by an earlier render that
+ * no article change has outdated since; false when there is none. */
+bool site_count_get(struct req *q, const struct store_filter *f,
+    int64_t *total);
+/* Keeps the total f's render read (at q->seq). */
+void site_count_put(struct req *q, const struct store_filter *f,
+    int64_t total);
 /* /category/<slug> (path-encoded slug), arena-allocated. */
 const char *site_category_path(struct req *q, const char *slug);
 

@@ -332,3 +332,50 @@ def test_json_ld_and_ogp_survive_a_hostile_title():
         og and og.get("content"))
     h1 = d.select_one("h1.entry-title")
     assert h1 is not None and h1.text() == test_feeds.XSS_TITLE, "h1 %r" % (h1 and h1.text())
+
+
+def test_listing_totals_follow_article_changes_with_the_page_cache_off():
+    """A listing's total (its page count) is kept between renders
+    (counts.c); with the page cache off only it could show an old page
+    count. With one page's worth of visible posts exactly: a comment
+    leaves it alone, a new post makes a second page, taken down there is
+    one again, and a post published for a few seconds ahead makes the
+    second page once its time comes."""
+    import time
+    import uuid
+    import test_comments as tc
+    s = kiji.server("counts-kept", articles=30, comments=1, seed=29,
+                    settings={"cache.max_bytes": "0",
+                              "comments.rate_per_minute": "0",
+                              "comments.min_fill_seconds": "0"})
+    n = s.sql("SELECT COUNT(*) FROM articles WHERE kind = 'post' AND status = 'published'"
+              " AND published_at <= ?", (int(time.time()),))[0][0]
+    s.cli("config", "set", "listing.per_page", str(n))
+
+    def second_page():
+        return s.get("/?page=2").status
+
+    assert s.get("/").status == 200
+    assert second_page() == 404
+    tc.new_comment(kiji.Visitor(s, ip="rotate"), tc.open_articles(s)[0],
+                   "count " + tc.mark())
+    assert second_page() == 404, "a comment made a second page"
+    f = s.tmp / ("count-%s.md" % uuid.uuid4().hex[:8])
+    f.write_text("---\ntitle: 件数%s\nstatus: published\n---\n本文。\n"
+                 % uuid.uuid4().hex[:8], "utf-8")
+    nid = int(s.cli("post", "new", str(f)).stdout.strip())
+    assert second_page() == 200, "a new post made no second page"
+    f.write_text("---\nstatus: draft\n---\n", "utf-8")
+    s.cli("post", "edit", str(nid), str(f))
+    assert second_page() == 404, "a post taken down still makes a second page"
+    at = int(time.time()) + 5
+    f.write_text("---\ntitle: 予約件数\nstatus: published\ndate: %s\n---\n本文。\n"
+                 % time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime(at)), "utf-8")
+    s.cli("post", "new", str(f))
+    assert second_page() == 404, "a post whose time has not come made a second page"
+    while time.time() < at + 1:
+        time.sleep(0.2)
+    deadline = time.monotonic() + 15
+    while second_page() != 200:
+        assert time.monotonic() < deadline, "the post's time came and went: no second page"
+        time.sleep(0.2)
