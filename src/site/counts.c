@@ -98,14 +98,10 @@ site_count_get(struct req *q, const struct store_filter *f, int64_t *total)
 void
 site_count_put(struct req *q, const struct store_filter *f, int64_t total)
 {
-	site *s = q->s;
-	if (q->seq < atomic_load(&s->related_seq))
-		return; /* read from a state some change has since replaced */
-	int64_t now = q->r->now, expires = now + COUNT_MAX_AGE;
-	int64_t pub = site_next_publish(s, now);
-	if (pub > now && pub < expires)
-		expires = pub;
-	struct site_counts *m = s->counts;
+	int64_t expires = site_keep_until(q, COUNT_MAX_AGE);
+	if (expires == 0)
+		return;
+	struct site_counts *m = q->s->counts;
 	pthread_mutex_lock(&m->mu);
 	*count_slot(m, f) = (struct count_slot){ .f = *f, .used = true,
 	    .seq = q->seq, .expires = expires, .total = total };

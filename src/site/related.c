@@ -135,6 +135,19 @@ related_get(struct req *q, struct related_slot *slots, size_t nslots,
 	return v;
 }
 
+int64_t
+site_keep_until(struct req *q, int64_t max_age)
+{
+	site *s = q->s;
+	if (q->seq < atomic_load(&s->related_seq))
+		return 0; /* read from a state some change has since replaced */
+	int64_t now = q->r->now, expires = now + max_age;
+	int64_t pub = site_next_publish(s, now);
+	if (pub > now && pub < expires)
+		expires = pub;
+	return expires;
+}
+
 /* Keeps v (showing the cards of ids) for article id in slots, when this
  * render saw every article change so far. */
 static void
@@ -142,12 +155,9 @@ related_put(struct req *q, struct related_slot *slots, size_t nslots,
     int64_t id, const tv *v, const int64_t *ids, size_t nids)
 {
 	site *s = q->s;
-	if (q->seq < atomic_load(&s->related_seq))
-		return; /* built from a state some change has since replaced */
-	int64_t now = q->r->now, expires = now + RELATED_MAX_AGE;
-	int64_t pub = site_next_publish(s, now);
-	if (pub > now && pub < expires)
-		expires = pub;
+	int64_t expires = site_keep_until(q, RELATED_MAX_AGE);
+	if (expires == 0)
+		return;
 	struct related_slot n = {
 		.id = id,
 		.lang = (int)q->lang,

@@ -317,6 +317,10 @@ void site_related_init(site *s);
 void site_related_free(site *s);
 /* A change at seq that may change related blocks (site_sync). */
 void site_related_note(site *s, uint64_t seq);
+/* Until when what this render read may be kept (related.c's rule, also
+ * counts.c's): the next scheduled article's time or now + max_age,
+ * whichever comes first; 0 when an article changed since q->seq. */
+int64_t site_keep_until(struct req *q, int64_t max_age);
 void site_counts_init(site *s);
 void site_counts_free(site *s);
 /* The total of visible posts f holds, as kept by an earlier render that
